@@ -1,0 +1,201 @@
+"""From contrasts to pooled results: one meta-analysis per comparison × outcome,
+and pooled event rates per strategy × outcome. Returns tidy DataFrames; no file
+I/O (the workflow's scripts write them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from depmeta.contrasts import COMPARISONS, STRATEGY
+from depmeta.effects import escalc
+from depmeta.pooling import pool
+
+__all__ = ["AnalysisOptions", "run_meta_analyses", "pool_event_rates", "OUTCOME_DIRECTION", "RATIO_MEASURES"]
+
+RATIO_MEASURES = ("RR", "OR")
+BINARY = ("remission", "response", "relapse", "dropout")
+#: +1: a larger value favours arm 1 (good outcome); -1: a smaller value does.
+OUTCOME_DIRECTION = {"remission": 1, "response": 1, "relapse": -1, "dropout": -1, "symptoms": -1}
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Analysis choices (the ``analysis`` section of ``config/config.yaml``)."""
+
+    method: str = "REML"
+    test: str = "z"
+    level: float = 0.95
+    prediction_interval: str = "metafor"
+    binary_measure: str = "RR"
+    add: float = 0.5
+    to: str = "only0"
+    drop00: bool = True
+    min_studies: int = 2
+    comparisons: tuple = tuple(COMPARISONS)
+    outcomes: tuple = ("remission", "response", "relapse", "symptoms", "dropout")
+    population_preference: tuple = ("ITT", "mITT", "completers")
+    timepoint: str = "latest"
+    event_rates: bool = True
+    strategies: tuple = field(default=("medication", "psychotherapy", "combined", "control"))
+
+    @classmethod
+    def from_config(cls, section: dict) -> "AnalysisOptions":
+        """Build from the config's ``analysis`` mapping (already schema-validated)."""
+        zc = section.get("zero_cell", {})
+        kw = {k: v for k, v in section.items() if k in cls.__dataclass_fields__}
+        for key in ("comparisons", "outcomes", "population_preference", "strategies"):
+            if key in kw:
+                kw[key] = tuple(kw[key])
+        kw.update({k: zc[k] for k in ("add", "to", "drop00") if k in zc})
+        return cls(**kw)
+
+
+def _display(measure: str, x):
+    x = np.asarray(x, float)
+    return np.exp(x) if measure in RATIO_MEASURES else x
+
+
+def _effect_sizes(sub: pd.DataFrame, outcome: str, opts: AnalysisOptions):
+    if outcome in BINARY:
+        es = escalc(opts.binary_measure, ai=sub.events1, n1i=sub.n1, ci=sub.events2, n2i=sub.n2,
+                    add=opts.add, to=opts.to, drop00=opts.drop00)
+        return opts.binary_measure, es.yi, es.vi, list(es.reasons)
+    yi = np.full(len(sub), np.nan)
+    vi = np.full(len(sub), np.nan)
+    arm = (sub.source_kind == "arms").to_numpy()
+    if arm.any():
+        s = sub[arm]
+        es = escalc("SMD", m1i=s.mean1, sd1i=s.sd1, n1i=s.n1, m2i=s.mean2, sd2i=s.sd2, n2i=s.n2)
+        yi[arm], vi[arm] = es.yi, es.vi
+    if (~arm).any():
+        s = sub[~arm]
+        es = escalc("GEN", yi=s.g, sei=s.g_se)
+        yi[~arm], vi[~arm] = es.yi, es.vi
+    return "SMD", yi, vi, [None] * len(sub)
+
+
+def run_meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptions):
+    """Pool every comparison × outcome.
+
+    Returns
+    -------
+    summary : DataFrame, one row per comparison × outcome with data
+        (``status`` is ``pooled``, or ``not pooled`` with the reason).
+    per_study : DataFrame, one row per contrast with its effect size, CI and weight.
+    excluded : DataFrame of contrasts not in a pooled estimate, with the reason.
+    """
+    summary, studies, excluded = [], [], []
+    for comp in opts.comparisons:
+        for outcome in opts.outcomes:
+            sub = contrasts[(contrasts.comparison == comp) & (contrasts.outcome == outcome)] if len(contrasts) else contrasts
+            if not len(sub):
+                continue
+            sub = sub.reset_index(drop=True)
+            measure, yi, vi, reasons = _effect_sizes(sub, outcome, opts)
+            ok = np.isfinite(yi) & np.isfinite(vi)
+            k = int(ok.sum())
+            pooled = k >= opts.min_studies and k >= 1
+            row = {
+                "comparison": comp, "outcome": outcome, "measure": measure, "k": k,
+                "n_patients": int(sub.loc[ok, "n1"].sum() + sub.loc[ok, "n2"].sum()),
+                "studies": ";".join(sub.loc[ok, "study_id"]),
+                "row_ids": [rid for ids in sub.loc[ok, "row_ids"] for rid in ids],
+                "status": "pooled" if pooled else "not pooled",
+                "reason": "" if pooled else f"{k} usable stud{'y' if k == 1 else 'ies'}; "
+                                             f"min_studies is {opts.min_studies}",
+            }
+            if pooled:
+                res = pool(yi[ok], vi[ok], method=opts.method, test=opts.test, level=opts.level,
+                           pi=opts.prediction_interval)
+                d = res.to_dict()
+                weights = d.pop("weights")
+                row.update(d)
+                for f in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+                    row[f"{f}_display"] = float(_display(measure, d[f]))
+            summary.append(row)
+            z = _zcrit(opts.level)
+            w_iter = iter(weights if pooled else [])
+            for i, r in sub.iterrows():
+                rec = {
+                    "comparison": comp, "outcome": outcome, "measure": measure,
+                    "study_id": r.study_id, "label": labels.get(r.study_id, r.study_id),
+                    "n1": r.n1, "n2": r.n2, "events1": r.get("events1", np.nan),
+                    "events2": r.get("events2", np.nan), "mean1": r.get("mean1", np.nan),
+                    "sd1": r.get("sd1", np.nan), "mean2": r.get("mean2", np.nan), "sd2": r.get("sd2", np.nan),
+                    "arms1": r.arms1, "arms2": r.arms2, "timepoint_weeks": r.timepoint_weeks,
+                    "analysis_population": r.analysis_population, "derived": bool(r.derived),
+                    "multi_arm": bool(r.multi_arm), "source_kind": r.source_kind,
+                    "yi": yi[i], "vi": vi[i], "row_ids": r.row_ids,
+                }
+                if ok[i]:
+                    se = np.sqrt(vi[i])
+                    rec.update(ci_low=yi[i] - z * se, ci_high=yi[i] + z * se,
+                               weight=next(w_iter) if pooled else np.nan)
+                    for f in ("yi", "ci_low", "ci_high"):
+                        rec[f"{f}_display"] = float(_display(measure, rec[f]))
+                    studies.append(rec)
+                else:
+                    excluded.append({"comparison": comp, "outcome": outcome, "study_id": r.study_id,
+                                     "label": rec["label"], "row_ids": r.row_ids,
+                                     "reason": reasons[i] or "effect size not estimable"})
+    cols_x = ["comparison", "outcome", "study_id", "label", "row_ids", "reason"]
+    return pd.DataFrame(summary), pd.DataFrame(studies), pd.DataFrame(excluded, columns=cols_x)
+
+
+def _zcrit(level: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + level / 2))
+
+
+def pool_event_rates(arms: pd.DataFrame, labels: dict, opts: AnalysisOptions):
+    """Pool arm-level event rates per strategy × binary outcome on the logit scale.
+
+    Per study, the arms of one strategy are combined (events and n summed) in the
+    study's preferred slice (population, then timepoint, as for contrasts); the
+    logits (metafor's ``PLO`` with its 0.5 correction for 0 or n events) are
+    pooled with the configured estimator and back-transformed.
+    """
+    rank = {p: i for i, p in enumerate(opts.population_preference)}
+    sign = -1.0 if opts.timepoint == "latest" else 1.0
+    a = arms[arms.outcome.isin([o for o in opts.outcomes if o in BINARY])
+             & arms.analysis_population.isin(rank)].copy()
+    a["strategy"] = a.arm_type.map(STRATEGY)
+    per_arm, summary = [], []
+    for (strategy, outcome), rows in a.groupby(["strategy", "outcome"], sort=True):
+        if strategy not in opts.strategies:
+            continue
+        picked = []
+        for sid, srows in rows.groupby("study_id", sort=True):
+            best = min(srows.groupby(["analysis_population", "timepoint_weeks"]),
+                       key=lambda kv: (rank[kv[0][0]], sign * kv[0][1]))[1]
+            picked.append({"strategy": strategy, "outcome": outcome, "study_id": sid,
+                           "label": labels.get(sid, sid), "events": float(best.events_used.sum()),
+                           "n": float(best.n.astype(float).sum()), "arms": ";".join(best.arm_id),
+                           "derived": bool(best.events_derived.any()),
+                           "row_ids": list(best.row_id)})
+        p = pd.DataFrame(picked)
+        es = escalc("PLO", xi=p.events, ni=p.n, add=opts.add, to=opts.to, drop00=False)
+        p["yi"], p["vi"] = es.yi, es.vi
+        k = len(p)
+        row = {"strategy": strategy, "outcome": outcome, "k": k, "n_patients": int(p.n.sum()),
+               "studies": ";".join(p.study_id), "row_ids": [r for ids in p.row_ids for r in ids]}
+        if k >= opts.min_studies:
+            res = pool(p.yi, p.vi, method=opts.method, test=opts.test, level=opts.level,
+                       pi=opts.prediction_interval)
+            d = res.to_dict()
+            p["weight"] = d.pop("weights")
+            row.update(d, status="pooled", reason="")
+            for f in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+                row[f"{f}_rate"] = float(1 / (1 + np.exp(-d[f]))) if np.isfinite(d[f]) else np.nan
+        else:
+            p["weight"] = np.nan
+            row.update(status="not pooled", reason=f"{k} stud{'y' if k == 1 else 'ies'}; min_studies is {opts.min_studies}")
+        p["rate"] = p.events / p.n
+        summary.append(row)
+        per_arm.append(p)
+    per_arm_df = pd.concat(per_arm, ignore_index=True) if per_arm else pd.DataFrame()
+    return pd.DataFrame(summary), per_arm_df

@@ -1,0 +1,217 @@
+"""Within-study contrasts between treatment strategies.
+
+Takes the prepared arm sheet (:func:`depmeta.sheets.prepare_arms`) and the
+optional sheet of reported effect sizes, and forms one contrast per study,
+comparison and outcome. No file I/O.
+
+Rules, in order (documented in ``config/README.md``):
+
+1. Strategy of an arm: ``medication``, ``psychotherapy``, ``combined``, or
+   ``control`` for ``placebo``, ``usual_care``, ``waiting_list`` and
+   ``other_control``.
+2. A "slice" is the set of arm rows of one study sharing outcome, timepoint,
+   analysis population and phase. For a comparison A vs B a study contributes
+   its best slice that holds both strategies: preferred analysis population
+   first (``population_preference``), then the latest (or earliest,
+   ``timepoint``) timepoint.
+3. Multi-arm trials: arms of the same strategy within the slice are combined
+   into one (events and n summed; means and SDs by the Cochrane Handbook's
+   formula, section 6.5.2.10), so a study enters each meta-analysis once and
+   no arm is counted twice within an analysis (Cochrane Handbook 23.3.4).
+4. Reported Hedges' g (contrasts sheet) is used for a study × comparison
+   where no arm-level means and SDs exist; its sign is turned to A minus B.
+5. Arm rows used by no contrast are returned with the reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["COMPARISONS", "STRATEGY", "combine_means", "form_contrasts"]
+
+STRATEGY = {
+    "medication": "medication",
+    "psychotherapy": "psychotherapy",
+    "combined": "combined",
+    "placebo": "control",
+    "usual_care": "control",
+    "waiting_list": "control",
+    "other_control": "control",
+}
+
+#: comparison name -> (strategy of arm 1, strategy of arm 2)
+COMPARISONS = {
+    "combined_vs_medication": ("combined", "medication"),
+    "combined_vs_psychotherapy": ("combined", "psychotherapy"),
+    "psychotherapy_vs_medication": ("psychotherapy", "medication"),
+    "medication_vs_control": ("medication", "control"),
+    "psychotherapy_vs_control": ("psychotherapy", "control"),
+    "combined_vs_control": ("combined", "control"),
+}
+
+SLICE = ["study_id", "outcome", "timepoint_weeks", "analysis_population", "phase"]
+
+
+def combine_means(n, m, sd) -> tuple[float, float, float]:
+    """Combine groups' sizes, means and SDs into one group (Cochrane Handbook 6.5.2.10)."""
+    n, m, sd = (np.asarray(x, float) for x in (n, m, sd))
+    nt, mt, st = n[0], m[0], sd[0]
+    for ni, mi, si in zip(n[1:], m[1:], sd[1:]):
+        var = ((nt - 1) * st**2 + (ni - 1) * si**2 + nt * ni / (nt + ni) * (mt - mi) ** 2) / (nt + ni - 1)
+        mt = (nt * mt + ni * mi) / (nt + ni)
+        nt, st = nt + ni, np.sqrt(var)
+    return float(nt), float(mt), float(st)
+
+
+def _merge(rows: pd.DataFrame, continuous: bool) -> dict:
+    out = {
+        "n": float(rows["n"].astype(float).sum()),
+        "arms": ";".join(rows["arm_id"]),
+        "arm_types": ";".join(sorted(set(rows["arm_type"]))),
+        "treatments": "; ".join(t for t in rows["treatment"] if t),
+        "row_ids": list(rows["row_id"]),
+        "derived": bool(rows["events_derived"].any()) if "events_derived" in rows else False,
+    }
+    if continuous:
+        n, m, s = combine_means(rows["n"].astype(float), rows["mean"], rows["sd"])
+        out.update(mean=m, sd=s)
+    else:
+        out["events"] = float(rows["events_used"].sum())
+    return out
+
+
+def form_contrasts(
+    arms: pd.DataFrame,
+    reported: pd.DataFrame | None = None,
+    comparisons: list[str] | None = None,
+    outcomes: list[str] | None = None,
+    population_preference: tuple[str, ...] = ("ITT", "mITT", "completers"),
+    timepoint: str = "latest",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Form within-study contrasts.
+
+    Returns
+    -------
+    contrasts : DataFrame
+        One row per study × comparison × outcome, with arm-level summaries of
+        both sides (``n1, events1, mean1, sd1, ...``) or a reported ``g``/``g_se``.
+    unused : DataFrame
+        Arm rows (and reported effect sizes) no contrast uses, with ``reason``.
+    """
+    comparisons = list(comparisons or COMPARISONS)
+    outcomes = list(outcomes or ["remission", "response", "relapse", "symptoms", "dropout"])
+    rank = {p: i for i, p in enumerate(population_preference)}
+    if timepoint not in ("latest", "earliest"):
+        raise ValueError("timepoint must be 'latest' or 'earliest'")
+    sign = -1.0 if timepoint == "latest" else 1.0
+
+    a = arms[arms["outcome"].isin(outcomes)].copy()
+    a["strategy"] = a["arm_type"].map(STRATEGY)
+    a = a[a["analysis_population"].isin(rank)]
+    used: set[str] = set()
+    records = []
+    for (sid, outcome), study_rows in a.groupby(["study_id", "outcome"], sort=True):
+        slices = []
+        for key, rows in study_rows.groupby(SLICE[2:], sort=False):
+            tp, pop, phase = key
+            slices.append(((rank[pop], sign * tp), tp, pop, phase, rows))
+        slices.sort(key=lambda s: s[0])
+        for comp in comparisons:
+            s1, s2 = COMPARISONS[comp]
+            for _, tp, pop, phase, rows in slices:
+                g1, g2 = rows[rows.strategy == s1], rows[rows.strategy == s2]
+                if len(g1) and len(g2):
+                    break
+            else:
+                continue
+            cont = outcome == "symptoms"
+            m1, m2 = _merge(g1, cont), _merge(g2, cont)
+            used.update(m1["row_ids"] + m2["row_ids"])
+            rec = {
+                "study_id": sid, "comparison": comp, "outcome": outcome, "source_kind": "arms",
+                "timepoint_weeks": tp, "analysis_population": pop, "phase": phase,
+                "followup_months": float(rows["followup_months"].max()),
+                "outcome_definition": "; ".join(sorted(set(d for d in rows["outcome_definition"] if d))),
+                "multi_arm": len(g1) > 1 or len(g2) > 1,
+                "derived": m1["derived"] or m2["derived"],
+                "row_ids": m1["row_ids"] + m2["row_ids"],
+                "sources": ";".join(sorted(set(rows.loc[rows.row_id.isin(m1["row_ids"] + m2["row_ids"]), "source"]))),
+            }
+            for side, m in (("1", m1), ("2", m2)):
+                rec[f"n{side}"] = m["n"]
+                rec[f"arms{side}"] = m["arms"]
+                rec[f"arm_types{side}"] = m["arm_types"]
+                rec[f"treatments{side}"] = m["treatments"]
+                for f in ("events", "mean", "sd"):
+                    rec[f"{f}{side}"] = m.get(f, np.nan)
+            records.append(rec)
+
+    unused_rows = a[~a["row_id"].isin(used)]
+    unused = []
+    for r in unused_rows.itertuples():
+        others = a[(a.study_id == r.study_id) & (a.outcome == r.outcome) & a.row_id.isin(used)]
+        if len(others):
+            best = others.iloc[0]
+            reason = (f"not used: the study's {r.outcome} contrasts use "
+                      f"{best.analysis_population} at week {best.timepoint_weeks:g}")
+        else:
+            reason = f"not used: no arm of another strategy reports {r.outcome} at the same timepoint and population"
+        unused.append({"study_id": r.study_id, "row_ids": [r.row_id], "sheet": "arms", "sheet_row": r.sheet_row,
+                       "comparison": "", "outcome": r.outcome, "reason": reason})
+    skipped = arms[~arms["outcome"].isin(outcomes) | ~arms["analysis_population"].isin(rank)]
+    for r in skipped.itertuples():
+        why = ("outcome not selected in config" if r.outcome not in outcomes
+               else f"analysis population {r.analysis_population} not in population_preference")
+        unused.append({"study_id": r.study_id, "row_ids": [r.row_id], "sheet": "arms", "sheet_row": r.sheet_row,
+                       "comparison": "", "outcome": r.outcome, "reason": f"not used: {why}"})
+
+    contrasts = pd.DataFrame.from_records(records)
+    if reported is not None and len(reported):
+        contrasts, extra_unused = _add_reported(contrasts, reported, comparisons, outcomes, rank)
+        unused.extend(extra_unused)
+    return contrasts, pd.DataFrame.from_records(
+        unused, columns=["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"])
+
+
+def _add_reported(contrasts, reported, comparisons, outcomes, rank):
+    have = set()
+    if len(contrasts):
+        have = set(zip(contrasts.study_id, contrasts.comparison, contrasts.outcome))
+    records, unused = [], []
+    rep = reported.copy()
+    rep["s1"] = rep["arm1_type"].map(STRATEGY)
+    rep["s2"] = rep["arm2_type"].map(STRATEGY)
+    for i, r in rep.iterrows():
+        rid = f"{r.study_id}:{r.arm1_id}-vs-{r.arm2_id}:{r.outcome}:{r.timepoint_weeks:g}w:{r.analysis_population}"
+        comp, flip = None, False
+        for name in comparisons:
+            s1, s2 = COMPARISONS[name]
+            if (r.s1, r.s2) == (s1, s2):
+                comp = name
+            elif (r.s2, r.s1) == (s1, s2):
+                comp, flip = name, True
+        base = {"study_id": r.study_id, "row_ids": [rid], "sheet": "contrasts", "sheet_row": int(i) + 2,
+                "comparison": comp or "", "outcome": r.outcome}
+        if comp is None or r.outcome not in outcomes:
+            unused.append({**base, "reason": "not used: comparison or outcome not selected in config"})
+            continue
+        if (r.study_id, comp, r.outcome) in have:
+            unused.append({**base, "reason": "not used: the study has arm-level data (or another reported g) "
+                                             "for this comparison"})
+            continue
+        have.add((r.study_id, comp, r.outcome))
+        sgn = -1.0 if flip else 1.0
+        records.append({
+            "study_id": r.study_id, "comparison": comp, "outcome": r.outcome, "source_kind": "reported",
+            "timepoint_weeks": r.timepoint_weeks, "analysis_population": r.analysis_population,
+            "phase": r.phase, "followup_months": np.nan, "outcome_definition": r.scale,
+            "multi_arm": False, "derived": False, "row_ids": [rid], "sources": r.source,
+            "n1": float(r.n2 if flip else r.n1), "n2": float(r.n1 if flip else r.n2),
+            "arms1": r.arm2_id if flip else r.arm1_id, "arms2": r.arm1_id if flip else r.arm2_id,
+            "arm_types1": r.arm2_type if flip else r.arm1_type, "arm_types2": r.arm1_type if flip else r.arm2_type,
+            "treatments1": "", "treatments2": "",
+            "g": sgn * r.g, "g_se": r.g_se,
+        })
+    out = pd.concat([contrasts, pd.DataFrame.from_records(records)], ignore_index=True) if records else contrasts
+    return out, unused

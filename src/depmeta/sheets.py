@@ -1,0 +1,247 @@
+"""Validation of the extraction sheets against their JSON schemas.
+
+Takes DataFrames of strings (as read from CSV or a workbook) and the schema
+dicts; reports every problem with its file, row and column, so that a
+researcher can fix the sheet in one pass. No file I/O here: the workflow's
+scripts read the files and write the outputs.
+
+Row numbers are spreadsheet rows: the header is row 1, the first data row is
+row 2 (the same number as the line of a CSV file without embedded newlines,
+and the row an Excel user sees).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Problem", "SheetError", "check_sheet", "coerce", "check_extraction", "prepare_arms"]
+
+BINARY_OUTCOMES = ("remission", "response", "relapse", "dropout")
+CONTINUOUS_OUTCOMES = ("symptoms",)
+POPULATION_RANK = {"ITT": 0, "mITT": 1, "completers": 2}
+#: Tolerance between a printed count and its printed percentage, in percentage
+#: points: percentages are printed rounded to at most one decimal, and a trial
+#: may print a percentage of a slightly different denominator; above this the
+#: two numbers cannot describe the same patients.
+PERCENT_TOLERANCE = 1.0
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a sheet: where it is and what is wrong."""
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column is not None:
+            where += f", column '{self.column}'"
+        return f"{where}: {self.message}"
+
+
+class SheetError(ValueError):
+    """Raised with every problem found, one per line."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s) in the extraction sheets:\n{lines}")
+
+
+def _row(i: int) -> int:
+    return int(i) + 2
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
+
+
+def _parse(value: str, kind: str):
+    text = str(value).strip()
+    if kind == "integer":
+        if not re.fullmatch(r"[+-]?\d+(\.0+)?", text):
+            raise ValueError(f"{text!r} is not a whole number")
+        return int(float(text))
+    if kind == "number":
+        try:
+            out = float(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a number") from None
+        if not np.isfinite(out):
+            raise ValueError(f"{text!r} is not a finite number")
+        return out
+    return text
+
+
+def check_sheet(df: pd.DataFrame, schema: dict, file: str) -> list[Problem]:
+    """Check a sheet of strings cell by cell against a JSON schema.
+
+    Checks required and unknown columns, required values, types (integer,
+    number, string), ``minimum``/``maximum``/``exclusiveMinimum``, ``enum`` and
+    ``pattern``. Returns every problem found (empty list if none).
+    """
+    props: dict = schema["properties"]
+    required = set(schema.get("required", []))
+    problems: list[Problem] = []
+    for col in df.columns:
+        if col not in props:
+            problems.append(Problem(file, None, col, f"unknown column; expected one of {sorted(props)}"))
+    for col in sorted(required - set(df.columns)):
+        problems.append(Problem(file, None, col, "required column is missing"))
+    for col, spec in props.items():
+        if col not in df.columns:
+            continue
+        kind = spec.get("type", "string")
+        for i, value in df[col].items():
+            if _blank(value):
+                if col in required:
+                    problems.append(Problem(file, _row(i), col, "required value is missing"))
+                continue
+            try:
+                parsed = _parse(value, kind)
+            except ValueError as err:
+                problems.append(Problem(file, _row(i), col, str(err)))
+                continue
+            if "enum" in spec and parsed not in spec["enum"]:
+                allowed = ", ".join(repr(e) for e in spec["enum"] if e != "")
+                problems.append(Problem(file, _row(i), col, f"{parsed!r} is not one of {allowed}"))
+            if "pattern" in spec and not re.search(spec["pattern"], parsed):
+                problems.append(Problem(file, _row(i), col, f"{parsed!r} does not match {spec['pattern']!r}"))
+            if "minimum" in spec and parsed < spec["minimum"]:
+                problems.append(Problem(file, _row(i), col, f"{parsed} is below the minimum {spec['minimum']}"))
+            if "maximum" in spec and parsed > spec["maximum"]:
+                problems.append(Problem(file, _row(i), col, f"{parsed} is above the maximum {spec['maximum']}"))
+            if "exclusiveMinimum" in spec and parsed <= spec["exclusiveMinimum"]:
+                problems.append(Problem(file, _row(i), col, f"{parsed} must be greater than {spec['exclusiveMinimum']}"))
+    return problems
+
+
+def coerce(df: pd.DataFrame, schema: dict) -> pd.DataFrame:
+    """Typed copy of a sheet that passed :func:`check_sheet`: numbers as float,
+    integers as nullable ``Int64``, strings with blanks as ``""``; schema
+    columns absent from the sheet are added empty."""
+    out = pd.DataFrame(index=df.index)
+    for col, spec in schema["properties"].items():
+        raw = df[col] if col in df.columns else pd.Series([""] * len(df), index=df.index)
+        kind = spec.get("type", "string")
+        if kind == "integer":
+            out[col] = pd.array([None if _blank(v) else int(float(v)) for v in raw], dtype="Int64")
+        elif kind == "number":
+            out[col] = [np.nan if _blank(v) else float(v) for v in raw]
+        else:
+            out[col] = ["" if _blank(v) else str(v).strip() for v in raw]
+    return out
+
+
+def check_extraction(
+    studies: pd.DataFrame,
+    arms: pd.DataFrame,
+    contrasts: pd.DataFrame | None,
+    files: dict[str, str],
+) -> list[Problem]:
+    """Cross-field and cross-sheet rules on typed sheets (after :func:`coerce`).
+
+    ``files`` maps ``"studies"``, ``"arms"``, ``"contrasts"`` to the names used
+    in messages.
+    """
+    fs, fa = files["studies"], files["arms"]
+    problems: list[Problem] = []
+
+    dup = studies["study_id"].duplicated(keep="first")
+    for i in studies.index[dup]:
+        problems.append(Problem(fs, _row(i), "study_id", f"duplicated study {studies.at[i, 'study_id']!r}"))
+    for i, r in studies.iterrows():
+        if r["risk_of_bias"] != "not assessed" and not r["rob_source"]:
+            problems.append(Problem(fs, _row(i), "rob_source", "a risk-of-bias judgement needs its published source"))
+        if not (r["doi"] or r["pmid"] or r["url"]):
+            problems.append(Problem(fs, _row(i), "doi", "missing source: give a DOI, PMID or URL"))
+    known = set(studies["study_id"])
+
+    key = ["study_id", "arm_id", "outcome", "timepoint_weeks", "analysis_population"]
+    dup = arms.duplicated(subset=key, keep="first")
+    for i in arms.index[dup]:
+        r = arms.loc[i]
+        problems.append(Problem(
+            fa, _row(i), "arm_id",
+            f"duplicated arm row: {r['study_id']}/{r['arm_id']}, {r['outcome']} at week "
+            f"{r['timepoint_weeks']:g} ({r['analysis_population']}) already appears"))
+    types = arms.groupby(["study_id", "arm_id"])["arm_type"].nunique()
+    for (sid, aid), n_types in types.items():
+        if n_types > 1:
+            i = arms.index[(arms.study_id == sid) & (arms.arm_id == aid)][0]
+            problems.append(Problem(fa, _row(i), "arm_type", f"arm {sid}/{aid} has more than one arm_type"))
+
+    for i, r in arms.iterrows():
+        if r["study_id"] not in known:
+            problems.append(Problem(fa, _row(i), "study_id", f"study {r['study_id']!r} is not in {fs}"))
+        n = r["n"]
+        if r["outcome"] in BINARY_OUTCOMES:
+            ev, pct = r["events"], r["percent"]
+            if pd.isna(ev) and np.isnan(pct):
+                problems.append(Problem(fa, _row(i), "events", f"a {r['outcome']} row needs events or percent"))
+            if not pd.isna(ev) and not pd.isna(n) and ev > n:
+                problems.append(Problem(fa, _row(i), "events", f"{ev} events exceed n = {n}"))
+            if not pd.isna(ev) and not np.isnan(pct) and not pd.isna(n):
+                if abs(100 * ev / n - pct) > PERCENT_TOLERANCE:
+                    problems.append(Problem(
+                        fa, _row(i), "percent",
+                        f"{pct:g}% disagrees with {ev}/{n} = {100 * ev / n:.1f}%"))
+            for col in ("mean", "sd"):
+                if not np.isnan(r[col]):
+                    problems.append(Problem(fa, _row(i), col, f"{col} given for binary outcome {r['outcome']!r}"))
+        else:
+            for col in ("mean", "sd"):
+                if np.isnan(r[col]):
+                    problems.append(Problem(fa, _row(i), col, f"a symptoms row needs {col}"))
+            if not pd.isna(r["events"]) or not np.isnan(r["percent"]):
+                problems.append(Problem(fa, _row(i), "events", "events/percent given for a symptoms row"))
+        if r["outcome"] == "relapse" and np.isnan(r["followup_months"]):
+            problems.append(Problem(fa, _row(i), "followup_months", "a relapse row needs its follow-up length"))
+
+    if contrasts is not None and len(contrasts):
+        fc = files["contrasts"]
+        arm_types = {(s, a): t for s, a, t in arms[["study_id", "arm_id", "arm_type"]].itertuples(index=False)}
+        for i, r in contrasts.iterrows():
+            if r["study_id"] not in known:
+                problems.append(Problem(fc, _row(i), "study_id", f"study {r['study_id']!r} is not in {fs}"))
+            if r["arm1_id"] == r["arm2_id"]:
+                problems.append(Problem(fc, _row(i), "arm2_id", "an arm cannot be compared with itself"))
+            for side in ("arm1", "arm2"):
+                t = arm_types.get((r["study_id"], r[f"{side}_id"]))
+                if t is not None and t != r[f"{side}_type"]:
+                    problems.append(Problem(fc, _row(i), f"{side}_type", f"{t!r} in {fa} but {r[f'{side}_type']!r} here"))
+    return problems
+
+
+def prepare_arms(arms: pd.DataFrame) -> pd.DataFrame:
+    """Add ``row_id``, ``sheet_row`` and, for binary outcomes, the count used.
+
+    ``events_used`` is ``events`` where printed, else derived from ``percent``
+    (rounded half up) with ``events_derived`` set.
+    """
+    from depmeta.effects import counts_from_percent
+
+    out = arms.copy()
+    out["sheet_row"] = [_row(i) for i in out.index]
+    out["row_id"] = [
+        f"{r.study_id}:{r.arm_id}:{r.outcome}:{r.timepoint_weeks:g}w:{r.analysis_population}"
+        for r in out.itertuples()
+    ]
+    binary = out["outcome"].isin(BINARY_OUTCOMES)
+    printed = out["events"].notna()
+    derive = binary & ~printed
+    events = out["events"].astype("Float64").astype(float)
+    if derive.any():
+        events[derive] = counts_from_percent(out.loc[derive, "percent"], out.loc[derive, "n"].astype(float))
+    out["events_used"] = np.where(binary, events, np.nan)
+    out["events_derived"] = derive
+    return out

@@ -1,0 +1,39 @@
+# Config loading and validation, sheet locations and input functions; no rules here.
+from pathlib import Path
+
+from snakemake.utils import validate
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+RESULTS = Path("results")
+SHEETS = config["sheets"]
+ANALYSIS = config["analysis"]
+REPORT = config["report"]
+
+
+def sheet_inputs():
+    """The extraction files the run reads: a workbook, or the CSV sheets."""
+    if SHEETS.get("workbook"):
+        return {"workbook": SHEETS["workbook"]}
+    files = {"studies": SHEETS["studies"], "arms": SHEETS["arms"]}
+    if SHEETS.get("contrasts"):
+        files["contrasts"] = SHEETS["contrasts"]
+    return files
+
+
+def report_outputs():
+    """The report files the config asks for."""
+    files = {"html": "results/report/report.html"}
+    if REPORT.get("pdf", True):
+        files["pdf"] = "results/report/report.pdf"
+    return files
+
+
+def all_targets():
+    """Targets of `rule all`: the report and the tidy tables behind it."""
+    return [
+        *report_outputs().values(),
+        "results/tables/summary.csv",
+        "results/tables/exclusions.csv",
+    ]

@@ -1,0 +1,65 @@
+"""Effect sizes per contrast, pooled estimates per comparison × outcome, and
+pooled event rates per strategy; writes the tidy tables and results.json."""
+
+import sys
+from pathlib import Path
+
+sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
+
+import pandas as pd  # noqa: E402
+import yaml  # noqa: E402
+
+from depmeta.analysis import AnalysisOptions, pool_event_rates, run_meta_analyses  # noqa: E402
+from depmeta.contrasts import form_contrasts  # noqa: E402
+from depmeta.sheets import coerce, prepare_arms  # noqa: E402
+from pipeline_io import read_sheet, setup_logging, write_csv, write_json  # noqa: E402
+
+log = setup_logging(snakemake.log[0])
+schema_dir = Path(snakemake.scriptdir).parent / "schemas"
+sheets = {
+    name: coerce(read_sheet(snakemake.input[name]),
+                 yaml.safe_load((schema_dir / f"{name}.schema.yaml").read_text()))
+    for name in ("studies", "arms", "contrasts")
+}
+opts = AnalysisOptions.from_config(snakemake.params.analysis)
+log.info("options: %s", opts)
+
+studies = sheets["studies"]
+labels = dict(zip(studies.study_id, studies.label))
+arms = prepare_arms(sheets["arms"])
+contrasts, unused = form_contrasts(
+    arms, sheets["contrasts"], comparisons=list(opts.comparisons), outcomes=list(opts.outcomes),
+    population_preference=opts.population_preference, timepoint=opts.timepoint,
+)
+log.info("%d contrasts from %d studies; %d rows not used", len(contrasts),
+         contrasts.study_id.nunique() if len(contrasts) else 0, len(unused))
+summary, per_study, excluded = run_meta_analyses(contrasts, labels, opts)
+if opts.event_rates:
+    rates, rate_arms = pool_event_rates(arms, labels, opts)
+else:
+    rates, rate_arms = pd.DataFrame(), pd.DataFrame()
+
+unused = unused.assign(label=unused.study_id.map(labels))
+exclusions = pd.concat([
+    excluded.assign(kind="contrast"),
+    unused.assign(kind="row")[["comparison", "outcome", "study_id", "label", "row_ids", "reason", "kind"]],
+], ignore_index=True)
+if len(summary):
+    not_pooled = summary[summary.status != "pooled"]
+    exclusions = pd.concat([exclusions, pd.DataFrame({
+        "comparison": not_pooled.comparison, "outcome": not_pooled.outcome, "study_id": not_pooled.studies,
+        "label": not_pooled.studies.map(lambda s: "; ".join(labels.get(x, x) for x in s.split(";") if x)),
+        "row_ids": not_pooled.row_ids, "reason": "comparison not pooled: " + not_pooled.reason,
+        "kind": "analysis"})], ignore_index=True)
+
+for name, df in (("contrasts", contrasts), ("per_study", per_study), ("summary", summary),
+                 ("exclusions", exclusions), ("event_rates", rates), ("event_rates_arms", rate_arms)):
+    write_csv(snakemake.output[name], df)
+    log.info("wrote %s (%d rows)", snakemake.output[name], len(df))
+
+write_json(snakemake.output.results, {
+    "options": opts.__dict__,
+    "analyses": summary.to_dict(orient="records"),
+    "event_rates": rates.to_dict(orient="records"),
+    "studies": studies.to_dict(orient="records"),
+})
