@@ -249,3 +249,34 @@ def test_params_injected_after_parameters_cell():
     sources = [cell.source for cell in notebook.cells]
     assert sources[0].startswith("RENDERER = 'R'")
     assert sources[1:] == ["a = 1", "# Injected parameters\na = \"x'y\"", "b = a"]
+
+
+def test_cli_renders_with_yaml_params(tmp_path):
+    import subprocess
+
+    qmd = tmp_path / "cli.qmd"
+    qmd.write_text(
+        "---\ntitle: CLI\n---\n\n```{python}\n#| tags: [parameters]\ncount = 1\nname = 'x'\n```\n\n"
+        "```{python}\n#| output: asis\nprint(f'count+1 = {count + 1}, name = {name}')\n```\n",
+        encoding="utf-8",
+    )
+    html = tmp_path / "out" / "cli.html"
+    command = [sys.executable, str(SCRIPT), str(qmd), "--html", str(html), "-P", "count=41", "-P", "name=from cli"]
+    process = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert process.returncode == 0, process.stderr
+    assert "count+1 = 42, name = from cli" in html.read_text(encoding="utf-8")
+    assert not (tmp_path / "out" / "cli.pdf").exists()
+
+
+def test_crossref_numbering_on_markdown():
+    markdown = (
+        "See @fig-b, [@tbl-a] and [-@fig-a].\n\n![Second](b.png){#fig-a}\n\n"
+        "::: {#fig-b}\n![](c.png)\n\nDiv caption\n:::\n\n| x |\n|---|\n| 1 |\n\n: Cap {#tbl-a}\n"
+    )
+    doc, labels = qf.number_floats(qf.markdown_to_ast(markdown, {}), number_sections=False)
+    assert labels == {"fig-a": "Figure 1", "fig-b": "Figure 2", "tbl-a": "Table 1"}
+    text = qf._stringify(qf.resolve_crossrefs(doc, labels)["blocks"])
+    assert text.startswith("See Figure 2, Table 1 and 1.")
+    assert "Figure 1: Second" in text and "Figure 2: Div caption" in text and "Table 1: Cap" in text
+    with pytest.raises(qf.CrossRefError, match="@Fig-zzz"):
+        qf.resolve_crossrefs(qf.markdown_to_ast("@Fig-zzz", {}), labels)

@@ -40,6 +40,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -733,7 +734,8 @@ def _describe_failed_cell(notebook: Any, qmd_name: str) -> str:
     Returns
     -------
     str
-        Location, label and source of the failing cell (empty if not found).
+        Location and label of the failing cell (its source and traceback are
+        part of nbclient's error message).
     """
     for cell in notebook.cells:
         if cell.cell_type != "code" or "raises-exception" in cell.metadata.get("tags", []):
@@ -745,8 +747,8 @@ def _describe_failed_cell(notebook: Any, qmd_name: str) -> str:
                 where += " (inline `{python}` expression)"
             label = meta.get("options", {}).get("label")
             label_text = f" [label: {label}]" if label else ""
-            return f"cell at {where}{label_text}:\n{cell.source}\n"
-    return ""
+            return f"the cell at {where}{label_text}"
+    return "a cell"
 
 
 def execute_notebook(notebook: Any, cwd: Path, scratch: Path, timeout: int | None, qmd_name: str) -> None:
@@ -798,8 +800,8 @@ def execute_notebook(notebook: Any, cwd: Path, scratch: Path, timeout: int | Non
         try:
             client.execute(cleanup_kc=True, stdout=kernel_log, stderr=kernel_log)
         except CellExecutionError as exc:
-            message = f"{_describe_failed_cell(notebook, qmd_name)}\n{strip_ansi(str(exc))}"
-            raise CellExecutionFailed(f"error while executing {message}") from None
+            where = _describe_failed_cell(notebook, qmd_name)
+            raise CellExecutionFailed(f"error while executing {where}:\n{strip_ansi(str(exc))}") from None
         except CellTimeoutError as exc:
             raise CellExecutionFailed(f"cell timed out in {qmd_name}: {strip_ansi(str(exc))}") from None
         except DeadKernelError as exc:
@@ -953,7 +955,7 @@ def _html_to_markdown(html: str) -> str:
     return _run_pandoc(["-f", "html", "-t", "markdown-raw_html-native_divs-native_spans-fenced_divs-bracketed_spans", "--wrap=none"], html)
 
 
-def _data_to_markdown(data: Mapping[str, Any], raw: bool, assets: _AssetWriter, stem: str) -> tuple[str, bool]:
+def _data_to_markdown(data: Mapping[str, Any], raw: bool, assets: _AssetWriter, stem: str) -> str:
     """Convert a rich (display/execute_result) output into markdown.
 
     Parameters
@@ -969,23 +971,21 @@ def _data_to_markdown(data: Mapping[str, Any], raw: bool, assets: _AssetWriter, 
 
     Returns
     -------
-    markdown : str
-        The markdown.
-    is_image : bool
-        Whether the output is an image.
+    str
+        The markdown (an image reference for image outputs).
     """
     for mime in IMAGE_MIME_TYPES:
         if mime in data:
             path = assets.write(mime, data[mime], stem)
-            return f"![](<{path.as_posix()}>)", True
+            return f"![](<{path.as_posix()}>)"
     if "text/markdown" in data:
-        return _joined(data["text/markdown"]), False
+        return _joined(data["text/markdown"])
     if "text/html" in data:
-        return _html_to_markdown(_joined(data["text/html"])), False
+        return _html_to_markdown(_joined(data["text/html"]))
     if "text/plain" in data:
         text = _joined(data["text/plain"])
-        return (text if raw else _fence(text)), False
-    return "", False
+        return text if raw else _fence(text)
+    return ""
 
 
 def _float_kind(options: Mapping[str, Any]) -> str | None:
@@ -1056,8 +1056,8 @@ def code_cell_to_markdown(cell: Any, options: Mapping[str, Any], assets: _AssetW
         elif output_type == "error":
             body.append(_fence(strip_ansi("\n".join(output.get("traceback", [])))))
         elif output_type in ("display_data", "execute_result"):
-            markdown, _ = _data_to_markdown(output.get("data", {}), asis or kind == "tbl", assets, label or "cell")
-            body.append(markdown)
+            raw = asis or kind == "tbl"
+            body.append(_data_to_markdown(output.get("data", {}), raw, assets, label or "cell"))
     body = [part for part in body if part.strip()]
     if kind is None:
         parts.extend(body)
@@ -1616,7 +1616,7 @@ def resolve_crossrefs(doc: dict[str, Any], labels: Mapping[str, str]) -> dict[st
                 missing.append("@" + citation["citationId"])
             else:
                 text = labels[key]
-                if citation["citationMode"]["t"] == "SuppressAuthor":
+                if citation["citationMode"]["t"] == "SuppressAuthor" and re.fullmatch(r"\w+ [\d.]+", text):
                     text = text.rsplit(" ", 1)[-1]
                 link_attr = ["", ["quarto-xref"], []]
                 inlines.append({"t": "Link", "c": [link_attr, _text_inlines(text), ["#" + key, ""]]})
@@ -1632,6 +1632,8 @@ def resolve_crossrefs(doc: dict[str, Any], labels: Mapping[str, str]) -> dict[st
 
 def absolutize_images(doc: dict[str, Any], base: Path) -> dict[str, Any]:
     """Make local image paths absolute so that pandoc and typst find them.
+
+    Pandoc percent-encodes spaces in link targets; local paths are decoded.
 
     Parameters
     ----------
@@ -1649,8 +1651,8 @@ def absolutize_images(doc: dict[str, Any], base: Path) -> dict[str, Any]:
     def visit(element: dict[str, Any]) -> Any:
         if element["t"] == "Image":
             target = element["c"][2][0]
-            if target and not re.match(r"^[a-zA-Z][\w+.-]*:", target) and not Path(target).is_absolute():
-                element["c"][2][0] = (base / target).resolve().as_posix()
+            if target and not re.match(r"^[a-zA-Z][\w+.-]*:", target):
+                element["c"][2][0] = (base / urllib.parse.unquote(target)).resolve().as_posix()
         return None
 
     return walk(doc, visit)

@@ -1,0 +1,46 @@
+"""Forest plots (one per pooled comparison × outcome), the summary figure and
+the event-rate figure, with a manifest (figures.json) the report reads."""
+
+import sys
+from pathlib import Path
+
+sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from depmeta.plots import event_rate_plot, forest_plot, summary_plot  # noqa: E402
+from pipeline_io import setup_logging, write_json  # noqa: E402
+
+log = setup_logging(snakemake.log[0])
+out = Path(snakemake.output.figures)
+out.mkdir(parents=True, exist_ok=True)
+level = snakemake.params.level
+
+
+def read(path):
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+summary, per_study, rates = read(snakemake.input.summary), read(snakemake.input.per_study), read(snakemake.input.event_rates)
+manifest = {"forest": [], "summary": None, "event_rates": None}
+pooled = summary[summary.status == "pooled"] if len(summary) else summary
+for _, row in pooled.iterrows():
+    rows = per_study[(per_study.comparison == row.comparison) & (per_study.outcome == row.outcome)]
+    fig = forest_plot(rows, row, level)
+    name = f"forest_{row.comparison}_{row.outcome}.png"
+    fig.savefig(out / name, dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    manifest["forest"].append({"comparison": row.comparison, "outcome": row.outcome, "file": name})
+    log.info("forest plot %s (k=%d)", name, row.k)
+
+for key, maker, data in (("summary", summary_plot, summary), ("event_rates", event_rate_plot, rates)):
+    fig = maker(data, level)
+    fig.savefig(out / f"{key}.png", dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    manifest[key] = f"{key}.png"
+write_json(out / "figures.json", manifest)
+log.info("%d forest plots", len(manifest["forest"]))
