@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import re
+import shutil
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -31,7 +34,7 @@ def _load_module():
 qf = _load_module()
 
 DEMO_QMD = textwrap.dedent(
-    '''\
+    """\
     ---
     title: "Demo report"
     subtitle: "Rendered without Quarto"
@@ -84,7 +87,7 @@ DEMO_QMD = textwrap.dedent(
     ```
 
     See also @fig-second.
-    '''
+    """
 )
 
 
@@ -93,7 +96,7 @@ def _page_count(pdf: Path) -> int:
     try:
         from pypdf import PdfReader
     except ImportError:
-        return len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes()))
+        return len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", pdf.read_bytes()))
     return len(PdfReader(str(pdf)).pages)
 
 
@@ -109,13 +112,17 @@ def rendered(tmp_path_factory):
     qmd = root / "report.qmd"
     qmd.write_text(DEMO_QMD, encoding="utf-8")
     out = root / "out"
-    result = qf.render(qmd, out / "report.html", out / "report.pdf", {"sample": "S-42", "n_points": 4})
+    result = qf.render(
+        qmd, out / "report.html", out / "report.pdf", {"sample": "S-42", "n_points": 4}
+    )
     return result, out / "report.html", out / "report.pdf"
 
 
 def test_result_describes_renderer(rendered):
     result, html, pdf = rendered
-    assert re.fullmatch(r"fallback \(.*nbclient, pandoc \d+(\.\d+)+, typst \d+(\.\d+)+\)", result["renderer"])
+    assert re.fullmatch(
+        r"fallback \(.*nbclient, pandoc \d+(\.\d+)+, typst \d+(\.\d+)+\)", result["renderer"]
+    )
     assert result["html"] == str(html) and result["pdf"] == str(pdf)
     assert (result["figures"], result["tables"]) == (2, 1)
 
@@ -137,7 +144,10 @@ def test_html_content_and_crossrefs(rendered):
     assert "Figure 1: Squares of the first points." in text
     assert "Figure 2: A second, smaller figure." in text
     assert "Table 1: Points and their squares." in text
-    assert re.search(r'shown in <a href="#fig-demo"[^>]*>Figure 1</a> and <a href="#tbl-demo"[^>]*>Table 1</a>', text)
+    assert re.search(
+        r'shown in <a href="#fig-demo"[^>]*>Figure 1</a> and <a href="#tbl-demo"[^>]*>Table 1</a>',
+        text,
+    )
     assert re.search(r'See also <a href="#fig-second"[^>]*>Figure 2</a>', text)
     assert '<figure id="fig-demo">' in text and 'id="tbl-demo"' in text
     assert "@fig-" not in text and "@tbl-" not in text
@@ -152,10 +162,35 @@ def test_pdf(rendered):
     assert not list(pdf.parent.glob(".*.part"))
 
 
+def _pdf_text(pdf: Path) -> str:
+    """Extract the text of a PDF with pypdf or pdftotext, else skip the test."""
+    try:
+        from pypdf import PdfReader
+    except ImportError:
+        pdftotext = shutil.which("pdftotext")
+        if pdftotext is None:
+            pytest.skip("neither pypdf nor pdftotext is available")
+        return subprocess.run(
+            [pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+    return "\n".join(page.extract_text() for page in PdfReader(str(pdf)).pages)
+
+
+def test_pdf_has_numbered_captions_and_refs(rendered):
+    _, _, pdf = rendered
+    text = " ".join(_pdf_text(pdf).split())
+    assert "Figure 1: Squares of the first points." in text
+    assert "Figure 2: A second, smaller figure." in text
+    assert "Table 1: Points and their squares." in text
+    assert "shown in Figure 1 and Table 1." in text
+    assert "S-42" in text
+
+
 def test_failing_cell_leaves_no_output(tmp_path):
     qmd = tmp_path / "broken.qmd"
     qmd.write_text(
-        "---\ntitle: Broken\n---\n\nText.\n\n```{python}\n#| label: boom\nvalue = 1\nraise ValueError('kaboom in cell')\n```\n",
+        "---\ntitle: Broken\n---\n\nText.\n\n"
+        "```{python}\n#| label: boom\nvalue = 1\nraise ValueError('kaboom in cell')\n```\n",
         encoding="utf-8",
     )
     with pytest.raises(qf.CellExecutionFailed) as info:
@@ -183,7 +218,8 @@ def test_late_failure_is_atomic(tmp_path, monkeypatch):
 def test_unknown_reference_raises(tmp_path):
     qmd = tmp_path / "badref.qmd"
     qmd.write_text(
-        "---\ntitle: Bad ref\n---\n\nSee @fig-missing.\n\n```{python}\n#| output: asis\nprint('and @tbl-nowhere')\n```\n",
+        "---\ntitle: Bad ref\n---\n\nSee @fig-missing.\n\n"
+        "```{python}\n#| output: asis\nprint('and @tbl-nowhere')\n```\n",
         encoding="utf-8",
     )
     with pytest.raises(qf.CrossRefError, match=r"@fig-missing.*@tbl-nowhere"):
@@ -239,21 +275,21 @@ def test_parse_param_yaml_scalars():
     assert qf.parse_param("flag=true") == ("flag", True)
     assert qf.parse_param("name=S 1") == ("name", "S 1")
     assert qf.parse_param("ratio=0.5") == ("ratio", 0.5)
-    with pytest.raises(Exception):
+    with pytest.raises(argparse.ArgumentTypeError, match="key=value"):
         qf.parse_param("novalue")
 
 
 def test_params_injected_after_parameters_cell():
-    document = qf.parse_qmd("```{python}\n#| tags: [parameters]\na = 1\n```\n\n```{python}\nb = a\n```\n")
+    document = qf.parse_qmd(
+        "```{python}\n#| tags: [parameters]\na = 1\n```\n\n```{python}\nb = a\n```\n"
+    )
     notebook = qf.build_notebook(document, {"a": "x'y"}, "R", {"echo": False})
     sources = [cell.source for cell in notebook.cells]
     assert sources[0].startswith("RENDERER = 'R'")
-    assert sources[1:] == ["a = 1", "# Injected parameters\na = \"x'y\"", "b = a"]
+    assert sources[1:] == ["a = 1", '# Injected parameters\na = "x\'y"', "b = a"]
 
 
 def test_cli_renders_with_yaml_params(tmp_path):
-    import subprocess
-
     qmd = tmp_path / "cli.qmd"
     qmd.write_text(
         "---\ntitle: CLI\n---\n\n```{python}\n#| tags: [parameters]\ncount = 1\nname = 'x'\n```\n\n"
@@ -261,7 +297,17 @@ def test_cli_renders_with_yaml_params(tmp_path):
         encoding="utf-8",
     )
     html = tmp_path / "out" / "cli.html"
-    command = [sys.executable, str(SCRIPT), str(qmd), "--html", str(html), "-P", "count=41", "-P", "name=from cli"]
+    command = [
+        sys.executable,
+        str(SCRIPT),
+        str(qmd),
+        "--html",
+        str(html),
+        "-P",
+        "count=41",
+        "-P",
+        "name=from cli",
+    ]
     process = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert process.returncode == 0, process.stderr
     assert "count+1 = 42, name = from cli" in html.read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Render a Quarto ``.qmd`` report without the Quarto CLI.
+r"""Render a Quarto ``.qmd`` report without the Quarto CLI.
 
 This module is the fallback renderer of the pipeline: when ``quarto`` is not
 on ``PATH`` the report is rendered from the very same ``.qmd`` source by
@@ -20,7 +20,7 @@ renamed into place once everything succeeded.
 
 Command line usage::
 
-    python qmd_fallback.py REPORT.qmd --html OUT.html --pdf OUT.pdf \\
+    python qmd_fallback.py REPORT.qmd --html OUT.html --pdf OUT.pdf \
         -P key=value -P other=3
 """
 
@@ -42,14 +42,15 @@ import sys
 import tempfile
 import urllib.parse
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import yaml
 
 __all__ = [
-    "Chunk",
     "CellExecutionFailed",
+    "Chunk",
     "CrossRefError",
     "QmdDocument",
     "QmdError",
@@ -85,13 +86,32 @@ PASSTHROUGH_METADATA = (
 
 #: Cross-reference prefixes reserved by Quarto; ``@<prefix>-...`` citations
 #: using them must resolve, the others are left to pandoc as citations.
-CROSSREF_PREFIXES = ("fig", "tbl", "sec", "eq", "lst", "thm", "lem", "cor", "prp", "cnj", "def", "exm", "exr")
+CROSSREF_PREFIXES = (
+    "fig",
+    "tbl",
+    "sec",
+    "eq",
+    "lst",
+    "thm",
+    "lem",
+    "cor",
+    "prp",
+    "cnj",
+    "def",
+    "exm",
+    "exr",
+)
 
 #: Human readable names of the cross-reference kinds this module numbers.
 CROSSREF_NAMES = {"fig": "Figure", "tbl": "Table", "sec": "Section"}
 
 #: Image MIME types written to files, in order of preference.
-IMAGE_MIME_TYPES = {"image/png": ".png", "image/svg+xml": ".svg", "image/jpeg": ".jpg", "image/gif": ".gif"}
+IMAGE_MIME_TYPES = {
+    "image/png": ".png",
+    "image/svg+xml": ".svg",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+}
 
 #: MIME type used by the hidden cells evaluating inline expressions.
 INLINE_MIME_TYPE = "application/x-qmd-inline+json"
@@ -107,7 +127,9 @@ body {
   line-height: 1.55; color: #1f2328; background: #fff;
   max-width: 54rem; margin: 0 auto; padding: 2rem 1.25rem 4rem;
 }
-header#title-block-header { margin-bottom: 2rem; padding-bottom: 1rem; border-bottom: 1px solid #d0d7de; }
+header#title-block-header {
+  margin-bottom: 2rem; padding-bottom: 1rem; border-bottom: 1px solid #d0d7de;
+}
 h1.title { font-size: 2.1rem; margin: 0 0 .3rem; line-height: 1.2; }
 p.subtitle { font-size: 1.25rem; color: #57606a; margin: 0 0 .6rem; }
 p.author, p.date { margin: .15rem 0; color: #57606a; }
@@ -124,12 +146,21 @@ caption { caption-side: top; font-size: .92rem; color: #444; padding-bottom: .5r
 th, td { padding: .3rem .75rem; border-bottom: 1px solid #d0d7de; vertical-align: top; }
 thead th { border-bottom: 2px solid #8c959f; text-align: left; }
 tbody tr:nth-child(even) { background: #f6f8fa; }
-pre { background: #f6f8fa; padding: .75rem 1rem; overflow-x: auto; border-radius: 6px; font-size: .85rem; }
+pre {
+  background: #f6f8fa; padding: .75rem 1rem; overflow-x: auto; border-radius: 6px;
+  font-size: .85rem;
+}
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; }
 blockquote { margin: 1rem 0; padding: 0 1rem; color: #57606a; border-left: .25rem solid #d0d7de; }
-nav#TOC { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: .5rem 1.25rem; margin-bottom: 2rem; }
+nav#TOC {
+  background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px;
+  padding: .5rem 1.25rem; margin-bottom: 2rem;
+}
 nav#TOC ul { padding-left: 1.2rem; }
-div[class*="callout-"] { border-left: 4px solid #0a58ca; background: #f1f6fe; padding: .5rem 1rem; margin: 1rem 0; border-radius: 4px; }
+div[class*="callout-"] {
+  border-left: 4px solid #0a58ca; background: #f1f6fe; padding: .5rem 1rem; margin: 1rem 0;
+  border-radius: 4px;
+}
 div.callout-warning, div.callout-caution { border-left-color: #bf8700; background: #fff8e5; }
 div.callout-important { border-left-color: #cf222e; background: #ffebe9; }
 div.callout-tip { border-left-color: #1a7f37; background: #edfbef; }
@@ -145,11 +176,16 @@ TYPST_PREAMBLE = """\
 """
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-_CELL_OPEN_RE = re.compile(r"^(?P<fence>`{3,})[ \t]*\{(?P<engine>[A-Za-z_][\w.-]*)(?P<rest>[^}]*)\}[ \t]*$")
+_CELL_OPEN_RE = re.compile(
+    r"^(?P<fence>`{3,})[ \t]*\{(?P<engine>[A-Za-z_][\w.-]*)(?P<rest>[^}]*)\}[ \t]*$"
+)
 _MD_FENCE_RE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _INLINE_EXPR_RE = re.compile(r"`\{python\}[ \t]+(?P<expr>[^`]+?)[ \t]*`")
 _SHORTCODE_RE = re.compile(r"\{\{<\s*(?P<name>[\w-]+)(?P<args>[^>]*)>\}\}")
-_PAGEBREAK_MD = "\n\n```{=typst}\n#pagebreak()\n```\n\n```{=html}\n<div style=\"page-break-after: always;\"></div>\n```\n\n"
+_PAGEBREAK_MD = (
+    "\n\n```{=typst}\n#pagebreak()\n```\n\n"
+    '```{=html}\n<div style="page-break-after: always;"></div>\n```\n\n'
+)
 
 
 # --------------------------------------------------------------------------
@@ -403,7 +439,8 @@ def renderer_description() -> str:
     ToolError
         If pypandoc (with a pandoc binary) or typst is not installed.
     """
-    return f"fallback (qmd parser+nbclient, pandoc {_pandoc_version()}, typst {_package_version('typst')})"
+    pandoc, typst = _pandoc_version(), _package_version("typst")
+    return f"fallback (qmd parser+nbclient, pandoc {pandoc}, typst {typst})"
 
 
 def _package_version(name: str) -> str:
@@ -427,7 +464,9 @@ def _package_version(name: str) -> str:
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError as exc:
-        raise ToolError(f"the Python package {name!r} is required by the fallback renderer") from exc
+        raise ToolError(
+            f"the Python package {name!r} is required by the fallback renderer"
+        ) from exc
 
 
 def _pandoc_path() -> str:
@@ -551,7 +590,7 @@ def _setup_code(renderer: str, fig_size: tuple[float, float], fig_dpi: float) ->
     return (
         f"RENDERER = {renderer!r}\n"
         "try:\n    import matplotlib as _qmd_mpl\nexcept ImportError:\n    pass\nelse:\n"
-        f"    _qmd_mpl.rcParams['figure.figsize'] = ({float(fig_size[0])!r}, {float(fig_size[1])!r})\n"
+        f"    _qmd_mpl.rcParams['figure.figsize'] = {tuple(float(x) for x in fig_size)!r}\n"
         f"    _qmd_mpl.rcParams['figure.dpi'] = {float(fig_dpi)!r}\n"
         "    del _qmd_mpl\n"
     )
@@ -631,21 +670,42 @@ def build_notebook(
     new_code = nbformat.v4.new_code_cell
     front = document.front_matter
     fig_size = (float(front.get("fig-width", 7)), float(front.get("fig-height", 5)))
-    cells = [new_code(_setup_code(renderer, fig_size, float(front.get("fig-dpi", 144))), metadata=_cell_meta("hidden"))]
-    params_cell = new_code(_params_code(params), metadata=_cell_meta("hidden", tags=["injected-parameters"]))
+    cells = [
+        new_code(
+            _setup_code(renderer, fig_size, float(front.get("fig-dpi", 144))),
+            metadata=_cell_meta("hidden"),
+        )
+    ]
+    params_cell = new_code(
+        _params_code(params), metadata=_cell_meta("hidden", tags=["injected-parameters"])
+    )
     params_inserted = not params
     for chunk in document.chunks:
         if chunk.kind == "markdown":
-            expressions = [match["expr"].replace("\n", " ") for match in _INLINE_EXPR_RE.finditer(chunk.source)]
+            expressions = [
+                match["expr"].replace("\n", " ") for match in _INLINE_EXPR_RE.finditer(chunk.source)
+            ]
             if expressions:
-                cells.append(new_code(_inline_code(expressions), metadata=_cell_meta("inline", line=chunk.line)))
-            cells.append(nbformat.v4.new_markdown_cell(chunk.source, metadata=_cell_meta("user", line=chunk.line)))
+                cells.append(
+                    new_code(
+                        _inline_code(expressions), metadata=_cell_meta("inline", line=chunk.line)
+                    )
+                )
+            cells.append(
+                nbformat.v4.new_markdown_cell(
+                    chunk.source, metadata=_cell_meta("user", line=chunk.line)
+                )
+            )
             continue
         options = {**cell_defaults, **chunk.options}
         meta = _cell_meta("user", options=options, line=chunk.line, engine=chunk.engine)
         if chunk.engine != "python" or not options.get("eval", True):
             if chunk.engine != "python":
-                LOGGER.warning("line %d: '%s' cells are not executed by the fallback renderer", chunk.line, chunk.engine)
+                LOGGER.warning(
+                    "line %d: '%s' cells are not executed by the fallback renderer",
+                    chunk.line,
+                    chunk.engine,
+                )
             cells.append(nbformat.v4.new_raw_cell(chunk.source, metadata=meta))
             continue
         resize = "fig-width" in options or "fig-height" in options
@@ -664,11 +724,15 @@ def build_notebook(
             cells.append(params_cell)
             params_inserted = True
     if not params_inserted:
-        LOGGER.warning("no cell tagged 'parameters': parameters are injected at the top of the notebook")
+        LOGGER.warning(
+            "no cell tagged 'parameters': parameters are injected at the top of the notebook"
+        )
         cells.insert(1, params_cell)
     return nbformat.v4.new_notebook(
         cells=cells,
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
     )
 
 
@@ -751,7 +815,9 @@ def _describe_failed_cell(notebook: Any, qmd_name: str) -> str:
     return "a cell"
 
 
-def execute_notebook(notebook: Any, cwd: Path, scratch: Path, timeout: int | None, qmd_name: str) -> None:
+def execute_notebook(
+    notebook: Any, cwd: Path, scratch: Path, timeout: int | None, qmd_name: str
+) -> None:
     """Run all code cells of a notebook in a fresh kernel.
 
     Parameters
@@ -781,7 +847,9 @@ def execute_notebook(notebook: Any, cwd: Path, scratch: Path, timeout: int | Non
         from nbclient import NotebookClient
         from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
     except ImportError as exc:
-        raise ToolError("nbclient, nbformat and ipykernel are required: pip install nbclient nbformat ipykernel") from exc
+        raise ToolError(
+            "nbclient, nbformat and ipykernel are required: pip install nbclient nbformat ipykernel"
+        ) from exc
 
     kernel_dir = scratch / "kernels"
     kernel_name = _write_kernel_spec(kernel_dir)
@@ -801,12 +869,18 @@ def execute_notebook(notebook: Any, cwd: Path, scratch: Path, timeout: int | Non
             client.execute(cleanup_kc=True, stdout=kernel_log, stderr=kernel_log)
         except CellExecutionError as exc:
             where = _describe_failed_cell(notebook, qmd_name)
-            raise CellExecutionFailed(f"error while executing {where}:\n{strip_ansi(str(exc))}") from None
+            raise CellExecutionFailed(
+                f"error while executing {where}:\n{strip_ansi(str(exc))}"
+            ) from None
         except CellTimeoutError as exc:
-            raise CellExecutionFailed(f"cell timed out in {qmd_name}: {strip_ansi(str(exc))}") from None
+            raise CellExecutionFailed(
+                f"cell timed out in {qmd_name}: {strip_ansi(str(exc))}"
+            ) from None
         except DeadKernelError as exc:
             log_tail = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
-            raise CellExecutionFailed(f"the kernel died while executing {qmd_name}: {exc}\n{log_tail}") from None
+            raise CellExecutionFailed(
+                f"the kernel died while executing {qmd_name}: {exc}\n{log_tail}"
+            ) from None
     log_text = log_path.read_text(encoding="utf-8", errors="replace").strip()
     if log_text:
         LOGGER.debug("kernel log:\n%s", log_text)
@@ -951,8 +1025,17 @@ def _html_to_markdown(html: str) -> str:
     str
         Markdown, so that the output works for both HTML and PDF.
     """
-    html = re.sub(r"<style\b.*?</style>", "", html, flags=re.S | re.I)
-    return _run_pandoc(["-f", "html", "-t", "markdown-raw_html-native_divs-native_spans-fenced_divs-bracketed_spans", "--wrap=none"], html)
+    html = re.sub(r"<style\b.*?</style>", "", html, flags=re.DOTALL | re.IGNORECASE)
+    return _run_pandoc(
+        [
+            "-f",
+            "html",
+            "-t",
+            "markdown-raw_html-native_divs-native_spans-fenced_divs-bracketed_spans",
+            "--wrap=none",
+        ],
+        html,
+    )
 
 
 def _data_to_markdown(data: Mapping[str, Any], raw: bool, assets: _AssetWriter, stem: str) -> str:
@@ -1094,6 +1177,25 @@ def _expand_shortcodes(markdown: str) -> str:
     return _SHORTCODE_RE.sub(replace, markdown)
 
 
+def _substitute_inline(markdown: str, values: Sequence[str]) -> str:
+    """Replace inline ``{python}`` expressions by their computed values.
+
+    Parameters
+    ----------
+    markdown : str
+        Markdown of one cell.
+    values : sequence of str
+        Values of its inline expressions, in order.
+
+    Returns
+    -------
+    str
+        The markdown with the values in place of the expressions.
+    """
+    remaining = iter(values)
+    return _INLINE_EXPR_RE.sub(lambda match: next(remaining, match[0]), markdown)
+
+
 def notebook_to_markdown(notebook: Any, assets: _AssetWriter) -> str:
     """Assemble the markdown body of the report from an executed notebook.
 
@@ -1121,8 +1223,7 @@ def notebook_to_markdown(notebook: Any, assets: _AssetWriter) -> str:
                 for value in output.get("data", {}).get(INLINE_MIME_TYPE, [])
             ]
         elif role == "user" and cell.cell_type == "markdown":
-            values = iter(inline_values)
-            text = _INLINE_EXPR_RE.sub(lambda match: next(values, match[0]), cell.source)
+            text = _substitute_inline(cell.source, inline_values)
             parts.append(_expand_shortcodes(text))
             inline_values = []
         elif role == "user":
@@ -1156,7 +1257,10 @@ def _author_names(author: Any) -> list[str]:
         if isinstance(item, dict):
             name = item.get("name", "")
             if isinstance(name, dict):
-                name = name.get("literal") or " ".join(str(name.get(key, "")) for key in ("given", "family")).strip()
+                name = (
+                    name.get("literal")
+                    or " ".join(str(name.get(key, "")) for key in ("given", "family")).strip()
+                )
             names.append(str(name))
         elif item is not None:
             names.append(str(item))
@@ -1204,7 +1308,9 @@ def pandoc_metadata(front_matter: Mapping[str, Any], qmd_path: Path) -> dict[str
     dict
         Metadata for pandoc's YAML metadata block.
     """
-    metadata = {key: front_matter[key] for key in PASSTHROUGH_METADATA if front_matter.get(key) is not None}
+    metadata = {
+        key: front_matter[key] for key in PASSTHROUGH_METADATA if front_matter.get(key) is not None
+    }
     if "author" in metadata:
         metadata["author"] = _author_names(metadata["author"])
     if "date" in metadata:
@@ -1329,7 +1435,9 @@ def walk(node: Any, visit: Callable[[dict[str, Any]], Any]) -> Any:
     return node
 
 
-def _walk_children(element: dict[str, Any], visit: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+def _walk_children(
+    element: dict[str, Any], visit: Callable[[dict[str, Any]], Any]
+) -> dict[str, Any]:
     """Apply :func:`walk` to the values of a dict.
 
     Parameters
@@ -1392,7 +1500,12 @@ def _split_caption(blocks: list[Any], explicit_only: bool) -> tuple[list[Any], l
     """
     for index, block in enumerate(blocks):
         if block["t"] == "Div" and "qmd-caption" in block["c"][0][1]:
-            inlines = [inline for sub in block["c"][1] if sub["t"] in ("Para", "Plain") for inline in sub["c"]]
+            inlines = [
+                inline
+                for sub in block["c"][1]
+                if sub["t"] in ("Para", "Plain")
+                for inline in sub["c"]
+            ]
             return blocks[:index] + blocks[index + 1 :], inlines
     if not explicit_only and len(blocks) > 1 and blocks[-1]["t"] == "Para":
         return blocks[:-1], blocks[-1]["c"]
@@ -1420,7 +1533,9 @@ def _div_to_figure(div: dict[str, Any], identifier: str, explicit_only: bool) ->
     content, caption = _split_caption(blocks, explicit_only)
     converted = []
     for block in content:
-        if block["t"] == "Para" and all(inline["t"] in ("Image", "Space", "SoftBreak") for inline in block["c"]):
+        if block["t"] == "Para" and all(
+            inline["t"] in ("Image", "Space", "SoftBreak") for inline in block["c"]
+        ):
             if caption:
                 for inline in block["c"]:
                     if inline["t"] == "Image" and not inline["c"][1]:
@@ -1429,10 +1544,15 @@ def _div_to_figure(div: dict[str, Any], identifier: str, explicit_only: bool) ->
         converted.append(block)
     caption_blocks = [{"t": "Plain", "c": list(caption)}] if caption else []
     classes = [name for name in classes if name != "qmd-fig"]
-    return {"t": "Figure", "c": [[identifier, classes, attributes], [None, caption_blocks], converted]}
+    return {
+        "t": "Figure",
+        "c": [[identifier, classes, attributes], [None, caption_blocks], converted],
+    }
 
 
-def _div_to_table(div: dict[str, Any], identifier: str, explicit_only: bool) -> list[dict[str, Any]]:
+def _div_to_table(
+    div: dict[str, Any], identifier: str, explicit_only: bool
+) -> list[dict[str, Any]]:
     """Move the caption and identifier of a table div onto its table.
 
     Parameters
@@ -1455,7 +1575,9 @@ def _div_to_table(div: dict[str, Any], identifier: str, explicit_only: bool) -> 
     content, caption = _split_caption(blocks, explicit_only)
     tables = [index for index, block in enumerate(content) if block["t"] == "Table"]
     if not tables:
-        LOGGER.warning("table %r: the cell output contains no markdown table", identifier or "(unlabelled)")
+        LOGGER.warning(
+            "table %r: the cell output contains no markdown table", identifier or "(unlabelled)"
+        )
         paragraph = [{"t": "Para", "c": list(caption)}] if caption else []
         return [{"t": "Div", "c": [[identifier, classes, attributes], paragraph + content]}]
     if len(tables) > 1:
@@ -1464,13 +1586,22 @@ def _div_to_table(div: dict[str, Any], identifier: str, explicit_only: bool) -> 
     table_attr, table_caption = table["c"][0], table["c"][1]
     if caption or not table_caption[1]:
         table_caption = [None, [{"t": "Plain", "c": list(caption)}] if caption else []]
-    table = {"t": "Table", "c": [[identifier or table_attr[0], table_attr[1], table_attr[2]], table_caption, *table["c"][2:]]}
+    table = {
+        "t": "Table",
+        "c": [
+            [identifier or table_attr[0], table_attr[1], table_attr[2]],
+            table_caption,
+            *table["c"][2:],
+        ],
+    }
     content[tables[0]] = table
     return content
 
 
-def number_floats(doc: dict[str, Any], number_sections: bool) -> tuple[dict[str, Any], dict[str, str]]:
-    """Number figures, tables and sections and prefix their captions.
+def number_floats(
+    doc: dict[str, Any], number_sections: bool
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Assign numbers to figures, tables and sections and prefix their captions.
 
     Recognised floats, numbered in order of appearance:
 
@@ -1611,22 +1742,30 @@ def resolve_crossrefs(doc: dict[str, Any], labels: Mapping[str, str]) -> dict[st
                 inlines += citation["citationPrefix"] + [{"t": "Space"}]
             key = _crossref_key(citation["citationId"])
             if key is None:
-                inlines.append({"t": "Cite", "c": [[citation], _text_inlines("@" + citation["citationId"])]})
+                inlines.append(
+                    {"t": "Cite", "c": [[citation], _text_inlines("@" + citation["citationId"])]}
+                )
             elif key not in labels:
                 missing.append("@" + citation["citationId"])
             else:
                 text = labels[key]
-                if citation["citationMode"]["t"] == "SuppressAuthor" and re.fullmatch(r"\w+ [\d.]+", text):
+                if citation["citationMode"]["t"] == "SuppressAuthor" and re.fullmatch(
+                    r"\w+ [\d.]+", text
+                ):
                     text = text.rsplit(" ", 1)[-1]
                 link_attr = ["", ["quarto-xref"], []]
-                inlines.append({"t": "Link", "c": [link_attr, _text_inlines(text), ["#" + key, ""]]})
+                inlines.append(
+                    {"t": "Link", "c": [link_attr, _text_inlines(text), ["#" + key, ""]]}
+                )
             inlines += citation["citationSuffix"]
         return inlines
 
     doc = walk(doc, visit)
     if missing:
         known = ", ".join(sorted(labels)) or "none"
-        raise CrossRefError(f"unresolved cross-reference(s): {', '.join(missing)} (known labels: {known})")
+        raise CrossRefError(
+            f"unresolved cross-reference(s): {', '.join(missing)} (known labels: {known})"
+        )
     return doc
 
 
@@ -1684,7 +1823,9 @@ def _run_pandoc(args: Sequence[str], stdin: str | None = None) -> str:
         If pandoc exits with an error.
     """
     command = [_pandoc_path(), *args]
-    process = subprocess.run(command, input=stdin, capture_output=True, text=True, encoding="utf-8", check=False)
+    process = subprocess.run(
+        command, input=stdin, capture_output=True, text=True, encoding="utf-8", check=False
+    )
     if process.returncode != 0:
         raise ToolError(f"pandoc failed ({process.returncode}): {' '.join(args)}\n{process.stderr}")
     if process.stderr.strip():
@@ -1707,11 +1848,17 @@ def markdown_to_ast(markdown: str, metadata: Mapping[str, Any]) -> dict[str, Any
     dict
         Pandoc JSON document.
     """
-    header = f"---\n{yaml.safe_dump(dict(metadata), allow_unicode=True, sort_keys=False)}---\n\n" if metadata else ""
+    header = (
+        f"---\n{yaml.safe_dump(dict(metadata), allow_unicode=True, sort_keys=False)}---\n\n"
+        if metadata
+        else ""
+    )
     return json.loads(_run_pandoc(["-f", "markdown", "-t", "json"], header + markdown))
 
 
-def write_html(doc: dict[str, Any], output: Path, scratch: Path, options: Mapping[str, Any]) -> None:
+def write_html(
+    doc: dict[str, Any], output: Path, scratch: Path, options: Mapping[str, Any]
+) -> None:
     """Write a standalone, self-contained HTML file.
 
     Parameters
@@ -1728,8 +1875,21 @@ def write_html(doc: dict[str, Any], output: Path, scratch: Path, options: Mappin
     """
     css = scratch / "qmd-fallback.css"
     css.write_text(HTML_CSS, encoding="utf-8")
-    args = ["-f", "json", "-t", "html5", "--standalone", "--embed-resources", f"--css={css}", "-o", str(output)]
-    args += [f"--resource-path={options['resource-path']}", f"--metadata=pagetitle:{options['pagetitle']}"]
+    args = [
+        "-f",
+        "json",
+        "-t",
+        "html5",
+        "--standalone",
+        "--embed-resources",
+        f"--css={css}",
+        "-o",
+        str(output),
+    ]
+    args += [
+        f"--resource-path={options['resource-path']}",
+        f"--metadata=pagetitle:{options['pagetitle']}",
+    ]
     args += _common_pandoc_args(options)
     _run_pandoc(args, json.dumps(doc))
 
@@ -1760,7 +1920,16 @@ def write_pdf(doc: dict[str, Any], output: Path, scratch: Path, options: Mapping
     preamble = scratch / "preamble.typ"
     preamble.write_text(TYPST_PREAMBLE, encoding="utf-8")
     source = scratch / "report.typ"
-    args = ["-f", "json", "-t", "typst", "--standalone", f"--include-in-header={preamble}", "-o", str(source)]
+    args = [
+        "-f",
+        "json",
+        "-t",
+        "typst",
+        "--standalone",
+        f"--include-in-header={preamble}",
+        "-o",
+        str(source),
+    ]
     args += ["--variable=page-numbering:1", *_common_pandoc_args(options)]
     _run_pandoc(args, json.dumps(doc))
     try:
@@ -1868,7 +2037,11 @@ def render(
     qmd = Path(qmd_path).resolve()
     if not qmd.is_file():
         raise FileNotFoundError(f"no such .qmd file: {qmd}")
-    targets = {fmt: Path(path).resolve() for fmt, path in (("html", html_out), ("pdf", pdf_out)) if path is not None}
+    targets = {
+        fmt: Path(path).resolve()
+        for fmt, path in (("html", html_out), ("pdf", pdf_out))
+        if path is not None
+    }
     if not targets:
         raise ValueError("at least one of html_out and pdf_out is required")
     cwd = Path(workdir).resolve() if workdir is not None else qmd.parent
@@ -1959,17 +2132,31 @@ def build_parser() -> argparse.ArgumentParser:
     argparse.ArgumentParser
         The parser.
     """
-    parser = argparse.ArgumentParser(description="Render a Quarto .qmd report without Quarto (fallback renderer).")
+    parser = argparse.ArgumentParser(
+        description="Render a Quarto .qmd report without Quarto (fallback renderer)."
+    )
     parser.add_argument("qmd", type=Path, help="the .qmd document")
     parser.add_argument("--html", type=Path, help="self-contained HTML output")
     parser.add_argument("--pdf", type=Path, help="PDF output")
     parser.add_argument(
-        "-P", "--param", dest="params", action="append", type=parse_param, default=[], metavar="KEY=VALUE",
+        "-P",
+        "--param",
+        dest="params",
+        action="append",
+        type=parse_param,
+        default=[],
+        metavar="KEY=VALUE",
         help="parameter value (YAML scalar), repeatable",
     )
-    parser.add_argument("--workdir", type=Path, help="kernel working directory (default: the .qmd's directory)")
-    parser.add_argument("--echo", action="store_true", help="show code by default (default: hidden)")
-    parser.add_argument("--timeout", type=int, default=1800, help="per-cell timeout in seconds (default: 1800)")
+    parser.add_argument(
+        "--workdir", type=Path, help="kernel working directory (default: the .qmd's directory)"
+    )
+    parser.add_argument(
+        "--echo", action="store_true", help="show code by default (default: hidden)"
+    )
+    parser.add_argument(
+        "--timeout", type=int, default=1800, help="per-cell timeout in seconds (default: 1800)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
 
@@ -1991,9 +2178,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.html is None and args.pdf is None:
         parser.error("give --html and/or --pdf")
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
-        result = render(args.qmd, args.html, args.pdf, dict(args.params), args.workdir, echo=args.echo, timeout=args.timeout)
+        result = render(
+            args.qmd,
+            args.html,
+            args.pdf,
+            dict(args.params),
+            args.workdir,
+            echo=args.echo,
+            timeout=args.timeout,
+        )
     except (QmdError, FileNotFoundError, ValueError) as exc:
         LOGGER.error("%s", exc)
         return 1

@@ -1,0 +1,94 @@
+"""Formatting of pipeline results for the report: numbers to text and
+DataFrames to markdown tables. No computation of results happens here."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from depmeta.contrasts import COMPARISONS
+from depmeta.plots import MEASURE_LABEL, comparison_label, fmt_p
+
+__all__ = ["fmt", "fmt_ci", "md_table", "summary_table", "event_rate_table", "sentence"]
+
+
+def fmt(x, digits: int = 2) -> str:
+    """A number with fixed digits, or an en dash for missing."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)) or pd.isna(x):
+        return "–"
+    return f"{x:.{digits}f}"
+
+
+def fmt_ci(lo, hi, digits: int = 2) -> str:
+    """'[lo, hi]' or an en dash."""
+    if any(v is None or pd.isna(v) or not math.isfinite(v) for v in (lo, hi)):
+        return "–"
+    return f"[{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def md_table(df: pd.DataFrame, align: str | None = None) -> str:
+    """A pipe table (survives both the HTML and the Typst path)."""
+    if not len(df):
+        return "*(none)*"
+    cols = list(df.columns)
+    esc = lambda v: str(v).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    lines = ["| " + " | ".join(esc(c) for c in cols) + " |"]
+    aligns = align or "l" * len(cols)
+    lines.append("|" + "|".join({"l": ":---", "r": "---:", "c": ":---:"}[a] for a in aligns) + "|")
+    for _, row in df.iterrows():
+        lines.append("| " + " | ".join(esc(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def summary_table(summary: pd.DataFrame, level: float) -> pd.DataFrame:
+    """One row per pooled comparison × outcome, for display."""
+    pct = f"{100 * level:g}%"
+    rows = []
+    for _, r in summary[summary.status == "pooled"].iterrows():
+        rows.append({
+            "Comparison": comparison_label(r.comparison),
+            "Outcome": r.outcome,
+            "k": int(r.k),
+            "Patients": int(r.n_patients),
+            "Measure": r.measure,
+            "Estimate": fmt(r.estimate_display),
+            f"{pct} CI": fmt_ci(r.ci_low_display, r.ci_high_display),
+            f"{pct} PI": fmt_ci(r.pi_low_display, r.pi_high_display),
+            "p": fmt_p(r.pval),
+            "τ²": fmt(r.tau2, 3),
+            "I² (%)": f"{r.i2:.0f} {fmt_ci(r.i2_ci_low, r.i2_ci_high, 0)}",
+            "Q (df), p": f"{r.q:.2f} ({r.q_df:.0f}), {fmt_p(r.q_pval)}",
+        })
+    return pd.DataFrame(rows)
+
+
+def event_rate_table(rates: pd.DataFrame, level: float) -> pd.DataFrame:
+    """Pooled event rates per strategy and outcome, as percentages."""
+    pct = f"{100 * level:g}%"
+    rows = []
+    if not len(rates):
+        return pd.DataFrame()
+    for _, r in rates[rates.status == "pooled"].iterrows():
+        rows.append({
+            "Strategy": r.strategy, "Outcome": r.outcome, "k": int(r.k), "Patients": int(r.n_patients),
+            "Rate (%)": fmt(100 * r.estimate_rate, 1),
+            f"{pct} CI": fmt_ci(100 * r.ci_low_rate, 100 * r.ci_high_rate, 1),
+            f"{pct} PI": fmt_ci(100 * r.pi_low_rate, 100 * r.pi_high_rate, 1),
+            "I² (%)": fmt(r.i2, 0),
+        })
+    return pd.DataFrame(rows)
+
+
+def sentence(r: pd.Series, level: float) -> str:
+    """One sentence stating a pooled result."""
+    a, b = COMPARISONS[r.comparison]
+    pct = f"{100 * level:g}%"
+    text = (f"**{a.capitalize()} vs {b}, {r.outcome}** ({int(r.k)} studies, {int(r.n_patients)} patients): "
+            f"{MEASURE_LABEL[r.measure].lower()} {fmt(r.estimate_display)} "
+            f"({pct} CI {fmt(r.ci_low_display)} to {fmt(r.ci_high_display)}; p = {fmt_p(r.pval)})")
+    if np.isfinite(r.get("pi_low_display", np.nan)):
+        text += f", prediction interval {fmt(r.pi_low_display)} to {fmt(r.pi_high_display)}"
+    text += f", I² = {r.i2:.0f}%."
+    return text
