@@ -26,6 +26,20 @@ def comparison_label(comparison: str) -> str:
     return comparison.replace("_vs_", " vs ").replace("_", " ")
 
 
+def p_text(p: float) -> str:
+    """'p = 0.023' or 'p < 0.001'."""
+    text = fmt_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def log_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
+    """Round tick values for a log axis from lo to hi, thinned to at most ``most`` (1 kept)."""
+    ticks = [t for t in _LOG_TICKS if lo <= t <= hi]
+    while len(ticks) > most:
+        ticks = ticks[::2] if 1 in ticks[::2] else ticks[1::2]
+    return ticks
+
+
 def fmt_p(p: float) -> str:
     """p-value for display."""
     if not np.isfinite(p):
@@ -92,9 +106,7 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.Series, level: float = 0.95) -
         lo_x, hi_x = math.log(values.min()), math.log(values.max())
         pad = 0.08 * (hi_x - lo_x or 1)
         ax.set_xlim(math.exp(lo_x - pad), math.exp(hi_x + pad))
-        ticks = [t for t in _LOG_TICKS if math.exp(lo_x - pad) <= t <= math.exp(hi_x + pad)]
-        while len(ticks) > 7:
-            ticks = ticks[::2] if 1 in ticks[::2] else ticks[1::2]
+        ticks = log_ticks(math.exp(lo_x - pad), math.exp(hi_x + pad))
         ax.set_xticks(ticks)
         ax.set_xticklabels([f"{t:g}" for t in ticks])
         ax.minorticks_off()
@@ -145,8 +157,8 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.Series, level: float = 0.95) -
         col(1.28, yd - 0.6, f"[{pl:.2f}, {ph:.2f}]", style="italic")
     het = (f"Heterogeneity: τ² = {pooled.tau2:.3f} [{pooled.tau2_ci_low:.3f}, {pooled.tau2_ci_high:.3f}]; "
            f"I² = {pooled.i2:.0f}% [{pooled.i2_ci_low:.0f}, {pooled.i2_ci_high:.0f}]; "
-           f"Q = {pooled.q:.2f} (df = {pooled.q_df:.0f}), p = {fmt_p(pooled.q_pval)}. "
-           f"Test of overall effect: p = {fmt_p(pooled.pval)}.")
+           f"Q = {pooled.q:.2f} (df = {pooled.q_df:.0f}), {p_text(pooled.q_pval)}. "
+           f"Test of overall effect: {p_text(pooled.pval)}.")
     foot = [het]
     if studies.get("derived", pd.Series(dtype=bool)).any():
         foot.append("† count derived from a reported percentage (rounded half up)")
@@ -179,6 +191,11 @@ def summary_plot(summary: pd.DataFrame, level: float = 0.95) -> plt.Figure:
         ax.axvline(null, color="grey", lw=0.8)
         if measure in RATIO_MEASURES:
             ax.set_xscale("log")
+            lo = rows[["ci_low_display", "pi_low_display"]].min().min()
+            hi = rows[["ci_high_display", "pi_high_display"]].max().max()
+            ticks = log_ticks(min(lo, 1) / 1.1, max(hi, 1) * 1.1)
+            ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
+            ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
             ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         ax.set_xlabel(f"{MEASURE_LABEL[measure]} ({100 * level:g}% CI; dashed: prediction interval)", fontsize=8)
         ax.set_ylim(-0.8, len(rows) - 0.4)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from depmeta.contrasts import COMPARISONS
-from depmeta.plots import MEASURE_LABEL, comparison_label, fmt_p
+from depmeta.plots import MEASURE_LABEL, comparison_label, fmt_p, p_text
 
 __all__ = ["fmt", "fmt_ci", "md_table", "summary_table", "event_rate_table", "sentence"]
 
@@ -36,7 +36,11 @@ def md_table(df: pd.DataFrame, align: str | None = None) -> str:
     esc = lambda v: str(v).replace("|", "\\|").replace("\n", " ")  # noqa: E731
     lines = ["| " + " | ".join(esc(c) for c in cols) + " |"]
     aligns = align or "l" * len(cols)
-    lines.append("|" + "|".join({"l": ":---", "r": "---:", "c": ":---:"}[a] for a in aligns) + "|")
+    # pandoc sizes the columns of a wide pipe table by the dashes of this line
+    widths = [max([len(str(c))] + [len(str(v)) for v in df[c]]) for c in cols]
+    dashes = [max(3, round(40 * w / sum(widths))) for w in widths]
+    lines.append("|" + "|".join({"l": ":" + "-" * d, "r": "-" * d + ":", "c": ":" + "-" * d + ":"}[a]
+                                for a, d in zip(aligns, dashes)) + "|")
     for _, row in df.iterrows():
         lines.append("| " + " | ".join(esc(v) for v in row) + " |")
     return "\n".join(lines)
@@ -50,16 +54,13 @@ def summary_table(summary: pd.DataFrame, level: float) -> pd.DataFrame:
         rows.append({
             "Comparison": comparison_label(r.comparison),
             "Outcome": r.outcome,
-            "k": int(r.k),
-            "Patients": int(r.n_patients),
-            "Measure": r.measure,
-            "Estimate": fmt(r.estimate_display),
-            f"{pct} CI": fmt_ci(r.ci_low_display, r.ci_high_display),
-            f"{pct} PI": fmt_ci(r.pi_low_display, r.pi_high_display),
+            "k (patients)": f"{int(r.k)} ({int(r.n_patients)})",
+            f"{r.measure} [{pct} CI]": f"{fmt(r.estimate_display)} {fmt_ci(r.ci_low_display, r.ci_high_display)}",
             "p": fmt_p(r.pval),
+            f"{pct} PI": fmt_ci(r.pi_low_display, r.pi_high_display),
             "τ²": fmt(r.tau2, 3),
-            "I² (%)": f"{r.i2:.0f} {fmt_ci(r.i2_ci_low, r.i2_ci_high, 0)}",
-            "Q (df), p": f"{r.q:.2f} ({r.q_df:.0f}), {fmt_p(r.q_pval)}",
+            "I² % [CI]": f"{r.i2:.0f} {fmt_ci(r.i2_ci_low, r.i2_ci_high, 0)}",
+            "Q (df); p": f"{r.q:.2f} ({r.q_df:.0f}); {fmt_p(r.q_pval)}",
         })
     return pd.DataFrame(rows)
 
@@ -72,9 +73,8 @@ def event_rate_table(rates: pd.DataFrame, level: float) -> pd.DataFrame:
         return pd.DataFrame()
     for _, r in rates[rates.status == "pooled"].iterrows():
         rows.append({
-            "Strategy": r.strategy, "Outcome": r.outcome, "k": int(r.k), "Patients": int(r.n_patients),
-            "Rate (%)": fmt(100 * r.estimate_rate, 1),
-            f"{pct} CI": fmt_ci(100 * r.ci_low_rate, 100 * r.ci_high_rate, 1),
+            "Strategy": r.strategy, "Outcome": r.outcome, "k (patients)": f"{int(r.k)} ({int(r.n_patients)})",
+            f"Rate % [{pct} CI]": f"{fmt(100 * r.estimate_rate, 1)} {fmt_ci(100 * r.ci_low_rate, 100 * r.ci_high_rate, 1)}",
             f"{pct} PI": fmt_ci(100 * r.pi_low_rate, 100 * r.pi_high_rate, 1),
             "I² (%)": fmt(r.i2, 0),
         })
@@ -87,7 +87,7 @@ def sentence(r: pd.Series, level: float) -> str:
     pct = f"{100 * level:g}%"
     text = (f"**{a.capitalize()} vs {b}, {r.outcome}** ({int(r.k)} studies, {int(r.n_patients)} patients): "
             f"{MEASURE_LABEL[r.measure].lower()} {fmt(r.estimate_display)} "
-            f"({pct} CI {fmt(r.ci_low_display)} to {fmt(r.ci_high_display)}; p = {fmt_p(r.pval)})")
+            f"({pct} CI {fmt(r.ci_low_display)} to {fmt(r.ci_high_display)}; {p_text(r.pval)})")
     if np.isfinite(r.get("pi_low_display", np.nan)):
         text += f", prediction interval {fmt(r.pi_low_display)} to {fmt(r.pi_high_display)}"
     text += f", I² = {r.i2:.0f}%."

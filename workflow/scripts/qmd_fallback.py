@@ -636,6 +636,83 @@ def _is_parameters_cell(options: Mapping[str, Any]) -> bool:
     return "parameters" in (tags or [])
 
 
+def _markdown_cells(chunk: Chunk) -> list[Any]:
+    """Turn a markdown chunk into notebook cells.
+
+    Parameters
+    ----------
+    chunk : Chunk
+        A markdown chunk.
+
+    Returns
+    -------
+    list of nbformat.NotebookNode
+        The markdown cell, preceded by a cell evaluating its inline
+        ``{python}`` expressions if it has any.
+    """
+    import nbformat
+
+    cells = []
+    expressions = [
+        match["expr"].replace("\n", " ") for match in _INLINE_EXPR_RE.finditer(chunk.source)
+    ]
+    if expressions:
+        meta = _cell_meta("inline", line=chunk.line)
+        cells.append(nbformat.v4.new_code_cell(_inline_code(expressions), metadata=meta))
+    meta = _cell_meta("user", line=chunk.line)
+    cells.append(nbformat.v4.new_markdown_cell(chunk.source, metadata=meta))
+    return cells
+
+
+def _code_cells(
+    chunk: Chunk, options: Mapping[str, Any], fig_size: tuple[float, float]
+) -> list[Any]:
+    """Turn a code chunk into notebook cells.
+
+    Parameters
+    ----------
+    chunk : Chunk
+        A code chunk.
+    options : mapping
+        Its effective options.
+    fig_size : tuple of float
+        Document default figure size, restored after cells setting
+        ``fig-width``/``fig-height``.
+
+    Returns
+    -------
+    list of nbformat.NotebookNode
+        The cell (a raw cell if it is not to be executed), surrounded by
+        hidden cells changing the figure size if the options ask for it.
+    """
+    import nbformat
+
+    meta = _cell_meta("user", options=dict(options), line=chunk.line, engine=chunk.engine)
+    if chunk.engine != "python":
+        LOGGER.warning(
+            "line %d: '%s' cells are not executed by the fallback renderer",
+            chunk.line,
+            chunk.engine,
+        )
+    if chunk.engine != "python" or not options.get("eval", True):
+        return [nbformat.v4.new_raw_cell(chunk.source, metadata=meta)]
+    cell = nbformat.v4.new_code_cell(chunk.source, metadata=meta)
+    tags = ["parameters"] if _is_parameters_cell(options) else []
+    if options.get("error", False):
+        tags.append("raises-exception")
+    if tags:
+        cell.metadata["tags"] = tags
+    if "fig-width" not in options and "fig-height" not in options:
+        return [cell]
+    size = (options.get("fig-width", fig_size[0]), options.get("fig-height", fig_size[1]))
+    hidden = _cell_meta("hidden")
+    return [
+        nbformat.v4.new_code_cell(_figsize_code(*size), metadata=hidden),
+        cell,
+        nbformat.v4.new_code_cell(_figsize_code(*fig_size), metadata=hidden),
+    ]
+
+
 def build_notebook(
     document: QmdDocument,
     params: Mapping[str, Any],
@@ -667,73 +744,31 @@ def build_notebook(
     """
     import nbformat
 
-    new_code = nbformat.v4.new_code_cell
     front = document.front_matter
-    fig_size = (float(front.get("fig-width", 7)), float(front.get("fig-height", 5)))
-    cells = [
-        new_code(
-            _setup_code(renderer, fig_size, float(front.get("fig-dpi", 144))),
-            metadata=_cell_meta("hidden"),
-        )
-    ]
-    params_cell = new_code(
-        _params_code(params), metadata=_cell_meta("hidden", tags=["injected-parameters"])
+    fig_size = (
+        float(_format_option(front, "fig-width", 7)),
+        float(_format_option(front, "fig-height", 5)),
     )
+    fig_dpi = float(_format_option(front, "fig-dpi", 144))
+    hidden = _cell_meta("hidden")
+    cells = [nbformat.v4.new_code_cell(_setup_code(renderer, fig_size, fig_dpi), metadata=hidden)]
+    params_meta = _cell_meta("hidden", tags=["injected-parameters"])
+    params_cell = nbformat.v4.new_code_cell(_params_code(params), metadata=params_meta)
     params_inserted = not params
     for chunk in document.chunks:
         if chunk.kind == "markdown":
-            expressions = [
-                match["expr"].replace("\n", " ") for match in _INLINE_EXPR_RE.finditer(chunk.source)
-            ]
-            if expressions:
-                cells.append(
-                    new_code(
-                        _inline_code(expressions), metadata=_cell_meta("inline", line=chunk.line)
-                    )
-                )
-            cells.append(
-                nbformat.v4.new_markdown_cell(
-                    chunk.source, metadata=_cell_meta("user", line=chunk.line)
-                )
-            )
+            cells.extend(_markdown_cells(chunk))
             continue
         options = {**cell_defaults, **chunk.options}
-        meta = _cell_meta("user", options=options, line=chunk.line, engine=chunk.engine)
-        if chunk.engine != "python" or not options.get("eval", True):
-            if chunk.engine != "python":
-                LOGGER.warning(
-                    "line %d: '%s' cells are not executed by the fallback renderer",
-                    chunk.line,
-                    chunk.engine,
-                )
-            cells.append(nbformat.v4.new_raw_cell(chunk.source, metadata=meta))
-            continue
-        resize = "fig-width" in options or "fig-height" in options
-        if resize:
-            size = (options.get("fig-width", fig_size[0]), options.get("fig-height", fig_size[1]))
-            cells.append(new_code(_figsize_code(*size), metadata=_cell_meta("hidden")))
-        cell = new_code(chunk.source, metadata=meta)
-        if options.get("error", False):
-            cell.metadata["tags"] = ["raises-exception"]
-        if _is_parameters_cell(options):
-            cell.metadata["tags"] = ["parameters"]
-        cells.append(cell)
-        if resize:
-            cells.append(new_code(_figsize_code(*fig_size), metadata=_cell_meta("hidden")))
+        cells.extend(_code_cells(chunk, options, fig_size))
         if not params_inserted and _is_parameters_cell(options):
             cells.append(params_cell)
             params_inserted = True
     if not params_inserted:
-        LOGGER.warning(
-            "no cell tagged 'parameters': parameters are injected at the top of the notebook"
-        )
+        LOGGER.warning("no cell tagged 'parameters': parameters are injected at the top")
         cells.insert(1, params_cell)
-    return nbformat.v4.new_notebook(
-        cells=cells,
-        metadata={
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-    )
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": kernelspec})
 
 
 def _write_kernel_spec(directory: Path) -> str:
@@ -917,13 +952,16 @@ def _one_line(text: Any) -> str:
     Parameters
     ----------
     text : Any
-        Caption value from the cell options.
+        Caption value from the cell options (a list of subcaptions is
+        joined).
 
     Returns
     -------
     str
         Whitespace-normalised text.
     """
+    if isinstance(text, (list, tuple)):
+        text = " ".join(str(item) for item in text)
     return " ".join(str(text).split())
 
 
@@ -1139,8 +1177,7 @@ def code_cell_to_markdown(cell: Any, options: Mapping[str, Any], assets: _AssetW
         elif output_type == "error":
             body.append(_fence(strip_ansi("\n".join(output.get("traceback", [])))))
         elif output_type in ("display_data", "execute_result"):
-            raw = asis or kind == "tbl"
-            body.append(_data_to_markdown(output.get("data", {}), raw, assets, label or "cell"))
+            body.append(_data_to_markdown(output.get("data", {}), asis, assets, label or "cell"))
     body = [part for part in body if part.strip()]
     if kind is None:
         parts.extend(body)
@@ -1980,6 +2017,66 @@ def _temporary_sibling(target: Path) -> Path:
     return target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.part")
 
 
+def _output_options(front_matter: Mapping[str, Any], qmd: Path) -> dict[str, Any]:
+    """Collect the front matter options used by the HTML and PDF writers.
+
+    Parameters
+    ----------
+    front_matter : mapping
+        The ``.qmd`` front matter.
+    qmd : Path
+        The ``.qmd`` file.
+
+    Returns
+    -------
+    dict
+        ``toc``, ``toc-depth``, ``number-sections``, ``pagetitle`` and
+        ``resource-path``.
+    """
+    return {
+        "toc": bool(_format_option(front_matter, "toc", False)),
+        "toc-depth": _format_option(front_matter, "toc-depth", 3),
+        "number-sections": bool(_format_option(front_matter, "number-sections", False)),
+        "pagetitle": str(front_matter.get("pagetitle") or front_matter.get("title") or qmd.stem),
+        "resource-path": str(qmd.parent),
+    }
+
+
+def write_outputs(
+    doc: dict[str, Any], targets: Mapping[str, Path], scratch: Path, options: Mapping[str, Any]
+) -> None:
+    """Write all outputs atomically: all of them or none.
+
+    Every output is first written to a hidden temporary file next to its
+    target; the files are renamed into place only once all were written,
+    and the temporary files are removed on failure.
+
+    Parameters
+    ----------
+    doc : dict
+        Final pandoc JSON document.
+    targets : mapping
+        ``"html"`` and/or ``"pdf"`` to output path.
+    scratch : Path
+        Scratch directory for intermediate files.
+    options : mapping
+        Writer options (see :func:`_output_options`).
+    """
+    temporaries: dict[str, Path] = {}
+    try:
+        for fmt, target in targets.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporaries[fmt] = _temporary_sibling(target)
+            writer = write_html if fmt == "html" else write_pdf
+            writer(doc, temporaries[fmt], scratch, options)
+        for fmt, target in targets.items():
+            os.replace(temporaries[fmt], target)
+            LOGGER.info("wrote %s", target)
+    finally:
+        for path in temporaries.values():
+            path.unlink(missing_ok=True)
+
+
 def render(
     qmd_path: str | os.PathLike[str],
     html_out: str | os.PathLike[str] | None,
@@ -2052,36 +2149,18 @@ def render(
     cell_defaults = {"echo": echo, **execute_defaults}
     LOGGER.info("rendering %s with %s", qmd, renderer)
 
-    temporaries: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(prefix="qmd-fallback-") as scratch_name:
         scratch = Path(scratch_name)
         notebook = build_notebook(document, dict(params or {}), renderer, cell_defaults)
         execute_notebook(notebook, cwd, scratch, timeout, qmd.name)
         markdown = notebook_to_markdown(notebook, _AssetWriter(scratch / "figures"))
-        (scratch / "report.md").write_text(markdown, encoding="utf-8")
-        options = {
-            "toc": bool(_format_option(front, "toc", False)),
-            "toc-depth": _format_option(front, "toc-depth", 3),
-            "number-sections": bool(_format_option(front, "number-sections", False)),
-            "pagetitle": str(front.get("pagetitle") or front.get("title") or qmd.stem),
-            "resource-path": str(qmd.parent),
-        }
+        LOGGER.debug("intermediate markdown:\n%s", markdown)
+        options = _output_options(front, qmd)
         doc = markdown_to_ast(markdown, pandoc_metadata(front, qmd))
         doc, labels = number_floats(doc, options["number-sections"])
         doc = resolve_crossrefs(doc, labels)
         doc = absolutize_images(doc, qmd.parent)
-        try:
-            for fmt, target in targets.items():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                temporaries[fmt] = _temporary_sibling(target)
-                writer = write_html if fmt == "html" else write_pdf
-                writer(doc, temporaries[fmt], scratch, options)
-            for fmt, target in targets.items():
-                os.replace(temporaries[fmt], target)
-                LOGGER.info("wrote %s", target)
-        finally:
-            for path in temporaries.values():
-                path.unlink(missing_ok=True)
+        write_outputs(doc, targets, scratch, options)
     return {
         "renderer": renderer,
         "html": str(targets["html"]) if "html" in targets else None,
