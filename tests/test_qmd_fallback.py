@@ -326,3 +326,21 @@ def test_crossref_numbering_on_markdown():
     assert "Figure 1: Second" in text and "Figure 2: Div caption" in text and "Table 1: Cap" in text
     with pytest.raises(qf.CrossRefError, match="@Fig-zzz"):
         qf.resolve_crossrefs(qf.markdown_to_ast("@Fig-zzz", {}), labels)
+
+
+def test_project_file_and_format_options(tmp_path):
+    (tmp_path / "_quarto.yml").write_text(
+        "project:\n  output-dir: _out\nexecute:\n  echo: true\n  warning: false\n"
+        "format:\n  typst:\n    papersize: a4\n",
+        encoding="utf-8",
+    )
+    sub = tmp_path / "report"
+    sub.mkdir()
+    qmd = sub / "r.qmd"
+    qmd.write_text("x", encoding="utf-8")
+    project = qf.project_metadata(qmd)
+    assert "project" not in project
+    front = qf._deep_merge(project, {"execute": {"echo": False}, "author": {"name": "A. B."}})
+    assert front["execute"] == {"echo": False, "warning": False}
+    metadata = qf.pandoc_metadata(front, qmd)
+    assert metadata == {"author": ["A. B."], "papersize": "a4"}

@@ -3,7 +3,6 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-
 validate(config, schema="../schemas/config.schema.yaml")
 
 RESULTS = Path("results")
@@ -31,7 +30,7 @@ def report_outputs():
 
 
 def all_targets():
-    """Targets of `rule all`: the report and the tidy tables behind it."""
+    """Default targets: the report and the tidy tables behind it."""
     return [
         *report_outputs().values(),
         "results/tables/summary.csv",

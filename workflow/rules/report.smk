@@ -15,8 +15,7 @@ rule report:
     conda:
         "../../environment.yml"
     params:
-        results_dir="results",
-        title=REPORT["title"],
+        results_dir=lambda wildcards, input: str(Path(input.results).parent),
         config=config,
     script:
         "../scripts/render_report.py"

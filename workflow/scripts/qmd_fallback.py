@@ -332,6 +332,65 @@ def parse_cell_options(code: str) -> tuple[dict[str, Any], str]:
     return options, "\n".join(lines[len(option_lines) :])
 
 
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge two mappings recursively, ``override`` winning.
+
+    Parameters
+    ----------
+    base, override : mapping
+        Mappings to merge.
+
+    Returns
+    -------
+    dict
+        The merged mapping.
+    """
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def project_metadata(qmd: Path) -> dict[str, Any]:
+    """Read the Quarto project file (``_quarto.yml``) governing a document.
+
+    Like Quarto, the nearest ``_quarto.yml``/``_quarto.yaml`` in the
+    document's directory or its parents is used.
+
+    Parameters
+    ----------
+    qmd : Path
+        The ``.qmd`` file.
+
+    Returns
+    -------
+    dict
+        The project's document options (its ``project`` entry removed), or
+        ``{}`` when there is no project file.
+
+    Raises
+    ------
+    QmdParseError
+        If the project file is not a YAML mapping.
+    """
+    for directory in qmd.resolve().parents:
+        for name in ("_quarto.yml", "_quarto.yaml"):
+            path = directory / name
+            if path.is_file():
+                try:
+                    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                except yaml.YAMLError as exc:
+                    raise QmdParseError(f"invalid YAML in {path}: {exc}") from exc
+                if not isinstance(data, dict):
+                    raise QmdParseError(f"{path} must be a YAML mapping")
+                LOGGER.debug("using project options from %s", path)
+                return {key: value for key, value in data.items() if key != "project"}
+    return {}
+
+
 def parse_qmd(text: str) -> QmdDocument:
     """Parse the text of a ``.qmd`` file.
 
@@ -1333,6 +1392,9 @@ def _resolve_date(value: Any, qmd_path: Path) -> Any:
 def pandoc_metadata(front_matter: Mapping[str, Any], qmd_path: Path) -> dict[str, Any]:
     """Select and normalise the front matter entries handed to pandoc.
 
+    Entries are taken from the top level or, failing that, from the
+    ``format: html``/``typst``/``pdf`` sections (e.g. ``papersize``).
+
     Parameters
     ----------
     front_matter : mapping
@@ -1345,9 +1407,8 @@ def pandoc_metadata(front_matter: Mapping[str, Any], qmd_path: Path) -> dict[str
     dict
         Metadata for pandoc's YAML metadata block.
     """
-    metadata = {
-        key: front_matter[key] for key in PASSTHROUGH_METADATA if front_matter.get(key) is not None
-    }
+    metadata = {key: _format_option(front_matter, key) for key in PASSTHROUGH_METADATA}
+    metadata = {key: value for key, value in metadata.items() if value is not None}
     if "author" in metadata:
         metadata["author"] = _author_names(metadata["author"])
     if "date" in metadata:
@@ -2143,7 +2204,8 @@ def render(
         raise ValueError("at least one of html_out and pdf_out is required")
     cwd = Path(workdir).resolve() if workdir is not None else qmd.parent
     document = parse_qmd(qmd.read_text(encoding="utf-8"))
-    front = document.front_matter
+    front = _deep_merge(project_metadata(qmd), document.front_matter)
+    document = dataclasses.replace(document, front_matter=front)
     renderer = renderer_description()
     execute_defaults = front.get("execute") if isinstance(front.get("execute"), dict) else {}
     cell_defaults = {"echo": echo, **execute_defaults}

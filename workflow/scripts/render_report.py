@@ -21,15 +21,14 @@ results_dir = str(Path(snakemake.params.results_dir).resolve())
 outputs = {k: Path(v).resolve() for k, v in snakemake.output.items()}
 src = str(Path(snakemake.scriptdir).parents[1] / "src")
 env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])))
-params = {"results_dir": results_dir, "title": snakemake.params.title}
+params = {"results_dir": results_dir}
 
 quarto = shutil.which("quarto")
 if quarto:
     version = subprocess.run([quarto, "--version"], capture_output=True, text=True, check=True).stdout.strip()
     log.info("rendering with Quarto %s", version)
     with tempfile.TemporaryDirectory(dir=qmd.parent) as tmp:
-        cmd = [quarto, "render", str(qmd), "--output-dir", tmp, "--to", "html,typst" if "pdf" in outputs else "html",
-               "-M", f"title:{snakemake.params.title}"]
+        cmd = [quarto, "render", str(qmd), "--output-dir", tmp, "--to", "html,typst" if "pdf" in outputs else "html"]
         for key, value in params.items():
             cmd += ["-P", f"{key}:{value}"]
         log.info("%s", " ".join(cmd))

@@ -1,0 +1,120 @@
+"""Contrasts within trials (multi-arm rule, population and timepoint choice, reported g)
+and the analyses built on them (exclusions with reasons)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from depmeta import escalc, pool
+from depmeta.analysis import AnalysisOptions, pool_event_rates, run_meta_analyses
+from depmeta.contrasts import combine_means, form_contrasts
+from depmeta.sheets import prepare_arms
+
+
+def arm(study, arm_id, arm_type, n, events=None, outcome="response", tp=12, pop="ITT", mean=np.nan, sd=np.nan):
+    return dict(study_id=study, arm_id=arm_id, arm_type=arm_type, treatment=arm_id, drug_class="",
+                therapy_type="", phase="acute", outcome=outcome, outcome_definition="", timepoint_weeks=float(tp),
+                followup_months=np.nan, analysis_population=pop, n=n,
+                events=pd.NA if events is None else events, percent=np.nan, mean=mean, sd=sd, scale="",
+                source="doi:10.1/x", locator="Table 1", derived_note="", notes="")
+
+
+def sheet(*rows):
+    df = pd.DataFrame(rows)
+    df["n"] = df["n"].astype("Int64")
+    df["events"] = df["events"].astype("Int64")
+    return prepare_arms(df)
+
+
+def test_multi_arm_same_strategy_arms_are_combined_not_double_counted():
+    # a four-arm trial: two psychotherapies share one medication arm
+    arms = sheet(arm("t1", "cbt", "psychotherapy", 50, 20), arm("t1", "ipt", "psychotherapy", 40, 10),
+                 arm("t1", "imi", "medication", 45, 15), arm("t1", "pbo", "placebo", 44, 8))
+    c, unused = form_contrasts(arms, comparisons=["psychotherapy_vs_medication", "medication_vs_control"])
+    pm = c[c.comparison == "psychotherapy_vs_medication"].iloc[0]
+    assert (pm.n1, pm.events1, pm.n2, pm.events2) == (90, 30, 45, 15)
+    assert pm.multi_arm and pm.arms1 == "cbt;ipt"
+    assert len(c[c.comparison == "psychotherapy_vs_medication"]) == 1  # the study enters once
+    assert unused.empty
+
+
+def test_combined_means_follow_the_cochrane_formula():
+    n, m, s = combine_means([10, 20], [5.0, 8.0], [2.0, 3.0])
+    # Cochrane Handbook 6.5.2.10, by hand
+    sd = math.sqrt(((9 * 4 + 19 * 9) + 10 * 20 / 30 * 9) / 29)
+    assert (n, m) == (30, 7.0) and math.isclose(s, sd)
+
+
+def test_preferred_population_and_latest_timepoint_and_unused_rows_listed():
+    arms = sheet(arm("t2", "a", "combined", 60, 40, pop="completers"), arm("t2", "b", "medication", 58, 30, pop="completers"),
+                 arm("t2", "a", "combined", 70, 40, pop="ITT", tp=8), arm("t2", "b", "medication", 70, 30, pop="ITT", tp=8),
+                 arm("t2", "a", "combined", 70, 45, pop="ITT", tp=16), arm("t2", "b", "medication", 70, 33, pop="ITT", tp=16))
+    c, unused = form_contrasts(arms, comparisons=["combined_vs_medication"])
+    assert len(c) == 1 and c.iloc[0].timepoint_weeks == 16 and c.iloc[0].analysis_population == "ITT"
+    assert len(unused) == 4 and unused.reason.str.contains("use ITT at week 16").all()
+    c2, _ = form_contrasts(arms, comparisons=["combined_vs_medication"], timepoint="earliest",
+                           population_preference=("completers", "ITT"))
+    assert c2.iloc[0].analysis_population == "completers"
+
+
+def test_reported_g_is_oriented_and_used_only_without_arm_data():
+    arms = sheet(arm("t3", "cbt", "psychotherapy", 30, outcome="symptoms", mean=10.0, sd=5.0),
+                 arm("t3", "ssri", "medication", 30, outcome="symptoms", mean=12.0, sd=5.0))
+    reported = pd.DataFrame([
+        dict(study_id="t4", arm1_id="ssri", arm1_type="medication", arm2_id="cbt", arm2_type="psychotherapy",
+             phase="acute", outcome="symptoms", timepoint_weeks=12.0, analysis_population="ITT", n1=40, n2=41,
+             g=0.3, g_se=0.2, scale="HRSD", source="doi:10.1/y", locator="Table 2", notes=""),
+        dict(study_id="t3", arm1_id="cbt", arm1_type="psychotherapy", arm2_id="ssri", arm2_type="medication",
+             phase="acute", outcome="symptoms", timepoint_weeks=12.0, analysis_population="ITT", n1=30, n2=30,
+             g=-0.5, g_se=0.2, scale="HRSD", source="doi:10.1/y", locator="Table 2", notes=""),
+    ])
+    c, unused = form_contrasts(arms, reported, comparisons=["psychotherapy_vs_medication"], outcomes=["symptoms"])
+    t4 = c[c.study_id == "t4"].iloc[0]
+    assert t4.g == -0.3 and (t4.n1, t4.n2) == (41, 40)  # turned to psychotherapy minus medication
+    assert "arm-level data" in unused.iloc[0].reason
+    summary, per_study, _ = run_meta_analyses(c, {}, AnalysisOptions(outcomes=("symptoms",),
+                                                                     comparisons=("psychotherapy_vs_medication",)))
+    g3 = escalc("SMD", m1i=[10.0], sd1i=[5.0], n1i=[30], m2i=[12.0], sd2i=[5.0], n2i=[30])
+    expected = pool(np.r_[g3.yi, -0.3], np.r_[g3.vi, 0.04])
+    assert math.isclose(summary.iloc[0].estimate, expected.estimate, rel_tol=1e-12)
+
+
+def test_double_zero_study_is_excluded_with_its_reason():
+    arms = sheet(arm("z1", "c", "combined", 30, 0, outcome="dropout"), arm("z1", "m", "medication", 30, 0, outcome="dropout"),
+                 arm("z2", "c", "combined", 40, 3, outcome="dropout"), arm("z2", "m", "medication", 40, 6, outcome="dropout"),
+                 arm("z3", "c", "combined", 50, 5, outcome="dropout"), arm("z3", "m", "medication", 52, 9, outcome="dropout"))
+    c, _ = form_contrasts(arms, comparisons=["combined_vs_medication"])
+    summary, per_study, excluded = run_meta_analyses(c, {"z1": "Zero 2001"}, AnalysisOptions())
+    assert summary.iloc[0].k == 2 and summary.iloc[0].status == "pooled"
+    assert excluded.iloc[0].label == "Zero 2001" and "double zero" in excluded.iloc[0].reason
+
+
+def test_too_few_studies_not_pooled_and_said_why():
+    arms = sheet(arm("s1", "c", "combined", 30, 10), arm("s1", "m", "medication", 30, 8))
+    c, _ = form_contrasts(arms, comparisons=["combined_vs_medication"])
+    summary, _, _ = run_meta_analyses(c, {}, AnalysisOptions(min_studies=2))
+    assert summary.iloc[0].status == "not pooled" and "min_studies is 2" in summary.iloc[0].reason
+
+
+def test_event_rates_pool_logits_of_combined_arms():
+    arms = sheet(arm("e1", "a", "psychotherapy", 50, 20), arm("e1", "b", "psychotherapy", 50, 30),
+                 arm("e1", "m", "medication", 50, 25),
+                 arm("e2", "a", "psychotherapy", 40, 18), arm("e2", "m", "medication", 40, 22))
+    rates, per_arm = pool_event_rates(arms, {}, AnalysisOptions(outcomes=("response",)))
+    psy = rates[rates.strategy == "psychotherapy"].iloc[0]
+    es = escalc("PLO", xi=[50, 18], ni=[100, 40])
+    expected = pool(es.yi, es.vi)
+    assert math.isclose(psy.estimate, expected.estimate, rel_tol=1e-12)
+    assert math.isclose(psy.estimate_rate, 1 / (1 + math.exp(-expected.estimate)), rel_tol=1e-12)
+
+
+def test_options_from_config_section():
+    opts = AnalysisOptions.from_config({"method": "DL", "zero_cell": {"add": 0.25, "drop00": False},
+                                        "outcomes": ["response"]})
+    assert (opts.method, opts.add, opts.drop00, opts.outcomes) == ("DL", 0.25, False, ("response",))
+    with pytest.raises(TypeError):
+        AnalysisOptions(bogus=1)

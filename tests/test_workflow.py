@@ -1,0 +1,129 @@
+"""The whole workflow, run by Snakemake on a copy of the project: the test config end to
+end (report contents checked against the pipeline's own tables), a corrupted sheet, a
+workbook instead of CSV files, and the linters."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from depmeta.plots import comparison_label
+from depmeta.reporting import fmt
+
+ROOT = Path(__file__).resolve().parents[1]
+COPY = ("Snakefile", "environment.yml", "workflow", "report", "config", "data", "profiles", "src", "tests/config")
+
+
+def copy_project(dest: Path) -> Path:
+    for item in COPY:
+        src = ROOT / item
+        target = dest / item
+        if src.is_dir():
+            shutil.copytree(src, target, ignore=shutil.ignore_patterns("results", ".snakemake", "_output",
+                                                                       "__pycache__", "*.egg-info"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, target)
+    return dest
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args], cwd=workdir,
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    work = copy_project(tmp_path_factory.mktemp("workflow"))
+    proc = snakemake(work, "--configfile", "tests/config/config.yaml")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return work
+
+
+def test_report_html_is_self_contained_and_shows_pooled_numbers(run):
+    html = (run / "results" / "report" / "report.html").read_text()
+    summary = pd.read_csv(run / "results" / "tables" / "summary.csv")
+    pooled = summary[summary.status == "pooled"]
+    assert len(pooled) >= 2
+    for _, r in pooled.iterrows():
+        assert f"{fmt(r.estimate_display)} [{fmt(r.ci_low_display)}, {fmt(r.ci_high_display)}]" in html
+        assert comparison_label(r.comparison) in html
+    n_forest = len(list((run / "results" / "figures").glob("forest_*.png")))
+    assert n_forest == len(pooled)
+    assert html.count("data:image/png;base64") >= n_forest + 2  # forests + summary + event rates
+    assert not re.search(r'<img[^>]+src="(?!data:)', html), "an image is not embedded"
+    assert "DL estimator" in html and "prediction interval" in html.lower()
+    assert "fallback" in html or "Quarto" in html  # the renderer is stated
+
+
+def test_report_cross_references_are_numbered(run):
+    html = (run / "results" / "report" / "report.html").read_text()
+    assert "Figure 1" in html and "Table 1" in html
+    assert "@fig-" not in html and "@tbl-" not in html
+
+
+def test_report_pdf_has_pages(run):
+    pdf = (run / "results" / "report" / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 3
+
+
+def test_tables_trace_back_to_input_rows(run):
+    import json
+
+    results = json.loads((run / "results" / "results.json").read_text())
+    arms = pd.read_csv(run / "data" / "arms.csv", dtype=str, keep_default_na=False)
+    known = {f"{r.study_id}:{r.arm_id}:{r.outcome}:{float(r.timepoint_weeks):g}w:{r.analysis_population}"
+             for r in arms.itertuples()}
+    for analysis in results["analyses"]:
+        assert analysis["row_ids"] and set(analysis["row_ids"]) <= known
+    assert results["options"]["method"] == "DL"
+
+
+def test_corrupted_sheet_names_the_cell_and_writes_nothing(tmp_path):
+    work = copy_project(tmp_path)
+    arms = (work / "data" / "arms.csv").read_text().splitlines()
+    header = arms[0].split(",")
+    cells = arms[3].split(",")
+    cells[header.index("n")] = "-5"
+    arms[3] = ",".join(cells)
+    (work / "data" / "arms.csv").write_text("\n".join(arms) + "\n")
+    proc = snakemake(work)
+    assert proc.returncode != 0
+    assert "data/arms.csv, row 4, column 'n': -5 is below the minimum 1" in proc.stdout + proc.stderr
+    assert not (work / "results" / "validated" / "arms.csv").exists()
+    assert not (work / "results" / "tables").exists()
+
+
+def test_workbook_is_read_like_the_csv_sheets(tmp_path):
+    work = copy_project(tmp_path)
+    with pd.ExcelWriter(work / "data" / "sheets.xlsx") as book:
+        for name in ("studies", "arms", "contrasts"):
+            pd.read_csv(work / "data" / f"{name}.csv", dtype=str, keep_default_na=False).to_excel(
+                book, sheet_name=name, index=False)
+    proc = snakemake(work, "results/validated/arms.csv", "--config", "sheets={'workbook': 'data/sheets.xlsx'}")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    via_book = pd.read_csv(work / "results" / "validated" / "arms.csv")
+    direct = pd.read_csv(work / "data" / "arms.csv")
+    assert len(via_book) == len(direct)
+    assert (via_book.n.to_numpy() == direct.n.to_numpy()).all()
+
+
+def test_snakemake_lint_is_clean():
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert "Congratulations, your workflow is in a good condition!" in proc.stdout + proc.stderr, proc.stdout
+
+
+def test_snakefmt_check_is_clean():
+    snakefmt = shutil.which("snakefmt")
+    if snakefmt is None:
+        pytest.fail("snakefmt is not installed; install the project with its [workflow] extra")
+    proc = subprocess.run([snakefmt, "--check", "."], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
