@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Problem", "SheetError", "check_sheet", "coerce", "check_extraction", "prepare_arms"]
+__all__ = ["Problem", "SheetError", "check_claims", "check_extraction", "check_sheet", "coerce", "prepare_arms"]
 
 BINARY_OUTCOMES = ("remission", "response", "relapse", "dropout")
 CONTINUOUS_OUTCOMES = ("symptoms",)
@@ -219,6 +219,33 @@ def check_extraction(
                 t = arm_types.get((r["study_id"], r[f"{side}_id"]))
                 if t is not None and t != r[f"{side}_type"]:
                     problems.append(Problem(fc, _row(i), f"{side}_type", f"{t!r} in {fa} but {r[f'{side}_type']!r} here"))
+    return problems
+
+
+def check_claims(doc: dict, schema: dict, file: str) -> list[Problem]:
+    """Check the claims document against its JSON schema; one problem per error,
+    naming the claim (by id and position) and the field."""
+    import jsonschema
+
+    problems = []
+    validator = jsonschema.Draft202012Validator(schema)
+    items = doc.get("claims", []) if isinstance(doc, dict) else []
+    for err in sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path)):
+        path = list(err.absolute_path)
+        if len(path) >= 2 and path[0] == "claims":
+            i = path[1]
+            cid = items[i].get("id", "?") if isinstance(items[i], dict) else "?"
+            field = f", field '{path[2]}'" if len(path) > 2 else ""
+            where = f"claim {cid} (item {i + 1}){field}"
+        else:
+            where = "document"
+        problems.append(Problem(file, None, None, f"{where}: {err.message}"))
+    seen = set()
+    for i, c in enumerate(items):
+        cid = c.get("id") if isinstance(c, dict) else None
+        if cid in seen:
+            problems.append(Problem(file, None, None, f"claim {cid} (item {i + 1}): duplicated id"))
+        seen.add(cid)
     return problems
 
 

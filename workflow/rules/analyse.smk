@@ -3,10 +3,13 @@ rule analyse:
         studies="results/validated/studies.csv",
         arms="results/validated/arms.csv",
         contrasts="results/validated/contrasts.csv",
+        benchmarks="results/validated/benchmarks.csv",
+        claims="results/validated/claims.json",
         schemas=[
             "workflow/schemas/studies.schema.yaml",
             "workflow/schemas/arms.schema.yaml",
             "workflow/schemas/contrasts.schema.yaml",
+            "workflow/schemas/benchmarks.schema.yaml",
         ],
     output:
         contrasts="results/tables/contrasts.csv",
@@ -15,6 +18,8 @@ rule analyse:
         exclusions="results/tables/exclusions.csv",
         event_rates="results/tables/event_rates.csv",
         event_rates_arms="results/tables/event_rates_arms.csv",
+        claims="results/tables/claims.csv",
+        benchmarks="results/tables/benchmarks.csv",
         results="results/results.json",
     log:
         "logs/analyse.log",

@@ -14,11 +14,16 @@ REPORT = config["report"]
 def sheet_inputs():
     """The extraction files the run reads: a workbook, or the CSV sheets."""
     if SHEETS.get("workbook"):
-        return {"workbook": SHEETS["workbook"]}
+        return {"workbook": SHEETS["workbook"], **evidence_inputs()}
     files = {"studies": SHEETS["studies"], "arms": SHEETS["arms"]}
     if SHEETS.get("contrasts"):
         files["contrasts"] = SHEETS["contrasts"]
-    return files
+    return {**files, **evidence_inputs()}
+
+
+def evidence_inputs():
+    """Published benchmarks and claims to check, where configured."""
+    return {k: SHEETS[k] for k in ("benchmarks", "claims") if SHEETS.get(k)}
 
 
 def report_outputs():

@@ -5,11 +5,15 @@ rule validate_sheets:
             "workflow/schemas/studies.schema.yaml",
             "workflow/schemas/arms.schema.yaml",
             "workflow/schemas/contrasts.schema.yaml",
+            "workflow/schemas/benchmarks.schema.yaml",
+            "workflow/schemas/claims.schema.yaml",
         ],
     output:
         studies="results/validated/studies.csv",
         arms="results/validated/arms.csv",
         contrasts="results/validated/contrasts.csv",
+        benchmarks="results/validated/benchmarks.csv",
+        claims="results/validated/claims.json",
         provenance="results/validated/provenance.json",
     log:
         "logs/validate_sheets.log",

@@ -6,10 +6,13 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
 
+import json  # noqa: E402
+
 import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from depmeta.analysis import AnalysisOptions, pool_event_rates, run_meta_analyses  # noqa: E402
+from depmeta.checks import compare_benchmarks, evaluate_claims  # noqa: E402
 from depmeta.contrasts import form_contrasts  # noqa: E402
 from depmeta.sheets import coerce, prepare_arms  # noqa: E402
 from pipeline_io import read_sheet, setup_logging, write_csv, write_json  # noqa: E402
@@ -19,7 +22,7 @@ schema_dir = Path(snakemake.scriptdir).parent / "schemas"
 sheets = {
     name: coerce(read_sheet(snakemake.input[name]),
                  yaml.safe_load((schema_dir / f"{name}.schema.yaml").read_text()))
-    for name in ("studies", "arms", "contrasts")
+    for name in ("studies", "arms", "contrasts", "benchmarks")
 }
 opts = AnalysisOptions.from_config(snakemake.params.analysis)
 log.info("options: %s", opts)
@@ -52,7 +55,11 @@ if len(summary):
         "row_ids": not_pooled.row_ids, "reason": "comparison not pooled: " + not_pooled.reason,
         "kind": "analysis"})], ignore_index=True)
 
-for name, df in (("contrasts", contrasts), ("per_study", per_study), ("summary", summary),
+claims = evaluate_claims(json.loads(Path(snakemake.input.claims).read_text()), summary, rates, opts.level)
+benchmarks = compare_benchmarks(sheets["benchmarks"], summary, opts.level)
+log.info("claims: %s", claims.verdict.value_counts().to_dict() if len(claims) else {})
+
+for name, df in (("claims", claims), ("benchmarks", benchmarks), ("contrasts", contrasts), ("per_study", per_study), ("summary", summary),
                  ("exclusions", exclusions), ("event_rates", rates), ("event_rates_arms", rate_arms)):
     write_csv(snakemake.output[name], df)
     log.info("wrote %s (%d rows)", snakemake.output[name], len(df))

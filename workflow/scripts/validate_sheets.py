@@ -1,53 +1,60 @@
-"""Validate the extraction sheets; write typed copies and their provenance.
+"""Validate the extraction sheets (and the benchmarks and claims to check); write
+typed copies and their provenance.
 
 Every problem is reported with file, row and column; on any problem nothing
 is written and the job fails."""
 
+import json
 import sys
 from pathlib import Path
 
 sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
 
+import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from snakemake.utils import validate  # noqa: E402
 
-from depmeta.sheets import SheetError, check_extraction, check_sheet, coerce  # noqa: E402
+from depmeta.sheets import SheetError, check_claims, check_extraction, check_sheet, coerce  # noqa: E402
 from pipeline_io import read_sheet, setup_logging, sha256, versions, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
 schema_files = {Path(p).name.split(".")[0]: str(Path(p).resolve()) for p in snakemake.input.schemas}
 schemas = {name: yaml.safe_load(Path(p).read_text()) for name, p in schema_files.items()}
+SHEETS = ("studies", "arms", "contrasts", "benchmarks")
 
 inputs = dict(snakemake.input.items())
+sources, labels = {}, {}
 if "workbook" in inputs:
     book = inputs["workbook"]
-    import pandas as pd
-
     present = pd.ExcelFile(book).sheet_names
-    sources = {name: (book, name) for name in ("studies", "arms", "contrasts") if name in present}
-    labels = {name: f"{book} [sheet {name}]" for name in sources}
-    for required in ("studies", "arms"):
-        if required not in sources:
-            log.error("%s: the workbook has no sheet named %r (it has %s)", book, required, present)
-            sys.exit(1)
-else:
-    sources = {name: (inputs[name], None) for name in ("studies", "arms", "contrasts") if name in inputs}
-    labels = {name: path for name, (path, _) in sources.items()}
+    for name in ("studies", "arms", "contrasts"):
+        if name in present:
+            sources[name], labels[name] = (book, name), f"{book} [sheet {name}]"
+    missing = [name for name in ("studies", "arms") if name not in sources]
+    if missing:
+        log.error("%s: the workbook has no sheet named %s (it has %s)", book, " or ".join(map(repr, missing)), present)
+        sys.exit(1)
+for name in SHEETS:
+    if name in inputs and name not in sources:
+        sources[name], labels[name] = (inputs[name], None), inputs[name]
 
 raw = {name: read_sheet(path, sheet) for name, (path, sheet) in sources.items()}
 problems = []
 for name, df in raw.items():
     problems += check_sheet(df, schemas[name], labels[name])
+claims = []
+if "claims" in inputs:
+    claims_doc = yaml.safe_load(Path(inputs["claims"]).read_text()) or {}
+    problems += check_claims(claims_doc, schemas["claims"], inputs["claims"])
+    articles = claims_doc.get("articles", {})
+    claims = [{**c, "article": articles.get(c.get("article"), c.get("article"))} for c in claims_doc.get("claims", [])]
 if not problems:
-    typed = {name: coerce(df, schemas[name]) for name, df in raw.items()}
-    if "contrasts" not in typed:
-        typed["contrasts"] = coerce(raw["arms"].iloc[0:0].reindex(columns=[]), schemas["contrasts"])
+    typed = {name: coerce(raw.get(name, pd.DataFrame()), schemas[name]) for name in SHEETS}
     labels.setdefault("contrasts", "contrasts sheet")
     problems += check_extraction(typed["studies"], typed["arms"], typed["contrasts"], labels)
 
 if problems:
-    err = SheetError(problems)
-    log.error("%s", err)
+    log.error("%s", SheetError(problems))
     sys.exit(1)
 
 # Belt and braces: the same schemas through Snakemake's own validator.
@@ -57,9 +64,13 @@ for name, df in typed.items():
 
 for name, df in typed.items():
     df.to_csv(snakemake.output[name], index=False)
-    log.info("%s: %d rows valid", labels[name], len(df))
+    log.info("%s: %d rows valid", labels.get(name, name), len(df))
+Path(snakemake.output.claims).write_text(json.dumps(claims, indent=1) + "\n")
+log.info("%d claims valid", len(claims))
 
+files = {labels[name]: path for name, (path, _) in sources.items()}
+files.update({inputs[k]: inputs[k] for k in ("claims",) if k in inputs})
 write_json(snakemake.output.provenance, {
-    "files": {labels[name]: {"path": path, "sha256": sha256(path)} for name, (path, _) in sources.items()},
+    "files": {label: {"path": path, "sha256": sha256(path)} for label, path in files.items()},
     "software": versions(),
 })

@@ -1,0 +1,145 @@
+"""Set the pooled evidence against claims and published benchmarks. Pure
+functions on DataFrames; no file I/O.
+
+Claims (``data/claims.yaml``) are evaluated against this pipeline's pooled
+estimates with three verdicts:
+
+- ``consistent``: the claimed value, or some part of the claimed range, lies
+  within the pooled confidence interval; for a claim of *no difference*
+  (both bounds empty), the interval contains the null value;
+- ``not consistent``: otherwise;
+- ``not testable``: the claim is not about something trials of these
+  strategies measure (``testable: false``, with its reason), or the evidence
+  here cannot test it (no pooled estimate for that comparison and outcome,
+  or a different effect measure); the reason is given.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from depmeta.analysis import RATIO_MEASURES
+
+__all__ = ["evaluate_claims", "compare_benchmarks", "CLAIM_VERDICTS"]
+
+CLAIM_VERDICTS = ("consistent", "not consistent", "not testable")
+_COLS = ["id", "article", "claim", "comparison", "outcome", "measure", "low", "high", "population",
+         "verdict", "reason", "pooled_measure", "pooled_k", "pooled_estimate", "pooled_ci_low", "pooled_ci_high"]
+
+
+def _num(x) -> float:
+    return float("nan") if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x) else float(x)
+
+
+def _overlaps(low: float, high: float, ci_low: float, ci_high: float) -> bool:
+    lo = -math.inf if math.isnan(low) else low
+    hi = math.inf if math.isnan(high) else high
+    return bool(lo <= ci_high and hi >= ci_low)
+
+
+def _fmt_range(low: float, high: float) -> str:
+    if math.isnan(low) and math.isnan(high):
+        return "no difference"
+    if math.isnan(low):
+        return f"≤ {high:g}"
+    if math.isnan(high):
+        return f"≥ {low:g}"
+    return f"{low:g}" if low == high else f"{low:g} to {high:g}"
+
+
+def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """One row per claim with its verdict and the pooled estimate beside it.
+
+    Scales: ``event_rate`` claims are proportions (0-1) compared with the pooled
+    event rate of the strategy named in ``comparison``; ``RR``/``OR`` claims on
+    the ratio scale, ``RD`` and ``g`` on their own scales; ``direction``
+    claims give a bound on the scale of the pooled measure (1 for ratios, 0 for
+    differences and g; a negative g means fewer symptoms in the first-named
+    strategy).
+    """
+    pct = f"{100 * level:g}%"
+    rows = []
+    for c in claims:
+        low, high = _num(c.get("low")), _num(c.get("high"))
+        out = {k: c.get(k) for k in ("id", "article", "claim", "comparison", "outcome", "measure", "population")}
+        out.update(low=low, high=high, pooled_measure="", pooled_k=np.nan, pooled_estimate=np.nan,
+                   pooled_ci_low=np.nan, pooled_ci_high=np.nan)
+        if not c.get("testable", True):
+            rows.append({**out, "verdict": "not testable", "reason": c.get("why") or "not a testable claim"})
+            continue
+        measure, outcome = c["measure"], c.get("outcome")
+        if measure == "event_rate":
+            hit = rates[(rates.strategy == c["comparison"]) & (rates.outcome == outcome)] if len(rates) else rates
+            if not len(hit) or hit.iloc[0].status != "pooled":
+                k = int(hit.iloc[0].k) if len(hit) else 0
+                rows.append({**out, "verdict": "not testable",
+                             "reason": f"no pooled {c['comparison']} {outcome} rate here ({k} stud{'y' if k == 1 else 'ies'})"})
+                continue
+            r = hit.iloc[0]
+            est, lo, hi, m, k = r.estimate_rate, r.ci_low_rate, r.ci_high_rate, "event rate", int(r.k)
+        else:
+            hit = summary[(summary.comparison == c["comparison"]) & (summary.outcome == outcome)] if len(summary) else summary
+            if not len(hit) or hit.iloc[0].status != "pooled":
+                k = int(hit.iloc[0].k) if len(hit) else 0
+                rows.append({**out, "verdict": "not testable",
+                             "reason": f"no pooled estimate for {c['comparison']}, {outcome} ({k} stud{'y' if k == 1 else 'ies'})"})
+                continue
+            r = hit.iloc[0]
+            m = r.measure
+            wanted = {"g": "SMD"}.get(measure, measure)
+            if measure != "direction" and wanted != m:
+                rows.append({**out, "verdict": "not testable",
+                             "reason": f"claim is a {measure}; the evidence here is pooled as {m}"})
+                continue
+            est, lo, hi, k = r.estimate_display, r.ci_low_display, r.ci_high_display, int(r.k)
+        out.update(pooled_measure=m, pooled_k=k, pooled_estimate=est, pooled_ci_low=lo, pooled_ci_high=hi)
+        if math.isnan(low) and math.isnan(high):
+            null = 1.0 if out["pooled_measure"] in RATIO_MEASURES else 0.0
+            ok = lo <= null <= hi
+            why = f"{pct} CI {lo:.2f} to {hi:.2f} {'includes' if ok else 'excludes'} {null:g} (no difference)"
+        else:
+            ok = _overlaps(low, high, lo, hi)
+            why = (f"claimed {_fmt_range(low, high)}; {pct} CI {lo:.2f} to {hi:.2f} "
+                   f"{'overlaps' if ok else 'does not overlap'} it")
+        rows.append({**out, "verdict": "consistent" if ok else "not consistent", "reason": why})
+    return pd.DataFrame(rows, columns=_COLS)
+
+
+def compare_benchmarks(benchmarks: pd.DataFrame, summary: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Each published estimate beside this pipeline's for the same comparison and
+    outcome, with a note on where and why they may differ."""
+    rows = []
+    for _, b in benchmarks.iterrows():
+        hit = summary[(summary.comparison == b.comparison) & (summary.outcome == b.outcome)] if len(summary) else summary
+        out = b.to_dict()
+        out.update(ours_measure="", ours_k=np.nan, ours_estimate=np.nan, ours_ci_low=np.nan, ours_ci_high=np.nan)
+        if not len(hit) or hit.iloc[0].status != "pooled":
+            out["note"] = "not estimated here: too few trials in the extraction sheet"
+            rows.append(out)
+            continue
+        r = hit.iloc[0]
+        out.update(ours_measure=r.measure, ours_k=int(r.k), ours_estimate=r.estimate_display,
+                   ours_ci_low=r.ci_low_display, ours_ci_high=r.ci_high_display)
+        b_measure = {"g": "SMD"}.get(b.measure, b.measure)
+        notes = []
+        if b_measure != r.measure:
+            notes.append(f"different measure ({b.measure} published, {r.measure} here): compare direction only")
+        else:
+            overlap = _overlaps(_num(b.ci_low), _num(b.ci_high), r.ci_low_display, r.ci_high_display) \
+                if not (pd.isna(b.ci_low) or pd.isna(b.ci_high)) else None
+            if overlap is True:
+                notes.append("confidence intervals overlap")
+            elif overlap is False:
+                notes.append("confidence intervals do not overlap")
+        if not pd.isna(b.k):
+            notes.append(f"{int(r.k)} trials here vs {int(b.k)} published")
+        else:
+            notes.append(f"{int(r.k)} trials here")
+        if str(b.get("subgroup", "all")) not in ("all", "", "nan"):
+            notes.append(f"published estimate is for a subgroup ({b.subgroup})")
+        out["note"] = "; ".join(notes)
+        rows.append(out)
+    return pd.DataFrame(rows)
