@@ -37,8 +37,14 @@ def md_table(df: pd.DataFrame, align: str | None = None) -> str:
     lines = ["| " + " | ".join(esc(c) for c in cols) + " |"]
     aligns = align or "l" * len(cols)
     # pandoc sizes the columns of a wide pipe table by the dashes of this line
-    widths = [max([len(str(c))] + [len(str(v)) for v in df[c]]) for c in cols]
-    dashes = [max(3, round(40 * w / sum(widths))) for w in widths]
+    # (long prose columns capped so that short unbreakable numbers keep room)
+    def weight(col) -> int:
+        cells = [str(col)] + [str(v) for v in df[col]]
+        longest_word = max(len(w) for c in cells for w in (c.split() or [""]))
+        return max(min(max(len(c) for c in cells), 24), longest_word + 1)
+
+    widths = [weight(c) for c in cols]
+    dashes = [max(3, round(70 * w / sum(widths))) for w in widths]
     lines.append("|" + "|".join({"l": ":" + "-" * d, "r": "-" * d + ":", "c": ":" + "-" * d + ":"}[a]
                                 for a, d in zip(aligns, dashes)) + "|")
     for _, row in df.iterrows():
