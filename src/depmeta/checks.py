@@ -50,6 +50,15 @@ def _fmt_range(low: float, high: float) -> str:
     return f"{low:g}" if low == high else f"{low:g} to {high:g}"
 
 
+def _pooled(frame: pd.DataFrame, key: str, value: str, outcome: str, missing: str):
+    """The pooled row for key == value and outcome, or (None, reason) when there is none."""
+    hit = frame[(frame[key] == value) & (frame.outcome == outcome)] if len(frame) else frame
+    if len(hit) and hit.iloc[0].status == "pooled":
+        return hit.iloc[0], ""
+    k = int(hit.iloc[0].k) if len(hit) else 0
+    return None, f"{missing} ({k} stud{'y' if k == 1 else 'ies'})"
+
+
 def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """One row per claim with its verdict and the pooled estimate beside it.
 
@@ -72,22 +81,18 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
             continue
         measure, outcome = c["measure"], c.get("outcome")
         if measure == "event_rate":
-            hit = rates[(rates.strategy == c["comparison"]) & (rates.outcome == outcome)] if len(rates) else rates
-            if not len(hit) or hit.iloc[0].status != "pooled":
-                k = int(hit.iloc[0].k) if len(hit) else 0
-                rows.append({**out, "verdict": "not testable",
-                             "reason": f"no pooled {c['comparison']} {outcome} rate here ({k} stud{'y' if k == 1 else 'ies'})"})
+            r, missing = _pooled(rates, "strategy", c["comparison"], outcome,
+                                 f"no pooled {c['comparison']} {outcome} rate here")
+            if missing:
+                rows.append({**out, "verdict": "not testable", "reason": missing})
                 continue
-            r = hit.iloc[0]
             est, lo, hi, m, k = r.estimate_rate, r.ci_low_rate, r.ci_high_rate, "event rate", int(r.k)
         else:
-            hit = summary[(summary.comparison == c["comparison"]) & (summary.outcome == outcome)] if len(summary) else summary
-            if not len(hit) or hit.iloc[0].status != "pooled":
-                k = int(hit.iloc[0].k) if len(hit) else 0
-                rows.append({**out, "verdict": "not testable",
-                             "reason": f"no pooled estimate for {c['comparison']}, {outcome} ({k} stud{'y' if k == 1 else 'ies'})"})
+            r, missing = _pooled(summary, "comparison", c["comparison"], outcome,
+                                 f"no pooled estimate for {c['comparison']}, {outcome}")
+            if missing:
+                rows.append({**out, "verdict": "not testable", "reason": missing})
                 continue
-            r = hit.iloc[0]
             m = r.measure
             wanted = {"g": "SMD"}.get(measure, measure)
             if measure != "direction" and wanted != m:
