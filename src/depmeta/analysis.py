@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from depmeta.contrasts import COMPARISONS, STRATEGY
+from depmeta.contrasts import COMPARISONS, STRATEGY, preference_key, studies_text
 from depmeta.effects import escalc
 from depmeta.pooling import pool
 
@@ -88,6 +88,7 @@ def run_meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptio
     excluded : DataFrame of contrasts not in a pooled estimate, with the reason.
     """
     summary, studies, excluded = [], [], []
+    z = _zcrit(opts.level)
     for comp in opts.comparisons:
         for outcome in opts.outcomes:
             sub = contrasts[(contrasts.comparison == comp) & (contrasts.outcome == outcome)] if len(contrasts) else contrasts
@@ -104,7 +105,7 @@ def run_meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptio
                 "studies": ";".join(sub.loc[ok, "study_id"]),
                 "row_ids": [rid for ids in sub.loc[ok, "row_ids"] for rid in ids],
                 "status": "pooled" if pooled else "not pooled",
-                "reason": "" if pooled else f"{k} usable stud{'y' if k == 1 else 'ies'}; "
+                "reason": "" if pooled else f"{studies_text(k, 'usable')}; "
                                              f"min_studies is {opts.min_studies}",
             }
             if pooled:
@@ -116,7 +117,6 @@ def run_meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptio
                 for f in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
                     row[f"{f}_display"] = float(_display(measure, d[f]))
             summary.append(row)
-            z = _zcrit(opts.level)
             w_iter = iter(weights if pooled else [])
             for i, r in sub.iterrows():
                 rec = {
@@ -159,10 +159,9 @@ def pool_event_rates(arms: pd.DataFrame, labels: dict, opts: AnalysisOptions):
     logits (metafor's ``PLO`` with its 0.5 correction for 0 or n events) are
     pooled with the configured estimator and back-transformed.
     """
-    rank = {p: i for i, p in enumerate(opts.population_preference)}
-    sign = -1.0 if opts.timepoint == "latest" else 1.0
+    preferred = preference_key(opts.population_preference, opts.timepoint)
     a = arms[arms.outcome.isin([o for o in opts.outcomes if o in BINARY])
-             & arms.analysis_population.isin(rank)].copy()
+             & arms.analysis_population.isin(opts.population_preference)].copy()
     a["strategy"] = a.arm_type.map(STRATEGY)
     per_arm, summary = [], []
     for (strategy, outcome), rows in a.groupby(["strategy", "outcome"], sort=True):
@@ -171,7 +170,7 @@ def pool_event_rates(arms: pd.DataFrame, labels: dict, opts: AnalysisOptions):
         picked = []
         for sid, srows in rows.groupby("study_id", sort=True):
             best = min(srows.groupby(["analysis_population", "timepoint_weeks"]),
-                       key=lambda kv: (rank[kv[0][0]], sign * kv[0][1]))[1]
+                       key=lambda kv: preferred(*kv[0]))[1]
             picked.append({"strategy": strategy, "outcome": outcome, "study_id": sid,
                            "label": labels.get(sid, sid), "events": float(best.events_used.sum()),
                            "n": float(best.n.astype(float).sum()), "arms": ";".join(best.arm_id),
@@ -193,7 +192,7 @@ def pool_event_rates(arms: pd.DataFrame, labels: dict, opts: AnalysisOptions):
                 row[f"{f}_rate"] = float(1 / (1 + np.exp(-d[f]))) if np.isfinite(d[f]) else np.nan
         else:
             p["weight"] = np.nan
-            row.update(status="not pooled", reason=f"{k} stud{'y' if k == 1 else 'ies'}; min_studies is {opts.min_studies}")
+            row.update(status="not pooled", reason=f"{studies_text(k)}; min_studies is {opts.min_studies}")
         p["rate"] = p.events / p.n
         summary.append(row)
         per_arm.append(p)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from depmeta.analysis import RATIO_MEASURES
+from depmeta.contrasts import studies_text
 
 __all__ = ["evaluate_claims", "compare_benchmarks", "CLAIM_VERDICTS"]
 
@@ -56,7 +57,7 @@ def _pooled(frame: pd.DataFrame, key: str, value: str, outcome: str, missing: st
     if len(hit) and hit.iloc[0].status == "pooled":
         return hit.iloc[0], ""
     k = int(hit.iloc[0].k) if len(hit) else 0
-    return None, f"{missing} ({k} stud{'y' if k == 1 else 'ies'})"
+    return None, f"{missing} ({studies_text(k)})"
 
 
 def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:

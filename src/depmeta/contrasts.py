@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["COMPARISONS", "STRATEGY", "combine_means", "form_contrasts"]
+__all__ = ["COMPARISONS", "STRATEGY", "combine_means", "form_contrasts", "preference_key", "studies_text"]
 
 STRATEGY = {
     "medication": "medication",
@@ -51,6 +51,21 @@ COMPARISONS = {
 }
 
 SLICE = ["study_id", "outcome", "timepoint_weeks", "analysis_population", "phase"]
+
+
+def preference_key(population_preference, timepoint: str = "latest"):
+    """Sort key of (analysis population, timepoint): the preferred population
+    first, then the latest (or earliest) timepoint. Smaller sorts first."""
+    if timepoint not in ("latest", "earliest"):
+        raise ValueError("timepoint must be 'latest' or 'earliest'")
+    rank = {p: i for i, p in enumerate(population_preference)}
+    sign = -1.0 if timepoint == "latest" else 1.0
+    return lambda population, weeks: (rank[population], sign * weeks)
+
+
+def studies_text(k: int, adjective: str = "") -> str:
+    """'1 study', '3 studies', '2 usable studies'."""
+    return " ".join(filter(None, [str(k), adjective, "study" if k == 1 else "studies"]))
 
 
 def combine_means(n, m, sd) -> tuple[float, float, float]:
@@ -101,21 +116,18 @@ def form_contrasts(
     """
     comparisons = list(comparisons or COMPARISONS)
     outcomes = list(outcomes or ["remission", "response", "relapse", "symptoms", "dropout"])
-    rank = {p: i for i, p in enumerate(population_preference)}
-    if timepoint not in ("latest", "earliest"):
-        raise ValueError("timepoint must be 'latest' or 'earliest'")
-    sign = -1.0 if timepoint == "latest" else 1.0
+    preferred = preference_key(population_preference, timepoint)
 
     a = arms[arms["outcome"].isin(outcomes)].copy()
     a["strategy"] = a["arm_type"].map(STRATEGY)
-    a = a[a["analysis_population"].isin(rank)]
+    a = a[a["analysis_population"].isin(population_preference)]
     used: set[str] = set()
     records = []
     for (sid, outcome), study_rows in a.groupby(["study_id", "outcome"], sort=True):
         slices = []
         for key, rows in study_rows.groupby(SLICE[2:], sort=False):
             tp, pop, phase = key
-            slices.append(((rank[pop], sign * tp), tp, pop, phase, rows))
+            slices.append((preferred(pop, tp), tp, pop, phase, rows))
         slices.sort(key=lambda s: s[0])
         for comp in comparisons:
             s1, s2 = COMPARISONS[comp]
@@ -159,7 +171,7 @@ def form_contrasts(
             reason = f"not used: no arm of another strategy reports {r.outcome} at the same timepoint and population"
         unused.append({"study_id": r.study_id, "row_ids": [r.row_id], "sheet": "arms", "sheet_row": r.sheet_row,
                        "comparison": "", "outcome": r.outcome, "reason": reason})
-    skipped = arms[~arms["outcome"].isin(outcomes) | ~arms["analysis_population"].isin(rank)]
+    skipped = arms[~arms["outcome"].isin(outcomes) | ~arms["analysis_population"].isin(population_preference)]
     for r in skipped.itertuples():
         why = ("outcome not selected in config" if r.outcome not in outcomes
                else f"analysis population {r.analysis_population} not in population_preference")
@@ -168,13 +180,13 @@ def form_contrasts(
 
     contrasts = pd.DataFrame.from_records(records)
     if reported is not None and len(reported):
-        contrasts, extra_unused = _add_reported(contrasts, reported, comparisons, outcomes, rank)
+        contrasts, extra_unused = _add_reported(contrasts, reported, comparisons, outcomes)
         unused.extend(extra_unused)
     return contrasts, pd.DataFrame.from_records(
         unused, columns=["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"])
 
 
-def _add_reported(contrasts, reported, comparisons, outcomes, rank):
+def _add_reported(contrasts, reported, comparisons, outcomes):
     have = set()
     if len(contrasts):
         have = set(zip(contrasts.study_id, contrasts.comparison, contrasts.outcome))

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from depmeta.effects import counts_from_percent
+
 __all__ = ["Problem", "SheetError", "check_claims", "check_extraction", "check_sheet", "coerce", "prepare_arms"]
 
 BINARY_OUTCOMES = ("remission", "response", "relapse", "dropout")
@@ -255,8 +257,6 @@ def prepare_arms(arms: pd.DataFrame) -> pd.DataFrame:
     ``events_used`` is ``events`` where printed, else derived from ``percent``
     (rounded half up) with ``events_derived`` set.
     """
-    from depmeta.effects import counts_from_percent
-
     out = arms.copy()
     out["sheet_row"] = [_row(i) for i in out.index]
     out["row_id"] = [

@@ -7,25 +7,17 @@ from pathlib import Path
 sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
 
 import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
 
 from depmeta.plots import event_rate_plot, forest_plot, summary_plot  # noqa: E402
-from pipeline_io import setup_logging, write_json  # noqa: E402
+from pipeline_io import read_table, setup_logging, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
 out = Path(snakemake.output.figures)
 out.mkdir(parents=True, exist_ok=True)
 level = snakemake.params.level
-
-
-def read(path):
-    try:
-        return pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
-
-
-summary, per_study, rates = read(snakemake.input.summary), read(snakemake.input.per_study), read(snakemake.input.event_rates)
+summary = read_table(snakemake.input.summary)
+per_study = read_table(snakemake.input.per_study)
+rates = read_table(snakemake.input.event_rates)
 manifest = {"forest": [], "summary": None, "event_rates": None}
 pooled = summary[summary.status == "pooled"] if len(summary) else summary
 for _, row in pooled.iterrows():

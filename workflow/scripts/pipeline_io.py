@@ -41,6 +41,14 @@ def read_sheet(path: str, sheet: str | None = None) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def read_table(path: str) -> pd.DataFrame:
+    """A results table; an empty file (a table with no rows) as an empty DataFrame."""
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
 def sha256(path: str) -> str:
     """SHA-256 of a file's bytes."""
     h = hashlib.sha256()
