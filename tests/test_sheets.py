@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from depmeta.sheets import check_extraction, check_sheet, coerce, prepare_arms
+from depmeta.sheets import check_extraction, check_risk_of_bias, check_sheet, coerce, prepare_arms
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = {n: yaml.safe_load((ROOT / "workflow" / "schemas" / f"{n}.schema.yaml").read_text())
@@ -106,3 +106,71 @@ def test_percentages_become_flagged_counts():
     assert (derived.events_used == expected).all()
     printed = prepared[prepared.events.notna()]
     assert (printed.events_used == printed.events.astype(float)).all()
+
+
+ROB_SCHEMA = yaml.safe_load((ROOT / "workflow" / "schemas" / "risk_of_bias.schema.yaml").read_text())
+ROB_FILES = {"studies": "studies.csv", "risk_of_bias": "risk_of_bias.csv"}
+
+
+def _rob_problems(rob):
+    found = check_sheet(rob, ROB_SCHEMA, "risk_of_bias.csv")
+    if found:
+        return found
+    return check_risk_of_bias(coerce(rob, ROB_SCHEMA), coerce(_read("studies"), SCHEMAS["studies"]), ROB_FILES)
+
+
+def test_embedded_risk_of_bias_sheet_is_valid():
+    rob = _read("risk_of_bias")
+    assert len(rob) and _rob_problems(rob) == []
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("domain", "sequence", "'sequence' is not a RoB1 domain"),
+        ("judgement", "some_concerns", "'some_concerns' is not a RoB1 judgement"),
+        ("judgement", "probably fine", "column 'judgement': 'probably fine' is not one of"),
+        ("tool", "RoB3", "column 'tool': 'RoB3' is not one of"),
+        ("study_id", "nobody2000", "study 'nobody2000' is not in studies.csv"),
+        ("source", "", "column 'source': required value is missing"),
+    ],
+)
+def test_bad_risk_of_bias_cell_is_named(column, value, expected):
+    rob = pd.DataFrame([{"study_id": "derubeis2005", "tool": "RoB1", "domain": "random_sequence",
+                         "judgement": "low", "support": "", "source": "doi:10.1/x", "locator": "Table 1",
+                         "notes": ""}] * 2)
+    rob.loc[1, "domain"] = "allocation_concealment"
+    rob.loc[1, column] = value
+    messages = [str(p) for p in _rob_problems(rob)]
+    assert any(m.startswith("risk_of_bias.csv, row 3") and expected in m for m in messages), messages
+
+
+def test_same_judgement_twice_from_one_source_is_a_duplicate():
+    row = {"study_id": "derubeis2005", "tool": "AHRQ", "domain": "overall", "judgement": "low",
+           "support": "", "source": "doi:10.1/x", "locator": "Table 2", "notes": ""}
+    rob = pd.DataFrame([row, row, {**row, "source": "doi:10.1/y"}])
+    messages = [str(p) for p in _rob_problems(rob)]
+    assert messages == ["risk_of_bias.csv, row 3, column 'domain': derubeis2005: AHRQ overall from this source already appears"]
+
+
+def test_risk_of_bias_display_keeps_tool_domains_in_order_and_numbers_sources():
+    from depmeta.reporting import rob_tables
+
+    rob = pd.DataFrame([
+        {"study_id": "b", "tool": "RoB1", "domain": "incomplete_data", "judgement": "high", "source": "S1"},
+        {"study_id": "b", "tool": "RoB1", "domain": "random_sequence", "judgement": "low", "source": "S1"},
+        {"study_id": "a", "tool": "RoB1", "domain": "random_sequence", "judgement": "unclear", "source": "S2"},
+        {"study_id": "b", "tool": "RoB1", "domain": "random_sequence", "judgement": "unclear", "source": "S2"},
+        {"study_id": "a", "tool": "AHRQ", "domain": "overall", "judgement": "medium", "source": "S3"},
+    ])
+    tables = rob_tables(rob, {"a": "Alpha 2000", "b": "Beta 2001"})
+    assert list(tables) == ["RoB1", "AHRQ"]
+    tab, sources = tables["RoB1"]
+    assert sources == ["S1", "S2"]
+    assert list(tab.columns) == ["Study", "random sequence", "incomplete data", "Source"]
+    assert tab.to_dict(orient="records") == [
+        {"Study": "Alpha 2000", "random sequence": "unclear", "incomplete data": "–", "Source": "[2]"},
+        {"Study": "Beta 2001", "random sequence": "low [1]; unclear [2]", "incomplete data": "high", "Source": "[1], [2]"},
+    ]
+    tab, sources = tables["AHRQ"]
+    assert sources == ["S3"] and tab.to_dict(orient="records") == [{"Study": "Alpha 2000", "overall": "medium"}]

@@ -10,8 +10,9 @@ import pandas as pd
 
 from depmeta.contrasts import COMPARISONS
 from depmeta.plots import MEASURE_LABEL, comparison_label, fmt_p, p_text
+from depmeta.sheets import ROB_TOOLS
 
-__all__ = ["fmt", "fmt_ci", "md_table", "summary_table", "event_rate_table", "sentence"]
+__all__ = ["fmt", "fmt_ci", "md_table", "summary_table", "event_rate_table", "rob_tables", "sentence"]
 
 
 def fmt(x, digits: int = 2) -> str:
@@ -85,6 +86,37 @@ def event_rate_table(rates: pd.DataFrame, level: float) -> pd.DataFrame:
             "I² (%)": fmt(r.i2, 0),
         })
     return pd.DataFrame(rows)
+
+
+def rob_tables(rob: pd.DataFrame, labels: dict[str, str]) -> dict[str, tuple[pd.DataFrame, list[str]]]:
+    """Published risk-of-bias judgements for display: per tool, one row per study
+    and one column per domain (in :data:`ROB_TOOLS` order), and the sources.
+
+    Where two sources judge the same domain, both judgements are shown (sources
+    in the order of the sheet, numbered in the Source column)."""
+    out = {}
+    for tool, spec in ROB_TOOLS.items():
+        part = rob[rob.tool == tool]
+        if not len(part):
+            continue
+        sources = list(dict.fromkeys(part.source))
+        number = {s: i + 1 for i, s in enumerate(sources)}
+        domains = [d for d in spec["domains"] if d in set(part.domain)]
+        rows = []
+        for sid, d in part.groupby("study_id", sort=False):
+            row = {"Study": labels.get(sid, sid)}
+            for dom in domains:
+                cells = d[d.domain == dom]
+                row[dom.replace("_", " ")] = "; ".join(
+                    j.replace("_", " ") + (f" [{number[s]}]" if len(sources) > 1 and len(cells) > 1 else "")
+                    for j, s in zip(cells.judgement, cells.source)) or "–"
+            row["Source"] = ", ".join(f"[{number[s]}]" for s in dict.fromkeys(d.source)) if len(sources) > 1 else ""
+            rows.append(row)
+        table = pd.DataFrame(rows).sort_values("Study", kind="stable")
+        if len(sources) == 1:
+            table = table.drop(columns="Source")
+        out[tool] = (table.reset_index(drop=True), sources)
+    return out
 
 
 def sentence(r: pd.Series, level: float) -> str:

@@ -20,7 +20,10 @@ import pandas as pd
 
 from depmeta.effects import counts_from_percent
 
-__all__ = ["Problem", "SheetError", "check_claims", "check_extraction", "check_sheet", "coerce", "prepare_arms"]
+__all__ = [
+    "ROB_TOOLS", "Problem", "SheetError", "check_claims", "check_extraction", "check_risk_of_bias",
+    "check_sheet", "coerce", "prepare_arms",
+]
 
 BINARY_OUTCOMES = ("remission", "response", "relapse", "dropout")
 CONTINUOUS_OUTCOMES = ("symptoms",)
@@ -30,6 +33,27 @@ POPULATION_RANK = {"ITT": 0, "mITT": 1, "completers": 2}
 #: may print a percentage of a slightly different denominator; above this the
 #: two numbers cannot describe the same patients.
 PERCENT_TOLERANCE = 1.0
+
+#: Domains and judgements of each risk-of-bias tool, in display order.
+#: RoB1: Cochrane Handbook 5.1, chapter 8 (Table 8.5.a); RoB2: Sterne et al. 2019,
+#: BMJ 366:l4898; Cuijpers4: the four criteria of the Cochrane tool rated in
+#: Cuijpers' meta-analyses of psychotherapy; AHRQ: one overall rating.
+ROB_TOOLS: dict[str, dict[str, tuple[str, ...]]] = {
+    "RoB1": {
+        "domains": ("random_sequence", "allocation_concealment", "blinding_participants", "blinding_outcome",
+                    "incomplete_data", "selective_reporting", "other_bias"),
+        "judgements": ("low", "unclear", "high"),
+    },
+    "RoB2": {
+        "domains": ("randomization", "deviations", "missing_data", "measurement", "selection_reported", "overall"),
+        "judgements": ("low", "some_concerns", "high"),
+    },
+    "Cuijpers4": {
+        "domains": ("sequence", "concealment", "blinding_assessors", "itt"),
+        "judgements": ("low", "unclear", "high"),
+    },
+    "AHRQ": {"domains": ("overall",), "judgements": ("low", "medium", "high")},
+}
 
 
 @dataclass(frozen=True)
@@ -221,6 +245,31 @@ def check_extraction(
                 t = arm_types.get((r["study_id"], r[f"{side}_id"]))
                 if t is not None and t != r[f"{side}_type"]:
                     problems.append(Problem(fc, _row(i), f"{side}_type", f"{t!r} in {fa} but {r[f'{side}_type']!r} here"))
+    return problems
+
+
+def check_risk_of_bias(rob: pd.DataFrame, studies: pd.DataFrame, files: dict[str, str]) -> list[Problem]:
+    """Cross-checks of the typed risk-of-bias sheet: known study, a domain and a
+    judgement the tool has (:data:`ROB_TOOLS`), one judgement per study, tool,
+    domain and source."""
+    fr, fs = files["risk_of_bias"], files["studies"]
+    known = set(studies["study_id"])
+    problems: list[Problem] = []
+    for i, r in rob.iterrows():
+        if r["study_id"] not in known:
+            problems.append(Problem(fr, _row(i), "study_id", f"study {r['study_id']!r} is not in {fs}"))
+        tool = ROB_TOOLS[r["tool"]]
+        if r["domain"] not in tool["domains"]:
+            problems.append(Problem(fr, _row(i), "domain",
+                                    f"{r['domain']!r} is not a {r['tool']} domain ({', '.join(tool['domains'])})"))
+        if r["judgement"] not in tool["judgements"]:
+            problems.append(Problem(fr, _row(i), "judgement",
+                                    f"{r['judgement']!r} is not a {r['tool']} judgement ({', '.join(tool['judgements'])})"))
+    dup = rob.duplicated(subset=["study_id", "tool", "domain", "source"], keep="first")
+    for i in rob.index[dup]:
+        r = rob.loc[i]
+        problems.append(Problem(fr, _row(i), "domain",
+                                f"{r['study_id']}: {r['tool']} {r['domain']} from this source already appears"))
     return problems
 
 

@@ -16,8 +16,9 @@ def sheet_inputs():
     if SHEETS.get("workbook"):
         return {"workbook": SHEETS["workbook"], **evidence_inputs()}
     files = {"studies": SHEETS["studies"], "arms": SHEETS["arms"]}
-    if SHEETS.get("contrasts"):
-        files["contrasts"] = SHEETS["contrasts"]
+    for optional in ("contrasts", "risk_of_bias"):
+        if SHEETS.get(optional):
+            files[optional] = SHEETS[optional]
     return {**files, **evidence_inputs()}
 
 

@@ -5,6 +5,7 @@ rule report:
         figures="results/figures",
         results="results/results.json",
         provenance="results/validated/provenance.json",
+        risk_of_bias="results/validated/risk_of_bias.csv",
         tables=rules.analyse.output,
     output:
         **report_outputs(),

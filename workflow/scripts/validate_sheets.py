@@ -14,20 +14,22 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from snakemake.utils import validate  # noqa: E402
 
-from depmeta.sheets import SheetError, check_claims, check_extraction, check_sheet, coerce  # noqa: E402
+from depmeta.sheets import (  # noqa: E402
+    SheetError, check_claims, check_extraction, check_risk_of_bias, check_sheet, coerce)
 from pipeline_io import read_sheet, setup_logging, sha256, versions, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
 schema_files = {Path(p).name.split(".")[0]: str(Path(p).resolve()) for p in snakemake.input.schemas}
 schemas = {name: yaml.safe_load(Path(p).read_text()) for name, p in schema_files.items()}
-SHEETS = ("studies", "arms", "contrasts", "benchmarks")
+SHEETS = ("studies", "arms", "contrasts", "risk_of_bias", "benchmarks")
+BOOK_SHEETS = ("studies", "arms", "contrasts", "risk_of_bias")
 
 inputs = dict(snakemake.input.items())
 sources, labels = {}, {}
 if "workbook" in inputs:
     book = inputs["workbook"]
     present = pd.ExcelFile(book).sheet_names
-    for name in ("studies", "arms", "contrasts"):
+    for name in BOOK_SHEETS:
         if name in present:
             sources[name], labels[name] = (book, name), f"{book} [sheet {name}]"
     missing = [name for name in ("studies", "arms") if name not in sources]
@@ -52,6 +54,8 @@ if not problems:
     typed = {name: coerce(raw.get(name, pd.DataFrame()), schemas[name]) for name in SHEETS}
     labels.setdefault("contrasts", "contrasts sheet")
     problems += check_extraction(typed["studies"], typed["arms"], typed["contrasts"], labels)
+    if "risk_of_bias" in labels:
+        problems += check_risk_of_bias(typed["risk_of_bias"], typed["studies"], labels)
 
 if problems:
     log.error("%s", SheetError(problems))
