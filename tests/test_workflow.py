@@ -68,6 +68,21 @@ def test_report_cross_references_are_numbered(run):
     assert "@fig-" not in html and "@tbl-" not in html
 
 
+def test_report_shows_every_published_risk_of_bias_judgement(run):
+    import html as html_lib
+
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", (run / "results" / "report" / "report.html").read_text()))
+    start = text.index("Published risk-of-bias judgements")
+    section = text[start:text.index("Excluded and unused data", start)]
+    rob = pd.read_csv(run / "data" / "risk_of_bias.csv", dtype=str, keep_default_na=False)
+    studies = pd.read_csv(run / "data" / "studies.csv", dtype=str, keep_default_na=False)
+    labels = dict(zip(studies.study_id, studies.label))
+    assert f"found for {rob.study_id.nunique()} of the {len(studies)} trials" in section
+    for r in rob.itertuples():
+        assert labels[r.study_id] in section and r.judgement.replace("_", " ") in section
+        assert r.source in section
+
+
 def test_report_pdf_has_pages(run):
     pdf = (run / "results" / "report" / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF")
