@@ -72,6 +72,7 @@ def test_report_shows_every_published_risk_of_bias_judgement(run):
     import html as html_lib
 
     text = html_lib.unescape(re.sub(r"<[^>]+>", " ", (run / "results" / "report" / "report.html").read_text()))
+    text = re.sub(r"\s+", " ", text)
     start = text.index("Published risk-of-bias judgements")
     section = text[start:text.index("Excluded and unused data", start)]
     rob = pd.read_csv(run / "data" / "risk_of_bias.csv", dtype=str, keep_default_na=False)
