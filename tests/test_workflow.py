@@ -120,15 +120,16 @@ def test_corrupted_sheet_names_the_cell_and_writes_nothing(tmp_path):
 def test_workbook_is_read_like_the_csv_sheets(tmp_path):
     work = copy_project(tmp_path)
     with pd.ExcelWriter(work / "data" / "sheets.xlsx") as book:
-        for name in ("studies", "arms", "contrasts"):
+        for name in ("studies", "arms", "contrasts", "risk_of_bias"):
             pd.read_csv(work / "data" / f"{name}.csv", dtype=str, keep_default_na=False).to_excel(
                 book, sheet_name=name, index=False)
     proc = snakemake(work, "results/validated/arms.csv", "--config", "sheets={'workbook': 'data/sheets.xlsx'}")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    via_book = pd.read_csv(work / "results" / "validated" / "arms.csv")
-    direct = pd.read_csv(work / "data" / "arms.csv")
-    assert len(via_book) == len(direct)
-    assert (via_book.n.to_numpy() == direct.n.to_numpy()).all()
+    for name, column in (("arms", "n"), ("risk_of_bias", "judgement")):
+        via_book = pd.read_csv(work / "results" / "validated" / f"{name}.csv")
+        direct = pd.read_csv(work / "data" / f"{name}.csv")
+        assert len(via_book) == len(direct) > 0
+        assert (via_book[column].to_numpy() == direct[column].to_numpy()).all()
 
 
 def test_snakemake_lint_is_clean():
