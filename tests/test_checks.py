@@ -86,3 +86,29 @@ def test_embedded_claims_file_is_valid():
     messages = [str(p) for p in check_claims(bad, schema, "data/claims.yaml")]
     assert any("claim C01 (item 1), field 'measure'" in m for m in messages)
     assert any("duplicated id" in m for m in messages)
+
+
+ADULT = (SUMMARY.assign(k=[3, 2, 1], estimate_display=[1.50, -0.10, np.nan], ci_low_display=[1.30, -0.30, np.nan],
+                        ci_high_display=[1.70, 0.10, np.nan]),
+         RATES.assign(k=4, estimate_rate=0.30, ci_low_rate=0.25, ci_high_rate=0.35))
+
+
+def test_claims_about_adults_are_set_against_the_adult_trials():
+    kw = dict(comparison="combined_vs_medication", outcome="response", measure="RR", low=1.3, high=1.6)
+    on_all = evaluate_claims([claim(**kw, population="children and adolescents")], SUMMARY, RATES, adult=ADULT).iloc[0]
+    on_adults = evaluate_claims([claim(**kw, population="adults with chronic depression")], SUMMARY, RATES,
+                                adult=ADULT).iloc[0]
+    assert (on_all.evidence, on_all.pooled_k, on_all.pooled_estimate) == ("all trials", 4, 1.19)
+    assert (on_adults.evidence, on_adults.pooled_k, on_adults.pooled_estimate) == ("adult trials", 3, 1.50)
+    rate = evaluate_claims([claim(comparison="medication", outcome="remission", measure="event_rate", low=0.3, high=0.32)],
+                           SUMMARY, RATES, adult=ADULT).iloc[0]
+    assert rate.evidence == "adult trials" and rate.verdict == "consistent"
+    assert verdict(comparison="combined_vs_medication", outcome="response", measure="RR", low=1.3, high=1.6).evidence == "all trials"
+
+
+def test_benchmarks_are_set_against_the_adult_trials_when_given():
+    bench = pd.DataFrame([dict(benchmark_id="B1", comparison="combined_vs_medication", outcome="response", measure="RR",
+                               estimate=1.25, ci_low=1.14, ci_high=1.37, k=20, subgroup="all")])
+    out = compare_benchmarks(bench, SUMMARY, adult_summary=ADULT[0]).iloc[0]
+    assert (out.evidence, out.ours_k, out.ours_estimate) == ("adult trials", 3, 1.50)
+    assert out.note == "confidence intervals overlap; 3 trials here vs 20 published"

@@ -84,6 +84,18 @@ def test_report_shows_every_published_risk_of_bias_judgement(run):
         assert r.source in section
 
 
+def test_adolescent_trials_are_set_apart_for_claims_and_benchmarks(run):
+    studies = pd.read_csv(run / "data" / "studies.csv", dtype=str, keep_default_na=False)
+    young = set(studies.study_id[studies.age_group == "adolescent"])
+    assert young, "the embedded sheet has adolescent trials"
+    adults = pd.read_csv(run / "results" / "tables" / "summary_adults.csv")
+    used = {row.split(":")[0] for ids in adults.row_ids.dropna() for row in ids.split(";")}
+    assert used and not used & young
+    claims = pd.read_csv(run / "results" / "tables" / "claims.csv")
+    assert (claims.evidence == "adult trials").any()
+    assert set(pd.read_csv(run / "results" / "tables" / "benchmarks.csv").evidence) == {"adult trials"}
+
+
 def test_report_pdf_has_pages(run):
     pdf = (run / "results" / "report" / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF")

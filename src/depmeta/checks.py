@@ -12,6 +12,10 @@ estimates with three verdicts:
   strategies measure (``testable: false``, with its reason), or the evidence
   here cannot test it (no pooled estimate for that comparison and outcome,
   or a different effect measure); the reason is given.
+
+Claims about adults, and published meta-analyses (all of adults), are set
+against the pooled estimates of the adult trials when those are given
+(``adult=``), so that adolescent trials do not decide them.
 """
 
 from __future__ import annotations
@@ -24,11 +28,20 @@ import pandas as pd
 from depmeta.analysis import RATIO_MEASURES
 from depmeta.contrasts import studies_text
 
-__all__ = ["evaluate_claims", "compare_benchmarks", "CLAIM_VERDICTS"]
+__all__ = ["evaluate_claims", "compare_benchmarks", "about_adults", "CLAIM_VERDICTS"]
 
 CLAIM_VERDICTS = ("consistent", "not consistent", "not testable")
-_COLS = ["id", "article", "claim", "comparison", "outcome", "measure", "low", "high", "population",
+_COLS = ["id", "article", "claim", "comparison", "outcome", "measure", "low", "high", "population", "evidence",
          "verdict", "reason", "pooled_measure", "pooled_k", "pooled_estimate", "pooled_ci_low", "pooled_ci_high"]
+ALL_TRIALS, ADULT_TRIALS = "all trials", "adult trials"
+_YOUNG = ("adolescen", "child", "youth", "young people")
+
+
+def about_adults(population) -> bool:
+    """Whether a claim's population is adults only (text starting with 'adult' and
+    naming no younger group)."""
+    text = str(population or "").strip().lower()
+    return text.startswith("adult") and not any(w in text for w in _YOUNG)
 
 
 def _num(x) -> float:
@@ -60,8 +73,13 @@ def _pooled(frame: pd.DataFrame, key: str, value: str, outcome: str, missing: st
     return None, f"{missing} ({studies_text(k)})"
 
 
-def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFrame, level: float = 0.95,
+                    adult: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> pd.DataFrame:
     """One row per claim with its verdict and the pooled estimate beside it.
+
+    ``adult`` is the (summary, rates) pair pooled from the adult trials only;
+    when given, claims about adults (:func:`about_adults`) are evaluated
+    against it, and the ``evidence`` column says which set was used.
 
     Scales: ``event_rate`` claims are proportions (0-1) compared with the pooled
     event rate of the strategy named in ``comparison``; ``RR``/``OR`` claims on
@@ -75,21 +93,23 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
     for c in claims:
         low, high = _num(c.get("low")), _num(c.get("high"))
         out = {k: c.get(k) for k in ("id", "article", "claim", "comparison", "outcome", "measure", "population")}
-        out.update(low=low, high=high, pooled_measure="", pooled_k=np.nan, pooled_estimate=np.nan,
-                   pooled_ci_low=np.nan, pooled_ci_high=np.nan)
+        use_adult = adult is not None and about_adults(c.get("population"))
+        summary_c, rates_c = adult if use_adult else (summary, rates)
+        out.update(low=low, high=high, evidence=ADULT_TRIALS if use_adult else ALL_TRIALS, pooled_measure="",
+                   pooled_k=np.nan, pooled_estimate=np.nan, pooled_ci_low=np.nan, pooled_ci_high=np.nan)
         if not c.get("testable", True):
             rows.append({**out, "verdict": "not testable", "reason": c.get("why") or "not a testable claim"})
             continue
         measure, outcome = c["measure"], c.get("outcome")
         if measure == "event_rate":
-            r, missing = _pooled(rates, "strategy", c["comparison"], outcome,
+            r, missing = _pooled(rates_c, "strategy", c["comparison"], outcome,
                                  f"no pooled {c['comparison']} {outcome} rate here")
             if missing:
                 rows.append({**out, "verdict": "not testable", "reason": missing})
                 continue
             est, lo, hi, m, k = r.estimate_rate, r.ci_low_rate, r.ci_high_rate, "event rate", int(r.k)
         else:
-            r, missing = _pooled(summary, "comparison", c["comparison"], outcome,
+            r, missing = _pooled(summary_c, "comparison", c["comparison"], outcome,
                                  f"no pooled estimate for {c['comparison']}, {outcome}")
             if missing:
                 rows.append({**out, "verdict": "not testable", "reason": missing})
@@ -114,14 +134,20 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
     return pd.DataFrame(rows, columns=_COLS)
 
 
-def compare_benchmarks(benchmarks: pd.DataFrame, summary: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+def compare_benchmarks(benchmarks: pd.DataFrame, summary: pd.DataFrame, level: float = 0.95,
+                       adult_summary: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each published estimate beside this pipeline's for the same comparison and
-    outcome, with a note on where and why they may differ."""
+    outcome, with a note on where and why they may differ.
+
+    The published meta-analyses are of adults: when ``adult_summary`` (pooled
+    from the adult trials only) is given, it is the estimate set beside them."""
+    evidence = ALL_TRIALS if adult_summary is None else ADULT_TRIALS
+    summary = summary if adult_summary is None else adult_summary
     rows = []
     for _, b in benchmarks.iterrows():
         hit = summary[(summary.comparison == b.comparison) & (summary.outcome == b.outcome)] if len(summary) else summary
         out = b.to_dict()
-        out.update(ours_measure="", ours_k=np.nan, ours_estimate=np.nan, ours_ci_low=np.nan, ours_ci_high=np.nan)
+        out.update(evidence=evidence, ours_measure="", ours_k=np.nan, ours_estimate=np.nan, ours_ci_low=np.nan, ours_ci_high=np.nan)
         if not len(hit) or hit.iloc[0].status != "pooled":
             out["note"] = "not estimated here: too few trials in the extraction sheet"
             rows.append(out)

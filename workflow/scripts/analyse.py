@@ -55,12 +55,22 @@ if len(summary):
         "row_ids": not_pooled.row_ids, "reason": "comparison not pooled: " + not_pooled.reason,
         "kind": "analysis"})], ignore_index=True)
 
-claims = evaluate_claims(json.loads(Path(snakemake.input.claims).read_text()), summary, rates, opts.level)
-benchmarks = compare_benchmarks(sheets["benchmarks"], summary, opts.level)
+# The same analyses on the adult trials only (adolescent trials analysed apart):
+# claims about adults and the published meta-analyses of adults are set against these.
+adult_ids = set(studies.study_id[studies.age_group != "adolescent"])
+summary_adults, _, _ = run_meta_analyses(contrasts[contrasts.study_id.isin(adult_ids)] if len(contrasts) else contrasts,
+                                         labels, opts)
+rates_adults = pool_event_rates(arms[arms.study_id.isin(adult_ids)], labels, opts)[0] if opts.event_rates else pd.DataFrame()
+log.info("adult trials: %d of %d", len(adult_ids), len(studies))
+
+claims = evaluate_claims(json.loads(Path(snakemake.input.claims).read_text()), summary, rates, opts.level,
+                         adult=(summary_adults, rates_adults))
+benchmarks = compare_benchmarks(sheets["benchmarks"], summary, opts.level, adult_summary=summary_adults)
 log.info("claims: %s", claims.verdict.value_counts().to_dict() if len(claims) else {})
 
-for name, df in (("claims", claims), ("benchmarks", benchmarks), ("contrasts", contrasts), ("per_study", per_study), ("summary", summary),
-                 ("exclusions", exclusions), ("event_rates", rates), ("event_rates_arms", rate_arms)):
+for name, df in (("claims", claims), ("benchmarks", benchmarks), ("contrasts", contrasts), ("per_study", per_study),
+                 ("summary", summary), ("summary_adults", summary_adults), ("exclusions", exclusions),
+                 ("event_rates", rates), ("event_rates_adults", rates_adults), ("event_rates_arms", rate_arms)):
     write_csv(snakemake.output[name], df)
     log.info("wrote %s (%d rows)", snakemake.output[name], len(df))
 
@@ -68,5 +78,7 @@ write_json(snakemake.output.results, {
     "options": opts.__dict__,
     "analyses": summary.to_dict(orient="records"),
     "event_rates": rates.to_dict(orient="records"),
+    "adult_trials": {"studies": sorted(adult_ids), "analyses": summary_adults.to_dict(orient="records"),
+                     "event_rates": rates_adults.to_dict(orient="records")},
     "studies": studies.to_dict(orient="records"),
 })
