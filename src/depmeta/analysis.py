@@ -13,7 +13,8 @@ from depmeta.contrasts import COMPARISONS, STRATEGY, preference_key, studies_tex
 from depmeta.effects import escalc
 from depmeta.pooling import pool
 
-__all__ = ["AnalysisOptions", "run_meta_analyses", "pool_event_rates", "OUTCOME_DIRECTION", "RATIO_MEASURES"]
+__all__ = ["AnalysisOptions", "run_meta_analyses", "pool_event_rates", "adult_analyses", "OUTCOME_DIRECTION",
+           "RATIO_MEASURES"]
 
 RATIO_MEASURES = ("RR", "OR")
 BINARY = ("remission", "response", "relapse", "dropout")
@@ -198,3 +199,17 @@ def pool_event_rates(arms: pd.DataFrame, labels: dict, opts: AnalysisOptions):
         per_arm.append(p)
     per_arm_df = pd.concat(per_arm, ignore_index=True) if per_arm else pd.DataFrame()
     return pd.DataFrame(summary), per_arm_df
+
+
+def adult_analyses(contrasts: pd.DataFrame, arms: pd.DataFrame, studies: pd.DataFrame, labels: dict,
+                   opts: AnalysisOptions):
+    """The pooled analyses and event rates repeated on the trials in adults and
+    older adults only (adolescent trials set apart).
+
+    Returns ``(study_ids, summary, rates)``; ``rates`` is empty when event rates
+    are not asked for."""
+    ids = set(studies.study_id[studies.age_group != "adolescent"])
+    summary, _, _ = run_meta_analyses(contrasts[contrasts.study_id.isin(ids)] if len(contrasts) else contrasts,
+                                      labels, opts)
+    rates = pool_event_rates(arms[arms.study_id.isin(ids)], labels, opts)[0] if opts.event_rates else pd.DataFrame()
+    return ids, summary, rates

@@ -100,7 +100,7 @@ def rob_tables(rob: pd.DataFrame, labels: dict[str, str]) -> dict[str, tuple[pd.
         if not len(part):
             continue
         sources = list(dict.fromkeys(part.source))
-        number = {s: i + 1 for i, s in enumerate(sources)}
+        number = {s: f"[{i + 1}]" for i, s in enumerate(sources)} if len(sources) > 1 else None
         domains = [d for d in spec["domains"] if d in set(part.domain)]
         rows = []
         for sid, d in part.groupby("study_id", sort=False):
@@ -108,13 +108,12 @@ def rob_tables(rob: pd.DataFrame, labels: dict[str, str]) -> dict[str, tuple[pd.
             for dom in domains:
                 cells = d[d.domain == dom]
                 row[dom.replace("_", " ")] = "; ".join(
-                    j.replace("_", " ") + (f" [{number[s]}]" if len(sources) > 1 and len(cells) > 1 else "")
+                    j.replace("_", " ") + (f" {number[s]}" if number and len(cells) > 1 else "")
                     for j, s in zip(cells.judgement, cells.source)) or "–"
-            row["Source"] = ", ".join(f"[{number[s]}]" for s in dict.fromkeys(d.source)) if len(sources) > 1 else ""
+            if number:
+                row["Source"] = ", ".join(number[s] for s in dict.fromkeys(d.source))
             rows.append(row)
         table = pd.DataFrame(rows).sort_values("Study", kind="stable")
-        if len(sources) == 1:
-            table = table.drop(columns="Source")
         out[tool] = (table.reset_index(drop=True), sources)
     return out
 

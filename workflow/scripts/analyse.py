@@ -11,7 +11,7 @@ import json  # noqa: E402
 import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
-from depmeta.analysis import AnalysisOptions, pool_event_rates, run_meta_analyses  # noqa: E402
+from depmeta.analysis import AnalysisOptions, adult_analyses, pool_event_rates, run_meta_analyses  # noqa: E402
 from depmeta.checks import compare_benchmarks, evaluate_claims  # noqa: E402
 from depmeta.contrasts import form_contrasts  # noqa: E402
 from depmeta.sheets import coerce, prepare_arms  # noqa: E402
@@ -57,10 +57,7 @@ if len(summary):
 
 # The same analyses on the adult trials only (adolescent trials analysed apart):
 # claims about adults and the published meta-analyses of adults are set against these.
-adult_ids = set(studies.study_id[studies.age_group != "adolescent"])
-summary_adults, _, _ = run_meta_analyses(contrasts[contrasts.study_id.isin(adult_ids)] if len(contrasts) else contrasts,
-                                         labels, opts)
-rates_adults = pool_event_rates(arms[arms.study_id.isin(adult_ids)], labels, opts)[0] if opts.event_rates else pd.DataFrame()
+adult_ids, summary_adults, rates_adults = adult_analyses(contrasts, arms, studies, labels, opts)
 log.info("adult trials: %d of %d", len(adult_ids), len(studies))
 
 claims = evaluate_claims(json.loads(Path(snakemake.input.claims).read_text()), summary, rates, opts.level,

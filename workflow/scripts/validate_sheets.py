@@ -21,8 +21,8 @@ from pipeline_io import read_sheet, setup_logging, sha256, versions, write_json 
 log = setup_logging(snakemake.log[0])
 schema_files = {Path(p).name.split(".")[0]: str(Path(p).resolve()) for p in snakemake.input.schemas}
 schemas = {name: yaml.safe_load(Path(p).read_text()) for name, p in schema_files.items()}
-SHEETS = ("studies", "arms", "contrasts", "risk_of_bias", "benchmarks")
 BOOK_SHEETS = ("studies", "arms", "contrasts", "risk_of_bias")
+SHEETS = (*BOOK_SHEETS, "benchmarks")
 
 inputs = dict(snakemake.input.items())
 sources, labels = {}, {}
