@@ -242,3 +242,38 @@ def test_pairs_frame_has_both_orientations():
     np.testing.assert_allclose(fwd.estimate, -rev.estimate, rtol=1e-12)
     np.testing.assert_allclose(fwd.se, rev.se, rtol=1e-12)
     assert (fwd.direct_k == rev.direct_k).all()
+
+
+def _arms(rows):
+    cols = ["study_id", "arm_id", "arm_type", "timepoint_weeks", "analysis_population", "n", "events_used"]
+    f = pd.DataFrame(rows, columns=cols)
+    f["outcome"], f["phase"], f["mean"], f["sd"] = "response", "acute", np.nan, np.nan
+    f["row_id"] = [f"{r.study_id}:{r.arm_id}:{r.timepoint_weeks}w:{r.analysis_population}" for r in f.itertuples()]
+    return f
+
+
+def test_outcome_network_slices_nodes_and_exclusions():
+    from depmeta.network import outcome_network
+
+    arms = _arms([
+        # s1: two medication arms merged into one node; 8-week slice has all three nodes, 16-week two
+        ("s1", "ssri", "medication", 8, "ITT", 40, 20), ("s1", "snri", "medication", 8, "ITT", 40, 18),
+        ("s1", "cbt", "psychotherapy", 8, "ITT", 50, 22), ("s1", "pbo", "placebo", 8, "ITT", 45, 12),
+        ("s1", "ssri", "medication", 16, "ITT", 40, 25), ("s1", "cbt", "psychotherapy", 16, "ITT", 50, 27),
+        ("s2", "med", "medication", 12, "completers", 30, 15), ("s2", "comb", "combined", 12, "completers", 30, 20),
+        ("s2", "med", "medication", 12, "ITT", 35, 15), ("s2", "comb", "combined", 12, "ITT", 36, 20),
+        ("s3", "cbt", "psychotherapy", 10, "ITT", 20, 8),  # one arm only
+    ])
+    c, excl = outcome_network(arms, "response", "RR")
+    by = {x.study: x for x in c}
+    assert set(by) == {"s1", "s2"}
+    assert by["s1"].arms == ("control", "medication", "psychotherapy")
+    assert by["s1"].n == (45.0, 80.0, 50.0)
+    np.testing.assert_allclose(by["s1"].y[0], np.log(12 / 45) - np.log(38 / 80), rtol=1e-12)
+    assert by["s2"].n == (36.0, 35.0)  # ITT preferred to completers
+    reasons = dict(zip(excl.row_ids.map(tuple), excl.reason))
+    assert "uses ITT at week 8" in reasons[("s1:ssri:16w:ITT",)]
+    assert "uses ITT at week 12" in reasons[("s2:med:12w:completers",)]
+    assert "no slice of the study" in reasons[("s3:cbt:10w:ITT",)]
+    c2, _ = outcome_network(arms, "response", "RR", nodes="arm_type")
+    assert {x.study: x for x in c2}["s1"].arms == ("medication", "placebo", "psychotherapy")

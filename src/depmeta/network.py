@@ -80,6 +80,9 @@ __all__ = [
     "connected_components",
     "fit_network",
     "fit_network_parts",
+    "NODE_ORDER",
+    "node_of",
+    "outcome_network",
 ]
 
 NETWORK_METHODS = ("REML", "DL", "FE")
@@ -731,3 +734,125 @@ def fit_network_parts(contrasts, **kwargs) -> tuple[list[NetworkResult], str]:
                 + "; ".join(f"{' / '.join(t)} ({len(s)} {'study' if len(s) == 1 else 'studies'}: {', '.join(s)})"
                             for t, s in parts) + ".")
     return fits, note
+
+
+#: Node orders of the two node schemes (config ``network.nodes``); the first present is the
+#: default reference after ``control``/``placebo``.
+NODE_ORDER = {
+    "strategy": ("medication", "psychotherapy", "combined", "control"),
+    "arm_type": ("medication", "psychotherapy", "combined", "placebo", "usual_care", "waiting_list",
+                 "other_control"),
+}
+
+
+def node_of(arm_type: str, nodes: str = "strategy") -> str:
+    """The network node of an arm type under a node scheme (``strategy`` or ``arm_type``)."""
+    from depmeta.contrasts import STRATEGY
+
+    if nodes not in NODE_ORDER:
+        raise ValueError(f"nodes must be one of {tuple(NODE_ORDER)}, not {nodes!r}")
+    return STRATEGY[arm_type] if nodes == "strategy" else arm_type
+
+
+def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str = "strategy",
+                    population_preference=("ITT", "mITT", "completers"), timepoint: str = "latest",
+                    reported: pd.DataFrame | None = None, add: float = 0.5):
+    """The studies' contrasts for one outcome's network, from the prepared arm sheet.
+
+    Per study one slice (rows sharing timepoint, analysis population and
+    phase) holding at least two nodes is used: the preferred analysis
+    population first (as :func:`depmeta.contrasts.form_contrasts`), then the
+    slice with the most nodes (so that a multi-arm trial enters with all its
+    randomised arms at one timepoint), then the latest (or earliest)
+    timepoint; arms of the same node in it are combined (events and n summed;
+    means and SDs by :func:`depmeta.contrasts.combine_means`). For ``SMD``, a
+    study without two such arms may contribute reported Hedges' g rows
+    (``reported``, the contrasts sheet).
+
+    Parameters
+    ----------
+    arms : DataFrame
+        :func:`depmeta.sheets.prepare_arms` output.
+    outcome : str
+    measure : {"RR", "OR", "RD", "SMD", "MD"}
+    nodes : {"strategy", "arm_type"}
+    population_preference, timepoint
+        As in the ``analysis`` config.
+    reported : DataFrame, optional
+        The contrasts sheet (``g``, ``g_se``, ``arm1_type``, ``arm2_type``, ...).
+    add : float
+        Zero-cell correction (see :func:`contrasts_from_arms`).
+
+    Returns
+    -------
+    contrasts : tuple of StudyContrasts
+    exclusions : DataFrame
+        ``study_id, row_ids, reason`` of rows not in the network.
+    """
+    from depmeta.contrasts import combine_means, preference_key
+
+    preferred = preference_key(list(population_preference), timepoint)
+    a = arms[arms.outcome == outcome].copy()
+    excl = []
+    outside = a[~a.analysis_population.isin(population_preference)]
+    for r in outside.itertuples():
+        excl.append((r.study_id, [r.row_id], f"analysis population {r.analysis_population} not in "
+                                             "population_preference"))
+    a = a[a.analysis_population.isin(population_preference)]
+    a["node"] = [node_of(t, nodes) for t in a.arm_type]
+    cont = measure in ("SMD", "MD")
+    arm_rows, used_studies = [], set()
+    for sid, srows in a.groupby("study_id", sort=True):
+        # preferred population first, then the slice with the most nodes (all randomised arms of
+        # a multi-arm trial at one timepoint), then the latest (earliest) timepoint
+        slices = sorted(((preferred(pop, tp), i, rows) for i, ((tp, pop, phase), rows) in
+                         enumerate(srows.groupby(["timepoint_weeks", "analysis_population", "phase"], sort=False))),
+                        key=lambda s: (s[0][0], -s[2].node.nunique(), s[0][1], s[1]))
+        best = next((rows for _, _, rows in slices if rows.node.nunique() >= 2), None)
+        if best is None:
+            for r in srows.itertuples():
+                excl.append((sid, [r.row_id], f"no slice of the study (timepoint, population, phase) holds two "
+                                              f"network nodes for {outcome}"))
+            continue
+        if cont and best[["mean", "sd"]].isna().any().any():
+            for r in srows.itertuples():
+                excl.append((sid, [r.row_id], "an arm of the study's slice lacks a mean or SD"))
+            continue
+        used_studies.add(sid)
+        for r in srows[~srows.row_id.isin(best.row_id)].itertuples():
+            b0 = best.iloc[0]
+            excl.append((sid, [r.row_id], f"not used: the study's {outcome} network contrast uses "
+                                          f"{b0.analysis_population} at week {b0.timepoint_weeks:g} ({b0.phase})"))
+        for node, g in best.groupby("node", sort=False):
+            rec = {"study": sid, "treatment": node, "n": float(g.n.astype(float).sum()), "row_ids": list(g.row_id)}
+            if cont:
+                _, rec["mean"], rec["sd"] = combine_means(g.n.astype(float), g["mean"].astype(float),
+                                                          g.sd.astype(float))
+            else:
+                rec["events"] = float(g.events_used.sum())
+            arm_rows.append(rec)
+    f = pd.DataFrame.from_records(arm_rows, columns=["study", "treatment", "n", "events", "mean", "sd", "row_ids"])
+    out, dropped = contrasts_from_arms(f.study, f.treatment, measure, f.n, events=f.get("events"),
+                                       mean=f.get("mean"), sd=f.get("sd"), row_ids=f.row_ids, add=add) \
+        if len(f) else ((), [])
+    for sid, why in dropped:
+        excl.append((sid, list(f.row_ids[f.study == sid].sum()), why))
+    if reported is not None and len(reported) and measure == "SMD":
+        rep = reported[(reported.outcome == outcome) & ~reported.study_id.isin(used_studies)]
+        rep = rep[rep.analysis_population.isin(population_preference)]
+        if len(rep):
+            ids = [f"{r.study_id}:{r.arm1_id}-vs-{r.arm2_id}:{r.outcome}:{r.timepoint_weeks:g}w:"
+                   f"{r.analysis_population}" for r in rep.itertuples()]
+            n1 = [node_of(t, nodes) for t in rep.arm1_type]
+            n2 = [node_of(t, nodes) for t in rep.arm2_type]
+            same = [x == y for x, y in zip(n1, n2)]
+            for r, rid, s in zip(rep.itertuples(), ids, same):
+                if s:
+                    excl.append((r.study_id, [rid], "reported g compares two arms of the same network node"))
+            keep = ~np.asarray(same, bool)
+            sel = rep[keep]
+            out = tuple(out) + contrasts_from_pairwise(
+                sel.study_id, np.asarray(n1, object)[keep], np.asarray(n2, object)[keep], sel.g,
+                sei=sel.g_se, n1=sel.n1, n2=sel.n2, row_ids=np.asarray(ids, object)[keep])
+    exclusions = pd.DataFrame.from_records(excl, columns=["study_id", "row_ids", "reason"])
+    return tuple(out), exclusions
