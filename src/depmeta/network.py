@@ -450,8 +450,10 @@ class NetworkResult:
         return self.treatments.index(treatment)
 
     def pairs_frame(self) -> pd.DataFrame:
-        """One row per ordered pair (both orientations), the fields of the pair matrices."""
+        """One row per ordered pair (both orientations), the fields of the pair matrices, and the
+        confidence intervals of the direct and indirect estimates."""
         n = len(self.treatments)
+        z = stats.norm.ppf(0.5 + self.level / 2)
         rec = []
         for i in range(n):
             for j in range(n):
@@ -462,6 +464,9 @@ class NetworkResult:
                                ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "direct_estimate",
                                 "direct_se", "indirect_estimate", "indirect_se", "split_z", "split_pval")},
                             "direct_k": int(self.direct_k[i, j]), "n_patients": float(self.n_patients[i, j]),
+                            **{f"{kind}_ci_{side}": float(getattr(self, f"{kind}_estimate")[i, j]
+                                                          + sign * z * getattr(self, f"{kind}_se")[i, j])
+                               for kind in ("direct", "indirect") for side, sign in (("low", -1), ("high", 1))},
                             "row_ids": list(self.row_ids.get((min(i, j), max(i, j)), []))})
         return pd.DataFrame.from_records(rec)
 

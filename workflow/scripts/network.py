@@ -75,7 +75,8 @@ for outcome in cfg["outcomes"]:
         pf.insert(0, "outcome", outcome)
         pf.insert(1, "measure", measure)
         pf.insert(4, "comparison", [comparison_of.get((a, b), "") for a, b in zip(pf.treatment1, pf.treatment2)])
-        for f in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+        for f in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "direct_estimate", "direct_ci_low",
+                  "direct_ci_high", "indirect_estimate", "indirect_ci_low", "indirect_ci_high"):
             pf[f"{f}_display"] = display(measure, pf[f])
         pf["n_studies"] = pf.direct_k
         pf["direct_k"] = pf.direct_k.where(pf.direct_k > 0)
@@ -86,8 +87,7 @@ for outcome in cfg["outcomes"]:
         contributions.append(fit.contributions_frame().assign(outcome=outcome))
         # network graph: node size = patients randomised to the node, edge width = trials
         patients = [sum(c.n[c.arms.index(t)] for c in contrasts if t in c.arms) for t in fit.treatments]
-        fig = network_graph(fit.treatments, patients, np.where(fit.direct_k > 0, fit.direct_k, 0),
-                            title=f"{outcome}: {len(fit.studies)} trials" + (f" (part {part})" if len(fits) > 1 else ""))
+        fig = network_graph(fit.treatments, patients, np.where(fit.direct_k > 0, fit.direct_k, 0))
         name = f"network_{outcome}.png" if part == 1 else f"network_{outcome}_part{part}.png"
         fig.savefig(figdir / name, dpi=150, bbox_inches="tight")
         plt.close(fig)
@@ -105,7 +105,10 @@ for outcome in cfg["outcomes"]:
 EST_COLS = ["outcome", "measure", "treatment1", "treatment2", "comparison", "estimate", "se", "ci_low", "ci_high",
             "pi_low", "pi_high", "estimate_display", "ci_low_display", "ci_high_display", "pi_low_display",
             "pi_high_display", "direct_estimate", "direct_se", "direct_k", "indirect_estimate", "indirect_se",
-            "split_z", "split_pval", "n_studies", "n_patients", "row_ids", "part"]
+            "split_z", "split_pval", "n_studies", "n_patients", "row_ids", "part", "direct_ci_low", "direct_ci_high",
+            "indirect_ci_low", "indirect_ci_high", "direct_estimate_display", "direct_ci_low_display",
+            "direct_ci_high_display", "indirect_estimate_display", "indirect_ci_low_display",
+            "indirect_ci_high_display"]
 SUM_COLS = ["outcome", "measure", "method", "tau2", "tau", "n_studies", "n_treatments", "n_designs", "q_total",
             "q_total_df", "q_total_pval", "q_within", "q_within_df", "q_within_pval", "q_between", "q_between_df",
             "q_between_pval", "components", "reference", "note"]
