@@ -12,7 +12,14 @@ REPORT = config["report"]
 NETWORK = config["network"]
 NETWORK_FILES = {
     key: f"results/network/network_{key}.csv"
-    for key in ("estimates", "summary", "ranking", "contributions", "exclusions")
+    for key in (
+        "estimates",
+        "estimates_adults",
+        "summary",
+        "ranking",
+        "contributions",
+        "exclusions",
+    )
 } | {"json": "results/network/network.json"}
 
 
@@ -45,6 +52,11 @@ def network_outputs():
     if not NETWORK.get("enabled", True):
         return {}
     return {**NETWORK_FILES, "network_figures": "results/network/figures"}
+
+
+def network_benchmark_inputs():
+    """The adult trials' network estimates set beside the published benchmarks, when enabled."""
+    return [NETWORK_FILES["estimates_adults"]] if NETWORK.get("enabled", True) else []
 
 
 def all_targets():

@@ -24,7 +24,7 @@ cfg, analysis = snakemake.params.network, snakemake.params.analysis
 schema_dir = Path(snakemake.scriptdir).parent / "schemas"
 sheets = {name: coerce(read_sheet(snakemake.input[name]),
                        yaml.safe_load((schema_dir / f"{name}.schema.yaml").read_text()))
-          for name in ("arms", "contrasts")}
+          for name in ("arms", "contrasts", "studies")}
 arms = prepare_arms(sheets["arms"])
 figdir = Path(snakemake.output.figures)
 figdir.mkdir(parents=True, exist_ok=True)
@@ -102,6 +102,31 @@ for outcome in cfg["outcomes"]:
     log.info("%s: %d studies, %d nodes, tau2 %.4g, Q %.3f on %d df%s", outcome, len(contrasts), len(nodes),
              main.tau2, main.q_total, main.q_total_df, f"; {note}" if note else "")
 
+# The same networks on the trials in adults and older adults only: the published network
+# meta-analyses (benchmarks) are of adults, as the pairwise benchmarks' comparison.
+adult_ids = set(sheets["studies"].study_id[sheets["studies"].age_group != "adolescent"])
+adult_arms = arms[arms.study_id.isin(adult_ids)]
+adult_estimates = []
+for outcome in cfg["outcomes"]:
+    measure = analysis.get("binary_measure", "RR") if outcome in BINARY else "SMD"
+    contrasts, _ = outcome_network(
+        adult_arms, outcome, measure, nodes=cfg["nodes"], population_preference=analysis["population_preference"],
+        timepoint=analysis["timepoint"], reported=sheets["contrasts"], add=analysis["zero_cell"]["add"])
+    nodes = [t for t in order if any(t in c.arms for c in contrasts)]
+    if len(contrasts) < analysis["min_studies"] or len(nodes) < 2:
+        continue
+    reference = cfg["reference"] if cfg["reference"] in nodes else nodes[0]
+    fits, _ = fit_network_parts(contrasts, method=cfg["method"], level=level, treatments=nodes, reference=reference,
+                                larger_is_better=OUTCOME_DIRECTION[outcome] > 0)
+    for part, fit in enumerate(fits, 1):
+        pf = fit.pairs_frame()
+        pf["outcome"], pf["measure"], pf["part"], pf["n_network_studies"] = outcome, measure, part, len(fit.studies)
+        pf["comparison"] = [comparison_of.get((a, b), "") for a, b in zip(pf.treatment1, pf.treatment2)]
+        for f in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+            pf[f"{f}_display"] = display(measure, pf[f])
+        adult_estimates.append(pf)
+log.info("adult trials: %d of %d", len(adult_ids), len(sheets["studies"]))
+
 EST_COLS = ["outcome", "measure", "treatment1", "treatment2", "comparison", "estimate", "se", "ci_low", "ci_high",
             "pi_low", "pi_high", "estimate_display", "ci_low_display", "ci_high_display", "pi_low_display",
             "pi_high_display", "direct_estimate", "direct_se", "direct_k", "indirect_estimate", "indirect_se",
@@ -120,6 +145,10 @@ tables = {
     "contributions": (pd.concat(contributions, ignore_index=True) if contributions else pd.DataFrame(
         columns=["outcome", "treatment1", "treatment2", "study_id", "contribution"]))[
         ["outcome", "treatment1", "treatment2", "study_id", "contribution"]],
+    "estimates_adults": pd.concat(adult_estimates, ignore_index=True)[
+        ["outcome", "measure", "treatment1", "treatment2", "comparison", "estimate", "se", "ci_low", "ci_high",
+         "estimate_display", "ci_low_display", "ci_high_display", "pi_low_display", "pi_high_display",
+         "direct_k", "n_network_studies", "row_ids", "part"]] if adult_estimates else pd.DataFrame(),
     "exclusions": pd.concat(exclusions, ignore_index=True)[["outcome", "study_id", "row_ids", "reason"]]
     if exclusions else pd.DataFrame(columns=["outcome", "study_id", "row_ids", "reason"]),
 }
