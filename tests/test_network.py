@@ -155,6 +155,10 @@ def test_contributions_sum_to_one_and_follow_direct_evidence():
     assert (res.contributions >= 0).all()
     frame = res.contributions_frame()
     assert np.allclose(frame.groupby(["treatment1", "treatment2"]).contribution.sum(), 1.0)
+    # the hat matrix reproduces the estimates from the stacked contrasts
+    y = np.concatenate([c.y for c in _senn()])
+    np.testing.assert_allclose(res.hat @ y, res.d, rtol=1e-9, atol=1e-12)
+    assert res.contrast_study.shape == y.shape
     # A-B in two trials, B-C in one: A-C = A-B + B-C, half of it from the B-C trial and the
     # other half split between the A-B trials by their (fixed-effect) weights
     c = contrasts_from_pairwise(["ab1", "ab2", "bc"], ["A", "A", "B"], ["B", "B", "C"], [0.1, 0.3, 0.2],

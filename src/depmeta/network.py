@@ -397,6 +397,12 @@ class NetworkResult:
         Fixed-effect Q and its design-by-treatment decomposition.
     contributions : ndarray (n, n, n_studies)
         Share of each network estimate from each study (rows sum to 1).
+    hat : ndarray (n, N)
+        Hat matrix of the random-effects fit: ``d = hat @ y`` for the ``N`` stacked
+        study contrasts ``y`` (study ``contrast_study[r]`` owns contrast ``r``), so
+        the estimate ``i - j`` is ``(hat[i] - hat[j]) @ y``.
+    contrast_study : ndarray of int (N,)
+        Index into ``studies`` of each stacked contrast.
     n_patients : ndarray (n, n)
         Patients in the studies holding both treatments (arms of the two).
     row_ids : dict
@@ -437,6 +443,8 @@ class NetworkResult:
     q_between_df: int
     q_between_pval: float
     contributions: np.ndarray = field(repr=False)
+    hat: np.ndarray = field(repr=False)
+    contrast_study: np.ndarray = field(repr=False)
     n_patients: np.ndarray = field(repr=False)
     row_ids: dict = field(repr=False)
 
@@ -707,7 +715,7 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
         q_within_pval=float(chi(q_within, q_within_df)) if q_within_df else np.nan,
         q_between=q_between, q_between_df=int(q_between_df),
         q_between_pval=float(chi(q_between, q_between_df)) if q_between_df else np.nan,
-        contributions=contrib, n_patients=npat, row_ids={k: list(dict.fromkeys(v)) for k, v in rows.items()},
+        contributions=contrib, hat=Hd, contrast_study=owner, n_patients=npat, row_ids={k: list(dict.fromkeys(v)) for k, v in rows.items()},
     )
 
 
