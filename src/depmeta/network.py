@@ -29,8 +29,8 @@ Pieces and where they come from
   ``tau² = 0``.
 - Every pairwise estimate ``d_i - d_j`` with its CI (normal quantile) and
   prediction interval as metafor's ``predict.rma.mv`` with the z test:
-  ``estimate ± z sqrt(se² + tau²)`` (netmeta instead uses a t quantile; the
-  difference is stated in the report).
+  ``estimate ± z sqrt(se² + tau²)``, checked against metafor (netmeta's
+  prediction interval is not reproduced).
 - P-scores (Rücker & Schwarzer 2015): mean over the other treatments of
   ``Φ((d_i - d_j) / se_ij)``, sign turned when smaller values are better.
 - Direct evidence: as netmeta (``nma.ruecker``'s ``TE.direct``), the studies
