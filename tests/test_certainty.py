@@ -1,0 +1,322 @@
+"""depmeta.certainty: absolute effects, NNT, OIS, Furukawa-Leucht, GRADE and CINeMA rules.
+
+OIS and the Furukawa-Leucht conversion are checked against base R
+(tests/reference/certainty.json from tests/reference/generate_certainty.R); every
+rule is tested at its boundaries with the arithmetic written out."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from depmeta.certainty import (
+    CertaintyOptions, absolute_effect, apply_override, cinema_heterogeneity, cinema_imprecision, cinema_incoherence,
+    contribution_domain, imprecision_domain, inconsistency_domain, indirectness_domain, median_risk, nnt,
+    optimal_information_size, overall_certainty, publication_bias_domain, regions, reporting_bias_domain,
+    risk_with_intervention, rob_domain, smd_to_risk, study_rob_levels,
+)
+
+#: R's power.prop.test and pnorm/qnorm agree with scipy's normal quantiles to
+#: double precision; 1e-9 relative leaves room for the root-finding tolerance.
+RTOL = 1e-9
+REF = json.loads((Path(__file__).parent / "reference" / "certainty.json").read_text())
+ZONE = (0.8, 1.25)
+
+
+# ------------------------------------------------------------ absolute effects
+
+def test_risk_with_intervention_rr_or_rd():
+    # RR 1.5 at ACR 0.2: 0.2 * 1.5 = 0.30
+    assert risk_with_intervention("RR", 1.5, 0.2) == pytest.approx(0.30)
+    # OR 2 at ACR 0.2: 2*0.2 / (1 - 0.2 + 2*0.2) = 0.4 / 1.2 = 1/3
+    assert risk_with_intervention("OR", 2.0, 0.2) == pytest.approx(1 / 3)
+    # RD -0.05 at ACR 0.2: 0.15
+    assert risk_with_intervention("RD", -0.05, 0.2) == pytest.approx(0.15)
+    # RR 3 at ACR 0.5 would be 1.5: clipped to 1
+    assert risk_with_intervention("RR", 3.0, 0.5) == 1.0
+    with pytest.raises(ValueError, match="comparator risk"):
+        risk_with_intervention("RR", 1.0, 1.2)
+    with pytest.raises(ValueError, match="measure"):
+        risk_with_intervention("SMD", 0.1, 0.2)
+
+
+def test_absolute_effect_per_1000_and_nntb():
+    # RR 1.25 (1.05 to 1.50), ACR 0.40, good outcome (response):
+    # risk 400 -> 500 per 1000 (420 to 600); difference +100 (+20 to +200);
+    # NNTB 1/0.1 = 10, CI 1/0.2 = 5 to 1/0.02 = 50.
+    a = absolute_effect("RR", 1.25, 1.05, 1.50, 0.40, direction=1)
+    assert (a.risk_comparator, a.risk_intervention) == pytest.approx((400, 500))
+    assert (a.risk_intervention_low, a.risk_intervention_high) == pytest.approx((420, 600))
+    assert (a.difference, a.difference_low, a.difference_high) == pytest.approx((100, 20, 200))
+    assert a.nnt.kind == "NNTB" and a.nnt.ci_kind == "NNTB"
+    assert (a.nnt.value, a.nnt.ci_low, a.nnt.ci_high) == pytest.approx((10, 5, 50))
+    assert a.nnt.text() == "NNTB 10 (5 to 50)"
+
+
+def test_nnt_bad_outcome_and_altman_form():
+    # Relapse (bad outcome): RR 0.5 (0.25 to 1.2) at ACR 0.4: risks 200 (100 to 480);
+    # difference -0.2 (-0.3 to +0.08): benefit 0.2 -> NNTB 5; CI crosses 0:
+    # NNTB 1/0.3 = 3.33 -> 4 (rounded up) to infinity to NNTH 1/0.08 = 12.5 -> 13.
+    a = absolute_effect("RR", 0.5, 0.25, 1.2, 0.4, direction=-1)
+    assert a.nnt.kind == "NNTB" and a.nnt.value == pytest.approx(5)
+    assert a.nnt.ci_kind == "both"
+    assert (a.nnt.ci_low, a.nnt.ci_high) == pytest.approx((1 / 0.3, 12.5))
+    assert a.nnt.text() == "NNTB 5 (NNTB 4 to ∞ to NNTH 13)"
+    # Harm wholly: good outcome falling by 0.1 (0.05 to 0.2): NNTH 10 (5 to 20)
+    h = nnt(-0.1, -0.2, -0.05, direction=1)
+    assert (h.kind, h.ci_kind) == ("NNTH", "NNTH")
+    assert (h.value, h.ci_low, h.ci_high) == pytest.approx((10, 5, 20))
+    # No difference at all: NNT infinite, CI from NNTB 10 through infinity to NNTH 10
+    z = nnt(0.0, -0.1, 0.1, direction=1)
+    assert z.kind == "none" and math.isinf(z.value) and z.ci_kind == "both"
+    assert z.text() == "NNT ∞ (NNTB 10 to ∞ to NNTH 10)"
+    # A CI limit exactly at 0 counts as including no effect: NNTB 1/0.1 = 10 to ∞
+    e = nnt(0.05, 0.0, 0.1, direction=1)
+    assert e.ci_kind == "both" and e.ci_low == pytest.approx(10) and math.isinf(e.ci_high)
+
+
+@pytest.mark.parametrize("case", REF["furukawa"])
+def test_furukawa_leucht_against_r(case):
+    # symptoms: lower is better (direction -1), so negative g is a benefit
+    assert smd_to_risk(case["g"], case["cer"], direction=-1) == pytest.approx(case["eer"], rel=RTOL)
+
+
+def test_furukawa_leucht_sign_and_hand_value():
+    # g = -0.5 (fewer symptoms) at CER 0.2: Phi(Phi^-1(0.2) + 0.5) = Phi(-0.8416 + 0.5) = Phi(-0.3416) = 0.3663
+    assert smd_to_risk(-0.5, 0.2) == pytest.approx(0.36632, abs=1e-5)
+    assert smd_to_risk(0.5, 0.2) < 0.2          # more symptoms: fewer responders
+    assert smd_to_risk(0.0, 0.3) == pytest.approx(0.3)
+    # an outcome where higher is better: +0.5 is the benefit
+    assert smd_to_risk(0.5, 0.2, direction=1) == pytest.approx(smd_to_risk(-0.5, 0.2))
+    with pytest.raises(ValueError, match="control event rate"):
+        smd_to_risk(-0.5, 0.0)
+
+
+def test_median_risk():
+    # risks 10/50 = 0.2, 30/100 = 0.3, 5/10 = 0.5 -> median 0.3; the n = 0 arm is ignored
+    assert median_risk([10, 30, 5, 1], [50, 100, 10, 0]) == pytest.approx(0.3)
+    # even count: (0.2 + 0.3) / 2 = 0.25
+    assert median_risk([10, 30], [50, 100]) == pytest.approx(0.25)
+    assert math.isnan(median_risk([], []))
+
+
+@pytest.mark.parametrize("case", REF["ois"])
+def test_ois_binary_against_r(case):
+    assert optimal_information_size(case["acr"], rrr=case["rrr"]) == case["total"]
+
+
+@pytest.mark.parametrize("case", REF["smd_ois"])
+def test_ois_continuous_against_r(case):
+    assert optimal_information_size(smd=case["smd"]) == case["total"]
+
+
+def test_ois_by_hand():
+    # ACR 0.4, RRR 25%: p2 = 0.3, pbar = 0.35; z = 1.959964, 0.841621;
+    # (1.959964*sqrt(2*.35*.65) + 0.841621*sqrt(.24+.21))^2 / 0.1^2 = 1.886642^2 / 0.01 = 355.94 -> 356 per group
+    assert optimal_information_size(0.4) == 712
+    # stricter alpha needs more patients
+    assert optimal_information_size(0.4, alpha=0.01) > 712
+    with pytest.raises(ValueError, match="acr"):
+        optimal_information_size(None)
+
+
+# ------------------------------------------------------------ study-level risk of bias
+
+def test_study_rob_levels():
+    studies = pd.DataFrame({"study_id": ["a", "b", "c", "d", "e"],
+                            "risk_of_bias": ["high", "not assessed", "not assessed", "not assessed", "not assessed"]})
+    rob = pd.DataFrame({"study_id": ["b", "b", "c", "c", "d"], "judgement": ["low", "high", "low", "unclear", "low"]})
+    out = study_rob_levels(studies, rob).set_index("study_id").level.to_dict()
+    assert out == {"a": "high", "b": "high", "c": "some_concerns", "d": "low", "e": "not assessed"}
+
+
+# ------------------------------------------------------------ GRADE domains
+
+def test_rob_domain_boundaries():
+    # weights 50/30/20: high 50% -> very serious (>= 50%)
+    assert rob_domain([50, 30, 20], ["high", "low", "low"]).downgrade == 2
+    # high 49%, not assessed 1%: together 50% -> serious
+    j = rob_domain([49, 1, 50], ["high", "not assessed", "low"])
+    assert (j.level, j.downgrade) == ("serious", 1)
+    assert "49%" in j.reason and "1%" in j.reason
+    # high 30% + not assessed 19.9% = 49.9% < 50% -> no
+    assert rob_domain([30, 19.9, 50.1], ["high", "not assessed", "low"]).level == "no"
+    # some concerns does not count against
+    assert rob_domain([60, 40], ["some_concerns", "low"]).level == "no"
+    # unnormalised weights are normalised: 1 of 2 equal weights not assessed = 50% -> serious
+    assert rob_domain([3, 3], ["not assessed", "low"]).level == "serious"
+    with pytest.raises(ValueError, match="weights"):
+        rob_domain([0, 0], ["low", "low"])
+
+
+def test_inconsistency_boundaries():
+    # I² 50% exactly and PI 0.9 to 1.4 includes 1 -> serious
+    assert inconsistency_domain(50.0, 0.9, 1.4, 5, 1.0, ZONE).level == "serious"
+    # I² 49.9% -> no, whatever the PI
+    assert inconsistency_domain(49.9, 0.5, 2.0, 5, 1.0, ZONE).level == "no"
+    # I² 80% but PI 1.05 to 1.9 excludes 1 -> no
+    assert inconsistency_domain(80.0, 1.05, 1.9, 5, 1.0, ZONE).level == "no"
+    # I² 75% and PI 0.79 to 1.26 beyond both zone limits -> very serious
+    assert inconsistency_domain(75.0, 0.79, 1.26, 5, 1.0, ZONE).downgrade == 2
+    # I² 75% but PI 0.8 to 1.26: touches the lower limit without passing it -> serious only
+    assert inconsistency_domain(75.0, 0.80, 1.26, 5, 1.0, ZONE).level == "serious"
+    # one study: not assessable, no downgrade
+    j = inconsistency_domain(0.0, math.nan, math.nan, 1, 1.0, ZONE)
+    assert (j.level, j.downgrade) == ("not assessable", 0)
+    # no PI: I² alone decides
+    assert inconsistency_domain(60.0, math.nan, math.nan, 2, 1.0, ZONE).level == "serious"
+    # SMD: null 0, zone -0.2 to 0.2
+    assert inconsistency_domain(76, -0.3, 0.25, 4, 0.0, (-0.2, 0.2)).level == "very serious"
+
+
+def test_indirectness():
+    # adolescent-only: 100% of weight -> serious at the default threshold
+    assert indirectness_domain([1, 2], [True, True]).level == "serious"
+    # 2/3 adolescent -> no at 100%, serious at 50%
+    j = indirectness_domain([1, 2], [False, True])
+    assert j.level == "no" and "67%" in j.reason
+    assert indirectness_domain([1, 2], [False, True], adolescent_share=0.5).level == "serious"
+    # exactly 50% at a 50% threshold counts
+    assert indirectness_domain([1, 1], [False, True], adolescent_share=0.5).level == "serious"
+    # the configured judgement wins, with its reason
+    j = indirectness_domain([1], [False], configured={"level": "very serious", "reason": "inpatients only"})
+    assert (j.level, j.downgrade, j.reason) == ("very serious", 2, "inpatients only")
+
+
+def test_imprecision_boundaries():
+    # CI 1.05 to 1.20 excludes 1, N 800 >= OIS 712 -> no
+    assert imprecision_domain(1.05, 1.20, 1.0, ZONE, 800, 712).level == "no"
+    # N 711 < 712 -> serious
+    assert imprecision_domain(1.05, 1.20, 1.0, ZONE, 711, 712).level == "serious"
+    # N exactly at OIS: not short -> no
+    assert imprecision_domain(1.05, 1.20, 1.0, ZONE, 712, 712).level == "no"
+    # CI 1.00 to 1.20: includes 1 (limit exactly 1) -> serious
+    assert imprecision_domain(1.00, 1.20, 1.0, ZONE, 5000, 712).level == "serious"
+    # CI 0.79 to 1.26: important benefit and harm -> very serious
+    assert imprecision_domain(0.79, 1.26, 1.0, ZONE, 5000, 712).downgrade == 2
+    # CI 0.80 to 1.26: lower limit at the zone boundary -> serious, not very serious
+    assert imprecision_domain(0.80, 1.26, 1.0, ZONE, 5000, 712).downgrade == 1
+
+
+def test_publication_bias():
+    # 9 studies: not assessable even with p = 0.001
+    j = publication_bias_domain(9, 0.001)
+    assert (j.level, j.downgrade) == ("not assessable", 0)
+    # 10 studies: p 0.099 < 0.10 -> serious; p 0.10 -> no
+    assert publication_bias_domain(10, 0.099).level == "serious"
+    assert publication_bias_domain(10, 0.10).level == "no"
+    assert publication_bias_domain(12, None).level == "not assessable"
+
+
+def test_overall_certainty_and_override():
+    js = [rob_domain([1], ["not assessed"]), imprecision_domain(0.79, 1.26, 1.0, ZONE, 100, 712)]
+    # 4 - (1 + 2) = 1: very low
+    c = overall_certainty(js)
+    assert (c.score, c.word, c.symbols, c.downgrades) == (1, "very low", "⊕◯◯◯", 3)
+    # floor at very low
+    assert overall_certainty(js + js).score == 1
+    assert overall_certainty([]).symbols == "⊕⊕⊕⊕"
+    assert overall_certainty([js[0]]).word == "moderate"
+    o = apply_override(js[0], "no", "blinded outcome assessment in all trials")
+    assert (o.level, o.downgrade, o.overridden, o.rule) == ("no", 0, True, "reviewer override")
+    assert "blinded outcome assessment" in o.reason and "rule gave serious" in o.reason
+    with pytest.raises(ValueError, match="reason"):
+        apply_override(js[0], "no", " ")
+    with pytest.raises(ValueError, match="not one of"):
+        apply_override(js[0], "some concerns", "x")
+    assert apply_override(js[0], "some concerns", "x", cinema=True).downgrade == 1
+
+
+# ------------------------------------------------------------ CINeMA
+
+def test_contribution_rules():
+    c = [0.5, 0.3, 0.2]
+    lev = ["low", "moderate", "high"]
+    # average: 0.5*1 + 0.3*2 + 0.2*3 = 1.7 -> rounds to 2: some concerns
+    j = contribution_domain("within-study bias", c, lev, "average")
+    assert (j.level, j.downgrade) == ("some concerns", 1) and "1.70" in j.reason
+    # majority: low has 50% -> no concerns
+    assert contribution_domain("within-study bias", c, lev, "majority").level == "no concerns"
+    # highest: a high study contributes -> major concerns
+    assert contribution_domain("within-study bias", c, lev, "highest").level == "major concerns"
+    # average exactly 1.5 (half low, half moderate) rounds up -> some concerns
+    assert contribution_domain("indirectness", [1, 1], ["low", "moderate"], "average").level == "some concerns"
+    # 1.49: (0.51*1 + 0.49*2) = 1.49 -> no concerns
+    assert contribution_domain("indirectness", [0.51, 0.49], ["low", "moderate"], "average").level == "no concerns"
+    # 2.5 (half moderate, half high) -> major
+    assert contribution_domain("indirectness", [1, 1], ["moderate", "high"], "average").level == "major concerns"
+    # majority tie between low and high goes to the worse level
+    assert contribution_domain("indirectness", [1, 1], ["low", "high"], "majority").level == "major concerns"
+    # highest ignores studies contributing nothing
+    assert contribution_domain("indirectness", [1, 0], ["low", "high"], "highest").level == "no concerns"
+    with pytest.raises(ValueError, match="low, moderate or high"):
+        contribution_domain("indirectness", [1], ["unclear"])
+
+
+def test_reporting_bias():
+    assert reporting_bias_domain("undetected").level == "no concerns"
+    assert reporting_bias_domain("suspected", "no systematic search").reason.endswith("no systematic search")
+    assert reporting_bias_domain("strongly suspected").downgrade == 2
+    # a small-study test with p < 0.10 lifts undetected to suspected
+    assert reporting_bias_domain("undetected", k_tested=12, small_study_p=0.05).level == "some concerns"
+    assert reporting_bias_domain("undetected", k_tested=12, small_study_p=0.10).level == "no concerns"
+    with pytest.raises(ValueError, match="reporting bias"):
+        reporting_bias_domain("low")
+
+
+def test_regions_and_cinema_imprecision():
+    # regions: 0 below 0.8, 1 in [0.8, 1.25], 2 above 1.25; limits belong to the zone
+    assert regions(0.9, 1.1, ZONE) == {1}
+    assert regions(0.8, 1.25, ZONE) == {1}
+    assert regions(0.5, 0.79, ZONE) == {0}
+    assert regions(0.79, 1.26, ZONE) == {0, 1, 2}
+    assert cinema_imprecision(0.85, 1.2, ZONE).level == "no concerns"      # inside the zone
+    assert cinema_imprecision(1.3, 2.0, ZONE).level == "no concerns"       # wholly important
+    assert cinema_imprecision(1.1, 1.5, ZONE).level == "some concerns"     # crosses 1.25
+    assert cinema_imprecision(0.7, 1.3, ZONE).level == "major concerns"    # crosses both
+
+
+def test_cinema_heterogeneity():
+    # CI and PI both inside the zone -> no concerns
+    assert cinema_heterogeneity(0.9, 1.1, 0.85, 1.2, ZONE).level == "no concerns"
+    # CI above the zone, PI reaching into it: one more region -> some concerns
+    assert cinema_heterogeneity(1.3, 1.6, 1.1, 1.9, ZONE).level == "some concerns"
+    # CI inside the zone, PI reaching both sides: two more -> major concerns
+    assert cinema_heterogeneity(0.9, 1.1, 0.7, 1.4, ZONE).level == "major concerns"
+    # no PI -> no concerns
+    assert cinema_heterogeneity(0.9, 1.1, math.nan, math.nan, ZONE).level == "no concerns"
+
+
+def test_cinema_incoherence():
+    # split p 0.10 -> no concerns; 0.099 -> some; 0.0099 -> major
+    assert cinema_incoherence(0.10, None, ZONE).level == "no concerns"
+    assert cinema_incoherence(0.099, None, ZONE).level == "some concerns"
+    assert cinema_incoherence(0.0099, None, ZONE).level == "major concerns"
+    # p = 0.01 is not below 0.01: some concerns
+    assert cinema_incoherence(0.01, None, ZONE).level == "some concerns"
+    # some-concerns p with direct above and indirect below the zone -> major
+    j = cinema_incoherence(0.05, None, ZONE, direct=(1.3, 2.0), indirect=(0.5, 0.75))
+    assert j.level == "major concerns" and "different regions" in j.reason
+    # overlapping regions stay at some concerns
+    assert cinema_incoherence(0.05, None, ZONE, direct=(1.1, 2.0), indirect=(0.5, 0.9)).level == "some concerns"
+    # no split: the design-by-treatment p is used
+    j = cinema_incoherence(math.nan, 0.5, ZONE)
+    assert j.level == "no concerns" and "design-by-treatment" in j.reason
+    assert cinema_incoherence(None, 0.005, ZONE).level == "major concerns"
+    assert cinema_incoherence(None, None, ZONE).level == "some concerns"
+
+
+def test_options_from_config():
+    o = CertaintyOptions.from_config({"zone": {"RR": [0.9, 1.11]}, "risk_of_bias": {"cinema_rule": "highest"},
+                                      "imprecision": {"rrr": 0.2}, "overrides": [{"domain": "imprecision"}]})
+    assert o.zone["RR"] == (0.9, 1.11) and o.zone["SMD"] == (-0.2, 0.2)
+    assert (o.cinema_rule, o.ois_rrr, len(o.overrides)) == ("highest", 0.2, 1)
+    assert o.null("OR") == 1.0 and o.null("SMD") == 0.0
+    with pytest.raises(ValueError, match="cinema_rule"):
+        CertaintyOptions.from_config({"risk_of_bias": {"cinema_rule": "mean"}})
+    assert np.isclose(CertaintyOptions().i2_serious, 50)
