@@ -9,6 +9,11 @@ RESULTS = Path("results")
 SHEETS = config["sheets"]
 ANALYSIS = config["analysis"]
 REPORT = config["report"]
+NETWORK = config["network"]
+NETWORK_FILES = {
+    key: f"results/network/network_{key}.csv"
+    for key in ("estimates", "summary", "ranking", "contributions", "exclusions")
+} | {"json": "results/network/network.json"}
 
 
 def sheet_inputs():
@@ -35,10 +40,18 @@ def report_outputs():
     return files
 
 
+def network_outputs():
+    """The network meta-analysis outputs, when ``network.enabled``."""
+    if not NETWORK.get("enabled", True):
+        return {}
+    return {**NETWORK_FILES, "network_figures": "results/network/figures"}
+
+
 def all_targets():
     """Default targets: the report and the tidy tables behind it."""
     return [
         *report_outputs().values(),
         "results/tables/summary.csv",
         "results/tables/exclusions.csv",
+        *network_outputs().values(),
     ]

@@ -1,0 +1,858 @@
+"""Frequentist contrast-based random-effects network meta-analysis.
+
+Pure functions on arrays and frames (no file I/O); results are frozen dataclasses.
+
+Model
+-----
+Each study ``s`` with arms ``A, b, c, ...`` (``A`` its *baseline*, the arm that
+comes first in byte order) contributes the contrasts ``y_sb = A - b`` with
+within-study covariance ``S_s`` (``S_bb = v_Ab``; off the diagonal
+``S_bc = (v_Ab + v_Ac - v_bc) / 2``, the shared arm's variance). The
+consistency model is
+
+    y = X d + delta + e,   e ~ N(0, S),   delta ~ N(0, tau² Sigma),
+
+with ``d`` the effects of the treatments relative to the reference, one common
+between-study variance ``tau²`` and ``Sigma`` block-diagonal with 1 on the
+diagonal and 1/2 off it within a multi-arm study. This is metafor's
+``rma.mv(yi, V, mods = X - 1, random = ~ comp | study, rho = 1/2)``, and it is
+the model netmeta fits with Rücker's graph-theoretical method (Rücker 2012),
+which is generalised least squares in another basis.
+
+Pieces and where they come from
+-------------------------------
+- ``tau²``: REML (default; the root of the restricted score, found by
+  :func:`scipy.optimize.brentq` to machine precision) or ``DL``, the
+  multivariate method of moments of Jackson, White & Riley (2012) that netmeta
+  uses: ``max(0, (Q - df) / tr(P Sigma))`` with ``Q`` the fixed-effect
+  generalised Q and ``P = W - W X (X'WX)^-1 X'W``, ``W = S^-1``; ``FE`` fixes
+  ``tau² = 0``.
+- Every pairwise estimate ``d_i - d_j`` with its CI (normal quantile) and
+  prediction interval as metafor's ``predict.rma.mv`` with the z test:
+  ``estimate ± z sqrt(se² + tau²)`` (netmeta instead uses a t quantile; the
+  difference is stated in the report).
+- P-scores (Rücker & Schwarzer 2015): mean over the other treatments of
+  ``Φ((d_i - d_j) / se_ij)``, sign turned when smaller values are better.
+- Direct evidence: per study, Rücker's adjusted weights ``w_ab = -L_ab`` from
+  the study's information matrix on the arms ``L = B' (S + tau² Sigma)^-1 B``
+  (equal to ``1 / (v_ab + tau²)`` in a two-arm study), pooled over the studies
+  holding both arms; the indirect estimate is back-calculated
+  (netmeta ``netsplit(method = "Back-calculation")``):
+  ``ind = (nma / V_nma - dir / V_dir) / (1 / V_nma - 1 / V_dir)``.
+- Design-by-treatment decomposition of the fixed-effect Q (netmeta
+  ``decomp.design``): ``Q_within`` sums each design's Q around its own
+  (multivariate) fixed-effect mean, ``Q_between = Q - Q_within``.
+- Contributions: the study-level version of the proportion contribution
+  matrix of Chaimani et al. (2013). The random-effects hat matrix ``H`` maps the
+  stacked study contrasts to the network estimates; a study's share of the
+  estimate ``i - j`` is the sum of ``|H|`` over its contrasts divided by the
+  row's total. (Papakonstantinou et al. 2018's flow decomposition is not
+  implemented.)
+
+Why not a library: statsmodels and PyMARE have no multivariate network model,
+and netmeta exists only in R.
+
+References
+----------
+Rücker G (2012) Res Synth Methods 3:312-324. Jackson D, White IR, Riley RD
+(2012) Stat Med 31:3805-3820. Rücker G, Schwarzer G (2015) BMC Med Res
+Methodol 15:58. Chaimani A et al. (2013) PLoS One 8:e76654. Higgins JPT et al.
+(2012) Res Synth Methods 3:98-110 (design-by-treatment interaction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from depmeta.effects import escalc
+
+__all__ = [
+    "NETWORK_METHODS",
+    "NETWORK_MEASURES",
+    "StudyContrasts",
+    "NetworkResult",
+    "contrasts_from_pairwise",
+    "contrasts_from_arms",
+    "connected_components",
+    "fit_network",
+    "fit_network_parts",
+    "NODE_ORDER",
+    "node_of",
+    "outcome_network",
+]
+
+NETWORK_METHODS = ("REML", "DL", "FE")
+NETWORK_MEASURES = ("RR", "OR", "RD", "SMD", "MD")
+
+#: Absolute tolerance on ``y_bc - (y_Ac - y_Ab)`` in a multi-arm study given as
+#: pairwise rows: netmeta's ``tol.multiarm`` default (estimates rounded in print
+#: still pass; a wrong sign or a mistyped number does not).
+TOL_MULTIARM = 1e-3
+#: Relative tolerance on the pairwise variances of a multi-arm study: they must
+#: split into non-negative per-arm variances (``v_ab = u_a + u_b``) to within this
+#: share of the largest variance (rounded standard errors pass).
+TOL_MULTIARM_VAR = 1e-3
+#: Root-finding tolerance of the REML score (absolute, on tau²); the bracketing
+#: search stops at the floating-point fixpoint.
+_XTOL = 1e-15
+#: Smallest ``1 / V_nma - 1 / V_dir`` (relative to ``1 / V_nma``) for which an
+#: indirect estimate is back-calculated; below it the network estimate is all
+#: direct evidence and the split is undefined.
+_TOL_SPLIT = 1e-10
+
+
+@dataclass(frozen=True, eq=False)
+class StudyContrasts:
+    """One study's contrasts against its baseline arm.
+
+    Attributes
+    ----------
+    study : str
+        Study id.
+    arms : tuple of str
+        Treatments (nodes) of the study, baseline first.
+    y : ndarray, shape (p - 1,)
+        ``arms[0] - arms[b]`` for ``b = 1..p-1`` (analysis scale).
+    cov : ndarray, shape (p - 1, p - 1)
+        Within-study covariance of ``y``.
+    n : tuple of float
+        Patients per arm (``nan`` where unknown).
+    row_ids : tuple of str
+        Input rows behind the study's contrasts.
+    """
+
+    study: str
+    arms: tuple
+    y: np.ndarray
+    cov: np.ndarray
+    n: tuple = ()
+    row_ids: tuple = ()
+
+    def pairwise(self) -> tuple[np.ndarray, np.ndarray]:
+        """Estimates and variances of every pair of arms: ``Y[a, b]`` is arm a minus arm b."""
+        p = len(self.arms)
+        m = np.zeros(p)
+        m[1:] = -self.y  # arm effect relative to the baseline
+        c = np.zeros((p, p))
+        c[1:, 1:] = self.cov
+        Y = m[:, None] - m[None, :]
+        d = np.diag(c)
+        return Y, d[:, None] + d[None, :] - 2 * c
+
+
+def _fail(kind: str, problems: list[str]):
+    if problems:
+        raise ValueError(f"{kind}: " + "; ".join(problems))
+
+
+def contrasts_from_pairwise(study, treat1, treat2, yi, vi=None, sei=None, n1=None, n2=None,
+                            row_ids=None) -> tuple[StudyContrasts, ...]:
+    """Studies' contrasts from pairwise rows (netmeta's ``TE, seTE, treat1, treat2, studlab``).
+
+    Parameters
+    ----------
+    study, treat1, treat2 : array_like of str, shape (m,)
+        Study id and the two treatments of each row.
+    yi : array_like, shape (m,)
+        ``treat1 - treat2`` on the analysis scale.
+    vi, sei : array_like, shape (m,)
+        Sampling variances, or standard errors (one of the two).
+    n1, n2 : array_like, optional
+        Patients in the two arms.
+    row_ids : array_like of str, optional
+        Input row ids (default ``"row <i>"``).
+
+    Returns
+    -------
+    tuple of StudyContrasts
+
+    Raises
+    ------
+    ValueError
+        Naming the studies with a row comparing a treatment with itself, a
+        duplicated pair, a multi-arm study lacking a pair, non-positive
+        variances, or multi-arm rows whose estimates or variances are
+        inconsistent (see :data:`TOL_MULTIARM`, :data:`TOL_MULTIARM_VAR`).
+    """
+    study = np.asarray(study, dtype=object).astype(str)
+    t1 = np.asarray(treat1, dtype=object).astype(str)
+    t2 = np.asarray(treat2, dtype=object).astype(str)
+    y = np.asarray(yi, dtype=float)
+    v = np.asarray(vi, dtype=float) if vi is not None else np.asarray(sei, dtype=float) ** 2
+    m = len(study)
+    n1 = np.full(m, np.nan) if n1 is None else np.asarray(n1, dtype=float)
+    n2 = np.full(m, np.nan) if n2 is None else np.asarray(n2, dtype=float)
+    rid = np.array([f"row {i + 1}" for i in range(m)] if row_ids is None else list(row_ids), dtype=object)
+    bad = {"compares a treatment with itself": [], "has a pair twice": [], "lacks pairs": [],
+           "has a missing or non-positive variance": [], "inconsistent multi-arm estimates": [],
+           "inconsistent multi-arm variances": []}
+    out = []
+    for s in dict.fromkeys(study):
+        idx = np.flatnonzero(study == s)
+        if (t1[idx] == t2[idx]).any():
+            bad["compares a treatment with itself"].append(s)
+            continue
+        if not (np.isfinite(v[idx]).all() and (v[idx] > 0).all() and np.isfinite(y[idx]).all()):
+            bad["has a missing or non-positive variance"].append(s)
+            continue
+        arms = sorted(set(t1[idx]) | set(t2[idx]))
+        p = len(arms)
+        pos = {a: i for i, a in enumerate(arms)}
+        Y = np.full((p, p), np.nan)
+        V = np.full((p, p), np.nan)
+        N = np.full(p, np.nan)
+        dup = False
+        for i in idx:
+            a, b = pos[t1[i]], pos[t2[i]]
+            if np.isfinite(Y[a, b]):
+                dup = True
+            Y[a, b], Y[b, a] = y[i], -y[i]
+            V[a, b] = V[b, a] = v[i]
+            N[a] = n1[i] if np.isnan(N[a]) else N[a]
+            N[b] = n2[i] if np.isnan(N[b]) else N[b]
+        if dup:
+            bad["has a pair twice"].append(s)
+            continue
+        missing = [f"{arms[a]} vs {arms[b]}" for a in range(p) for b in range(a + 1, p) if np.isnan(Y[a, b])]
+        if missing:
+            bad["lacks pairs"].append(f"{s} ({', '.join(missing)})")
+            continue
+        if p > 2:
+            resid = max(abs(Y[b, c] - (Y[0, c] - Y[0, b])) for b in range(1, p) for c in range(b + 1, p))
+            if resid > TOL_MULTIARM:
+                bad["inconsistent multi-arm estimates"].append(f"{s} (largest deviation {resid:.3g})")
+                continue
+            iu = np.triu_indices(p, 1)
+            A = np.zeros((len(iu[0]), p))
+            A[np.arange(len(iu[0])), iu[0]] = 1
+            A[np.arange(len(iu[0])), iu[1]] = 1
+            u, *_ = np.linalg.lstsq(A, V[iu], rcond=None)
+            scale = V[iu].max()
+            dev = np.abs(A @ u - V[iu]).max()
+            if dev > TOL_MULTIARM_VAR * scale or u.min() < -TOL_MULTIARM_VAR * scale:
+                bad["inconsistent multi-arm variances"].append(
+                    f"{s} (the pairwise variances do not split into non-negative per-arm variances: "
+                    f"per-arm {', '.join(f'{x:.4g}' for x in u)})")
+                continue
+        cov = np.empty((p - 1, p - 1))
+        for b in range(1, p):
+            for c in range(1, p):
+                cov[b - 1, c - 1] = V[0, b] if b == c else (V[0, b] + V[0, c] - V[b, c]) / 2
+        if np.linalg.eigvalsh(cov).min() <= 0:
+            bad["inconsistent multi-arm variances"].append(f"{s} (covariance matrix not positive definite)")
+            continue
+        out.append(StudyContrasts(s, tuple(arms), Y[0, 1:].copy(), cov, tuple(N), tuple(rid[idx])))
+    problems = [f"studies that {k}: {', '.join(map(str, v))}" if not k.startswith("inconsistent")
+                else f"{k} in {', '.join(map(str, v))}" for k, v in bad.items() if v]
+    _fail("unusable pairwise rows", problems)
+    return tuple(out)
+
+
+def contrasts_from_arms(study, treatment, measure: str, n, events=None, mean=None, sd=None, row_ids=None,
+                        add: float = 0.5):
+    """Studies' contrasts from arm-level data.
+
+    Parameters
+    ----------
+    study, treatment : array_like of str, shape (m,)
+        One row per arm; a treatment occurs at most once per study (combine
+        arms of the same node first).
+    measure : {"RR", "OR", "RD", "SMD", "MD"}
+        Log risk ratio, log odds ratio, risk difference (from ``events`` and
+        ``n``), standardised mean difference (Hedges' g, per pair against the
+        baseline as metafor's ``escalc("SMD")``), mean difference (``mean``,
+        ``sd``, ``n``).
+    n, events, mean, sd : array_like, shape (m,)
+    row_ids : array_like of str or of lists, optional
+        Input row ids per arm.
+    add : float, default 0.5
+        Added to the events and non-events of every arm of a study in which an
+        arm has no events or only events (binary measures).
+
+    Returns
+    -------
+    contrasts : tuple of StudyContrasts
+    excluded : list of (study, reason)
+        Studies with fewer than two arms, or (RR, OR) no events or only events
+        in every arm.
+
+    Notes
+    -----
+    Binary and MD contrasts have exact covariances (the baseline arm's
+    variance). For SMD the covariance of two g's sharing the baseline arm is
+    Gleser & Olkin's (2009) large-sample ``1 / n_A + g_b g_c / (2 N)`` with ``N``
+    the study's total sample size.
+    """
+    if measure not in NETWORK_MEASURES:
+        raise ValueError(f"measure must be one of {NETWORK_MEASURES}, not {measure!r}")
+    frame = pd.DataFrame({"study": np.asarray(study, dtype=object).astype(str),
+                          "treatment": np.asarray(treatment, dtype=object).astype(str),
+                          "n": np.asarray(n, dtype=float)})
+    for name, col in (("events", events), ("mean", mean), ("sd", sd)):
+        frame[name] = np.nan if col is None else np.asarray(col, dtype=float)
+    frame["row_ids"] = ([[f"row {i + 1}"] for i in range(len(frame))] if row_ids is None
+                        else [list(r) if isinstance(r, (list, tuple)) else [r] for r in row_ids])
+    dups = sorted({s for s, g in frame.groupby("study") if g.treatment.duplicated().any()})
+    _fail("arm rows", [f"studies with two arms of the same treatment (combine them first): {', '.join(dups)}"]
+          if dups else [])
+    out, excluded = [], []
+    for s, g in frame.groupby("study", sort=False):
+        g = g.sort_values("treatment", kind="stable")
+        if len(g) < 2:
+            excluded.append((s, "fewer than two arms"))
+            continue
+        n_, x = g.n.to_numpy(), g.events.to_numpy()
+        p = len(g)
+        if measure in ("RR", "OR", "RD"):
+            if (x == 0).all() or (x == n_).all():
+                if measure != "RD":
+                    excluded.append((s, "no events or only events in every arm: " + measure + " not estimable"))
+                    continue
+            if ((x == 0) | (x == n_)).any():
+                x, n_ = x + add, n_ + 2 * add
+            pr = x / n_
+            if measure == "RR":
+                a, u = np.log(pr), 1 / x - 1 / n_
+            elif measure == "OR":
+                a, u = np.log(x / (n_ - x)), 1 / x + 1 / (n_ - x)
+            else:
+                a, u = pr, pr * (1 - pr) / n_
+            yv = a[0] - a[1:]
+            cov = np.full((p - 1, p - 1), u[0]) + np.diag(u[1:])
+        elif measure == "MD":
+            mm, ss = g["mean"].to_numpy(), g.sd.to_numpy()
+            u = ss**2 / n_
+            yv = mm[0] - mm[1:]
+            cov = np.full((p - 1, p - 1), u[0]) + np.diag(u[1:])
+        else:
+            mm, ss = g["mean"].to_numpy(), g.sd.to_numpy()
+            es = escalc("SMD", m1i=np.repeat(mm[0], p - 1), sd1i=np.repeat(ss[0], p - 1),
+                        n1i=np.repeat(n_[0], p - 1), m2i=mm[1:], sd2i=ss[1:], n2i=n_[1:])
+            yv = np.asarray(es.yi, float)
+            cov = 1 / n_[0] + np.outer(yv, yv) / (2 * n_.sum())
+            cov[np.diag_indices(p - 1)] = es.vi
+        if not (np.isfinite(yv).all() and np.isfinite(cov).all()) or np.linalg.eigvalsh(cov).min() <= 0:
+            excluded.append((s, "effect size not estimable from the arm data"))
+            continue
+        out.append(StudyContrasts(s, tuple(g.treatment), yv, cov, tuple(g.n.astype(float)),
+                                  tuple(r for ids in g.row_ids for r in ids)))
+    return tuple(out), excluded
+
+
+def connected_components(contrasts) -> list[tuple[tuple, tuple]]:
+    """Connected parts of the network: ``[(treatments, studies), ...]``, largest first."""
+    parent: dict = {}
+
+    def find(a):
+        while parent.setdefault(a, a) != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for c in contrasts:
+        for t in c.arms[1:]:
+            parent[find(t)] = find(c.arms[0])
+        find(c.arms[0])
+    parts: dict = {}
+    for c in contrasts:
+        parts.setdefault(find(c.arms[0]), []).append(c.study)
+    groups = {}
+    for t in parent:
+        groups.setdefault(find(t), []).append(t)
+    res = [(tuple(sorted(groups[r])), tuple(parts[r])) for r in parts]
+    return sorted(res, key=lambda x: (-len(x[0]), -len(x[1]), x[0]))
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkResult:
+    """A fitted network. Matrices are indexed ``[i, j]`` by ``treatments`` and
+    hold "treatment i minus treatment j" on the analysis scale.
+
+    Attributes
+    ----------
+    treatments : tuple of str
+    reference : str
+    method : str
+        ``REML``, ``DL`` or ``FE``.
+    level : float
+    tau2 : float
+    studies : tuple of str
+    designs : tuple of tuple
+        The distinct sets of arms.
+    d : ndarray (n,)
+        Effects relative to ``reference`` (0 for it); ``cov_d`` their covariance.
+    estimate, se, ci_low, ci_high, pi_low, pi_high : ndarray (n, n)
+    direct_estimate, direct_se : ndarray (n, n), ``nan`` without direct evidence
+    direct_k : ndarray of int (n, n)
+        Studies holding both treatments.
+    indirect_estimate, indirect_se, split_z, split_pval : ndarray (n, n)
+        Back-calculated; ``nan`` unless there is direct and indirect evidence.
+    pscore : ndarray (n,)
+        P-scores, in the direction ``larger_is_better``.
+    q_total, q_within, q_between : float; ``*_df`` int; ``*_pval`` float
+        Fixed-effect Q and its design-by-treatment decomposition.
+    contributions : ndarray (n, n, n_studies)
+        Share of each network estimate from each study (rows sum to 1).
+    n_patients : ndarray (n, n)
+        Patients in the studies holding both treatments (arms of the two).
+    row_ids : dict
+        ``(i, j) -> list`` of input rows of the studies holding both.
+    """
+
+    treatments: tuple
+    reference: str
+    method: str
+    level: float
+    larger_is_better: bool
+    tau2: float
+    studies: tuple
+    designs: tuple
+    d: np.ndarray
+    cov_d: np.ndarray
+    estimate: np.ndarray
+    se: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    pi_low: np.ndarray
+    pi_high: np.ndarray
+    direct_estimate: np.ndarray
+    direct_se: np.ndarray
+    direct_k: np.ndarray
+    indirect_estimate: np.ndarray
+    indirect_se: np.ndarray
+    split_z: np.ndarray
+    split_pval: np.ndarray
+    pscore: np.ndarray
+    q_total: float
+    q_total_df: int
+    q_total_pval: float
+    q_within: float
+    q_within_df: int
+    q_within_pval: float
+    q_between: float
+    q_between_df: int
+    q_between_pval: float
+    contributions: np.ndarray = field(repr=False)
+    n_patients: np.ndarray = field(repr=False)
+    row_ids: dict = field(repr=False)
+
+    @property
+    def tau(self) -> float:
+        """Between-study standard deviation."""
+        return float(np.sqrt(self.tau2))
+
+    def index(self, treatment: str) -> int:
+        """Position of a treatment in :attr:`treatments`."""
+        return self.treatments.index(treatment)
+
+    def pairs_frame(self) -> pd.DataFrame:
+        """One row per ordered pair (both orientations), the fields of the pair matrices."""
+        n = len(self.treatments)
+        rec = []
+        for i in range(n):
+            for j in range(n):
+                if i == j:
+                    continue
+                rec.append({"treatment1": self.treatments[i], "treatment2": self.treatments[j],
+                            **{f: float(getattr(self, f)[i, j]) for f in
+                               ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "direct_estimate",
+                                "direct_se", "indirect_estimate", "indirect_se", "split_z", "split_pval")},
+                            "direct_k": int(self.direct_k[i, j]), "n_patients": float(self.n_patients[i, j]),
+                            "row_ids": list(self.row_ids.get((min(i, j), max(i, j)), []))})
+        return pd.DataFrame.from_records(rec)
+
+    def ranking_frame(self) -> pd.DataFrame:
+        """Treatments with P-score and rank (1 = best)."""
+        order = np.argsort(-self.pscore, kind="stable")
+        rank = np.empty(len(order), int)
+        rank[order] = np.arange(1, len(order) + 1)
+        return pd.DataFrame({"treatment": self.treatments, "pscore": self.pscore, "rank": rank}
+                            ).sort_values("rank", kind="stable").reset_index(drop=True)
+
+    def contributions_frame(self) -> pd.DataFrame:
+        """One row per ordered pair × study with a non-zero share."""
+        n = len(self.treatments)
+        rec = []
+        for i in range(n):
+            for j in range(n):
+                if i == j:
+                    continue
+                for s, c in zip(self.studies, self.contributions[i, j]):
+                    if c > 0:
+                        rec.append({"treatment1": self.treatments[i], "treatment2": self.treatments[j],
+                                    "study_id": s, "contribution": float(c)})
+        return pd.DataFrame.from_records(rec, columns=["treatment1", "treatment2", "study_id", "contribution"])
+
+
+def _stack(contrasts, treatments, reference):
+    col = {t: i for i, t in enumerate(t for t in treatments if t != reference)}
+    ys, Ss, rows, Xs, sig, owner = [], [], [], [], [], []
+    for k, c in enumerate(contrasts):
+        q = len(c.y)
+        X = np.zeros((q, len(col)))
+        for b in range(q):
+            if c.arms[0] in col:
+                X[b, col[c.arms[0]]] += 1
+            if c.arms[b + 1] in col:
+                X[b, col[c.arms[b + 1]]] -= 1
+        ys.append(c.y)
+        Ss.append(c.cov)
+        Xs.append(X)
+        sig.append(np.full((q, q), 0.5) + 0.5 * np.eye(q))
+        owner += [k] * q
+    from scipy.linalg import block_diag
+
+    return (np.concatenate(ys), block_diag(*Ss), np.vstack(Xs), block_diag(*sig), np.asarray(owner))
+
+
+def _gls(y, V, X):
+    W = np.linalg.inv(V)
+    XtW = X.T @ W
+    cov = np.linalg.inv(XtW @ X)
+    beta = cov @ XtW @ y
+    return beta, cov, W
+
+
+def _pmat(V, X):
+    W = np.linalg.inv(V)
+    WX = W @ X
+    return W - WX @ np.linalg.solve(X.T @ WX, WX.T)
+
+
+def _tau2_reml(y, S, X, Sig):
+    def score(t):
+        P = _pmat(S + t * Sig, X)
+        Py = P @ y
+        return Py @ Sig @ Py - np.trace(P @ Sig)
+
+    if score(0.0) <= 0:
+        return 0.0
+    hi = 1.0
+    while score(hi) > 0:
+        hi *= 2
+        if hi > 1e12:
+            raise ValueError("REML estimate of tau² diverges")
+    return float(optimize.brentq(score, 0.0, hi, xtol=_XTOL, rtol=4 * np.finfo(float).eps, maxiter=500))
+
+
+def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference: str | None = None,
+                treatments=None, larger_is_better: bool = True, tau2: float | None = None) -> NetworkResult:
+    """Fit the random-effects network meta-analysis.
+
+    Parameters
+    ----------
+    contrasts : sequence of StudyContrasts
+        From :func:`contrasts_from_pairwise` or :func:`contrasts_from_arms`.
+    method : {"REML", "DL", "FE"}, default "REML"
+        Estimator of the common tau² (``FE``: tau² = 0).
+    level : float, default 0.95
+        Level of the confidence and prediction intervals.
+    reference : str, optional
+        Reference treatment of ``d`` (default: the first of ``treatments``);
+        no estimate depends on it.
+    treatments : sequence of str, optional
+        Order of the treatments in the result (default byte order).
+    larger_is_better : bool, default True
+        Direction of the P-scores.
+    tau2 : float, optional
+        Fix tau² at this value instead of estimating it.
+
+    Returns
+    -------
+    NetworkResult
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, fewer than two treatments, or a disconnected
+        network (naming the studies of each part; see :func:`fit_network_parts`).
+    """
+    if method not in NETWORK_METHODS:
+        raise ValueError(f"method must be one of {NETWORK_METHODS}, not {method!r}")
+    contrasts = tuple(contrasts)
+    present = sorted({t for c in contrasts for t in c.arms})
+    treatments = tuple(treatments) if treatments is not None else tuple(present)
+    if sorted(treatments) != present:
+        raise ValueError(f"treatments {list(treatments)} do not match the network's {present}")
+    if len(treatments) < 2:
+        raise ValueError("a network needs at least two treatments")
+    parts = connected_components(contrasts)
+    if len(parts) > 1:
+        desc = "; ".join(f"part {i + 1}: treatments {', '.join(t)} (studies {', '.join(s)})"
+                         for i, (t, s) in enumerate(parts))
+        raise ValueError(f"the network is disconnected into {len(parts)} parts, analyse each separately "
+                         f"(fit_network_parts): {desc}")
+    reference = reference if reference is not None else treatments[0]
+    if reference not in treatments:
+        raise ValueError(f"reference {reference!r} is not in the network")
+    nt = len(treatments)
+    y, S, X, Sig, owner = _stack(contrasts, treatments, reference)
+    N, npar = X.shape
+    # Fixed-effect Q and the design-by-treatment decomposition
+    beta0, _, W0 = _gls(y, S, X)
+    r0 = y - X @ beta0
+    q_total = float(r0 @ W0 @ r0)
+    q_df = N - npar
+    designs = {}
+    for c in contrasts:
+        designs.setdefault(c.arms, []).append(c)
+    q_within, q_within_df = 0.0, 0
+    for arms, cs in designs.items():
+        if len(cs) < 2:
+            continue
+        Wi = [np.linalg.inv(c.cov) for c in cs]
+        mean = np.linalg.solve(sum(Wi), sum(w @ c.y for w, c in zip(Wi, cs)))
+        q_within += float(sum((c.y - mean) @ w @ (c.y - mean) for w, c in zip(Wi, cs)))
+        q_within_df += (len(cs) - 1) * (len(arms) - 1)
+    q_between, q_between_df = q_total - q_within, q_df - q_within_df
+
+    if tau2 is not None:
+        t2 = float(tau2)
+    elif method == "FE" or q_df == 0:
+        t2 = 0.0
+    elif method == "DL":
+        t2 = max(0.0, (q_total - q_df) / float(np.trace(_pmat(S, X) @ Sig)))
+    else:
+        t2 = _tau2_reml(y, S, X, Sig)
+
+    V = S + t2 * Sig
+    beta, cov_b, W = _gls(y, V, X)
+    keep = [i for i, t in enumerate(treatments) if t != reference]
+    d = np.zeros(nt)
+    d[keep] = beta
+    cov_d = np.zeros((nt, nt))
+    cov_d[np.ix_(keep, keep)] = cov_b
+    est = d[:, None] - d[None, :]
+    dv = np.diag(cov_d)
+    var = dv[:, None] + dv[None, :] - 2 * cov_d
+    se = np.sqrt(np.maximum(var, 0))
+    z = stats.norm.ppf(0.5 + level / 2)
+    np.fill_diagonal(se, np.nan)
+    pse = np.sqrt(se**2 + t2)
+
+    # direct evidence (Rücker's adjusted weights with the common tau²) and back-calculation
+    pos = {t: i for i, t in enumerate(treatments)}
+    sw = np.zeros((nt, nt))
+    swy = np.zeros((nt, nt))
+    dk = np.zeros((nt, nt), int)
+    npat = np.zeros((nt, nt))
+    rows: dict = {}
+    for c in contrasts:
+        p = len(c.arms)
+        B = np.zeros((p - 1, p))
+        B[:, 0] = 1
+        B[np.arange(p - 1), np.arange(1, p)] = -1
+        M = c.cov + t2 * (np.full((p - 1, p - 1), 0.5) + 0.5 * np.eye(p - 1))
+        L = B.T @ np.linalg.solve(M, B)
+        Y, _ = c.pairwise()
+        for a in range(p):
+            for b in range(p):
+                if a == b:
+                    continue
+                i, j = pos[c.arms[a]], pos[c.arms[b]]
+                w = -L[a, b]
+                sw[i, j] += w
+                swy[i, j] += w * Y[a, b]
+                dk[i, j] += 1
+                na = c.n[a] if len(c.n) else np.nan
+                nb = c.n[b] if len(c.n) else np.nan
+                npat[i, j] += np.nansum([na, nb])
+                if i < j:
+                    rows.setdefault((i, j), []).extend(c.row_ids)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dest = np.where(dk > 0, swy / sw, np.nan)
+        dse = np.where(dk > 0, 1 / np.sqrt(sw), np.nan)
+        prec_ind = 1 / se**2 - 1 / dse**2
+        has = (dk > 0) & (prec_ind > _TOL_SPLIT / se**2)
+        ind_var = np.where(has, 1 / prec_ind, np.nan)
+        ind = np.where(has, (est / se**2 - dest / dse**2) * ind_var, np.nan)
+        ind_se = np.sqrt(ind_var)
+        sz = (dest - ind) / np.sqrt(dse**2 + ind_var)
+    spv = 2 * stats.norm.sf(np.abs(sz))
+
+    sign = 1.0 if larger_is_better else -1.0
+    with np.errstate(invalid="ignore"):
+        P = stats.norm.cdf(sign * est / se)
+    np.fill_diagonal(P, np.nan)
+    pscore = np.nanmean(P, axis=1)
+
+    # hat matrix of the network estimates on the stacked contrasts -> study contributions
+    Hb = cov_b @ X.T @ W  # (npar, N): beta = Hb y
+    Hd = np.zeros((nt, N))
+    Hd[keep] = Hb
+    nst = len(contrasts)
+    contrib = np.zeros((nt, nt, nst))
+    onehot = np.zeros((N, nst))
+    onehot[np.arange(N), owner] = 1
+    for i in range(nt):
+        for j in range(nt):
+            if i != j:
+                h = np.abs(Hd[i] - Hd[j]) @ onehot
+                contrib[i, j] = h / h.sum()
+
+    chi = stats.chi2.sf
+    return NetworkResult(
+        treatments=treatments, reference=reference, method=method, level=level,
+        larger_is_better=larger_is_better, tau2=t2, studies=tuple(c.study for c in contrasts),
+        designs=tuple(designs), d=d, cov_d=cov_d, estimate=est, se=se,
+        ci_low=est - z * se, ci_high=est + z * se, pi_low=est - z * pse, pi_high=est + z * pse,
+        direct_estimate=dest, direct_se=dse, direct_k=dk, indirect_estimate=ind, indirect_se=ind_se,
+        split_z=sz, split_pval=spv, pscore=pscore,
+        q_total=q_total, q_total_df=int(q_df), q_total_pval=float(chi(q_total, q_df)) if q_df else np.nan,
+        q_within=q_within, q_within_df=int(q_within_df),
+        q_within_pval=float(chi(q_within, q_within_df)) if q_within_df else np.nan,
+        q_between=q_between, q_between_df=int(q_between_df),
+        q_between_pval=float(chi(q_between, q_between_df)) if q_between_df else np.nan,
+        contributions=contrib, n_patients=npat, row_ids={k: list(dict.fromkeys(v)) for k, v in rows.items()},
+    )
+
+
+def fit_network_parts(contrasts, **kwargs) -> tuple[list[NetworkResult], str]:
+    """Fit each connected part of the network separately.
+
+    Returns the fits (largest part first) and a note saying how the network
+    splits (empty when it is connected). Keyword arguments go to
+    :func:`fit_network`; ``treatments`` is restricted to each part's own.
+    """
+    contrasts = tuple(contrasts)
+    parts = connected_components(contrasts)
+    order = kwargs.pop("treatments", None)
+    reference = kwargs.pop("reference", None)
+    fits = []
+    for tr, st in parts:
+        sub = [c for c in contrasts if c.study in set(st)]
+        tr_order = [t for t in order if t in tr] if order is not None else None
+        fits.append(fit_network(sub, treatments=tr_order, reference=reference if reference in tr else None,
+                                **kwargs))
+    note = ""
+    if len(parts) > 1:
+        note = (f"The network is disconnected into {len(parts)} parts, each analysed separately: "
+                + "; ".join(f"{' / '.join(t)} ({len(s)} {'study' if len(s) == 1 else 'studies'}: {', '.join(s)})"
+                            for t, s in parts) + ".")
+    return fits, note
+
+
+#: Node orders of the two node schemes (config ``network.nodes``); the first present is the
+#: default reference after ``control``/``placebo``.
+NODE_ORDER = {
+    "strategy": ("medication", "psychotherapy", "combined", "control"),
+    "arm_type": ("medication", "psychotherapy", "combined", "placebo", "usual_care", "waiting_list",
+                 "other_control"),
+}
+
+
+def node_of(arm_type: str, nodes: str = "strategy") -> str:
+    """The network node of an arm type under a node scheme (``strategy`` or ``arm_type``)."""
+    from depmeta.contrasts import STRATEGY
+
+    if nodes not in NODE_ORDER:
+        raise ValueError(f"nodes must be one of {tuple(NODE_ORDER)}, not {nodes!r}")
+    return STRATEGY[arm_type] if nodes == "strategy" else arm_type
+
+
+def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str = "strategy",
+                    population_preference=("ITT", "mITT", "completers"), timepoint: str = "latest",
+                    reported: pd.DataFrame | None = None, add: float = 0.5):
+    """The studies' contrasts for one outcome's network, from the prepared arm sheet.
+
+    Per study one slice (rows sharing timepoint, analysis population and
+    phase) holding at least two nodes is used: the preferred analysis
+    population first (as :func:`depmeta.contrasts.form_contrasts`), then the
+    slice with the most nodes (so that a multi-arm trial enters with all its
+    randomised arms at one timepoint), then the latest (or earliest)
+    timepoint; arms of the same node in it are combined (events and n summed;
+    means and SDs by :func:`depmeta.contrasts.combine_means`). For ``SMD``, a
+    study without two such arms may contribute reported Hedges' g rows
+    (``reported``, the contrasts sheet).
+
+    Parameters
+    ----------
+    arms : DataFrame
+        :func:`depmeta.sheets.prepare_arms` output.
+    outcome : str
+    measure : {"RR", "OR", "RD", "SMD", "MD"}
+    nodes : {"strategy", "arm_type"}
+    population_preference, timepoint
+        As in the ``analysis`` config.
+    reported : DataFrame, optional
+        The contrasts sheet (``g``, ``g_se``, ``arm1_type``, ``arm2_type``, ...).
+    add : float
+        Zero-cell correction (see :func:`contrasts_from_arms`).
+
+    Returns
+    -------
+    contrasts : tuple of StudyContrasts
+    exclusions : DataFrame
+        ``study_id, row_ids, reason`` of rows not in the network.
+    """
+    from depmeta.contrasts import combine_means, preference_key
+
+    preferred = preference_key(list(population_preference), timepoint)
+    a = arms[arms.outcome == outcome].copy()
+    excl = []
+    outside = a[~a.analysis_population.isin(population_preference)]
+    for r in outside.itertuples():
+        excl.append((r.study_id, [r.row_id], f"analysis population {r.analysis_population} not in "
+                                             "population_preference"))
+    a = a[a.analysis_population.isin(population_preference)]
+    a["node"] = [node_of(t, nodes) for t in a.arm_type]
+    cont = measure in ("SMD", "MD")
+    arm_rows, used_studies = [], set()
+    for sid, srows in a.groupby("study_id", sort=True):
+        # preferred population first, then the slice with the most nodes (all randomised arms of
+        # a multi-arm trial at one timepoint), then the latest (earliest) timepoint
+        slices = sorted(((preferred(pop, tp), i, rows) for i, ((tp, pop, phase), rows) in
+                         enumerate(srows.groupby(["timepoint_weeks", "analysis_population", "phase"], sort=False))),
+                        key=lambda s: (s[0][0], -s[2].node.nunique(), s[0][1], s[1]))
+        best = next((rows for _, _, rows in slices if rows.node.nunique() >= 2), None)
+        if best is None:
+            for r in srows.itertuples():
+                excl.append((sid, [r.row_id], f"no slice of the study (timepoint, population, phase) holds two "
+                                              f"network nodes for {outcome}"))
+            continue
+        if cont and best[["mean", "sd"]].isna().any().any():
+            for r in srows.itertuples():
+                excl.append((sid, [r.row_id], "an arm of the study's slice lacks a mean or SD"))
+            continue
+        used_studies.add(sid)
+        for r in srows[~srows.row_id.isin(best.row_id)].itertuples():
+            b0 = best.iloc[0]
+            excl.append((sid, [r.row_id], f"not used: the study's {outcome} network contrast uses "
+                                          f"{b0.analysis_population} at week {b0.timepoint_weeks:g} ({b0.phase})"))
+        for node, g in best.groupby("node", sort=False):
+            rec = {"study": sid, "treatment": node, "n": float(g.n.astype(float).sum()), "row_ids": list(g.row_id)}
+            if cont:
+                _, rec["mean"], rec["sd"] = combine_means(g.n.astype(float), g["mean"].astype(float),
+                                                          g.sd.astype(float))
+            else:
+                rec["events"] = float(g.events_used.sum())
+            arm_rows.append(rec)
+    f = pd.DataFrame.from_records(arm_rows, columns=["study", "treatment", "n", "events", "mean", "sd", "row_ids"])
+    out, dropped = contrasts_from_arms(f.study, f.treatment, measure, f.n, events=f.get("events"),
+                                       mean=f.get("mean"), sd=f.get("sd"), row_ids=f.row_ids, add=add) \
+        if len(f) else ((), [])
+    for sid, why in dropped:
+        excl.append((sid, list(f.row_ids[f.study == sid].sum()), why))
+    if reported is not None and len(reported) and measure == "SMD":
+        rep = reported[(reported.outcome == outcome) & ~reported.study_id.isin(used_studies)]
+        rep = rep[rep.analysis_population.isin(population_preference)]
+        if len(rep):
+            ids = [f"{r.study_id}:{r.arm1_id}-vs-{r.arm2_id}:{r.outcome}:{r.timepoint_weeks:g}w:"
+                   f"{r.analysis_population}" for r in rep.itertuples()]
+            n1 = [node_of(t, nodes) for t in rep.arm1_type]
+            n2 = [node_of(t, nodes) for t in rep.arm2_type]
+            same = [x == y for x, y in zip(n1, n2)]
+            for r, rid, s in zip(rep.itertuples(), ids, same):
+                if s:
+                    excl.append((r.study_id, [rid], "reported g compares two arms of the same network node"))
+            keep = ~np.asarray(same, bool)
+            sel = rep[keep]
+            out = tuple(out) + contrasts_from_pairwise(
+                sel.study_id, np.asarray(n1, object)[keep], np.asarray(n2, object)[keep], sel.g,
+                sei=sel.g_se, n1=sel.n1, n2=sel.n2, row_ids=np.asarray(ids, object)[keep])
+    exclusions = pd.DataFrame.from_records(excl, columns=["study_id", "row_ids", "reason"])
+    return tuple(out), exclusions

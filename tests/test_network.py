@@ -1,0 +1,279 @@
+"""Network meta-analysis engine (depmeta.network) against metafor's rma.mv and netmeta's printout.
+
+References: tests/reference/network.json from tests/reference/generate_network.R (metafor's
+contrast-based model, REML and tau² = 0, on metadat's senn2013 and linde2016)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import shared_path
+from depmeta.effects import escalc
+from depmeta.network import (
+    connected_components,
+    contrasts_from_arms,
+    contrasts_from_pairwise,
+    fit_network,
+    fit_network_parts,
+)
+
+REF = json.loads((Path(__file__).parent / "reference" / "network.json").read_text())
+
+#: metafor parity: the R references polish tau² by Brent's method on metafor's own restricted
+#: likelihood (relative accuracy ~sqrt(machine eps) in tau², far less in the estimates).
+RTOL = 1e-6
+#: netmeta's published Senn 2013 printout (Rücker & Schwarzer 2015; netmeta's help) is rounded to
+#: 3-5 digits and computed from netmeta's own rounded TE/seTE; the arm data here give Q 96.984
+#: (printed 96.986). Tolerances: half a unit in the printed last digit plus that data rounding.
+TOL_Q = 0.01
+TOL_TAU2 = 2e-5
+TOL_EST = 2e-4
+
+
+def _senn():
+    p = pd.DataFrame(REF["senn2013"]["pairwise"])
+    return contrasts_from_pairwise(p.study, p.t1, p.t2, p.y, p.v)
+
+
+def _linde():
+    d = pd.read_csv(shared_path("datasets", "metadat", "linde2016.csv"))
+    return contrasts_from_pairwise(d.id, d.treat1, d.treat2, d.lnOR, sei=d.selnOR)
+
+
+def _check_fit(res, ref, random=True):
+    pairs = ref["pairs"]
+    key = "random" if random else "fixed"
+    i = [res.index(t) for t in pairs["treatment1"]]
+    j = [res.index(t) for t in pairs["treatment2"]]
+    for ours, theirs in (("estimate", "estimate"), ("se", "se"), ("ci_low", "ci_lb"), ("ci_high", "ci_ub")):
+        np.testing.assert_allclose(getattr(res, ours)[i, j], pairs[key][theirs], rtol=RTOL, err_msg=ours)
+    if random:
+        np.testing.assert_allclose(res.tau2, ref["tau2"], rtol=RTOL)
+        np.testing.assert_allclose(res.pi_low[i, j], pairs[key]["pi_lb"], rtol=RTOL)
+        np.testing.assert_allclose(res.pi_high[i, j], pairs[key]["pi_ub"], rtol=RTOL)
+        coef = ref["coef"]
+        np.testing.assert_allclose([res.d[res.index(t)] for t in coef], list(coef.values()), rtol=RTOL)
+        keep = [res.index(t) for t in coef]
+        np.testing.assert_allclose(res.cov_d[np.ix_(keep, keep)], ref["vcov"], rtol=RTOL)
+    np.testing.assert_allclose(res.q_total, ref["qe"], rtol=RTOL)
+    assert res.q_total_df == ref["qe_df"]
+    np.testing.assert_allclose(res.q_total_pval, ref["qe_pval"], rtol=RTOL)
+
+
+@pytest.mark.parametrize("method", ["REML", "FE"])
+def test_senn2013_matches_metafor(method):
+    res = fit_network(_senn(), method=method, reference="placebo")
+    _check_fit(res, REF["senn2013"]["fit"], random=method == "REML")
+    assert len(res.studies) == REF["senn2013"]["fit"]["n_studies"]
+
+
+@pytest.mark.parametrize("method", ["REML", "FE"])
+def test_linde2016_matches_metafor(method):
+    res = fit_network(_linde(), method=method, reference="Placebo")
+    _check_fit(res, REF["linde2016"]["fit"], random=method == "REML")
+    assert len(res.treatments) == 22 and len(res.studies) == 93
+
+
+@pytest.mark.parametrize("name", ["senn2013", "linde2016"])
+def test_pscores_match_metafor(name):
+    res = fit_network(_senn() if name == "senn2013" else _linde(), larger_is_better=True)
+    ref = REF[name]["fit"]["pscore"]
+    np.testing.assert_allclose([res.pscore[res.index(t)] for t in ref], list(ref.values()), rtol=RTOL)
+    low = fit_network(_senn() if name == "senn2013" else _linde(), larger_is_better=False)
+    np.testing.assert_allclose(low.pscore, 1 - res.pscore, rtol=RTOL)
+    rk = res.ranking_frame()
+    assert list(rk["rank"]) == list(range(1, len(res.treatments) + 1))
+    assert rk.pscore.is_monotonic_decreasing
+
+
+def test_senn2013_dl_matches_netmeta_printout():
+    res = fit_network(_senn(), method="DL", reference="placebo")
+    assert abs(res.tau2 - 0.10872) < TOL_TAU2
+    i, j = res.index("metformin"), res.index("placebo")
+    assert abs(res.estimate[i, j] - -1.1268) < TOL_EST
+    assert abs(res.se[i, j] - 0.1543) < TOL_EST
+    assert (res.q_total_df, res.q_within_df, res.q_between_df) == (18, 11, 7)
+    assert abs(res.q_total - 96.986) < TOL_Q
+    assert abs(res.q_within - 74.455) < TOL_Q
+    assert abs(res.q_between - 22.530) < TOL_Q
+
+
+def test_reference_and_order_do_not_change_estimates():
+    a = fit_network(_senn(), reference="placebo")
+    b = fit_network(_senn(), reference="acarbose", treatments=sorted(a.treatments, reverse=True))
+    idx = [b.index(t) for t in a.treatments]
+    np.testing.assert_allclose(b.estimate[np.ix_(idx, idx)], a.estimate, rtol=RTOL, atol=1e-14)
+    np.testing.assert_allclose(b.pscore[idx], a.pscore, rtol=RTOL)
+
+
+def test_direct_and_back_calculated_split():
+    res = fit_network(_linde())
+    t2 = res.tau2
+    # a comparison made only in two-arm trials: direct = inverse-variance mean with tau² added
+    d = pd.read_csv(shared_path("datasets", "metadat", "linde2016.csv"))
+    sizes = d.groupby("id").size()
+    d["pair"] = [tuple(sorted(x)) for x in zip(d.treat1, d.treat2)]
+    multi = set(d.pair[d.id.isin(sizes.index[sizes > 1])])
+    two_only = d[~d.pair.isin(multi)]
+    rows = d[d.pair == two_only.pair.value_counts().index[0]]
+    pair = (rows.treat1.iloc[0], rows.treat2.iloc[0])
+    assert len(rows) >= 3 and (rows.treat1 == pair[0]).all()
+    w = 1 / (rows.selnOR**2 + t2)
+    i, j = res.index(pair[0]), res.index(pair[1])
+    np.testing.assert_allclose(res.direct_estimate[i, j], (w * rows.lnOR).sum() / w.sum(), rtol=1e-12)
+    np.testing.assert_allclose(res.direct_se[i, j], 1 / np.sqrt(w.sum()), rtol=1e-12)
+    assert res.direct_k[i, j] == len(rows)
+    # the back-calculation identity: precision-weighted direct + indirect = network
+    has = np.isfinite(res.indirect_estimate)
+    assert has.sum() > 20
+    lhs = (res.direct_estimate / res.direct_se**2 + res.indirect_estimate / res.indirect_se**2)[has]
+    np.testing.assert_allclose(lhs, (res.estimate / res.se**2)[has], rtol=1e-9)
+    np.testing.assert_allclose(res.split_z, -res.split_z.T, rtol=1e-12, equal_nan=True)
+    assert np.nanmin(res.split_pval) >= 0 and np.nanmax(res.split_pval) <= 1
+    # no direct evidence -> no split
+    assert np.isnan(res.indirect_estimate[res.direct_k == 0]).all()
+
+
+def test_contributions_sum_to_one_and_follow_direct_evidence():
+    res = fit_network(_senn())
+    off = ~np.eye(len(res.treatments), dtype=bool)
+    np.testing.assert_allclose(res.contributions.sum(axis=2)[off], 1.0, rtol=1e-12)
+    assert (res.contributions >= 0).all()
+    frame = res.contributions_frame()
+    assert np.allclose(frame.groupby(["treatment1", "treatment2"]).contribution.sum(), 1.0)
+    # A-B in two trials, B-C in one: A-C = A-B + B-C, half of it from the B-C trial and the
+    # other half split between the A-B trials by their (fixed-effect) weights
+    c = contrasts_from_pairwise(["ab1", "ab2", "bc"], ["A", "A", "B"], ["B", "B", "C"], [0.1, 0.3, 0.2],
+                                [0.02, 0.06, 0.05])
+    fe = fit_network(c, method="FE")
+    w = np.array([1 / 0.02, 1 / 0.06])
+    np.testing.assert_allclose(fe.contributions[0, 2], [*(w / w.sum() / 2), 0.5], rtol=1e-12)
+    np.testing.assert_allclose(fe.contributions[0, 1], [*(w / w.sum()), 0.0], atol=1e-15)
+
+
+def test_disconnected_network_message_and_parts():
+    p = pd.DataFrame({"study": ["s1", "s2", "s3", "s4"], "t1": ["A", "B", "C", "D"], "t2": ["B", "A", "D", "E"],
+                      "y": [0.2, -0.1, 0.4, 0.3], "v": [0.04, 0.05, 0.03, 0.06]})
+    c = contrasts_from_pairwise(p.study, p.t1, p.t2, p.y, p.v)
+    assert [t for t, _ in connected_components(c)] == [("C", "D", "E"), ("A", "B")]
+    with pytest.raises(ValueError, match=r"disconnected into 2 parts.*C, D, E \(studies s3, s4\).*A, B "
+                                         r"\(studies s1, s2\)"):
+        fit_network(c)
+    fits, note = fit_network_parts(c, method="FE")
+    assert [f.treatments for f in fits] == [("C", "D", "E"), ("A", "B")]
+    assert "disconnected into 2 parts" in note and "s3, s4" in note and "s1, s2" in note
+    ab = fits[1]
+    w = 1 / np.array([0.04, 0.05])
+    np.testing.assert_allclose(ab.estimate[0, 1], (w * [0.2, 0.1]).sum() / w.sum(), rtol=1e-12)
+    assert fit_network_parts(_senn())[1] == ""
+
+
+def test_inconsistent_multiarm_rows_are_named():
+    base = {"study": ["ok", "ok", "ok", "badv", "badv", "badv", "two"],
+            "t1": ["A", "A", "B", "A", "A", "B", "A"], "t2": ["B", "C", "C", "B", "C", "C", "B"],
+            "y": [0.1, 0.3, 0.2, 0.1, 0.3, 0.2, 0.0]}
+    # badv: v_BC larger than v_AB + v_AC, so arm A would need a negative variance
+    v = [0.05, 0.06, 0.07, 0.01, 0.01, 0.09, 0.04]
+    with pytest.raises(ValueError, match=r"inconsistent multi-arm variances in badv") as e:
+        contrasts_from_pairwise(base["study"], base["t1"], base["t2"], base["y"], v)
+    assert "ok" not in str(e.value).split("variances in")[1]
+    y = [0.1, 0.3, 0.5, 0.1, 0.3, 0.2, 0.0]  # ok: B - C should be 0.2
+    with pytest.raises(ValueError, match=r"inconsistent multi-arm estimates in ok \(largest deviation 0\.3\)"):
+        contrasts_from_pairwise(base["study"], base["t1"], base["t2"], y, [0.05, 0.06, 0.07] * 2 + [0.04])
+    with pytest.raises(ValueError, match=r"lacks pairs: tri \(B vs C\)"):
+        contrasts_from_pairwise(["tri", "tri"], ["A", "A"], ["B", "C"], [0.1, 0.2], [0.1, 0.1])
+    with pytest.raises(ValueError, match=r"non-positive variance: z1"):
+        contrasts_from_pairwise(["z1"], ["A"], ["B"], [0.1], [0.0])
+
+
+def test_arm_level_md_equals_pairwise_and_metafor():
+    senn = pd.read_csv(shared_path("datasets", "metadat", "senn2013.csv"))
+    c, excluded = contrasts_from_arms(senn.study, senn.treatment, "MD", senn.ni, mean=senn.mi, sd=senn.sdi)
+    assert excluded == []
+    _check_fit(fit_network(c, reference="placebo"), REF["senn2013"]["fit"])
+
+
+def test_arm_level_binary_zero_cells():
+    # three-arm study with a zero arm: 0.5 added to every arm (also the B-C pair); two-arm study
+    # without zero untouched; a study without events in any arm excluded for RR/OR
+    st = ["t", "t", "t", "u", "u", "z", "z"]
+    tr = ["A", "B", "C", "A", "B", "A", "C"]
+    n = np.array([20, 22, 25, 30, 30, 10, 12.0])
+    ev = np.array([0, 5, 9, 6, 12, 0, 0.0])
+    for m in ("RR", "OR", "RD"):
+        c, excl = contrasts_from_arms(st, tr, m, n, events=ev)
+        by = {x.study: x for x in c}
+        Y, V = by["t"].pairwise()
+        e = escalc(m, ai=ev[[1, 3]] + [0.5, 0], n1i=n[[1, 3]] + [1, 0], ci=ev[[2, 4]] + [0.5, 0],
+                   n2i=n[[2, 4]] + [1, 0], add=0.5, to="only0")
+        np.testing.assert_allclose(Y[1, 2], e.yi[0], rtol=1e-12)
+        np.testing.assert_allclose(V[1, 2], e.vi[0], rtol=1e-12)
+        e2 = escalc(m, ai=[6], n1i=[30], ci=[12], n2i=[30])
+        np.testing.assert_allclose(by["u"].y, e2.yi, rtol=1e-12)
+        np.testing.assert_allclose(by["u"].cov.ravel(), e2.vi, rtol=1e-12)
+        if m == "RD":
+            assert "z" in by and excl == []
+        else:
+            assert "z" not in by and excl[0][0] == "z" and "no events or only events" in excl[0][1]
+
+
+def test_arm_level_smd_two_arm_matches_escalc():
+    c, _ = contrasts_from_arms(["s", "s"], ["A", "B"], "SMD", [20, 25], mean=[10.0, 12.5], sd=[4.0, 5.0])
+    e = escalc("SMD", m1i=[10.0], sd1i=[4.0], n1i=[20], m2i=[12.5], sd2i=[5.0], n2i=[25])
+    np.testing.assert_allclose(c[0].y, e.yi, rtol=1e-12)
+    np.testing.assert_allclose(c[0].cov.ravel(), e.vi, rtol=1e-12)
+    with pytest.raises(ValueError, match="two arms of the same treatment.*: s"):
+        contrasts_from_arms(["s", "s"], ["A", "A"], "MD", [5, 5], mean=[1, 2], sd=[1, 1])
+
+
+def test_pairs_frame_has_both_orientations():
+    res = fit_network(_senn())
+    f = res.pairs_frame()
+    n = len(res.treatments)
+    assert len(f) == n * (n - 1)
+    fwd = f.set_index(["treatment1", "treatment2"])
+    rev = f.rename(columns={"treatment1": "treatment2", "treatment2": "treatment1"}).set_index(
+        ["treatment1", "treatment2"]).loc[fwd.index]
+    np.testing.assert_allclose(fwd.estimate, -rev.estimate, rtol=1e-12)
+    np.testing.assert_allclose(fwd.se, rev.se, rtol=1e-12)
+    assert (fwd.direct_k == rev.direct_k).all()
+
+
+def _arms(rows):
+    cols = ["study_id", "arm_id", "arm_type", "timepoint_weeks", "analysis_population", "n", "events_used"]
+    f = pd.DataFrame(rows, columns=cols)
+    f["outcome"], f["phase"], f["mean"], f["sd"] = "response", "acute", np.nan, np.nan
+    f["row_id"] = [f"{r.study_id}:{r.arm_id}:{r.timepoint_weeks}w:{r.analysis_population}" for r in f.itertuples()]
+    return f
+
+
+def test_outcome_network_slices_nodes_and_exclusions():
+    from depmeta.network import outcome_network
+
+    arms = _arms([
+        # s1: two medication arms merged into one node; 8-week slice has all three nodes, 16-week two
+        ("s1", "ssri", "medication", 8, "ITT", 40, 20), ("s1", "snri", "medication", 8, "ITT", 40, 18),
+        ("s1", "cbt", "psychotherapy", 8, "ITT", 50, 22), ("s1", "pbo", "placebo", 8, "ITT", 45, 12),
+        ("s1", "ssri", "medication", 16, "ITT", 40, 25), ("s1", "cbt", "psychotherapy", 16, "ITT", 50, 27),
+        ("s2", "med", "medication", 12, "completers", 30, 15), ("s2", "comb", "combined", 12, "completers", 30, 20),
+        ("s2", "med", "medication", 12, "ITT", 35, 15), ("s2", "comb", "combined", 12, "ITT", 36, 20),
+        ("s3", "cbt", "psychotherapy", 10, "ITT", 20, 8),  # one arm only
+    ])
+    c, excl = outcome_network(arms, "response", "RR")
+    by = {x.study: x for x in c}
+    assert set(by) == {"s1", "s2"}
+    assert by["s1"].arms == ("control", "medication", "psychotherapy")
+    assert by["s1"].n == (45.0, 80.0, 50.0)
+    np.testing.assert_allclose(by["s1"].y[0], np.log(12 / 45) - np.log(38 / 80), rtol=1e-12)
+    assert by["s2"].n == (36.0, 35.0)  # ITT preferred to completers
+    reasons = dict(zip(excl.row_ids.map(tuple), excl.reason))
+    assert "uses ITT at week 8" in reasons[("s1:ssri:16w:ITT",)]
+    assert "uses ITT at week 12" in reasons[("s2:med:12w:completers",)]
+    assert "no slice of the study" in reasons[("s3:cbt:10w:ITT",)]
+    c2, _ = outcome_network(arms, "response", "RR", nodes="arm_type")
+    assert {x.study: x for x in c2}["s1"].arms == ("medication", "placebo", "psychotherapy")
