@@ -308,7 +308,9 @@ def test_cinema_incoherence():
     j = cinema_incoherence(math.nan, 0.5, ZONE)
     assert j.level == "no concerns" and "design-by-treatment" in j.reason
     assert cinema_incoherence(None, 0.005, ZONE).level == "major concerns"
-    assert cinema_incoherence(None, None, ZONE).level == "some concerns"
+    # no test at all: direct-only estimate -> no concerns; indirect-only -> some concerns
+    assert cinema_incoherence(None, None, ZONE).level == "no concerns"
+    assert cinema_incoherence(None, math.nan, ZONE, has_direct=False).level == "some concerns"
 
 
 def test_options_from_config():
@@ -320,3 +322,170 @@ def test_options_from_config():
     with pytest.raises(ValueError, match="cinema_rule"):
         CertaintyOptions.from_config({"risk_of_bias": {"cinema_rule": "mean"}})
     assert np.isclose(CertaintyOptions().i2_serious, 50)
+
+
+# ------------------------------------------------------------ tables (fixtures shaped as the pipeline's outputs)
+
+from depmeta.certainty import assumed_risks, cinema_network, grade_pairwise, plain_statement, sof_rows, study_sizes  # noqa: E402
+
+
+def _pairwise_fixture():
+    studies = pd.DataFrame({"study_id": ["s1", "s2", "s3"], "risk_of_bias": ["low", "high", "not assessed"],
+                            "age_group": ["adult", "adult", "adolescent"]})
+    per_study = pd.DataFrame({
+        "comparison": ["combined_vs_medication"] * 3, "outcome": ["response"] * 3, "measure": ["RR"] * 3,
+        "study_id": ["s1", "s2", "s3"], "n1": [100, 100, 50], "n2": [100, 100, 50],
+        "events1": [60, 50, 30], "events2": [40, 50, 20], "arms1": ["c", "c", "c"], "arms2": ["m", "m", "m"],
+        "timepoint_weeks": [12, 16, 12], "yi": [0.4, 0.0, 0.4], "vi": [0.02, 0.02, 0.04],
+        "weight": [40.0, 40.0, 20.0]})
+    summary = pd.DataFrame({
+        "comparison": ["combined_vs_medication"], "outcome": ["response"], "measure": ["RR"], "k": [3],
+        "n_patients": [500], "status": ["pooled"], "i2": [30.0], "estimate_display": [1.2],
+        "ci_low_display": [1.05], "ci_high_display": [1.37], "pi_low_display": [0.9], "pi_high_display": [1.6],
+        "row_ids": ["r1;r2"]})
+    return studies, per_study, summary
+
+
+def test_assumed_risks_sources():
+    _, per_study, _ = _pairwise_fixture()
+    rates = pd.DataFrame({"strategy": ["psychotherapy"] * 2, "outcome": ["response"] * 2, "events": [3, 5],
+                          "n": [10, 10]})
+    opts = CertaintyOptions(assumed_risk={"remission": 0.3})
+    r = assumed_risks(per_study, rates, opts, [("combined_vs_medication", "response", "medication"),
+                                               ("combined_vs_psychotherapy", "response", "psychotherapy"),
+                                               ("combined_vs_medication", "remission", "medication"),
+                                               ("combined_vs_control", "relapse", "control")])
+    # medication arms: 40/100, 50/100, 20/50 -> 0.4, 0.5, 0.4 -> median 0.4
+    assert r[("combined_vs_medication", "response")][0] == pytest.approx(0.4)
+    assert "3 trials" in r[("combined_vs_medication", "response")][1]
+    # no direct trials: psychotherapy arms 0.3, 0.5 -> 0.4
+    assert r[("combined_vs_psychotherapy", "response")] == (pytest.approx(0.4), "median risk of 2 psychotherapy arms "
+                                                                                "(no direct trials)")
+    assert r[("combined_vs_medication", "remission")] == (0.3, "assumed risk set in the config")
+    assert ("combined_vs_control", "relapse") not in r
+
+
+def test_grade_pairwise_end_to_end():
+    studies, per_study, summary = _pairwise_fixture()
+    levels = study_rob_levels(studies, None)
+    opts = CertaintyOptions()
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
+    g = grade.set_index("domain")
+    # RoB: high 40% + not assessed 20% = 60% >= 50% -> serious; high alone 40% < 50%
+    assert g.loc["risk of bias", "level"] == "serious"
+    # I² 30% < 50% -> no
+    assert g.loc["inconsistency", "level"] == "no"
+    # adolescents 20% < 100% -> no
+    assert g.loc["indirectness", "level"] == "no"
+    # CI 1.05-1.37 excludes 1; OIS at ACR 0.4 is 712 > 500 patients -> serious
+    assert g.loc["imprecision", "level"] == "serious" and "500 patients < OIS 712" in g.loc["imprecision", "reason"]
+    assert g.loc["publication bias", "level"] == "not assessable"
+    r = res.iloc[0]
+    # 4 - 2 = 2: low; risk 400 -> 480 per 1000 (420 to 548)
+    assert (r.certainty, r.symbols) == ("low", "⊕⊕◯◯")
+    assert (r.risk_comparator, r.risk_intervention, r.risk_intervention_low, r.risk_intervention_high) == \
+        pytest.approx((400, 480, 420, 548))
+    assert r.followup_weeks == "12–16 weeks"
+    # an override with its reason, and a small-study test used only from k >= min_studies
+    o = CertaintyOptions(overrides=({"domain": "imprecision", "comparison": "combined_vs_medication",
+                                     "level": "no", "reason": "OIS met when counting events"},),
+                         pb_min_studies=3)
+    grade2, res2 = grade_pairwise(summary, per_study, levels, studies, o, risks, {"response": 1},
+                                  small_study_test=lambda y, v: 0.04)
+    g2 = grade2.set_index("domain")
+    assert g2.loc["imprecision", "overridden"] and "OIS met when counting events" in g2.loc["imprecision", "reason"]
+    assert g2.loc["publication bias", "level"] == "serious"
+    assert res2.iloc[0].certainty == "low"   # imprecision 1 -> 0, publication bias 0 -> 1
+    with pytest.raises(ValueError, match="unknown domain"):
+        grade_pairwise(summary, per_study, levels, studies,
+                       CertaintyOptions(overrides=({"domain": "bias", "level": "no", "reason": "x"},)), risks, {})
+
+
+def _network_fixture():
+    est = pd.DataFrame({
+        "outcome": ["response", "response"], "measure": ["RR", "RR"], "treatment1": ["combined", "medication"],
+        "treatment2": ["medication", "combined"], "comparison": ["combined_vs_medication", np.nan],
+        "estimate_display": [1.3, 1 / 1.3], "ci_low_display": [1.1, 1 / 1.5], "ci_high_display": [1.5, 1 / 1.1],
+        "pi_low_display": [1.0, 1 / 1.7], "pi_high_display": [1.7, 1.0],
+        "direct_estimate": [np.log(1.3), -np.log(1.3)], "direct_se": [0.1, 0.1], "direct_k": [2, 2],
+        "indirect_estimate": [np.log(1.2), -np.log(1.2)], "indirect_se": [0.2, 0.2],
+        "split_pval": [0.5, 0.5], "n_studies": [2, 2], "row_ids": ["a;b", "a;b"]})
+    summ = pd.DataFrame({"outcome": ["response"], "q_between_pval": [0.3]})
+    contrib = pd.DataFrame({"outcome": ["response"] * 3, "treatment1": ["combined"] * 3,
+                            "treatment2": ["medication"] * 3, "study_id": ["s1", "s2", "s3"],
+                            "contribution": [0.5, 0.3, 0.2]})
+    return est, summ, contrib
+
+
+def test_cinema_network_end_to_end():
+    studies, per_study, _ = _pairwise_fixture()
+    est, summ, contrib = _network_fixture()
+    levels = study_rob_levels(studies, None)
+    opts = CertaintyOptions()
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    cin, res = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1})
+    assert len(res) == 1          # only the row naming a project comparison
+    c = cin.set_index("domain")
+    # RoB: s1 low 0.5, s2 high 0.3, s3 not assessed -> moderate 0.2: 0.5 + 0.6 + 0.4 = 1.5 -> some concerns
+    assert c.loc["within-study bias", "level"] == "some concerns"
+    # indirectness: s3 adolescent (moderate) 0.2: 0.8 + 0.4 = 1.2 -> no concerns
+    assert c.loc["indirectness", "level"] == "no concerns"
+    assert c.loc["reporting bias", "level"] == "some concerns"          # default 'suspected'
+    assert c.loc["imprecision", "level"] == "some concerns"             # 1.1-1.5 crosses 1.25
+    assert c.loc["heterogeneity", "level"] == "no concerns"             # PI 1.0-1.7 same regions {1, 2}
+    assert c.loc["incoherence", "level"] == "no concerns"               # split p 0.5
+    r = res.iloc[0]
+    # some concerns in 3 domains: 4 - 3 = 1, very low; patients 200 + 200 + 100
+    assert (r.certainty, r.k, r.k_direct, r.n_patients) == ("very low", 3, 2, 500)
+    # risk 400 -> 520 per 1000 (440 to 600): NNTB 1/0.12 = 8.3 -> 9, CI 1/0.2 = 5 to 1/0.04 = 25
+    assert (r.risk_intervention, r.risk_intervention_low, r.risk_intervention_high) == pytest.approx((520, 440, 600))
+    assert r.nnt == "NNTB 9 (5 to 25)"
+    # a reviewer lifting reporting bias for network estimates: 4 - 2 = low
+    o = CertaintyOptions(overrides=({"domain": "reporting bias", "evidence": "network", "level": "no concerns",
+                                     "reason": "registries searched"},))
+    _, res2 = cinema_network(est, summ, contrib, levels, studies, per_study, o, risks, {"response": 1})
+    assert res2.iloc[0].certainty == "low"
+    # a pair with no contributions is an error naming the file
+    with pytest.raises(ValueError, match="network_contributions.csv"):
+        cinema_network(est, summ, contrib.iloc[:0], levels, studies, per_study, opts, risks, {"response": 1})
+
+
+def test_study_sizes_count_each_arm_once():
+    ps = pd.DataFrame({"study_id": ["t"] * 3, "outcome": ["response"] * 3, "arms1": ["c", "c", "p"],
+                       "arms2": ["m", "p", "m"], "n1": [10, 10, 20], "n2": [30, 20, 30]})
+    # three arms c 10, m 30, p 20 -> 60, not 120
+    assert study_sizes(ps) == {("t", "response"): 60.0}
+
+
+def test_sof_rows_prefer_network_and_list_downgrades():
+    studies, per_study, summary = _pairwise_fixture()
+    est, summ, contrib = _network_fixture()
+    levels = study_rob_levels(studies, None)
+    opts = CertaintyOptions()
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
+    cin, net = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1})
+    sof = sof_rows(pd.concat([res, net]), pd.concat([grade, cin]), opts, ["response"],
+                   {"combined_vs_medication": ("combined treatment", "medication")})
+    assert len(sof) == 1 and sof.iloc[0].evidence == "network"
+    notes = sof.iloc[0].footnotes
+    assert [n["domain"] for n in notes] == ["within-study bias", "reporting bias", "imprecision"]
+    assert sof.iloc[0].statement.startswith("The evidence is very uncertain")
+    # pairwise only when there is no network estimate
+    sof_p = sof_rows(res, grade, opts, ["response"], {"combined_vs_medication": ("combined treatment", "medication")})
+    assert sof_p.iloc[0].evidence == "pairwise"
+    assert [n["domain"] for n in sof_p.iloc[0].footnotes] == ["risk of bias", "imprecision"]
+
+
+def test_plain_statements():
+    z = (0.8, 1.25)
+    assert plain_statement("A", "B", "response", "RR", 1.3, 4, z) == "Compared with B, A increases response."
+    assert plain_statement("A", "B", "response", "RR", 1.3, 3, z) == "Compared with B, A probably increases response."
+    assert plain_statement("A", "B", "relapse", "RR", 0.7, 2, z) == "Compared with B, A may reduce relapse."
+    # inside the zone (0.8 <= 1.1 <= 1.25): little or no difference
+    assert plain_statement("A", "B", "response", "RR", 1.1, 3, z) == \
+        "Compared with B, A probably makes little or no difference to response."
+    assert plain_statement("A", "B", "symptoms", "SMD", -0.5, 2, (-0.2, 0.2)) == \
+        "Compared with B, A may reduce symptom scores."
+    assert plain_statement("A", "B", "response", "RR", 1.3, 1, z).startswith("The evidence is very uncertain")

@@ -53,7 +53,8 @@ __all__ = [
     "optimal_information_size", "study_rob_levels", "rob_domain", "inconsistency_domain", "indirectness_domain",
     "imprecision_domain", "publication_bias_domain", "overall_certainty", "apply_override",
     "contribution_domain", "reporting_bias_domain", "cinema_imprecision", "cinema_heterogeneity",
-    "cinema_incoherence", "regions",
+    "cinema_incoherence", "regions", "GRADE_DOMAINS", "CINEMA_DOMAINS", "assumed_risks", "grade_pairwise",
+    "cinema_network", "study_sizes", "plain_statement", "sof_rows",
 ]
 
 #: GRADE levels of concern and their downgrade.
@@ -606,27 +607,30 @@ def cinema_heterogeneity(ci_low: float, ci_high: float, pi_low: float, pi_high: 
 
 
 def cinema_incoherence(split_p: float | None, global_p: float | None, zone, direct=None, indirect=None,
-                       some_p: float = 0.10, major_p: float = 0.01) -> Judgement:
+                       some_p: float = 0.10, major_p: float = 0.01, has_direct: bool = True) -> Judgement:
     """CINeMA incoherence.
 
     With direct and indirect evidence (a side-splitting p-value): no concerns
     if p >= ``some_p``; some concerns if ``major_p <= p < some_p``; major
     concerns if p < ``major_p``, or if p < ``some_p`` and the CIs of the direct
     and indirect estimates (``(low, high)`` each, display scale) lie in regions
-    of the zone that do not overlap.
-    With only direct or only indirect evidence the design-by-treatment test's
-    p-value is judged with the same thresholds; without either, no concerns
-    cannot be checked: some concerns.
+    of the zone that do not overlap. Without a split the design-by-treatment
+    test's p-value is judged with the same thresholds. With neither test: no
+    concerns for an estimate that is its direct evidence alone (nothing to
+    disagree with), some concerns for an estimate from indirect evidence alone
+    (its consistency cannot be checked).
     """
     rule = (f"side-splitting p (else design-by-treatment p): >= {some_p:g} no, {major_p:g} to {some_p:g} some, "
             f"< {major_p:g} major concerns; major too if p < {some_p:g} and the direct and indirect CIs lie "
-            "in different regions of the zone")
+            "in different regions of the zone; no test: no concerns if direct evidence only, else some")
     if split_p is not None and math.isfinite(split_p):
         p, what = split_p, "side-splitting test"
     elif global_p is not None and math.isfinite(global_p):
         p, what = global_p, "design-by-treatment test (no split possible)"
+    elif has_direct:
+        return Judgement("incoherence", "no concerns", 0, "direct evidence only, no loop to test", rule)
     else:
-        return Judgement("incoherence", "some concerns", 1, "no test of incoherence possible", rule)
+        return Judgement("incoherence", "some concerns", 1, "indirect evidence only and no test possible", rule)
     score = 1 if p >= some_p else (2 if p >= major_p else 3)
     facts = f"{what} p = {p:.3f}"
     if score == 2 and direct is not None and indirect is not None and what.startswith("side"):
@@ -635,3 +639,309 @@ def cinema_incoherence(split_p: float | None, global_p: float | None, zone, dire
             score = 3
             facts += "; direct and indirect CIs in different regions"
     return Judgement("incoherence", _CIN[score], score - 1, facts, rule)
+
+
+# ---------------------------------------------------------------- tables: pairwise GRADE, CINeMA, SoF
+
+GRADE_DOMAINS = ("risk of bias", "inconsistency", "indirectness", "imprecision", "publication bias")
+CINEMA_DOMAINS = ("within-study bias", "reporting bias", "indirectness", "imprecision", "heterogeneity",
+                  "incoherence")
+#: CINeMA's study-level scale from the overall risk of bias per study.
+_CINEMA_ROB = {"low": "low", "some_concerns": "moderate", "high": "high"}
+
+
+def _matches(entry: dict, comparison: str, outcome: str, evidence: str) -> bool:
+    return (entry.get("comparison", "*") in ("*", comparison) and entry.get("outcome", "*") in ("*", outcome)
+            and entry.get("evidence", "*") in ("*", evidence))
+
+
+def _overridden(judgements: list, comparison: str, outcome: str, evidence: str, opts: CertaintyOptions) -> list:
+    out = []
+    known = CINEMA_DOMAINS if evidence == "network" else GRADE_DOMAINS
+    for j in judgements:
+        for o in opts.overrides:
+            if o["domain"] not in GRADE_DOMAINS + CINEMA_DOMAINS:
+                raise ValueError(f"certainty.overrides: unknown domain {o['domain']!r} "
+                                 f"(one of {', '.join(dict.fromkeys(GRADE_DOMAINS + CINEMA_DOMAINS))})")
+            if o["domain"] == j.domain and j.domain in known and _matches(o, comparison, outcome, evidence):
+                j = apply_override(j, o["level"], o["reason"], cinema=evidence == "network")
+        out.append(j)
+    return out
+
+
+def assumed_risks(per_study: pd.DataFrame, arm_rates: pd.DataFrame | None, opts: CertaintyOptions,
+                  pairs) -> dict:
+    """Assumed comparator risk per (comparison, outcome, comparator strategy).
+
+    ``pairs`` lists ``(comparison, outcome, comparator)``. The config's
+    ``assumed_risk[outcome]`` where given; else the median risk of the
+    comparator arms of the trials in that comparison (``per_study``'s
+    ``events2 / n2``); else, for a comparison with no direct trials, the median
+    risk of every arm of the comparator strategy for that outcome
+    (``arm_rates``: ``strategy, outcome, events, n``). Returns
+    ``{(comparison, outcome): (risk, source text)}``; continuous outcomes are
+    skipped.
+    """
+    out = {}
+    for comp, outcome, comparator in pairs:
+        if outcome in opts.assumed_risk:
+            out[(comp, outcome)] = (float(opts.assumed_risk[outcome]), "assumed risk set in the config")
+            continue
+        rows = per_study[(per_study.comparison == comp) & (per_study.outcome == outcome)] if len(per_study) else []
+        if len(rows) and rows.events2.notna().any():
+            r = median_risk(rows.events2, rows.n2)
+            k = int(rows.events2.notna().sum())
+            out[(comp, outcome)] = (r, f"median risk of the {comparator} arms of {k} trial{'s' * (k != 1)}")
+            continue
+        if arm_rates is not None and len(arm_rates):
+            a = arm_rates[(arm_rates.strategy == comparator) & (arm_rates.outcome == outcome)]
+            if len(a):
+                out[(comp, outcome)] = (median_risk(a.events, a.n), f"median risk of {len(a)} {comparator} "
+                                                                    f"arm{'s' * (len(a) != 1)} (no direct trials)")
+    return out
+
+
+def _absolute_row(measure: str, est: float, lo: float, hi: float, outcome: str, acr, cer, direction: int) -> dict:
+    """Absolute effect fields for one estimate (display scale)."""
+    if measure == "SMD":
+        if cer is None or not math.isfinite(cer[0]):
+            return {"absolute_note": "no control event rate for the SMD conversion"}
+        c = cer[0]
+        eer = [float(smd_to_risk(x, c, direction)) for x in (est, lo, hi)]
+        el, eh = min(eer[1:]), max(eer[1:])
+        n = nnt(eer[0] - c, el - c, eh - c, 1)
+        return {"acr": c, "acr_source": f"responders: {cer[1]} (Furukawa-Leucht conversion)",
+                "absolute_outcome": "response (from the SMD)", "risk_comparator": 1000 * c,
+                "risk_intervention": 1000 * eer[0], "risk_intervention_low": 1000 * el,
+                "risk_intervention_high": 1000 * eh, "difference": 1000 * (eer[0] - c),
+                "difference_low": 1000 * (el - c), "difference_high": 1000 * (eh - c), "nnt": n.text(),
+                "absolute_note": ""}
+    if acr is None or not math.isfinite(acr[0]):
+        return {"absolute_note": "no comparator risk"}
+    a = absolute_effect(measure, est, lo, hi, acr[0], direction)
+    return {"acr": acr[0], "acr_source": acr[1], "absolute_outcome": outcome, "risk_comparator": a.risk_comparator,
+            "risk_intervention": a.risk_intervention, "risk_intervention_low": a.risk_intervention_low,
+            "risk_intervention_high": a.risk_intervention_high, "difference": a.difference,
+            "difference_low": a.difference_low, "difference_high": a.difference_high, "nnt": a.nnt.text(),
+            "absolute_note": ""}
+
+
+def _cer(opts: CertaintyOptions, risks: dict, comparison: str):
+    c = opts.smd_control_event_rate
+    if isinstance(c, (int, float)):
+        return float(c), "control event rate set in the config"
+    return risks.get((comparison, c))
+
+
+def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: pd.DataFrame,
+                   studies: pd.DataFrame, opts: CertaintyOptions, risks: dict, direction: dict,
+                   small_study_test=None):
+    """GRADE every pooled pairwise comparison × outcome.
+
+    Parameters
+    ----------
+    summary, per_study : DataFrame
+        The pipeline's pooled results and per-study rows (``weight`` in %).
+    rob_levels : DataFrame
+        :func:`study_rob_levels` output.
+    studies : DataFrame
+        The study sheet (``study_id, age_group``).
+    risks : dict
+        :func:`assumed_risks` output.
+    direction : dict
+        outcome -> +1 (good outcome) / -1.
+    small_study_test : callable ``(yi, vi) -> p`` or None
+        Used where ``k >= pb_min_studies``; None: publication bias not
+        assessable for want of a test.
+
+    Returns
+    -------
+    grade : DataFrame, one row per comparison × outcome × domain.
+    results : DataFrame, one row per comparison × outcome: certainty and absolute effect.
+    """
+    level = rob_levels.set_index("study_id").level.to_dict()
+    adolescent = dict(zip(studies.study_id, studies.age_group == "adolescent"))
+    grade, results = [], []
+    pooled = summary[summary.status == "pooled"] if len(summary) else summary
+    for r in pooled.itertuples():
+        ps = per_study[(per_study.comparison == r.comparison) & (per_study.outcome == r.outcome)
+                       & per_study.weight.notna()]
+        w = ps.weight.to_numpy(float)
+        zone, null = tuple(opts.zone[r.measure]), opts.null(r.measure)
+        acr = risks.get((r.comparison, r.outcome))
+        if r.measure == "SMD":
+            ois = optimal_information_size(smd=opts.ois_smd, alpha=opts.ois_alpha, power=opts.ois_power)
+        elif acr is not None and 0 < acr[0] < 1:
+            ois = optimal_information_size(acr[0], opts.ois_rrr, opts.ois_alpha, opts.ois_power)
+        else:
+            ois = math.nan
+        configured = next((e for e in opts.indirectness if _matches(e, r.comparison, r.outcome, "pairwise")), None)
+        pb_p = None
+        if small_study_test is not None and r.k >= opts.pb_min_studies:
+            pb_p = small_study_test(ps.yi.to_numpy(float), ps.vi.to_numpy(float))
+        js = [
+            rob_domain(w, [level.get(s, "not assessed") for s in ps.study_id], opts.rob_serious_share,
+                       opts.rob_very_serious_share),
+            inconsistency_domain(r.i2, r.pi_low_display, r.pi_high_display, int(r.k), null, zone, opts.i2_serious,
+                                 opts.i2_very_serious),
+            indirectness_domain(w, [adolescent.get(s, False) for s in ps.study_id], opts.adolescent_share,
+                                configured),
+            imprecision_domain(r.ci_low_display, r.ci_high_display, null, zone, r.n_patients, ois),
+            publication_bias_domain(int(r.k), pb_p, opts.pb_min_studies, opts.pb_alpha),
+        ]
+        if small_study_test is None and r.k >= opts.pb_min_studies:
+            js[-1] = replace(js[-1], reason=f"{r.k} studies but no small-study test available")
+        js = _overridden(js, r.comparison, r.outcome, "pairwise", opts)
+        cert = overall_certainty(js)
+        for j in js:
+            grade.append({"evidence": "pairwise", "comparison": r.comparison, "outcome": r.outcome,
+                          "domain": j.domain, "level": j.level, "downgrade": j.downgrade, "reason": j.reason,
+                          "rule": j.rule, "overridden": j.overridden})
+        row = {"evidence": "pairwise", "comparison": r.comparison, "outcome": r.outcome, "measure": r.measure,
+               "estimate": r.estimate_display, "ci_low": r.ci_low_display, "ci_high": r.ci_high_display,
+               "k": int(r.k), "n_patients": int(r.n_patients), "ois": ois, "certainty": cert.word,
+               "certainty_score": cert.score, "symbols": cert.symbols, "downgrades": cert.downgrades,
+               "followup_weeks": _weeks(ps.timepoint_weeks), "row_ids": r.row_ids}
+        row.update(_absolute_row(r.measure, r.estimate_display, r.ci_low_display, r.ci_high_display, r.outcome,
+                                 acr, _cer(opts, risks, r.comparison), direction.get(r.outcome, 1)))
+        results.append(row)
+    return pd.DataFrame(grade), pd.DataFrame(results)
+
+
+def _weeks(weeks) -> str:
+    w = pd.Series(weeks, dtype=float).dropna()
+    if not len(w):
+        return ""
+    lo, hi = w.min(), w.max()
+    return f"{lo:g} weeks" if lo == hi else f"{lo:g}–{hi:g} weeks"
+
+
+def study_sizes(per_study: pd.DataFrame) -> dict:
+    """Patients per (study, outcome): the distinct arm groups of the study's contrasts summed once each."""
+    out = {}
+    for (sid, outcome), d in per_study.groupby(["study_id", "outcome"]):
+        groups = dict(zip(d.arms1, d.n1)) | dict(zip(d.arms2, d.n2))
+        out[(sid, outcome)] = float(sum(groups.values()))
+    return out
+
+
+def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contributions: pd.DataFrame,
+                   rob_levels: pd.DataFrame, studies: pd.DataFrame, per_study: pd.DataFrame,
+                   opts: CertaintyOptions, risks: dict, direction: dict, small_study: dict | None = None):
+    """CINeMA for each network estimate of a project comparison (``comparison`` not empty).
+
+    ``estimates``, ``net_summary``, ``contributions`` as the network rule writes
+    them; ``small_study`` maps (comparison, outcome) to ``(k, p)`` of a
+    small-study test on the direct trials. Returns ``(cinema, results)`` shaped
+    as :func:`grade_pairwise`'s.
+    """
+    if not len(estimates):
+        return pd.DataFrame(), pd.DataFrame()
+    level = rob_levels.set_index("study_id").level.to_dict()
+    age = dict(zip(studies.study_id, studies.age_group))
+    sizes = study_sizes(per_study) if len(per_study) else {}
+    global_p = net_summary.set_index("outcome").q_between_pval.to_dict() if len(net_summary) else {}
+    z = stats.norm.ppf(0.975)
+    rows, results = [], []
+    est = estimates[estimates.comparison.fillna("").astype(str) != ""]
+    for r in est.itertuples():
+        c = contributions[(contributions.outcome == r.outcome) & (contributions.treatment1 == r.treatment1)
+                          & (contributions.treatment2 == r.treatment2)]
+        c = c[c.contribution > 0]
+        if not len(c):
+            raise ValueError(f"network_contributions.csv: no contributions for {r.outcome}, "
+                             f"{r.treatment1} vs {r.treatment2}")
+        zone = tuple(opts.zone[r.measure])
+        back = np.exp if r.measure in RATIO else (lambda x: x)
+        study_rob = [_CINEMA_ROB.get(level.get(s, "not assessed"), opts.cinema_not_assessed) for s in c.study_id]
+        study_ind = [opts.cinema_adolescent if age.get(s) == "adolescent" else "low" for s in c.study_id]
+        direct = indirect = None
+        if pd.notna(r.direct_estimate) and pd.notna(r.indirect_estimate):
+            direct = tuple(back(r.direct_estimate + s * z * r.direct_se) for s in (-1, 1))
+            indirect = tuple(back(r.indirect_estimate + s * z * r.indirect_se) for s in (-1, 1))
+        k_pb, p_pb = (small_study or {}).get((r.comparison, r.outcome), (0, None))
+        js = [
+            contribution_domain("within-study bias", c.contribution, study_rob, opts.cinema_rule),
+            reporting_bias_domain(opts.reporting_bias, opts.reporting_bias_reason, k_pb, p_pb, opts.pb_alpha),
+            contribution_domain("indirectness", c.contribution, study_ind, opts.cinema_rule),
+            cinema_imprecision(r.ci_low_display, r.ci_high_display, zone),
+            cinema_heterogeneity(r.ci_low_display, r.ci_high_display, r.pi_low_display, r.pi_high_display, zone),
+            cinema_incoherence(r.split_pval if pd.notna(r.split_pval) else None, global_p.get(r.outcome), zone,
+                               direct, indirect, opts.incoherence_some_p, opts.incoherence_major_p,
+                               has_direct=bool(pd.notna(r.direct_k) and r.direct_k > 0)),
+        ]
+        js = _overridden(js, r.comparison, r.outcome, "network", opts)
+        cert = overall_certainty(js)
+        for j in js:
+            rows.append({"evidence": "network", "comparison": r.comparison, "outcome": r.outcome,
+                         "domain": j.domain, "level": j.level, "downgrade": j.downgrade, "reason": j.reason,
+                         "rule": j.rule, "overridden": j.overridden})
+        ids = list(c.study_id)
+        wk = per_study[per_study.study_id.isin(ids) & (per_study.outcome == r.outcome)].timepoint_weeks \
+            if len(per_study) else []
+        row = {"evidence": "network", "comparison": r.comparison, "outcome": r.outcome, "measure": r.measure,
+               "estimate": r.estimate_display, "ci_low": r.ci_low_display, "ci_high": r.ci_high_display,
+               "pi_low": r.pi_low_display, "pi_high": r.pi_high_display,
+               "k": len(ids), "n_patients": int(sum(sizes.get((s, r.outcome), 0) for s in ids)),
+               "k_direct": int(r.n_studies) if pd.notna(r.n_studies) else 0,
+               "certainty": cert.word, "certainty_score": cert.score, "symbols": cert.symbols,
+               "downgrades": cert.downgrades, "followup_weeks": _weeks(wk), "studies": ";".join(ids),
+               "row_ids": r.row_ids if isinstance(r.row_ids, str) else ""}
+        row.update(_absolute_row(r.measure, r.estimate_display, r.ci_low_display, r.ci_high_display, r.outcome,
+                                 risks.get((r.comparison, r.outcome)), _cer(opts, risks, r.comparison),
+                                 direction.get(r.outcome, 1)))
+        results.append(row)
+    return pd.DataFrame(rows), pd.DataFrame(results)
+
+
+_VERB = {("increase", 4): "increases", ("increase", 3): "probably increases", ("increase", 2): "may increase",
+         ("reduce", 4): "reduces", ("reduce", 3): "probably reduces", ("reduce", 2): "may reduce",
+         ("none", 4): "makes little or no difference to", ("none", 3): "probably makes little or no difference to",
+         ("none", 2): "may make little or no difference to"}
+
+
+def plain_statement(intervention: str, comparator: str, outcome: str, measure: str, estimate: float,
+                    score: int, zone) -> str:
+    """A GRADE-style plain-language statement (Santesso et al. 2020, J Clin Epidemiol 119:126).
+
+    The verb follows the certainty (high: "increases", moderate: "probably
+    increases", low: "may increase"; very low: "the evidence is very
+    uncertain"); the direction follows the point estimate, "little or no
+    difference" when it lies inside the zone of unimportant effects.
+    """
+    if score <= 1:
+        return (f"The evidence is very uncertain about the effect of {intervention} compared with {comparator} "
+                f"on {outcome}.")
+    lo, hi = zone
+    way = "none" if lo <= estimate <= hi else ("increase" if estimate > (1.0 if measure in RATIO else 0.0)
+                                               else "reduce")
+    verb = _VERB[(way, score)]
+    what = "symptom scores" if measure == "SMD" else outcome
+    return f"Compared with {comparator}, {intervention} {verb} {what}."
+
+
+def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions, outcomes, pairs: dict) -> pd.DataFrame:
+    """Summary-of-findings rows: per comparison × outcome the network estimate where there is one, else
+    the pairwise estimate, with the footnotes (every domain downgraded or overridden) and a plain statement.
+
+    ``pairs`` maps comparison -> (intervention, comparator)."""
+    if not len(results):
+        return pd.DataFrame()
+    out = []
+    order = {o: i for i, o in enumerate(outcomes)}
+    for comp in dict.fromkeys(results.comparison):
+        sub = results[results.comparison == comp]
+        for outcome in sorted(set(sub.outcome), key=lambda o: order.get(o, 99)):
+            cand = sub[sub.outcome == outcome]
+            best = cand[cand.evidence == "network"]
+            r = (best if len(best) else cand).iloc[0]
+            g = grade[(grade.evidence == r.evidence) & (grade.comparison == comp) & (grade.outcome == outcome)]
+            notes = [{"domain": d.domain, "level": d.level, "downgrade": int(d.downgrade), "reason": d.reason,
+                      "overridden": bool(d.overridden)}
+                     for d in g.itertuples() if d.downgrade > 0 or d.overridden]
+            a, b = pairs[comp]
+            rec = r.to_dict()
+            rec.update(footnotes=notes, statement=plain_statement(a, b, outcome, r.measure, r.estimate,
+                                                                  int(r.certainty_score), opts.zone[r.measure]))
+            out.append(rec)
+    return pd.DataFrame(out)

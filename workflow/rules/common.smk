@@ -14,6 +14,11 @@ NETWORK_FILES = {
     key: f"results/network/network_{key}.csv"
     for key in ("estimates", "summary", "ranking", "contributions", "exclusions")
 } | {"json": "results/network/network.json"}
+CERTAINTY = config["certainty"]
+CERTAINTY_FILES = {
+    key: f"results/certainty/{key}.csv"
+    for key in ("grade", "cinema", "absolute", "sof")
+} | {"json": "results/certainty/certainty.json"}
 
 
 def sheet_inputs():
@@ -47,6 +52,17 @@ def network_outputs():
     return {**NETWORK_FILES, "network_figures": "results/network/figures"}
 
 
+def certainty_network_inputs():
+    """The network tables the certainty rule reads (none when the network is off)."""
+    if not NETWORK.get("enabled", True):
+        return {}
+    return {
+        "estimates": NETWORK_FILES["estimates"],
+        "summary_network": NETWORK_FILES["summary"],
+        "contributions": NETWORK_FILES["contributions"],
+    }
+
+
 def all_targets():
     """Default targets: the report and the tidy tables behind it."""
     return [
@@ -54,4 +70,5 @@ def all_targets():
         "results/tables/summary.csv",
         "results/tables/exclusions.csv",
         *network_outputs().values(),
+        *CERTAINTY_FILES.values(),
     ]
