@@ -489,3 +489,30 @@ def test_plain_statements():
     assert plain_statement("A", "B", "symptoms", "SMD", -0.5, 2, (-0.2, 0.2)) == \
         "Compared with B, A may reduce symptom scores."
     assert plain_statement("A", "B", "response", "RR", 1.3, 1, z).startswith("The evidence is very uncertain")
+
+
+def test_sof_table_format_and_answer():
+    from depmeta.summary_of_findings import answer_paragraph, sof_table
+
+    studies, per_study, summary = _pairwise_fixture()
+    est, summ, contrib = _network_fixture()
+    levels = study_rob_levels(studies, None)
+    opts = CertaintyOptions()
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
+    sof = sof_rows(res, grade, opts, ["response"], {"combined_vs_medication": ("combined treatment", "medication")})
+    tab, notes = sof_table(sof, "combined_vs_medication")
+    assert tab.shape == (1, 6)
+    row = tab.iloc[0]
+    assert row["Outcome (follow-up)"] == "Response (12–16 wk) ‡"
+    assert row["Risk with medication, per 1000"] == "400"
+    assert row["Risk with combined treatment, per 1000 (95% CI)"] == "480 (420 to 548)"
+    assert row["Relative effect (95% CI)"] == "RR 1.20 (1.05 to 1.37)"
+    assert row["Participants (trials)"] == "500 (3)"
+    assert row["Certainty"] == "⊕⊕◯◯ low (a,b)"
+    assert notes[0].startswith("a. Risk of bias (GRADE: serious, down 1): trials at high risk")
+    assert notes[1].startswith("b. Imprecision (GRADE: serious, down 1)")
+    text = answer_paragraph(sof, ["combined_vs_medication"])
+    # RR 1.20 lies inside the zone 0.8-1.25: "little or no difference", "may" for low certainty
+    assert text == ("Compared with medication, combined treatment may make little or no difference to response "
+                    "(RR 1.20, 95% CI 1.05 to 1.37, 480 vs 400 per 1000, pairwise, 3 trials; low certainty).")

@@ -156,3 +156,23 @@ def test_snakefmt_check_is_clean():
         pytest.fail("snakefmt is not installed; install the project with its [workflow] extra")
     proc = subprocess.run([snakefmt, "--check", "Snakefile", "workflow"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_report_opens_with_the_answer_and_prints_every_downgrade(run):
+    import html as html_lib
+    import json
+
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", (run / "results" / "report" / "report.html").read_text()))
+    text = re.sub(r"\s+", " ", text)
+    answer = text.index("What the trials show")
+    sof_at = text.index("Summary of findings", answer)
+    assert answer < sof_at < text.index("Event rates per strategy")
+    sof = pd.read_csv(run / "results" / "certainty" / "sof.csv")
+    grade = pd.read_csv(run / "results" / "certainty" / "grade.csv")
+    assert len(sof) and set(grade.domain) == {"risk of bias", "inconsistency", "indirectness", "imprecision",
+                                               "publication bias"}
+    for r in sof.itertuples():
+        assert f"{r.measure} {fmt(r.estimate)} ({fmt(r.ci_low)} to {fmt(r.ci_high)})" in text
+        for note in json.loads(r.footnotes):
+            assert note["downgrade"] > 0 or note["overridden"]
+            assert re.sub(r"\s+", " ", note["reason"]) in text, note
