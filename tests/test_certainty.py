@@ -468,13 +468,13 @@ def test_sof_rows_prefer_network_and_list_downgrades():
     cin, net = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1})
     sof = sof_rows(pd.concat([res, net]), pd.concat([grade, cin]), opts, ["response"],
                    {"combined_vs_medication": ("combined treatment", "medication")})
-    assert len(sof) == 1 and sof.iloc[0].evidence == "network"
+    assert len(sof) == 2 and list(sof.evidence) == ["network", "pairwise"] and list(sof.primary) == [True, False]
     notes = sof.iloc[0].footnotes
     assert [n["domain"] for n in notes] == ["within-study bias", "reporting bias", "imprecision"]
     assert sof.iloc[0].statement.startswith("The evidence is very uncertain")
     # pairwise only when there is no network estimate
     sof_p = sof_rows(res, grade, opts, ["response"], {"combined_vs_medication": ("combined treatment", "medication")})
-    assert sof_p.iloc[0].evidence == "pairwise"
+    assert sof_p.iloc[0].evidence == "pairwise" and sof_p.iloc[0].primary
     assert [n["domain"] for n in sof_p.iloc[0].footnotes] == ["risk of bias", "imprecision"]
 
 

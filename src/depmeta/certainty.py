@@ -30,8 +30,10 @@ CINeMA (network)
     design-by-treatment test where the estimate has only direct or only
     indirect evidence) and from where the direct and indirect CIs lie. The
     rules are written from the papers' descriptions; the thresholds are
-    options. Summary: one level down per domain with some concerns and two per
-    domain with major concerns (a reviewer may override any domain).
+    options. They are this project's reading of the papers' descriptions, not a
+    port of the CINeMA software, and have not been checked against it. Summary:
+    one level down per domain with some concerns and two per domain with major
+    concerns (a reviewer may override any domain).
 
 Every rule is a small function whose ``rule`` text states it, so a reader of
 ``grade.csv`` sees what was applied; reviewer overrides replace a judgement
@@ -921,27 +923,30 @@ def plain_statement(intervention: str, comparator: str, outcome: str, measure: s
 
 
 def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions, outcomes, pairs: dict) -> pd.DataFrame:
-    """Summary-of-findings rows: per comparison × outcome the network estimate where there is one, else
-    the pairwise estimate, with the footnotes (every domain downgraded or overridden) and a plain statement.
+    """Summary-of-findings rows: every estimate (network and pairwise) with its footnotes (every
+    domain downgraded or overridden) and a plain-language statement; ``primary`` marks the row the
+    table shows per comparison × outcome: the network estimate where there is one, else the
+    pairwise estimate.
 
     ``pairs`` maps comparison -> (intervention, comparator)."""
     if not len(results):
         return pd.DataFrame()
     out = []
     order = {o: i for i, o in enumerate(outcomes)}
+    rank = {"network": 0, "pairwise": 1}
     for comp in dict.fromkeys(results.comparison):
         sub = results[results.comparison == comp]
         for outcome in sorted(set(sub.outcome), key=lambda o: order.get(o, 99)):
-            cand = sub[sub.outcome == outcome]
-            best = cand[cand.evidence == "network"]
-            r = (best if len(best) else cand).iloc[0]
-            g = grade[(grade.evidence == r.evidence) & (grade.comparison == comp) & (grade.outcome == outcome)]
-            notes = [{"domain": d.domain, "level": d.level, "downgrade": int(d.downgrade), "reason": d.reason,
-                      "overridden": bool(d.overridden)}
-                     for d in g.itertuples() if d.downgrade > 0 or d.overridden]
-            a, b = pairs[comp]
-            rec = r.to_dict()
-            rec.update(footnotes=notes, statement=plain_statement(a, b, outcome, r.measure, r.estimate,
-                                                                  int(r.certainty_score), opts.zone[r.measure]))
-            out.append(rec)
+            cand = sub[sub.outcome == outcome].sort_values("evidence", key=lambda e: e.map(rank), kind="stable")
+            for i, (_, r) in enumerate(cand.iterrows()):
+                g = grade[(grade.evidence == r.evidence) & (grade.comparison == comp) & (grade.outcome == outcome)]
+                notes = [{"domain": d.domain, "level": d.level, "downgrade": int(d.downgrade), "reason": d.reason,
+                          "overridden": bool(d.overridden)}
+                         for d in g.itertuples() if d.downgrade > 0 or d.overridden]
+                a, b = pairs[comp]
+                rec = r.to_dict()
+                rec.update(primary=i == 0, footnotes=notes,
+                           statement=plain_statement(a, b, outcome, r.measure, r.estimate, int(r.certainty_score),
+                                                     opts.zone[r.measure]))
+                out.append(rec)
     return pd.DataFrame(out)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from depmeta.contrasts import COMPARISONS
 
-__all__ = ["GRADE_NOTES", "answer_paragraph", "sof_table", "strategy_name"]
+__all__ = ["GRADE_NOTES", "answer_paragraph", "pairwise_table", "sof_table", "strategy_name"]
 
 #: The GRADE Working Group's definitions of the certainty levels, as printed under Cochrane's tables.
 GRADE_NOTES = (
@@ -61,7 +61,7 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
     Every domain that lowered the certainty, or that a reviewer overrode, gets a
     letter in the certainty cell and its reason below the table.
     """
-    sub = sof[sof.comparison == comparison]
+    sub = sof[(sof.comparison == comparison) & _primary(sof)]
     a, b = COMPARISONS[comparison]
     rows, notes, letter_of = [], [], {}
     for r in sub.itertuples():
@@ -72,7 +72,7 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
                        + (" (reviewer)" if n.get("overridden") else ""))
             text = f"{n['domain'].capitalize()} ({source}: {verdict}): {n['reason']}."
             if text not in letter_of:
-                letter_of[text] = _LETTERS[len(letter_of) % 26]
+                letter_of[text] = _label(len(letter_of))
                 notes.append(f"{letter_of[text]}. {text}")
             letters.append(letter_of[text])
         follow = f" ({r.followup_weeks.replace(' weeks', ' wk')})" if isinstance(r.followup_weeks, str) \
@@ -101,7 +101,7 @@ def answer_paragraph(sof: pd.DataFrame, comparisons) -> str:
     derived from the estimate and its certainty, with the relative and absolute effect."""
     parts = []
     for comp in comparisons:
-        sub = sof[sof.comparison == comp]
+        sub = sof[(sof.comparison == comp) & _primary(sof)]
         if not len(sub):
             continue
         a, b = (strategy_name(s) for s in COMPARISONS[comp])
@@ -113,6 +113,41 @@ def answer_paragraph(sof: pd.DataFrame, comparisons) -> str:
             parts.append(f"The evidence is very uncertain about the effect of {a} compared with {b} on "
                          f"{_and([r.outcome for r in unsure.itertuples()])} ({items}; very low certainty).")
     return " ".join(parts)
+
+
+def _primary(sof: pd.DataFrame) -> pd.Series:
+    return sof.primary.astype(bool) if "primary" in sof else pd.Series(True, index=sof.index)
+
+
+def pairwise_table(sof: pd.DataFrame, comparisons) -> tuple[pd.DataFrame, list[str]]:
+    """The GRADE certainty of every pooled pairwise estimate (supporting detail), with footnotes."""
+    from depmeta.plots import comparison_label
+
+    rows, notes, letter_of = [], [], {}
+    pw = sof[sof.evidence == "pairwise"]
+    order = {c: i for i, c in enumerate(comparisons)}
+    pw = pw.sort_values("comparison", key=lambda c: c.map(order), kind="stable")
+    for r in pw.itertuples():
+        letters = []
+        for n in _footnotes(r):
+            text = f"{n['domain'].capitalize()} ({n['level']}{' (reviewer)' if n.get('overridden') else ''}): {n['reason']}."
+            if text not in letter_of:
+                letter_of[text] = _label(len(letter_of))
+                notes.append(f"{letter_of[text]}. {text}")
+            letters.append(letter_of[text])
+        rows.append({
+            "Comparison": comparison_label(r.comparison),
+            "Outcome": r.outcome,
+            "Effect (95% CI)": _relative(r),
+            "Patients (trials)": f"{int(r.n_patients)} ({int(r.k)})",
+            "Certainty (GRADE)": f"{r.symbols} {r.certainty}" + (f" ({','.join(letters)})" if letters else ""),
+        })
+    return pd.DataFrame(rows), notes
+
+
+def _label(i: int) -> str:
+    """Footnote letters a..z, then aa, ab, ..."""
+    return _LETTERS[i] if i < 26 else _LETTERS[i // 26 - 1] + _LETTERS[i % 26]
 
 
 def _effect_text(r) -> str:
