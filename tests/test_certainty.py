@@ -441,6 +441,10 @@ def test_cinema_network_end_to_end():
     # risk 400 -> 520 per 1000 (440 to 600): NNTB 1/0.12 = 8.3 -> 9, CI 1/0.2 = 5 to 1/0.04 = 25
     assert (r.risk_intervention, r.risk_intervention_low, r.risk_intervention_high) == pytest.approx((520, 440, 600))
     assert r.nnt == "NNTB 9 (5 to 25)"
+    assert r.row_ids == "a;b"          # the direct evidence's rows without network.json's input rows
+    _, res_rows = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1},
+                                 input_rows={"response": {"s1": ["x1", "x2"], "s3": ["x3"]}})
+    assert res_rows.iloc[0].row_ids == "x1;x2;x3"
     # a reviewer lifting reporting bias for network estimates: 4 - 2 = low
     o = CertaintyOptions(overrides=({"domain": "reporting bias", "evidence": "network", "level": "no concerns",
                                      "reason": "registries searched"},))

@@ -829,13 +829,17 @@ def study_sizes(per_study: pd.DataFrame) -> dict:
 
 def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contributions: pd.DataFrame,
                    rob_levels: pd.DataFrame, studies: pd.DataFrame, per_study: pd.DataFrame,
-                   opts: CertaintyOptions, risks: dict, direction: dict, small_study: dict | None = None):
+                   opts: CertaintyOptions, risks: dict, direction: dict, small_study: dict | None = None,
+                   input_rows: dict | None = None):
     """CINeMA for each network estimate of a project comparison (``comparison`` not empty).
 
     ``estimates``, ``net_summary``, ``contributions`` as the network rule writes
     them; ``small_study`` maps (comparison, outcome) to ``(k, p)`` of a
-    small-study test on the direct trials. Returns ``(cinema, results)`` shaped
-    as :func:`grade_pairwise`'s.
+    small-study test on the direct trials; ``input_rows`` maps outcome -> study
+    -> the network's input row ids (network.json), so that each estimate lists
+    the rows of every contributing study (else the direct evidence's
+    ``row_ids``). Returns ``(cinema, results)`` shaped as
+    :func:`grade_pairwise`'s.
     """
     if not len(estimates):
         return pd.DataFrame(), pd.DataFrame()
@@ -888,12 +892,19 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
                "k_direct": int(r.n_studies) if pd.notna(r.n_studies) else 0,
                "certainty": cert.word, "certainty_score": cert.score, "symbols": cert.symbols,
                "downgrades": cert.downgrades, "followup_weeks": _weeks(wk), "studies": ";".join(ids),
-               "row_ids": r.row_ids if isinstance(r.row_ids, str) else ""}
+               "row_ids": _network_rows(r, ids, input_rows)}
         row.update(_absolute_row(r.measure, r.estimate_display, r.ci_low_display, r.ci_high_display, r.outcome,
                                  risks.get((r.comparison, r.outcome)), _cer(opts, risks, r.comparison),
                                  direction.get(r.outcome, 1)))
         results.append(row)
     return pd.DataFrame(rows), pd.DataFrame(results)
+
+
+def _network_rows(r, studies: list, input_rows: dict | None) -> str:
+    by_study = (input_rows or {}).get(r.outcome)
+    if by_study:
+        return ";".join(rid for s in studies for rid in by_study.get(s, []))
+    return r.row_ids if isinstance(r.row_ids, str) else ""
 
 
 _VERB = {("increase", 4): "increases", ("increase", 3): "probably increases", ("increase", 2): "may increase",

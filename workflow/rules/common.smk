@@ -60,6 +60,7 @@ def certainty_network_inputs():
         "estimates": NETWORK_FILES["estimates"],
         "summary_network": NETWORK_FILES["summary"],
         "contributions": NETWORK_FILES["contributions"],
+        "network_json": NETWORK_FILES["json"],
     }
 
 

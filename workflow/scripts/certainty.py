@@ -53,6 +53,8 @@ except ImportError:  # the module is not part of this checkout
 network = {}
 if "estimates" in snakemake.input.keys():
     network = {k: read_table(snakemake.input[k]) for k in ("estimates", "summary_network", "contributions")}
+    net_json = json.loads(Path(snakemake.input.network_json).read_text())
+    input_rows = {o: v.get("input_rows", {}) for o, v in net_json.get("outcomes", {}).items()}
     log.info("network estimates: %d rows", len(network["estimates"]))
 
 pairs = []
@@ -78,7 +80,8 @@ if network and len(network["estimates"]):
     est = est[est.comparison.fillna("").isin(analysis["comparisons"])]
     try:
         cinema, net_results = cinema_network(est, network["summary_network"], network["contributions"], rob_levels,
-                                             studies, per_study, opts, risks, OUTCOME_DIRECTION, small)
+                                             studies, per_study, opts, risks, OUTCOME_DIRECTION, small,
+                                             input_rows)
     except ValueError as err:
         raise SystemExit(f"certainty (network estimates): {err}") from err
     log.info("CINeMA: %d network estimates", len(net_results))
