@@ -520,3 +520,28 @@ def test_sof_table_format_and_answer():
     # RR 1.20 lies inside the zone 0.8-1.25: "little or no difference", "may" for low certainty
     assert text == ("Compared with medication, combined treatment may make little or no difference to response "
                     "(RR 1.20, 95% CI 1.05 to 1.37, 480 vs 400 per 1000, pairwise, 3 trials; low certainty).")
+
+
+def test_publication_bias_uses_regtest_from_ten_studies():
+    from depmeta.bias import regtest
+
+    rng = np.random.default_rng(1)
+    k = 10
+    vi = rng.uniform(0.01, 0.2, k)
+    yi = 0.2 + 1.5 * np.sqrt(vi) + rng.normal(0, 0.05, k)      # strong small-study effect
+    ids = [f"t{i}" for i in range(k)]
+    studies = pd.DataFrame({"study_id": ids, "risk_of_bias": ["low"] * k, "age_group": ["adult"] * k})
+    per_study = pd.DataFrame({"comparison": "combined_vs_medication", "outcome": "response", "study_id": ids,
+                              "n1": 50, "n2": 50, "events1": 30, "events2": 20, "arms1": "c", "arms2": "m",
+                              "timepoint_weeks": 12, "yi": yi, "vi": vi, "weight": 10.0})
+    summary = pd.DataFrame({"comparison": ["combined_vs_medication"], "outcome": ["response"], "measure": ["RR"],
+                            "k": [k], "n_patients": [1000], "status": ["pooled"], "i2": [10.0],
+                            "estimate_display": [1.5], "ci_low_display": [1.3], "ci_high_display": [1.7],
+                            "pi_low_display": [1.2], "pi_high_display": [1.9], "row_ids": ["x"]})
+    p = regtest(yi, vi).pval
+    assert p < 0.10
+    grade, _ = grade_pairwise(summary, per_study, study_rob_levels(studies, None), studies, CertaintyOptions(),
+                              {("combined_vs_medication", "response"): (0.4, "m")}, {"response": 1},
+                              small_study_test=lambda y, v: regtest(y, v).pval)
+    j = grade.set_index("domain").loc["publication bias"]
+    assert j.level == "serious" and f"p = {p:.3f}" in j.reason

@@ -562,9 +562,10 @@ def reporting_bias_domain(level: str = "suspected", reason: str = "", k_tested: 
         raise ValueError(f"reporting bias level must be one of {sorted(mapping)}, got {level!r}")
     score = mapping[level]
     facts = f"reporting bias {level}" + (f": {reason}" if reason else "")
-    if small_study_p is not None and math.isfinite(small_study_p) and small_study_p < alpha:
-        score = max(score, 2)
-        facts += f"; small-study test p = {small_study_p:.3f} on {k_tested} studies"
+    if small_study_p is not None and math.isfinite(small_study_p):
+        facts += f"; small-study test on the {k_tested} direct trials p = {small_study_p:.3f}"
+        if small_study_p < alpha:
+            score = max(score, 2)
     return Judgement("reporting bias", _CIN[score], score - 1, facts,
                      "reviewer's judgement (undetected / suspected / strongly suspected -> no / some / major "
                      f"concerns); a small-study test with p < {alpha:g} makes it at least suspected")

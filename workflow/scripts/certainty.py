@@ -13,6 +13,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from depmeta.analysis import OUTCOME_DIRECTION  # noqa: E402
+from depmeta.bias import regtest  # noqa: E402
 from depmeta.certainty import (  # noqa: E402
     CertaintyOptions, assumed_risks, cinema_network, grade_pairwise, sof_rows, study_rob_levels,
 )
@@ -40,15 +41,11 @@ unknown = sorted(set(per_study.study_id) - set(studies.study_id)) if len(per_stu
 if unknown:
     raise SystemExit(f"{snakemake.input.per_study}: study ids not in {snakemake.input.studies}: {unknown}")
 
-# Small-study test (metafor's regtest) where a comparison has enough trials.
-try:
-    from depmeta.bias import regtest  # noqa: E402
 
-    def small_study_test(yi, vi):
-        return float(regtest(yi, vi, method=analysis["method"]).pval)
-except ImportError:  # the module is not part of this checkout
-    small_study_test = None
-    log.warning("depmeta.bias not available: publication bias is judged 'not assessable'")
+def small_study_test(yi, vi):
+    """Egger's test as metafor's regtest() (random-effects meta-regression on the standard error)."""
+    return float(regtest(yi, vi, method=analysis["method"]).pval)
+
 
 network = {}
 if "estimates" in snakemake.input.keys():
@@ -68,7 +65,7 @@ for (comp, outcome), (r, src) in sorted(risks.items()):
 grade, results = grade_pairwise(summary, per_study, rob_levels, studies, opts, risks, OUTCOME_DIRECTION,
                                 small_study_test)
 small = {}
-if small_study_test is not None and len(summary):
+if len(summary):
     for r in summary[(summary.status == "pooled") & (summary.k >= opts.pb_min_studies)].itertuples():
         ps = per_study[(per_study.comparison == r.comparison) & (per_study.outcome == r.outcome)
                        & per_study.weight.notna()]
@@ -110,7 +107,7 @@ write_json(snakemake.output.json, {
     "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in opts.__dict__.items()},
     "study_risk_of_bias": rob_levels.to_dict(orient="records"),
     "assumed_risks": [{"comparison": c, "outcome": o, "risk": r, "source": s} for (c, o), (r, s) in risks.items()],
-    "small_study_test": "depmeta.bias.regtest" if small_study_test else None,
+    "small_study_test": "depmeta.bias.regtest (model rma, predictor sei)",
     "results": results_all.to_dict(orient="records"),
     "judgements": judgements.to_dict(orient="records"),
     "strategies": sorted(set(STRATEGY.values())),
