@@ -62,8 +62,11 @@ risks = assumed_risks(per_study, arm_rates, opts, pairs)
 for (comp, outcome), (r, src) in sorted(risks.items()):
     log.info("assumed risk %s %s: %.3f (%s)", comp, outcome, r, src)
 
-grade, results = grade_pairwise(summary, per_study, rob_levels, studies, opts, risks, OUTCOME_DIRECTION,
-                                small_study_test)
+try:
+    grade, results = grade_pairwise(summary, per_study, rob_levels, studies, opts, risks, OUTCOME_DIRECTION,
+                                    small_study_test)
+except ValueError as err:  # an override or judgement in the config that does not fit
+    raise SystemExit(f"config certainty: {err}") from err
 small = {}
 if len(summary):
     for r in summary[(summary.status == "pooled") & (summary.k >= opts.pb_min_studies)].itertuples():
