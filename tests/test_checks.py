@@ -112,3 +112,21 @@ def test_benchmarks_are_set_against_the_adult_trials_when_given():
     out = compare_benchmarks(bench, SUMMARY, adult_summary=ADULT[0]).iloc[0]
     assert (out.evidence, out.ours_k, out.ours_estimate) == ("adult trials", 3, 1.50)
     assert out.note == "confidence intervals overlap; 3 trials here vs 20 published"
+
+
+def test_benchmarks_get_the_network_estimate_beside_them():
+    bench = pd.DataFrame([dict(benchmark_id="B1", comparison="combined_vs_medication", outcome="response", measure="RR",
+                               estimate=1.25, ci_low=1.14, ci_high=1.37, k=np.nan, subgroup="all"),
+                          dict(benchmark_id="B2", comparison="combined_vs_psychotherapy", outcome="relapse",
+                               measure="RR", estimate=0.8, ci_low=0.6, ci_high=0.9, k=5, subgroup="all")])
+    network = pd.DataFrame([dict(outcome="response", measure="RR", treatment1="combined", treatment2="medication",
+                                 comparison="combined_vs_medication", estimate_display=1.21, ci_low_display=1.05,
+                                 ci_high_display=1.40, n_network_studies=12),
+                            dict(outcome="response", measure="RR", treatment1="medication", treatment2="combined",
+                                 comparison="", estimate_display=1 / 1.21, ci_low_display=1 / 1.40,
+                                 ci_high_display=1 / 1.05, n_network_studies=12)])
+    out = compare_benchmarks(bench, SUMMARY, network=network)
+    assert (out.ours_network_measure[0], out.ours_network_estimate[0], out.ours_network_k[0]) == ("RR", 1.21, 12)
+    assert (out.ours_network_ci_low[0], out.ours_network_ci_high[0]) == (1.05, 1.40)
+    assert out.ours_network_measure[1] == "" and np.isnan(out.ours_network_estimate[1])
+    assert "ours_network_estimate" not in compare_benchmarks(bench, SUMMARY).columns

@@ -128,6 +128,15 @@ def test_direct_and_back_calculated_split():
     np.testing.assert_allclose(res.direct_estimate[i, j], (w * rows.lnOR).sum() / w.sum(), rtol=1e-12)
     np.testing.assert_allclose(res.direct_se[i, j], 1 / np.sqrt(w.sum()), rtol=1e-12)
     assert res.direct_k[i, j] == len(rows)
+    # a comparison with a three-arm trial: its own pairwise row with the row's variance + tau²
+    # (netmeta's direct estimate; the trial's other arms do not enter)
+    rows = d[d.pair == ("SNRI", "TCA")]
+    assert rows.id.isin(sizes.index[sizes > 1]).any()
+    sign = np.where(rows.treat1 == "SNRI", 1.0, -1.0)
+    w = 1 / (rows.selnOR**2 + t2)
+    i, j = res.index("SNRI"), res.index("TCA")
+    np.testing.assert_allclose(res.direct_estimate[i, j], (w * sign * rows.lnOR).sum() / w.sum(), rtol=1e-9)
+    np.testing.assert_allclose(res.direct_se[i, j], 1 / np.sqrt(w.sum()), rtol=1e-9)
     # the back-calculation identity: precision-weighted direct + indirect = network
     has = np.isfinite(res.indirect_estimate)
     assert has.sum() > 20
@@ -146,6 +155,10 @@ def test_contributions_sum_to_one_and_follow_direct_evidence():
     assert (res.contributions >= 0).all()
     frame = res.contributions_frame()
     assert np.allclose(frame.groupby(["treatment1", "treatment2"]).contribution.sum(), 1.0)
+    # the hat matrix reproduces the estimates from the stacked contrasts
+    y = np.concatenate([c.y for c in _senn()])
+    np.testing.assert_allclose(res.hat @ y, res.d, rtol=1e-9, atol=1e-12)
+    assert res.contrast_study.shape == y.shape
     # A-B in two trials, B-C in one: A-C = A-B + B-C, half of it from the B-C trial and the
     # other half split between the A-B trials by their (fixed-effect) weights
     c = contrasts_from_pairwise(["ab1", "ab2", "bc"], ["A", "A", "B"], ["B", "B", "C"], [0.1, 0.3, 0.2],
@@ -277,3 +290,23 @@ def test_outcome_network_slices_nodes_and_exclusions():
     assert "no slice of the study" in reasons[("s3:cbt:10w:ITT",)]
     c2, _ = outcome_network(arms, "response", "RR", nodes="arm_type")
     assert {x.study: x for x in c2}["s1"].arms == ("medication", "placebo", "psychotherapy")
+
+
+def test_outcome_network_uses_reported_g_only_without_arm_data():
+    from depmeta.network import outcome_network
+
+    arms = _arms([("a1", "med", "medication", 8, "ITT", 30, 0), ("a1", "cbt", "psychotherapy", 8, "ITT", 30, 0)])
+    arms["outcome"], arms["mean"], arms["sd"] = "symptoms", [10.0, 12.0], [4.0, 5.0]
+    rep = pd.DataFrame({"study_id": ["a1", "r1", "r2"], "arm1_id": ["med", "comb", "x"], "arm2_id": ["cbt", "med", "y"],
+                        "arm1_type": ["medication", "combined", "medication"],
+                        "arm2_type": ["psychotherapy", "medication", "medication"],
+                        "outcome": "symptoms", "timepoint_weeks": 12.0, "analysis_population": "ITT",
+                        "n1": [30, 40, 20], "n2": [30, 42, 20], "g": [-0.2, -0.4, 0.1], "g_se": [0.26, 0.22, 0.3]})
+    c, excl = outcome_network(arms, "symptoms", "SMD", reported=rep)
+    by = {x.study: x for x in c}
+    assert set(by) == {"a1", "r1"}
+    assert by["r1"].arms == ("combined", "medication") and by["r1"].y[0] == -0.4
+    np.testing.assert_allclose(by["r1"].cov, [[0.22**2]])
+    reasons = dict(zip(excl.study_id, excl.reason))
+    assert "has arm-level means and SDs" in reasons["a1"]
+    assert "same network node" in reasons["r2"]

@@ -176,3 +176,39 @@ def test_report_opens_with_the_answer_and_prints_every_downgrade(run):
         for note in json.loads(r.footnotes):
             assert note["downgrade"] > 0 or note["overridden"]
             assert re.sub(r"\s+", " ", note["reason"]) in text, note
+
+
+def test_network_outputs_follow_the_contract_and_reach_the_report(run):
+    import json
+
+    net = run / "results" / "network"
+    est = pd.read_csv(net / "network_estimates.csv")
+    summary = pd.read_csv(net / "network_summary.csv")
+    assert list(summary.outcome) == ["response", "remission", "dropout"]
+    assert (summary.method == "DL").all() and (summary.components == 1).all()
+    assert (summary.q_within + summary.q_between - summary.q_total).abs().max() < 1e-9
+    for outcome, rows in est.groupby("outcome"):
+        n = summary.set_index("outcome").n_treatments[outcome]
+        assert len(rows) == n * (n - 1)
+        fwd = rows.set_index(["treatment1", "treatment2"]).estimate
+        rev = rows.set_index(["treatment2", "treatment1"]).estimate
+        assert (fwd + rev.loc[fwd.index]).abs().max() < 1e-12
+    cm = est[(est.outcome == "response") & (est.treatment1 == "combined") & (est.treatment2 == "medication")].iloc[0]
+    assert cm.comparison == "combined_vs_medication"
+    assert abs(cm.estimate_display - __import__("math").exp(cm.estimate)) < 1e-12
+    arms = pd.read_csv(run / "data" / "arms.csv", dtype=str, keep_default_na=False)
+    known = {f"{r.study_id}:{r.arm_id}:{r.outcome}:{float(r.timepoint_weeks):g}w:{r.analysis_population}"
+             for r in arms.itertuples()}
+    ids = {i for cell in est.row_ids.dropna() for i in cell.split(";")}
+    assert ids and ids <= known
+    rank = pd.read_csv(net / "network_ranking.csv")
+    assert rank.groupby("outcome")["rank"].min().eq(1).all()
+    contrib = pd.read_csv(net / "network_contributions.csv")
+    assert (contrib.groupby(["outcome", "treatment1", "treatment2"]).contribution.sum() - 1).abs().max() < 1e-9
+    doc = json.loads((net / "network.json").read_text())
+    assert set(doc["figures"]) == set(summary.outcome)
+    assert all((net / "figures" / f).exists() for files in doc["figures"].values() for f in files)
+    html = (run / "results" / "report" / "report.html").read_text()
+    assert "Network meta-analysis" in html and "League table, response" in html
+    bench = pd.read_csv(run / "results" / "tables" / "benchmarks.csv")
+    assert bench.ours_network_estimate.notna().any()

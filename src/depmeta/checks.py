@@ -135,12 +135,18 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
 
 
 def compare_benchmarks(benchmarks: pd.DataFrame, summary: pd.DataFrame, level: float = 0.95,
-                       adult_summary: pd.DataFrame | None = None) -> pd.DataFrame:
+                       adult_summary: pd.DataFrame | None = None,
+                       network: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each published estimate beside this pipeline's for the same comparison and
     outcome, with a note on where and why they may differ.
 
     The published meta-analyses are of adults: when ``adult_summary`` (pooled
-    from the adult trials only) is given, it is the estimate set beside them."""
+    from the adult trials only) is given, it is the estimate set beside them.
+    ``network`` (rule network's ``network_estimates*.csv``) adds this pipeline's
+    network estimate of the same comparison and outcome, in the same measure,
+    as ``ours_network_measure, ours_network_estimate, ours_network_ci_low,
+    ours_network_ci_high`` (display scale) and ``ours_network_k`` (trials in the
+    network)."""
     evidence = ALL_TRIALS if adult_summary is None else ADULT_TRIALS
     summary = summary if adult_summary is None else adult_summary
     rows = []
@@ -174,4 +180,24 @@ def compare_benchmarks(benchmarks: pd.DataFrame, summary: pd.DataFrame, level: f
             notes.append(f"published estimate is for a subgroup ({b.subgroup})")
         out["note"] = "; ".join(notes)
         rows.append(out)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if network is not None:
+        out = _add_network(out, network)
+    return out
+
+
+def _add_network(out: pd.DataFrame, network: pd.DataFrame) -> pd.DataFrame:
+    cols = ["ours_network_measure", "ours_network_estimate", "ours_network_ci_low", "ours_network_ci_high",
+            "ours_network_k"]
+    vals = []
+    for _, b in out.iterrows():
+        hit = network[(network.comparison == b.comparison) & (network.outcome == b.outcome)] \
+            if len(network) else network
+        if not len(hit):
+            vals.append(["", np.nan, np.nan, np.nan, np.nan])
+            continue
+        r = hit.iloc[0]
+        k = r.n_network_studies if "n_network_studies" in r else np.nan
+        vals.append([r.measure, r.estimate_display, r.ci_low_display, r.ci_high_display, k])
+    return out.assign(**{c: [v[i] for v in vals] for i, c in enumerate(cols)}) if len(out) else \
+        out.reindex(columns=[*out.columns, *cols])

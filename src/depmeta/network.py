@@ -29,14 +29,14 @@ Pieces and where they come from
   ``tau² = 0``.
 - Every pairwise estimate ``d_i - d_j`` with its CI (normal quantile) and
   prediction interval as metafor's ``predict.rma.mv`` with the z test:
-  ``estimate ± z sqrt(se² + tau²)`` (netmeta instead uses a t quantile; the
-  difference is stated in the report).
+  ``estimate ± z sqrt(se² + tau²)``, checked against metafor (netmeta's
+  prediction interval is not reproduced).
 - P-scores (Rücker & Schwarzer 2015): mean over the other treatments of
   ``Φ((d_i - d_j) / se_ij)``, sign turned when smaller values are better.
-- Direct evidence: per study, Rücker's adjusted weights ``w_ab = -L_ab`` from
-  the study's information matrix on the arms ``L = B' (S + tau² Sigma)^-1 B``
-  (equal to ``1 / (v_ab + tau²)`` in a two-arm study), pooled over the studies
-  holding both arms; the indirect estimate is back-calculated
+- Direct evidence: as netmeta (``nma.ruecker``'s ``TE.direct``), the studies
+  holding both arms pooled by inverse variance, each with its own a-b contrast
+  and variance ``v_ab + tau²`` (the network's tau²; a multi-arm study's other
+  arms ignored); the indirect estimate is back-calculated
   (netmeta ``netsplit(method = "Back-calculation")``):
   ``ind = (nma / V_nma - dir / V_dir) / (1 / V_nma - 1 / V_dir)``.
 - Design-by-treatment decomposition of the fixed-effect Q (netmeta
@@ -397,6 +397,12 @@ class NetworkResult:
         Fixed-effect Q and its design-by-treatment decomposition.
     contributions : ndarray (n, n, n_studies)
         Share of each network estimate from each study (rows sum to 1).
+    hat : ndarray (n, N)
+        Hat matrix of the random-effects fit: ``d = hat @ y`` for the ``N`` stacked
+        study contrasts ``y`` (study ``contrast_study[r]`` owns contrast ``r``), so
+        the estimate ``i - j`` is ``(hat[i] - hat[j]) @ y``.
+    contrast_study : ndarray of int (N,)
+        Index into ``studies`` of each stacked contrast.
     n_patients : ndarray (n, n)
         Patients in the studies holding both treatments (arms of the two).
     row_ids : dict
@@ -437,6 +443,8 @@ class NetworkResult:
     q_between_df: int
     q_between_pval: float
     contributions: np.ndarray = field(repr=False)
+    hat: np.ndarray = field(repr=False)
+    contrast_study: np.ndarray = field(repr=False)
     n_patients: np.ndarray = field(repr=False)
     row_ids: dict = field(repr=False)
 
@@ -450,8 +458,10 @@ class NetworkResult:
         return self.treatments.index(treatment)
 
     def pairs_frame(self) -> pd.DataFrame:
-        """One row per ordered pair (both orientations), the fields of the pair matrices."""
+        """One row per ordered pair (both orientations), the fields of the pair matrices, and the
+        confidence intervals of the direct and indirect estimates."""
         n = len(self.treatments)
+        z = stats.norm.ppf(0.5 + self.level / 2)
         rec = []
         for i in range(n):
             for j in range(n):
@@ -462,6 +472,9 @@ class NetworkResult:
                                ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "direct_estimate",
                                 "direct_se", "indirect_estimate", "indirect_se", "split_z", "split_pval")},
                             "direct_k": int(self.direct_k[i, j]), "n_patients": float(self.n_patients[i, j]),
+                            **{f"{kind}_ci_{side}": float(getattr(self, f"{kind}_estimate")[i, j]
+                                                          + sign * z * getattr(self, f"{kind}_se")[i, j])
+                               for kind in ("direct", "indirect") for side, sign in (("low", -1), ("high", 1))},
                             "row_ids": list(self.row_ids.get((min(i, j), max(i, j)), []))})
         return pd.DataFrame.from_records(rec)
 
@@ -634,7 +647,7 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
     np.fill_diagonal(se, np.nan)
     pse = np.sqrt(se**2 + t2)
 
-    # direct evidence (Rücker's adjusted weights with the common tau²) and back-calculation
+    # direct evidence (each study's own contrast, variance + the common tau²) and back-calculation
     pos = {t: i for i, t in enumerate(treatments)}
     sw = np.zeros((nt, nt))
     swy = np.zeros((nt, nt))
@@ -643,18 +656,13 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
     rows: dict = {}
     for c in contrasts:
         p = len(c.arms)
-        B = np.zeros((p - 1, p))
-        B[:, 0] = 1
-        B[np.arange(p - 1), np.arange(1, p)] = -1
-        M = c.cov + t2 * (np.full((p - 1, p - 1), 0.5) + 0.5 * np.eye(p - 1))
-        L = B.T @ np.linalg.solve(M, B)
-        Y, _ = c.pairwise()
+        Y, Vp = c.pairwise()
         for a in range(p):
             for b in range(p):
                 if a == b:
                     continue
                 i, j = pos[c.arms[a]], pos[c.arms[b]]
-                w = -L[a, b]
+                w = 1 / (Vp[a, b] + t2)
                 sw[i, j] += w
                 swy[i, j] += w * Y[a, b]
                 dk[i, j] += 1
@@ -707,7 +715,7 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
         q_within_pval=float(chi(q_within, q_within_df)) if q_within_df else np.nan,
         q_between=q_between, q_between_df=int(q_between_df),
         q_between_pval=float(chi(q_between, q_between_df)) if q_between_df else np.nan,
-        contributions=contrib, n_patients=npat, row_ids={k: list(dict.fromkeys(v)) for k, v in rows.items()},
+        contributions=contrib, hat=Hd, contrast_study=owner, n_patients=npat, row_ids={k: list(dict.fromkeys(v)) for k, v in rows.items()},
     )
 
 
@@ -838,11 +846,19 @@ def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str =
     for sid, why in dropped:
         excl.append((sid, list(f.row_ids[f.study == sid].sum()), why))
     if reported is not None and len(reported) and measure == "SMD":
-        rep = reported[(reported.outcome == outcome) & ~reported.study_id.isin(used_studies)]
+        def rid(r):
+            return f"{r.study_id}:{r.arm1_id}-vs-{r.arm2_id}:{r.outcome}:{r.timepoint_weeks:g}w:{r.analysis_population}"
+
+        rep = reported[reported.outcome == outcome]
+        for r in rep[rep.study_id.isin(used_studies)].itertuples():
+            excl.append((r.study_id, [rid(r)], "reported g not used: the study has arm-level means and SDs"))
+        rep = rep[~rep.study_id.isin(used_studies)]
+        for r in rep[~rep.analysis_population.isin(population_preference)].itertuples():
+            excl.append((r.study_id, [rid(r)], f"analysis population {r.analysis_population} not in "
+                                               "population_preference"))
         rep = rep[rep.analysis_population.isin(population_preference)]
         if len(rep):
-            ids = [f"{r.study_id}:{r.arm1_id}-vs-{r.arm2_id}:{r.outcome}:{r.timepoint_weeks:g}w:"
-                   f"{r.analysis_population}" for r in rep.itertuples()]
+            ids = [rid(r) for r in rep.itertuples()]
             n1 = [node_of(t, nodes) for t in rep.arm1_type]
             n2 = [node_of(t, nodes) for t in rep.arm2_type]
             same = [x == y for x, y in zip(n1, n2)]

@@ -38,7 +38,7 @@ def network_graph(treatments, patients, trials, title: str = "") -> plt.Figure:
     if n == 2:
         angle = np.array([np.pi, 0.0])
     xy = np.c_[np.cos(angle), np.sin(angle)]
-    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    fig, ax = plt.subplots(figsize=(4.6, 3.9))
     kmax = max(int(np.max(trials)) if np.size(trials) else 1, 1)
     for i in range(n):
         for j in range(i + 1, n):

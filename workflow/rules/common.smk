@@ -12,7 +12,14 @@ REPORT = config["report"]
 NETWORK = config["network"]
 NETWORK_FILES = {
     key: f"results/network/network_{key}.csv"
-    for key in ("estimates", "summary", "ranking", "contributions", "exclusions")
+    for key in (
+        "estimates",
+        "estimates_adults",
+        "summary",
+        "ranking",
+        "contributions",
+        "exclusions",
+    )
 } | {"json": "results/network/network.json"}
 CERTAINTY = config["certainty"]
 CERTAINTY_FILES = {
@@ -62,6 +69,11 @@ def certainty_network_inputs():
         "contributions": NETWORK_FILES["contributions"],
         "network_json": NETWORK_FILES["json"],
     }
+
+
+def network_benchmark_inputs():
+    """The adult trials' network estimates set beside the published benchmarks, when enabled."""
+    return [NETWORK_FILES["estimates_adults"]] if NETWORK.get("enabled", True) else []
 
 
 def all_targets():

@@ -1,8 +1,10 @@
 rule network:
     input:
+        studies="results/validated/studies.csv",
         arms="results/validated/arms.csv",
         contrasts="results/validated/contrasts.csv",
         schemas=[
+            "workflow/schemas/studies.schema.yaml",
             "workflow/schemas/arms.schema.yaml",
             "workflow/schemas/contrasts.schema.yaml",
         ],

@@ -24,7 +24,7 @@ cfg, analysis = snakemake.params.network, snakemake.params.analysis
 schema_dir = Path(snakemake.scriptdir).parent / "schemas"
 sheets = {name: coerce(read_sheet(snakemake.input[name]),
                        yaml.safe_load((schema_dir / f"{name}.schema.yaml").read_text()))
-          for name in ("arms", "contrasts")}
+          for name in ("arms", "contrasts", "studies")}
 arms = prepare_arms(sheets["arms"])
 figdir = Path(snakemake.output.figures)
 figdir.mkdir(parents=True, exist_ok=True)
@@ -75,7 +75,8 @@ for outcome in cfg["outcomes"]:
         pf.insert(0, "outcome", outcome)
         pf.insert(1, "measure", measure)
         pf.insert(4, "comparison", [comparison_of.get((a, b), "") for a, b in zip(pf.treatment1, pf.treatment2)])
-        for f in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+        for f in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "direct_estimate", "direct_ci_low",
+                  "direct_ci_high", "indirect_estimate", "indirect_ci_low", "indirect_ci_high"):
             pf[f"{f}_display"] = display(measure, pf[f])
         pf["n_studies"] = pf.direct_k
         pf["direct_k"] = pf.direct_k.where(pf.direct_k > 0)
@@ -86,8 +87,7 @@ for outcome in cfg["outcomes"]:
         contributions.append(fit.contributions_frame().assign(outcome=outcome))
         # network graph: node size = patients randomised to the node, edge width = trials
         patients = [sum(c.n[c.arms.index(t)] for c in contrasts if t in c.arms) for t in fit.treatments]
-        fig = network_graph(fit.treatments, patients, np.where(fit.direct_k > 0, fit.direct_k, 0),
-                            title=f"{outcome}: {len(fit.studies)} trials" + (f" (part {part})" if len(fits) > 1 else ""))
+        fig = network_graph(fit.treatments, patients, np.where(fit.direct_k > 0, fit.direct_k, 0))
         name = f"network_{outcome}.png" if part == 1 else f"network_{outcome}_part{part}.png"
         fig.savefig(figdir / name, dpi=150, bbox_inches="tight")
         plt.close(fig)
@@ -102,10 +102,38 @@ for outcome in cfg["outcomes"]:
     log.info("%s: %d studies, %d nodes, tau2 %.4g, Q %.3f on %d df%s", outcome, len(contrasts), len(nodes),
              main.tau2, main.q_total, main.q_total_df, f"; {note}" if note else "")
 
+# The same networks on the trials in adults and older adults only: the published network
+# meta-analyses (benchmarks) are of adults, as the pairwise benchmarks' comparison.
+adult_ids = set(sheets["studies"].study_id[sheets["studies"].age_group != "adolescent"])
+adult_arms = arms[arms.study_id.isin(adult_ids)]
+adult_estimates = []
+for outcome in cfg["outcomes"]:
+    measure = analysis.get("binary_measure", "RR") if outcome in BINARY else "SMD"
+    contrasts, _ = outcome_network(
+        adult_arms, outcome, measure, nodes=cfg["nodes"], population_preference=analysis["population_preference"],
+        timepoint=analysis["timepoint"], reported=sheets["contrasts"], add=analysis["zero_cell"]["add"])
+    nodes = [t for t in order if any(t in c.arms for c in contrasts)]
+    if len(contrasts) < analysis["min_studies"] or len(nodes) < 2:
+        continue
+    reference = cfg["reference"] if cfg["reference"] in nodes else nodes[0]
+    fits, _ = fit_network_parts(contrasts, method=cfg["method"], level=level, treatments=nodes, reference=reference,
+                                larger_is_better=OUTCOME_DIRECTION[outcome] > 0)
+    for part, fit in enumerate(fits, 1):
+        pf = fit.pairs_frame()
+        pf["outcome"], pf["measure"], pf["part"], pf["n_network_studies"] = outcome, measure, part, len(fit.studies)
+        pf["comparison"] = [comparison_of.get((a, b), "") for a, b in zip(pf.treatment1, pf.treatment2)]
+        for f in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+            pf[f"{f}_display"] = display(measure, pf[f])
+        adult_estimates.append(pf)
+log.info("adult trials: %d of %d", len(adult_ids), len(sheets["studies"]))
+
 EST_COLS = ["outcome", "measure", "treatment1", "treatment2", "comparison", "estimate", "se", "ci_low", "ci_high",
             "pi_low", "pi_high", "estimate_display", "ci_low_display", "ci_high_display", "pi_low_display",
             "pi_high_display", "direct_estimate", "direct_se", "direct_k", "indirect_estimate", "indirect_se",
-            "split_z", "split_pval", "n_studies", "n_patients", "row_ids", "part"]
+            "split_z", "split_pval", "n_studies", "n_patients", "row_ids", "part", "direct_ci_low", "direct_ci_high",
+            "indirect_ci_low", "indirect_ci_high", "direct_estimate_display", "direct_ci_low_display",
+            "direct_ci_high_display", "indirect_estimate_display", "indirect_ci_low_display",
+            "indirect_ci_high_display"]
 SUM_COLS = ["outcome", "measure", "method", "tau2", "tau", "n_studies", "n_treatments", "n_designs", "q_total",
             "q_total_df", "q_total_pval", "q_within", "q_within_df", "q_within_pval", "q_between", "q_between_df",
             "q_between_pval", "components", "reference", "note"]
@@ -117,6 +145,10 @@ tables = {
     "contributions": (pd.concat(contributions, ignore_index=True) if contributions else pd.DataFrame(
         columns=["outcome", "treatment1", "treatment2", "study_id", "contribution"]))[
         ["outcome", "treatment1", "treatment2", "study_id", "contribution"]],
+    "estimates_adults": pd.concat(adult_estimates, ignore_index=True)[
+        ["outcome", "measure", "treatment1", "treatment2", "comparison", "estimate", "se", "ci_low", "ci_high",
+         "estimate_display", "ci_low_display", "ci_high_display", "pi_low_display", "pi_high_display",
+         "direct_k", "n_network_studies", "row_ids", "part"]] if adult_estimates else pd.DataFrame(),
     "exclusions": pd.concat(exclusions, ignore_index=True)[["outcome", "study_id", "row_ids", "reason"]]
     if exclusions else pd.DataFrame(columns=["outcome", "study_id", "row_ids", "reason"]),
 }
