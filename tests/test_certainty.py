@@ -508,7 +508,7 @@ def test_sof_table_format_and_answer():
     tab, notes = sof_table(sof, "combined_vs_medication")
     assert tab.shape == (1, 6)
     row = tab.iloc[0]
-    assert row["Outcome (follow-up)"] == "Response (12–16 wk) ‡"
+    assert row["Outcome (measure, follow-up)"] == "Response (RR, 12–16 wk) ‡"
     assert row["Risk with medication, per 1000"] == "400"
     assert row["Risk with combined treatment, per 1000 (95% CI)"] == "480 (420 to 548)"
     assert row["Relative effect (95% CI)"] == "RR 1.20 (1.05 to 1.37)"
@@ -516,6 +516,11 @@ def test_sof_table_format_and_answer():
     assert row["Certainty"] == "⊕⊕◯◯ low (a,b)"
     assert notes[0].startswith("a. Risk of bias (GRADE: serious, down 1): trials at high risk")
     assert notes[1].startswith("b. Imprecision (GRADE: serious, down 1)")
+    from depmeta.summary_of_findings import nnt_table
+
+    nt = nnt_table(sof, ["combined_vs_medication"]).iloc[0]
+    # 480 - 400 = +80 (+20 to +148): NNTB 1/0.08 = 12.5 -> 13, CI 1/0.148 = 6.8 -> 7 to 1/0.02 = 50
+    assert (nt["Difference per 1000 (95% CI)"], nt["NNT (95% CI)"]) == ("+80 (+20 to +148)", "NNTB 13 (7 to 50)")
     text = answer_paragraph(sof, ["combined_vs_medication"])
     # RR 1.20 lies inside the zone 0.8-1.25: "little or no difference", "may" for low certainty
     assert text == ("Compared with medication, combined treatment may make little or no difference to response "

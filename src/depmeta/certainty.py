@@ -530,7 +530,7 @@ def contribution_domain(domain: str, contributions, levels, rule: str = "average
         raise ValueError(f"{domain}: study levels must be low, moderate or high, got {bad}")
     s = _shares(contributions, lev, ("low", "moderate", "high"))
     facts = ", ".join(f"{_pct(s[k])} {k}" for k in ("low", "moderate", "high"))
-    facts = f"contributions from studies at {facts} {'risk' if domain == 'within-study bias' else 'indirectness'}"
+    facts = f"contributions {facts} {'risk' if domain == 'within-study bias' else 'indirectness'}"
     c = np.asarray(contributions, float)
     if rule == "majority":
         top = max(s.values())
@@ -540,7 +540,7 @@ def contribution_domain(domain: str, contributions, levels, rule: str = "average
     elif rule == "average":
         mean = sum(_STUDY_SCORE[k] * s[k] for k in _STUDY_SCORE)
         score = int(math.floor(mean + 0.5 + SHARE_TOL))
-        facts += f"; weighted mean {mean:.2f} (low 1, moderate 2, high 3)"
+        facts += f" (weighted mean {mean:.2f}; low 1, high 3)"
         text = "average: contribution-weighted mean of low 1 / moderate 2 / high 3, rounded"
     elif rule == "highest":
         score = max(_STUDY_SCORE[k] for k, ci in zip(lev, c) if ci > 0)

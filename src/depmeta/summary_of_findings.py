@@ -11,7 +11,7 @@ import pandas as pd
 
 from depmeta.contrasts import COMPARISONS
 
-__all__ = ["GRADE_NOTES", "answer_paragraph", "pairwise_table", "sof_table", "strategy_name"]
+__all__ = ["GRADE_NOTES", "answer_paragraph", "nnt_table", "pairwise_table", "sof_table", "strategy_name"]
 
 #: The GRADE Working Group's definitions of the certainty levels, as printed under Cochrane's tables.
 GRADE_NOTES = (
@@ -75,7 +75,7 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
                 letter_of[text] = _label(len(letter_of))
                 notes.append(f"{letter_of[text]}. {text}")
             letters.append(letter_of[text])
-        follow = f" ({r.followup_weeks.replace(' weeks', ' wk')})" if isinstance(r.followup_weeks, str) \
+        follow = f", {r.followup_weeks.replace(' weeks', ' wk')}" if isinstance(r.followup_weeks, str) \
             and r.followup_weeks else ""
         mark = "" if r.evidence == "network" else " ‡"
         dagger = "†" if r.measure == "SMD" else ""
@@ -86,7 +86,7 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
             int_risk = (f"{_per1000(r.risk_intervention)} ({_per1000(r.risk_intervention_low)} to "
                         f"{_per1000(r.risk_intervention_high)}){dagger}")
         rows.append({
-            "Outcome (follow-up)": f"{r.outcome.capitalize()}{follow}{mark}",
+            "Outcome (measure, follow-up)": f"{r.outcome.capitalize()} ({r.measure}{follow}){mark}",
             f"Risk with {strategy_name(b)}, per 1000": comp_risk,
             f"Risk with {strategy_name(a)}, per 1000 (95% CI)": int_risk,
             "Relative effect (95% CI)": _relative(r),
@@ -143,6 +143,21 @@ def pairwise_table(sof: pd.DataFrame, comparisons) -> tuple[pd.DataFrame, list[s
             "Certainty (GRADE)": f"{r.symbols} {r.certainty}" + (f" ({','.join(letters)})" if letters else ""),
         })
     return pd.DataFrame(rows), notes
+
+
+def nnt_table(sof: pd.DataFrame, comparisons) -> pd.DataFrame:
+    """Risk difference per 1000 and NNT (Altman's NNTB/NNTH form) of each summary-of-findings row."""
+    from depmeta.plots import comparison_label
+
+    sub = sof[_primary(sof) & sof.risk_comparator.notna()] if "risk_comparator" in sof else sof.iloc[:0]
+    order = {c: i for i, c in enumerate(comparisons)}
+    sub = sub.sort_values("comparison", key=lambda c: c.map(order), kind="stable")
+    return pd.DataFrame([{
+        "Comparison": comparison_label(r.comparison),
+        "Outcome": r.outcome + (" (responders)" if r.measure == "SMD" else ""),
+        "Difference per 1000 (95% CI)": f"{r.difference:+.0f} ({r.difference_low:+.0f} to {r.difference_high:+.0f})",
+        "NNT (95% CI)": r.nnt,
+    } for r in sub.itertuples()])
 
 
 def _label(i: int) -> str:

@@ -53,6 +53,10 @@ if "estimates" in snakemake.input.keys():
     net_json = json.loads(Path(snakemake.input.network_json).read_text())
     input_rows = {o: v.get("input_rows", {}) for o, v in net_json.get("outcomes", {}).items()}
     log.info("network estimates: %d rows", len(network["estimates"]))
+    contrib = network["contributions"]
+    unknown = sorted(set(contrib.study_id) - set(studies.study_id)) if len(contrib) else []
+    if unknown:
+        raise SystemExit(f"{snakemake.input.contributions}: study ids not in {snakemake.input.studies}: {unknown}")
 
 pairs = []
 for comp in analysis["comparisons"]:
