@@ -397,6 +397,14 @@ def test_grade_pairwise_end_to_end():
     assert g2.loc["imprecision", "overridden"] and "OIS met when counting events" in g2.loc["imprecision", "reason"]
     assert g2.loc["publication bias", "level"] == "serious"
     assert res2.iloc[0].certainty == "low"   # imprecision 1 -> 0, publication bias 0 -> 1
+    # an imprecision override with a CINeMA level leaves the pairwise (GRADE) judgement alone
+    o3 = CertaintyOptions(overrides=({"domain": "imprecision", "level": "no concerns", "reason": "x"},))
+    g3, _ = grade_pairwise(summary, per_study, levels, studies, o3, risks, {"response": 1})
+    assert not g3.set_index("domain").loc["imprecision", "overridden"]
+    with pytest.raises(ValueError, match="neither a GRADE"):
+        grade_pairwise(summary, per_study, levels, studies,
+                       CertaintyOptions(overrides=({"domain": "imprecision", "level": "low", "reason": "x"},)),
+                       risks, {})
     with pytest.raises(ValueError, match="unknown domain"):
         grade_pairwise(summary, per_study, levels, studies,
                        CertaintyOptions(overrides=({"domain": "bias", "level": "no", "reason": "x"},)), risks, {})
@@ -550,3 +558,20 @@ def test_publication_bias_uses_regtest_from_ten_studies():
                               small_study_test=lambda y, v: regtest(y, v).pval)
     j = grade.set_index("domain").loc["publication bias"]
     assert j.level == "serious" and f"p = {p:.3f}" in j.reason
+
+
+def test_override_is_printed_even_without_downgrade():
+    from depmeta.summary_of_findings import sof_table
+
+    studies, per_study, summary = _pairwise_fixture()
+    levels = study_rob_levels(studies, None)
+    opts = CertaintyOptions(overrides=({"domain": "risk of bias", "level": "no",
+                                        "reason": "outcome assessors blinded in every trial"},))
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
+    sof = sof_rows(res, grade, opts, ["response"], {"combined_vs_medication": ("combined treatment", "medication")})
+    tab, notes = sof_table(sof, "combined_vs_medication")
+    # risk of bias no longer lowers the certainty (4 - 1 = moderate) but its reason is printed
+    assert tab.iloc[0]["Certainty"] == "⊕⊕⊕◯ moderate (a,b)"
+    assert notes[0].startswith("a. Risk of bias (GRADE: no (reviewer)): reviewer judgement: outcome assessors blinded")
+    assert "rule gave serious" in notes[0]

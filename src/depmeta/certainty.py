@@ -666,7 +666,12 @@ def _overridden(judgements: list, comparison: str, outcome: str, evidence: str, 
             if o["domain"] not in GRADE_DOMAINS + CINEMA_DOMAINS:
                 raise ValueError(f"certainty.overrides: unknown domain {o['domain']!r} "
                                  f"(one of {', '.join(dict.fromkeys(GRADE_DOMAINS + CINEMA_DOMAINS))})")
-            if o["domain"] == j.domain and j.domain in known and _matches(o, comparison, outcome, evidence):
+            if o["level"] not in GRADE_LEVELS and o["level"] not in CINEMA_LEVELS:
+                raise ValueError(f"certainty.overrides: level {o['level']!r} of {o['domain']} is neither a GRADE "
+                                 f"({', '.join(GRADE_LEVELS)}) nor a CINeMA ({', '.join(CINEMA_LEVELS)}) level")
+            # a GRADE level overrides pairwise judgements, a CINeMA level network ones
+            fits = o["level"] in (CINEMA_LEVELS if evidence == "network" else GRADE_LEVELS)
+            if fits and o["domain"] == j.domain and j.domain in known and _matches(o, comparison, outcome, evidence):
                 j = apply_override(j, o["level"], o["reason"], cinema=evidence == "network")
         out.append(j)
     return out
