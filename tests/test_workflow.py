@@ -176,6 +176,10 @@ def test_report_opens_with_the_answer_and_prints_every_downgrade(run):
         for note in json.loads(r.footnotes):
             assert note["downgrade"] > 0 or note["overridden"]
             assert re.sub(r"\s+", " ", note["reason"]) in text, note
+    # the test config's reviewer override is applied and its reason printed
+    assert "registries of this comparison were searched (test override)" in text
+    cinema = pd.read_csv(run / "results" / "certainty" / "cinema.csv")
+    assert cinema.overridden.sum() == 1
 
 
 def test_network_outputs_follow_the_contract_and_reach_the_report(run):
