@@ -575,3 +575,14 @@ def test_override_is_printed_even_without_downgrade():
     assert tab.iloc[0]["Certainty"] == "⊕⊕⊕◯ moderate (a,b)"
     assert notes[0].startswith("a. Risk of bias (GRADE: no (reviewer)): reviewer judgement: outcome assessors blinded")
     assert "rule gave serious" in notes[0]
+
+
+def test_rules_table_lists_each_domain_once():
+    from depmeta.summary_of_findings import rules_table
+
+    studies, per_study, summary = _pairwise_fixture()
+    grade, _ = grade_pairwise(summary, per_study, study_rob_levels(studies, None), studies, CertaintyOptions(),
+                              {("combined_vs_medication", "response"): (0.4, "m")}, {"response": 1})
+    t = rules_table(grade, pd.DataFrame())
+    assert list(t.Domain) == ["risk of bias", "inconsistency", "indirectness", "imprecision", "publication bias"]
+    assert t.Rule.iloc[0].startswith("very serious if trials at high risk carry >= 50% of the weight")

@@ -11,7 +11,8 @@ import pandas as pd
 
 from depmeta.contrasts import COMPARISONS
 
-__all__ = ["GRADE_NOTES", "answer_paragraph", "nnt_table", "pairwise_table", "sof_table", "strategy_name"]
+__all__ = ["GRADE_NOTES", "answer_paragraph", "nnt_table", "pairwise_table", "rules_table", "sof_table",
+           "strategy_name"]
 
 #: The GRADE Working Group's definitions of the certainty levels, as printed under Cochrane's tables.
 GRADE_NOTES = (
@@ -158,6 +159,18 @@ def nnt_table(sof: pd.DataFrame, comparisons) -> pd.DataFrame:
         "Difference per 1000 (95% CI)": f"{r.difference:+.0f} ({r.difference_low:+.0f} to {r.difference_high:+.0f})",
         "NNT (95% CI)": r.nnt,
     } for r in sub.itertuples()])
+
+
+def rules_table(grade: pd.DataFrame, cinema: pd.DataFrame) -> pd.DataFrame:
+    """The rule each domain applied (as the pipeline recorded it), one row per framework × domain."""
+    rows = []
+    for name, df in (("GRADE (pairwise)", grade), ("CINeMA (network)", cinema)):
+        if not len(df):
+            continue
+        rules = df[~df.overridden.astype(bool)]
+        for domain, d in rules.groupby("domain", sort=False):
+            rows.append({"Framework": name, "Domain": domain, "Rule": " / ".join(dict.fromkeys(d.rule))})
+    return pd.DataFrame(rows)
 
 
 def _label(i: int) -> str:
