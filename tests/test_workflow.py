@@ -158,6 +158,30 @@ def test_snakefmt_check_is_clean():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_report_opens_with_the_answer_and_prints_every_downgrade(run):
+    import html as html_lib
+    import json
+
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", (run / "results" / "report" / "report.html").read_text()))
+    text = re.sub(r"\s+", " ", text)
+    answer = text.index("What the trials show")
+    sof_at = text.index("Summary of findings", answer)
+    assert answer < sof_at < text.index("Event rates per strategy")
+    sof = pd.read_csv(run / "results" / "certainty" / "sof.csv")
+    grade = pd.read_csv(run / "results" / "certainty" / "grade.csv")
+    assert len(sof) and set(grade.domain) == {"risk of bias", "inconsistency", "indirectness", "imprecision",
+                                               "publication bias"}
+    for r in sof.itertuples():
+        assert f"{r.measure} {fmt(r.estimate)} ({fmt(r.ci_low)} to {fmt(r.ci_high)})" in text
+        for note in json.loads(r.footnotes):
+            assert note["downgrade"] > 0 or note["overridden"]
+            assert re.sub(r"\s+", " ", note["reason"]) in text, note
+    # the test config's reviewer override is applied and its reason printed
+    assert "registries of this comparison were searched (test override)" in text
+    cinema = pd.read_csv(run / "results" / "certainty" / "cinema.csv")
+    assert cinema.overridden.sum() == 1
+
+
 def test_network_outputs_follow_the_contract_and_reach_the_report(run):
     import json
 

@@ -21,6 +21,11 @@ NETWORK_FILES = {
         "exclusions",
     )
 } | {"json": "results/network/network.json"}
+CERTAINTY = config["certainty"]
+CERTAINTY_FILES = {
+    key: f"results/certainty/{key}.csv"
+    for key in ("grade", "cinema", "absolute", "sof")
+} | {"json": "results/certainty/certainty.json"}
 
 
 def sheet_inputs():
@@ -54,6 +59,18 @@ def network_outputs():
     return {**NETWORK_FILES, "network_figures": "results/network/figures"}
 
 
+def certainty_network_inputs():
+    """The network tables the certainty rule reads (none when the network is off)."""
+    if not NETWORK.get("enabled", True):
+        return {}
+    return {
+        "estimates": NETWORK_FILES["estimates"],
+        "summary_network": NETWORK_FILES["summary"],
+        "contributions": NETWORK_FILES["contributions"],
+        "network_json": NETWORK_FILES["json"],
+    }
+
+
 def network_benchmark_inputs():
     """The adult trials' network estimates set beside the published benchmarks, when enabled."""
     return [NETWORK_FILES["estimates_adults"]] if NETWORK.get("enabled", True) else []
@@ -66,4 +83,5 @@ def all_targets():
         "results/tables/summary.csv",
         "results/tables/exclusions.csv",
         *network_outputs().values(),
+        *CERTAINTY_FILES.values(),
     ]

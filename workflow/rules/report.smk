@@ -8,6 +8,7 @@ rule report:
         risk_of_bias="results/validated/risk_of_bias.csv",
         tables=rules.analyse.output,
         network=list(network_outputs().values()),
+        certainty=list(CERTAINTY_FILES.values()),
     output:
         **report_outputs(),
     log:

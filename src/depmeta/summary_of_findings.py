@@ -1,0 +1,192 @@
+"""Formatting of the certainty outputs (results/certainty/sof.csv) for the report: the
+plain-language summary and Cochrane-style summary-of-findings tables with footnotes. No
+computation of results happens here; the numbers and judgements come from the pipeline."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+
+from depmeta.contrasts import COMPARISONS
+
+__all__ = ["GRADE_NOTES", "answer_paragraph", "nnt_table", "pairwise_table", "rules_table", "sof_table",
+           "strategy_name"]
+
+#: The GRADE Working Group's definitions of the certainty levels, as printed under Cochrane's tables.
+GRADE_NOTES = (
+    "**High certainty:** we are very confident that the true effect lies close to that of the estimate of the "
+    "effect. **Moderate certainty:** we are moderately confident in the effect estimate; the true effect is likely "
+    "to be close to the estimate, but there is a possibility that it is substantially different. **Low "
+    "certainty:** our confidence in the effect estimate is limited; the true effect may be substantially different "
+    "from the estimate. **Very low certainty:** we have very little confidence in the effect estimate; the true "
+    "effect is likely to be substantially different from the estimate."
+)
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def strategy_name(s: str) -> str:
+    """'combined' -> 'combined treatment'; others unchanged."""
+    return "combined treatment" if s == "combined" else s
+
+
+def _num(x, digits=2) -> str:
+    return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) or pd.isna(x) else f"{x:.{digits}f}"
+
+
+def _per1000(x) -> str:
+    return "–" if pd.isna(x) else f"{x:.0f}"
+
+
+def _relative(r) -> str:
+    return f"{r.measure} {_num(r.estimate)} ({_num(r.ci_low)} to {_num(r.ci_high)})"
+
+
+def _participants(r) -> str:
+    text = f"{int(r.n_patients)} ({int(r.k)}"
+    if r.evidence == "network":
+        kd = getattr(r, "k_direct", math.nan)
+        text += f"; {int(kd) if pd.notna(kd) else 0} direct"
+    return text + ")"
+
+
+def _footnotes(r) -> list[dict]:
+    notes = r.footnotes
+    return json.loads(notes) if isinstance(notes, str) else list(notes or [])
+
+
+def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[str]]:
+    """One comparison's summary-of-findings table (six columns) and its footnotes ("a. ...").
+
+    Every domain that lowered the certainty, or that a reviewer overrode, gets a
+    letter in the certainty cell and its reason below the table.
+    """
+    sub = sof[(sof.comparison == comparison) & _primary(sof)]
+    a, b = COMPARISONS[comparison]
+    rows, notes, letter_of = [], [], {}
+    for r in sub.itertuples():
+        letters = []
+        for n in _footnotes(r):
+            source = "CINeMA" if r.evidence == "network" else "GRADE"
+            verdict = (f"{n['level']}" + (f", down {n['downgrade']}" if n["downgrade"] else "")
+                       + (" (reviewer)" if n.get("overridden") else ""))
+            text = f"{n['domain'].capitalize()} ({source}: {verdict}): {n['reason']}."
+            if text not in letter_of:
+                letter_of[text] = _label(len(letter_of))
+                notes.append(f"{letter_of[text]}. {text}")
+            letters.append(letter_of[text])
+        follow = f", {r.followup_weeks.replace(' weeks', ' wk')}" if isinstance(r.followup_weeks, str) \
+            and r.followup_weeks else ""
+        mark = "" if r.evidence == "network" else " ‡"
+        dagger = "†" if r.measure == "SMD" else ""
+        if pd.isna(r.risk_comparator):
+            comp_risk = int_risk = "–"
+        else:
+            comp_risk = f"{_per1000(r.risk_comparator)}{dagger}"
+            int_risk = (f"{_per1000(r.risk_intervention)} ({_per1000(r.risk_intervention_low)} to "
+                        f"{_per1000(r.risk_intervention_high)}){dagger}")
+        rows.append({
+            "Outcome (measure, follow-up)": f"{r.outcome.capitalize()} ({r.measure}{follow}){mark}",
+            f"Risk with {strategy_name(b)}, per 1000": comp_risk,
+            f"Risk with {strategy_name(a)}, per 1000 (95% CI)": int_risk,
+            "Relative effect (95% CI)": _relative(r),
+            "Participants (trials)": _participants(r),
+            "Certainty": f"{r.symbols} {r.certainty}" + (f" ({','.join(letters)})" if letters else ""),
+        })
+    return pd.DataFrame(rows), notes
+
+
+def answer_paragraph(sof: pd.DataFrame, comparisons) -> str:
+    """The plain-language summary: for each comparison and outcome, the statement the pipeline
+    derived from the estimate and its certainty, with the relative and absolute effect."""
+    parts = []
+    for comp in comparisons:
+        sub = sof[(sof.comparison == comp) & _primary(sof)]
+        if not len(sub):
+            continue
+        a, b = (strategy_name(s) for s in COMPARISONS[comp])
+        sure, unsure = sub[sub.certainty_score > 1], sub[sub.certainty_score <= 1]
+        for r in sure.itertuples():
+            parts.append(f"{r.statement[:-1]} ({_effect_text(r)}; {r.certainty} certainty).")
+        if len(unsure):
+            items = "; ".join(f"{r.outcome}: {_effect_text(r)}" for r in unsure.itertuples())
+            parts.append(f"The evidence is very uncertain about the effect of {a} compared with {b} on "
+                         f"{_and([r.outcome for r in unsure.itertuples()])} ({items}; very low certainty).")
+    return " ".join(parts)
+
+
+def _primary(sof: pd.DataFrame) -> pd.Series:
+    return sof.primary.astype(bool) if "primary" in sof else pd.Series(True, index=sof.index)
+
+
+def pairwise_table(sof: pd.DataFrame, comparisons) -> tuple[pd.DataFrame, list[str]]:
+    """The GRADE certainty of every pooled pairwise estimate (supporting detail), with footnotes."""
+    from depmeta.plots import comparison_label
+
+    rows, notes, letter_of = [], [], {}
+    pw = sof[sof.evidence == "pairwise"]
+    order = {c: i for i, c in enumerate(comparisons)}
+    pw = pw.sort_values("comparison", key=lambda c: c.map(order), kind="stable")
+    for r in pw.itertuples():
+        letters = []
+        for n in _footnotes(r):
+            text = f"{n['domain'].capitalize()} ({n['level']}{' (reviewer)' if n.get('overridden') else ''}): {n['reason']}."
+            if text not in letter_of:
+                letter_of[text] = _label(len(letter_of))
+                notes.append(f"{letter_of[text]}. {text}")
+            letters.append(letter_of[text])
+        rows.append({
+            "Comparison": comparison_label(r.comparison),
+            "Outcome": r.outcome,
+            "Effect (95% CI)": _relative(r),
+            "Patients (trials)": f"{int(r.n_patients)} ({int(r.k)})",
+            "Certainty (GRADE)": f"{r.symbols} {r.certainty}" + (f" ({','.join(letters)})" if letters else ""),
+        })
+    return pd.DataFrame(rows), notes
+
+
+def nnt_table(sof: pd.DataFrame, comparisons) -> pd.DataFrame:
+    """Risk difference per 1000 and NNT (Altman's NNTB/NNTH form) of each summary-of-findings row."""
+    from depmeta.plots import comparison_label
+
+    sub = sof[_primary(sof) & sof.risk_comparator.notna()] if "risk_comparator" in sof else sof.iloc[:0]
+    order = {c: i for i, c in enumerate(comparisons)}
+    sub = sub.sort_values("comparison", key=lambda c: c.map(order), kind="stable")
+    return pd.DataFrame([{
+        "Comparison": comparison_label(r.comparison),
+        "Outcome": r.outcome + (" (responders)" if r.measure == "SMD" else ""),
+        "Difference per 1000 (95% CI)": f"{r.difference:+.0f} ({r.difference_low:+.0f} to {r.difference_high:+.0f})",
+        "NNT (95% CI)": r.nnt,
+    } for r in sub.itertuples()])
+
+
+def rules_table(grade: pd.DataFrame, cinema: pd.DataFrame) -> pd.DataFrame:
+    """The rule each domain applied (as the pipeline recorded it), one row per framework × domain."""
+    rows = []
+    for name, df in (("GRADE (pairwise)", grade), ("CINeMA (network)", cinema)):
+        if not len(df):
+            continue
+        rules = df[~df.overridden.astype(bool)]
+        for domain, d in rules.groupby("domain", sort=False):
+            rows.append({"Framework": name, "Domain": domain, "Rule": " / ".join(dict.fromkeys(d.rule))})
+    return pd.DataFrame(rows)
+
+
+def _label(i: int) -> str:
+    """Footnote letters a..z, then aa, ab, ..."""
+    return _LETTERS[i] if i < 26 else _LETTERS[i // 26 - 1] + _LETTERS[i % 26]
+
+
+def _effect_text(r) -> str:
+    what = f"{r.measure} {_num(r.estimate)}, 95% CI {_num(r.ci_low)} to {_num(r.ci_high)}"
+    if pd.notna(r.risk_comparator):
+        unit = " responders" if r.measure == "SMD" else ""
+        what += f", {_per1000(r.risk_intervention)} vs {_per1000(r.risk_comparator)}{unit} per 1000"
+    if r.evidence != "network":
+        what += f", pairwise, {int(r.k)} {'trial' if int(r.k) == 1 else 'trials'}"
+    return what
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -1,0 +1,588 @@
+"""depmeta.certainty: absolute effects, NNT, OIS, Furukawa-Leucht, GRADE and CINeMA rules.
+
+OIS and the Furukawa-Leucht conversion are checked against base R
+(tests/reference/certainty.json from tests/reference/generate_certainty.R); every
+rule is tested at its boundaries with the arithmetic written out."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from depmeta.certainty import (
+    CertaintyOptions, absolute_effect, apply_override, cinema_heterogeneity, cinema_imprecision, cinema_incoherence,
+    contribution_domain, imprecision_domain, inconsistency_domain, indirectness_domain, median_risk, nnt,
+    optimal_information_size, overall_certainty, publication_bias_domain, regions, reporting_bias_domain,
+    risk_with_intervention, rob_domain, smd_to_risk, study_rob_levels,
+)
+
+#: R's power.prop.test and pnorm/qnorm agree with scipy's normal quantiles to
+#: double precision; 1e-9 relative leaves room for the root-finding tolerance.
+RTOL = 1e-9
+REF = json.loads((Path(__file__).parent / "reference" / "certainty.json").read_text())
+ZONE = (0.8, 1.25)
+
+
+# ------------------------------------------------------------ absolute effects
+
+def test_risk_with_intervention_rr_or_rd():
+    # RR 1.5 at ACR 0.2: 0.2 * 1.5 = 0.30
+    assert risk_with_intervention("RR", 1.5, 0.2) == pytest.approx(0.30)
+    # OR 2 at ACR 0.2: 2*0.2 / (1 - 0.2 + 2*0.2) = 0.4 / 1.2 = 1/3
+    assert risk_with_intervention("OR", 2.0, 0.2) == pytest.approx(1 / 3)
+    # RD -0.05 at ACR 0.2: 0.15
+    assert risk_with_intervention("RD", -0.05, 0.2) == pytest.approx(0.15)
+    # RR 3 at ACR 0.5 would be 1.5: clipped to 1
+    assert risk_with_intervention("RR", 3.0, 0.5) == 1.0
+    with pytest.raises(ValueError, match="comparator risk"):
+        risk_with_intervention("RR", 1.0, 1.2)
+    with pytest.raises(ValueError, match="measure"):
+        risk_with_intervention("SMD", 0.1, 0.2)
+
+
+def test_absolute_effect_per_1000_and_nntb():
+    # RR 1.25 (1.05 to 1.50), ACR 0.40, good outcome (response):
+    # risk 400 -> 500 per 1000 (420 to 600); difference +100 (+20 to +200);
+    # NNTB 1/0.1 = 10, CI 1/0.2 = 5 to 1/0.02 = 50.
+    a = absolute_effect("RR", 1.25, 1.05, 1.50, 0.40, direction=1)
+    assert (a.risk_comparator, a.risk_intervention) == pytest.approx((400, 500))
+    assert (a.risk_intervention_low, a.risk_intervention_high) == pytest.approx((420, 600))
+    assert (a.difference, a.difference_low, a.difference_high) == pytest.approx((100, 20, 200))
+    assert a.nnt.kind == "NNTB" and a.nnt.ci_kind == "NNTB"
+    assert (a.nnt.value, a.nnt.ci_low, a.nnt.ci_high) == pytest.approx((10, 5, 50))
+    assert a.nnt.text() == "NNTB 10 (5 to 50)"
+
+
+def test_nnt_bad_outcome_and_altman_form():
+    # Relapse (bad outcome): RR 0.5 (0.25 to 1.2) at ACR 0.4: risks 200 (100 to 480);
+    # difference -0.2 (-0.3 to +0.08): benefit 0.2 -> NNTB 5; CI crosses 0:
+    # NNTB 1/0.3 = 3.33 -> 4 (rounded up) to infinity to NNTH 1/0.08 = 12.5 -> 13.
+    a = absolute_effect("RR", 0.5, 0.25, 1.2, 0.4, direction=-1)
+    assert a.nnt.kind == "NNTB" and a.nnt.value == pytest.approx(5)
+    assert a.nnt.ci_kind == "both"
+    assert (a.nnt.ci_low, a.nnt.ci_high) == pytest.approx((1 / 0.3, 12.5))
+    assert a.nnt.text() == "NNTB 5 (NNTB 4 to ∞ to NNTH 13)"
+    # Harm wholly: good outcome falling by 0.1 (0.05 to 0.2): NNTH 10 (5 to 20)
+    h = nnt(-0.1, -0.2, -0.05, direction=1)
+    assert (h.kind, h.ci_kind) == ("NNTH", "NNTH")
+    assert (h.value, h.ci_low, h.ci_high) == pytest.approx((10, 5, 20))
+    # No difference at all: NNT infinite, CI from NNTB 10 through infinity to NNTH 10
+    z = nnt(0.0, -0.1, 0.1, direction=1)
+    assert z.kind == "none" and math.isinf(z.value) and z.ci_kind == "both"
+    assert z.text() == "NNT ∞ (NNTB 10 to ∞ to NNTH 10)"
+    # A CI limit exactly at 0 counts as including no effect: NNTB 1/0.1 = 10 to ∞
+    e = nnt(0.05, 0.0, 0.1, direction=1)
+    assert e.ci_kind == "both" and e.ci_low == pytest.approx(10) and math.isinf(e.ci_high)
+
+
+@pytest.mark.parametrize("case", REF["furukawa"])
+def test_furukawa_leucht_against_r(case):
+    # symptoms: lower is better (direction -1), so negative g is a benefit
+    assert smd_to_risk(case["g"], case["cer"], direction=-1) == pytest.approx(case["eer"], rel=RTOL)
+
+
+def test_furukawa_leucht_sign_and_hand_value():
+    # g = -0.5 (fewer symptoms) at CER 0.2: Phi(Phi^-1(0.2) + 0.5) = Phi(-0.8416 + 0.5) = Phi(-0.3416) = 0.3663
+    assert smd_to_risk(-0.5, 0.2) == pytest.approx(0.36632, abs=1e-5)
+    assert smd_to_risk(0.5, 0.2) < 0.2          # more symptoms: fewer responders
+    assert smd_to_risk(0.0, 0.3) == pytest.approx(0.3)
+    # an outcome where higher is better: +0.5 is the benefit
+    assert smd_to_risk(0.5, 0.2, direction=1) == pytest.approx(smd_to_risk(-0.5, 0.2))
+    with pytest.raises(ValueError, match="control event rate"):
+        smd_to_risk(-0.5, 0.0)
+
+
+def test_median_risk():
+    # risks 10/50 = 0.2, 30/100 = 0.3, 5/10 = 0.5 -> median 0.3; the n = 0 arm is ignored
+    assert median_risk([10, 30, 5, 1], [50, 100, 10, 0]) == pytest.approx(0.3)
+    # even count: (0.2 + 0.3) / 2 = 0.25
+    assert median_risk([10, 30], [50, 100]) == pytest.approx(0.25)
+    assert math.isnan(median_risk([], []))
+
+
+@pytest.mark.parametrize("case", REF["ois"])
+def test_ois_binary_against_r(case):
+    assert optimal_information_size(case["acr"], rrr=case["rrr"]) == case["total"]
+
+
+@pytest.mark.parametrize("case", REF["smd_ois"])
+def test_ois_continuous_against_r(case):
+    assert optimal_information_size(smd=case["smd"]) == case["total"]
+
+
+def test_ois_by_hand():
+    # ACR 0.4, RRR 25%: p2 = 0.3, pbar = 0.35; z = 1.959964, 0.841621;
+    # (1.959964*sqrt(2*.35*.65) + 0.841621*sqrt(.24+.21))^2 / 0.1^2 = 1.886642^2 / 0.01 = 355.94 -> 356 per group
+    assert optimal_information_size(0.4) == 712
+    # stricter alpha needs more patients
+    assert optimal_information_size(0.4, alpha=0.01) > 712
+    with pytest.raises(ValueError, match="acr"):
+        optimal_information_size(None)
+
+
+# ------------------------------------------------------------ study-level risk of bias
+
+def test_study_rob_levels():
+    studies = pd.DataFrame({"study_id": ["a", "b", "c", "d", "e"],
+                            "risk_of_bias": ["high", "not assessed", "not assessed", "not assessed", "not assessed"]})
+    rob = pd.DataFrame({"study_id": ["b", "b", "c", "c", "d"], "judgement": ["low", "high", "low", "unclear", "low"]})
+    out = study_rob_levels(studies, rob).set_index("study_id").level.to_dict()
+    assert out == {"a": "high", "b": "high", "c": "some_concerns", "d": "low", "e": "not assessed"}
+
+
+# ------------------------------------------------------------ GRADE domains
+
+def test_rob_domain_boundaries():
+    # weights 50/30/20: high 50% -> very serious (>= 50%)
+    assert rob_domain([50, 30, 20], ["high", "low", "low"]).downgrade == 2
+    # high 49%, not assessed 1%: together 50% -> serious
+    j = rob_domain([49, 1, 50], ["high", "not assessed", "low"])
+    assert (j.level, j.downgrade) == ("serious", 1)
+    assert "49%" in j.reason and "1%" in j.reason
+    # high 30% + not assessed 19.9% = 49.9% < 50% -> no
+    assert rob_domain([30, 19.9, 50.1], ["high", "not assessed", "low"]).level == "no"
+    # some concerns does not count against
+    assert rob_domain([60, 40], ["some_concerns", "low"]).level == "no"
+    # unnormalised weights are normalised: 1 of 2 equal weights not assessed = 50% -> serious
+    assert rob_domain([3, 3], ["not assessed", "low"]).level == "serious"
+    with pytest.raises(ValueError, match="weights"):
+        rob_domain([0, 0], ["low", "low"])
+
+
+def test_inconsistency_boundaries():
+    # I² 50% exactly and PI 0.9 to 1.4 includes 1 -> serious
+    assert inconsistency_domain(50.0, 0.9, 1.4, 5, 1.0, ZONE).level == "serious"
+    # I² 49.9% -> no, whatever the PI
+    assert inconsistency_domain(49.9, 0.5, 2.0, 5, 1.0, ZONE).level == "no"
+    # I² 80% but PI 1.05 to 1.9 excludes 1 -> no
+    assert inconsistency_domain(80.0, 1.05, 1.9, 5, 1.0, ZONE).level == "no"
+    # I² 75% and PI 0.79 to 1.26 beyond both zone limits -> very serious
+    assert inconsistency_domain(75.0, 0.79, 1.26, 5, 1.0, ZONE).downgrade == 2
+    # I² 75% but PI 0.8 to 1.26: touches the lower limit without passing it -> serious only
+    assert inconsistency_domain(75.0, 0.80, 1.26, 5, 1.0, ZONE).level == "serious"
+    # one study: not assessable, no downgrade
+    j = inconsistency_domain(0.0, math.nan, math.nan, 1, 1.0, ZONE)
+    assert (j.level, j.downgrade) == ("not assessable", 0)
+    # no PI: I² alone decides
+    assert inconsistency_domain(60.0, math.nan, math.nan, 2, 1.0, ZONE).level == "serious"
+    # SMD: null 0, zone -0.2 to 0.2
+    assert inconsistency_domain(76, -0.3, 0.25, 4, 0.0, (-0.2, 0.2)).level == "very serious"
+
+
+def test_indirectness():
+    # adolescent-only: 100% of weight -> serious at the default threshold
+    assert indirectness_domain([1, 2], [True, True]).level == "serious"
+    # 2/3 adolescent -> no at 100%, serious at 50%
+    j = indirectness_domain([1, 2], [False, True])
+    assert j.level == "no" and "67%" in j.reason
+    assert indirectness_domain([1, 2], [False, True], adolescent_share=0.5).level == "serious"
+    # exactly 50% at a 50% threshold counts
+    assert indirectness_domain([1, 1], [False, True], adolescent_share=0.5).level == "serious"
+    # the configured judgement wins, with its reason
+    j = indirectness_domain([1], [False], configured={"level": "very serious", "reason": "inpatients only"})
+    assert (j.level, j.downgrade, j.reason) == ("very serious", 2, "inpatients only")
+
+
+def test_imprecision_boundaries():
+    # CI 1.05 to 1.20 excludes 1, N 800 >= OIS 712 -> no
+    assert imprecision_domain(1.05, 1.20, 1.0, ZONE, 800, 712).level == "no"
+    # N 711 < 712 -> serious
+    assert imprecision_domain(1.05, 1.20, 1.0, ZONE, 711, 712).level == "serious"
+    # N exactly at OIS: not short -> no
+    assert imprecision_domain(1.05, 1.20, 1.0, ZONE, 712, 712).level == "no"
+    # CI 1.00 to 1.20: includes 1 (limit exactly 1) -> serious
+    assert imprecision_domain(1.00, 1.20, 1.0, ZONE, 5000, 712).level == "serious"
+    # CI 0.79 to 1.26: important benefit and harm -> very serious
+    assert imprecision_domain(0.79, 1.26, 1.0, ZONE, 5000, 712).downgrade == 2
+    # CI 0.80 to 1.26: lower limit at the zone boundary -> serious, not very serious
+    assert imprecision_domain(0.80, 1.26, 1.0, ZONE, 5000, 712).downgrade == 1
+
+
+def test_publication_bias():
+    # 9 studies: not assessable even with p = 0.001
+    j = publication_bias_domain(9, 0.001)
+    assert (j.level, j.downgrade) == ("not assessable", 0)
+    # 10 studies: p 0.099 < 0.10 -> serious; p 0.10 -> no
+    assert publication_bias_domain(10, 0.099).level == "serious"
+    assert publication_bias_domain(10, 0.10).level == "no"
+    assert publication_bias_domain(12, None).level == "not assessable"
+
+
+def test_overall_certainty_and_override():
+    js = [rob_domain([1], ["not assessed"]), imprecision_domain(0.79, 1.26, 1.0, ZONE, 100, 712)]
+    # 4 - (1 + 2) = 1: very low
+    c = overall_certainty(js)
+    assert (c.score, c.word, c.symbols, c.downgrades) == (1, "very low", "⊕◯◯◯", 3)
+    # floor at very low
+    assert overall_certainty(js + js).score == 1
+    assert overall_certainty([]).symbols == "⊕⊕⊕⊕"
+    assert overall_certainty([js[0]]).word == "moderate"
+    o = apply_override(js[0], "no", "blinded outcome assessment in all trials")
+    assert (o.level, o.downgrade, o.overridden, o.rule) == ("no", 0, True, "reviewer override")
+    assert "blinded outcome assessment" in o.reason and "rule gave serious" in o.reason
+    with pytest.raises(ValueError, match="reason"):
+        apply_override(js[0], "no", " ")
+    with pytest.raises(ValueError, match="not one of"):
+        apply_override(js[0], "some concerns", "x")
+    assert apply_override(js[0], "some concerns", "x", cinema=True).downgrade == 1
+
+
+# ------------------------------------------------------------ CINeMA
+
+def test_contribution_rules():
+    c = [0.5, 0.3, 0.2]
+    lev = ["low", "moderate", "high"]
+    # average: 0.5*1 + 0.3*2 + 0.2*3 = 1.7 -> rounds to 2: some concerns
+    j = contribution_domain("within-study bias", c, lev, "average")
+    assert (j.level, j.downgrade) == ("some concerns", 1) and "1.70" in j.reason
+    # majority: low has 50% -> no concerns
+    assert contribution_domain("within-study bias", c, lev, "majority").level == "no concerns"
+    # highest: a high study contributes -> major concerns
+    assert contribution_domain("within-study bias", c, lev, "highest").level == "major concerns"
+    # average exactly 1.5 (half low, half moderate) rounds up -> some concerns
+    assert contribution_domain("indirectness", [1, 1], ["low", "moderate"], "average").level == "some concerns"
+    # 1.49: (0.51*1 + 0.49*2) = 1.49 -> no concerns
+    assert contribution_domain("indirectness", [0.51, 0.49], ["low", "moderate"], "average").level == "no concerns"
+    # 2.5 (half moderate, half high) -> major
+    assert contribution_domain("indirectness", [1, 1], ["moderate", "high"], "average").level == "major concerns"
+    # majority tie between low and high goes to the worse level
+    assert contribution_domain("indirectness", [1, 1], ["low", "high"], "majority").level == "major concerns"
+    # highest ignores studies contributing nothing
+    assert contribution_domain("indirectness", [1, 0], ["low", "high"], "highest").level == "no concerns"
+    with pytest.raises(ValueError, match="low, moderate or high"):
+        contribution_domain("indirectness", [1], ["unclear"])
+
+
+def test_reporting_bias():
+    assert reporting_bias_domain("undetected").level == "no concerns"
+    assert reporting_bias_domain("suspected", "no systematic search").reason.endswith("no systematic search")
+    assert reporting_bias_domain("strongly suspected").downgrade == 2
+    # a small-study test with p < 0.10 lifts undetected to suspected
+    assert reporting_bias_domain("undetected", k_tested=12, small_study_p=0.05).level == "some concerns"
+    assert reporting_bias_domain("undetected", k_tested=12, small_study_p=0.10).level == "no concerns"
+    with pytest.raises(ValueError, match="reporting bias"):
+        reporting_bias_domain("low")
+
+
+def test_regions_and_cinema_imprecision():
+    # regions: 0 below 0.8, 1 in [0.8, 1.25], 2 above 1.25; limits belong to the zone
+    assert regions(0.9, 1.1, ZONE) == {1}
+    assert regions(0.8, 1.25, ZONE) == {1}
+    assert regions(0.5, 0.79, ZONE) == {0}
+    assert regions(0.79, 1.26, ZONE) == {0, 1, 2}
+    assert cinema_imprecision(0.85, 1.2, ZONE).level == "no concerns"      # inside the zone
+    assert cinema_imprecision(1.3, 2.0, ZONE).level == "no concerns"       # wholly important
+    assert cinema_imprecision(1.1, 1.5, ZONE).level == "some concerns"     # crosses 1.25
+    assert cinema_imprecision(0.7, 1.3, ZONE).level == "major concerns"    # crosses both
+
+
+def test_cinema_heterogeneity():
+    # CI and PI both inside the zone -> no concerns
+    assert cinema_heterogeneity(0.9, 1.1, 0.85, 1.2, ZONE).level == "no concerns"
+    # CI above the zone, PI reaching into it: one more region -> some concerns
+    assert cinema_heterogeneity(1.3, 1.6, 1.1, 1.9, ZONE).level == "some concerns"
+    # CI inside the zone, PI reaching both sides: two more -> major concerns
+    assert cinema_heterogeneity(0.9, 1.1, 0.7, 1.4, ZONE).level == "major concerns"
+    # no PI -> no concerns
+    assert cinema_heterogeneity(0.9, 1.1, math.nan, math.nan, ZONE).level == "no concerns"
+
+
+def test_cinema_incoherence():
+    # split p 0.10 -> no concerns; 0.099 -> some; 0.0099 -> major
+    assert cinema_incoherence(0.10, None, ZONE).level == "no concerns"
+    assert cinema_incoherence(0.099, None, ZONE).level == "some concerns"
+    assert cinema_incoherence(0.0099, None, ZONE).level == "major concerns"
+    # p = 0.01 is not below 0.01: some concerns
+    assert cinema_incoherence(0.01, None, ZONE).level == "some concerns"
+    # some-concerns p with direct above and indirect below the zone -> major
+    j = cinema_incoherence(0.05, None, ZONE, direct=(1.3, 2.0), indirect=(0.5, 0.75))
+    assert j.level == "major concerns" and "different regions" in j.reason
+    # overlapping regions stay at some concerns
+    assert cinema_incoherence(0.05, None, ZONE, direct=(1.1, 2.0), indirect=(0.5, 0.9)).level == "some concerns"
+    # no split: the design-by-treatment p is used
+    j = cinema_incoherence(math.nan, 0.5, ZONE)
+    assert j.level == "no concerns" and "design-by-treatment" in j.reason
+    assert cinema_incoherence(None, 0.005, ZONE).level == "major concerns"
+    # no test at all: direct-only estimate -> no concerns; indirect-only -> some concerns
+    assert cinema_incoherence(None, None, ZONE).level == "no concerns"
+    assert cinema_incoherence(None, math.nan, ZONE, has_direct=False).level == "some concerns"
+
+
+def test_options_from_config():
+    o = CertaintyOptions.from_config({"zone": {"RR": [0.9, 1.11]}, "risk_of_bias": {"cinema_rule": "highest"},
+                                      "imprecision": {"rrr": 0.2}, "overrides": [{"domain": "imprecision"}]})
+    assert o.zone["RR"] == (0.9, 1.11) and o.zone["SMD"] == (-0.2, 0.2)
+    assert (o.cinema_rule, o.ois_rrr, len(o.overrides)) == ("highest", 0.2, 1)
+    assert o.null("OR") == 1.0 and o.null("SMD") == 0.0
+    with pytest.raises(ValueError, match="cinema_rule"):
+        CertaintyOptions.from_config({"risk_of_bias": {"cinema_rule": "mean"}})
+    assert np.isclose(CertaintyOptions().i2_serious, 50)
+
+
+# ------------------------------------------------------------ tables (fixtures shaped as the pipeline's outputs)
+
+from depmeta.certainty import assumed_risks, cinema_network, grade_pairwise, plain_statement, sof_rows, study_sizes  # noqa: E402
+
+
+def _pairwise_fixture():
+    studies = pd.DataFrame({"study_id": ["s1", "s2", "s3"], "risk_of_bias": ["low", "high", "not assessed"],
+                            "age_group": ["adult", "adult", "adolescent"]})
+    per_study = pd.DataFrame({
+        "comparison": ["combined_vs_medication"] * 3, "outcome": ["response"] * 3, "measure": ["RR"] * 3,
+        "study_id": ["s1", "s2", "s3"], "n1": [100, 100, 50], "n2": [100, 100, 50],
+        "events1": [60, 50, 30], "events2": [40, 50, 20], "arms1": ["c", "c", "c"], "arms2": ["m", "m", "m"],
+        "timepoint_weeks": [12, 16, 12], "yi": [0.4, 0.0, 0.4], "vi": [0.02, 0.02, 0.04],
+        "weight": [40.0, 40.0, 20.0]})
+    summary = pd.DataFrame({
+        "comparison": ["combined_vs_medication"], "outcome": ["response"], "measure": ["RR"], "k": [3],
+        "n_patients": [500], "status": ["pooled"], "i2": [30.0], "estimate_display": [1.2],
+        "ci_low_display": [1.05], "ci_high_display": [1.37], "pi_low_display": [0.9], "pi_high_display": [1.6],
+        "row_ids": ["r1;r2"]})
+    return studies, per_study, summary
+
+
+def test_assumed_risks_sources():
+    _, per_study, _ = _pairwise_fixture()
+    rates = pd.DataFrame({"strategy": ["psychotherapy"] * 2, "outcome": ["response"] * 2, "events": [3, 5],
+                          "n": [10, 10]})
+    opts = CertaintyOptions(assumed_risk={"remission": 0.3})
+    r = assumed_risks(per_study, rates, opts, [("combined_vs_medication", "response", "medication"),
+                                               ("combined_vs_psychotherapy", "response", "psychotherapy"),
+                                               ("combined_vs_medication", "remission", "medication"),
+                                               ("combined_vs_control", "relapse", "control")])
+    # medication arms: 40/100, 50/100, 20/50 -> 0.4, 0.5, 0.4 -> median 0.4
+    assert r[("combined_vs_medication", "response")][0] == pytest.approx(0.4)
+    assert "3 trials" in r[("combined_vs_medication", "response")][1]
+    # no direct trials: psychotherapy arms 0.3, 0.5 -> 0.4
+    assert r[("combined_vs_psychotherapy", "response")] == (pytest.approx(0.4), "median risk of 2 psychotherapy arms "
+                                                                                "(no direct trials)")
+    assert r[("combined_vs_medication", "remission")] == (0.3, "assumed risk set in the config")
+    assert ("combined_vs_control", "relapse") not in r
+
+
+def test_grade_pairwise_end_to_end():
+    studies, per_study, summary = _pairwise_fixture()
+    levels = study_rob_levels(studies, None)
+    opts = CertaintyOptions()
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
+    g = grade.set_index("domain")
+    # RoB: high 40% + not assessed 20% = 60% >= 50% -> serious; high alone 40% < 50%
+    assert g.loc["risk of bias", "level"] == "serious"
+    # I² 30% < 50% -> no
+    assert g.loc["inconsistency", "level"] == "no"
+    # adolescents 20% < 100% -> no
+    assert g.loc["indirectness", "level"] == "no"
+    # CI 1.05-1.37 excludes 1; OIS at ACR 0.4 is 712 > 500 patients -> serious
+    assert g.loc["imprecision", "level"] == "serious" and "500 patients < OIS 712" in g.loc["imprecision", "reason"]
+    assert g.loc["publication bias", "level"] == "not assessable"
+    r = res.iloc[0]
+    # 4 - 2 = 2: low; risk 400 -> 480 per 1000 (420 to 548)
+    assert (r.certainty, r.symbols) == ("low", "⊕⊕◯◯")
+    assert (r.risk_comparator, r.risk_intervention, r.risk_intervention_low, r.risk_intervention_high) == \
+        pytest.approx((400, 480, 420, 548))
+    assert r.followup_weeks == "12–16 weeks"
+    # an override with its reason, and a small-study test used only from k >= min_studies
+    o = CertaintyOptions(overrides=({"domain": "imprecision", "comparison": "combined_vs_medication",
+                                     "level": "no", "reason": "OIS met when counting events"},),
+                         pb_min_studies=3)
+    grade2, res2 = grade_pairwise(summary, per_study, levels, studies, o, risks, {"response": 1},
+                                  small_study_test=lambda y, v: 0.04)
+    g2 = grade2.set_index("domain")
+    assert g2.loc["imprecision", "overridden"] and "OIS met when counting events" in g2.loc["imprecision", "reason"]
+    assert g2.loc["publication bias", "level"] == "serious"
+    assert res2.iloc[0].certainty == "low"   # imprecision 1 -> 0, publication bias 0 -> 1
+    # an imprecision override with a CINeMA level leaves the pairwise (GRADE) judgement alone
+    o3 = CertaintyOptions(overrides=({"domain": "imprecision", "level": "no concerns", "reason": "x"},))
+    g3, _ = grade_pairwise(summary, per_study, levels, studies, o3, risks, {"response": 1})
+    assert not g3.set_index("domain").loc["imprecision", "overridden"]
+    with pytest.raises(ValueError, match="neither a GRADE"):
+        grade_pairwise(summary, per_study, levels, studies,
+                       CertaintyOptions(overrides=({"domain": "imprecision", "level": "low", "reason": "x"},)),
+                       risks, {})
+    with pytest.raises(ValueError, match="unknown domain"):
+        grade_pairwise(summary, per_study, levels, studies,
+                       CertaintyOptions(overrides=({"domain": "bias", "level": "no", "reason": "x"},)), risks, {})
+
+
+def _network_fixture():
+    est = pd.DataFrame({
+        "outcome": ["response", "response"], "measure": ["RR", "RR"], "treatment1": ["combined", "medication"],
+        "treatment2": ["medication", "combined"], "comparison": ["combined_vs_medication", np.nan],
+        "estimate_display": [1.3, 1 / 1.3], "ci_low_display": [1.1, 1 / 1.5], "ci_high_display": [1.5, 1 / 1.1],
+        "pi_low_display": [1.0, 1 / 1.7], "pi_high_display": [1.7, 1.0],
+        "direct_estimate": [np.log(1.3), -np.log(1.3)], "direct_se": [0.1, 0.1], "direct_k": [2, 2],
+        "indirect_estimate": [np.log(1.2), -np.log(1.2)], "indirect_se": [0.2, 0.2],
+        "split_pval": [0.5, 0.5], "n_studies": [2, 2], "row_ids": ["a;b", "a;b"]})
+    summ = pd.DataFrame({"outcome": ["response"], "q_between_pval": [0.3]})
+    contrib = pd.DataFrame({"outcome": ["response"] * 3, "treatment1": ["combined"] * 3,
+                            "treatment2": ["medication"] * 3, "study_id": ["s1", "s2", "s3"],
+                            "contribution": [0.5, 0.3, 0.2]})
+    return est, summ, contrib
+
+
+def test_cinema_network_end_to_end():
+    studies, per_study, _ = _pairwise_fixture()
+    est, summ, contrib = _network_fixture()
+    levels = study_rob_levels(studies, None)
+    opts = CertaintyOptions()
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    cin, res = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1})
+    assert len(res) == 1          # only the row naming a project comparison
+    c = cin.set_index("domain")
+    # RoB: s1 low 0.5, s2 high 0.3, s3 not assessed -> moderate 0.2: 0.5 + 0.6 + 0.4 = 1.5 -> some concerns
+    assert c.loc["within-study bias", "level"] == "some concerns"
+    # indirectness: s3 adolescent (moderate) 0.2: 0.8 + 0.4 = 1.2 -> no concerns
+    assert c.loc["indirectness", "level"] == "no concerns"
+    assert c.loc["reporting bias", "level"] == "some concerns"          # default 'suspected'
+    assert c.loc["imprecision", "level"] == "some concerns"             # 1.1-1.5 crosses 1.25
+    assert c.loc["heterogeneity", "level"] == "no concerns"             # PI 1.0-1.7 same regions {1, 2}
+    assert c.loc["incoherence", "level"] == "no concerns"               # split p 0.5
+    r = res.iloc[0]
+    # some concerns in 3 domains: 4 - 3 = 1, very low; patients 200 + 200 + 100
+    assert (r.certainty, r.k, r.k_direct, r.n_patients) == ("very low", 3, 2, 500)
+    # risk 400 -> 520 per 1000 (440 to 600): NNTB 1/0.12 = 8.3 -> 9, CI 1/0.2 = 5 to 1/0.04 = 25
+    assert (r.risk_intervention, r.risk_intervention_low, r.risk_intervention_high) == pytest.approx((520, 440, 600))
+    assert r.nnt == "NNTB 9 (5 to 25)"
+    assert r.row_ids == "a;b"          # the direct evidence's rows without network.json's input rows
+    _, res_rows = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1},
+                                 input_rows={"response": {"s1": ["x1", "x2"], "s3": ["x3"]}})
+    assert res_rows.iloc[0].row_ids == "x1;x2;x3"
+    # a reviewer lifting reporting bias for network estimates: 4 - 2 = low
+    o = CertaintyOptions(overrides=({"domain": "reporting bias", "evidence": "network", "level": "no concerns",
+                                     "reason": "registries searched"},))
+    _, res2 = cinema_network(est, summ, contrib, levels, studies, per_study, o, risks, {"response": 1})
+    assert res2.iloc[0].certainty == "low"
+    # a pair with no contributions is an error naming the file
+    with pytest.raises(ValueError, match="network_contributions.csv"):
+        cinema_network(est, summ, contrib.iloc[:0], levels, studies, per_study, opts, risks, {"response": 1})
+
+
+def test_study_sizes_count_each_arm_once():
+    ps = pd.DataFrame({"study_id": ["t"] * 3, "outcome": ["response"] * 3, "arms1": ["c", "c", "p"],
+                       "arms2": ["m", "p", "m"], "n1": [10, 10, 20], "n2": [30, 20, 30]})
+    # three arms c 10, m 30, p 20 -> 60, not 120
+    assert study_sizes(ps) == {("t", "response"): 60.0}
+
+
+def test_sof_rows_prefer_network_and_list_downgrades():
+    studies, per_study, summary = _pairwise_fixture()
+    est, summ, contrib = _network_fixture()
+    levels = study_rob_levels(studies, None)
+    opts = CertaintyOptions()
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
+    cin, net = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1})
+    sof = sof_rows(pd.concat([res, net]), pd.concat([grade, cin]), opts, ["response"],
+                   {"combined_vs_medication": ("combined treatment", "medication")})
+    assert len(sof) == 2 and list(sof.evidence) == ["network", "pairwise"] and list(sof.primary) == [True, False]
+    notes = sof.iloc[0].footnotes
+    assert [n["domain"] for n in notes] == ["within-study bias", "reporting bias", "imprecision"]
+    assert sof.iloc[0].statement.startswith("The evidence is very uncertain")
+    # pairwise only when there is no network estimate
+    sof_p = sof_rows(res, grade, opts, ["response"], {"combined_vs_medication": ("combined treatment", "medication")})
+    assert sof_p.iloc[0].evidence == "pairwise" and sof_p.iloc[0].primary
+    assert [n["domain"] for n in sof_p.iloc[0].footnotes] == ["risk of bias", "imprecision"]
+
+
+def test_plain_statements():
+    z = (0.8, 1.25)
+    assert plain_statement("A", "B", "response", "RR", 1.3, 4, z) == "Compared with B, A increases response."
+    assert plain_statement("A", "B", "response", "RR", 1.3, 3, z) == "Compared with B, A probably increases response."
+    assert plain_statement("A", "B", "relapse", "RR", 0.7, 2, z) == "Compared with B, A may reduce relapse."
+    # inside the zone (0.8 <= 1.1 <= 1.25): little or no difference
+    assert plain_statement("A", "B", "response", "RR", 1.1, 3, z) == \
+        "Compared with B, A probably makes little or no difference to response."
+    assert plain_statement("A", "B", "symptoms", "SMD", -0.5, 2, (-0.2, 0.2)) == \
+        "Compared with B, A may reduce symptom scores."
+    assert plain_statement("A", "B", "response", "RR", 1.3, 1, z).startswith("The evidence is very uncertain")
+
+
+def test_sof_table_format_and_answer():
+    from depmeta.summary_of_findings import answer_paragraph, sof_table
+
+    studies, per_study, summary = _pairwise_fixture()
+    est, summ, contrib = _network_fixture()
+    levels = study_rob_levels(studies, None)
+    opts = CertaintyOptions()
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
+    sof = sof_rows(res, grade, opts, ["response"], {"combined_vs_medication": ("combined treatment", "medication")})
+    tab, notes = sof_table(sof, "combined_vs_medication")
+    assert tab.shape == (1, 6)
+    row = tab.iloc[0]
+    assert row["Outcome (measure, follow-up)"] == "Response (RR, 12–16 wk) ‡"
+    assert row["Risk with medication, per 1000"] == "400"
+    assert row["Risk with combined treatment, per 1000 (95% CI)"] == "480 (420 to 548)"
+    assert row["Relative effect (95% CI)"] == "RR 1.20 (1.05 to 1.37)"
+    assert row["Participants (trials)"] == "500 (3)"
+    assert row["Certainty"] == "⊕⊕◯◯ low (a,b)"
+    assert notes[0].startswith("a. Risk of bias (GRADE: serious, down 1): trials at high risk")
+    assert notes[1].startswith("b. Imprecision (GRADE: serious, down 1)")
+    from depmeta.summary_of_findings import nnt_table
+
+    nt = nnt_table(sof, ["combined_vs_medication"]).iloc[0]
+    # 480 - 400 = +80 (+20 to +148): NNTB 1/0.08 = 12.5 -> 13, CI 1/0.148 = 6.8 -> 7 to 1/0.02 = 50
+    assert (nt["Difference per 1000 (95% CI)"], nt["NNT (95% CI)"]) == ("+80 (+20 to +148)", "NNTB 13 (7 to 50)")
+    text = answer_paragraph(sof, ["combined_vs_medication"])
+    # RR 1.20 lies inside the zone 0.8-1.25: "little or no difference", "may" for low certainty
+    assert text == ("Compared with medication, combined treatment may make little or no difference to response "
+                    "(RR 1.20, 95% CI 1.05 to 1.37, 480 vs 400 per 1000, pairwise, 3 trials; low certainty).")
+
+
+def test_publication_bias_uses_regtest_from_ten_studies():
+    from depmeta.bias import regtest
+
+    rng = np.random.default_rng(1)
+    k = 10
+    vi = rng.uniform(0.01, 0.2, k)
+    yi = 0.2 + 1.5 * np.sqrt(vi) + rng.normal(0, 0.05, k)      # strong small-study effect
+    ids = [f"t{i}" for i in range(k)]
+    studies = pd.DataFrame({"study_id": ids, "risk_of_bias": ["low"] * k, "age_group": ["adult"] * k})
+    per_study = pd.DataFrame({"comparison": "combined_vs_medication", "outcome": "response", "study_id": ids,
+                              "n1": 50, "n2": 50, "events1": 30, "events2": 20, "arms1": "c", "arms2": "m",
+                              "timepoint_weeks": 12, "yi": yi, "vi": vi, "weight": 10.0})
+    summary = pd.DataFrame({"comparison": ["combined_vs_medication"], "outcome": ["response"], "measure": ["RR"],
+                            "k": [k], "n_patients": [1000], "status": ["pooled"], "i2": [10.0],
+                            "estimate_display": [1.5], "ci_low_display": [1.3], "ci_high_display": [1.7],
+                            "pi_low_display": [1.2], "pi_high_display": [1.9], "row_ids": ["x"]})
+    p = regtest(yi, vi).pval
+    assert p < 0.10
+    grade, _ = grade_pairwise(summary, per_study, study_rob_levels(studies, None), studies, CertaintyOptions(),
+                              {("combined_vs_medication", "response"): (0.4, "m")}, {"response": 1},
+                              small_study_test=lambda y, v: regtest(y, v).pval)
+    j = grade.set_index("domain").loc["publication bias"]
+    assert j.level == "serious" and f"p = {p:.3f}" in j.reason
+
+
+def test_override_is_printed_even_without_downgrade():
+    from depmeta.summary_of_findings import sof_table
+
+    studies, per_study, summary = _pairwise_fixture()
+    levels = study_rob_levels(studies, None)
+    opts = CertaintyOptions(overrides=({"domain": "risk of bias", "level": "no",
+                                        "reason": "outcome assessors blinded in every trial"},))
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
+    sof = sof_rows(res, grade, opts, ["response"], {"combined_vs_medication": ("combined treatment", "medication")})
+    tab, notes = sof_table(sof, "combined_vs_medication")
+    # risk of bias no longer lowers the certainty (4 - 1 = moderate) but its reason is printed
+    assert tab.iloc[0]["Certainty"] == "⊕⊕⊕◯ moderate (a,b)"
+    assert notes[0].startswith("a. Risk of bias (GRADE: no (reviewer)): reviewer judgement: outcome assessors blinded")
+    assert "rule gave serious" in notes[0]
+
+
+def test_rules_table_lists_each_domain_once():
+    from depmeta.summary_of_findings import rules_table
+
+    studies, per_study, summary = _pairwise_fixture()
+    grade, _ = grade_pairwise(summary, per_study, study_rob_levels(studies, None), studies, CertaintyOptions(),
+                              {("combined_vs_medication", "response"): (0.4, "m")}, {"response": 1})
+    t = rules_table(grade, pd.DataFrame())
+    assert list(t.Domain) == ["risk of bias", "inconsistency", "indirectness", "imprecision", "publication bias"]
+    assert t.Rule.iloc[0].startswith("very serious if trials at high risk carry >= 50% of the weight")

@@ -1,0 +1,20 @@
+rule certainty:
+    input:
+        unpack(lambda wildcards: certainty_network_inputs()),
+        summary="results/tables/summary.csv",
+        per_study="results/tables/per_study.csv",
+        event_rates_arms="results/tables/event_rates_arms.csv",
+        studies="results/validated/studies.csv",
+        risk_of_bias="results/validated/risk_of_bias.csv",
+        schema="workflow/schemas/studies.schema.yaml",
+    output:
+        **CERTAINTY_FILES,
+    log:
+        "logs/certainty.log",
+    conda:
+        "../../environment.yml"
+    params:
+        certainty=CERTAINTY,
+        analysis=ANALYSIS,
+    script:
+        "../scripts/certainty.py"
