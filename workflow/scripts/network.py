@@ -32,6 +32,11 @@ level = analysis.get("level", 0.95)
 order = NODE_ORDER[cfg["nodes"]]
 comparison_of = {pair: name for name, pair in COMPARISONS.items()}
 log.info("network options: %s", cfg)
+CONTRIBUTION_NOTE = {
+    "streams": "Papakonstantinou et al. 2018 streams of the aggregate hat matrix (shortest path first), "
+               "split to studies by their weight in each direct comparison",
+    "proportion": "study-level proportion contributions from the hat matrix (Chaimani et al. 2013)",
+}
 
 
 def display(measure, x):
@@ -61,7 +66,8 @@ for outcome in cfg["outcomes"]:
     reference = cfg["reference"] if cfg["reference"] in nodes else next(
         (t for t in ("control", "placebo") if t in nodes), nodes[0])
     fits, note = fit_network_parts(contrasts, method=cfg["method"], level=level, treatments=nodes,
-                                   reference=reference, larger_is_better=OUTCOME_DIRECTION[outcome] > 0)
+                                   reference=reference, larger_is_better=OUTCOME_DIRECTION[outcome] > 0,
+                                   contribution=cfg["contribution"])
     if note:
         log.warning("%s: %s", outcome, note)
     main = fits[0]
@@ -160,7 +166,7 @@ write_json(snakemake.output.json, {
                 "timepoint": analysis["timepoint"], "binary_measure": analysis.get("binary_measure", "RR"),
                 "zero_cell_add": analysis["zero_cell"]["add"],
                 "prediction_interval": "metafor predict(): estimate ± z·sqrt(se² + tau²)",
-                "contributions": "study-level proportion contributions from the hat matrix (Chaimani et al. 2013)"},
+                "contributions": CONTRIBUTION_NOTE[cfg["contribution"]]},
     "outcomes": outcomes_json, "figures": figures,
     **{k: tables[k].to_dict(orient="records") for k in ("summary", "ranking")},
     "estimates": tables["estimates"].to_dict(orient="records"),
