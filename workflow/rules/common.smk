@@ -19,6 +19,7 @@ NETWORK_FILES = {
         "ranking",
         "contributions",
         "exclusions",
+        "benchmarks",
     )
 } | {"json": "results/network/network.json"}
 
@@ -52,11 +53,6 @@ def network_outputs():
     if not NETWORK.get("enabled", True):
         return {}
     return {**NETWORK_FILES, "network_figures": "results/network/figures"}
-
-
-def network_benchmark_inputs():
-    """The adult trials' network estimates set beside the published benchmarks, when enabled."""
-    return [NETWORK_FILES["estimates_adults"]] if NETWORK.get("enabled", True) else []
 
 
 def all_targets():
