@@ -53,7 +53,10 @@ Pieces and where they come from
   edge weight ``W_ab = sum_s w_ab^s`` and the edge estimate
   ``ybar_ab = sum_s w_ab^s y_ab^s / W_ab``. The aggregate hat matrix
   ``H = B L^+ B' diag(W)`` (``B`` the edge-incidence matrix, ``L = B' diag(W) B``)
-  maps the edge estimates to every network estimate exactly. Row ``i - j`` of
+  maps the edge estimates to every network estimate exactly. (With two-arm
+  studies only this is the paper's H; with multi-arm studies it is the H that
+  netmeta's ``netcontrib`` uses by default, not the paper's original one, which
+  ignored their correlation: ``hatmatrix.F1000 = TRUE``.) Row ``i - j`` of
   ``H`` is a unit flow from ``i`` to ``j``: edge ``a-b`` carries ``|H|`` in the
   direction ``a -> b`` when the entry is positive, ``b -> a`` otherwise. The flow
   is decomposed into streams (a path from ``i`` to ``j`` with a flow ``phi``):
