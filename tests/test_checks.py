@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from depmeta.checks import compare_benchmarks, evaluate_claims
+from depmeta.checks import compare_benchmarks, evaluate_claims, network_benchmarks
 from depmeta.sheets import check_claims
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,8 +125,13 @@ def test_benchmarks_get_the_network_estimate_beside_them():
                             dict(outcome="response", measure="RR", treatment1="medication", treatment2="combined",
                                  comparison="", estimate_display=1 / 1.21, ci_low_display=1 / 1.40,
                                  ci_high_display=1 / 1.05, n_network_studies=12)])
-    out = compare_benchmarks(bench, SUMMARY, network=network)
+    out = network_benchmarks(bench, network)
+    assert list(out.columns[:len(bench.columns)]) == list(bench.columns)  # the benchmark rows as they are
     assert (out.ours_network_measure[0], out.ours_network_estimate[0], out.ours_network_k[0]) == ("RR", 1.21, 12)
     assert (out.ours_network_ci_low[0], out.ours_network_ci_high[0]) == (1.05, 1.40)
     assert out.ours_network_measure[1] == "" and np.isnan(out.ours_network_estimate[1])
+    # the pairwise comparison (rule analyse) carries no network columns
     assert "ours_network_estimate" not in compare_benchmarks(bench, SUMMARY).columns
+    # no network estimates at all: the columns are there, empty
+    none = network_benchmarks(bench, pd.DataFrame())
+    assert none.ours_network_estimate.isna().all() and (none.ours_network_measure == "").all()

@@ -28,7 +28,7 @@ import pandas as pd
 from depmeta.analysis import RATIO_MEASURES
 from depmeta.contrasts import studies_text
 
-__all__ = ["evaluate_claims", "compare_benchmarks", "about_adults", "CLAIM_VERDICTS"]
+__all__ = ["evaluate_claims", "compare_benchmarks", "network_benchmarks", "about_adults", "CLAIM_VERDICTS"]
 
 CLAIM_VERDICTS = ("consistent", "not consistent", "not testable")
 _COLS = ["id", "article", "claim", "comparison", "outcome", "measure", "low", "high", "population", "evidence",
@@ -135,18 +135,13 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
 
 
 def compare_benchmarks(benchmarks: pd.DataFrame, summary: pd.DataFrame, level: float = 0.95,
-                       adult_summary: pd.DataFrame | None = None,
-                       network: pd.DataFrame | None = None) -> pd.DataFrame:
+                       adult_summary: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each published estimate beside this pipeline's for the same comparison and
     outcome, with a note on where and why they may differ.
 
     The published meta-analyses are of adults: when ``adult_summary`` (pooled
     from the adult trials only) is given, it is the estimate set beside them.
-    ``network`` (rule network's ``network_estimates*.csv``) adds this pipeline's
-    network estimate of the same comparison and outcome, in the same measure,
-    as ``ours_network_measure, ours_network_estimate, ours_network_ci_low,
-    ours_network_ci_high`` (display scale) and ``ours_network_k`` (trials in the
-    network)."""
+    The network estimates are set beside them by :func:`network_benchmarks`."""
     evidence = ALL_TRIALS if adult_summary is None else ADULT_TRIALS
     summary = summary if adult_summary is None else adult_summary
     rows = []
@@ -180,10 +175,31 @@ def compare_benchmarks(benchmarks: pd.DataFrame, summary: pd.DataFrame, level: f
             notes.append(f"published estimate is for a subgroup ({b.subgroup})")
         out["note"] = "; ".join(notes)
         rows.append(out)
-    out = pd.DataFrame(rows)
-    if network is not None:
-        out = _add_network(out, network)
-    return out
+    return pd.DataFrame(rows)
+
+
+def network_benchmarks(benchmarks: pd.DataFrame, network: pd.DataFrame) -> pd.DataFrame:
+    """The published benchmarks with this pipeline's network estimate of the same
+    comparison and outcome beside them.
+
+    Parameters
+    ----------
+    benchmarks : DataFrame
+        The benchmarks sheet (``benchmark_id, comparison, outcome, measure, ...``).
+    network : DataFrame
+        Network estimates (rule network's ``network_estimates_adults.csv``:
+        ``outcome, measure, comparison, estimate_display, ci_low_display,
+        ci_high_display`` and optionally ``n_network_studies``).
+
+    Returns
+    -------
+    DataFrame
+        ``benchmarks`` plus ``ours_network_measure, ours_network_estimate,
+        ours_network_ci_low, ours_network_ci_high`` (display scale; empty where
+        the network has no estimate of that comparison and outcome) and
+        ``ours_network_k`` (trials in the network).
+    """
+    return _add_network(benchmarks.reset_index(drop=True), network)
 
 
 def _add_network(out: pd.DataFrame, network: pd.DataFrame) -> pd.DataFrame:

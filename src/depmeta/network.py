@@ -42,12 +42,47 @@ Pieces and where they come from
 - Design-by-treatment decomposition of the fixed-effect Q (netmeta
   ``decomp.design``): ``Q_within`` sums each design's Q around its own
   (multivariate) fixed-effect mean, ``Q_between = Q - Q_within``.
-- Contributions: the study-level version of the proportion contribution
-  matrix of Chaimani et al. (2013). The random-effects hat matrix ``H`` maps the
+- Contributions (``contribution=``):
+
+  ``"streams"`` (default; Papakonstantinou et al. 2018, the method CINeMA uses).
+  The two-step (aggregate) model: per direct comparison (edge) ``a-b`` the
+  studies' adjusted inverse-variance weights ``w_ab^s`` (the off-diagonal of
+  each study's information matrix ``X_s' (S_s + tau² Sigma_s)^-1 X_s``, which for
+  a two-arm study is ``1 / (v + tau²)`` and for a multi-arm study Rücker's
+  reduced weights, the aggregate version of Davies et al. 2022) give the
+  edge weight ``W_ab = sum_s w_ab^s`` and the edge estimate
+  ``ybar_ab = sum_s w_ab^s y_ab^s / W_ab``. The aggregate hat matrix
+  ``H = B L^+ B' diag(W)`` (``B`` the edge-incidence matrix, ``L = B' diag(W) B``)
+  maps the edge estimates to every network estimate exactly. (With two-arm
+  studies only this is the paper's H; with multi-arm studies it is the H that
+  netmeta's ``netcontrib`` uses by default, not the paper's original one, which
+  ignored their correlation: ``hatmatrix.F1000 = TRUE``.) Row ``i - j`` of
+  ``H`` is a unit flow from ``i`` to ``j``: edge ``a-b`` carries ``|H|`` in the
+  direction ``a -> b`` when the entry is positive, ``b -> a`` otherwise. The flow
+  is decomposed into streams (a path from ``i`` to ``j`` with a flow ``phi``):
+  ``stream_selection="shortest"`` (the paper's algorithm): repeatedly take the
+  shortest remaining path (fewest edges; ties to the path breadth-first search
+  finds first, visiting treatments in order), give it the smallest flow on its
+  edges, subtract that flow from them and drop the emptied edges, until no
+  path is left; ``"randomwalk"`` (Davies et al. 2022, the alternative netmeta
+  ``netcontrib`` offers): every path, with the probability that a walker
+  leaving each node along an edge in proportion to the edge's flow takes it.
+  An edge's contribution is the sum, over the streams through it, of
+  ``phi / (edges in the path)``; a study's is the sum over its edges of the
+  edge's contribution times the study's share of that edge's weight
+  (``|w_ab^s| / sum_s |w_ab^s|``).
+
+  ``"proportion"``: the study-level version of the proportion contribution
+  matrix of Chaimani et al. (2013). The random-effects hat matrix maps the
   stacked study contrasts to the network estimates; a study's share of the
   estimate ``i - j`` is the sum of ``|H|`` over its contrasts divided by the
-  row's total. (Papakonstantinou et al. 2018's flow decomposition is not
-  implemented.)
+  row's total.
+
+  The streams of ``i - j`` are found from ``i`` (``i`` before ``j`` in the
+  treatment order) and serve ``j - i`` too, reversed.
+
+  Both sum to 1 per estimate and are non-negative; in a tree-shaped network a
+  comparison with direct evidence gets all of it from its own studies.
 
 Why not a library: statsmodels and PyMARE have no multivariate network model,
 and netmeta exists only in R.
@@ -58,6 +93,10 @@ Rücker G (2012) Res Synth Methods 3:312-324. Jackson D, White IR, Riley RD
 (2012) Stat Med 31:3805-3820. Rücker G, Schwarzer G (2015) BMC Med Res
 Methodol 15:58. Chaimani A et al. (2013) PLoS One 8:e76654. Higgins JPT et al.
 (2012) Res Synth Methods 3:98-110 (design-by-treatment interaction).
+Papakonstantinou T et al. (2018) F1000Research 7:610 (paths, flows and streams).
+Davies AL et al. (2022) Stat Med 41:2091-2114 (network meta-analysis and random
+walks). Rücker G, Schwarzer G (2014) Stat Med 33:4353-4369 (reduced weights of
+multi-arm studies).
 """
 
 from __future__ import annotations
@@ -71,6 +110,10 @@ from scipy import optimize, stats
 from depmeta.effects import escalc
 
 __all__ = [
+    "CONTRIBUTION_METHODS",
+    "STREAM_SELECTIONS",
+    "Stream",
+    "flow_streams",
     "NETWORK_METHODS",
     "NETWORK_MEASURES",
     "StudyContrasts",
@@ -87,6 +130,8 @@ __all__ = [
 
 NETWORK_METHODS = ("REML", "DL", "FE")
 NETWORK_MEASURES = ("RR", "OR", "RD", "SMD", "MD")
+CONTRIBUTION_METHODS = ("streams", "proportion")
+STREAM_SELECTIONS = ("shortest", "randomwalk")
 
 #: Absolute tolerance on ``y_bc - (y_Ac - y_Ab)`` in a multi-arm study given as
 #: pairwise rows: netmeta's ``tol.multiarm`` default (estimates rounded in print
@@ -103,6 +148,10 @@ _XTOL = 1e-15
 #: indirect estimate is back-calculated; below it the network estimate is all
 #: direct evidence and the split is undefined.
 _TOL_SPLIT = 1e-10
+#: Flow (a share of the unit flow of a hat-matrix row) at or below which an edge counts as
+#: empty in the stream decomposition: hat-matrix entries are exact to ~1e-15, so anything
+#: left below this is rounding, not evidence.
+_TOL_FLOW = 1e-12
 
 
 @dataclass(frozen=True, eq=False)
@@ -367,6 +416,168 @@ def connected_components(contrasts) -> list[tuple[tuple, tuple]]:
     return sorted(res, key=lambda x: (-len(x[0]), -len(x[1]), x[0]))
 
 
+@dataclass(frozen=True)
+class Stream:
+    """A path from the source to the sink of a flow, and the flow it carries.
+
+    Attributes
+    ----------
+    path : tuple
+        The nodes from source to sink.
+    flow : float
+    """
+
+    path: tuple
+    flow: float
+
+    @property
+    def length(self) -> int:
+        """Edges in the path."""
+        return len(self.path) - 1
+
+
+def flow_streams(edges, h, source, sink, selection: str = "shortest") -> tuple[tuple[Stream, ...], np.ndarray]:
+    """Decompose one hat-matrix row into streams and contributions of its edges.
+
+    Papakonstantinou et al. (2018): the row of the aggregate hat matrix for the
+    network estimate ``source - sink`` is a flow of total 1 from ``source`` to
+    ``sink``; edge ``(a, b)`` (its estimate is ``a - b``) carries ``|h|`` from
+    ``a`` to ``b`` when its entry is positive and from ``b`` to ``a`` otherwise.
+
+    Parameters
+    ----------
+    edges : sequence of (node, node)
+        The direct comparisons, in the order of ``h``.
+    h : array_like, shape (n_edges,)
+        The hat-matrix row.
+    source, sink : node
+    selection : {"shortest", "randomwalk"}
+        ``shortest``: the paper's algorithm, shortest path first (fewest edges;
+        among equally short paths the one breadth-first search finds first,
+        visiting nodes in their order of first appearance in ``edges``), its
+        flow the smallest on its edges, subtracted from them, until no path with
+        flow is left. ``randomwalk``: every path, its flow the probability that
+        a walker from ``source`` who leaves each node along an outgoing edge with
+        probability proportional to that edge's flow takes it (Davies et al.
+        2022).
+
+    Returns
+    -------
+    streams : tuple of Stream
+    contributions : ndarray, shape (n_edges,)
+        Per edge, the sum over the streams through it of ``flow / length``.
+        They sum to the total flow of the streams (1 for a hat-matrix row).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``selection``, or when the row carries no flow from
+        ``source`` to ``sink``.
+    """
+    if selection not in STREAM_SELECTIONS:
+        raise ValueError(f"selection must be one of {STREAM_SELECTIONS}, not {selection!r}")
+    edges = [tuple(e) for e in edges]
+    h = np.asarray(h, dtype=float)
+    if h.shape != (len(edges),):
+        raise ValueError(f"h has shape {h.shape}, expected ({len(edges)},)")
+    nodes = list(dict.fromkeys(x for e in edges for x in e))
+    order = {x: i for i, x in enumerate(nodes)}
+    # directed flow graph: flow[(u, v)], the edge indices it came from, and out-neighbours in node order
+    flow, index = {}, {}
+    for k, ((a, b), x) in enumerate(zip(edges, h)):
+        if abs(x) > _TOL_FLOW:
+            u, v = (a, b) if x > 0 else (b, a)
+            flow[(u, v)] = flow.get((u, v), 0.0) + abs(x)
+            index.setdefault((u, v), []).append(k)
+    succ = {u: [] for u in nodes}
+    for u, v in sorted(flow, key=lambda e: order[e[1]]):
+        succ[u].append(v)
+
+    streams = []
+    if selection == "shortest":
+        while True:
+            prev, queue = {source: None}, [source]
+            for u in queue:  # breadth-first search
+                if u == sink:
+                    break
+                for v in succ.get(u, ()):
+                    if v not in prev and (u, v) in flow:
+                        prev[v] = u
+                        queue.append(v)
+            if sink not in prev:
+                break
+            path = [sink]
+            while prev[path[-1]] is not None:
+                path.append(prev[path[-1]])
+            path = path[::-1]
+            legs = list(zip(path[:-1], path[1:]))
+            phi = min(flow[e] for e in legs)
+            for e in legs:
+                flow[e] -= phi
+                if flow[e] <= _TOL_FLOW:
+                    del flow[e]
+            streams.append(Stream(tuple(path), float(phi)))
+    else:
+        total_out = {u: sum(flow[(u, v)] for v in succ[u]) for u in nodes}
+
+        def walk(u, path, prob):
+            if u == sink:
+                streams.append(Stream(tuple(path), float(prob)))
+                return
+            for v in succ.get(u, ()):
+                if v not in path:  # the flow of a hat-matrix row has no cycles; guard anyway
+                    walk(v, path + [v], prob * flow[(u, v)] / total_out[u])
+
+        walk(source, [source], 1.0)
+    if not streams:
+        raise ValueError(f"no flow from {source!r} to {sink!r} in the hat-matrix row")
+    per_leg: dict = {}
+    for st in streams:
+        for leg in zip(st.path[:-1], st.path[1:]):
+            per_leg[leg] = per_leg.get(leg, 0.0) + st.flow / st.length
+    contrib = np.zeros(len(edges))
+    for leg, c in per_leg.items():
+        ks = index[leg]
+        # parallel duplicates of an edge (not produced by the aggregate hat matrix) share by |h|
+        w = np.abs(h[ks])
+        contrib[ks] += c * w / w.sum()
+    return tuple(streams), contrib
+
+
+def _aggregate(contrasts, treatments, tau2):
+    """The two-step model: edges, each study's adjusted weight per edge, edge estimates and the
+    aggregate hat matrix ``H[i, j]`` (row of the estimate ``i - j`` over the edges)."""
+    nt = len(treatments)
+    pos = {t: i for i, t in enumerate(treatments)}
+    edges = sorted({(min(pos[a], pos[b]), max(pos[a], pos[b])) for c in contrasts
+                    for ia, a in enumerate(c.arms) for b in c.arms[ia + 1:]})
+    eix = {e: k for k, e in enumerate(edges)}
+    w = np.zeros((len(contrasts), len(edges)))
+    wy = np.zeros(len(edges))
+    for s, c in enumerate(contrasts):
+        p = len(c.arms)
+        X = np.zeros((p - 1, p))
+        X[:, 0] = 1
+        X[np.arange(p - 1), np.arange(1, p)] = -1
+        q = p - 1
+        L = X.T @ np.linalg.solve(c.cov + tau2 * (np.full((q, q), 0.5) + 0.5 * np.eye(q)), X)
+        Y, _ = c.pairwise()
+        for a in range(p):
+            for b in range(a + 1, p):
+                i, j = pos[c.arms[a]], pos[c.arms[b]]
+                k = eix[(min(i, j), max(i, j))]
+                w[s, k] += -L[a, b]
+                wy[k] += -L[a, b] * (Y[a, b] if i < j else Y[b, a])
+    W = w.sum(axis=0)
+    ybar = wy / W
+    B = np.zeros((len(edges), nt))
+    B[np.arange(len(edges)), [e[0] for e in edges]] = 1
+    B[np.arange(len(edges)), [e[1] for e in edges]] = -1
+    G = np.linalg.pinv(B.T @ (W[:, None] * B)) @ B.T * W[None, :]  # (nt, E)
+    H = G[:, None, :] - G[None, :, :]
+    return edges, w, ybar, H
+
+
 @dataclass(frozen=True, eq=False)
 class NetworkResult:
     """A fitted network. Matrices are indexed ``[i, j]`` by ``treatments`` and
@@ -396,7 +607,24 @@ class NetworkResult:
     q_total, q_within, q_between : float; ``*_df`` int; ``*_pval`` float
         Fixed-effect Q and its design-by-treatment decomposition.
     contributions : ndarray (n, n, n_studies)
-        Share of each network estimate from each study (rows sum to 1).
+        Share of each network estimate from each study (rows sum to 1), by
+        ``contribution_method`` (see the module notes).
+    contribution_method : str
+        ``streams`` (with ``stream_selection``) or ``proportion``.
+    stream_selection : str
+        ``shortest`` or ``randomwalk`` (used by ``streams``).
+    edges : tuple of (str, str)
+        The direct comparisons ``(a, b)`` (estimate ``a - b``, ``a`` first in ``treatments``).
+    edge_estimate : ndarray (n_edges,)
+        The two-step model's direct estimates (studies pooled with their adjusted weights).
+    edge_weights : ndarray (n_studies, n_edges)
+        Each study's adjusted inverse-variance weight in each edge (0 where it lacks the pair).
+    comparison_hat : ndarray (n, n, n_edges)
+        Aggregate hat matrix: the estimate ``i - j`` is ``comparison_hat[i, j] @ edge_estimate``.
+    edge_contributions : ndarray (n, n, n_edges)
+        Share of each network estimate from each direct comparison (``streams``:
+        the stream decomposition; ``proportion``: the studies' shares summed per edge
+        by their weights).
     hat : ndarray (n, N)
         Hat matrix of the random-effects fit: ``d = hat @ y`` for the ``N`` stacked
         study contrasts ``y`` (study ``contrast_study[r]`` owns contrast ``r``), so
@@ -447,6 +675,13 @@ class NetworkResult:
     contrast_study: np.ndarray = field(repr=False)
     n_patients: np.ndarray = field(repr=False)
     row_ids: dict = field(repr=False)
+    contribution_method: str = "streams"
+    stream_selection: str = "shortest"
+    edges: tuple = ()
+    edge_estimate: np.ndarray = field(default=None, repr=False)
+    edge_weights: np.ndarray = field(default=None, repr=False)
+    comparison_hat: np.ndarray = field(default=None, repr=False)
+    edge_contributions: np.ndarray = field(default=None, repr=False)
 
     @property
     def tau(self) -> float:
@@ -553,7 +788,8 @@ def _tau2_reml(y, S, X, Sig):
 
 
 def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference: str | None = None,
-                treatments=None, larger_is_better: bool = True, tau2: float | None = None) -> NetworkResult:
+                treatments=None, larger_is_better: bool = True, tau2: float | None = None,
+                contribution: str = "streams", stream_selection: str = "shortest") -> NetworkResult:
     """Fit the random-effects network meta-analysis.
 
     Parameters
@@ -573,6 +809,12 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
         Direction of the P-scores.
     tau2 : float, optional
         Fix tau² at this value instead of estimating it.
+    contribution : {"streams", "proportion"}, default "streams"
+        How the studies' contributions are computed (module notes):
+        Papakonstantinou et al. (2018)'s stream decomposition of the aggregate
+        hat matrix, or Chaimani et al. (2013)'s proportion contributions.
+    stream_selection : {"shortest", "randomwalk"}, default "shortest"
+        Which streams (see :func:`flow_streams`).
 
     Returns
     -------
@@ -586,6 +828,10 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
     """
     if method not in NETWORK_METHODS:
         raise ValueError(f"method must be one of {NETWORK_METHODS}, not {method!r}")
+    if contribution not in CONTRIBUTION_METHODS:
+        raise ValueError(f"contribution must be one of {CONTRIBUTION_METHODS}, not {contribution!r}")
+    if stream_selection not in STREAM_SELECTIONS:
+        raise ValueError(f"stream_selection must be one of {STREAM_SELECTIONS}, not {stream_selection!r}")
     contrasts = tuple(contrasts)
     present = sorted({t for c in contrasts for t in c.arms})
     treatments = tuple(treatments) if treatments is not None else tuple(present)
@@ -693,14 +939,29 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
     Hd = np.zeros((nt, N))
     Hd[keep] = Hb
     nst = len(contrasts)
+    edges, ew, ybar, Hagg = _aggregate(contrasts, treatments, t2)
+    aw = np.abs(ew)
+    share = aw / aw.sum(axis=0)  # (studies, edges): each study's part of an edge
     contrib = np.zeros((nt, nt, nst))
+    econtrib = np.zeros((nt, nt, len(edges)))
     onehot = np.zeros((N, nst))
     onehot[np.arange(N), owner] = 1
     for i in range(nt):
         for j in range(nt):
-            if i != j:
+            if i == j:
+                continue
+            if contribution == "proportion":
                 h = np.abs(Hd[i] - Hd[j]) @ onehot
                 contrib[i, j] = h / h.sum()
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    econtrib[i, j] = (contrib[i, j][:, None] * np.where(aw > 0, aw / aw.sum(axis=1, keepdims=True),
+                                                                         0)).sum(axis=0)
+            elif i < j:
+                # j - i is the same estimate negated: same streams reversed, same contributions
+                # (so that ties between equally short paths cannot make the two orientations differ)
+                _, ce = flow_streams(edges, Hagg[i, j], i, j, selection=stream_selection)
+                econtrib[i, j] = econtrib[j, i] = ce / ce.sum()
+                contrib[i, j] = contrib[j, i] = share @ econtrib[i, j]
 
     chi = stats.chi2.sf
     return NetworkResult(
@@ -715,7 +976,11 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
         q_within_pval=float(chi(q_within, q_within_df)) if q_within_df else np.nan,
         q_between=q_between, q_between_df=int(q_between_df),
         q_between_pval=float(chi(q_between, q_between_df)) if q_between_df else np.nan,
-        contributions=contrib, hat=Hd, contrast_study=owner, n_patients=npat, row_ids={k: list(dict.fromkeys(v)) for k, v in rows.items()},
+        contributions=contrib, hat=Hd, contrast_study=owner, n_patients=npat,
+        row_ids={k: list(dict.fromkeys(v)) for k, v in rows.items()},
+        contribution_method=contribution, stream_selection=stream_selection,
+        edges=tuple((treatments[a], treatments[b]) for a, b in edges), edge_estimate=ybar, edge_weights=ew,
+        comparison_hat=Hagg, edge_contributions=econtrib,
     )
 
 

@@ -5,7 +5,6 @@ rule analyse:
         contrasts="results/validated/contrasts.csv",
         benchmarks="results/validated/benchmarks.csv",
         claims="results/validated/claims.json",
-        network=network_benchmark_inputs(),
         schemas=[
             "workflow/schemas/studies.schema.yaml",
             "workflow/schemas/arms.schema.yaml",

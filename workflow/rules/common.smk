@@ -19,6 +19,7 @@ NETWORK_FILES = {
         "ranking",
         "contributions",
         "exclusions",
+        "benchmarks",
     )
 } | {"json": "results/network/network.json"}
 CERTAINTY = config["certainty"]
@@ -69,11 +70,6 @@ def certainty_network_inputs():
         "contributions": NETWORK_FILES["contributions"],
         "network_json": NETWORK_FILES["json"],
     }
-
-
-def network_benchmark_inputs():
-    """The adult trials' network estimates set beside the published benchmarks, when enabled."""
-    return [NETWORK_FILES["estimates_adults"]] if NETWORK.get("enabled", True) else []
 
 
 def all_targets():

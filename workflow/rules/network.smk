@@ -3,10 +3,12 @@ rule network:
         studies="results/validated/studies.csv",
         arms="results/validated/arms.csv",
         contrasts="results/validated/contrasts.csv",
+        benchmarks="results/validated/benchmarks.csv",
         schemas=[
             "workflow/schemas/studies.schema.yaml",
             "workflow/schemas/arms.schema.yaml",
             "workflow/schemas/contrasts.schema.yaml",
+            "workflow/schemas/benchmarks.schema.yaml",
         ],
     output:
         **NETWORK_FILES,

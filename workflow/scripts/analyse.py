@@ -62,9 +62,7 @@ log.info("adult trials: %d of %d", len(adult_ids), len(studies))
 
 claims = evaluate_claims(json.loads(Path(snakemake.input.claims).read_text()), summary, rates, opts.level,
                          adult=(summary_adults, rates_adults))
-network = pd.read_csv(snakemake.input.network[0]) if len(snakemake.input.network) else None  # rule network
-benchmarks = compare_benchmarks(sheets["benchmarks"], summary, opts.level, adult_summary=summary_adults,
-                                network=network)
+benchmarks = compare_benchmarks(sheets["benchmarks"], summary, opts.level, adult_summary=summary_adults)
 log.info("claims: %s", claims.verdict.value_counts().to_dict() if len(claims) else {})
 
 for name, df in (("claims", claims), ("benchmarks", benchmarks), ("contrasts", contrasts), ("per_study", per_study),

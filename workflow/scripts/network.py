@@ -1,6 +1,7 @@
 """Network meta-analysis per outcome (config ``network``): league estimates with direct and
 back-calculated indirect evidence, P-score ranking, design-by-treatment Q, study contributions,
-a network graph per outcome, and the rows not in any network with the reason."""
+a network graph per outcome, the rows not in any network with the reason, and the published
+benchmarks with the network estimates of the adult trials beside them."""
 
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from depmeta.analysis import BINARY, OUTCOME_DIRECTION, RATIO_MEASURES  # noqa: E402
+from depmeta.checks import network_benchmarks  # noqa: E402
 from depmeta.contrasts import COMPARISONS  # noqa: E402
 from depmeta.network import NODE_ORDER, fit_network_parts, outcome_network  # noqa: E402
 from depmeta.network_plot import network_graph  # noqa: E402
@@ -24,7 +26,7 @@ cfg, analysis = snakemake.params.network, snakemake.params.analysis
 schema_dir = Path(snakemake.scriptdir).parent / "schemas"
 sheets = {name: coerce(read_sheet(snakemake.input[name]),
                        yaml.safe_load((schema_dir / f"{name}.schema.yaml").read_text()))
-          for name in ("arms", "contrasts", "studies")}
+          for name in ("arms", "contrasts", "studies", "benchmarks")}
 arms = prepare_arms(sheets["arms"])
 figdir = Path(snakemake.output.figures)
 figdir.mkdir(parents=True, exist_ok=True)
@@ -32,6 +34,11 @@ level = analysis.get("level", 0.95)
 order = NODE_ORDER[cfg["nodes"]]
 comparison_of = {pair: name for name, pair in COMPARISONS.items()}
 log.info("network options: %s", cfg)
+CONTRIBUTION_NOTE = {
+    "streams": "Papakonstantinou et al. 2018 streams of the aggregate hat matrix (shortest path first), "
+               "split to studies by their weight in each direct comparison",
+    "proportion": "study-level proportion contributions from the hat matrix (Chaimani et al. 2013)",
+}
 
 
 def display(measure, x):
@@ -61,7 +68,8 @@ for outcome in cfg["outcomes"]:
     reference = cfg["reference"] if cfg["reference"] in nodes else next(
         (t for t in ("control", "placebo") if t in nodes), nodes[0])
     fits, note = fit_network_parts(contrasts, method=cfg["method"], level=level, treatments=nodes,
-                                   reference=reference, larger_is_better=OUTCOME_DIRECTION[outcome] > 0)
+                                   reference=reference, larger_is_better=OUTCOME_DIRECTION[outcome] > 0,
+                                   contribution=cfg["contribution"])
     if note:
         log.warning("%s: %s", outcome, note)
     main = fits[0]
@@ -152,6 +160,8 @@ tables = {
     "exclusions": pd.concat(exclusions, ignore_index=True)[["outcome", "study_id", "row_ids", "reason"]]
     if exclusions else pd.DataFrame(columns=["outcome", "study_id", "row_ids", "reason"]),
 }
+# the published (adult) network meta-analyses beside this project's network of the adult trials
+tables["benchmarks"] = network_benchmarks(sheets["benchmarks"], tables["estimates_adults"])
 for key, df in tables.items():
     write_csv(snakemake.output[key], df)
     log.info("wrote %s (%d rows)", snakemake.output[key], len(df))
@@ -160,7 +170,7 @@ write_json(snakemake.output.json, {
                 "timepoint": analysis["timepoint"], "binary_measure": analysis.get("binary_measure", "RR"),
                 "zero_cell_add": analysis["zero_cell"]["add"],
                 "prediction_interval": "metafor predict(): estimate ± z·sqrt(se² + tau²)",
-                "contributions": "study-level proportion contributions from the hat matrix (Chaimani et al. 2013)"},
+                "contributions": CONTRIBUTION_NOTE[cfg["contribution"]]},
     "outcomes": outcomes_json, "figures": figures,
     **{k: tables[k].to_dict(orient="records") for k in ("summary", "ranking")},
     "estimates": tables["estimates"].to_dict(orient="records"),
