@@ -21,7 +21,8 @@ import pandas as pd
 from depmeta.effects import counts_from_percent
 
 __all__ = [
-    "ROB_TOOLS", "Problem", "SheetError", "check_claims", "check_extraction", "check_hazard_ratios", "check_risk_of_bias",
+    "ROB_TOOLS", "Problem", "SheetError", "check_claims", "check_extraction", "check_excluded_arms", "check_hazard_ratios",
+    "check_risk_of_bias",
     "check_sheet", "coerce", "prepare_arms",
 ]
 
@@ -318,6 +319,21 @@ def check_hazard_ratios(hazard: pd.DataFrame, studies: pd.DataFrame, arms: pd.Da
                                                            f"({r['ci_low']:g} to {r['ci_high']:g})"))
         if form is HR_FORMS[1] and not np.isnan(r["se_log_hr"]) and r["se_log_hr"] <= 0:
             problems.append(Problem(fh, _row(i), "se_log_hr", f"{r['se_log_hr']:g} must be greater than 0"))
+    return problems
+
+
+def check_excluded_arms(excluded: pd.DataFrame, arms: pd.DataFrame, files: dict[str, str]) -> list[Problem]:
+    """Each excluded arm must be an arm of the arm sheet, listed once.
+    ``files`` maps ``"excluded_arms"`` and ``"arms"`` to the names used in messages."""
+    fe, fa = files["excluded_arms"], files["arms"]
+    known = set(zip(arms.study_id, arms.arm_id))
+    problems = []
+    for i, r in excluded.iterrows():
+        if (r["study_id"], r["arm_id"]) not in known:
+            problems.append(Problem(fe, _row(i), "arm_id", f"arm {r['study_id']}/{r['arm_id']} is not in {fa}"))
+    for i in excluded.index[excluded.duplicated(subset=["study_id", "arm_id"], keep="first")]:
+        problems.append(Problem(fe, _row(i), "arm_id", f"arm {excluded.at[i, 'study_id']}/{excluded.at[i, 'arm_id']} "
+                                                      "is already excluded above"))
     return problems
 
 

@@ -4,6 +4,7 @@ rule analyse:
         arms="results/validated/arms.csv",
         contrasts="results/validated/contrasts.csv",
         hazard_ratios="results/validated/hazard_ratios.csv",
+        excluded_arms="results/validated/excluded_arms.csv",
         benchmarks="results/validated/benchmarks.csv",
         claims="results/validated/claims.json",
         schemas=[
@@ -11,6 +12,7 @@ rule analyse:
             "workflow/schemas/arms.schema.yaml",
             "workflow/schemas/contrasts.schema.yaml",
             "workflow/schemas/hazard_ratios.schema.yaml",
+            "workflow/schemas/excluded_arms.schema.yaml",
             "workflow/schemas/benchmarks.schema.yaml",
         ],
     output:

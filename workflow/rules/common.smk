@@ -16,7 +16,7 @@ def sheet_inputs():
     if SHEETS.get("workbook"):
         return {"workbook": SHEETS["workbook"], **evidence_inputs()}
     files = {"studies": SHEETS["studies"], "arms": SHEETS["arms"]}
-    for optional in ("contrasts", "risk_of_bias", "hazard_ratios"):
+    for optional in ("contrasts", "risk_of_bias", "hazard_ratios", "excluded_arms"):
         if SHEETS.get(optional):
             files[optional] = SHEETS[optional]
     return {**files, **evidence_inputs()}

@@ -15,7 +15,7 @@ import yaml  # noqa: E402
 from depmeta.analysis import (  # noqa: E402
     AnalysisOptions, adult_analyses, pool_event_rates, pooled_with_rd, risk_differences, run_meta_analyses)
 from depmeta.checks import SUBGROUP_RULES, compare_benchmarks, evaluate_claims, subgroup_studies  # noqa: E402
-from depmeta.contrasts import form_contrasts  # noqa: E402
+from depmeta.contrasts import exclude_arms, form_contrasts  # noqa: E402
 from depmeta.hazard import hazard_contrasts  # noqa: E402
 from depmeta.sheets import coerce, prepare_arms  # noqa: E402
 from pipeline_io import read_sheet, setup_logging, write_csv, write_json  # noqa: E402
@@ -25,14 +25,16 @@ schema_dir = Path(snakemake.scriptdir).parent / "schemas"
 sheets = {
     name: coerce(read_sheet(snakemake.input[name]),
                  yaml.safe_load((schema_dir / f"{name}.schema.yaml").read_text()))
-    for name in ("studies", "arms", "contrasts", "benchmarks", "hazard_ratios")
+    for name in ("studies", "arms", "contrasts", "benchmarks", "hazard_ratios", "excluded_arms")
 }
 opts = AnalysisOptions.from_config(snakemake.params.analysis)
 log.info("options: %s", opts)
 
 studies = sheets["studies"]
 labels = dict(zip(studies.study_id, studies.label))
-arms = prepare_arms(sheets["arms"])
+# Arms set apart before any analysis (e.g. factorial margins mixing strategies), listed with the reason.
+arms, excluded_arms = exclude_arms(prepare_arms(sheets["arms"]), sheets["excluded_arms"])
+log.info("%d arm rows set apart (excluded-arms sheet)", len(excluded_arms))
 contrasts, unused = form_contrasts(
     arms, sheets["contrasts"], comparisons=list(opts.comparisons), outcomes=list(opts.outcomes),
     population_preference=opts.population_preference, timepoint=opts.timepoint,
@@ -41,7 +43,7 @@ contrasts, unused = form_contrasts(
 hr_contrasts, hr_unused = hazard_contrasts(sheets["hazard_ratios"], opts.comparisons, opts.population_preference)
 if len(hr_contrasts):
     contrasts = pd.concat([contrasts, hr_contrasts], ignore_index=True)
-unused = pd.concat([unused, hr_unused], ignore_index=True) if len(hr_unused) else unused
+unused = pd.concat([u for u in (unused, hr_unused, excluded_arms) if len(u)], ignore_index=True)
 log.info("%d contrasts (%d hazard ratios) from %d studies; %d rows not used", len(contrasts), len(hr_contrasts),
          contrasts.study_id.nunique() if len(contrasts) else 0, len(unused))
 summary, per_study, excluded = run_meta_analyses(contrasts, labels, opts)
