@@ -9,6 +9,7 @@ RESULTS = Path("results")
 SHEETS = config["sheets"]
 ANALYSIS = config["analysis"]
 REPORT = config["report"]
+METAPSY = config.get("metapsy", {"enabled": False})
 
 
 def sheet_inputs():
@@ -27,6 +28,26 @@ def evidence_inputs():
     return {k: SHEETS[k] for k in ("benchmarks", "claims") if SHEETS.get(k)}
 
 
+def metapsy_inputs():
+    """The Metapsy database and its codebook: the configured copy, else the download."""
+    if METAPSY.get("path"):
+        path = Path(METAPSY["path"])
+        variables = METAPSY.get("variables") or str(path.with_suffix(".variables.json"))
+        return {"data": str(path), "variables": variables}
+    base = f"resources/metapsy/{METAPSY['shorthand']}/{METAPSY['version']}"
+    return {"data": f"{base}/data.csv", "variables": f"{base}/variables.json"}
+
+
+def metapsy_outputs():
+    """The Metapsy analyses' outputs when enabled (the report shows them), else none."""
+    if not METAPSY.get("enabled"):
+        return {}
+    return {
+        "metapsy": "results/metapsy/metapsy.json",
+        "metapsy_summary": "results/metapsy/summary.csv",
+    }
+
+
 def report_outputs():
     """The report files the config asks for."""
     files = {"html": "results/report/report.html"}
@@ -39,6 +60,7 @@ def all_targets():
     """Default targets: the report and the tidy tables behind it."""
     return [
         *report_outputs().values(),
+        *metapsy_outputs().values(),
         "results/tables/summary.csv",
         "results/tables/exclusions.csv",
     ]
