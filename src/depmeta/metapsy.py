@@ -120,6 +120,7 @@ def metapsy_contrasts(df: pd.DataFrame, codebook: dict, file: str = "Metapsy dat
         notes.append(f"columns not described in the codebook (not used): {', '.join(undescribed)}")
     row_no = df.iloc[:, 0].astype(str).str.strip().to_numpy()
     records, unusable = [], []
+    off_codebook: dict[tuple[str, str], list[str]] = {}
     for pos in range(len(df)):
         r = df.iloc[pos]
         where = f"row {pos + 1} (row id {row_no[pos]})"
@@ -154,8 +155,7 @@ def metapsy_contrasts(df: pd.DataFrame, codebook: dict, file: str = "Metapsy dat
             text = "" if raw is None or (isinstance(raw, float) and math.isnan(raw)) else str(raw).strip()
             text = text[:-2] if text.endswith(".0") else text
             if text and text not in allowed:
-                notes.append(f"{where}, column '{item}': {text!r} is not a value the codebook defines "
-                             f"({', '.join(allowed)}); the row is kept (its rob score is used as printed)")
+                off_codebook.setdefault((item, text), []).append(str(pos + 1))
             rob_items[item] = text
         n1, n2 = math.nan, math.nan
         for c1, c2 in N_COLUMNS:
@@ -170,6 +170,10 @@ def metapsy_contrasts(df: pd.DataFrame, codebook: dict, file: str = "Metapsy dat
         })
     if problems:
         raise MetapsyError(file, problems)
+    for (item, text), where_rows in off_codebook.items():
+        allowed = ", ".join(ROB_ITEMS[item])
+        notes.append(f"column '{item}': value {text!r}, which the codebook does not define ({allowed}), in "
+                     f"row(s) {', '.join(where_rows)}; the rows are kept and their rob score used as printed")
     cols_u = ["row_id", "study_id", "condition_arm1", "condition_arm2", "reason"]
     return pd.DataFrame.from_records(records), pd.DataFrame.from_records(unusable, columns=cols_u), notes
 
