@@ -234,3 +234,39 @@ def test_embedded_claims_naming_a_subgroup_carry_it():
     for c in doc["claims"]:
         if c["testable"] and any(w in str(c.get("population", "")).lower() for w in words):
             assert c.get("subgroup"), f"{c['id']}: population {c['population']!r} names a subgroup; code it"
+
+
+def test_no_embedded_claim_gets_a_verdict_from_the_wrong_population_timepoint_or_scale():
+    """Every claim of data/claims.yaml against estimate sets that carry a marker value: all
+    trials (ratio/g 11, RD 22), earliest timepoint 33, each subgroup 44. A claim may only
+    ever be set beside the marker of its own population, timepoint and scale."""
+    from depmeta.checks import SUBGROUP_RULES
+    from depmeta.contrasts import COMPARISONS
+
+    def frame(marker_main, marker_rd=None):
+        rows = []
+        for comp in COMPARISONS:
+            for outcome in ("remission", "response", "relapse", "dropout", "symptoms"):
+                m = "SMD" if outcome == "symptoms" else "RR"
+                rows.append(_row(comp, outcome, m, marker_main, marker_main - 1, marker_main + 1))
+                if marker_rd is not None and outcome != "symptoms":
+                    rows.append(_row(comp, outcome, "RD", marker_rd, marker_rd - 1, marker_rd + 1))
+        return pd.DataFrame(rows)
+
+    doc = yaml.safe_load((ROOT / "data" / "claims.yaml").read_text())
+    main, early, sub = frame(11, 22), frame(33, 33), frame(44, 44)
+    out = evaluate_claims(doc["claims"], main, RATES, adult=(main, RATES), early=(early, early),
+                          subgroups={name: (sub, sub) for name in SUBGROUP_RULES}).set_index("id")
+    for c in doc["claims"]:
+        got = out.loc[c["id"], "pooled_estimate"]
+        if not c["testable"] or np.isnan(got) or c.get("measure") == "event_rate":
+            continue
+        if c.get("domain") or c.get("comparison") == "sequential" or c.get("timing") == "course":
+            raise AssertionError(f"{c['id']}: a verdict against symptom or pairwise estimates")
+        if c.get("subgroup"):
+            assert got == 44, c["id"]
+        elif c.get("timing") == "early":
+            assert got == 33, c["id"]
+        else:
+            assert got == (22 if c["measure"] == "RD" else 11), c["id"]
+    assert (out.loc[[c["id"] for c in doc["claims"] if c.get("subgroup")], "pooled_estimate"].dropna() == 44).all()
