@@ -15,6 +15,7 @@ include: "workflow/rules/analyse.smk"
 include: "workflow/rules/network.smk"
 include: "workflow/rules/certainty.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/metapsy.smk"
 
 
 rule all:

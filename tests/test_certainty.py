@@ -37,6 +37,10 @@ def test_risk_with_intervention_rr_or_rd():
     assert risk_with_intervention("OR", 2.0, 0.2) == pytest.approx(1 / 3)
     # RD -0.05 at ACR 0.2: 0.15
     assert risk_with_intervention("RD", -0.05, 0.2) == pytest.approx(0.15)
+    # HR 0.5 at ACR 0.4 by the same follow-up: 1 - 0.6 ** 0.5 = 1 - 0.774597 = 0.225403
+    assert risk_with_intervention("HR", 0.5, 0.4) == pytest.approx(0.225403, abs=1e-6)
+    # HR 1 leaves the risk as it is
+    assert risk_with_intervention("HR", 1.0, 0.4) == pytest.approx(0.4)
     # RR 3 at ACR 0.5 would be 1.5: clipped to 1
     assert risk_with_intervention("RR", 3.0, 0.5) == 1.0
     with pytest.raises(ValueError, match="comparator risk"):

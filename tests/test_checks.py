@@ -135,3 +135,161 @@ def test_benchmarks_get_the_network_estimate_beside_them():
     # no network estimates at all: the columns are there, empty
     none = network_benchmarks(bench, pd.DataFrame())
     assert none.ours_network_estimate.isna().all() and (none.ours_network_measure == "").all()
+
+
+# --- population, timepoint and scale: a claim is only set against its own ---------------------------------
+
+def _row(comparison, outcome, measure, est, lo, hi, k=3, status="pooled"):
+    return dict(comparison=comparison, outcome=outcome, status=status, measure=measure, k=k,
+                estimate_display=est, ci_low_display=lo, ci_high_display=hi)
+
+
+CHRONIC = pd.DataFrame([_row("combined_vs_medication", "response", "RR", 0.95, 0.80, 1.10)])
+EARLY = pd.DataFrame([_row("combined_vs_medication", "response", "RR", 1.02, 0.90, 1.15)])
+WITH_RD = pd.concat([SUMMARY, pd.DataFrame([_row("combined_vs_medication", "response", "RD", 0.05, 0.01, 0.09, k=4)])],
+                    ignore_index=True)
+
+
+def test_subgroup_claim_is_set_against_the_subgroup_estimate_never_all_trials():
+    kw = dict(comparison="combined_vs_medication", outcome="response", measure="direction", low=1.0, high=None)
+    v = evaluate_claims([claim(**kw, subgroup="chronic")], SUMMARY, RATES, subgroups={"chronic": (CHRONIC, None)}).iloc[0]
+    assert v.evidence == "all trials; chronic subgroup" and v.pooled_estimate == 0.95 and v.verdict == "consistent"
+    # all trials (1.19, 1.01-1.40) would have said consistent too; the subgroup decides on its own numbers
+    v = evaluate_claims([claim(**{**kw, "low": 1.2}, subgroup="chronic")], SUMMARY, RATES,
+                        subgroups={"chronic": (CHRONIC, None)}).iloc[0]
+    assert v.verdict == "not consistent" and v.pooled_estimate == 0.95
+    # no subgroup estimates given, or none pooled in it: not testable, with the reason
+    v = evaluate_claims([claim(**kw, subgroup="chronic")], SUMMARY, RATES).iloc[0]
+    assert v.verdict == "not testable" and "chronic subgroup" in v.reason and np.isnan(v.pooled_estimate)
+    empty = {"treatment_resistant": (pd.DataFrame(), None)}
+    v = evaluate_claims([claim(**kw, subgroup="treatment_resistant")], SUMMARY, RATES, subgroups=empty).iloc[0]
+    assert v.verdict == "not testable" and "(0 studies) in the treatment resistant subgroup" in v.reason
+
+
+def test_subgroups_the_study_sheet_does_not_code_are_not_testable():
+    kw = dict(comparison="combined_vs_medication", outcome="response", measure="direction", low=1.0, high=None)
+    for sub in ("mild", "severe", "personality_disorder"):
+        v = evaluate_claims([claim(**kw, subgroup=sub)], SUMMARY, RATES, subgroups={"chronic": (CHRONIC, None)}).iloc[0]
+        assert v.verdict == "not testable" and "not coded per trial" in v.reason, sub
+
+
+def test_subgroup_membership_follows_the_coded_study_fields():
+    from depmeta.checks import subgroup_studies
+
+    studies = pd.DataFrame({"study_id": ["a", "b", "c", "d"],
+                            "condition": ["chronic_MDD", "MDD", "recurrent_MDD_remitted", "MDD"],
+                            "chronicity": ["chronic", "chronic", "recurrent", "not_reported"],
+                            "design": ["acute", "acute", "maintenance", "sequential"]})
+    assert subgroup_studies(studies, "chronic") == {"a", "b"}
+    assert subgroup_studies(studies, "remitted") == {"c", "d"}
+    assert subgroup_studies(studies, "treatment_resistant") == set()
+
+
+def test_speed_claim_is_set_against_the_earliest_timepoint_or_not_testable():
+    kw = dict(comparison="combined_vs_medication", outcome="response", measure="direction", low=1.0, high=None,
+              timing="early")
+    v = evaluate_claims([claim(**{**kw, "low": 1.2})], SUMMARY, RATES, early=(EARLY, None)).iloc[0]
+    assert v.evidence == "all trials; earliest timepoint" and v.pooled_estimate == 1.02 and v.verdict == "not consistent"
+    v = evaluate_claims([claim(**kw)], SUMMARY, RATES).iloc[0]
+    assert v.verdict == "not testable" and "earliest timepoint" in v.reason
+    v = evaluate_claims([claim(**{**kw, "timing": "course"})], SUMMARY, RATES, early=(EARLY, None)).iloc[0]
+    assert v.verdict == "not testable" and "time course" in v.reason
+
+
+def test_absolute_difference_claim_is_set_against_the_risk_difference():
+    kw = dict(comparison="combined_vs_medication", outcome="response", measure="RD", low=0.10, high=0.10)
+    v = evaluate_claims([claim(**kw)], WITH_RD, RATES).iloc[0]
+    assert (v.pooled_measure, v.pooled_estimate, v.verdict) == ("RD", 0.05, "not consistent")
+    v = evaluate_claims([claim(**{**kw, "low": 0.08, "high": 0.08})], WITH_RD, RATES).iloc[0]
+    assert v.verdict == "consistent"
+    # without an RD row, never against the RR
+    v = evaluate_claims([claim(**kw)], SUMMARY, RATES).iloc[0]
+    assert v.verdict == "not testable" and "pooled as RR" in v.reason
+    # a direction claim keeps to the primary (ratio) analysis even with RD rows present
+    v = evaluate_claims([claim(comparison="combined_vs_medication", outcome="response", measure="direction",
+                               low=1.0, high=None)], WITH_RD, RATES).iloc[0]
+    assert v.pooled_measure == "RR"
+
+
+def test_functioning_and_quality_of_life_claims_are_not_testable_against_symptoms():
+    for domain in ("functioning", "quality_of_life", "functioning_and_quality_of_life"):
+        v = verdict(comparison="psychotherapy_vs_medication", outcome="symptoms", measure="direction", low=None,
+                    high=0.0, domain=domain)
+        assert v.verdict == "not testable" and "symptom scores" in v.reason and np.isnan(v.pooled_estimate)
+
+
+def test_relapse_direction_claim_uses_the_hazard_ratio_only_where_no_count_analysis_is_pooled():
+    hr = pd.DataFrame([_row("combined_vs_psychotherapy", "relapse", "HR", 0.7, 0.5, 0.9, k=3)])
+    both = pd.concat([SUMMARY, hr], ignore_index=True)
+    kw = dict(comparison="combined_vs_psychotherapy", outcome="relapse", measure="direction", low=None, high=1.0)
+    v = evaluate_claims([claim(**kw)], both, RATES).iloc[0]
+    assert (v.pooled_measure, v.verdict) == ("HR", "consistent")
+    v = evaluate_claims([claim(**{**kw, "measure": "HR", "low": 0.6, "high": 0.8})], both, RATES).iloc[0]
+    assert (v.pooled_measure, v.verdict) == ("HR", "consistent")
+
+
+def test_sequential_treatment_is_kept_apart_from_combined_vs_medication():
+    v = verdict(comparison="sequential", outcome="relapse", measure="RR", low=0.84, high=0.84)
+    assert v.verdict == "not testable" and "comparison of its own" in v.reason
+    bench = pd.DataFrame([dict(benchmark_id="B44", comparison="sequential", outcome="relapse", measure="RR",
+                               estimate=0.84, ci_low=0.74, ci_high=0.94, k=17, subgroup="sequential")])
+    extra = pd.DataFrame([_row("combined_vs_medication", "relapse", "RR", 0.8, 0.6, 1.0)])
+    out = compare_benchmarks(bench, pd.concat([SUMMARY, extra], ignore_index=True)).iloc[0]
+    assert np.isnan(out.ours_estimate) and "comparison of its own" in out.note
+    embedded = pd.read_csv(ROOT / "data" / "benchmarks.csv", dtype=str, keep_default_na=False)
+    guidi = embedded[embedded.citation.str.contains("Guidi")]
+    assert len(guidi) and (guidi.comparison == "sequential").all()
+
+
+def test_every_benchmark_a_claim_cites_exists():
+    import re
+
+    text = (ROOT / "data" / "claims.yaml").read_text()
+    cited = set(re.findall(r"\bB\d{2,3}\b", text))
+    known = set(pd.read_csv(ROOT / "data" / "benchmarks.csv", dtype=str).benchmark_id)
+    assert cited, "no benchmark citations found: the pattern is stale"
+    assert cited <= known, f"claims.yaml cites benchmarks not in benchmarks.csv: {sorted(cited - known)}"
+
+
+def test_embedded_claims_naming_a_subgroup_carry_it():
+    doc = yaml.safe_load((ROOT / "data" / "claims.yaml").read_text())
+    words = ("mild", "severe", "chronic", "treatment-resistant", "personality", "remission", "remitted", "recurrent")
+    for c in doc["claims"]:
+        if c["testable"] and any(w in str(c.get("population", "")).lower() for w in words):
+            assert c.get("subgroup"), f"{c['id']}: population {c['population']!r} names a subgroup; code it"
+
+
+def test_no_embedded_claim_gets_a_verdict_from_the_wrong_population_timepoint_or_scale():
+    """Every claim of data/claims.yaml against estimate sets that carry a marker value: all
+    trials (ratio/g 11, RD 22), earliest timepoint 33, each subgroup 44. A claim may only
+    ever be set beside the marker of its own population, timepoint and scale."""
+    from depmeta.checks import SUBGROUP_RULES
+    from depmeta.contrasts import COMPARISONS
+
+    def frame(marker_main, marker_rd=None):
+        rows = []
+        for comp in COMPARISONS:
+            for outcome in ("remission", "response", "relapse", "dropout", "symptoms"):
+                m = "SMD" if outcome == "symptoms" else "RR"
+                rows.append(_row(comp, outcome, m, marker_main, marker_main - 1, marker_main + 1))
+                if marker_rd is not None and outcome != "symptoms":
+                    rows.append(_row(comp, outcome, "RD", marker_rd, marker_rd - 1, marker_rd + 1))
+        return pd.DataFrame(rows)
+
+    doc = yaml.safe_load((ROOT / "data" / "claims.yaml").read_text())
+    main, early, sub = frame(11, 22), frame(33, 33), frame(44, 44)
+    out = evaluate_claims(doc["claims"], main, RATES, adult=(main, RATES), early=(early, early),
+                          subgroups={name: (sub, sub) for name in SUBGROUP_RULES}).set_index("id")
+    for c in doc["claims"]:
+        got = out.loc[c["id"], "pooled_estimate"]
+        if not c["testable"] or np.isnan(got) or c.get("measure") == "event_rate":
+            continue
+        if c.get("domain") or c.get("comparison") == "sequential" or c.get("timing") == "course":
+            raise AssertionError(f"{c['id']}: a verdict against symptom or pairwise estimates")
+        if c.get("subgroup"):
+            assert got == 44, c["id"]
+        elif c.get("timing") == "early":
+            assert got == 33, c["id"]
+        else:
+            assert got == (22 if c["measure"] == "RD" else 11), c["id"]
+    assert (out.loc[[c["id"] for c in doc["claims"] if c.get("subgroup")], "pooled_estimate"].dropna() == 44).all()

@@ -4,7 +4,7 @@ I/O (the workflow's scripts write them)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -13,10 +13,13 @@ from depmeta.contrasts import COMPARISONS, STRATEGY, preference_key, studies_tex
 from depmeta.effects import escalc
 from depmeta.pooling import pool
 
-__all__ = ["AnalysisOptions", "run_meta_analyses", "pool_event_rates", "adult_analyses", "OUTCOME_DIRECTION",
-           "RATIO_MEASURES"]
+__all__ = ["AnalysisOptions", "run_meta_analyses", "pool_event_rates", "adult_analyses", "risk_differences",
+           "pooled_with_rd",
+           "OUTCOME_DIRECTION", "RATIO_MEASURES"]
 
-RATIO_MEASURES = ("RR", "OR")
+#: Measures pooled on the log scale and displayed as ratios (HR: hazard ratio of
+#: relapse, pooled from published log HRs by generic inverse variance).
+RATIO_MEASURES = ("RR", "OR", "HR")
 BINARY = ("remission", "response", "relapse", "dropout")
 #: +1: a larger value favours arm 1 (good outcome); -1: a smaller value does.
 OUTCOME_DIRECTION = {"remission": 1, "response": 1, "relapse": -1, "dropout": -1, "symptoms": -1}
@@ -60,6 +63,10 @@ def _display(measure: str, x):
 
 
 def _effect_sizes(sub: pd.DataFrame, outcome: str, opts: AnalysisOptions):
+    if (sub.source_kind == "hazard_ratio").all():
+        # Published log hazard ratios, already oriented (depmeta.hazard): metafor's measure="GEN".
+        es = escalc("GEN", yi=sub.log_hr, sei=sub.se_log_hr)
+        return "HR", es.yi, es.vi, [None] * len(sub)
     if outcome in BINARY:
         es = escalc(opts.binary_measure, ai=sub.events1, n1i=sub.n1, ci=sub.events2, n2i=sub.n2,
                     add=opts.add, to=opts.to, drop00=opts.drop00)
@@ -90,9 +97,11 @@ def run_meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptio
     """
     summary, studies, excluded = [], [], []
     z = _zcrit(opts.level)
+    kinds = contrasts.source_kind == "hazard_ratio" if len(contrasts) else pd.Series(dtype=bool)
     for comp in opts.comparisons:
-        for outcome in opts.outcomes:
-            sub = contrasts[(contrasts.comparison == comp) & (contrasts.outcome == outcome)] if len(contrasts) else contrasts
+        for outcome, hazard in [(o, h) for o in opts.outcomes for h in (False, True)]:
+            sub = contrasts[(contrasts.comparison == comp) & (contrasts.outcome == outcome) & (kinds == hazard)] \
+                if len(contrasts) else contrasts
             if not len(sub):
                 continue
             sub = sub.reset_index(drop=True)
@@ -139,11 +148,35 @@ def run_meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptio
                         rec[f"{f}_display"] = float(_display(measure, rec[f]))
                     studies.append(rec)
                 else:
-                    excluded.append({"comparison": comp, "outcome": outcome, "study_id": r.study_id,
+                    excluded.append({"comparison": comp, "outcome": outcome, "measure": measure,
+                                     "study_id": r.study_id,
                                      "label": rec["label"], "row_ids": r.row_ids,
                                      "reason": reasons[i] or "effect size not estimable"})
-    cols_x = ["comparison", "outcome", "study_id", "label", "row_ids", "reason"]
+    cols_x = ["comparison", "outcome", "measure", "study_id", "label", "row_ids", "reason"]
     return pd.DataFrame(summary), pd.DataFrame(studies), pd.DataFrame(excluded, columns=cols_x)
+
+
+def risk_differences(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptions):
+    """The binary outcomes pooled again as risk differences (RD), beside the
+    configured ratio measure, so that claims stated as absolute differences are
+    set against an absolute scale. Same contrasts, estimator and options; only
+    the measure changes. Returns ``run_meta_analyses``' summary (measure ``RD``)."""
+    binary = tuple(o for o in opts.outcomes if o in BINARY)
+    if not binary:
+        return pd.DataFrame()
+    arm_level = contrasts[contrasts.source_kind != "hazard_ratio"] if len(contrasts) else contrasts
+    return run_meta_analyses(arm_level, labels, replace(opts, binary_measure="RD", outcomes=binary))[0]
+
+
+def pooled_with_rd(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptions,
+                   study_ids: set | None = None) -> pd.DataFrame:
+    """Summary of :func:`run_meta_analyses` with the risk-difference rows of
+    :func:`risk_differences` appended, optionally on a subset of studies (a
+    subgroup, the adult trials): one row per comparison × outcome × measure."""
+    sub = contrasts[contrasts.study_id.isin(study_ids)] if study_ids is not None and len(contrasts) else contrasts
+    parts = [run_meta_analyses(sub, labels, opts)[0], risk_differences(sub, labels, opts)]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def _zcrit(level: float) -> float:

@@ -66,7 +66,7 @@ CINEMA_LEVELS = {"no concerns": 0, "some concerns": 1, "major concerns": 2}
 #: Certainty by number of levels left (4 = high), with GRADE's symbols.
 CERTAINTY_WORDS = {4: "high", 3: "moderate", 2: "low", 1: "very low"}
 _SYMBOLS = {4: "⊕⊕⊕⊕", 3: "⊕⊕⊕◯", 2: "⊕⊕◯◯", 1: "⊕◯◯◯"}
-RATIO = ("RR", "OR")
+RATIO = ("RR", "OR", "HR")
 #: Floating-point slack when a weight share is compared with a threshold: the
 #: shares are sums of normalised weights, exact to a few ulps, and a share of
 #: exactly 50% must count as reaching a 50% threshold.
@@ -170,8 +170,8 @@ class CertaintyOptions:
     """The ``certainty`` section of the config (see ``config/README.md``)."""
 
     #: clinically important zone (display scale) per measure: effects inside are unimportant
-    zone: dict = field(default_factory=lambda: {"RR": (0.8, 1.25), "OR": (0.8, 1.25), "RD": (-0.05, 0.05),
-                                                "SMD": (-0.2, 0.2)})
+    zone: dict = field(default_factory=lambda: {"RR": (0.8, 1.25), "OR": (0.8, 1.25), "HR": (0.8, 1.25),
+                                                "RD": (-0.05, 0.05), "SMD": (-0.2, 0.2)})
     rob_serious_share: float = 0.5
     rob_very_serious_share: float = 0.5
     i2_serious: float = 50.0
@@ -241,6 +241,8 @@ def risk_with_intervention(measure: str, effect, acr: float):
     """Risk with intervention from a relative effect (display scale) and the ACR.
 
     RR: ``ACR * RR``; OR: ``OR ACR / (1 - ACR + OR ACR)``; RD: ``ACR + RD``;
+    HR: ``1 - (1 - ACR) ** HR``, the risk by the same follow-up under proportional hazards
+    (Cochrane Handbook 15.4.4, with ACR the comparator's risk by that time);
     clipped to [0, 1] (an RR above ``1/ACR`` cannot be a risk).
     """
     e = np.asarray(effect, float)
@@ -252,6 +254,8 @@ def risk_with_intervention(measure: str, effect, acr: float):
         r = e * acr / (1 - acr + e * acr)
     elif measure == "RD":
         r = acr + e
+    elif measure == "HR":
+        r = 1.0 - (1.0 - acr) ** e
     else:
         raise ValueError(f"no absolute risk for measure {measure!r}")
     return np.clip(r, 0.0, 1.0)

@@ -16,6 +16,25 @@ estimates with three verdicts:
 Claims about adults, and published meta-analyses (all of adults), are set
 against the pooled estimates of the adult trials when those are given
 (``adult=``), so that adolescent trials do not decide them.
+
+A claim is only ever set against the estimate of the population, timepoint
+and scale it speaks of, else it is ``not testable`` with the reason:
+
+- ``subgroup`` (mild, severe, chronic, treatment-resistant, personality
+  disorder, remitted, ...): the estimate pooled from the trials of that
+  subgroup (:data:`SUBGROUP_RULES`, from the study sheet's coded fields);
+  subgroups the study sheet does not code (:data:`SUBGROUP_UNCODED`, e.g.
+  baseline severity, which is free text) are not testable;
+- ``timing: early`` (speed, "faster relief"): the estimate pooled at each
+  trial's earliest reported timepoint; ``timing: course`` (a time course) is
+  not testable;
+- ``measure: RD`` (an absolute difference): the risk-difference estimate,
+  pooled beside the ratio measure for binary outcomes;
+- ``domain`` functioning or quality of life: not testable against symptom
+  scores or response counts;
+- a comparison that is not one of :data:`depmeta.contrasts.COMPARISONS`
+  (``sequential``: psychotherapy after response to medication, Guidi & Fava
+  2021) is kept apart and not set beside combined vs medication.
 """
 
 from __future__ import annotations
@@ -28,11 +47,49 @@ import pandas as pd
 from depmeta.analysis import RATIO_MEASURES
 from depmeta.contrasts import studies_text
 
-__all__ = ["evaluate_claims", "compare_benchmarks", "network_benchmarks", "about_adults", "CLAIM_VERDICTS"]
+__all__ = ["evaluate_claims", "compare_benchmarks", "network_benchmarks", "about_adults", "subgroup_studies", "CLAIM_VERDICTS",
+           "SUBGROUP_RULES", "SUBGROUP_UNCODED", "SEPARATE_COMPARISONS"]
 
 CLAIM_VERDICTS = ("consistent", "not consistent", "not testable")
-_COLS = ["id", "article", "claim", "comparison", "outcome", "measure", "low", "high", "population", "evidence",
-         "verdict", "reason", "pooled_measure", "pooled_k", "pooled_estimate", "pooled_ci_low", "pooled_ci_high"]
+_COLS = ["id", "article", "claim", "comparison", "outcome", "measure", "low", "high", "population", "subgroup",
+         "timing", "domain", "evidence", "verdict", "reason", "pooled_measure", "pooled_k", "pooled_estimate",
+         "pooled_ci_low", "pooled_ci_high"]
+
+#: Subgroups with an estimate of their own: which trials of the study sheet belong
+#: to each (``condition``, ``chronicity`` and ``design`` are coded fields).
+SUBGROUP_RULES = {
+    "chronic": ("trials of chronic depression or dysthymia (condition chronic_MDD or dysthymia, or chronicity "
+                "chronic)", lambda s: s.condition.isin(["chronic_MDD", "dysthymia"]) | (s.chronicity == "chronic")),
+    "recurrent": ("trials of recurrent depression (chronicity recurrent or condition recurrent_MDD_remitted)",
+                  lambda s: (s.chronicity == "recurrent") | (s.condition == "recurrent_MDD_remitted")),
+    "remitted": ("trials randomizing patients in remission or response (condition recurrent_MDD_remitted, or a "
+                 "maintenance or sequential design)",
+                 lambda s: (s.condition == "recurrent_MDD_remitted") | s.design.isin(["maintenance", "sequential"])),
+    "treatment_resistant": ("trials of treatment-resistant depression (condition treatment_resistant)",
+                            lambda s: s.condition == "treatment_resistant"),
+}
+_SEVERITY = ("baseline severity is not coded per trial (the study sheet's baseline_severity is free text), "
+             "so there is no estimate in {} depression here")
+#: Subgroups the study sheet does not code: claims about them are not testable, with this reason.
+SUBGROUP_UNCODED = {
+    "mild": _SEVERITY.format("mild"),
+    "mild_to_moderate": _SEVERITY.format("mild to moderate"),
+    "moderate_to_severe": _SEVERITY.format("moderate to severe"),
+    "severe": _SEVERITY.format("severe"),
+    "severe_or_chronic": _SEVERITY.format("severe (or severe or chronic)"),
+    "personality_disorder": "comorbid personality disorder is not coded per trial, so there is no estimate in "
+                            "patients with a personality disorder here",
+    "comorbidity": "comorbid medical or psychiatric conditions are not coded per trial, so there is no estimate "
+                   "in that subgroup here",
+}
+#: Comparisons kept apart from the pairwise ones (never set beside another comparison).
+SEPARATE_COMPARISONS = {
+    "sequential": "sequential treatment (psychotherapy after response to medication, with or without continued "
+                  "medication, vs control conditions; Guidi & Fava 2021) is a comparison of its own, not combined "
+                  "vs medication, and is not pooled here",
+}
+_NOT_SYMPTOMS = ("the claim is about {}; the evidence here is symptom scores and response, remission, relapse "
+                 "and dropout counts, which do not measure it")
 ALL_TRIALS, ADULT_TRIALS = "all trials", "adult trials"
 _YOUNG = ("adolescen", "child", "youth", "young people")
 
@@ -64,26 +121,86 @@ def _fmt_range(low: float, high: float) -> str:
     return f"{low:g}" if low == high else f"{low:g} to {high:g}"
 
 
-def _pooled(frame: pd.DataFrame, key: str, value: str, outcome: str, missing: str):
-    """The pooled row for key == value and outcome, or (None, reason) when there is none."""
-    hit = frame[(frame[key] == value) & (frame.outcome == outcome)] if len(frame) else frame
+def subgroup_studies(studies: pd.DataFrame, subgroup: str) -> set:
+    """Study ids of the study sheet in a subgroup of :data:`SUBGROUP_RULES`."""
+    _, rule = SUBGROUP_RULES[subgroup]
+    return set(studies.study_id[rule(studies)])
+
+
+def _rates_row(frame: pd.DataFrame, strategy: str, outcome: str):
+    hit = frame[(frame.strategy == strategy) & (frame.outcome == outcome)] if len(frame) else frame
     if len(hit) and hit.iloc[0].status == "pooled":
         return hit.iloc[0], ""
     k = int(hit.iloc[0].k) if len(hit) else 0
-    return None, f"{missing} ({studies_text(k)})"
+    return None, f"no pooled {strategy} {outcome} rate here ({studies_text(k)})"
+
+
+def _pick(frame: pd.DataFrame, comparison: str, outcome: str, measure: str):
+    """The pooled row on the claim's scale, or (None, reason).
+
+    A ``direction`` claim takes the primary analysis (the configured measure;
+    the hazard-ratio analysis of relapse only where no count-based one is
+    pooled); any other claim takes the row of its own measure (RD, HR, ...)."""
+    if not len(frame):
+        return None, f"no pooled estimate for {comparison}, {outcome} ({studies_text(0)})"
+    hit = frame[(frame.comparison == comparison) & (frame.outcome == outcome)]
+    if "measure" not in hit:
+        hit = hit.assign(measure="")
+    if measure == "direction":
+        primary = hit[~hit.measure.isin(["RD", "HR"])]
+        if len(primary) and primary.iloc[0].status == "pooled":
+            return primary.iloc[0], ""
+        hr = hit[(hit.measure == "HR") & (hit.status == "pooled")]
+        if len(hr):
+            return hr.iloc[0], ""
+        k = int(primary.iloc[0].k) if len(primary) else 0
+        return None, f"no pooled estimate for {comparison}, {outcome} ({studies_text(k)})"
+    wanted = {"g": "SMD"}.get(measure, measure)
+    mine = hit[hit.measure == wanted]
+    if not len(mine):
+        if len(hit):
+            return None, f"claim is a {measure}; the evidence here is pooled as {', '.join(dict.fromkeys(hit.measure))}"
+        return None, f"no pooled estimate for {comparison}, {outcome} ({studies_text(0)})"
+    if mine.iloc[0].status != "pooled":
+        return None, f"no pooled estimate for {comparison}, {outcome} ({studies_text(int(mine.iloc[0].k))})"
+    return mine.iloc[0], ""
+
+
+def _blank(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or str(x).strip() in ("", "nan", "None")
 
 
 def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFrame, level: float = 0.95,
-                    adult: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> pd.DataFrame:
+                    adult: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+                    early: tuple[pd.DataFrame, pd.DataFrame | None] | None = None,
+                    subgroups: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]] | None = None) -> pd.DataFrame:
     """One row per claim with its verdict and the pooled estimate beside it.
 
-    ``adult`` is the (summary, rates) pair pooled from the adult trials only;
-    when given, claims about adults (:func:`about_adults`) are evaluated
-    against it, and the ``evidence`` column says which set was used.
+    Parameters
+    ----------
+    claims : list of dict
+        The claims (``data/claims.yaml``'s items).
+    summary : DataFrame
+        Pooled estimates of all trials, one row per comparison × outcome ×
+        measure (the ratio measure, and RD / HR rows where pooled).
+    rates : DataFrame
+        Pooled event rates per strategy × outcome.
+    level : float
+        Confidence level, for the reasons' wording.
+    adult : (summary, rates), optional
+        The same pooled from the adult trials only; claims about adults
+        (:func:`about_adults`) are evaluated against it, and the ``evidence``
+        column says which set was used.
+    early : (summary, adult summary), optional
+        Pooled estimates at each trial's earliest timepoint; speed claims
+        (``timing: early``) are evaluated against it, else not testable.
+    subgroups : dict, optional
+        Subgroup name -> (summary, adult summary) pooled from the trials of that
+        subgroup; subgroup claims are evaluated against it, else not testable.
 
     Scales: ``event_rate`` claims are proportions (0-1) compared with the pooled
-    event rate of the strategy named in ``comparison``; ``RR``/``OR`` claims on
-    the ratio scale, ``RD`` and ``g`` on their own scales; ``direction``
+    event rate of the strategy named in ``comparison``; ``RR``/``OR``/``HR``
+    claims on the ratio scale, ``RD`` and ``g`` on their own scales; ``direction``
     claims give a bound on the scale of the pooled measure (1 for ratios, 0 for
     differences and g; a negative g means fewer symptoms in the first-named
     strategy).
@@ -93,33 +210,67 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
     for c in claims:
         low, high = _num(c.get("low")), _num(c.get("high"))
         out = {k: c.get(k) for k in ("id", "article", "claim", "comparison", "outcome", "measure", "population")}
+        subgroup, timing, domain = (None if _blank(c.get(k)) else c.get(k) for k in ("subgroup", "timing", "domain"))
         use_adult = adult is not None and about_adults(c.get("population"))
         summary_c, rates_c = adult if use_adult else (summary, rates)
-        out.update(low=low, high=high, evidence=ADULT_TRIALS if use_adult else ALL_TRIALS, pooled_measure="",
-                   pooled_k=np.nan, pooled_estimate=np.nan, pooled_ci_low=np.nan, pooled_ci_high=np.nan)
+        evidence = [ADULT_TRIALS if use_adult else ALL_TRIALS]
+        out.update(low=low, high=high, subgroup=subgroup or "", timing=timing or "", domain=domain or "",
+                   pooled_measure="", pooled_k=np.nan, pooled_estimate=np.nan, pooled_ci_low=np.nan,
+                   pooled_ci_high=np.nan)
+
+        def untestable(reason, out=out, evidence=evidence):
+            rows.append({**out, "evidence": "; ".join(evidence), "verdict": "not testable", "reason": reason})
+
         if not c.get("testable", True):
-            rows.append({**out, "verdict": "not testable", "reason": c.get("why") or "not a testable claim"})
+            untestable(c.get("why") or "not a testable claim")
             continue
-        measure, outcome = c["measure"], c.get("outcome")
+        measure, outcome, comparison = c["measure"], c.get("outcome"), c["comparison"]
+        if domain in ("functioning", "quality_of_life", "functioning_and_quality_of_life"):
+            untestable(_NOT_SYMPTOMS.format(domain.replace("_", " ")))
+            continue
+        if comparison in SEPARATE_COMPARISONS:
+            untestable(SEPARATE_COMPARISONS[comparison])
+            continue
+        if timing == "course":
+            untestable("a claim about the time course of the effect needs outcomes at several timepoints per "
+                       "trial; the estimates here are at one timepoint per trial")
+            continue
+        if subgroup is not None:
+            name = subgroup.replace("_", " ")
+            if subgroup in SUBGROUP_UNCODED:
+                untestable(SUBGROUP_UNCODED[subgroup])
+                continue
+            if measure == "event_rate":
+                untestable(f"the claim is about the {name} subgroup; event rates are not pooled by subgroup here")
+                continue
+            if subgroups is None or subgroup not in subgroups:
+                untestable(f"the claim is about the {name} subgroup, and no estimate in it was computed")
+                continue
+            pair = subgroups[subgroup]
+            summary_c = pair[1] if use_adult and pair[1] is not None else pair[0]
+            evidence.append(f"{name} subgroup")
+        if timing == "early":
+            if measure == "event_rate":
+                untestable("a claim about speed; event rates are pooled at each trial's latest timepoint only")
+                continue
+            if subgroup is not None or early is None:
+                untestable("a claim about speed needs the estimate at the earliest timepoint"
+                           + (" in that subgroup" if subgroup is not None else "") + ", which was not computed")
+                continue
+            summary_c = early[1] if use_adult and early[1] is not None else early[0]
+            evidence.append("earliest timepoint")
         if measure == "event_rate":
-            r, missing = _pooled(rates_c, "strategy", c["comparison"], outcome,
-                                 f"no pooled {c['comparison']} {outcome} rate here")
+            r, missing = _rates_row(rates_c, comparison, outcome)
             if missing:
-                rows.append({**out, "verdict": "not testable", "reason": missing})
+                untestable(missing)
                 continue
             est, lo, hi, m, k = r.estimate_rate, r.ci_low_rate, r.ci_high_rate, "event rate", int(r.k)
         else:
-            r, missing = _pooled(summary_c, "comparison", c["comparison"], outcome,
-                                 f"no pooled estimate for {c['comparison']}, {outcome}")
+            r, missing = _pick(summary_c, comparison, outcome, measure)
             if missing:
-                rows.append({**out, "verdict": "not testable", "reason": missing})
+                untestable(missing + (f" in the {subgroup.replace('_', ' ')} subgroup" if subgroup else ""))
                 continue
             m = r.measure
-            wanted = {"g": "SMD"}.get(measure, measure)
-            if measure != "direction" and wanted != m:
-                rows.append({**out, "verdict": "not testable",
-                             "reason": f"claim is a {measure}; the evidence here is pooled as {m}"})
-                continue
             est, lo, hi, k = r.estimate_display, r.ci_low_display, r.ci_high_display, int(r.k)
         out.update(pooled_measure=m, pooled_k=k, pooled_estimate=est, pooled_ci_low=lo, pooled_ci_high=hi)
         if math.isnan(low) and math.isnan(high):
@@ -130,7 +281,8 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
             ok = _overlaps(low, high, lo, hi)
             why = (f"claimed {_fmt_range(low, high)}; {pct} CI {lo:.2f} to {hi:.2f} "
                    f"{'overlaps' if ok else 'does not overlap'} it")
-        rows.append({**out, "verdict": "consistent" if ok else "not consistent", "reason": why})
+        rows.append({**out, "evidence": "; ".join(evidence), "verdict": "consistent" if ok else "not consistent",
+                     "reason": why})
     return pd.DataFrame(rows, columns=_COLS)
 
 
@@ -146,9 +298,18 @@ def compare_benchmarks(benchmarks: pd.DataFrame, summary: pd.DataFrame, level: f
     summary = summary if adult_summary is None else adult_summary
     rows = []
     for _, b in benchmarks.iterrows():
-        hit = summary[(summary.comparison == b.comparison) & (summary.outcome == b.outcome)] if len(summary) else summary
         out = b.to_dict()
         out.update(evidence=evidence, ours_measure="", ours_k=np.nan, ours_estimate=np.nan, ours_ci_low=np.nan, ours_ci_high=np.nan)
+        if b.comparison in SEPARATE_COMPARISONS:
+            out["note"] = f"not estimated here: {SEPARATE_COMPARISONS[b.comparison]}"
+            rows.append(out)
+            continue
+        hit = summary[(summary.comparison == b.comparison) & (summary.outcome == b.outcome)] if len(summary) else summary
+        if len(hit) and "measure" in hit:
+            # the row on the benchmark's own measure where pooled (e.g. HR), else the primary analysis
+            b_measure = {"g": "SMD"}.get(b.measure, b.measure)
+            same = hit[(hit.measure == b_measure) & (hit.status == "pooled")]
+            hit = same if len(same) else hit[~hit.measure.isin(["RD", "HR"])]
         if not len(hit) or hit.iloc[0].status != "pooled":
             out["note"] = "not estimated here: too few trials in the extraction sheet"
             rows.append(out)

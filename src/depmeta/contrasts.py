@@ -28,7 +28,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["COMPARISONS", "STRATEGY", "combine_means", "form_contrasts", "preference_key", "studies_text"]
+__all__ = ["COMPARISONS", "STRATEGY", "combine_means", "exclude_arms", "form_contrasts", "preference_key",
+           "studies_text"]
 
 STRATEGY = {
     "medication": "medication",
@@ -227,3 +228,22 @@ def _add_reported(contrasts, reported, comparisons, outcomes):
         })
     out = pd.concat([contrasts, pd.DataFrame.from_records(records)], ignore_index=True) if records else contrasts
     return out, unused
+
+
+def exclude_arms(arms: pd.DataFrame, excluded: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Set apart the arm rows of the excluded-arms sheet (e.g. factorial margins
+    that mix strategies), before any contrast or event rate is formed.
+
+    Returns the arm rows kept, and the rows set apart in the form of
+    :func:`form_contrasts`' ``unused`` frame with ``reason`` "excluded: ...".
+    """
+    cols = ["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"]
+    if excluded is None or not len(excluded):
+        return arms, pd.DataFrame(columns=cols)
+    why = {(r.study_id, r.arm_id): r.reason for r in excluded.itertuples()}
+    key = list(zip(arms.study_id, arms.arm_id))
+    drop = np.array([k in why for k in key], bool)
+    out = [{"study_id": r.study_id, "row_ids": [r.row_id], "sheet": "arms", "sheet_row": r.sheet_row,
+            "comparison": "", "outcome": r.outcome, "reason": f"excluded: {why[(r.study_id, r.arm_id)]}"}
+           for r in arms[drop].itertuples()]
+    return arms[~drop], pd.DataFrame.from_records(out, columns=cols)

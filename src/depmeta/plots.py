@@ -16,7 +16,8 @@ from matplotlib.patches import Polygon  # noqa: E402
 from depmeta.analysis import OUTCOME_DIRECTION, RATIO_MEASURES  # noqa: E402
 from depmeta.contrasts import COMPARISONS  # noqa: E402
 
-MEASURE_LABEL = {"RR": "Risk ratio", "OR": "Odds ratio", "RD": "Risk difference", "SMD": "Hedges' g"}
+MEASURE_LABEL = {"RR": "Risk ratio", "OR": "Odds ratio", "RD": "Risk difference", "SMD": "Hedges' g",
+                 "HR": "Hazard ratio"}
 _LOG_TICKS = (0.05, 0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 10, 20)
 STRATEGY_COLOUR = {"medication": "#1b6ca8", "psychotherapy": "#d9822b", "combined": "#2e8540", "control": "#777777"}
 
@@ -55,7 +56,7 @@ def _favours(comparison: str, outcome: str) -> tuple[str, str]:
 
 
 def _cells(row: pd.Series, measure: str) -> tuple[str, str]:
-    if measure == "SMD" and row.get("source_kind") == "reported":
+    if measure == "HR" or (measure == "SMD" and row.get("source_kind") == "reported"):
         return f"n={row.n1:.0f}", f"n={row.n2:.0f}"
     if measure == "SMD":
         return f"{row.mean1:.1f} ({row.sd1:.1f}), {row.n1:.0f}", f"{row.mean2:.1f} ({row.sd2:.1f}), {row.n2:.0f}"
@@ -172,7 +173,7 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.Series, level: float = 0.95) -
 def summary_plot(summary: pd.DataFrame, level: float = 0.95) -> plt.Figure:
     """Pooled estimates of every comparison × outcome, one panel per measure."""
     pooled = summary[summary.status == "pooled"]
-    measures = [m for m in ("RR", "OR", "RD", "SMD") if m in set(pooled.measure)]
+    measures = [m for m in ("RR", "OR", "RD", "HR", "SMD") if m in set(pooled.measure)]
     fig, axes = plt.subplots(1, max(len(measures), 1), figsize=(5.2 * max(len(measures), 1), 1.2 + 0.42 * max(len(pooled), 1)),
                              squeeze=False)
     for ax, measure in zip(axes[0], measures):

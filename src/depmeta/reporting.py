@@ -62,7 +62,9 @@ def summary_table(summary: pd.DataFrame, level: float) -> pd.DataFrame:
             "Comparison": comparison_label(r.comparison),
             "Outcome": r.outcome,
             "k (patients)": f"{int(r.k)} ({int(r.n_patients)})",
-            f"{r.measure} [{pct} CI]": f"{fmt(r.estimate_display)} {fmt_ci(r.ci_low_display, r.ci_high_display)}",
+            # one column for every measure (RR, SMD, HR side by side would leave empty cells)
+            "Measure": r.measure,
+            f"Estimate [{pct} CI]": f"{fmt(r.estimate_display)} {fmt_ci(r.ci_low_display, r.ci_high_display)}",
             "p": fmt_p(r.pval),
             f"{pct} PI": fmt_ci(r.pi_low_display, r.pi_high_display),
             "τ²": fmt(r.tau2, 3),

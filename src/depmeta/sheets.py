@@ -21,7 +21,8 @@ import pandas as pd
 from depmeta.effects import counts_from_percent
 
 __all__ = [
-    "ROB_TOOLS", "Problem", "SheetError", "check_claims", "check_extraction", "check_risk_of_bias",
+    "ROB_TOOLS", "Problem", "SheetError", "check_claims", "check_extraction", "check_excluded_arms", "check_hazard_ratios",
+    "check_risk_of_bias",
     "check_sheet", "coerce", "prepare_arms",
 ]
 
@@ -270,6 +271,69 @@ def check_risk_of_bias(rob: pd.DataFrame, studies: pd.DataFrame, files: dict[str
         r = rob.loc[i]
         problems.append(Problem(fr, _row(i), "domain",
                                 f"{r['study_id']}: {r['tool']} {r['domain']} from this source already appears"))
+    return problems
+
+
+HR_FORMS = (("hr", "ci_low", "ci_high"), ("log_hr", "se_log_hr"))
+
+
+def check_hazard_ratios(hazard: pd.DataFrame, studies: pd.DataFrame, arms: pd.DataFrame,
+                        files: dict[str, str]) -> list[Problem]:
+    """Cross-field rules of the typed hazard-ratio sheet (after :func:`coerce`).
+
+    Exactly one of the two forms per row (``hr, ci_low, ci_high`` or
+    ``log_hr, se_log_hr``), complete; ``ci_low < hr < ci_high``;
+    ``se_log_hr > 0``; a known study; two different arms whose types agree with
+    the arm sheet where the arm is there. ``files`` maps ``"hazard_ratios"``,
+    ``"studies"`` and ``"arms"`` to the names used in messages.
+    """
+    fh, fs, fa = files["hazard_ratios"], files["studies"], files["arms"]
+    known = set(studies["study_id"])
+    arm_types = {(s, a): t for s, a, t in arms[["study_id", "arm_id", "arm_type"]].itertuples(index=False)}
+    problems: list[Problem] = []
+    for i, r in hazard.iterrows():
+        if r["study_id"] not in known:
+            problems.append(Problem(fh, _row(i), "study_id", f"study {r['study_id']!r} is not in {fs}"))
+        if r["arm1_id"] == r["arm2_id"]:
+            problems.append(Problem(fh, _row(i), "arm2_id", "an arm cannot be compared with itself"))
+        for side in ("arm1", "arm2"):
+            t = arm_types.get((r["study_id"], r[f"{side}_id"]))
+            if t is not None and t != r[f"{side}_type"]:
+                problems.append(Problem(fh, _row(i), f"{side}_type", f"{t!r} in {fa} but {r[f'{side}_type']!r} here"))
+        given = [[c for c in form if not np.isnan(r[c])] for form in HR_FORMS]
+        if given[0] and given[1]:
+            problems.append(Problem(fh, _row(i), "log_hr", "give either hr, ci_low, ci_high or log_hr, se_log_hr, "
+                                                           "not both: what was published goes in, the other stays empty"))
+            continue
+        if not given[0] and not given[1]:
+            problems.append(Problem(fh, _row(i), "hr", "a hazard ratio is missing: give hr, ci_low, ci_high "
+                                                       "or log_hr, se_log_hr"))
+            continue
+        form = HR_FORMS[0] if given[0] else HR_FORMS[1]
+        for col in form:
+            if np.isnan(r[col]):
+                problems.append(Problem(fh, _row(i), col, f"{col} is missing: the form {', '.join(form)} is incomplete"))
+        if form is HR_FORMS[0] and not any(np.isnan(r[c]) for c in form):
+            if not r["ci_low"] < r["hr"] < r["ci_high"]:
+                problems.append(Problem(fh, _row(i), "hr", f"the HR {r['hr']:g} must lie strictly inside its CI "
+                                                           f"({r['ci_low']:g} to {r['ci_high']:g})"))
+        if form is HR_FORMS[1] and not np.isnan(r["se_log_hr"]) and r["se_log_hr"] <= 0:
+            problems.append(Problem(fh, _row(i), "se_log_hr", f"{r['se_log_hr']:g} must be greater than 0"))
+    return problems
+
+
+def check_excluded_arms(excluded: pd.DataFrame, arms: pd.DataFrame, files: dict[str, str]) -> list[Problem]:
+    """Each excluded arm must be an arm of the arm sheet, listed once.
+    ``files`` maps ``"excluded_arms"`` and ``"arms"`` to the names used in messages."""
+    fe, fa = files["excluded_arms"], files["arms"]
+    known = set(zip(arms.study_id, arms.arm_id))
+    problems = []
+    for i, r in excluded.iterrows():
+        if (r["study_id"], r["arm_id"]) not in known:
+            problems.append(Problem(fe, _row(i), "arm_id", f"arm {r['study_id']}/{r['arm_id']} is not in {fa}"))
+    for i in excluded.index[excluded.duplicated(subset=["study_id", "arm_id"], keep="first")]:
+        problems.append(Problem(fe, _row(i), "arm_id", f"arm {excluded.at[i, 'study_id']}/{excluded.at[i, 'arm_id']} "
+                                                      "is already excluded above"))
     return problems
 
 

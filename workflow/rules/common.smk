@@ -27,6 +27,7 @@ CERTAINTY_FILES = {
     key: f"results/certainty/{key}.csv"
     for key in ("grade", "cinema", "absolute", "sof")
 } | {"json": "results/certainty/certainty.json"}
+METAPSY = config.get("metapsy", {"enabled": False})
 
 
 def sheet_inputs():
@@ -34,7 +35,7 @@ def sheet_inputs():
     if SHEETS.get("workbook"):
         return {"workbook": SHEETS["workbook"], **evidence_inputs()}
     files = {"studies": SHEETS["studies"], "arms": SHEETS["arms"]}
-    for optional in ("contrasts", "risk_of_bias"):
+    for optional in ("contrasts", "risk_of_bias", "hazard_ratios", "excluded_arms"):
         if SHEETS.get(optional):
             files[optional] = SHEETS[optional]
     return {**files, **evidence_inputs()}
@@ -43,6 +44,26 @@ def sheet_inputs():
 def evidence_inputs():
     """Published benchmarks and claims to check, where configured."""
     return {k: SHEETS[k] for k in ("benchmarks", "claims") if SHEETS.get(k)}
+
+
+def metapsy_inputs():
+    """The Metapsy database and its codebook: the configured copy, else the download."""
+    if METAPSY.get("path"):
+        path = Path(METAPSY["path"])
+        variables = METAPSY.get("variables") or str(path.with_suffix(".variables.json"))
+        return {"data": str(path), "variables": variables}
+    base = f"resources/metapsy/{METAPSY['shorthand']}/{METAPSY['version']}"
+    return {"data": f"{base}/data.csv", "variables": f"{base}/variables.json"}
+
+
+def metapsy_outputs():
+    """The Metapsy analyses' outputs when enabled (the report shows them), else none."""
+    if not METAPSY.get("enabled"):
+        return {}
+    return {
+        "metapsy": "results/metapsy/metapsy.json",
+        "metapsy_summary": "results/metapsy/summary.csv",
+    }
 
 
 def report_outputs():
@@ -76,6 +97,7 @@ def all_targets():
     """Default targets: the report and the tidy tables behind it."""
     return [
         *report_outputs().values(),
+        *metapsy_outputs().values(),
         "results/tables/summary.csv",
         "results/tables/exclusions.csv",
         *network_outputs().values(),

@@ -1,5 +1,6 @@
 rule report:
     input:
+        **metapsy_outputs(),
         qmd="report/report.qmd",
         quarto_project="report/_quarto.yml",
         figures="results/figures",
@@ -20,5 +21,6 @@ rule report:
     params:
         results_dir=lambda wildcards, input: str(Path(input.results).parent),
         config=config,
+        metapsy=bool(METAPSY.get("enabled")),
     script:
         "../scripts/render_report.py"

@@ -21,12 +21,15 @@ rates = read_table(snakemake.input.event_rates)
 manifest = {"forest": [], "summary": None, "event_rates": None}
 pooled = summary[summary.status == "pooled"] if len(summary) else summary
 for _, row in pooled.iterrows():
-    rows = per_study[(per_study.comparison == row.comparison) & (per_study.outcome == row.outcome)]
+    rows = per_study[(per_study.comparison == row.comparison) & (per_study.outcome == row.outcome)
+                     & (per_study.measure == row.measure)]
     fig = forest_plot(rows, row, level)
-    name = f"forest_{row.comparison}_{row.outcome}.png"
+    # hazard ratios of relapse sit beside the count-based relapse analysis: their own file
+    name = f"forest_{row.comparison}_{row.outcome}{'_HR' if row.measure == 'HR' else ''}.png"
     fig.savefig(out / name, dpi=150, bbox_inches="tight")
     plt.close(fig)
-    manifest["forest"].append({"comparison": row.comparison, "outcome": row.outcome, "file": name})
+    manifest["forest"].append({"comparison": row.comparison, "outcome": row.outcome, "measure": row.measure,
+                               "file": name})
     log.info("forest plot %s (k=%d)", name, row.k)
 
 for key, maker, data in (("summary", summary_plot, summary), ("event_rates", event_rate_plot, rates)):

@@ -41,6 +41,13 @@ def read_sheet(path: str, sheet: str | None = None) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def read_metapsy(path: str) -> pd.DataFrame:
+    """A Metapsy-standard database: ``;`` separated, decimal commas, ``NA`` for
+    missing (and nothing else: an empty cell stays empty text). Fields may hold
+    line breaks (quoted references), so records, not lines, are rows."""
+    return pd.read_csv(path, sep=";", decimal=",", na_values=["NA"], keep_default_na=False, encoding="utf-8")
+
+
 def read_table(path: str) -> pd.DataFrame:
     """A results table; an empty file (a table with no rows) as an empty DataFrame."""
     try:

@@ -21,7 +21,7 @@ results_dir = str(Path(snakemake.params.results_dir).resolve())
 outputs = {k: Path(v).resolve() for k, v in snakemake.output.items()}
 src = str(Path(snakemake.scriptdir).parents[1] / "src")
 env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])))
-params = {"results_dir": results_dir}
+params = {"results_dir": results_dir, "metapsy": bool(getattr(snakemake.params, "metapsy", False))}
 
 quarto = shutil.which("quarto")
 if quarto:

@@ -15,13 +15,14 @@ import yaml  # noqa: E402
 from snakemake.utils import validate  # noqa: E402
 
 from depmeta.sheets import (  # noqa: E402
-    SheetError, check_claims, check_extraction, check_risk_of_bias, check_sheet, coerce)
+    SheetError, check_claims, check_excluded_arms, check_extraction, check_hazard_ratios, check_risk_of_bias,
+    check_sheet, coerce)
 from pipeline_io import read_sheet, setup_logging, sha256, versions, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
 schema_files = {Path(p).name.split(".")[0]: str(Path(p).resolve()) for p in snakemake.input.schemas}
 schemas = {name: yaml.safe_load(Path(p).read_text()) for name, p in schema_files.items()}
-BOOK_SHEETS = ("studies", "arms", "contrasts", "risk_of_bias")
+BOOK_SHEETS = ("studies", "arms", "contrasts", "risk_of_bias", "hazard_ratios", "excluded_arms")
 SHEETS = (*BOOK_SHEETS, "benchmarks")
 
 inputs = dict(snakemake.input.items())
@@ -56,6 +57,10 @@ if not problems:
     problems += check_extraction(typed["studies"], typed["arms"], typed["contrasts"], labels)
     if "risk_of_bias" in labels:
         problems += check_risk_of_bias(typed["risk_of_bias"], typed["studies"], labels)
+    if "hazard_ratios" in labels:
+        problems += check_hazard_ratios(typed["hazard_ratios"], typed["studies"], typed["arms"], labels)
+    if "excluded_arms" in labels:
+        problems += check_excluded_arms(typed["excluded_arms"], typed["arms"], labels)
 
 if problems:
     log.error("%s", SheetError(problems))

@@ -1,0 +1,141 @@
+"""Relapse as time to event: published hazard ratios turned into contrasts.
+
+Maintenance and sequential trials often report relapse only as a hazard ratio
+(Cox model) or a Kaplan-Meier comparison. The ``hazard_ratios`` sheet holds the
+published HR of arm1 relative to arm2, as ``hr`` with its 95% CI or as
+``log_hr`` with its SE. This module puts each row on the log scale, orients it
+to one of the project's comparisons (inverting the HR when the sheet's arm1 is
+the comparison's arm2) and returns contrasts that
+:func:`depmeta.analysis.run_meta_analyses` pools by generic inverse variance
+(metafor's ``escalc(measure="GEN")`` + ``rma``) as outcome ``relapse`` with
+measure ``HR``, beside the count-based RR. Counts are never derived from
+survival curves. No file I/O.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from depmeta.contrasts import COMPARISONS, STRATEGY, preference_key
+
+__all__ = ["HR_CI_LEVEL", "log_hazard_ratios", "hazard_contrasts"]
+
+#: The sheet's CIs are 95% intervals (the schema says so): the SE of a log HR
+#: is the width of the log CI over 2 * z(0.975), whatever the analysis level.
+HR_CI_LEVEL = 0.95
+
+
+def log_hazard_ratios(hr, ci_low, ci_high, log_hr, se_log_hr) -> tuple[np.ndarray, np.ndarray]:
+    """Log hazard ratios and their standard errors from either published form.
+
+    Parameters
+    ----------
+    hr, ci_low, ci_high : array_like, shape (k,)
+        Hazard ratio and its 95% CI; ``nan`` where the row gives the log form.
+    log_hr, se_log_hr : array_like, shape (k,)
+        Log hazard ratio and its SE; ``nan`` where the row gives the HR form.
+
+    Returns
+    -------
+    yi, sei : ndarray, shape (k,)
+        ``log(hr)`` and ``(log(ci_high) - log(ci_low)) / (2 z)`` for the HR form,
+        ``log_hr`` and ``se_log_hr`` otherwise.
+    """
+    hr, lo, hi, lhr, se = (np.atleast_1d(np.asarray(x, float)) for x in (hr, ci_low, ci_high, log_hr, se_log_hr))
+    z = norm.ppf(0.5 + HR_CI_LEVEL / 2)
+    has_hr = np.isfinite(hr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        yi = np.where(has_hr, np.log(hr), lhr)
+        sei = np.where(has_hr, (np.log(hi) - np.log(lo)) / (2 * z), se)
+    return yi, sei
+
+
+def _row_id(r) -> str:
+    return (f"{r.study_id}:{r.arm1_id}-vs-{r.arm2_id}:relapse:HR:{r.followup_months:g}m:"
+            f"{r.analysis_population}")
+
+
+def _count(n) -> float:
+    """An arm size as float; NaN where the report did not print it (the sheet leaves it empty)."""
+    return float("nan") if pd.isna(n) else float(n)
+
+
+def hazard_contrasts(hazard: pd.DataFrame, comparisons=None,
+                     population_preference=("ITT", "mITT", "completers")) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One relapse contrast per study × comparison from the typed hazard-ratio sheet.
+
+    Orientation: the log HR is of the comparison's first strategy relative to
+    its second; a row whose arm1 is of the comparison's second strategy is
+    inverted (log HR negated, arms and n swapped; ``inverted`` is set).
+    Where a study gives several rows for one comparison, the preferred analysis
+    population is used, then the longest follow-up; the others are returned as
+    unused with the reason.
+
+    Returns
+    -------
+    contrasts : DataFrame
+        Columns of :func:`depmeta.contrasts.form_contrasts` (``source_kind`` is
+        ``hazard_ratio``, ``timepoint_weeks`` is the follow-up in weeks) plus
+        ``log_hr``, ``se_log_hr`` and ``inverted``.
+    unused : DataFrame
+        Rows no contrast uses (``study_id, row_ids, sheet, sheet_row, comparison,
+        outcome, reason``).
+    """
+    comparisons = list(comparisons or COMPARISONS)
+    cols_u = ["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"]
+    if hazard is None or not len(hazard):
+        return pd.DataFrame(), pd.DataFrame(columns=cols_u)
+    yi, sei = log_hazard_ratios(hazard.hr, hazard.ci_low, hazard.ci_high, hazard.log_hr, hazard.se_log_hr)
+    rank = {p: i for i, p in enumerate(population_preference)}
+    candidates, unused = [], []
+    for pos, (i, r) in enumerate(hazard.iterrows()):
+        s1, s2 = STRATEGY[r.arm1_type], STRATEGY[r.arm2_type]
+        comp, flip = None, False
+        for name in comparisons:
+            a, b = COMPARISONS[name]
+            if (s1, s2) == (a, b):
+                comp = name
+            elif (s2, s1) == (a, b):
+                comp, flip = name, True
+        base = {"study_id": r.study_id, "row_ids": [_row_id(r)], "sheet": "hazard_ratios",
+                "sheet_row": int(i) + 2, "comparison": comp or "", "outcome": "relapse"}
+        if comp is None:
+            unused.append({**base, "reason": f"not used: {s1} vs {s2} is not a comparison selected in config"})
+            continue
+        if r.analysis_population not in rank:
+            unused.append({**base, "reason": f"not used: analysis population {r.analysis_population} "
+                                             "not in population_preference"})
+            continue
+        sgn = -1.0 if flip else 1.0
+        candidates.append((base, {
+            "study_id": r.study_id, "comparison": comp, "outcome": "relapse", "source_kind": "hazard_ratio",
+            "timepoint_weeks": float(r.followup_months) * 52.0 / 12.0, "analysis_population": r.analysis_population,
+            "phase": r.phase, "followup_months": float(r.followup_months), "outcome_definition": r.notes,
+            "multi_arm": False, "derived": False, "row_ids": [_row_id(r)], "sources": r.source,
+            "n1": _count(r.n2 if flip else r.n1), "n2": _count(r.n1 if flip else r.n2),
+            "arms1": r.arm2_id if flip else r.arm1_id, "arms2": r.arm1_id if flip else r.arm2_id,
+            "arm_types1": r.arm2_type if flip else r.arm1_type, "arm_types2": r.arm1_type if flip else r.arm2_type,
+            "treatments1": "", "treatments2": "",
+            "log_hr": sgn * yi[pos], "se_log_hr": sei[pos], "inverted": flip,
+        }))
+    chosen = {}
+    preferred = preference_key(population_preference, "latest")
+    for base, rec in candidates:
+        key = (rec["study_id"], rec["comparison"])
+        best = chosen.get(key)
+        if best is None or preferred(rec["analysis_population"], rec["followup_months"]) < \
+                preferred(best[1]["analysis_population"], best[1]["followup_months"]):
+            if best is not None:
+                unused.append({**best[0], "reason": _why_not(best[1], rec)})
+            chosen[key] = (base, rec)
+        else:
+            unused.append({**base, "reason": _why_not(rec, best[1])})
+    contrasts = pd.DataFrame.from_records([rec for _, rec in chosen.values()])
+    return contrasts, pd.DataFrame.from_records(unused, columns=cols_u)
+
+
+def _why_not(rec: dict, used: dict) -> str:
+    return (f"not used: the study's {used['comparison']} hazard ratio uses {used['analysis_population']} "
+            f"over {used['followup_months']:g} months")

@@ -1,0 +1,68 @@
+"""Arms no analysis uses (the excluded-arms sheet: CREATE's factorial margins), and
+symptom rows that say where their n came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from depmeta.contrasts import exclude_arms, form_contrasts
+from depmeta.sheets import check_excluded_arms, check_sheet, coerce, prepare_arms
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMAS = {n: yaml.safe_load((ROOT / "workflow" / "schemas" / f"{n}.schema.yaml").read_text())
+           for n in ("arms", "excluded_arms")}
+FILES = {"excluded_arms": "excluded_arms.csv", "arms": "arms.csv"}
+
+
+def _read(name):
+    return pd.read_csv(ROOT / "data" / f"{name}.csv", dtype=str, keep_default_na=False)
+
+
+def _arms():
+    return prepare_arms(coerce(_read("arms"), SCHEMAS["arms"]))
+
+
+def test_embedded_excluded_arms_sheet_is_valid():
+    raw = _read("excluded_arms")
+    assert check_sheet(raw, SCHEMAS["excluded_arms"], "excluded_arms.csv") == []
+    assert check_excluded_arms(coerce(raw, SCHEMAS["excluded_arms"]), _arms(), FILES) == []
+
+
+def test_unknown_or_repeated_excluded_arm_is_named():
+    raw = _read("excluded_arms")
+    raw = pd.concat([raw, raw.iloc[[0]]], ignore_index=True)
+    raw.loc[1, "arm_id"] = "nosuch"
+    found = [str(p) for p in check_excluded_arms(coerce(raw, SCHEMAS["excluded_arms"]), _arms(), FILES)]
+    assert "excluded_arms.csv, row 3, column 'arm_id': arm lesperance2007/nosuch is not in arms.csv" in found
+    assert any(m.startswith("excluded_arms.csv, row 4, column 'arm_id'") and "already excluded" in m for m in found)
+
+
+def test_create_margins_mix_strategies_and_enter_no_contrast():
+    arms = _arms()
+    kept, set_apart = exclude_arms(arms, coerce(_read("excluded_arms"), SCHEMAS["excluded_arms"]))
+    create = arms[arms.study_id == "lesperance2007"]
+    assert len(create) and set(set_apart.row_ids.sum()) == set(create.row_id)
+    assert (set_apart.reason.str.startswith("excluded: CREATE is a 2 x 2 factorial trial")).all()
+    assert "lesperance2007" not in set(kept.study_id)
+    contrasts, _ = form_contrasts(kept)
+    assert "lesperance2007" not in set(contrasts.study_id)
+    # the margins' mix as coded in the sheet agrees with the study sheet's cells
+    studies = _read("studies").set_index("study_id")
+    assert "IPT+CM+citalopram 67" in studies.at["lesperance2007", "notes"]
+    assert create[create.arm_id == "citalopram"].treatment.str.contains("67 of 142 also received IPT").all()
+    assert create[create.arm_id == "placebo"].treatment.str.contains("75 of 142 also received IPT").all()
+
+
+def test_symptom_rows_say_where_their_n_came_from():
+    """A symptoms row read from a table that does not print the n behind the mean
+    (a review table, an abstract) says in derived_note where its n came from."""
+    arms = _read("arms")
+    sym = arms[arms.outcome == "symptoms"]
+    assert len(sym)
+    for i, r in sym.iterrows():
+        if "review table" in r.locator or r.locator.startswith("Abstract"):
+            assert "n =" in r.derived_note or "n=" in r.derived_note, \
+                f"arms.csv, row {i + 2}: the symptoms row's n needs its origin in derived_note"
