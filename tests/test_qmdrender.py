@@ -38,10 +38,12 @@ def test_html_numbers_figures_and_tables_and_resolves_references(rendered):
     html = (out / "f.html").read_text()
     for caption in ("Figure 1: Squares shown by a cell.", "Figure 2: Bars written as a markdown figure.",
                     "Table 1: Points and their squares, printed by a cell.", "Table 2: A table written in markdown.",
-                    "Table 3: A table printed with its caption line.", "Table 4: A table too wide for a portrait page."):
+                    "Table 3: A table printed with its caption line.", "Table 4: A table too wide for a portrait page.",
+                    "(none) Table 5: A table cell with nothing to show."):
         assert caption in _text(html)
     for ref, text in (("fig-cell", "Figure 1"), ("tbl-cell", "Table 1"), ("tbl-written", "Table 2"),
-                      ("fig-markdown", "Figure 2"), ("tbl-printed", "Table 3"), ("tbl-wide", "Table 4")):
+                      ("fig-markdown", "Figure 2"), ("tbl-printed", "Table 3"), ("tbl-wide", "Table 4"),
+                      ("tbl-empty", "Table 5")):
         assert f'<a href="#{ref}">{text}</a>' in html
         assert f'id="{ref}"' in html
     assert "@fig-" not in html and "@tbl-" not in html
@@ -87,7 +89,7 @@ def test_pdf_shows_numbers_references_sections_and_a_landscape_page(rendered):
     for part in ("Figure 1: Squares shown by a cell.", "Figure 2: Bars written as a markdown figure.",
                  "Table 1: Points and their squares", "Table 2: A table written in markdown.", "1.1 A subsection",
                  "2 Second section", "(Figure 1, Table 1)", "refers to Table 2 and Figure 2, and back to Figure 1",
-                 "See Table 3.", "(Table 4)"):
+                 "See Table 3.", "(Table 4)", "(Table 5)", "Table 5: A table cell with nothing to show."):
         assert part in text, part
     assert "@fig" not in text and "@tbl" not in text and "this hidden output" not in text
     info = subprocess.run(["pdfinfo", "-f", "1", "-l", "99", str(pdf)], capture_output=True, text=True).stdout
@@ -109,6 +111,13 @@ def test_failing_cell_is_an_error_and_writes_nothing(tmp_path):
     with pytest.raises(qmdrender.QmdError, match="no results here"):
         qmdrender.render(qmd, html=tmp_path / "fail.html", pdf=tmp_path / "fail.pdf")
     assert not list(tmp_path.glob("fail.*[lf]"))
+
+
+def test_option_outside_the_subset_is_an_error():
+    with pytest.raises(qmdrender.QmdError, match="fig-width: 4"):
+        qmdrender.read_qmd("```{python}\n#| label: fig-x\n#| fig-width: 4\nprint(1)\n```\n")
+    with pytest.raises(qmdrender.QmdError, match="echo: True"):
+        qmdrender.read_qmd("```{python}\n#| echo: true\nprint(1)\n```\n")
 
 
 def test_cell_options_are_read_and_removed():

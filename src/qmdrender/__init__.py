@@ -19,15 +19,17 @@ Supported subset of Quarto (exactly what ``report/report.qmd`` uses)
 - Cell output: printed text (a code block unless ``output: asis``), PNG images
   (e.g. ``display(Image(filename=...))``) and markdown displays.
 - A cell labelled ``fig-x`` with ``fig-cap`` becomes figure *x* (its first
-  image); one labelled ``tbl-x`` with ``tbl-cap`` becomes table *x* (the first
-  markdown table it prints).
+  image); one labelled ``tbl-x`` with ``tbl-cap`` becomes table *x*: the
+  markdown table it prints first, or (if it prints no table) its text.
+  ``echo: false`` and ``warning: false`` are accepted per cell too; any other
+  option or value is an error.
 - Markdown: headings (numbered with ``number-sections``), pipe tables with a
   caption line ``: caption {#tbl-x}``, figures ``![caption](path){#fig-x}``,
   references ``@fig-x`` and ``@tbl-x`` (rendered "Figure 1", "Table 2" and linked;
   an unknown reference is an error).
 
 Anything else (inline code, other engines, ``@sec-`` references, callouts,
-shortcodes, cell options not listed) is not supported. Before executing, the
+shortcodes) is not supported. Before executing, the
 kernel gets ``RENDERER``: a string naming this renderer and its tools.
 """
 
@@ -45,11 +47,14 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["QmdError", "render", "renderer_name", "read_qmd", "to_markdown"]
+__all__ = ["CELL_OPTIONS", "QmdError", "render", "renderer_name", "read_qmd", "to_markdown"]
 
 #: Seconds a single cell may run before the render is abandoned (the report's
 #: cells read precomputed results; none should come close).
 CELL_TIMEOUT = 600
+#: cell options of the supported subset, with the values allowed (None: any)
+CELL_OPTIONS = {"label": None, "fig-cap": None, "tbl-cap": None, "output": {"asis"}, "include": {False},
+                "tags": None, "echo": {False}, "warning": {False}}
 _OPTION = re.compile(r"^#\|\s?(.*)$")
 _FRONT = re.compile(r"\A---\n(.*?)\n---\s*\n", re.S)
 
@@ -101,6 +106,11 @@ def read_qmd(text: str):
             opts = yaml.safe_load("\n".join(_OPTION.match(line).group(1) for line in lines[:n])) or {}
         except yaml.YAMLError as err:
             raise QmdError(f"cell {i + 1}: unreadable #| options: {err}") from err
+        for key, value in opts.items():
+            allowed = CELL_OPTIONS.get(key, ())
+            if allowed is not None and value not in allowed:
+                raise QmdError(f"cell {i + 1} ({opts.get('label', 'unlabelled')}): option '{key}: {value}' is not "
+                               f"in the subset the fallback renderer supports ({', '.join(CELL_OPTIONS)})")
         cell.metadata["qmd"] = opts
         cell.source = "\n".join(lines[n:])
     return front, nb
@@ -172,7 +182,10 @@ def _cell_markdown(cell, n: int, assets: Path) -> str:
         if path is None:
             raise QmdError(f"cell {label!r} has a fig-cap but shows no PNG image")
         return f"![{opts['fig-cap']}]({path}){{#{label}}}"
-    if label.startswith("tbl-") and "tbl-cap" in opts and body.lstrip().startswith("|"):
+    if label.startswith("tbl-") and "tbl-cap" in opts:
+        if not body.lstrip().startswith("|"):
+            # no table printed (e.g. "(none)"): still table x, as in Quarto, with its caption last
+            return f"::: {{#{label}}}\n{body}\n\n{opts['tbl-cap']}\n:::"
         # the caption line goes right after the table (before any text printed after it)
         lines = body.split("\n")
         end = next((j for j, line in enumerate(lines) if not line.startswith("|")), len(lines))
@@ -185,7 +198,7 @@ def to_markdown(nb, assets: Path) -> str:
     """Pandoc markdown from an executed notebook (figures written to ``assets``)."""
     chunks = []
     for n, cell in enumerate(nb.cells):
-        if cell.cell_type == "markdown":
+        if cell.cell_type in ("markdown", "raw"):
             chunks.append(cell.source)
         elif cell.cell_type == "code":
             chunks.append(_cell_markdown(cell, n, assets))

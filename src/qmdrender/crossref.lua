@@ -32,6 +32,16 @@ local function number(el)
   local text = kinds[kind] .. " " .. count[kind]
   numbers[el.identifier] = text
   local prefix = { pandoc.Str(kinds[kind]), pandoc.Space(), pandoc.Str(count[kind] .. ":"), pandoc.Space() }
+  if el.t == "Div" then
+    -- a float without a table (a cell that printed none): its last paragraph is the caption
+    local last = el.content[#el.content]
+    if last and (last.t == "Para" or last.t == "Plain") then
+      last.content = pandoc.Inlines(prefix) .. last.content
+    else
+      el.content:insert(pandoc.Para(prefix))
+    end
+    return el
+  end
   local long = el.caption.long
   if #long == 0 then
     el.caption.long = { pandoc.Plain(prefix) }
@@ -109,7 +119,7 @@ local function landscape(doc)
 end
 
 return {
-  { traverse = "topdown", Figure = number, Table = number },
+  { traverse = "topdown", Figure = number, Table = number, Div = number },
   { Cite = reference },
   { Pandoc = landscape },
 }
