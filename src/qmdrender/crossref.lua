@@ -4,7 +4,8 @@
 -- ("Figure 1: ..."); pass 2 turns each reference into a link "Figure 1".
 -- A reference to an unknown label stops the render.
 -- For Typst, a table whose unbreakable words cannot fit side by side on a
--- portrait page is set on a landscape page of its own.
+-- portrait page is set on a landscape page of its own; for HTML, tables lose
+-- their relative column widths.
 
 -- characters of table text (7.5pt, see header.typ) across an A4 portrait text width
 local PORTRAIT_CHARS = 120
@@ -118,8 +119,20 @@ local function landscape(doc)
   return doc
 end
 
+-- in HTML the browser sizes the columns to their content (the relative widths of
+-- the markdown are meant for the fixed width of a PDF page)
+local function natural_widths(tbl)
+  if not FORMAT:match("html") then
+    return nil
+  end
+  for i, spec in ipairs(tbl.colspecs) do
+    tbl.colspecs[i] = { spec[1], pandoc.ColWidthDefault }
+  end
+  return tbl
+end
+
 return {
   { traverse = "topdown", Figure = number, Table = number, Div = number },
   { Cite = reference },
-  { Pandoc = landscape },
+  { Pandoc = landscape, Table = natural_widths },
 }

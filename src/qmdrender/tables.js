@@ -1,7 +1,14 @@
-// Long tables (more than MIN_ROWS rows) get a filter box and headers that sort
+// Every table scrolls sideways within the text column if it is wider than it;
+// long tables (more than MIN_ROWS rows) get a filter box and headers that sort
 // on click (numbers numerically, text alphabetically). No network resources.
 (function () {
   var MIN_ROWS = 8;
+  document.querySelectorAll("table").forEach(function (table) {
+    var wrap = document.createElement("div");
+    wrap.className = "table-wrap";
+    table.parentNode.insertBefore(wrap, table);
+    wrap.appendChild(table);
+  });
   function key(cell) {
     var t = cell.textContent.trim();
     var n = parseFloat(t.replace(/[^0-9.eE+-].*$/, ""));
