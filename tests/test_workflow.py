@@ -47,7 +47,8 @@ def run(tmp_path_factory):
 
 
 def test_report_html_is_self_contained_and_shows_pooled_numbers(run):
-    html = (run / "results" / "report" / "report.html").read_text()
+    # intervals are joined by no-break spaces so that they never wrap
+    html = (run / "results" / "report" / "report.html").read_text().replace("\u00a0", " ")
     summary = pd.read_csv(run / "results" / "tables" / "summary.csv")
     pooled = summary[summary.status == "pooled"]
     assert len(pooled) >= 2
@@ -94,6 +95,29 @@ def test_adolescent_trials_are_set_apart_for_claims_and_benchmarks(run):
     claims = pd.read_csv(run / "results" / "tables" / "claims.csv")
     assert (claims.evidence == "adult trials").any()
     assert set(pd.read_csv(run / "results" / "tables" / "benchmarks.csv").evidence) == {"adult trials"}
+
+
+def test_sheet_strings_show_as_text_in_the_report(tmp_path):
+    work = copy_project(tmp_path)
+    studies = pd.read_csv(work / "data" / "studies.csv", dtype=str, keep_default_na=False)
+    label = "DeRubeis <script>alert(1)</script> & *2005* [x]"
+    studies.loc[studies.study_id == "derubeis2005", "label"] = label
+    studies.to_csv(work / "data" / "studies.csv", index=False)
+    proc = snakemake(work, "results/report/report.html", "results/report/report.pdf",
+                     "--configfile", "tests/config/config.yaml")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    html = (work / "results" / "report" / "report.html").read_text()
+    assert "alert(1)" in html and "<script>alert" not in html
+    assert html.count("<script") == 1  # the report's own table script, nothing from the sheet
+    import html as html_lib
+
+    text = re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", html)))
+    assert text.count(label) >= 2  # the study table and the risk-of-bias table, as typed
+    pdf = work / "results" / "report" / "report.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        pdf_text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+        assert "<script>alert(1)</script>" in re.sub(r"\s+", " ", pdf_text)
 
 
 def test_report_pdf_has_pages(run):

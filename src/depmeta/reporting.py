@@ -4,6 +4,7 @@ DataFrames to markdown tables. No computation of results happens here."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -12,49 +13,98 @@ from depmeta.contrasts import COMPARISONS
 from depmeta.plots import MEASURE_LABEL, comparison_label, fmt_p, p_text
 from depmeta.sheets import ROB_TOOLS
 
-__all__ = ["fmt", "fmt_ci", "md_table", "summary_table", "event_rate_table", "rob_tables", "sentence"]
+__all__ = ["NBSP", "fmt", "fmt_ci", "fmt_est_ci", "md_escape", "md_table", "summary_table",
+           "heterogeneity_table", "event_rate_table", "rob_tables", "sentence"]
+
+#: No-break space: joins the parts of an estimate and its interval so that a
+#: table cell never wraps inside a number or an interval.
+NBSP = "\u00a0"
+#: Characters that pandoc markdown (or raw HTML inside it) would interpret;
+#: backslash-escaped in every string from a sheet so it shows as typed.
+#: pandoc's ``--columns``: a pipe table with a longer line gets relative column
+#: widths from the dashes of its separator line, a shorter one natural widths.
+_PANDOC_COLUMNS = 72
+#: characters of table text across a page (the PDF's tables are set in 7.5 pt on
+#: A4 portrait: about 120; somewhat less, as cells are padded)
+_TABLE_LINE = 115
+#: the longest cell length that still claims more width (longer prose wraps)
+_PROSE_CAP = 60
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$@~^&])")
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and not math.isfinite(x)) or bool(pd.isna(x))
 
 
 def fmt(x, digits: int = 2) -> str:
     """A number with fixed digits, or an en dash for missing."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)) or pd.isna(x):
+    if _missing(x):
         return "–"
     return f"{x:.{digits}f}"
 
 
 def fmt_ci(lo, hi, digits: int = 2) -> str:
-    """'[lo, hi]' or an en dash."""
-    if any(v is None or pd.isna(v) or not math.isfinite(v) for v in (lo, hi)):
+    """'[lo, hi]' (unbreakable) or an en dash."""
+    if _missing(lo) or _missing(hi):
         return "–"
-    return f"[{lo:.{digits}f}, {hi:.{digits}f}]"
+    return f"[{lo:.{digits}f},{NBSP}{hi:.{digits}f}]"
 
 
-def md_table(df: pd.DataFrame, align: str | None = None) -> str:
-    """A pipe table (survives both the HTML and the Typst path)."""
+def fmt_est_ci(est, lo, hi, digits: int = 2) -> str:
+    """'est [lo, hi]' as one unbreakable unit, or an en dash if the estimate is missing."""
+    if _missing(est):
+        return "–"
+    return f"{fmt(est, digits)}{NBSP}{fmt_ci(lo, hi, digits)}"
+
+
+def md_escape(text) -> str:
+    """Text shown literally in pandoc markdown (HTML and Typst): markdown and HTML
+    special characters backslash-escaped, line breaks as spaces; missing as blank."""
+    if _missing(text):
+        return ""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\r", " ").replace("\n", " ")
+
+
+def _column_widths(columns: list[list[str]]) -> list[int]:
+    """Relative column widths (in characters) of a wide table: every column gets
+    its longest unbreakable word (words joined by :data:`NBSP` count as one), and
+    what is left of :data:`_TABLE_LINE` goes to the columns with longer text, in
+    proportion to their longest cell (capped at :data:`_PROSE_CAP`)."""
+    words = [max(len(w) for cell in col for w in (cell.split(" ") or [""])) + 2 for col in columns]
+    longest = [min(max(len(cell) for cell in col), _PROSE_CAP) for col in columns]
+    extra = [max(0, full - word) for full, word in zip(longest, words)]
+    room = max(0, _TABLE_LINE - sum(words))
+    return [max(3, round(w + (room * e / sum(extra) if sum(extra) else 0))) for w, e in zip(words, extra)]
+
+
+def md_table(df: pd.DataFrame, align: str | None = None, markdown: tuple[str, ...] = ()) -> str:
+    """A pipe table (survives both the HTML and the Typst path).
+
+    Every cell is escaped with :func:`md_escape` (missing values blank) except
+    in the columns named in ``markdown``, whose cells are markdown already."""
     if not len(df):
         return "*(none)*"
     cols = list(df.columns)
-    esc = lambda v: str(v).replace("|", "\\|").replace("\n", " ")  # noqa: E731
-    lines = ["| " + " | ".join(esc(c) for c in cols) + " |"]
+    cells = pd.DataFrame({c: [("" if _missing(v) else str(v).replace("\n", " ")) if c in markdown else md_escape(v)
+                              for v in df[c]] for c in cols})
+    header = [md_escape(c) for c in cols]
+    rows = [list(row) for row in cells.itertuples(index=False)]
     aligns = align or "l" * len(cols)
-    # pandoc sizes the columns of a wide pipe table by the dashes of this line
-    # (long prose columns capped so that short unbreakable numbers keep room)
-    def weight(col) -> int:
-        cells = [str(col)] + [str(v) for v in df[col]]
-        longest_word = max(len(w) for c in cells for w in (c.split() or [""]))
-        return max(min(max(len(c) for c in cells), 24), longest_word + 1)
-
-    widths = [weight(c) for c in cols]
-    dashes = [max(3, round(70 * w / sum(widths))) for w in widths]
+    lines = ["| " + " | ".join(header) + " |"]
+    if max(len(line) for line in lines + ["| " + " | ".join(r) + " |" for r in rows]) <= _PANDOC_COLUMNS:
+        dashes = [3] * len(cols)  # a narrow table: pandoc sizes its columns to their content
+    else:
+        dashes = _column_widths([[h] + [r[i] for r in rows] for i, h in enumerate(header)])
     lines.append("|" + "|".join({"l": ":" + "-" * d, "r": "-" * d + ":", "c": ":" + "-" * d + ":"}[a]
                                 for a, d in zip(aligns, dashes)) + "|")
-    for _, row in df.iterrows():
-        lines.append("| " + " | ".join(esc(v) for v in row) + " |")
+    for row in rows:
+        lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
 def summary_table(summary: pd.DataFrame, level: float) -> pd.DataFrame:
-    """One row per pooled comparison × outcome, for display."""
+    """One row per pooled comparison × outcome: the estimate with its confidence
+    and prediction intervals (heterogeneity: :func:`heterogeneity_table`)."""
     pct = f"{100 * level:g}%"
     rows = []
     for _, r in summary[summary.status == "pooled"].iterrows():
@@ -62,14 +112,26 @@ def summary_table(summary: pd.DataFrame, level: float) -> pd.DataFrame:
             "Comparison": comparison_label(r.comparison),
             "Outcome": r.outcome,
             "k (patients)": f"{int(r.k)} ({int(r.n_patients)})",
-            # one column for every measure (RR, SMD, HR side by side would leave empty cells)
-            "Measure": r.measure,
-            f"Estimate [{pct} CI]": f"{fmt(r.estimate_display)} {fmt_ci(r.ci_low_display, r.ci_high_display)}",
+            f"Estimate [{pct} CI]": f"{r.measure}{NBSP}{fmt_est_ci(r.estimate_display, r.ci_low_display, r.ci_high_display)}",
             "p": fmt_p(r.pval),
             f"{pct} PI": fmt_ci(r.pi_low_display, r.pi_high_display),
+        })
+    return pd.DataFrame(rows)
+
+
+def heterogeneity_table(summary: pd.DataFrame, level: float) -> pd.DataFrame:
+    """One row per pooled comparison × outcome: τ², I² with its confidence interval, Q."""
+    pct = f"{100 * level:g}%"
+    rows = []
+    for _, r in summary[summary.status == "pooled"].iterrows():
+        rows.append({
+            "Comparison": comparison_label(r.comparison),
+            "Outcome": r.outcome,
+            "k": f"{int(r.k)}",
             "τ²": fmt(r.tau2, 3),
-            "I² % [CI]": f"{r.i2:.0f} {fmt_ci(r.i2_ci_low, r.i2_ci_high, 0)}",
-            "Q (df); p": f"{r.q:.2f} ({r.q_df:.0f}); {fmt_p(r.q_pval)}",
+            f"I² % [{pct} CI]": fmt_est_ci(r.i2, r.i2_ci_low, r.i2_ci_high, 0),
+            "Q (df)": f"{fmt(r.q)}{NBSP}({r.q_df:.0f})",
+            "p (Q)": fmt_p(r.q_pval),
         })
     return pd.DataFrame(rows)
 
@@ -83,7 +145,7 @@ def event_rate_table(rates: pd.DataFrame, level: float) -> pd.DataFrame:
     for _, r in rates[rates.status == "pooled"].iterrows():
         rows.append({
             "Strategy": r.strategy, "Outcome": r.outcome, "k (patients)": f"{int(r.k)} ({int(r.n_patients)})",
-            f"Rate % [{pct} CI]": f"{fmt(100 * r.estimate_rate, 1)} {fmt_ci(100 * r.ci_low_rate, 100 * r.ci_high_rate, 1)}",
+            f"Rate % [{pct} CI]": fmt_est_ci(100 * r.estimate_rate, 100 * r.ci_low_rate, 100 * r.ci_high_rate, 1),
             f"{pct} PI": fmt_ci(100 * r.pi_low_rate, 100 * r.pi_high_rate, 1),
             "I² (%)": fmt(r.i2, 0),
         })

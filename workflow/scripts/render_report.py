@@ -1,8 +1,9 @@
 """Render report/report.qmd to self-contained HTML (and PDF through Typst).
 
 With ``quarto`` on PATH the Quarto CLI renders it; otherwise the project's
-fallback (qmd_fallback.py: nbclient + pandoc from pypandoc-binary + the typst
-package) renders the same source. The report states which renderer made it."""
+fallback renderer ``qmdrender`` (src/qmdrender: jupytext + nbclient + pandoc
+from pypandoc-binary + the typst package) renders the same source. The report
+states which renderer made it."""
 
 import os
 import shutil
@@ -41,7 +42,7 @@ if quarto:
             if key in outputs:
                 shutil.move(str(Path(tmp) / (qmd.stem + suffix)), outputs[key])
 else:
-    from qmd_fallback import render  # noqa: E402
+    from qmdrender import render  # noqa: E402
 
     log.info("quarto not on PATH: rendering with the project's fallback renderer")
     os.environ["PYTHONPATH"] = env["PYTHONPATH"]

@@ -1,0 +1,301 @@
+r"""Render a Quarto ``.qmd`` report without the Quarto CLI.
+
+A small renderer assembled from maintained tools: jupytext's R Markdown reader
+splits the source into cells, nbclient runs them in a Jupyter kernel, pandoc 3
+(from ``pypandoc-binary``) with the Lua filter ``crossref.lua`` numbers figures
+and tables and resolves references, and the ``typst`` package compiles the PDF.
+
+Supported subset of Quarto (exactly what ``report/report.qmd`` uses)
+--------------------------------------------------------------------
+- Front matter: ``title``, ``subtitle``; ``format: html:`` and ``format: typst:``
+  options ``toc``, ``number-sections``, ``papersize`` (typst) and
+  ``embed-resources`` (the HTML is always self-contained); ``execute: echo`` and
+  ``warning`` (code is never shown, warnings never printed: both are taken as
+  ``false``).
+- ``{python}`` cells with ``#|`` options ``label``, ``fig-cap``, ``tbl-cap``,
+  ``output: asis`` (printed text is markdown), ``include: false`` (run, nothing
+  shown) and ``tags: [parameters]`` (the parameters given to :func:`render` are
+  assigned in a cell right after it, as Quarto and papermill do).
+- Cell output: printed text (a code block unless ``output: asis``), PNG images
+  (e.g. ``display(Image(filename=...))``) and markdown displays.
+- A cell labelled ``fig-x`` with ``fig-cap`` becomes figure *x* (its first
+  image); one labelled ``tbl-x`` with ``tbl-cap`` becomes table *x*: the
+  markdown table it prints first, or (if it prints no table) its text.
+  ``echo: false`` and ``warning: false`` are accepted per cell too; any other
+  option or value is an error.
+- Markdown: headings (numbered with ``number-sections``), pipe tables with a
+  caption line ``: caption {#tbl-x}``, figures ``![caption](path){#fig-x}``,
+  references ``@fig-x`` and ``@tbl-x`` (rendered "Figure 1", "Table 2" and linked;
+  an unknown reference is an error).
+
+Anything else (inline code, other engines, ``@sec-`` references, callouts,
+shortcodes) is not supported. Before executing, the
+kernel gets ``RENDERER``: a string naming this renderer and its tools.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from importlib import metadata, resources
+from pathlib import Path
+
+import yaml
+
+__all__ = ["CELL_OPTIONS", "QmdError", "render", "renderer_name", "read_qmd", "to_markdown"]
+
+#: Seconds a single cell may run before the render is abandoned (the report's
+#: cells read precomputed results; none should come close).
+CELL_TIMEOUT = 600
+#: cell options of the supported subset, with the values allowed (None: any)
+CELL_OPTIONS = {"label": None, "fig-cap": None, "tbl-cap": None, "output": {"asis"}, "include": {False},
+                "tags": None, "echo": {False}, "warning": {False}}
+_OPTION = re.compile(r"^#\|\s?(.*)$")
+_FRONT = re.compile(r"\A---\n(.*?)\n---\s*\n", re.S)
+
+
+class QmdError(RuntimeError):
+    """The source uses something outside the supported subset, a cell failed,
+    or pandoc/typst reported an error."""
+
+
+def _data(name: str) -> Path:
+    return Path(str(resources.files(__name__).joinpath(name)))
+
+
+def _pandoc() -> str:
+    import pypandoc
+
+    return pypandoc.get_pandoc_path()
+
+
+def renderer_name() -> str:
+    """The renderer and tool versions, as the report states them."""
+    pandoc = subprocess.run([_pandoc(), "--version"], capture_output=True, text=True, check=True).stdout.split()[1]
+    tools = ", ".join(f"{p} {metadata.version(p)}" for p in ("jupytext", "nbclient", "typst"))
+    return f"the project's fallback renderer qmdrender ({tools}, pandoc {pandoc})"
+
+
+def read_qmd(text: str):
+    """Split a ``.qmd`` source into front matter and a notebook.
+
+    Returns
+    -------
+    front : dict
+        The parsed YAML front matter (empty if none).
+    nb : nbformat.NotebookNode
+        Cells as read by jupytext's R Markdown reader; each code cell's ``#|``
+        options are parsed into ``cell.metadata["qmd"]`` and removed from its source.
+    """
+    import jupytext
+
+    m = _FRONT.match(text)
+    front = yaml.safe_load(m.group(1)) or {} if m else {}
+    nb = jupytext.reads(text[m.end():] if m else text, fmt="Rmd")
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        lines = cell.source.split("\n")
+        n = next((j for j, line in enumerate(lines) if not _OPTION.match(line)), len(lines))
+        try:
+            opts = yaml.safe_load("\n".join(_OPTION.match(line).group(1) for line in lines[:n])) or {}
+        except yaml.YAMLError as err:
+            raise QmdError(f"cell {i + 1}: unreadable #| options: {err}") from err
+        for key, value in opts.items():
+            allowed = CELL_OPTIONS.get(key, ())
+            if allowed is not None and value not in allowed:
+                raise QmdError(f"cell {i + 1} ({opts.get('label', 'unlabelled')}): option '{key}: {value}' is not "
+                               f"in the subset the fallback renderer supports ({', '.join(CELL_OPTIONS)})")
+        cell.metadata["qmd"] = opts
+        cell.source = "\n".join(lines[n:])
+    return front, nb
+
+
+def _execute(nb, cwd: Path, params: dict, renderer: str) -> None:
+    """Run the cells in place: ``RENDERER`` first, ``params`` after the parameters cell."""
+    import nbformat
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    setup = nbformat.v4.new_code_cell(f"RENDERER = {renderer!r}\n%matplotlib inline")
+    setup.metadata["qmd"] = {"include": False}
+    cells = [setup]
+    for cell in nb.cells:
+        cells.append(cell)
+        if cell.cell_type == "code" and "parameters" in (cell.metadata["qmd"].get("tags") or []):
+            injected = nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in params.items()))
+            injected.metadata["qmd"] = {"include": False}
+            cells.append(injected)
+    nb.cells = cells
+    with tempfile.TemporaryDirectory() as kernels:
+        # a kernel of this very interpreter, so the report sees the same packages
+        spec = Path(kernels) / "qmdrender"
+        spec.mkdir()
+        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "qmdrender", "language": "python"}))
+        km = KernelManager(kernel_name="qmdrender", kernel_spec_manager=KernelSpecManager(kernel_dirs=[kernels]))
+        client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT, resources={"metadata": {"path": str(cwd)}})
+        try:
+            client.execute()
+        except CellExecutionError as err:
+            raise QmdError(f"a cell of the report failed:\n{err}") from err
+
+
+def _image(outputs, assets: Path, stem: str) -> str | None:
+    for out in outputs:
+        png = out.get("data", {}).get("image/png")
+        if png:
+            path = assets / f"{stem}.png"
+            path.write_bytes(base64.b64decode(png))
+            return path.as_posix()
+    return None
+
+
+def _cell_markdown(cell, n: int, assets: Path) -> str:
+    """The markdown a code cell contributes, from its options and outputs."""
+    opts = cell.metadata["qmd"]
+    if opts.get("include") is False or "parameters" in (opts.get("tags") or []):
+        return ""
+    label, asis = opts.get("label", ""), opts.get("output") == "asis"
+    parts = []
+    for i, out in enumerate(cell.outputs):
+        if out.output_type == "stream" and out.name == "stdout":
+            parts.append(out.text if asis else f"```\n{out.text.rstrip()}\n```")
+        elif out.output_type in ("display_data", "execute_result"):
+            data = out.get("data", {})
+            if "image/png" in data:
+                parts.append(f"![]({_image([out], assets, f'cell{n}-{i}')})")
+            elif "text/markdown" in data:
+                parts.append(data["text/markdown"])
+            elif "text/plain" in data and out.output_type == "execute_result":
+                parts.append(f"```\n{data['text/plain']}\n```")
+    body = "\n\n".join(p.strip("\n") for p in parts)
+    if label.startswith("fig-") and "fig-cap" in opts:
+        path = _image(cell.outputs, assets, f"cell{n}")
+        if path is None:
+            raise QmdError(f"cell {label!r} has a fig-cap but shows no PNG image")
+        return f"![{opts['fig-cap']}]({path}){{#{label}}}"
+    if label.startswith("tbl-") and "tbl-cap" in opts:
+        if not body.lstrip().startswith("|"):
+            # no table printed (e.g. "(none)"): still table x, as in Quarto, with its caption last
+            return f"::: {{#{label}}}\n{body}\n\n{opts['tbl-cap']}\n:::"
+        # the caption line goes right after the table (before any text printed after it)
+        lines = body.split("\n")
+        end = next((j for j, line in enumerate(lines) if not line.startswith("|")), len(lines))
+        lines.insert(end, f"\n: {opts['tbl-cap']} {{#{label}}}\n")
+        return "\n".join(lines)
+    return body
+
+
+def to_markdown(nb, assets: Path) -> str:
+    """Pandoc markdown from an executed notebook (figures written to ``assets``)."""
+    chunks = []
+    for n, cell in enumerate(nb.cells):
+        if cell.cell_type in ("markdown", "raw"):
+            chunks.append(cell.source)
+        elif cell.cell_type == "code":
+            chunks.append(_cell_markdown(cell, n, assets))
+    return "\n\n".join(c for c in chunks if c.strip()) + "\n"
+
+
+def _pandoc_run(args: list[str], markdown: str) -> None:
+    proc = subprocess.run([_pandoc(), "--from", "markdown", "--lua-filter", str(_data("crossref.lua")), *args],
+                          input=markdown, capture_output=True, text=True)
+    if proc.returncode:
+        raise QmdError(f"pandoc failed: {proc.stderr.strip()}")
+
+
+def _replace(tmp: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, target)
+
+
+def render(qmd: str | Path, html: str | Path | None = None, pdf: str | Path | None = None,
+           params: dict | None = None, typst_source: str | Path | None = None) -> dict:
+    """Render ``qmd`` to self-contained HTML and/or a PDF through Typst.
+
+    Parameters
+    ----------
+    qmd : path
+        The ``.qmd`` source; cells run with its folder as working directory.
+    html, pdf : path, optional
+        Outputs to write (each only once everything succeeded).
+    params : dict, optional
+        Values assigned after the cell tagged ``parameters``.
+    typst_source : path, optional
+        Where to keep the Typst source of the PDF (for inspection).
+
+    Returns
+    -------
+    dict
+        ``renderer`` (the string given to the report as ``RENDERER``) and the
+        paths written.
+    """
+    import typst
+
+    qmd = Path(qmd).resolve()
+    front, nb = read_qmd(qmd.read_text(encoding="utf-8"))
+    formats = front.get("format") or {}
+    renderer = renderer_name()
+    _execute(nb, qmd.parent, dict(params or {}), renderer)
+    meta = {k: front[k] for k in ("title", "subtitle", "author", "date") if k in front}
+    info = {"renderer": renderer}
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        body = to_markdown(nb, scratch)
+        markdown = "---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n\n" + body
+        (scratch / "report.md").write_text(markdown, encoding="utf-8")
+
+        def options(fmt: str) -> list[str]:
+            o = formats.get(fmt) or {}
+            return ["--toc"] * bool(o.get("toc")) + ["--number-sections"] * bool(o.get("number-sections"))
+
+        if html:
+            out = scratch / "report.html"
+            script = scratch / "tables.html"
+            script.write_text(f"<script>\n{_data('tables.js').read_text()}</script>\n")
+            _pandoc_run(["--to", "html5", "--standalone", "--embed-resources", "--css", str(_data("report.css")),
+                         "--include-after-body", str(script), "--resource-path", str(qmd.parent),
+                         "--metadata", "pagetitle=" + str(meta.get("title", qmd.stem)),
+                         *options("html"), "--output", str(out)], markdown)
+            _replace(out, Path(html))
+            info["html"] = str(html)
+        if pdf:
+            typ = scratch / "report.typ"
+            paper = (formats.get("typst") or {}).get("papersize", "a4")
+            _pandoc_run(["--to", "typst", "--standalone", "--variable", f"papersize={paper}",
+                         "--include-before-body", str(_data("header.typ")), *options("typst"),
+                         "--output", str(typ)], markdown)
+            out = scratch / "report.pdf"
+            try:
+                typst.compile(str(typ), output=str(out), root="/")
+            except Exception as err:  # typst raises its own TypstError; report it with the source name
+                raise QmdError(f"typst failed on the generated {typ.name}: {err}") from err
+            _replace(out, Path(pdf))
+            info["pdf"] = str(pdf)
+            if typst_source:
+                _replace(typ, Path(typst_source))
+                info["typst_source"] = str(typst_source)
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m qmdrender REPORT.qmd [--html OUT] [--pdf OUT] [-P key=value ...]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="qmdrender", description=main.__doc__)
+    parser.add_argument("qmd")
+    parser.add_argument("--html")
+    parser.add_argument("--pdf")
+    parser.add_argument("-P", dest="params", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args(argv)
+    params = {k: yaml.safe_load(v) for k, v in (p.split("=", 1) for p in args.params)}
+    print(render(args.qmd, args.html, args.pdf, params))
+    return 0
