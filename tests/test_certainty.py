@@ -189,18 +189,41 @@ def test_indirectness():
 
 
 def test_imprecision_boundaries():
+    # GRADE guidelines 6: precision adequate when the CI excludes RR 1 and the OIS is met; rate down when the
+    # CI includes appreciable benefit or harm (RR < 0.75 or > 1.25). Thresholds T = (0.75, 1.25).
+    T = (0.75, 1.25)
     # CI 1.05 to 1.20 excludes 1, N 800 >= OIS 712 -> no
-    assert imprecision_domain(1.05, 1.20, 1.0, ZONE, 800, 712).level == "no"
-    # N 711 < 712 -> serious
-    assert imprecision_domain(1.05, 1.20, 1.0, ZONE, 711, 712).level == "serious"
+    assert imprecision_domain(1.05, 1.20, 1.0, T, 800, 712).level == "no"
+    # N 711 < 712 -> serious, whatever the CI
+    assert imprecision_domain(1.05, 1.20, 1.0, T, 711, 712).level == "serious"
     # N exactly at OIS: not short -> no
-    assert imprecision_domain(1.05, 1.20, 1.0, ZONE, 712, 712).level == "no"
-    # CI 1.00 to 1.20: includes 1 (limit exactly 1) -> serious
-    assert imprecision_domain(1.00, 1.20, 1.0, ZONE, 5000, 712).level == "serious"
-    # CI 0.79 to 1.26: important benefit and harm -> very serious
-    assert imprecision_domain(0.79, 1.26, 1.0, ZONE, 5000, 712).downgrade == 2
-    # CI 0.80 to 1.26: lower limit at the zone boundary -> serious, not very serious
-    assert imprecision_domain(0.80, 1.26, 1.0, ZONE, 5000, 712).downgrade == 1
+    assert imprecision_domain(1.05, 1.20, 1.0, T, 712, 712).level == "no"
+    # CI 1.00 to 1.20 includes 1 (limit exactly 1) but stays within 0.75-1.25, OIS met -> no
+    # (a precise estimate of little or no effect is not rated down)
+    j = imprecision_domain(1.00, 1.20, 1.0, T, 5000, 712)
+    assert j.level == "no" and "includes no effect" in j.reason and "within 0.75 to 1.25" in j.reason
+    # CI 0.90 to 1.26 includes 1 and passes 1.25 (appreciable harm or benefit) -> serious even with the OIS met
+    assert imprecision_domain(0.90, 1.26, 1.0, T, 5000, 712).level == "serious"
+    # CI 0.90 to 1.25: the upper limit at the threshold does not pass it -> no
+    assert imprecision_domain(0.90, 1.25, 1.0, T, 5000, 712).level == "no"
+    # CI 1.10 to 1.60 excludes 1 and the OIS is met: adequate although it reaches beyond 1.25 -> no
+    assert imprecision_domain(1.10, 1.60, 1.0, T, 5000, 712).level == "no"
+    # CI 0.74 to 1.26: appreciable benefit and harm both -> very serious
+    assert imprecision_domain(0.74, 1.26, 1.0, T, 5000, 712).downgrade == 2
+    # CI 0.75 to 1.26: lower limit at the threshold -> serious, not very serious
+    assert imprecision_domain(0.75, 1.26, 1.0, T, 5000, 712).downgrade == 1
+    # SMD: null 0, thresholds from the zone -0.2 to 0.2; CI -0.25 to 0.05 includes 0, passes -0.2 -> serious
+    assert imprecision_domain(-0.25, 0.05, 0.0, (-0.2, 0.2), 500, 394).level == "serious"
+
+
+def test_grade_thresholds_default_and_config():
+    # RR/OR default to GRADE 6's rough guide 0.75 / 1.25; other measures fall back to the zone
+    o = CertaintyOptions()
+    assert o.grade_thresholds("RR") == (0.75, 1.25) and o.grade_thresholds("OR") == (0.75, 1.25)
+    assert o.grade_thresholds("SMD") == (-0.2, 0.2) and o.grade_thresholds("RD") == (-0.05, 0.05)
+    c = CertaintyOptions.from_config({"imprecision": {"thresholds": {"RR": [0.8, 1.25], "SMD": [-0.5, 0.5]}}})
+    assert c.grade_thresholds("RR") == (0.8, 1.25) and c.grade_thresholds("SMD") == (-0.5, 0.5)
+    assert c.grade_thresholds("OR") == (0.75, 1.25)
 
 
 def test_publication_bias():
@@ -214,7 +237,7 @@ def test_publication_bias():
 
 
 def test_overall_certainty_and_override():
-    js = [rob_domain([1], ["not assessed"]), imprecision_domain(0.79, 1.26, 1.0, ZONE, 100, 712)]
+    js = [rob_domain([1], ["not assessed"]), imprecision_domain(0.74, 1.26, 1.0, (0.75, 1.25), 100, 712)]
     # 4 - (1 + 2) = 1: very low
     c = overall_certainty(js)
     assert (c.score, c.word, c.symbols, c.downgrades) == (1, "very low", "⊕◯◯◯", 3)

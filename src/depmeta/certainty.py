@@ -15,25 +15,34 @@ GRADE (pairwise)
     imprecision, publication bias), each a :class:`Judgement` with the level
     (``no`` / ``serious`` / ``very serious``, or ``not assessable``), the
     downgrade (0/1/2), the reason in words and the rule applied. Evidence from
-    randomized trials starts at high certainty (Guyatt et al. 2011, J Clin
-    Epidemiol 64:401) and goes down one level per downgrade.
+    randomized trials starts at high certainty and goes down one level per
+    downgrade (GRADE guidelines 5: "randomized trials start as high-quality
+    evidence ... but ... can be rated down"; Guyatt et al. 2011, J Clin
+    Epidemiol 64:1277). Each domain function cites the GRADE passage it
+    follows and names the choices that are this project's.
 
 CINeMA (network)
     Six domains judged ``no concerns`` / ``some concerns`` / ``major concerns``
     (Nikolakopoulou et al. 2020, PLoS Med 17:e1003082; Papakonstantinou et al.
-    2020, Campbell Syst Rev 16:e1080): within-study bias and indirectness from
-    the per-study contributions to each network estimate and the study-level
-    judgements (rules "majority", "average", "highest"); reporting bias from the
-    reviewer's judgement; imprecision and heterogeneity from where the CI and
-    the prediction interval lie relative to the range of clinically
-    unimportant effects; incoherence from the side-splitting test (or the
-    design-by-treatment test where the estimate has only direct or only
-    indirect evidence) and from where the direct and indirect CIs lie. The
-    rules are written from the papers' descriptions; the thresholds are
-    options. They are this project's reading of the papers' descriptions, not a
-    port of the CINeMA software, and have not been checked against it. Summary:
-    one level down per domain with some concerns and two per domain with major
-    concerns (a reviewer may override any domain).
+    2020, Campbell Syst Rev 16:e1080). What the papers' stored text confirmed
+    (their abstracts): the six domains "(i) within-study bias, (ii) reporting
+    bias, (iii) indirectness, (iv) imprecision, (v) heterogeneity, and (vi)
+    incoherence"; "Key to judgments about within-study bias and indirectness
+    is the percentage contribution matrix"; "In evaluating imprecision,
+    heterogeneity, and incoherence, we consider the impact of these components
+    of variability in forming clinical decisions" (Nikolakopoulou, Abstract);
+    each estimate is judged as giving rise to "no concerns," "some concerns,"
+    or "major concerns" in each domain and "judgments across the domains are
+    summarized into a single confidence rating ("high," "moderate," "low," or
+    "very low")"; "The dataset should include assessments of study-level risk
+    of bias and judgments on indirectness" (Papakonstantinou, Abstract).
+    NOT confirmed: the papers' full rule tables (the thresholds of the
+    contribution rules, the imprecision/heterogeneity regions, the incoherence
+    p-value cut-offs, the reporting-bias scale and default, how the six
+    domains are combined into one rating) could not be retrieved from the
+    stored text of either paper. Those details below are this project's
+    rules, each a config option, and each function says which part is
+    unverified. They are not a port of the CINeMA software.
 
 Every rule is a small function whose ``rule`` text states it, so a reader of
 ``grade.csv`` sees what was applied; reviewer overrides replace a judgement
@@ -176,6 +185,10 @@ class CertaintyOptions:
     rob_very_serious_share: float = 0.5
     i2_serious: float = 50.0
     i2_very_serious: float = 75.0
+    #: GRADE imprecision: limits of appreciable benefit and harm (display scale) per measure; a measure
+    #: not listed uses ``zone``. GRADE guidelines 6 (Guyatt et al. 2011, J Clin Epidemiol 64:1283,
+    #: Abstract): "we suggest an RR of under 0.75 or over 1.25 as a rough guide".
+    imprecision_thresholds: dict = field(default_factory=lambda: {"RR": (0.75, 1.25), "OR": (0.75, 1.25)})
     ois_alpha: float = 0.05
     ois_power: float = 0.8
     ois_rrr: float = 0.25
@@ -202,6 +215,9 @@ class CertaintyOptions:
         kw = {}
         if "zone" in s:
             kw["zone"] = {**cls().zone, **{k: tuple(v) for k, v in s["zone"].items()}}
+        if "thresholds" in s.get("imprecision", {}):
+            kw["imprecision_thresholds"] = {**cls().imprecision_thresholds,
+                                            **{k: tuple(v) for k, v in s["imprecision"]["thresholds"].items()}}
         flat = {
             ("risk_of_bias", "serious_share"): "rob_serious_share",
             ("risk_of_bias", "very_serious_share"): "rob_very_serious_share",
@@ -229,6 +245,10 @@ class CertaintyOptions:
         if kw.get("cinema_rule", "average") not in ("average", "majority", "highest"):
             raise ValueError("certainty.risk_of_bias.cinema_rule must be average, majority or highest")
         return cls(**kw)
+
+    def grade_thresholds(self, measure: str) -> tuple:
+        """GRADE imprecision's limits of appreciable benefit and harm for ``measure`` (else the zone)."""
+        return tuple(self.imprecision_thresholds.get(measure, self.zone[measure]))
 
     def null(self, measure: str) -> float:
         """The value of no effect on the display scale."""
@@ -388,7 +408,14 @@ def rob_domain(weights, levels, serious_share: float = 0.5, very_serious_share: 
 
     very serious if trials at high risk carry at least ``very_serious_share`` of
     the weight; serious if trials at high risk or not assessed together carry
-    at least ``serious_share``; otherwise no.
+    at least ``serious_share``; otherwise no. The basis is the share of the
+    information, as in the Cochrane Handbook 5.1's across-studies summary
+    (Table 8.7.a): "Low risk of bias: Most information is from studies at low
+    risk of bias ... High risk of bias: The proportion of information from
+    studies at high risk of bias is sufficient to affect the interpretation of
+    results". Neither GRADE nor the Handbook gives a numeric share: the 50%
+    thresholds, and counting trials without a published assessment with those
+    at high risk for "serious", are this project's options.
     """
     s = _shares(weights, levels, ("high", "not assessed", "some_concerns", "low"))
     rule = (f"very serious if trials at high risk carry >= {_pct(very_serious_share)} of the weight; serious if "
@@ -411,6 +438,17 @@ def inconsistency_domain(i2: float, pi_low: float, pi_high: float, k: int, null:
     limit); serious if I² >= ``i2_serious`` and the PI includes the null (a
     new setting could see the opposite effect); otherwise no. One study: not
     assessable. Without a PI the I² thresholds alone decide.
+
+    GRADE guidelines 7 (Guyatt et al. 2011, J Clin Epidemiol 64:1294,
+    Abstract): "Criteria for evaluating consistency include similarity of
+    point estimates, extent of overlap of confidence intervals, and
+    statistical criteria including tests of heterogeneity and I2 ... When
+    inconsistency is large and unexplained, rating down quality for
+    inconsistency is appropriate, particularly if some studies suggest
+    substantial benefit, and others no effect or harm (rather than only large
+    vs. small effects)." The PI including no effect is this rule's reading of
+    "others no effect or harm"; GRADE 7 gives no numeric I² threshold, so the
+    50% / 75% defaults and the two-level rule are this project's options.
     """
     lo, hi = zone
     rule = (f"very serious if I² >= {i2_very_serious:g}% and the PI extends below {lo:g} and above {hi:g}; "
@@ -450,25 +488,42 @@ def indirectness_domain(weights, adolescent, adolescent_share: float = 1.0, conf
     return Judgement("indirectness", "no", 0, facts + "; no indirectness judged in the config", rule)
 
 
-def imprecision_domain(ci_low: float, ci_high: float, null: float, zone, total_n: float, ois: float) -> Judgement:
-    """GRADE imprecision from the CI (display scale) and the optimal information size.
+def imprecision_domain(ci_low: float, ci_high: float, null: float, thresholds, total_n: float, ois: float
+                       ) -> Judgement:
+    """GRADE imprecision from the CI (display scale), the thresholds and the optimal information size.
 
-    very serious if the CI includes both important benefit and important harm
-    (below the zone's lower and above its upper limit); serious if the CI
-    includes the null or the patients fall short of the OIS; otherwise no.
+    GRADE guidelines 6 (Guyatt et al. 2011, J Clin Epidemiol 64:1283,
+    Abstract), for systematic reviews: "If the 95% CI excludes a relative
+    risk (RR) of 1.0, and the total number of events or patients exceeds the
+    OIS criterion, precision is adequate. If the 95% CI includes appreciable
+    benefit or harm (we suggest an RR of under 0.75 or over 1.25 as a rough
+    guide) rating down for imprecision may be appropriate even if OIS criteria
+    are met." Implemented as: serious if the patients are fewer than the OIS,
+    or if the CI includes no effect and extends beyond a threshold of
+    appreciable benefit or harm (``ci_low < lo`` or ``ci_high > hi``); no
+    otherwise (a CI excluding no effect with the OIS met, or a CI around no
+    effect that stays within the thresholds with the OIS met). Very serious
+    (two levels) when the CI extends beyond both thresholds, appreciable
+    benefit and appreciable harm both possible: GRADE guidance 34 (Zeng et al.
+    2022, J Clin Epidemiol 150:216, Abstract): "when a CI appreciably crosses
+    the threshold(s) of interest, one should consider rating down two or three
+    levels"; reading "appreciably crosses" as "crosses both" is this
+    project's choice. GRADE counts events or patients; this counts patients.
     """
-    lo, hi = zone
-    rule = (f"very serious if the CI extends below {lo:g} and above {hi:g}; serious if it includes {null:g} "
-            "or the patients are fewer than the optimal information size")
-    facts = [f"CI {ci_low:.2f} to {ci_high:.2f}"]
+    lo, hi = thresholds
+    rule = (f"very serious if the CI extends below {lo:g} and above {hi:g}; serious if the patients are fewer than "
+            f"the optimal information size, or if the CI includes {null:g} and extends below {lo:g} or above {hi:g} "
+            "(GRADE guidelines 6)")
     crosses = ci_low <= null <= ci_high
+    beyond = ci_low < lo or ci_high > hi
     short = total_n < ois
-    facts.append("includes no effect" if crosses else "excludes no effect")
-    facts.append(f"{total_n:.0f} patients {'<' if short else '>='} OIS {ois:.0f}")
-    text = ", ".join(facts[:2]) + "; " + facts[2]
+    text = (f"CI {ci_low:.2f} to {ci_high:.2f}, {'includes' if crosses else 'excludes'} no effect"
+            + (f", reaches beyond {lo:g} or {hi:g}" if beyond else f", within {lo:g} to {hi:g}")
+            + f"; {total_n:.0f} patients {'<' if short else '>='} OIS {ois:.0f}")
     if ci_low < lo and ci_high > hi:
-        return Judgement("imprecision", "very serious", 2, text + "; important benefit and harm both possible", rule)
-    if crosses or short:
+        return Judgement("imprecision", "very serious", 2, text + "; appreciable benefit and harm both possible",
+                         rule)
+    if short or (crosses and beyond):
         return Judgement("imprecision", "serious", 1, text, rule)
     return Judgement("imprecision", "no", 0, text, rule)
 
@@ -479,6 +534,14 @@ def publication_bias_domain(k: int, pval: float | None, min_studies: int = 10, a
 
     serious if the test's p < ``alpha``; no if not; not assessable with fewer
     studies (Sterne et al. 2011, BMJ 343:d4002: tests have too little power).
+    GRADE guidelines 5 (Guyatt et al. 2011, J Clin Epidemiol 64:1277,
+    Abstract): trials "can be rated down if a body of evidence is associated
+    with a high risk of publication bias ... A number of approaches based on
+    examination of the pattern of data are available to help assess
+    publication bias. The most popular of these is the funnel plot; all,
+    however, have substantial limitations." GRADE gives no test or cut-off:
+    the regression test, the 10-trial minimum (Sterne et al.'s
+    recommendation, not re-checked here) and p < 0.10 are options.
     """
     rule = f"with >= {min_studies} studies: serious if the {test} gives p < {alpha:g}; else not assessable"
     if k < min_studies:
@@ -492,7 +555,15 @@ def publication_bias_domain(k: int, pval: float | None, min_studies: int = 10, a
 
 
 def overall_certainty(judgements, start: int = 4) -> Certainty:
-    """Certainty after the downgrades: start (4 = high for randomized trials) minus the downgrades, at least 1."""
+    """Certainty after the downgrades: start (4 = high for randomized trials) minus the downgrades, at least 1.
+
+    GRADE: one level per serious, two per very serious domain. CINeMA: the
+    software paper confirms that the six judgements "are summarized into a
+    single confidence rating ("high," "moderate," "low," or "very low")"
+    (Papakonstantinou 2020, Abstract); the stored text did not show how, so
+    one level per domain with some concerns and two per domain with major
+    concerns is this project's rule (a reviewer can override any domain).
+    """
     down = int(sum(j.downgrade for j in judgements))
     score = max(1, start - down)
     return Certainty(score, CERTAINTY_WORDS[score], _SYMBOLS[score], down)
@@ -523,6 +594,17 @@ def contribution_domain(domain: str, contributions, levels, rule: str = "average
     contribution (a tie goes to the worse level); ``average`` the
     contribution-weighted mean of 1/2/3, rounded to the nearest level (1.5 and
     2.5 round up); ``highest`` the worst level among contributing studies.
+
+    Confirmed from the papers' abstracts: the judgement combines the
+    percentage contribution matrix with study-level judgements (Nikolakopoulou
+    2020: "Key to judgments about within-study bias and indirectness is the
+    percentage contribution matrix"; Papakonstantinou 2020: "The dataset
+    should include assessments of study-level risk of bias and judgments on
+    indirectness"). Not confirmed: the three rules' exact definitions (the
+    1/2/3 scores, the rounding, the tie-break) and which one CINeMA uses by
+    default; the rule is therefore the config option
+    ``certainty.risk_of_bias.cinema_rule`` (default ``average``, this
+    project's choice).
     """
     lev = np.asarray(levels, object)
     bad = sorted(set(lev) - set(_STUDY_SCORE))
@@ -556,6 +638,12 @@ def reporting_bias_domain(level: str = "suspected", reason: str = "", k_tested: 
 
     Mapped to no / some / major concerns. A small-study test with p < ``alpha``
     in a direct comparison raises ``undetected`` to ``suspected``.
+
+    Not confirmed from the papers' stored text: the three-level scale's
+    wording and its mapping, and any default. The level is the reviewer's
+    (config ``certainty.reporting_bias.level``); the shipped default
+    ``suspected`` is this project's judgement of its own search (data/README),
+    not a default taken from CINeMA.
     """
     mapping = {"undetected": 1, "suspected": 2, "strongly suspected": 3}
     if level not in mapping:
@@ -586,7 +674,12 @@ def regions(low: float, high: float, zone) -> set:
 
 def cinema_imprecision(ci_low: float, ci_high: float, zone) -> Judgement:
     """CINeMA imprecision: no concerns if the CI lies in one region (wholly below, inside or above
-    the zone of unimportant effects); some concerns if it crosses one limit; major if it crosses both."""
+    the zone of unimportant effects); some concerns if it crosses one limit; major if it crosses both.
+
+    Confirmed (Nikolakopoulou 2020, Abstract): imprecision is judged by "the
+    impact of these components of variability in forming clinical
+    decisions", i.e. against clinically important effects. Not confirmed: the
+    paper's rule table; the three-region rule is this project's reading."""
     n = len(regions(ci_low, ci_high, zone))
     rule = f"regions of the CI relative to the zone {zone[0]:g} to {zone[1]:g}: 1 no, 2 some, 3 major concerns"
     where = {1: "lies in one region", 2: "crosses one limit of the zone", 3: "crosses both limits of the zone"}[n]
@@ -599,6 +692,10 @@ def cinema_heterogeneity(ci_low: float, ci_high: float, pi_low: float, pi_high: 
     no concerns if the PI lies in the same regions as the CI; some concerns if
     it reaches one more region; major concerns if two more. No PI (tau² not
     estimable) counts as no additional region.
+
+    Confirmed (Nikolakopoulou 2020, Abstract) only that heterogeneity is
+    judged by its impact on clinical decisions; the comparison of PI and CI
+    regions is this project's reading, not checked against the paper's table.
     """
     rule = "regions the PI reaches beyond the CI's: 0 no, 1 some, 2 major concerns"
     if not (math.isfinite(pi_low) and math.isfinite(pi_high)):
@@ -622,6 +719,12 @@ def cinema_incoherence(split_p: float | None, global_p: float | None, zone, dire
     concerns for an estimate that is its direct evidence alone (nothing to
     disagree with), some concerns for an estimate from indirect evidence alone
     (its consistency cannot be checked).
+
+    Confirmed (Nikolakopoulou 2020, Abstract) only that incoherence is judged
+    by its impact on clinical decisions. Not confirmed from the stored text:
+    the tests CINeMA uses and their p-value cut-offs (here the config options
+    ``incoherence.some_p`` 0.10 and ``major_p`` 0.01) and the handling of
+    estimates with direct or indirect evidence only.
     """
     rule = (f"side-splitting p (else design-by-treatment p): >= {some_p:g} no, {major_p:g} to {some_p:g} some, "
             f"< {major_p:g} major concerns; major too if p < {some_p:g} and the direct and indirect CIs lie "
@@ -794,7 +897,8 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
                                  opts.i2_very_serious),
             indirectness_domain(w, [adolescent.get(s, False) for s in ps.study_id], opts.adolescent_share,
                                 configured),
-            imprecision_domain(r.ci_low_display, r.ci_high_display, null, zone, r.n_patients, ois),
+            imprecision_domain(r.ci_low_display, r.ci_high_display, null, opts.grade_thresholds(r.measure),
+                               r.n_patients, ois),
             publication_bias_domain(int(r.k), pb_p, opts.pb_min_studies, opts.pb_alpha),
         ]
         if small_study_test is None and r.k >= opts.pb_min_studies:
