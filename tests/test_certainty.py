@@ -203,13 +203,15 @@ def test_imprecision_boundaries():
     j = imprecision_domain(1.00, 1.20, 1.0, T, 5000, 712)
     assert j.level == "no" and "includes no effect" in j.reason and "within 0.75 to 1.25" in j.reason
     # CI 0.90 to 1.26 includes 1 and passes 1.25 (appreciable harm or benefit) -> serious even with the OIS met
-    assert imprecision_domain(0.90, 1.26, 1.0, T, 5000, 712).level == "serious"
+    j = imprecision_domain(0.90, 1.26, 1.0, T, 5000, 712)
+    assert j.level == "serious" and "reaches above 1.25" in j.reason
     # CI 0.90 to 1.25: the upper limit at the threshold does not pass it -> no
     assert imprecision_domain(0.90, 1.25, 1.0, T, 5000, 712).level == "no"
     # CI 1.10 to 1.60 excludes 1 and the OIS is met: adequate although it reaches beyond 1.25 -> no
     assert imprecision_domain(1.10, 1.60, 1.0, T, 5000, 712).level == "no"
     # CI 0.74 to 1.26: appreciable benefit and harm both -> very serious
-    assert imprecision_domain(0.74, 1.26, 1.0, T, 5000, 712).downgrade == 2
+    j = imprecision_domain(0.74, 1.26, 1.0, T, 5000, 712)
+    assert j.downgrade == 2 and "reaches below 0.75 and above 1.25" in j.reason
     # CI 0.75 to 1.26: lower limit at the threshold -> serious, not very serious
     assert imprecision_domain(0.75, 1.26, 1.0, T, 5000, 712).downgrade == 1
     # SMD: null 0, thresholds from the zone -0.2 to 0.2; CI -0.25 to 0.05 includes 0, passes -0.2 -> serious
@@ -540,7 +542,9 @@ def test_sof_table_format_and_answer():
     assert tab.shape == (1, 6)
     row = tab.iloc[0]
     assert row["Outcome (measure, follow-up)"] == "Response (RR, 12–16 wk) ‡"
-    assert row["Risk with medication, per 1000"] == "400"
+    # the assumed comparator risk names its source in a footnote (after the certainty footnotes a, b)
+    assert row["Risk with medication, per 1000"] == "400 (c)"
+    assert notes[2] == "c. Risk with medication (response): median."
     assert row["Risk with combined treatment, per 1000 (95% CI)"] == "480 (420 to 548)"
     assert row["Relative effect (95% CI)"] == "RR 1.20 (1.05 to 1.37)"
     assert row["Participants (trials)"] == "500 (3)"

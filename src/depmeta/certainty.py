@@ -517,8 +517,9 @@ def imprecision_domain(ci_low: float, ci_high: float, null: float, thresholds, t
     crosses = ci_low <= null <= ci_high
     beyond = ci_low < lo or ci_high > hi
     short = total_n < ois
+    sides = [f"below {lo:g}"] * (ci_low < lo) + [f"above {hi:g}"] * (ci_high > hi)
     text = (f"CI {ci_low:.2f} to {ci_high:.2f}, {'includes' if crosses else 'excludes'} no effect"
-            + (f", reaches beyond {lo:g} or {hi:g}" if beyond else f", within {lo:g} to {hi:g}")
+            + (f", reaches {' and '.join(sides)}" if beyond else f", within {lo:g} to {hi:g}")
             + f"; {total_n:.0f} patients {'<' if short else '>='} OIS {ois:.0f}")
     if ci_low < lo and ci_high > hi:
         return Judgement("imprecision", "very serious", 2, text + "; appreciable benefit and harm both possible",
