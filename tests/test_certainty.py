@@ -318,24 +318,40 @@ def test_cinema_heterogeneity():
 
 
 def test_cinema_incoherence():
-    # split p 0.10 -> no concerns; 0.099 -> some; 0.0099 -> major
-    assert cinema_incoherence(0.10, None, ZONE).level == "no concerns"
-    assert cinema_incoherence(0.099, None, ZONE).level == "some concerns"
-    assert cinema_incoherence(0.0099, None, ZONE).level == "major concerns"
-    # p = 0.01 is not below 0.01: some concerns
-    assert cinema_incoherence(0.01, None, ZONE).level == "some concerns"
-    # some-concerns p with direct above and indirect below the zone -> major
-    j = cinema_incoherence(0.05, None, ZONE, direct=(1.3, 2.0), indirect=(0.5, 0.75))
-    assert j.level == "major concerns" and "different regions" in j.reason
-    # overlapping regions stay at some concerns
-    assert cinema_incoherence(0.05, None, ZONE, direct=(1.1, 2.0), indirect=(0.5, 0.9)).level == "some concerns"
-    # no split: the design-by-treatment p is used
-    j = cinema_incoherence(math.nan, 0.5, ZONE)
-    assert j.level == "no concerns" and "design-by-treatment" in j.reason
-    assert cinema_incoherence(None, 0.005, ZONE).level == "major concerns"
-    # no test at all: direct-only estimate -> no concerns; indirect-only -> some concerns
-    assert cinema_incoherence(None, None, ZONE).level == "no concerns"
+    # Regions of ZONE (0.8, 1.25): 0 below, 1 inside, 2 above; limits belong to the zone.
+    # Mixed evidence, default rule (CINeMA documentation): areas on which the direct and indirect CIs agree.
+    # direct 0.9-1.1 -> {1}, indirect 0.85-1.2 -> {1}: symmetric difference {} -> agree on 3 -> no concerns
+    j = cinema_incoherence(0.001, None, ZONE, direct=(0.9, 1.1), indirect=(0.85, 1.2))
+    assert j.level == "no concerns" and "agree on 3 of 3" in j.reason and "p = 0.001" in j.reason
+    # direct {1}, indirect 1.1-1.5 -> {1, 2}: difference {2} -> agree on 2 -> some concerns
+    assert cinema_incoherence(0.5, None, ZONE, direct=(0.9, 1.1), indirect=(1.1, 1.5)).level == "some concerns"
+    # indirect 1.1-1.25 stays inside (upper limit at the zone limit) -> {1}: agree on 3 -> no concerns
+    assert cinema_incoherence(0.5, None, ZONE, direct=(0.9, 1.1), indirect=(1.1, 1.25)).level == "no concerns"
+    # direct 1.3-2.0 -> {2}, indirect 0.5-0.75 -> {0}: difference {0, 2} -> agree on 1 -> major concerns
+    assert cinema_incoherence(0.5, None, ZONE, direct=(1.3, 2.0), indirect=(0.5, 0.75)).level == "major concerns"
+    # direct {2}, indirect 0.5-0.9 -> {0, 1}: difference {0, 1, 2} -> agree on 0 -> major concerns
+    assert cinema_incoherence(0.5, None, ZONE, direct=(1.3, 2.0), indirect=(0.5, 0.9)).downgrade == 2
+    # direct only: no concerns whatever the design-by-treatment p
+    j = cinema_incoherence(None, 0.001, ZONE, has_direct=True)
+    assert j.level == "no concerns" and j.reason == "direct evidence only"
+    # indirect only: design-by-treatment p 0.10 -> no, 0.099 -> some, 0.01 -> some, 0.0099 -> major
+    assert cinema_incoherence(None, 0.10, ZONE, has_direct=False).level == "no concerns"
+    assert cinema_incoherence(None, 0.099, ZONE, has_direct=False).level == "some concerns"
+    assert cinema_incoherence(None, 0.01, ZONE, has_direct=False).level == "some concerns"
+    j = cinema_incoherence(math.nan, 0.0099, ZONE, has_direct=False)
+    assert j.level == "major concerns" and "design-by-treatment test p = 0.010" in j.reason
+    # indirect only without any test: some concerns
     assert cinema_incoherence(None, math.nan, ZONE, has_direct=False).level == "some concerns"
+    # the alternative rule: side-splitting p 0.10 -> no; 0.099 -> some; 0.0099 -> major; p < 0.10 with the CIs
+    # sharing no area -> major
+    mixed = dict(direct=(1.1, 2.0), indirect=(0.5, 0.9), mixed_rule="side_p")     # {1, 2} and {0, 1} share {1}
+    assert cinema_incoherence(0.10, None, ZONE, **mixed).level == "no concerns"
+    assert cinema_incoherence(0.099, None, ZONE, **mixed).level == "some concerns"
+    assert cinema_incoherence(0.0099, None, ZONE, **mixed).level == "major concerns"
+    assert cinema_incoherence(0.05, None, ZONE, direct=(1.3, 2.0), indirect=(0.5, 0.75),
+                              mixed_rule="side_p").level == "major concerns"
+    with pytest.raises(ValueError, match="mixed_rule"):
+        cinema_incoherence(0.5, None, ZONE, mixed_rule="p")
 
 
 def test_options_from_config():
@@ -343,6 +359,8 @@ def test_options_from_config():
                                       "imprecision": {"rrr": 0.2}, "overrides": [{"domain": "imprecision"}]})
     assert o.zone["RR"] == (0.9, 1.11) and o.zone["SMD"] == (-0.2, 0.2)
     assert (o.cinema_rule, o.ois_rrr, len(o.overrides)) == ("highest", 0.2, 1)
+    assert o.incoherence_mixed_rule == "agreement"
+    assert CertaintyOptions.from_config({"incoherence": {"mixed_rule": "side_p"}}).incoherence_mixed_rule == "side_p"
     assert o.null("OR") == 1.0 and o.null("SMD") == 0.0
     with pytest.raises(ValueError, match="cinema_rule"):
         CertaintyOptions.from_config({"risk_of_bias": {"cinema_rule": "mean"}})
@@ -467,7 +485,9 @@ def test_cinema_network_end_to_end():
     assert c.loc["reporting bias", "level"] == "some concerns"          # default 'suspected'
     assert c.loc["imprecision", "level"] == "some concerns"             # 1.1-1.5 crosses 1.25
     assert c.loc["heterogeneity", "level"] == "no concerns"             # PI 1.0-1.7 same regions {1, 2}
-    assert c.loc["incoherence", "level"] == "no concerns"               # split p 0.5
+    # direct CI exp(log 1.3 -/+ 1.96 * 0.1) = 1.07 to 1.58 -> {inside, above}; indirect exp(log 1.2 -/+ 1.96 * 0.2)
+    # = 0.81 to 1.78 -> {inside, above}: agree on 3 areas -> no concerns
+    assert c.loc["incoherence", "level"] == "no concerns"
     r = res.iloc[0]
     # some concerns in 3 domains: 4 - 3 = 1, very low; patients 200 + 200 + 100
     assert (r.certainty, r.k, r.k_direct, r.n_patients) == ("very low", 3, 2, 500)

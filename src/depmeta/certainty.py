@@ -36,13 +36,16 @@ CINeMA (network)
     summarized into a single confidence rating ("high," "moderate," "low," or
     "very low")"; "The dataset should include assessments of study-level risk
     of bias and judgments on indirectness" (Papakonstantinou, Abstract).
-    NOT confirmed: the papers' full rule tables (the thresholds of the
-    contribution rules, the imprecision/heterogeneity regions, the incoherence
-    p-value cut-offs, the reporting-bias scale and default, how the six
-    domains are combined into one rating) could not be retrieved from the
-    stored text of either paper. Those details below are this project's
-    rules, each a config option, and each function says which part is
-    unverified. They are not a port of the CINeMA software.
+    NOT confirmed from the papers: their full rule tables could not be
+    retrieved from the stored text of either paper. The imprecision,
+    heterogeneity and incoherence rules and the three contribution rules
+    follow instead the CINeMA web application's documentation
+    (:data:`CINEMA_DOC`), read for the rules it states in words (no code of
+    the application was read or used). What neither source states (rounding
+    and ties of the contribution rules, the reporting-bias default, how the
+    six domains combine into one rating, cases without a prediction interval
+    or a test) is this project's, a config option where it is a choice, and
+    each function says which part is which.
 
 Every rule is a small function whose ``rule`` text states it, so a reader of
 ``grade.csv`` sees what was applied; reviewer overrides replace a judgement
@@ -64,7 +67,7 @@ __all__ = [
     "optimal_information_size", "study_rob_levels", "rob_domain", "inconsistency_domain", "indirectness_domain",
     "imprecision_domain", "publication_bias_domain", "overall_certainty", "apply_override",
     "contribution_domain", "reporting_bias_domain", "cinema_imprecision", "cinema_heterogeneity",
-    "cinema_incoherence", "regions", "GRADE_DOMAINS", "CINEMA_DOMAINS", "assumed_risks", "grade_pairwise",
+    "cinema_incoherence", "CINEMA_DOC", "regions", "GRADE_DOMAINS", "CINEMA_DOMAINS", "assumed_risks", "grade_pairwise",
     "cinema_network", "study_sizes", "plain_statement", "sof_rows",
 ]
 
@@ -203,6 +206,7 @@ class CertaintyOptions:
     reporting_bias_reason: str = ""
     incoherence_some_p: float = 0.10
     incoherence_major_p: float = 0.01
+    incoherence_mixed_rule: str = "agreement"
     assumed_risk: dict = field(default_factory=dict)
     smd_control_event_rate: object = "response"
     indirectness: tuple = ()
@@ -233,6 +237,7 @@ class CertaintyOptions:
             ("indirectness", "judgements"): "indirectness",
             ("reporting_bias", "level"): "reporting_bias", ("reporting_bias", "reason"): "reporting_bias_reason",
             ("incoherence", "some_p"): "incoherence_some_p", ("incoherence", "major_p"): "incoherence_major_p",
+            ("incoherence", "mixed_rule"): "incoherence_mixed_rule",
         }
         for (sec, key), name in flat.items():
             if key in s.get(sec, {}):
@@ -561,9 +566,11 @@ def overall_certainty(judgements, start: int = 4) -> Certainty:
     GRADE: one level per serious, two per very serious domain. CINeMA: the
     software paper confirms that the six judgements "are summarized into a
     single confidence rating ("high," "moderate," "low," or "very low")"
-    (Papakonstantinou 2020, Abstract); the stored text did not show how, so
-    one level per domain with some concerns and two per domain with major
-    concerns is this project's rule (a reviewer can override any domain).
+    (Papakonstantinou 2020, Abstract); the CINeMA documentation leaves the
+    rating to the reviewer (section Report: all judgements start at High and
+    the reviewer places the final one), so one level per domain with some
+    concerns and two per domain with major concerns is this project's rule (a
+    reviewer can override any domain).
     """
     down = int(sum(j.downgrade for j in judgements))
     score = max(1, start - down)
@@ -601,9 +608,14 @@ def contribution_domain(domain: str, contributions, levels, rule: str = "average
     2020: "Key to judgments about within-study bias and indirectness is the
     percentage contribution matrix"; Papakonstantinou 2020: "The dataset
     should include assessments of study-level risk of bias and judgments on
-    indirectness"). Not confirmed: the three rules' exact definitions (the
-    1/2/3 scores, the rounding, the tie-break) and which one CINeMA uses by
-    default; the rule is therefore the config option
+    indirectness"). The CINeMA documentation (:data:`CINEMA_DOC`, sections
+    Configuration and Within-study bias) names the three rules, Average,
+    Majority ("the most prevalent bias ... level") and Highest ("the maximum
+    bias ... level"), leaves the pick to the reviewer ("You need to pick a
+    selection rule ... (Majority, Average, Highest)") and codes study levels
+    "1, 2 and 3 or L, U, H values for low, unclear and high". Not stated
+    there: the rounding of the average and the tie-break of the majority
+    (this project's), and no default: the rule is the config option
     ``certainty.risk_of_bias.cinema_rule`` (default ``average``, this
     project's choice).
     """
@@ -641,10 +653,14 @@ def reporting_bias_domain(level: str = "suspected", reason: str = "", k_tested: 
     in a direct comparison raises ``undetected`` to ``suspected``.
 
     Not confirmed from the papers' stored text: the three-level scale's
-    wording and its mapping, and any default. The level is the reviewer's
+    wording and its mapping, and any default. The CINeMA documentation
+    (:data:`CINEMA_DOC`, section Across-studies bias) leaves it to the
+    reviewer: "users are limited to report whether they suspect or not the
+    presence of bias on a per comparison level". The level is the reviewer's
     (config ``certainty.reporting_bias.level``); the shipped default
     ``suspected`` is this project's judgement of its own search (data/README),
-    not a default taken from CINeMA.
+    not a default taken from CINeMA; the small-study test's role is this
+    project's.
     """
     mapping = {"undetected": 1, "suspected": 2, "strongly suspected": 3}
     if level not in mapping:
@@ -679,10 +695,15 @@ def cinema_imprecision(ci_low: float, ci_high: float, zone) -> Judgement:
 
     Confirmed (Nikolakopoulou 2020, Abstract): imprecision is judged by "the
     impact of these components of variability in forming clinical
-    decisions", i.e. against clinically important effects. Not confirmed: the
-    paper's rule table; the three-region rule is this project's reading."""
+    decisions", i.e. against clinically important effects. The rule is the
+    CINeMA documentation's default (:data:`CINEMA_DOC`, section Imprecision):
+    estimates "whose confidence intervals cross both limits of the clinically
+    important effects zone" major, "If only one of the two values is crossed"
+    some, none crossed no concerns. A CI limit equal to a zone limit does not
+    cross it (this project's reading)."""
     n = len(regions(ci_low, ci_high, zone))
-    rule = f"regions of the CI relative to the zone {zone[0]:g} to {zone[1]:g}: 1 no, 2 some, 3 major concerns"
+    rule = (f"regions of the CI relative to the zone {zone[0]:g} to {zone[1]:g}: 1 no, 2 some, 3 major concerns "
+            "(CINeMA documentation)")
     where = {1: "lies in one region", 2: "crosses one limit of the zone", 3: "crosses both limits of the zone"}[n]
     return Judgement("imprecision", _CIN[n], n - 1, f"CI {ci_low:.2f} to {ci_high:.2f} {where}", rule)
 
@@ -694,11 +715,15 @@ def cinema_heterogeneity(ci_low: float, ci_high: float, pi_low: float, pi_high: 
     it reaches one more region; major concerns if two more. No PI (tau² not
     estimable) counts as no additional region.
 
-    Confirmed (Nikolakopoulou 2020, Abstract) only that heterogeneity is
-    judged by its impact on clinical decisions; the comparison of PI and CI
-    regions is this project's reading, not checked against the paper's table.
+    The CINeMA documentation's table (:data:`CINEMA_DOC`, section
+    Heterogeneity: "the number of crossings of the confidence and prediction
+    interval with the clinical important interval") gives no concerns when
+    the PI crosses as many zone limits as the CI, some concerns with one more
+    crossing, major with two more; as the PI contains the CI, one more region
+    reached is one more crossing, so the two statements agree. No PI: this
+    project's rule.
     """
-    rule = "regions the PI reaches beyond the CI's: 0 no, 1 some, 2 major concerns"
+    rule = "regions the PI reaches beyond the CI's: 0 no, 1 some, 2 major concerns (CINeMA documentation)"
     if not (math.isfinite(pi_low) and math.isfinite(pi_high)):
         return Judgement("heterogeneity", "no concerns", 0, "no prediction interval", rule)
     extra = len(regions(pi_low, pi_high, zone) - regions(ci_low, ci_high, zone))
@@ -707,45 +732,72 @@ def cinema_heterogeneity(ci_low: float, ci_high: float, pi_low: float, pi_high: 
                      f"{ci_low:.2f} to {ci_high:.2f}", rule)
 
 
+#: Source of the CINeMA rules that the papers' stored text did not show: the CINeMA web application's
+#: documentation (docs/documentation.md of github.com/esm-ispm-unibe-ch/cinema, commit 728c66f), read
+#: for its stated rules only (no code of the application was used).
+CINEMA_DOC = "CINeMA documentation (docs/documentation.md, esm-ispm-unibe-ch/cinema@728c66f)"
+
+
 def cinema_incoherence(split_p: float | None, global_p: float | None, zone, direct=None, indirect=None,
-                       some_p: float = 0.10, major_p: float = 0.01, has_direct: bool = True) -> Judgement:
+                       some_p: float = 0.10, major_p: float = 0.01, has_direct: bool = True,
+                       mixed_rule: str = "agreement") -> Judgement:
     """CINeMA incoherence.
 
-    With direct and indirect evidence (a side-splitting p-value): no concerns
-    if p >= ``some_p``; some concerns if ``major_p <= p < some_p``; major
-    concerns if p < ``major_p``, or if p < ``some_p`` and the CIs of the direct
-    and indirect estimates (``(low, high)`` each, display scale) lie in regions
-    of the zone that do not overlap. Without a split the design-by-treatment
-    test's p-value is judged with the same thresholds. With neither test: no
-    concerns for an estimate that is its direct evidence alone (nothing to
-    disagree with), some concerns for an estimate from indirect evidence alone
-    (its consistency cannot be checked).
+    Rules as the CINeMA documentation states them (:data:`CINEMA_DOC`,
+    section Incoherence; the papers' stored text did not show them):
 
-    Confirmed (Nikolakopoulou 2020, Abstract) only that incoherence is judged
-    by its impact on clinical decisions. Not confirmed from the stored text:
-    the tests CINeMA uses and their p-value cut-offs (here the config options
-    ``incoherence.some_p`` 0.10 and ``major_p`` 0.01) and the handling of
-    estimates with direct or indirect evidence only.
+    * direct evidence only: no concerns ("We judge comparisons that only
+      direct evidence exists as 'no serious' with respect to incoherence");
+    * indirect evidence only: the design-by-treatment test's p-value, no /
+      some / major concerns "depending on whether the p-value of the design by
+      treatment interaction model is more 0.10, between 0.01 and 0.10 and less
+      than 0.01 respectively" (``some_p``, ``major_p``; p equal to 0.10 counts
+      as no concerns, 0.01 as some: this project's reading of the
+      boundaries); no test available: some concerns (this project's rule);
+    * direct and indirect evidence (``mixed_rule="agreement"``, default): the
+      agreement of the direct and indirect 95% CIs (``(low, high)`` each,
+      display scale) with respect to the three areas "left from the clinically
+      important zone", "the clinically important zone itself", "right from the
+      clinically important zone"; each CI is a vector of which areas it
+      touches, and the number of areas on which the two vectors agree gives
+      3 no, 2 some, 1 or 0 major concerns (the documentation's table; reading
+      "areas they have in common" as agreeing entries of the two vectors is
+      this project's). The side-splitting p-value is reported with it. With
+      ``mixed_rule="side_p"`` (this project's alternative) the side-splitting
+      p is judged with ``some_p`` / ``major_p`` instead, major concerns also
+      when p < ``some_p`` and the two CIs share no area.
     """
-    rule = (f"side-splitting p (else design-by-treatment p): >= {some_p:g} no, {major_p:g} to {some_p:g} some, "
-            f"< {major_p:g} major concerns; major too if p < {some_p:g} and the direct and indirect CIs lie "
-            "in different regions of the zone; no test: no concerns if direct evidence only, else some")
-    if split_p is not None and math.isfinite(split_p):
-        p, what = split_p, "side-splitting test"
-    elif global_p is not None and math.isfinite(global_p):
-        p, what = global_p, "design-by-treatment test (no split possible)"
-    elif has_direct:
-        return Judgement("incoherence", "no concerns", 0, "direct evidence only, no loop to test", rule)
-    else:
-        return Judgement("incoherence", "some concerns", 1, "indirect evidence only and no test possible", rule)
-    score = 1 if p >= some_p else (2 if p >= major_p else 3)
-    facts = f"{what} p = {p:.3f}"
-    if score == 2 and direct is not None and indirect is not None and what.startswith("side"):
+    if mixed_rule not in ("agreement", "side_p"):
+        raise ValueError(f"incoherence mixed_rule must be agreement or side_p, got {mixed_rule!r}")
+    mixed_text = ("direct and indirect CIs agree on 3 / 2 / <= 1 of the areas below, inside, above the zone: no / "
+                  "some / major concerns" if mixed_rule == "agreement" else
+                  f"side-splitting p >= {some_p:g} no, {major_p:g} to {some_p:g} some, < {major_p:g} major "
+                  f"concerns (major too if p < {some_p:g} and the direct and indirect CIs share no area)")
+    rule = (f"direct only: no concerns; indirect only: design-by-treatment p >= {some_p:g} no, {major_p:g} to "
+            f"{some_p:g} some, < {major_p:g} major (no test: some); mixed: {mixed_text} (CINeMA documentation)")
+    split = (f"side-splitting p = {split_p:.3f}" if split_p is not None and math.isfinite(split_p)
+             else "no side-splitting p")
+    if direct is not None and indirect is not None:
         rd, ri = regions(*direct, zone), regions(*indirect, zone)
-        if not rd & ri:
+        agree = 3 - len(rd ^ ri)
+        facts = (f"direct CI {direct[0]:.2f} to {direct[1]:.2f}, indirect CI {indirect[0]:.2f} to {indirect[1]:.2f}: "
+                 f"agree on {agree} of 3 areas; {split}")
+        if mixed_rule == "agreement":
+            score = {3: 1, 2: 2}.get(agree, 3)
+            return Judgement("incoherence", _CIN[score], score - 1, facts, rule)
+        if split_p is None or not math.isfinite(split_p):
+            return Judgement("incoherence", "some concerns", 1, facts + " (no test possible)", rule)
+        score = 1 if split_p >= some_p else (2 if split_p >= major_p else 3)
+        if score == 2 and not rd & ri:
             score = 3
-            facts += "; direct and indirect CIs in different regions"
-    return Judgement("incoherence", _CIN[score], score - 1, facts, rule)
+        return Judgement("incoherence", _CIN[score], score - 1, facts, rule)
+    if has_direct:
+        return Judgement("incoherence", "no concerns", 0, "direct evidence only", rule)
+    if global_p is None or not math.isfinite(global_p):
+        return Judgement("incoherence", "some concerns", 1, "indirect evidence only and no test possible", rule)
+    score = 1 if global_p >= some_p else (2 if global_p >= major_p else 3)
+    return Judgement("incoherence", _CIN[score], score - 1,
+                     f"indirect evidence only; design-by-treatment test p = {global_p:.3f}", rule)
 
 
 # ---------------------------------------------------------------- tables: pairwise GRADE, CINeMA, SoF
@@ -985,7 +1037,8 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
             cinema_heterogeneity(r.ci_low_display, r.ci_high_display, r.pi_low_display, r.pi_high_display, zone),
             cinema_incoherence(r.split_pval if pd.notna(r.split_pval) else None, global_p.get(r.outcome), zone,
                                direct, indirect, opts.incoherence_some_p, opts.incoherence_major_p,
-                               has_direct=bool(pd.notna(r.direct_k) and r.direct_k > 0)),
+                               has_direct=bool(pd.notna(r.direct_k) and r.direct_k > 0),
+                               mixed_rule=opts.incoherence_mixed_rule),
         ]
         js = _overridden(js, r.comparison, r.outcome, "network", opts)
         cert = overall_certainty(js)
