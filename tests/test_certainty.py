@@ -315,6 +315,16 @@ def test_cinema_heterogeneity():
     assert cinema_heterogeneity(0.9, 1.1, 0.7, 1.4, ZONE).level == "major concerns"
     # no PI -> no concerns
     assert cinema_heterogeneity(0.9, 1.1, math.nan, math.nan, ZONE).level == "no concerns"
+    # the CINeMA documentation's table by crossings of the zone limits (CI crossings, PI crossings):
+    # (1, 1) no: CI 1.1-1.4 and PI 1.0-1.6 both cross 1.25 only
+    assert cinema_heterogeneity(1.1, 1.4, 1.0, 1.6, ZONE).level == "no concerns"
+    # (1, 2) some: CI 1.1-1.4 crosses 1.25, PI 0.7-1.8 crosses 0.8 and 1.25
+    assert cinema_heterogeneity(1.1, 1.4, 0.7, 1.8, ZONE).level == "some concerns"
+    # (2, 2) no: CI 0.7-1.3 already crosses both limits
+    assert cinema_heterogeneity(0.7, 1.3, 0.5, 2.0, ZONE).level == "no concerns"
+    # (0, 1) at the boundary: PI upper limit exactly 1.25 does not cross it -> no concerns; 1.26 -> some
+    assert cinema_heterogeneity(0.9, 1.1, 0.85, 1.25, ZONE).level == "no concerns"
+    assert cinema_heterogeneity(0.9, 1.1, 0.85, 1.26, ZONE).level == "some concerns"
 
 
 def test_cinema_incoherence():
