@@ -193,18 +193,43 @@ def test_indirectness():
 
 
 def test_imprecision_boundaries():
+    # GRADE guidelines 6: precision adequate when the CI excludes RR 1 and the OIS is met; rate down when the
+    # CI includes appreciable benefit or harm (RR < 0.75 or > 1.25). Thresholds T = (0.75, 1.25).
+    T = (0.75, 1.25)
     # CI 1.05 to 1.20 excludes 1, N 800 >= OIS 712 -> no
-    assert imprecision_domain(1.05, 1.20, 1.0, ZONE, 800, 712).level == "no"
-    # N 711 < 712 -> serious
-    assert imprecision_domain(1.05, 1.20, 1.0, ZONE, 711, 712).level == "serious"
+    assert imprecision_domain(1.05, 1.20, 1.0, T, 800, 712).level == "no"
+    # N 711 < 712 -> serious, whatever the CI
+    assert imprecision_domain(1.05, 1.20, 1.0, T, 711, 712).level == "serious"
     # N exactly at OIS: not short -> no
-    assert imprecision_domain(1.05, 1.20, 1.0, ZONE, 712, 712).level == "no"
-    # CI 1.00 to 1.20: includes 1 (limit exactly 1) -> serious
-    assert imprecision_domain(1.00, 1.20, 1.0, ZONE, 5000, 712).level == "serious"
-    # CI 0.79 to 1.26: important benefit and harm -> very serious
-    assert imprecision_domain(0.79, 1.26, 1.0, ZONE, 5000, 712).downgrade == 2
-    # CI 0.80 to 1.26: lower limit at the zone boundary -> serious, not very serious
-    assert imprecision_domain(0.80, 1.26, 1.0, ZONE, 5000, 712).downgrade == 1
+    assert imprecision_domain(1.05, 1.20, 1.0, T, 712, 712).level == "no"
+    # CI 1.00 to 1.20 includes 1 (limit exactly 1) but stays within 0.75-1.25, OIS met -> no
+    # (a precise estimate of little or no effect is not rated down)
+    j = imprecision_domain(1.00, 1.20, 1.0, T, 5000, 712)
+    assert j.level == "no" and "includes no effect" in j.reason and "within 0.75 to 1.25" in j.reason
+    # CI 0.90 to 1.26 includes 1 and passes 1.25 (appreciable harm or benefit) -> serious even with the OIS met
+    j = imprecision_domain(0.90, 1.26, 1.0, T, 5000, 712)
+    assert j.level == "serious" and "reaches above 1.25" in j.reason
+    # CI 0.90 to 1.25: the upper limit at the threshold does not pass it -> no
+    assert imprecision_domain(0.90, 1.25, 1.0, T, 5000, 712).level == "no"
+    # CI 1.10 to 1.60 excludes 1 and the OIS is met: adequate although it reaches beyond 1.25 -> no
+    assert imprecision_domain(1.10, 1.60, 1.0, T, 5000, 712).level == "no"
+    # CI 0.74 to 1.26: appreciable benefit and harm both -> very serious
+    j = imprecision_domain(0.74, 1.26, 1.0, T, 5000, 712)
+    assert j.downgrade == 2 and "reaches below 0.75 and above 1.25" in j.reason
+    # CI 0.75 to 1.26: lower limit at the threshold -> serious, not very serious
+    assert imprecision_domain(0.75, 1.26, 1.0, T, 5000, 712).downgrade == 1
+    # SMD: null 0, thresholds from the zone -0.2 to 0.2; CI -0.25 to 0.05 includes 0, passes -0.2 -> serious
+    assert imprecision_domain(-0.25, 0.05, 0.0, (-0.2, 0.2), 500, 394).level == "serious"
+
+
+def test_grade_thresholds_default_and_config():
+    # RR/OR default to GRADE 6's rough guide 0.75 / 1.25; other measures fall back to the zone
+    o = CertaintyOptions()
+    assert o.grade_thresholds("RR") == (0.75, 1.25) and o.grade_thresholds("OR") == (0.75, 1.25)
+    assert o.grade_thresholds("SMD") == (-0.2, 0.2) and o.grade_thresholds("RD") == (-0.05, 0.05)
+    c = CertaintyOptions.from_config({"imprecision": {"thresholds": {"RR": [0.8, 1.25], "SMD": [-0.5, 0.5]}}})
+    assert c.grade_thresholds("RR") == (0.8, 1.25) and c.grade_thresholds("SMD") == (-0.5, 0.5)
+    assert c.grade_thresholds("OR") == (0.75, 1.25)
 
 
 def test_publication_bias():
@@ -218,7 +243,7 @@ def test_publication_bias():
 
 
 def test_overall_certainty_and_override():
-    js = [rob_domain([1], ["not assessed"]), imprecision_domain(0.79, 1.26, 1.0, ZONE, 100, 712)]
+    js = [rob_domain([1], ["not assessed"]), imprecision_domain(0.74, 1.26, 1.0, (0.75, 1.25), 100, 712)]
     # 4 - (1 + 2) = 1: very low
     c = overall_certainty(js)
     assert (c.score, c.word, c.symbols, c.downgrades) == (1, "very low", "⊕◯◯◯", 3)
@@ -294,27 +319,53 @@ def test_cinema_heterogeneity():
     assert cinema_heterogeneity(0.9, 1.1, 0.7, 1.4, ZONE).level == "major concerns"
     # no PI -> no concerns
     assert cinema_heterogeneity(0.9, 1.1, math.nan, math.nan, ZONE).level == "no concerns"
+    # the CINeMA documentation's table by crossings of the zone limits (CI crossings, PI crossings):
+    # (1, 1) no: CI 1.1-1.4 and PI 1.0-1.6 both cross 1.25 only
+    assert cinema_heterogeneity(1.1, 1.4, 1.0, 1.6, ZONE).level == "no concerns"
+    # (1, 2) some: CI 1.1-1.4 crosses 1.25, PI 0.7-1.8 crosses 0.8 and 1.25
+    assert cinema_heterogeneity(1.1, 1.4, 0.7, 1.8, ZONE).level == "some concerns"
+    # (2, 2) no: CI 0.7-1.3 already crosses both limits
+    assert cinema_heterogeneity(0.7, 1.3, 0.5, 2.0, ZONE).level == "no concerns"
+    # (0, 1) at the boundary: PI upper limit exactly 1.25 does not cross it -> no concerns; 1.26 -> some
+    assert cinema_heterogeneity(0.9, 1.1, 0.85, 1.25, ZONE).level == "no concerns"
+    assert cinema_heterogeneity(0.9, 1.1, 0.85, 1.26, ZONE).level == "some concerns"
 
 
 def test_cinema_incoherence():
-    # split p 0.10 -> no concerns; 0.099 -> some; 0.0099 -> major
-    assert cinema_incoherence(0.10, None, ZONE).level == "no concerns"
-    assert cinema_incoherence(0.099, None, ZONE).level == "some concerns"
-    assert cinema_incoherence(0.0099, None, ZONE).level == "major concerns"
-    # p = 0.01 is not below 0.01: some concerns
-    assert cinema_incoherence(0.01, None, ZONE).level == "some concerns"
-    # some-concerns p with direct above and indirect below the zone -> major
-    j = cinema_incoherence(0.05, None, ZONE, direct=(1.3, 2.0), indirect=(0.5, 0.75))
-    assert j.level == "major concerns" and "different regions" in j.reason
-    # overlapping regions stay at some concerns
-    assert cinema_incoherence(0.05, None, ZONE, direct=(1.1, 2.0), indirect=(0.5, 0.9)).level == "some concerns"
-    # no split: the design-by-treatment p is used
-    j = cinema_incoherence(math.nan, 0.5, ZONE)
-    assert j.level == "no concerns" and "design-by-treatment" in j.reason
-    assert cinema_incoherence(None, 0.005, ZONE).level == "major concerns"
-    # no test at all: direct-only estimate -> no concerns; indirect-only -> some concerns
-    assert cinema_incoherence(None, None, ZONE).level == "no concerns"
+    # Regions of ZONE (0.8, 1.25): 0 below, 1 inside, 2 above; limits belong to the zone.
+    # Mixed evidence, default rule (CINeMA documentation): areas on which the direct and indirect CIs agree.
+    # direct 0.9-1.1 -> {1}, indirect 0.85-1.2 -> {1}: symmetric difference {} -> agree on 3 -> no concerns
+    j = cinema_incoherence(0.001, None, ZONE, direct=(0.9, 1.1), indirect=(0.85, 1.2))
+    assert j.level == "no concerns" and "agree on 3 of 3" in j.reason and "p = 0.001" in j.reason
+    # direct {1}, indirect 1.1-1.5 -> {1, 2}: difference {2} -> agree on 2 -> some concerns
+    assert cinema_incoherence(0.5, None, ZONE, direct=(0.9, 1.1), indirect=(1.1, 1.5)).level == "some concerns"
+    # indirect 1.1-1.25 stays inside (upper limit at the zone limit) -> {1}: agree on 3 -> no concerns
+    assert cinema_incoherence(0.5, None, ZONE, direct=(0.9, 1.1), indirect=(1.1, 1.25)).level == "no concerns"
+    # direct 1.3-2.0 -> {2}, indirect 0.5-0.75 -> {0}: difference {0, 2} -> agree on 1 -> major concerns
+    assert cinema_incoherence(0.5, None, ZONE, direct=(1.3, 2.0), indirect=(0.5, 0.75)).level == "major concerns"
+    # direct {2}, indirect 0.5-0.9 -> {0, 1}: difference {0, 1, 2} -> agree on 0 -> major concerns
+    assert cinema_incoherence(0.5, None, ZONE, direct=(1.3, 2.0), indirect=(0.5, 0.9)).downgrade == 2
+    # direct only: no concerns whatever the design-by-treatment p
+    j = cinema_incoherence(None, 0.001, ZONE, has_direct=True)
+    assert j.level == "no concerns" and j.reason == "direct evidence only"
+    # indirect only: design-by-treatment p 0.10 -> no, 0.099 -> some, 0.01 -> some, 0.0099 -> major
+    assert cinema_incoherence(None, 0.10, ZONE, has_direct=False).level == "no concerns"
+    assert cinema_incoherence(None, 0.099, ZONE, has_direct=False).level == "some concerns"
+    assert cinema_incoherence(None, 0.01, ZONE, has_direct=False).level == "some concerns"
+    j = cinema_incoherence(math.nan, 0.0099, ZONE, has_direct=False)
+    assert j.level == "major concerns" and "design-by-treatment test p = 0.010" in j.reason
+    # indirect only without any test: some concerns
     assert cinema_incoherence(None, math.nan, ZONE, has_direct=False).level == "some concerns"
+    # the alternative rule: side-splitting p 0.10 -> no; 0.099 -> some; 0.0099 -> major; p < 0.10 with the CIs
+    # sharing no area -> major
+    mixed = dict(direct=(1.1, 2.0), indirect=(0.5, 0.9), mixed_rule="side_p")     # {1, 2} and {0, 1} share {1}
+    assert cinema_incoherence(0.10, None, ZONE, **mixed).level == "no concerns"
+    assert cinema_incoherence(0.099, None, ZONE, **mixed).level == "some concerns"
+    assert cinema_incoherence(0.0099, None, ZONE, **mixed).level == "major concerns"
+    assert cinema_incoherence(0.05, None, ZONE, direct=(1.3, 2.0), indirect=(0.5, 0.75),
+                              mixed_rule="side_p").level == "major concerns"
+    with pytest.raises(ValueError, match="mixed_rule"):
+        cinema_incoherence(0.5, None, ZONE, mixed_rule="p")
 
 
 def test_options_from_config():
@@ -322,6 +373,8 @@ def test_options_from_config():
                                       "imprecision": {"rrr": 0.2}, "overrides": [{"domain": "imprecision"}]})
     assert o.zone["RR"] == (0.9, 1.11) and o.zone["SMD"] == (-0.2, 0.2)
     assert (o.cinema_rule, o.ois_rrr, len(o.overrides)) == ("highest", 0.2, 1)
+    assert o.incoherence_mixed_rule == "agreement"
+    assert CertaintyOptions.from_config({"incoherence": {"mixed_rule": "side_p"}}).incoherence_mixed_rule == "side_p"
     assert o.null("OR") == 1.0 and o.null("SMD") == 0.0
     with pytest.raises(ValueError, match="cinema_rule"):
         CertaintyOptions.from_config({"risk_of_bias": {"cinema_rule": "mean"}})
@@ -446,7 +499,9 @@ def test_cinema_network_end_to_end():
     assert c.loc["reporting bias", "level"] == "some concerns"          # default 'suspected'
     assert c.loc["imprecision", "level"] == "some concerns"             # 1.1-1.5 crosses 1.25
     assert c.loc["heterogeneity", "level"] == "no concerns"             # PI 1.0-1.7 same regions {1, 2}
-    assert c.loc["incoherence", "level"] == "no concerns"               # split p 0.5
+    # direct CI exp(log 1.3 -/+ 1.96 * 0.1) = 1.07 to 1.58 -> {inside, above}; indirect exp(log 1.2 -/+ 1.96 * 0.2)
+    # = 0.81 to 1.78 -> {inside, above}: agree on 3 areas -> no concerns
+    assert c.loc["incoherence", "level"] == "no concerns"
     r = res.iloc[0]
     # some concerns in 3 domains: 4 - 3 = 1, very low; patients 200 + 200 + 100
     assert (r.certainty, r.k, r.k_direct, r.n_patients) == ("very low", 3, 2, 500)
@@ -521,7 +576,9 @@ def test_sof_table_format_and_answer():
     assert tab.shape == (1, 6)
     row = tab.iloc[0]
     assert row["Outcome (measure, follow-up)"] == "Response (RR, 12–16 wk) ‡"
-    assert row["Risk with medication, per 1000"] == "400"
+    # the assumed comparator risk names its source in a footnote (after the certainty footnotes a, b)
+    assert row["Risk with medication, per 1000"] == "400 (c)"
+    assert notes[2] == "c. Risk with medication (response): median."
     assert row["Risk with combined treatment, per 1000 (95% CI)"] == "480 (420 to 548)"
     assert row["Relative effect (95% CI)"] == "RR 1.20 (1.05 to 1.37)"
     assert row["Participants (trials)"] == "500 (3)"

@@ -15,25 +15,37 @@ GRADE (pairwise)
     imprecision, publication bias), each a :class:`Judgement` with the level
     (``no`` / ``serious`` / ``very serious``, or ``not assessable``), the
     downgrade (0/1/2), the reason in words and the rule applied. Evidence from
-    randomized trials starts at high certainty (Guyatt et al. 2011, J Clin
-    Epidemiol 64:401) and goes down one level per downgrade.
+    randomized trials starts at high certainty and goes down one level per
+    downgrade (GRADE guidelines 5: "randomized trials start as high-quality
+    evidence ... but ... can be rated down"; Guyatt et al. 2011, J Clin
+    Epidemiol 64:1277). Each domain function cites the GRADE passage it
+    follows and names the choices that are this project's.
 
 CINeMA (network)
     Six domains judged ``no concerns`` / ``some concerns`` / ``major concerns``
     (Nikolakopoulou et al. 2020, PLoS Med 17:e1003082; Papakonstantinou et al.
-    2020, Campbell Syst Rev 16:e1080): within-study bias and indirectness from
-    the per-study contributions to each network estimate and the study-level
-    judgements (rules "majority", "average", "highest"); reporting bias from the
-    reviewer's judgement; imprecision and heterogeneity from where the CI and
-    the prediction interval lie relative to the range of clinically
-    unimportant effects; incoherence from the side-splitting test (or the
-    design-by-treatment test where the estimate has only direct or only
-    indirect evidence) and from where the direct and indirect CIs lie. The
-    rules are written from the papers' descriptions; the thresholds are
-    options. They are this project's reading of the papers' descriptions, not a
-    port of the CINeMA software, and have not been checked against it. Summary:
-    one level down per domain with some concerns and two per domain with major
-    concerns (a reviewer may override any domain).
+    2020, Campbell Syst Rev 16:e1080). What the papers' stored text confirmed
+    (their abstracts): the six domains "(i) within-study bias, (ii) reporting
+    bias, (iii) indirectness, (iv) imprecision, (v) heterogeneity, and (vi)
+    incoherence"; "Key to judgments about within-study bias and indirectness
+    is the percentage contribution matrix"; "In evaluating imprecision,
+    heterogeneity, and incoherence, we consider the impact of these components
+    of variability in forming clinical decisions" (Nikolakopoulou, Abstract);
+    each estimate is judged as giving rise to "no concerns," "some concerns,"
+    or "major concerns" in each domain and "judgments across the domains are
+    summarized into a single confidence rating ("high," "moderate," "low," or
+    "very low")"; "The dataset should include assessments of study-level risk
+    of bias and judgments on indirectness" (Papakonstantinou, Abstract).
+    NOT confirmed from the papers: their full rule tables could not be
+    retrieved from the stored text of either paper. The imprecision,
+    heterogeneity and incoherence rules and the three contribution rules
+    follow instead the CINeMA web application's documentation
+    (:data:`CINEMA_DOC`), read for the rules it states in words (no code of
+    the application was read or used). What neither source states (rounding
+    and ties of the contribution rules, the reporting-bias default, how the
+    six domains combine into one rating, cases without a prediction interval
+    or a test) is this project's, a config option where it is a choice, and
+    each function says which part is which.
 
 Every rule is a small function whose ``rule`` text states it, so a reader of
 ``grade.csv`` sees what was applied; reviewer overrides replace a judgement
@@ -55,7 +67,7 @@ __all__ = [
     "optimal_information_size", "study_rob_levels", "rob_domain", "inconsistency_domain", "indirectness_domain",
     "imprecision_domain", "publication_bias_domain", "overall_certainty", "apply_override",
     "contribution_domain", "reporting_bias_domain", "cinema_imprecision", "cinema_heterogeneity",
-    "cinema_incoherence", "regions", "GRADE_DOMAINS", "CINEMA_DOMAINS", "assumed_risks", "grade_pairwise",
+    "cinema_incoherence", "CINEMA_DOC", "regions", "GRADE_DOMAINS", "CINEMA_DOMAINS", "assumed_risks", "grade_pairwise",
     "cinema_network", "study_sizes", "plain_statement", "sof_rows",
 ]
 
@@ -176,6 +188,10 @@ class CertaintyOptions:
     rob_very_serious_share: float = 0.5
     i2_serious: float = 50.0
     i2_very_serious: float = 75.0
+    #: GRADE imprecision: limits of appreciable benefit and harm (display scale) per measure; a measure
+    #: not listed uses ``zone``. GRADE guidelines 6 (Guyatt et al. 2011, J Clin Epidemiol 64:1283,
+    #: Abstract): "we suggest an RR of under 0.75 or over 1.25 as a rough guide".
+    imprecision_thresholds: dict = field(default_factory=lambda: {"RR": (0.75, 1.25), "OR": (0.75, 1.25), "HR": (0.75, 1.25)})
     ois_alpha: float = 0.05
     ois_power: float = 0.8
     ois_rrr: float = 0.25
@@ -190,6 +206,7 @@ class CertaintyOptions:
     reporting_bias_reason: str = ""
     incoherence_some_p: float = 0.10
     incoherence_major_p: float = 0.01
+    incoherence_mixed_rule: str = "agreement"
     assumed_risk: dict = field(default_factory=dict)
     smd_control_event_rate: object = "response"
     indirectness: tuple = ()
@@ -202,6 +219,9 @@ class CertaintyOptions:
         kw = {}
         if "zone" in s:
             kw["zone"] = {**cls().zone, **{k: tuple(v) for k, v in s["zone"].items()}}
+        if "thresholds" in s.get("imprecision", {}):
+            kw["imprecision_thresholds"] = {**cls().imprecision_thresholds,
+                                            **{k: tuple(v) for k, v in s["imprecision"]["thresholds"].items()}}
         flat = {
             ("risk_of_bias", "serious_share"): "rob_serious_share",
             ("risk_of_bias", "very_serious_share"): "rob_very_serious_share",
@@ -217,6 +237,7 @@ class CertaintyOptions:
             ("indirectness", "judgements"): "indirectness",
             ("reporting_bias", "level"): "reporting_bias", ("reporting_bias", "reason"): "reporting_bias_reason",
             ("incoherence", "some_p"): "incoherence_some_p", ("incoherence", "major_p"): "incoherence_major_p",
+            ("incoherence", "mixed_rule"): "incoherence_mixed_rule",
         }
         for (sec, key), name in flat.items():
             if key in s.get(sec, {}):
@@ -229,6 +250,10 @@ class CertaintyOptions:
         if kw.get("cinema_rule", "average") not in ("average", "majority", "highest"):
             raise ValueError("certainty.risk_of_bias.cinema_rule must be average, majority or highest")
         return cls(**kw)
+
+    def grade_thresholds(self, measure: str) -> tuple:
+        """GRADE imprecision's limits of appreciable benefit and harm for ``measure`` (else the zone)."""
+        return tuple(self.imprecision_thresholds.get(measure, self.zone[measure]))
 
     def null(self, measure: str) -> float:
         """The value of no effect on the display scale."""
@@ -392,7 +417,14 @@ def rob_domain(weights, levels, serious_share: float = 0.5, very_serious_share: 
 
     very serious if trials at high risk carry at least ``very_serious_share`` of
     the weight; serious if trials at high risk or not assessed together carry
-    at least ``serious_share``; otherwise no.
+    at least ``serious_share``; otherwise no. The basis is the share of the
+    information, as in the Cochrane Handbook 5.1's across-studies summary
+    (Table 8.7.a): "Low risk of bias: Most information is from studies at low
+    risk of bias ... High risk of bias: The proportion of information from
+    studies at high risk of bias is sufficient to affect the interpretation of
+    results". Neither GRADE nor the Handbook gives a numeric share: the 50%
+    thresholds, and counting trials without a published assessment with those
+    at high risk for "serious", are this project's options.
     """
     s = _shares(weights, levels, ("high", "not assessed", "some_concerns", "low"))
     rule = (f"very serious if trials at high risk carry >= {_pct(very_serious_share)} of the weight; serious if "
@@ -415,6 +447,17 @@ def inconsistency_domain(i2: float, pi_low: float, pi_high: float, k: int, null:
     limit); serious if I² >= ``i2_serious`` and the PI includes the null (a
     new setting could see the opposite effect); otherwise no. One study: not
     assessable. Without a PI the I² thresholds alone decide.
+
+    GRADE guidelines 7 (Guyatt et al. 2011, J Clin Epidemiol 64:1294,
+    Abstract): "Criteria for evaluating consistency include similarity of
+    point estimates, extent of overlap of confidence intervals, and
+    statistical criteria including tests of heterogeneity and I2 ... When
+    inconsistency is large and unexplained, rating down quality for
+    inconsistency is appropriate, particularly if some studies suggest
+    substantial benefit, and others no effect or harm (rather than only large
+    vs. small effects)." The PI including no effect is this rule's reading of
+    "others no effect or harm"; GRADE 7 gives no numeric I² threshold, so the
+    50% / 75% defaults and the two-level rule are this project's options.
     """
     lo, hi = zone
     rule = (f"very serious if I² >= {i2_very_serious:g}% and the PI extends below {lo:g} and above {hi:g}; "
@@ -454,25 +497,43 @@ def indirectness_domain(weights, adolescent, adolescent_share: float = 1.0, conf
     return Judgement("indirectness", "no", 0, facts + "; no indirectness judged in the config", rule)
 
 
-def imprecision_domain(ci_low: float, ci_high: float, null: float, zone, total_n: float, ois: float) -> Judgement:
-    """GRADE imprecision from the CI (display scale) and the optimal information size.
+def imprecision_domain(ci_low: float, ci_high: float, null: float, thresholds, total_n: float, ois: float
+                       ) -> Judgement:
+    """GRADE imprecision from the CI (display scale), the thresholds and the optimal information size.
 
-    very serious if the CI includes both important benefit and important harm
-    (below the zone's lower and above its upper limit); serious if the CI
-    includes the null or the patients fall short of the OIS; otherwise no.
+    GRADE guidelines 6 (Guyatt et al. 2011, J Clin Epidemiol 64:1283,
+    Abstract), for systematic reviews: "If the 95% CI excludes a relative
+    risk (RR) of 1.0, and the total number of events or patients exceeds the
+    OIS criterion, precision is adequate. If the 95% CI includes appreciable
+    benefit or harm (we suggest an RR of under 0.75 or over 1.25 as a rough
+    guide) rating down for imprecision may be appropriate even if OIS criteria
+    are met." Implemented as: serious if the patients are fewer than the OIS,
+    or if the CI includes no effect and extends beyond a threshold of
+    appreciable benefit or harm (``ci_low < lo`` or ``ci_high > hi``); no
+    otherwise (a CI excluding no effect with the OIS met, or a CI around no
+    effect that stays within the thresholds with the OIS met). Very serious
+    (two levels) when the CI extends beyond both thresholds, appreciable
+    benefit and appreciable harm both possible: GRADE guidance 34 (Zeng et al.
+    2022, J Clin Epidemiol 150:216, Abstract): "when a CI appreciably crosses
+    the threshold(s) of interest, one should consider rating down two or three
+    levels"; reading "appreciably crosses" as "crosses both" is this
+    project's choice. GRADE counts events or patients; this counts patients.
     """
-    lo, hi = zone
-    rule = (f"very serious if the CI extends below {lo:g} and above {hi:g}; serious if it includes {null:g} "
-            "or the patients are fewer than the optimal information size")
-    facts = [f"CI {ci_low:.2f} to {ci_high:.2f}"]
+    lo, hi = thresholds
+    rule = (f"very serious if the CI extends below {lo:g} and above {hi:g}; serious if the patients are fewer than "
+            f"the optimal information size, or if the CI includes {null:g} and extends below {lo:g} or above {hi:g} "
+            "(GRADE guidelines 6)")
     crosses = ci_low <= null <= ci_high
+    beyond = ci_low < lo or ci_high > hi
     short = total_n < ois
-    facts.append("includes no effect" if crosses else "excludes no effect")
-    facts.append(f"{total_n:.0f} patients {'<' if short else '>='} OIS {ois:.0f}")
-    text = ", ".join(facts[:2]) + "; " + facts[2]
+    sides = [f"below {lo:g}"] * (ci_low < lo) + [f"above {hi:g}"] * (ci_high > hi)
+    text = (f"CI {ci_low:.2f} to {ci_high:.2f}, {'includes' if crosses else 'excludes'} no effect"
+            + (f", reaches {' and '.join(sides)}" if beyond else f", within {lo:g} to {hi:g}")
+            + f"; {total_n:.0f} patients {'<' if short else '>='} OIS {ois:.0f}")
     if ci_low < lo and ci_high > hi:
-        return Judgement("imprecision", "very serious", 2, text + "; important benefit and harm both possible", rule)
-    if crosses or short:
+        return Judgement("imprecision", "very serious", 2, text + "; appreciable benefit and harm both possible",
+                         rule)
+    if short or (crosses and beyond):
         return Judgement("imprecision", "serious", 1, text, rule)
     return Judgement("imprecision", "no", 0, text, rule)
 
@@ -483,6 +544,14 @@ def publication_bias_domain(k: int, pval: float | None, min_studies: int = 10, a
 
     serious if the test's p < ``alpha``; no if not; not assessable with fewer
     studies (Sterne et al. 2011, BMJ 343:d4002: tests have too little power).
+    GRADE guidelines 5 (Guyatt et al. 2011, J Clin Epidemiol 64:1277,
+    Abstract): trials "can be rated down if a body of evidence is associated
+    with a high risk of publication bias ... A number of approaches based on
+    examination of the pattern of data are available to help assess
+    publication bias. The most popular of these is the funnel plot; all,
+    however, have substantial limitations." GRADE gives no test or cut-off:
+    the regression test, the 10-trial minimum (Sterne et al.'s
+    recommendation, not re-checked here) and p < 0.10 are options.
     """
     rule = f"with >= {min_studies} studies: serious if the {test} gives p < {alpha:g}; else not assessable"
     if k < min_studies:
@@ -496,7 +565,17 @@ def publication_bias_domain(k: int, pval: float | None, min_studies: int = 10, a
 
 
 def overall_certainty(judgements, start: int = 4) -> Certainty:
-    """Certainty after the downgrades: start (4 = high for randomized trials) minus the downgrades, at least 1."""
+    """Certainty after the downgrades: start (4 = high for randomized trials) minus the downgrades, at least 1.
+
+    GRADE: one level per serious, two per very serious domain. CINeMA: the
+    software paper confirms that the six judgements "are summarized into a
+    single confidence rating ("high," "moderate," "low," or "very low")"
+    (Papakonstantinou 2020, Abstract); the CINeMA documentation leaves the
+    rating to the reviewer (section Report: all judgements start at High and
+    the reviewer places the final one), so one level per domain with some
+    concerns and two per domain with major concerns is this project's rule (a
+    reviewer can override any domain).
+    """
     down = int(sum(j.downgrade for j in judgements))
     score = max(1, start - down)
     return Certainty(score, CERTAINTY_WORDS[score], _SYMBOLS[score], down)
@@ -527,6 +606,22 @@ def contribution_domain(domain: str, contributions, levels, rule: str = "average
     contribution (a tie goes to the worse level); ``average`` the
     contribution-weighted mean of 1/2/3, rounded to the nearest level (1.5 and
     2.5 round up); ``highest`` the worst level among contributing studies.
+
+    Confirmed from the papers' abstracts: the judgement combines the
+    percentage contribution matrix with study-level judgements (Nikolakopoulou
+    2020: "Key to judgments about within-study bias and indirectness is the
+    percentage contribution matrix"; Papakonstantinou 2020: "The dataset
+    should include assessments of study-level risk of bias and judgments on
+    indirectness"). The CINeMA documentation (:data:`CINEMA_DOC`, sections
+    Configuration and Within-study bias) names the three rules, Average,
+    Majority ("the most prevalent bias ... level") and Highest ("the maximum
+    bias ... level"), leaves the pick to the reviewer ("You need to pick a
+    selection rule ... (Majority, Average, Highest)") and codes study levels
+    "1, 2 and 3 or L, U, H values for low, unclear and high". Not stated
+    there: the rounding of the average and the tie-break of the majority
+    (this project's), and no default: the rule is the config option
+    ``certainty.risk_of_bias.cinema_rule`` (default ``average``, this
+    project's choice).
     """
     lev = np.asarray(levels, object)
     bad = sorted(set(lev) - set(_STUDY_SCORE))
@@ -560,6 +655,16 @@ def reporting_bias_domain(level: str = "suspected", reason: str = "", k_tested: 
 
     Mapped to no / some / major concerns. A small-study test with p < ``alpha``
     in a direct comparison raises ``undetected`` to ``suspected``.
+
+    Not confirmed from the papers' stored text: the three-level scale's
+    wording and its mapping, and any default. The CINeMA documentation
+    (:data:`CINEMA_DOC`, section Across-studies bias) leaves it to the
+    reviewer: "users are limited to report whether they suspect or not the
+    presence of bias on a per comparison level". The level is the reviewer's
+    (config ``certainty.reporting_bias.level``); the shipped default
+    ``suspected`` is this project's judgement of its own search (data/README),
+    not a default taken from CINeMA; the small-study test's role is this
+    project's.
     """
     mapping = {"undetected": 1, "suspected": 2, "strongly suspected": 3}
     if level not in mapping:
@@ -590,9 +695,19 @@ def regions(low: float, high: float, zone) -> set:
 
 def cinema_imprecision(ci_low: float, ci_high: float, zone) -> Judgement:
     """CINeMA imprecision: no concerns if the CI lies in one region (wholly below, inside or above
-    the zone of unimportant effects); some concerns if it crosses one limit; major if it crosses both."""
+    the zone of unimportant effects); some concerns if it crosses one limit; major if it crosses both.
+
+    Confirmed (Nikolakopoulou 2020, Abstract): imprecision is judged by "the
+    impact of these components of variability in forming clinical
+    decisions", i.e. against clinically important effects. The rule is the
+    CINeMA documentation's default (:data:`CINEMA_DOC`, section Imprecision):
+    estimates "whose confidence intervals cross both limits of the clinically
+    important effects zone" major, "If only one of the two values is crossed"
+    some, none crossed no concerns. A CI limit equal to a zone limit does not
+    cross it (this project's reading)."""
     n = len(regions(ci_low, ci_high, zone))
-    rule = f"regions of the CI relative to the zone {zone[0]:g} to {zone[1]:g}: 1 no, 2 some, 3 major concerns"
+    rule = (f"regions of the CI relative to the zone {zone[0]:g} to {zone[1]:g}: 1 no, 2 some, 3 major concerns "
+            "(CINeMA documentation)")
     where = {1: "lies in one region", 2: "crosses one limit of the zone", 3: "crosses both limits of the zone"}[n]
     return Judgement("imprecision", _CIN[n], n - 1, f"CI {ci_low:.2f} to {ci_high:.2f} {where}", rule)
 
@@ -603,8 +718,16 @@ def cinema_heterogeneity(ci_low: float, ci_high: float, pi_low: float, pi_high: 
     no concerns if the PI lies in the same regions as the CI; some concerns if
     it reaches one more region; major concerns if two more. No PI (tau² not
     estimable) counts as no additional region.
+
+    The CINeMA documentation's table (:data:`CINEMA_DOC`, section
+    Heterogeneity: "the number of crossings of the confidence and prediction
+    interval with the clinical important interval") gives no concerns when
+    the PI crosses as many zone limits as the CI, some concerns with one more
+    crossing, major with two more; as the PI contains the CI, one more region
+    reached is one more crossing, so the two statements agree. No PI: this
+    project's rule.
     """
-    rule = "regions the PI reaches beyond the CI's: 0 no, 1 some, 2 major concerns"
+    rule = "regions the PI reaches beyond the CI's: 0 no, 1 some, 2 major concerns (CINeMA documentation)"
     if not (math.isfinite(pi_low) and math.isfinite(pi_high)):
         return Judgement("heterogeneity", "no concerns", 0, "no prediction interval", rule)
     extra = len(regions(pi_low, pi_high, zone) - regions(ci_low, ci_high, zone))
@@ -613,39 +736,72 @@ def cinema_heterogeneity(ci_low: float, ci_high: float, pi_low: float, pi_high: 
                      f"{ci_low:.2f} to {ci_high:.2f}", rule)
 
 
+#: Source of the CINeMA rules that the papers' stored text did not show: the CINeMA web application's
+#: documentation (docs/documentation.md of github.com/esm-ispm-unibe-ch/cinema, commit 728c66f), read
+#: for its stated rules only (no code of the application was used).
+CINEMA_DOC = "CINeMA documentation (docs/documentation.md, esm-ispm-unibe-ch/cinema@728c66f)"
+
+
 def cinema_incoherence(split_p: float | None, global_p: float | None, zone, direct=None, indirect=None,
-                       some_p: float = 0.10, major_p: float = 0.01, has_direct: bool = True) -> Judgement:
+                       some_p: float = 0.10, major_p: float = 0.01, has_direct: bool = True,
+                       mixed_rule: str = "agreement") -> Judgement:
     """CINeMA incoherence.
 
-    With direct and indirect evidence (a side-splitting p-value): no concerns
-    if p >= ``some_p``; some concerns if ``major_p <= p < some_p``; major
-    concerns if p < ``major_p``, or if p < ``some_p`` and the CIs of the direct
-    and indirect estimates (``(low, high)`` each, display scale) lie in regions
-    of the zone that do not overlap. Without a split the design-by-treatment
-    test's p-value is judged with the same thresholds. With neither test: no
-    concerns for an estimate that is its direct evidence alone (nothing to
-    disagree with), some concerns for an estimate from indirect evidence alone
-    (its consistency cannot be checked).
+    Rules as the CINeMA documentation states them (:data:`CINEMA_DOC`,
+    section Incoherence; the papers' stored text did not show them):
+
+    * direct evidence only: no concerns ("We judge comparisons that only
+      direct evidence exists as 'no serious' with respect to incoherence");
+    * indirect evidence only: the design-by-treatment test's p-value, no /
+      some / major concerns "depending on whether the p-value of the design by
+      treatment interaction model is more 0.10, between 0.01 and 0.10 and less
+      than 0.01 respectively" (``some_p``, ``major_p``; p equal to 0.10 counts
+      as no concerns, 0.01 as some: this project's reading of the
+      boundaries); no test available: some concerns (this project's rule);
+    * direct and indirect evidence (``mixed_rule="agreement"``, default): the
+      agreement of the direct and indirect 95% CIs (``(low, high)`` each,
+      display scale) with respect to the three areas "left from the clinically
+      important zone", "the clinically important zone itself", "right from the
+      clinically important zone"; each CI is a vector of which areas it
+      touches, and the number of areas on which the two vectors agree gives
+      3 no, 2 some, 1 or 0 major concerns (the documentation's table; reading
+      "areas they have in common" as agreeing entries of the two vectors is
+      this project's). The side-splitting p-value is reported with it. With
+      ``mixed_rule="side_p"`` (this project's alternative) the side-splitting
+      p is judged with ``some_p`` / ``major_p`` instead, major concerns also
+      when p < ``some_p`` and the two CIs share no area.
     """
-    rule = (f"side-splitting p (else design-by-treatment p): >= {some_p:g} no, {major_p:g} to {some_p:g} some, "
-            f"< {major_p:g} major concerns; major too if p < {some_p:g} and the direct and indirect CIs lie "
-            "in different regions of the zone; no test: no concerns if direct evidence only, else some")
-    if split_p is not None and math.isfinite(split_p):
-        p, what = split_p, "side-splitting test"
-    elif global_p is not None and math.isfinite(global_p):
-        p, what = global_p, "design-by-treatment test (no split possible)"
-    elif has_direct:
-        return Judgement("incoherence", "no concerns", 0, "direct evidence only, no loop to test", rule)
-    else:
-        return Judgement("incoherence", "some concerns", 1, "indirect evidence only and no test possible", rule)
-    score = 1 if p >= some_p else (2 if p >= major_p else 3)
-    facts = f"{what} p = {p:.3f}"
-    if score == 2 and direct is not None and indirect is not None and what.startswith("side"):
+    if mixed_rule not in ("agreement", "side_p"):
+        raise ValueError(f"incoherence mixed_rule must be agreement or side_p, got {mixed_rule!r}")
+    mixed_text = ("direct and indirect CIs agree on 3 / 2 / <= 1 of the areas below, inside, above the zone: no / "
+                  "some / major concerns" if mixed_rule == "agreement" else
+                  f"side-splitting p >= {some_p:g} no, {major_p:g} to {some_p:g} some, < {major_p:g} major "
+                  f"concerns (major too if p < {some_p:g} and the direct and indirect CIs share no area)")
+    rule = (f"direct only: no concerns; indirect only: design-by-treatment p >= {some_p:g} no, {major_p:g} to "
+            f"{some_p:g} some, < {major_p:g} major (no test: some); mixed: {mixed_text} (CINeMA documentation)")
+    split = (f"side-splitting p = {split_p:.3f}" if split_p is not None and math.isfinite(split_p)
+             else "no side-splitting p")
+    if direct is not None and indirect is not None:
         rd, ri = regions(*direct, zone), regions(*indirect, zone)
-        if not rd & ri:
+        agree = 3 - len(rd ^ ri)
+        facts = (f"direct CI {direct[0]:.2f} to {direct[1]:.2f}, indirect CI {indirect[0]:.2f} to {indirect[1]:.2f}: "
+                 f"agree on {agree} of 3 areas; {split}")
+        if mixed_rule == "agreement":
+            score = {3: 1, 2: 2}.get(agree, 3)
+            return Judgement("incoherence", _CIN[score], score - 1, facts, rule)
+        if split_p is None or not math.isfinite(split_p):
+            return Judgement("incoherence", "some concerns", 1, facts + " (no test possible)", rule)
+        score = 1 if split_p >= some_p else (2 if split_p >= major_p else 3)
+        if score == 2 and not rd & ri:
             score = 3
-            facts += "; direct and indirect CIs in different regions"
-    return Judgement("incoherence", _CIN[score], score - 1, facts, rule)
+        return Judgement("incoherence", _CIN[score], score - 1, facts, rule)
+    if has_direct:
+        return Judgement("incoherence", "no concerns", 0, "direct evidence only", rule)
+    if global_p is None or not math.isfinite(global_p):
+        return Judgement("incoherence", "some concerns", 1, "indirect evidence only and no test possible", rule)
+    score = 1 if global_p >= some_p else (2 if global_p >= major_p else 3)
+    return Judgement("incoherence", _CIN[score], score - 1,
+                     f"indirect evidence only; design-by-treatment test p = {global_p:.3f}", rule)
 
 
 # ---------------------------------------------------------------- tables: pairwise GRADE, CINeMA, SoF
@@ -798,7 +954,8 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
                                  opts.i2_very_serious),
             indirectness_domain(w, [adolescent.get(s, False) for s in ps.study_id], opts.adolescent_share,
                                 configured),
-            imprecision_domain(r.ci_low_display, r.ci_high_display, null, zone, r.n_patients, ois),
+            imprecision_domain(r.ci_low_display, r.ci_high_display, null, opts.grade_thresholds(r.measure),
+                               r.n_patients, ois),
             publication_bias_domain(int(r.k), pb_p, opts.pb_min_studies, opts.pb_alpha),
         ]
         if small_study_test is None and r.k >= opts.pb_min_studies:
@@ -884,7 +1041,8 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
             cinema_heterogeneity(r.ci_low_display, r.ci_high_display, r.pi_low_display, r.pi_high_display, zone),
             cinema_incoherence(r.split_pval if pd.notna(r.split_pval) else None, global_p.get(r.outcome), zone,
                                direct, indirect, opts.incoherence_some_p, opts.incoherence_major_p,
-                               has_direct=bool(pd.notna(r.direct_k) and r.direct_k > 0)),
+                               has_direct=bool(pd.notna(r.direct_k) and r.direct_k > 0),
+                               mixed_rule=opts.incoherence_mixed_rule),
         ]
         js = _overridden(js, r.comparison, r.outcome, "network", opts)
         cert = overall_certainty(js)

@@ -60,7 +60,14 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
     """One comparison's summary-of-findings table (six columns) and its footnotes ("a. ...").
 
     Every domain that lowered the certainty, or that a reviewer overrode, gets a
-    letter in the certainty cell and its reason below the table.
+    letter in the certainty cell and its reason below the table; the assumed
+    comparator risk gets a letter naming its source (Cochrane Handbook 5.1,
+    11.5.6.3: "A footnote should specify the source or rationale for each
+    control group risk"). Layout after the Handbook's standard table (11.5.3:
+    outcomes, "a measure of the typical burden of these outcomes", absolute and
+    relative effect, "Numbers of participants and studies", the certainty per
+    outcome, "Space for comments"), without the comments column so that the
+    table fits an A4 page: what would be a comment is a footnote.
     """
     sub = sof[(sof.comparison == comparison) & _primary(sof)]
     a, b = COMPARISONS[comparison]
@@ -84,6 +91,13 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
             comp_risk = int_risk = "–"
         else:
             comp_risk = f"{_per1000(r.risk_comparator)}{dagger}"
+            source = getattr(r, "acr_source", None)
+            if isinstance(source, str) and source:
+                text = f"Risk with {strategy_name(b)} ({r.outcome}): {source}."
+                if text not in letter_of:
+                    letter_of[text] = _label(len(letter_of))
+                    notes.append(f"{letter_of[text]}. {text}")
+                comp_risk += f" ({letter_of[text]})"
             int_risk = (f"{_per1000(r.risk_intervention)} ({_per1000(r.risk_intervention_low)} to "
                         f"{_per1000(r.risk_intervention_high)}){dagger}")
         rows.append({
