@@ -1,18 +1,17 @@
 # Meta-analysis of trials comparing antidepressant medication, psychotherapy and
 # their combination: extraction sheets -> effect sizes -> pooled estimates -> report.
 # Run `snakemake` (profile profiles/default); see README.md and config/README.md.
-from snakemake.utils import min_version
-
-min_version("9.0")
-
-
-configfile: "config/config.yaml"
+#
+# The workflow itself is workflow/Snakefile (the catalog's standard layout); new rule
+# files are included there. This file only adds the default target, which Snakemake
+# takes from the top-level Snakefile alone.
 
 
-include: "workflow/rules/common.smk"
-include: "workflow/rules/validate.smk"
-include: "workflow/rules/analyse.smk"
-include: "workflow/rules/report.smk"
+include: "workflow/Snakefile"
+
+
+localrules:
+    all,
 
 
 rule all:

@@ -11,10 +11,15 @@ rule analyse:
             "workflow/schemas/contrasts.schema.yaml",
             "workflow/schemas/benchmarks.schema.yaml",
         ],
+        engine=ENGINE,
     output:
         contrasts="results/tables/contrasts.csv",
         per_study="results/tables/per_study.csv",
-        summary="results/tables/summary.csv",
+        summary=report(
+            "results/tables/summary.csv",
+            caption="../report/summary.rst",
+            category="Tables",
+        ),
         summary_adults="results/tables/summary_adults.csv",
         exclusions="results/tables/exclusions.csv",
         event_rates="results/tables/event_rates.csv",
@@ -40,8 +45,14 @@ rule figures:
         summary="results/tables/summary.csv",
         per_study="results/tables/per_study.csv",
         event_rates="results/tables/event_rates.csv",
+        engine=ENGINE,
     output:
-        figures=directory("results/figures"),
+        figures=report(
+            directory("results/figures"),
+            patterns=["{name}.png"],
+            caption="../report/figures.rst",
+            category="Figures",
+        ),
     log:
         "logs/figures.log",
     benchmark:

@@ -7,8 +7,9 @@ rule report:
         provenance="results/validated/provenance.json",
         risk_of_bias="results/validated/risk_of_bias.csv",
         tables=rules.analyse.output,
+        engine=ENGINE,
     output:
-        **report_outputs(),
+        **report_outputs(caption="../report/report.rst"),
     log:
         "logs/report.log",
     benchmark:
