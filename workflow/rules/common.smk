@@ -9,6 +9,7 @@ RESULTS = Path("results")
 SHEETS = config["sheets"]
 ANALYSIS = config["analysis"]
 REPORT = config["report"]
+SIMULATION = config["simulation"]
 
 # The engine's modules, a named input `engine=` of every rule whose script imports
 # depmeta: Snakemake's `code` rerun trigger sees only a rule's own script, so without

@@ -11,6 +11,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 from depmeta.plots import event_rate_plot, forest_plot, summary_plot  # noqa: E402
 from pipeline_io import read_table, setup_logging, write_json  # noqa: E402
 
+#: PNG metadata of every figure: no Software version (nor any date), so that two runs
+#: write byte-identical files.
+PNG_METADATA = {"Software": None}
+
 log = setup_logging(snakemake.log[0])
 out = Path(snakemake.output.figures)
 out.mkdir(parents=True, exist_ok=True)
@@ -24,14 +28,14 @@ for _, row in pooled.iterrows():
     rows = per_study[(per_study.comparison == row.comparison) & (per_study.outcome == row.outcome)]
     fig = forest_plot(rows, row, level)
     name = f"forest_{row.comparison}_{row.outcome}.png"
-    fig.savefig(out / name, dpi=150, bbox_inches="tight")
+    fig.savefig(out / name, dpi=150, bbox_inches="tight", metadata=PNG_METADATA)
     plt.close(fig)
     manifest["forest"].append({"comparison": row.comparison, "outcome": row.outcome, "file": name})
     log.info("forest plot %s (k=%d)", name, row.k)
 
 for key, maker, data in (("summary", summary_plot, summary), ("event_rates", event_rate_plot, rates)):
     fig = maker(data, level)
-    fig.savefig(out / f"{key}.png", dpi=150, bbox_inches="tight")
+    fig.savefig(out / f"{key}.png", dpi=150, bbox_inches="tight", metadata=PNG_METADATA)
     plt.close(fig)
     manifest[key] = f"{key}.png"
 write_json(out / "figures.json", manifest)
