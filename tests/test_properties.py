@@ -158,7 +158,7 @@ def test_scaling_effects_and_variances_together(data, method, factor):
 @pytest.mark.parametrize("bad", [math.nan, 0.0, -0.1, math.inf])
 def test_nan_or_nonpositive_variance_is_rejected(bad):
     v = [0.1, bad, 0.2]
-    with pytest.raises(ValueError, match="finite|positive"):
+    with pytest.raises(ValueError, match=r"(finite|positive).*study 2 of 3"):
         pool([0.1, 0.2, 0.3], v)
 
 
@@ -168,10 +168,10 @@ def test_any_bad_variance_is_rejected_with_a_clear_error(data, index, bad):
     y, v = data
     v = v.copy()
     v[index % len(v)] = bad
-    with pytest.raises(ValueError, match="finite|positive"):
+    with pytest.raises(ValueError, match=rf"(finite|positive).*study {index % len(v) + 1} of {len(v)}\b"):
         pool(y, v)
 
 
 def test_nan_effect_is_rejected():
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="finite.*study 2 of 2"):
         pool([0.1, math.nan], [0.1, 0.1])
