@@ -2,19 +2,20 @@
 # their combination: extraction sheets -> effect sizes -> pooled estimates -> report.
 # Run `snakemake` (profile profiles/default); see README.md and config/README.md.
 #
-# The workflow itself is workflow/Snakefile (the catalog's standard layout); new rule
-# files are included there. This file only adds the default target, which Snakemake
-# takes from the top-level Snakefile alone.
+# The workflow itself is workflow/Snakefile (the catalog's standard layout, runnable on
+# its own with `snakemake -s workflow/Snakefile`); new rule files are included there.
+# Snakemake takes the default target from the top-level Snakefile only (an included
+# file's default_target is ignored), hence the rule below.
 
 
 include: "workflow/Snakefile"
 
 
 localrules:
-    all,
+    default,
 
 
-rule all:
+rule default:
     default_target: True
     input:
-        all_targets(),
+        rules.all.input,

@@ -41,15 +41,18 @@ def test_workflow_snakefile_is_the_main_entry_and_root_keeps_the_default_target(
     assert 'configfile: "config/config.yaml"' in main
     for stage in ("common", "validate", "analyse", "report"):
         assert f'include: "rules/{stage}.smk"' in main
+    assert "rule all:" in main and "default_target: True" in main
     assert 'include: "workflow/Snakefile"' in root
-    assert "default_target: True" in root
+    assert "default_target: True" in root and "rules.all.input" in root
 
 
-def test_default_dry_run_lists_every_stage(tmp_path):
+@pytest.mark.parametrize("entry, target", [((), "default"), (("-s", "workflow/Snakefile"), "all")],
+                         ids=["root-Snakefile", "workflow-Snakefile"])
+def test_default_dry_run_lists_every_stage(tmp_path, entry, target):
     work = copy_project(tmp_path)
-    proc = snakemake(work, "-n", "--configfile", "tests/config/config.yaml")
+    proc = snakemake(work, "-n", *entry, "--configfile", "tests/config/config.yaml")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert ENGINE_RULES | {"all"} <= dry_run_jobs(proc.stdout)
+    assert ENGINE_RULES | {"coverage", target} <= dry_run_jobs(proc.stdout)
 
 
 def test_slurm_profile_dry_run(tmp_path):
