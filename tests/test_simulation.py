@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from depmeta.pooling import pool
-from depmeta.simulation import INTERVALS, interval_batch, simulate_coverage
+from depmeta.simulation import INTERVALS, coverage_grid, interval_batch, simulate_coverage
 
 #: Replications of the small fixed-seed runs: enough for a binomial SE of 0.5 percentage
 #: points at 95%, few enough to run in seconds.
@@ -91,3 +91,24 @@ def test_k2_has_no_t_k2_prediction_interval_and_bad_input_is_rejected():
                         ({"k": 3, "tau2": 0.1, "method": "XX"}, "unknown method")):
         with pytest.raises(ValueError, match=msg):
             simulate_coverage(**kwargs, replications=10, seed=1)
+
+
+def test_workflow_writes_the_configured_grid_and_the_report_shows_it(workflow_run):
+    import html as html_lib
+    import re
+
+    import pandas as pd
+    import yaml
+
+    sim = yaml.safe_load((workflow_run / "tests" / "config" / "config.yaml").read_text())["simulation"]
+    table = pd.read_csv(workflow_run / "results" / "simulation" / "coverage.csv")
+    assert [(r.k, r.tau2) for r in table.itertuples()] == [(k, t) for k in sim["k"] for t in sim["tau2"]]
+    assert (table.replications == sim["replications"]).all() and (table.method == sim["method"]).all()
+    expected = coverage_grid(sim["k"], sim["tau2"], replications=sim["replications"], seed=sim["seed"],
+                             method=sim["method"])
+    np.testing.assert_array_equal(table.ci_z.to_numpy(), [c.ci_z for c in expected])
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", (workflow_run / "results" / "report" / "report.html").read_text()))
+    text = re.sub(r"\s+", " ", text)
+    appendix = text[text.index("Appendix: coverage of intervals"):]
+    for r in table.itertuples():
+        assert f"{100 * r.ci_z:.1f}" in appendix and f"{100 * r.ci_knha:.1f}" in appendix
