@@ -1,24 +1,21 @@
 # Meta-analysis of trials comparing antidepressant medication, psychotherapy and
 # their combination: extraction sheets -> effect sizes -> pooled estimates -> report.
 # Run `snakemake` (profile profiles/default); see README.md and config/README.md.
-from snakemake.utils import min_version
-
-min_version("9.0")
-
-
-configfile: "config/config.yaml"
-
-
-include: "workflow/rules/common.smk"
-include: "workflow/rules/validate.smk"
-include: "workflow/rules/analyse.smk"
-include: "workflow/rules/network.smk"
-include: "workflow/rules/certainty.smk"
-include: "workflow/rules/report.smk"
-include: "workflow/rules/metapsy.smk"
+#
+# The workflow itself is workflow/Snakefile (the catalog's standard layout, runnable on
+# its own with `snakemake -s workflow/Snakefile`); new rule files are included there.
+# Snakemake takes the default target from the top-level Snakefile only (an included
+# file's default_target is ignored), hence the rule below.
 
 
-rule all:
+include: "workflow/Snakefile"
+
+
+localrules:
+    default,
+
+
+rule default:
     default_target: True
     input:
-        all_targets(),
+        rules.all.input,

@@ -1,8 +1,13 @@
-"""Shared test fixtures: where ../shared is, and skipping cleanly without it."""
+"""Shared test fixtures: where ../shared is, and skipping cleanly without it; a copy of
+the project and one run of the workflow on the test config, shared by the tests that
+read its outputs (workflow, determinism, browser)."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,3 +29,37 @@ def shared_path(*parts: str) -> Path:
 def load_reference(name: str) -> dict:
     """metafor's results on a metadat dataset (../shared/reference/metafor/NAME.json)."""
     return json.loads(shared_path("reference", "metafor", f"{name}.json").read_text())
+
+
+#: What a copy of the project needs to run the workflow.
+COPY = ("Snakefile", ".snakemake-workflow-catalog.yml", "environment.yml", "workflow", "report", "config",
+        "data", "profiles", "src", "tests/config")
+
+
+def copy_project(dest: Path) -> Path:
+    """Copy the project's workflow files (not its results) to ``dest``."""
+    for item in COPY:
+        src = ROOT / item
+        target = dest / item
+        if src.is_dir():
+            shutil.copytree(src, target, ignore=shutil.ignore_patterns("results", ".snakemake", "_output",
+                                                                       "__pycache__", "*.egg-info"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, target)
+    return dest
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run Snakemake with 2 cores in ``workdir``."""
+    return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args], cwd=workdir,
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="session")
+def workflow_run(tmp_path_factory):
+    """A copy of the project after one full run on tests/config/config.yaml."""
+    work = copy_project(tmp_path_factory.mktemp("workflow"))
+    proc = snakemake(work, "--configfile", "tests/config/config.yaml")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return work

@@ -16,34 +16,13 @@ import pytest
 from depmeta.plots import comparison_label
 from depmeta.reporting import fmt
 
-ROOT = Path(__file__).resolve().parents[1]
-COPY = ("Snakefile", "environment.yml", "workflow", "report", "config", "data", "profiles", "src", "tests/config")
-
-
-def copy_project(dest: Path) -> Path:
-    for item in COPY:
-        src = ROOT / item
-        target = dest / item
-        if src.is_dir():
-            shutil.copytree(src, target, ignore=shutil.ignore_patterns("results", ".snakemake", "_output",
-                                                                       "__pycache__", "*.egg-info"))
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(src, target)
-    return dest
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args], cwd=workdir,
-                          capture_output=True, text=True, timeout=900)
+from conftest import ROOT, copy_project, snakemake
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    work = copy_project(tmp_path_factory.mktemp("workflow"))
-    proc = snakemake(work, "--configfile", "tests/config/config.yaml")
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return work
+def run(workflow_run):
+    """The test config run once for the whole session (tests/conftest.py)."""
+    return workflow_run
 
 
 def test_report_html_is_self_contained_and_shows_pooled_numbers(run):

@@ -300,9 +300,13 @@ def pool(
     if y.shape != v.shape:
         raise ValueError("yi and vi must have the same length")
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v))):
-        raise ValueError("yi and vi must be finite; drop non-estimable studies first")
+        bad = np.flatnonzero(~(np.isfinite(y) & np.isfinite(v))) + 1
+        raise ValueError(f"yi and vi must be finite; drop non-estimable studies first "
+                         f"(not finite: study {', '.join(map(str, bad))} of {y.size})")
     if np.any(v <= 0):
-        raise ValueError("sampling variances must be positive")
+        bad = np.flatnonzero(v <= 0) + 1
+        raise ValueError(f"sampling variances must be positive (study {', '.join(map(str, bad))} of {y.size}: "
+                         f"vi = {', '.join(f'{x:g}' for x in v[v <= 0])})")
     method, test = method.upper(), test.lower()
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")

@@ -92,21 +92,35 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
 
 
-def _parse(value: str, kind: str):
-    text = str(value).strip()
+_INTEGER = r"[+-]?\d+(\.0+)?"
+
+
+def _text(col: pd.Series) -> pd.Series:
+    """A column as stripped strings, missing values as ""."""
+    # A list comprehension: several times faster than pandas' .str accessor here.
+    return pd.Series(["" if _blank(v) else str(v).strip() for v in col.tolist()], index=col.index, dtype=object)
+
+
+def _numbers(text: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
+    """Parsed values of a non-blank text column and a mask of the cells that do not parse.
+
+    Vectorised (pandas) so that a sheet of 100,000 rows validates in seconds; the same
+    parser serves :func:`check_sheet` and :func:`coerce`, so what passes one converts in
+    the other.
+    """
     if kind == "integer":
-        if not re.fullmatch(r"[+-]?\d+(\.0+)?", text):
-            raise ValueError(f"{text!r} is not a whole number")
-        return int(float(text))
-    if kind == "number":
-        try:
-            out = float(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a number") from None
-        if not np.isfinite(out):
-            raise ValueError(f"{text!r} is not a finite number")
-        return out
-    return text
+        ok = text.str.fullmatch(_INTEGER)
+        values = pd.to_numeric(text.where(ok), errors="coerce")
+        return values, ~ok
+    values = pd.to_numeric(text, errors="coerce")
+    return values, values.isna() | ~np.isfinite(values.fillna(0.0))
+
+
+def _records(df: pd.DataFrame, columns: tuple[str, ...]):
+    """(index, row as dict of ``columns``) pairs: the rows of :meth:`DataFrame.iterrows`
+    at a fraction of its cost (100,000 rows in well under a second)."""
+    values = [df[c].tolist() for c in columns]
+    return ((i, dict(zip(columns, row))) for i, row in zip(df.index, zip(*values)))
 
 
 def check_sheet(df: pd.DataFrame, schema: dict, file: str) -> list[Problem]:
@@ -114,7 +128,8 @@ def check_sheet(df: pd.DataFrame, schema: dict, file: str) -> list[Problem]:
 
     Checks required and unknown columns, required values, types (integer,
     number, string), ``minimum``/``maximum``/``exclusiveMinimum``, ``enum`` and
-    ``pattern``. Returns every problem found (empty list if none).
+    ``pattern``. Returns every problem found (empty list if none), column by column
+    and, within a column, row by row.
     """
     props: dict = schema["properties"]
     required = set(schema.get("required", []))
@@ -128,27 +143,47 @@ def check_sheet(df: pd.DataFrame, schema: dict, file: str) -> list[Problem]:
         if col not in df.columns:
             continue
         kind = spec.get("type", "string")
-        for i, value in df[col].items():
-            if _blank(value):
-                if col in required:
-                    problems.append(Problem(file, _row(i), col, "required value is missing"))
-                continue
-            try:
-                parsed = _parse(value, kind)
-            except ValueError as err:
-                problems.append(Problem(file, _row(i), col, str(err)))
-                continue
-            if "enum" in spec and parsed not in spec["enum"]:
-                allowed = ", ".join(repr(e) for e in spec["enum"] if e != "")
-                problems.append(Problem(file, _row(i), col, f"{parsed!r} is not one of {allowed}"))
-            if "pattern" in spec and not re.search(spec["pattern"], parsed):
-                problems.append(Problem(file, _row(i), col, f"{parsed!r} does not match {spec['pattern']!r}"))
-            if "minimum" in spec and parsed < spec["minimum"]:
-                problems.append(Problem(file, _row(i), col, f"{parsed} is below the minimum {spec['minimum']}"))
-            if "maximum" in spec and parsed > spec["maximum"]:
-                problems.append(Problem(file, _row(i), col, f"{parsed} is above the maximum {spec['maximum']}"))
-            if "exclusiveMinimum" in spec and parsed <= spec["exclusiveMinimum"]:
-                problems.append(Problem(file, _row(i), col, f"{parsed} must be greater than {spec['exclusiveMinimum']}"))
+        text = _text(df[col])
+        blank = text.eq("")
+        found: list[tuple[int, int, str]] = []  # (position, order of the check, message)
+        if col in required:
+            found += [(i, 0, "required value is missing") for i in np.flatnonzero(blank.to_numpy())]
+        if kind in ("integer", "number"):
+            values, bad = _numbers(text, kind)
+            bad &= ~blank
+            noun = "a whole number" if kind == "integer" else "a number"
+            for i in np.flatnonzero(bad.to_numpy()):
+                t = text.iloc[i]
+                what = "a finite number" if kind == "number" and t.lower().lstrip("+-") in ("inf", "infinity", "nan") \
+                    else noun
+                found.append((i, 1, f"{t!r} is not {what}"))
+            ok = ~blank & ~bad
+            def shown(i):
+                return f"{int(values.iloc[i])}" if kind == "integer" else f"{values.iloc[i]}"
+            if "minimum" in spec:
+                for i in np.flatnonzero((ok & (values < spec["minimum"])).to_numpy()):
+                    found.append((i, 4, f"{shown(i)} is below the minimum {spec['minimum']}"))
+            if "maximum" in spec:
+                for i in np.flatnonzero((ok & (values > spec["maximum"])).to_numpy()):
+                    found.append((i, 5, f"{shown(i)} is above the maximum {spec['maximum']}"))
+            if "exclusiveMinimum" in spec:
+                for i in np.flatnonzero((ok & (values <= spec["exclusiveMinimum"])).to_numpy()):
+                    found.append((i, 6, f"{shown(i)} must be greater than {spec['exclusiveMinimum']}"))
+            parsed = values.where(ok)
+        else:
+            ok = ~blank
+            parsed = text
+        if "enum" in spec:
+            allowed = ", ".join(repr(e) for e in spec["enum"] if e != "")
+            for i in np.flatnonzero((ok & ~parsed.isin(spec["enum"])).to_numpy()):
+                value = parsed.iloc[i]
+                value = int(value) if kind == "integer" else value
+                found.append((i, 2, f"{value!r} is not one of {allowed}"))
+        if "pattern" in spec:
+            matches = text.map(re.compile(spec["pattern"]).search).notna()
+            for i in np.flatnonzero((ok & ~matches).to_numpy()):
+                found.append((i, 3, f"{text.iloc[i]!r} does not match {spec['pattern']!r}"))
+        problems += [Problem(file, _row(df.index[i]), col, msg) for i, _, msg in sorted(found)]
     return problems
 
 
@@ -158,14 +193,15 @@ def coerce(df: pd.DataFrame, schema: dict) -> pd.DataFrame:
     columns absent from the sheet are added empty."""
     out = pd.DataFrame(index=df.index)
     for col, spec in schema["properties"].items():
-        raw = df[col] if col in df.columns else pd.Series([""] * len(df), index=df.index)
+        raw = df[col] if col in df.columns else pd.Series([""] * len(df), index=df.index, dtype=object)
         kind = spec.get("type", "string")
-        if kind == "integer":
-            out[col] = pd.array([None if _blank(v) else int(float(v)) for v in raw], dtype="Int64")
-        elif kind == "number":
-            out[col] = [np.nan if _blank(v) else float(v) for v in raw]
+        text = _text(raw)
+        if kind in ("integer", "number"):
+            values, _ = _numbers(text, kind)
+            values = values.where(text.ne("")).astype(float)
+            out[col] = values.round().astype("Int64") if kind == "integer" else values
         else:
-            out[col] = ["" if _blank(v) else str(v).strip() for v in raw]
+            out[col] = text
     return out
 
 
@@ -186,7 +222,7 @@ def check_extraction(
     dup = studies["study_id"].duplicated(keep="first")
     for i in studies.index[dup]:
         problems.append(Problem(fs, _row(i), "study_id", f"duplicated study {studies.at[i, 'study_id']!r}"))
-    for i, r in studies.iterrows():
+    for i, r in _records(studies, ("risk_of_bias", "rob_source", "doi", "pmid", "url")):
         if r["risk_of_bias"] != "not assessed" and not r["rob_source"]:
             problems.append(Problem(fs, _row(i), "rob_source", "a risk-of-bias judgement needs its published source"))
         if not (r["doi"] or r["pmid"] or r["url"]):
@@ -207,7 +243,7 @@ def check_extraction(
             i = arms.index[(arms.study_id == sid) & (arms.arm_id == aid)][0]
             problems.append(Problem(fa, _row(i), "arm_type", f"arm {sid}/{aid} has more than one arm_type"))
 
-    for i, r in arms.iterrows():
+    for i, r in _records(arms, ("study_id", "n", "outcome", "events", "percent", "mean", "sd", "followup_months")):
         if r["study_id"] not in known:
             problems.append(Problem(fa, _row(i), "study_id", f"study {r['study_id']!r} is not in {fs}"))
         n = r["n"]
@@ -237,7 +273,7 @@ def check_extraction(
     if contrasts is not None and len(contrasts):
         fc = files["contrasts"]
         arm_types = {(s, a): t for s, a, t in arms[["study_id", "arm_id", "arm_type"]].itertuples(index=False)}
-        for i, r in contrasts.iterrows():
+        for i, r in _records(contrasts, ("study_id", "arm1_id", "arm2_id", "arm1_type", "arm2_type")):
             if r["study_id"] not in known:
                 problems.append(Problem(fc, _row(i), "study_id", f"study {r['study_id']!r} is not in {fs}"))
             if r["arm1_id"] == r["arm2_id"]:
@@ -256,7 +292,7 @@ def check_risk_of_bias(rob: pd.DataFrame, studies: pd.DataFrame, files: dict[str
     fr, fs = files["risk_of_bias"], files["studies"]
     known = set(studies["study_id"])
     problems: list[Problem] = []
-    for i, r in rob.iterrows():
+    for i, r in _records(rob, ("study_id", "tool", "domain", "judgement")):
         if r["study_id"] not in known:
             problems.append(Problem(fr, _row(i), "study_id", f"study {r['study_id']!r} is not in {fs}"))
         tool = ROB_TOOLS[r["tool"]]

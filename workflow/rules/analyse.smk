@@ -15,10 +15,15 @@ rule analyse:
             "workflow/schemas/excluded_arms.schema.yaml",
             "workflow/schemas/benchmarks.schema.yaml",
         ],
+        engine=ENGINE,
     output:
         contrasts="results/tables/contrasts.csv",
         per_study="results/tables/per_study.csv",
-        summary="results/tables/summary.csv",
+        summary=report(
+            "results/tables/summary.csv",
+            caption="../report/summary.rst",
+            category="Tables",
+        ),
         summary_rd="results/tables/summary_rd.csv",
         summary_early="results/tables/summary_early.csv",
         summary_subgroups="results/tables/summary_subgroups.csv",
@@ -47,8 +52,14 @@ rule figures:
         summary="results/tables/summary.csv",
         per_study="results/tables/per_study.csv",
         event_rates="results/tables/event_rates.csv",
+        engine=ENGINE,
     output:
-        figures=directory("results/figures"),
+        figures=report(
+            directory("results/figures"),
+            patterns=["{name}.png"],
+            caption="../report/figures.rst",
+            category="Figures",
+        ),
     log:
         "logs/figures.log",
     benchmark:

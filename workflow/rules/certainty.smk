@@ -3,6 +3,7 @@ rule certainty:
         unpack(lambda wildcards: certainty_network_inputs()),
         summary="results/tables/summary.csv",
         per_study="results/tables/per_study.csv",
+        engine=ENGINE,
         event_rates_arms="results/tables/event_rates_arms.csv",
         studies="results/validated/studies.csv",
         risk_of_bias="results/validated/risk_of_bias.csv",

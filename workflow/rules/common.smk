@@ -28,6 +28,13 @@ CERTAINTY_FILES = {
     for key in ("grade", "cinema", "absolute", "sof")
 } | {"json": "results/certainty/certainty.json"}
 METAPSY = config.get("metapsy", {"enabled": False})
+SIMULATION = config["simulation"]
+
+# The engine's modules, a named input `engine=` of every rule whose script imports
+# depmeta: Snakemake's `code` rerun trigger sees only a rule's own script, so without
+# this a change to src/depmeta/ would not rerun the jobs that use it. Through the
+# `mtime` and `input` triggers (on by default) an edited or added module reruns them.
+ENGINE = sorted(str(p) for p in Path("src/depmeta").glob("*.py"))
 
 
 def sheet_inputs():
@@ -66,11 +73,15 @@ def metapsy_outputs():
     }
 
 
-def report_outputs():
-    """The report files the config asks for."""
+def report_outputs(caption=None):
+    """The report files the config asks for; with a caption, tagged for `snakemake --report`."""
     files = {"html": "results/report/report.html"}
     if REPORT.get("pdf", True):
         files["pdf"] = "results/report/report.pdf"
+    if caption:
+        files = {
+            k: report(v, caption=caption, category="Report") for k, v in files.items()
+        }
     return files
 
 

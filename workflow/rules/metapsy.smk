@@ -7,6 +7,11 @@ wildcard_constraints:
     version=r"[A-Za-z0-9._-]+",
 
 
+# The download runs where the workflow was started (cluster nodes often have no network).
+localrules:
+    metapsy_download,
+
+
 rule metapsy_download:
     output:
         data="resources/metapsy/{shorthand}/{version}/data.csv",
@@ -23,6 +28,7 @@ rule metapsy_download:
 rule metapsy:
     input:
         unpack(lambda wildcards: metapsy_inputs()),
+        engine=ENGINE,
     output:
         summary="results/metapsy/summary.csv",
         contrasts="results/metapsy/contrasts.csv",

@@ -3,6 +3,7 @@ rule network:
         studies="results/validated/studies.csv",
         arms="results/validated/arms.csv",
         contrasts="results/validated/contrasts.csv",
+        engine=ENGINE,
         benchmarks="results/validated/benchmarks.csv",
         schemas=[
             "workflow/schemas/studies.schema.yaml",

@@ -10,8 +10,10 @@ rule report:
         tables=rules.analyse.output,
         network=list(network_outputs().values()),
         certainty=list(CERTAINTY_FILES.values()),
+        coverage="results/simulation/coverage.csv",
+        engine=ENGINE,
     output:
-        **report_outputs(),
+        **report_outputs(caption="../report/report.rst"),
     log:
         "logs/report.log",
     benchmark:

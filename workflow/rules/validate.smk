@@ -11,6 +11,7 @@ rule validate_sheets:
             "workflow/schemas/benchmarks.schema.yaml",
             "workflow/schemas/claims.schema.yaml",
         ],
+        engine=ENGINE,
     output:
         studies="results/validated/studies.csv",
         arms="results/validated/arms.csv",

@@ -11,6 +11,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 from depmeta.plots import event_rate_plot, forest_plot, summary_plot  # noqa: E402
 from pipeline_io import read_table, setup_logging, write_json  # noqa: E402
 
+#: PNG metadata of every figure: no Software version (nor any date), so that two runs
+#: write byte-identical files.
+PNG_METADATA = {"Software": None}
+
 log = setup_logging(snakemake.log[0])
 out = Path(snakemake.output.figures)
 out.mkdir(parents=True, exist_ok=True)
@@ -26,7 +30,7 @@ for _, row in pooled.iterrows():
     fig = forest_plot(rows, row, level)
     # hazard ratios of relapse sit beside the count-based relapse analysis: their own file
     name = f"forest_{row.comparison}_{row.outcome}{'_HR' if row.measure == 'HR' else ''}.png"
-    fig.savefig(out / name, dpi=150, bbox_inches="tight")
+    fig.savefig(out / name, dpi=150, bbox_inches="tight", metadata=PNG_METADATA)
     plt.close(fig)
     manifest["forest"].append({"comparison": row.comparison, "outcome": row.outcome, "measure": row.measure,
                                "file": name})
@@ -34,7 +38,7 @@ for _, row in pooled.iterrows():
 
 for key, maker, data in (("summary", summary_plot, summary), ("event_rates", event_rate_plot, rates)):
     fig = maker(data, level)
-    fig.savefig(out / f"{key}.png", dpi=150, bbox_inches="tight")
+    fig.savefig(out / f"{key}.png", dpi=150, bbox_inches="tight", metadata=PNG_METADATA)
     plt.close(fig)
     manifest[key] = f"{key}.png"
 write_json(out / "figures.json", manifest)

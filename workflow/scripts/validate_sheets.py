@@ -15,8 +15,8 @@ import yaml  # noqa: E402
 from snakemake.utils import validate  # noqa: E402
 
 from depmeta.sheets import (  # noqa: E402
-    SheetError, check_claims, check_excluded_arms, check_extraction, check_hazard_ratios, check_risk_of_bias,
-    check_sheet, coerce)
+    Problem, SheetError, check_claims, check_excluded_arms, check_extraction, check_hazard_ratios,
+    check_risk_of_bias, check_sheet, coerce)
 from pipeline_io import read_sheet, setup_logging, sha256, versions, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
@@ -29,7 +29,11 @@ inputs = dict(snakemake.input.items())
 sources, labels = {}, {}
 if "workbook" in inputs:
     book = inputs["workbook"]
-    present = pd.ExcelFile(book).sheet_names
+    try:
+        present = pd.ExcelFile(book).sheet_names
+    except Exception as err:  # a corrupt or mislabelled file: zipfile, openpyxl and xlrd errors alike
+        log.error("%s: not a readable .xlsx workbook (%s)", book, err)
+        sys.exit(1)
     for name in BOOK_SHEETS:
         if name in present:
             sources[name], labels[name] = (book, name), f"{book} [sheet {name}]"
@@ -41,10 +45,19 @@ for name in SHEETS:
     if name in inputs and name not in sources:
         sources[name], labels[name] = (inputs[name], None), inputs[name]
 
-raw = {name: read_sheet(path, sheet) for name, (path, sheet) in sources.items()}
-problems = []
+# A sheet that cannot be read (empty file, other separator, merged cells, ...) is
+# reported and not checked further; the other sheets are still checked, so that one
+# pass lists every problem.
+raw, problems = {}, []
+for name, (path, sheet) in sources.items():
+    try:
+        raw[name] = read_sheet(path, sheet, labels[name])
+    except SheetError as err:
+        problems += err.problems
 for name, df in raw.items():
     problems += check_sheet(df, schemas[name], labels[name])
+    if name in ("studies", "arms") and len(df.columns) and not len(df):
+        problems.append(Problem(labels[name], None, None, "no data rows: the sheet has a header only"))
 claims = []
 if "claims" in inputs:
     claims_doc = yaml.safe_load(Path(inputs["claims"]).read_text()) or {}
