@@ -61,6 +61,10 @@ _TESTS = ("z", "t", "knha", "adhoc")
 #: are sums of k terms whose rounding (about 1e-15 relative) would keep a few
 #: fits stepping at the floating-point floor for ever.
 _TOL = 1e-12
+#: ... or absolute change below this (tau² values this small are zero for any
+#: purpose: sampling variances are 1e-3 and larger; metafor's own criterion is
+#: an absolute 1e-12 at the reference's tight control).
+_ABS_TOL = 1e-15
 _MAXITER = 10_000
 #: metafor's ``comptol`` in ``permutest``: permuted statistics within this of
 #: the observed one count as "as extreme" (guards against rounding ties).
@@ -136,7 +140,7 @@ def _tau2_fisher(y, v, X, k, p, restricted):
             adj = np.where(neg, adj / 2, adj)
             new = tau2 + adj
             neg = new < 0
-        active &= np.abs(new - tau2) > _TOL * np.maximum(new, 1e-12)
+        active &= np.abs(new - tau2) > np.maximum(_TOL * new, _ABS_TOL)
         tau2 = new
     return tau2
 
@@ -152,7 +156,7 @@ def _tau2_pm(y, v, X, k, p):
         q, ypppy, _, _ = _rss(y, v, X, tau2)
         step = np.where(active, (q - target) / ypppy, 0.0)  # dQ/dtau2 = -y'PPy
         tau2 = tau2 + step
-        active &= np.abs(step) > _TOL * np.maximum(tau2, 1e-300)
+        active &= np.abs(step) > np.maximum(_TOL * tau2, _ABS_TOL)
     return tau2
 
 
@@ -182,8 +186,32 @@ def _tau2(y, v, X, method):
     raise ValueError(f"unknown method {method!r}; choose one of {REG_METHODS}")
 
 
-def _fit(y, v, X, method, test, btt):
-    """Batched fit: coefficients, their covariance, z/t statistics and QM."""
+def _standardise(X, intercept):
+    """``(X_s, T)`` with ``X_s`` the moderators centred and scaled (when there is
+    an intercept) and ``beta = T @ beta_s``. The column space, hence tau² and
+    every test, is unchanged; the fit is well conditioned (a moderator such as
+    the year, about 2000 with a spread of 10, makes ``X'WX`` nearly singular and
+    the scores noisy at 1e-13, enough to stall Fisher scoring near tau² = 0).
+    Row permutations of X permute the rows of ``X_s`` alike."""
+    p = X.shape[1]
+    T = np.eye(p)
+    if not intercept or p == 1:
+        return X, T
+    m = X[:, 1:].mean(0)
+    sd = X[:, 1:].std(0)
+    sd = np.where(sd > 0, sd, 1.0)
+    T[1:, 1:] = np.diag(1 / sd)
+    T[0, 1:] = -m / sd
+    Xs = X.copy()
+    Xs[:, 1:] = (X[:, 1:] - m) / sd
+    return Xs, T
+
+
+def _fit(y, v, X, method, test, btt, T=None):
+    """Batched fit: coefficients, their covariance, z/t statistics and QM.
+
+    ``X`` is the (standardised) design and ``T`` maps its coefficients back
+    to the original parametrisation (``beta = T @ beta_s``)."""
     k, p = X.shape[-2], X.shape[-1]
     tau2 = _tau2(y, v, X, method)
     w = 1.0 / (v + tau2[..., None])
@@ -194,6 +222,9 @@ def _fit(y, v, X, method, test, btt):
         if test == "adhoc":
             s2w = np.maximum(s2w, 1.0)
         vb = vb * s2w[..., None, None]
+    if T is not None:
+        beta = beta @ T.T
+        vb = T @ vb @ T.T
     se = np.sqrt(np.diagonal(vb, axis1=-2, axis2=-1))
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = beta / se
@@ -375,7 +406,8 @@ def meta_regression(
     if len(names) != p:
         raise ValueError(f"{len(names) - int(intercept)} names for {q} moderator columns")
     btt = _btt(X, intercept)
-    fitted = _fit(y[None], v[None], X[None], method, test, btt)
+    Xs, T = _standardise(X, intercept)
+    fitted = _fit(y[None], v[None], Xs[None], method, test, btt, T)
     tau2, beta, vb, se, stat, qm = (a[0] for a in fitted)
     df = float("inf") if test == "z" else float(k - p)
     m = len(btt)
@@ -384,9 +416,9 @@ def meta_regression(
 
     # Residual heterogeneity with the equal-effects weights.
     w0 = 1.0 / v
-    b0, A0 = _wls(y[None], w0[None], X[None])
-    qe = max(0.0, float((w0 * _resid(y[None], X[None], b0)[0] ** 2).sum()))
-    tr_p0, _ = _traces(w0[None], X[None], A0)
+    b0, A0 = _wls(y[None], w0[None], Xs[None])
+    qe = max(0.0, float((w0 * _resid(y[None], Xs[None], b0)[0] ** 2).sum()))
+    tr_p0, _ = _traces(w0[None], Xs[None], A0)
     vt = (k - p) / float(tr_p0[0])
     if method == "EE":
         i2 = max(0.0, 100 * (qe - (k - p)) / qe) if qe > 0 else 0.0
@@ -541,6 +573,7 @@ def permutation_test(
     y, v, X = _prepare(yi, vi, mods, intercept)
     k, p = X.shape
     btt = _btt(X, intercept)
+    Xs, T = _standardise(X, intercept)
     int_only = intercept and p == 1
     limit = iterations if exact_limit is None else exact_limit
     n_exact = 2**k if int_only else distinct_permutations(X)
@@ -581,12 +614,12 @@ def permutation_test(
     stat_all, qm_all = [], []
     for signs, perms in batches():
         if signs is not None:
-            yb, Xb = signs * y[None, :], X[None]
+            yb, Xb = signs * y[None, :], Xs[None]
         else:
-            yb, Xb = y[None, :], X[perms]
+            yb, Xb = y[None, :], Xs[perms]
         with np.errstate(all="ignore"):
             try:
-                _, _, _, _, st, qm = _fit(yb, v[None, :], Xb, method, test, btt)
+                _, _, _, _, st, qm = _fit(yb, v[None, :], Xb, method, test, btt, T)
             except np.linalg.LinAlgError:
                 st = np.full((len(Xb) if perms is not None else len(yb), p), np.nan)
                 qm = np.full(st.shape[0], np.nan)
