@@ -120,28 +120,47 @@ def _tau2_he(y, v, X, k, p):
     return np.maximum(0.0, (rss - tr_pv) / (k - p))
 
 
+def _sub(a, idx):
+    """Rows ``idx`` of a batch array, or the array itself when it is shared (batch size 1)."""
+    return a if a.shape[0] == 1 else a[idx]
+
+
+def _fisher_step(y, v, X, tau2, restricted):
+    _, ypppy, w, A = _rss(y, v, X, tau2)
+    if restricted:
+        tr_p, tr_pp = _traces(w, X, A)
+        return (ypppy - tr_p) / tr_pp
+    return (ypppy - w.sum(-1)) / (w**2).sum(-1)
+
+
 def _tau2_fisher(y, v, X, k, p, restricted):
-    tau2 = _tau2_he(y, v, X, k, p)
-    active = np.ones(tau2.shape, bool)
+    """ML/REML tau² by Fisher scoring, only the fits not yet converged iterated.
+
+    Where a step would leave tau² >= 0, metafor halves it until it does not;
+    with a negative score at 0 that sequence ends at 0, where this jumps
+    directly (same limit, fewer iterations)."""
+    tau2 = np.broadcast_to(_tau2_he(y, v, X, k, p),
+                           np.broadcast_shapes(y.shape[:-1], v.shape[:-1], X.shape[:-2])).copy()
+    idx = np.arange(tau2.shape[0])
     for _ in range(_MAXITER):
-        if not active.any():
+        if not len(idx):
             break
-        _, ypppy, w, A = _rss(y, v, X, tau2)
-        if restricted:
-            tr_p, tr_pp = _traces(w, X, A)
-            adj = (ypppy - tr_p) / tr_pp
-        else:
-            adj = (ypppy - w.sum(-1)) / (w**2).sum(-1)
-        at_zero = (tau2 == 0) & (adj <= 0)  # boundary maximum
-        adj = np.where(active & ~at_zero, adj, 0.0)
-        new = tau2 + adj
+        ys, vs, Xs, t = _sub(y, idx), _sub(v, idx), _sub(X, idx), tau2[idx]
+        adj = _fisher_step(ys, vs, Xs, t, restricted)
+        new = t + adj
         neg = new < 0
-        while neg.any():  # step halving keeps tau2 >= 0
-            adj = np.where(neg, adj / 2, adj)
-            new = tau2 + adj
-            neg = new < 0
-        active &= np.abs(new - tau2) > np.maximum(_TOL * new, _ABS_TOL)
-        tau2 = new
+        if neg.any():
+            at0 = _fisher_step(_sub(ys, neg), _sub(vs, neg), _sub(Xs, neg), np.zeros(neg.sum()),
+                               restricted) <= 0
+            adj_neg = adj[neg]
+            new_neg = np.where(at0, 0.0, t[neg] + adj_neg)
+            while (new_neg < 0).any():  # step halving keeps tau2 >= 0
+                adj_neg = np.where(new_neg < 0, adj_neg / 2, adj_neg)
+                new_neg = np.where(at0, 0.0, t[neg] + adj_neg)
+            new[neg] = new_neg
+        done = np.abs(new - t) <= np.maximum(_TOL * new, _ABS_TOL)
+        tau2[idx] = new
+        idx = idx[~done]
     return tau2
 
 
