@@ -9,6 +9,7 @@ RESULTS = Path("results")
 SHEETS = config["sheets"]
 ANALYSIS = config["analysis"]
 REPORT = config["report"]
+SUBGROUPS = config.get("subgroups", {})
 
 
 def sheet_inputs():
