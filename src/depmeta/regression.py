@@ -125,12 +125,31 @@ def _sub(a, idx):
     return a if a.shape[0] == 1 else a[idx]
 
 
-def _fisher_step(y, v, X, tau2, restricted):
-    _, ypppy, w, A = _rss(y, v, X, tau2)
-    if restricted:
-        tr_p, tr_pp = _traces(w, X, A)
-        return (ypppy - tr_p) / tr_pp
-    return (ypppy - w.sum(-1)) / (w**2).sum(-1)
+def _outer_rows(X):
+    """Per-row outer products ``x_i x_i'`` flattened, shape (..., k, p*p): then
+    ``X' W X`` for several weight vectors at once is one batched product."""
+    p = X.shape[-1]
+    return (X[..., :, :, None] * X[..., :, None, :]).reshape(*X.shape[:-1], p * p)
+
+
+def _fisher_step(y, v, X, XX, tau2, restricted):
+    """One Fisher-scoring step for ML/REML (metafor's ``adj``)."""
+    p = X.shape[-1]
+    w = 1.0 / (v + tau2[..., None])
+    M = np.stack([w, w * w, w * w * w], axis=-2) if restricted else w[..., None, :]
+    S = (M @ XX).reshape(*M.shape[:-1], p, p)  # X'WX, X'W²X, X'W³X
+    A = np.linalg.inv(S[..., 0, :, :])
+    xtwy = ((w * y)[..., None, :] @ X)[..., 0, :]
+    beta = (A @ xtwy[..., None])[..., 0]
+    pr = w * (y - (X @ beta[..., None])[..., 0])  # P y
+    ypppy = (pr * pr).sum(-1)
+    if not restricted:
+        return (ypppy - w.sum(-1)) / (w * w).sum(-1)
+    AB = A @ S[..., 1, :, :]
+    tr_p = w.sum(-1) - np.trace(AB, axis1=-2, axis2=-1)
+    tr_pp = ((w * w).sum(-1) - 2 * np.einsum("...ij,...ji->...", A, S[..., 2, :, :])
+             + np.einsum("...ij,...ji->...", AB, AB))
+    return (ypppy - tr_p) / tr_pp
 
 
 def _tau2_fisher(y, v, X, k, p, restricted):
@@ -142,16 +161,17 @@ def _tau2_fisher(y, v, X, k, p, restricted):
     tau2 = np.broadcast_to(_tau2_he(y, v, X, k, p),
                            np.broadcast_shapes(y.shape[:-1], v.shape[:-1], X.shape[:-2])).copy()
     idx = np.arange(tau2.shape[0])
+    ys, vs, Xs, XXs = y, v, X, _outer_rows(X)  # the unconverged fits, compacted as they finish
     for _ in range(_MAXITER):
         if not len(idx):
             break
-        ys, vs, Xs, t = _sub(y, idx), _sub(v, idx), _sub(X, idx), tau2[idx]
-        adj = _fisher_step(ys, vs, Xs, t, restricted)
+        t = tau2[idx]
+        adj = _fisher_step(ys, vs, Xs, XXs, t, restricted)
         new = t + adj
         neg = new < 0
         if neg.any():
-            at0 = _fisher_step(_sub(ys, neg), _sub(vs, neg), _sub(Xs, neg), np.zeros(neg.sum()),
-                               restricted) <= 0
+            at0 = _fisher_step(_sub(ys, neg), _sub(vs, neg), _sub(Xs, neg), _sub(XXs, neg),
+                               np.zeros(neg.sum()), restricted) <= 0
             adj_neg = adj[neg]
             new_neg = np.where(at0, 0.0, t[neg] + adj_neg)
             while (new_neg < 0).any():  # step halving keeps tau2 >= 0
@@ -160,7 +180,10 @@ def _tau2_fisher(y, v, X, k, p, restricted):
             new[neg] = new_neg
         done = np.abs(new - t) <= np.maximum(_TOL * new, _ABS_TOL)
         tau2[idx] = new
-        idx = idx[~done]
+        if done.any():
+            keep = ~done
+            idx = idx[keep]
+            ys, vs, Xs, XXs = (_sub(a, keep) for a in (ys, vs, Xs, XXs))
     return tau2
 
 
@@ -536,6 +559,9 @@ class PermutationResult:
         ``QM >= observed - comptol``).
     failed : int
         Permutations whose fit failed (left out, as metafor's ``na.rm``).
+    qm_perm, stat_perm : ndarray, shapes (n,) and (n, p)
+        The permutation distribution (metafor's ``QM.perm``, ``zval.perm``),
+        failed fits left out.
     """
 
     exact: bool
@@ -547,6 +573,8 @@ class PermutationResult:
     qm: float
     qm_pval: float
     failed: int
+    qm_perm: np.ndarray = field(repr=False, compare=False, default=None)
+    stat_perm: np.ndarray = field(repr=False, compare=False, default=None)
 
 
 def permutation_test(
@@ -560,6 +588,7 @@ def permutation_test(
     exact_limit: int | None = None,
     seed: int = 1,
     intercept: bool = True,
+    orders=None,
 ) -> PermutationResult:
     """Permutation test of the coefficients and the omnibus test of a meta-regression.
 
@@ -580,6 +609,12 @@ def permutation_test(
         (default: ``iterations``, metafor's rule); else sample.
     seed : int, default 1
         Seed of ``numpy.random.default_rng`` for the sample.
+    orders : array_like of int, shape (n, k), optional
+        Explicit row orders of the design matrix to use instead (row ``j`` of
+        permutation ``i`` is study ``orders[i, j]``; 0-based), e.g. another
+        program's, to compare permutation distributions draw by draw. Not for
+        the intercept-only model. ``iterations``, ``exact_limit`` and ``seed``
+        are then ignored; the result is marked not exact.
 
     Returns
     -------
@@ -599,7 +634,19 @@ def permutation_test(
     exact = n_exact <= limit
     rng = None if exact else np.random.default_rng(seed)
 
+    if orders is not None:
+        orders = np.asarray(orders, dtype=int)
+        if int_only or orders.ndim != 2 or orders.shape[1] != k:
+            raise ValueError(f"orders must be an (n, {k}) array of row orders of a model with moderators")
+        if not np.array_equal(np.sort(orders, axis=1), np.tile(np.arange(k), (len(orders), 1))):
+            raise ValueError("each row of orders must be a permutation of 0..k-1")
+        exact, rng = False, None
+
     def batches():
+        if orders is not None:
+            for start in range(0, len(orders), _BATCH):
+                yield None, orders[start:start + _BATCH]
+            return
         if int_only:
             if exact:
                 for start in range(0, n_exact, _BATCH):
@@ -651,9 +698,10 @@ def permutation_test(
     pval = np.minimum(1.0, (np.abs(st) >= np.abs(obs.stat)[None, :] - COMPTOL).mean(0))
     qm_pval = float((qm >= obs.qm - COMPTOL).mean())
     return PermutationResult(
-        exact=bool(exact), iterations=int(len(ok)), seed=None if exact else int(seed),
+        exact=bool(exact), iterations=int(len(ok)),
+        seed=None if exact or orders is not None else int(seed),
         names=obs.names, stat=obs.stat, pval=pval, qm=obs.qm, qm_pval=qm_pval,
-        failed=int((~ok).sum()),
+        failed=int((~ok).sum()), qm_perm=qm, stat_perm=st,
     )
 
 
