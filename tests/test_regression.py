@@ -175,3 +175,18 @@ def test_bad_input_is_rejected():
         meta_regression(YI, VI, np.r_[np.nan, INPUT["ablat"][1:]])
     with pytest.raises(ValueError, match="more studies"):
         meta_regression(YI[:2], VI[:2], INPUT["ablat"][:2])
+
+
+def test_explicit_orders_reproduce_the_exact_distribution():
+    from itertools import permutations
+
+    mods = np.array(INPUT["ablat"], float)[:7]
+    exact = permutation_test(YI[:7], VI[:7], mods, exact_limit=10_000)
+    # All 7! orders: each distinct one twice (ablat has one tie), so the same proportions.
+    orders = np.array(list(permutations(range(7))))
+    given = permutation_test(YI[:7], VI[:7], mods, orders=orders)
+    assert not given.exact and given.iterations == 2 * exact.iterations == len(orders)
+    np.testing.assert_allclose(given.pval, exact.pval, rtol=0, atol=PERM_ATOL)
+    np.testing.assert_allclose(np.sort(given.qm_perm)[::2], np.sort(exact.qm_perm), rtol=RTOL)
+    with pytest.raises(ValueError, match="permutation"):
+        permutation_test(YI[:7], VI[:7], mods, orders=np.zeros((3, 7), int))

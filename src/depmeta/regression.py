@@ -656,8 +656,9 @@ def permutation_test(
     if orders is not None:
         orders = np.asarray(orders, dtype=int)
         if int_only or orders.ndim != 2 or orders.shape[1] != k:
-            raise ValueError(f"orders must be an (n, {k}) array of row orders of a model with moderators")
-        if not np.array_equal(np.sort(orders, axis=1), np.tile(np.arange(k), (len(orders), 1))):
+            raise ValueError(f"orders must be an (n, {k}) array of row orders of a model with "
+                             "moderators")
+        if not np.array_equal(np.sort(orders, axis=1), np.broadcast_to(np.arange(k), orders.shape)):
             raise ValueError("each row of orders must be a permutation of 0..k-1")
         exact, rng = False, None
 
