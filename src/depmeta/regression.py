@@ -730,6 +730,15 @@ def permutation_test(
 # --------------------------------------------------------------------------
 
 
+def _group_fit(y, v, method, test, level):
+    """(estimate, se, ci_low, ci_high, tau2, Q) of one group's intercept-only model."""
+    if len(y) == 1:
+        f = pool(y, v, method=method, test=test, level=level)
+        return f.estimate, f.se, f.ci_low, f.ci_high, f.tau2, 0.0
+    f = meta_regression(y, v, None, method=method, test=test, level=level)
+    return f.coef[0], f.se[0], f.ci_low[0], f.ci_high[0], f.tau2, f.qe
+
+
 @dataclass(frozen=True)
 class SubgroupResult:
     """Subgroup analysis with a test for differences between groups.
@@ -817,14 +826,10 @@ def subgroup_analysis(
     ks = np.array([int((g == lab).sum()) for lab in keep_labels])
 
     if tau2 == "separate":
-        fits = [pool(y[g == lab], v[g == lab], method=method, test=test, level=level)
-                for lab in keep_labels]
-        est = np.array([f.estimate for f in fits])
-        se = np.array([f.se for f in fits])
-        lo = np.array([f.ci_low for f in fits])
-        hi = np.array([f.ci_high for f in fits])
-        t2 = np.array([f.tau2 for f in fits])
-        qw = np.array([f.q for f in fits])
+        # One intercept-only model per group (the same fit as ``pool``, without the
+        # heterogeneity intervals this analysis does not report).
+        fits = [_group_fit(y[g == lab], v[g == lab], method, test, level) for lab in keep_labels]
+        est, se, lo, hi, t2, qw = (np.array([f[j] for f in fits], dtype=float) for j in range(6))
         if G >= 2:
             w = 1 / se**2
             qb = float((w * (est - (w * est).sum() / w.sum()) ** 2).sum())
@@ -840,8 +845,8 @@ def subgroup_analysis(
             cell = meta_regression(y, v, D, keep_labels, method, test, level, intercept=False)
             est, se, lo, hi = cell.coef, cell.se, cell.ci_low, cell.ci_high
             t2 = np.full(G, cell.tau2)
-            qw = np.array([float(pool(y[g == lab], v[g == lab], method="EE").q) if k > 1 else 0.0
-                           for lab, k in zip(keep_labels, ks)])
+            qw = np.array([_group_fit(y[g == lab], v[g == lab], "EE", "z", level)[5]
+                           for lab in keep_labels])
             if G >= 2:
                 full = meta_regression(y, v, D[:, 1:], keep_labels[1:], method, test, level)
                 qb, qb_df, qb_p = full.qm, float(full.qm_df), full.qm_pval
