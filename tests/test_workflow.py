@@ -117,6 +117,26 @@ def test_tables_trace_back_to_input_rows(run):
     assert results["options"]["method"] == "DL"
 
 
+def test_report_shows_the_subgroup_tests_and_meta_regressions(run):
+    import html as html_lib
+
+    from depmeta.plots import fmt_p
+
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", (run / "results" / "report" / "report.html").read_text()))
+    text = " ".join(text.split())
+    tests = pd.read_csv(run / "results" / "subgroups" / "subgroup_tests.csv")
+    tested = tests[tests.status == "tested"]
+    assert len(tested) and "Subgroups and meta-regression" in text
+    for p in tested.q_between_pval:
+        assert fmt_p(p) in text
+    reg = pd.read_csv(run / "results" / "subgroups" / "meta_regression.csv")
+    fitted = reg[reg.status == "fitted"]
+    assert len(fitted) == len(list((run / "results" / "subgroups" / "figures").glob("bubble_*.png")))
+    for p in fitted.perm_pval:
+        assert fmt_p(p) in text
+    assert (reg[reg.moderator == "baseline_severity"].status == "not available").all()
+
+
 def test_corrupted_sheet_names_the_cell_and_writes_nothing(tmp_path):
     work = copy_project(tmp_path)
     arms = (work / "data" / "arms.csv").read_text().splitlines()

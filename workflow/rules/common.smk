@@ -35,6 +35,7 @@ SIMULATION = config["simulation"]
 # this a change to src/depmeta/ would not rerun the jobs that use it. Through the
 # `mtime` and `input` triggers (on by default) an edited or added module reruns them.
 ENGINE = sorted(str(p) for p in Path("src/depmeta").glob("*.py"))
+SUBGROUPS = config.get("subgroups", {})
 
 
 def sheet_inputs():

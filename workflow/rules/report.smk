@@ -12,6 +12,7 @@ rule report:
         certainty=list(CERTAINTY_FILES.values()),
         coverage="results/simulation/coverage.csv",
         engine=ENGINE,
+        subgroups=rules.subgroups.output,
     output:
         **report_outputs(caption="../report/report.rst"),
     log:

@@ -1,0 +1,860 @@
+"""Meta-regression, subgroup analyses and permutation tests, after metafor's
+``rma.uni(mods = ...)``, its subgroup idioms and ``permutest()``.
+
+Pure functions on arrays: no pandas, no file I/O. The numerical core fits ``d``
+models at once: outcomes ``y`` and variances ``v`` of shape ``(d, k)`` and
+design matrices of shape ``(d, k, p)`` (broadcast where shared), so that a
+permutation test is a handful of batched calls instead of thousands of fits.
+The public functions take the usual ``(k,)`` vectors and a ``(k, q)``
+moderator matrix.
+
+Where libraries are used and where not
+--------------------------------------
+- Weighted least squares is written here with ``numpy`` batched linear
+  algebra: statsmodels' ``WLS`` fits one model per call (a permutation test
+  would be thousands of Python-level fits) and has no between-study variance;
+  PyMARE's ``VarianceBasedLikelihoodEstimator`` fits ML/REML with
+  ``scipy.optimize`` at its default tolerance (about 1e-4 from metafor).
+- tau² follows metafor 3.8-1 exactly: Fisher scoring for ML/REML (from the
+  Hedges start, steps halved to stay >= 0), the method-of-moments forms of
+  DL, HE, SJ and HS with moderators, and for PM/EB the root of the generalised
+  Q statistic ``Q(tau2) = k - p`` by Newton's method (Q is decreasing and
+  convex in tau², so the iteration from 0 rises monotonically to the root).
+  Not reproduced: metafor's ``ll0check`` (a check that the likelihood at
+  tau² = 0 is not higher than at the Fisher-scoring root); Fisher scoring on
+  these models has a unique root, so the check never fires on the project's data.
+- Distributions from ``scipy.stats``.
+
+References
+----------
+Viechtbauer W (2010). Conducting meta-analyses in R with the metafor package.
+J Stat Softw 36(3). Higgins JPT, Thompson SG (2004). Controlling the risk of
+spurious findings from meta-regression. Stat Med 23:1663-82 (permutation tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import factorial
+
+import numpy as np
+from scipy import stats
+
+from .pooling import pool
+
+__all__ = [
+    "REG_METHODS",
+    "MetaRegressionResult",
+    "PermutationResult",
+    "SubgroupResult",
+    "meta_regression",
+    "permutation_test",
+    "subgroup_analysis",
+    "distinct_permutations",
+]
+
+REG_METHODS = ("EE", "DL", "HE", "REML", "ML", "PM", "EB", "SJ", "HS")
+_TESTS = ("z", "t", "knha", "adhoc")
+
+#: Convergence of the iterative tau² estimators: relative change below this
+#: (metafor's tight reference uses an absolute 1e-12). Not tighter: the scores
+#: are sums of k terms whose rounding (about 1e-15 relative) would keep a few
+#: fits stepping at the floating-point floor for ever.
+_TOL = 1e-12
+#: ... or absolute change below this (tau² values this small are zero for any
+#: purpose: sampling variances are 1e-3 and larger; metafor's own criterion is
+#: an absolute 1e-12 at the reference's tight control).
+_ABS_TOL = 1e-15
+_MAXITER = 10_000
+#: Largest secant step in Fisher scoring, as a multiple of the Fisher step:
+#: on flat likelihoods Fisher scoring crawls (rates of 0.999 occur in
+#: permutations), and the secant step that finishes the job can be 1000x longer.
+_SECANT_MAX = 1e4
+#: metafor's ``comptol`` in ``permutest``: permuted statistics within this of
+#: the observed one count as "as extreme" (guards against rounding ties).
+COMPTOL = np.sqrt(np.finfo(float).eps)
+#: Permutations fitted per batched call: bounds memory at about
+#: ``_BATCH * k * p`` floats per array.
+_BATCH = 2048
+
+
+# --------------------------------------------------------------------------
+# batched core: y, v (d, k); X (d, k, p)
+# --------------------------------------------------------------------------
+
+
+def _wls(y, w, X):
+    """Weighted least squares per batch: beta (d, p), (X'WX)^-1 (d, p, p)."""
+    XtW = np.swapaxes(X * w[..., None], -1, -2)  # (d, p, k)
+    A = np.linalg.inv(XtW @ X)
+    beta = (A @ (XtW @ y[..., None]))[..., 0]
+    return beta, A
+
+
+def _resid(y, X, beta):
+    return y - (X @ beta[..., None])[..., 0]
+
+
+def _traces(w, X, A):
+    """tr(P) and tr(PP) for ``P = W - W X A X' W`` without forming k x k matrices."""
+    Xt = np.swapaxes(X, -1, -2)
+    B = (Xt * (w**2)[..., None, :]) @ X  # X' W² X
+    C = (Xt * (w**3)[..., None, :]) @ X  # X' W³ X
+    AB = A @ B
+    tr_p = w.sum(-1) - np.trace(AB, axis1=-2, axis2=-1)
+    tr_pp = ((w**2).sum(-1) - 2 * np.trace(A @ C, axis1=-2, axis2=-1)
+             + np.trace(AB @ AB, axis1=-2, axis2=-1))
+    return tr_p, tr_pp
+
+
+def _rss(y, v, X, tau2):
+    """Generalised Q ``y' P y`` and ``y' P P y`` at ``tau2`` (d,)."""
+    w = 1.0 / (v + tau2[..., None])
+    beta, A = _wls(y, w, X)
+    pr = w * _resid(y, X, beta)  # P y
+    return (pr * _resid(y, X, beta)).sum(-1), (pr**2).sum(-1), w, A
+
+
+def _tau2_he(y, v, X, k, p):
+    ones = np.ones_like(v)
+    beta, A = _wls(y, ones, X)
+    rss = (_resid(y, X, beta) ** 2).sum(-1)
+    Xt = np.swapaxes(X, -1, -2)
+    tr_pv = v.sum(-1) - np.trace(A @ ((Xt * v[..., None, :]) @ X), axis1=-2, axis2=-1)
+    return np.maximum(0.0, (rss - tr_pv) / (k - p))
+
+
+def _sub(a, idx):
+    """Rows ``idx`` of a batch array, or the array itself when it is shared (batch size 1)."""
+    return a if a.shape[0] == 1 else a[idx]
+
+
+def _outer_rows(X):
+    """Per-row outer products ``x_i x_i'`` flattened, shape (..., k, p*p): then
+    ``X' W X`` for several weight vectors at once is one batched product."""
+    p = X.shape[-1]
+    return (X[..., :, :, None] * X[..., :, None, :]).reshape(*X.shape[:-1], p * p)
+
+
+def _fisher_step(y, v, X, XX, tau2, restricted):
+    """One Fisher-scoring step for ML/REML (metafor's ``adj``)."""
+    p = X.shape[-1]
+    w = 1.0 / (v + tau2[..., None])
+    M = np.stack([w, w * w, w * w * w], axis=-2) if restricted else w[..., None, :]
+    S = (M @ XX).reshape(*M.shape[:-1], p, p)  # X'WX, X'W²X, X'W³X
+    A = np.linalg.inv(S[..., 0, :, :])
+    xtwy = ((w * y)[..., None, :] @ X)[..., 0, :]
+    beta = (A @ xtwy[..., None])[..., 0]
+    pr = w * (y - (X @ beta[..., None])[..., 0])  # P y
+    ypppy = (pr * pr).sum(-1)
+    if not restricted:
+        return (ypppy - w.sum(-1)) / (w * w).sum(-1)
+    AB = A @ S[..., 1, :, :]
+    tr_p = w.sum(-1) - np.trace(AB, axis1=-2, axis2=-1)
+    tr_pp = ((w * w).sum(-1) - 2 * np.einsum("...ij,...ji->...", A, S[..., 2, :, :])
+             + np.einsum("...ij,...ji->...", AB, AB))
+    return (ypppy - tr_p) / tr_pp
+
+
+def _tau2_fisher(y, v, X, k, p, restricted):
+    """ML/REML tau² by Fisher scoring, only the fits not yet converged iterated.
+
+    Where a step would leave tau² >= 0, metafor halves it until it does not;
+    with a negative score at 0 that sequence ends at 0, where this jumps
+    directly (same limit, fewer iterations). Fisher scoring converges
+    linearly, slowly where tau² is small (rates near 0.8 occur); from the
+    third step on, a secant step on the Fisher step ``adj(tau2)`` (whose root
+    is the score's) is taken where it moves the same way and at most
+    ``_SECANT_MAX`` times as far, which makes the convergence superlinear.
+    The root is unchanged."""
+    tau2 = np.broadcast_to(_tau2_he(y, v, X, k, p),
+                           np.broadcast_shapes(y.shape[:-1], v.shape[:-1], X.shape[:-2])).copy()
+    idx = np.arange(tau2.shape[0])
+    ys, vs, Xs, XXs = y, v, X, _outer_rows(X)  # the unconverged fits, compacted as they finish
+    t_prev = adj_prev = None
+    for it in range(_MAXITER):
+        if not len(idx):
+            break
+        t = tau2[idx]
+        adj = _fisher_step(ys, vs, Xs, XXs, t, restricted)
+        step = adj
+        if it >= 2:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sec = -adj * (t - t_prev) / (adj - adj_prev)
+            use = np.isfinite(sec) & (sec * adj > 0) & (np.abs(sec) <= _SECANT_MAX * np.abs(adj))
+            step = np.where(use, sec, adj)
+        t_prev, adj_prev = t, adj
+        adj = step
+        new = t + adj
+        neg = new < 0
+        if neg.any():
+            at0 = _fisher_step(_sub(ys, neg), _sub(vs, neg), _sub(Xs, neg), _sub(XXs, neg),
+                               np.zeros(neg.sum()), restricted) <= 0
+            adj_neg = adj[neg]
+            new_neg = np.where(at0, 0.0, t[neg] + adj_neg)
+            while (new_neg < 0).any():  # step halving keeps tau2 >= 0
+                adj_neg = np.where(new_neg < 0, adj_neg / 2, adj_neg)
+                new_neg = np.where(at0, 0.0, t[neg] + adj_neg)
+            new[neg] = new_neg
+        done = np.abs(new - t) <= np.maximum(_TOL * new, _ABS_TOL)
+        tau2[idx] = new
+        if done.any():
+            keep = ~done
+            idx = idx[keep]
+            ys, vs, Xs, XXs = (_sub(a, keep) for a in (ys, vs, Xs, XXs))
+            t_prev, adj_prev = t_prev[keep], adj_prev[keep]
+    return tau2
+
+
+def _tau2_pm(y, v, X, k, p):
+    target = k - p
+    tau2 = np.zeros(np.broadcast_shapes(y.shape[:-1], v.shape[:-1], X.shape[:-2]))
+    q, _, _, _ = _rss(y, v, X, tau2)
+    active = q > target
+    for _ in range(_MAXITER):
+        if not active.any():
+            break
+        q, ypppy, _, _ = _rss(y, v, X, tau2)
+        step = np.where(active, (q - target) / ypppy, 0.0)  # dQ/dtau2 = -y'PPy
+        tau2 = tau2 + step
+        active &= np.abs(step) > np.maximum(_TOL * tau2, _ABS_TOL)
+    return tau2
+
+
+def _tau2(y, v, X, method):
+    k, p = X.shape[-2], X.shape[-1]
+    shape = np.broadcast_shapes(y.shape[:-1], v.shape[:-1], X.shape[:-2])
+    if method == "EE":
+        return np.zeros(shape)
+    if method in ("DL", "HS"):
+        zero = np.zeros(shape)
+        rss, _, w, A = _rss(y, v, X, zero)
+        if method == "HS":
+            return np.maximum(0.0, (rss - k) / w.sum(-1))
+        tr_p, _ = _traces(w, X, A)
+        return np.maximum(0.0, (rss - (k - p)) / tr_p)
+    if method == "HE":
+        return np.broadcast_to(_tau2_he(y, v, X, k, p), shape).copy()
+    if method == "SJ":
+        tau0 = ((y - y.mean(-1, keepdims=True)) ** 2).mean(-1)
+        tau0 = np.broadcast_to(tau0, shape)
+        rss, _, _, _ = _rss(y, v, X, tau0)
+        return np.maximum(0.0, tau0 * rss / (k - p))
+    if method in ("PM", "EB"):  # EB's scoring equation has the same root as PM's
+        return _tau2_pm(y, v, X, k, p)
+    if method in ("REML", "ML"):
+        return _tau2_fisher(y, v, X, k, p, restricted=method == "REML")
+    raise ValueError(f"unknown method {method!r}; choose one of {REG_METHODS}")
+
+
+def _standardise(X, intercept):
+    """``(X_s, T)`` with ``X_s`` the moderators centred and scaled (when there is
+    an intercept) and ``beta = T @ beta_s``. The column space, hence tau² and
+    every test, is unchanged; the fit is well conditioned (a moderator such as
+    the year, about 2000 with a spread of 10, makes ``X'WX`` nearly singular and
+    the scores noisy at 1e-13, enough to stall Fisher scoring near tau² = 0).
+    Row permutations of X permute the rows of ``X_s`` alike."""
+    p = X.shape[1]
+    T = np.eye(p)
+    if not intercept or p == 1:
+        return X, T
+    m = X[:, 1:].mean(0)
+    sd = X[:, 1:].std(0)
+    sd = np.where(sd > 0, sd, 1.0)
+    T[1:, 1:] = np.diag(1 / sd)
+    T[0, 1:] = -m / sd
+    Xs = X.copy()
+    Xs[:, 1:] = (X[:, 1:] - m) / sd
+    return Xs, T
+
+
+def _fit(y, v, X, method, test, btt, T=None):
+    """Batched fit: coefficients, their covariance, z/t statistics and QM.
+
+    ``X`` is the (standardised) design and ``T`` maps its coefficients back
+    to the original parametrisation (``beta = T @ beta_s``)."""
+    k, p = X.shape[-2], X.shape[-1]
+    tau2 = _tau2(y, v, X, method)
+    w = 1.0 / (v + tau2[..., None])
+    beta, vb = _wls(y, w, X)
+    if test in ("knha", "adhoc"):
+        rss = (w * _resid(y, X, beta) ** 2).sum(-1)
+        s2w = np.where(rss <= np.finfo(float).eps, 0.0, rss / (k - p))
+        if test == "adhoc":
+            s2w = np.maximum(s2w, 1.0)
+        vb = vb * s2w[..., None, None]
+    if T is not None:
+        beta = beta @ T.T
+        vb = T @ vb @ T.T
+    se = np.sqrt(np.diagonal(vb, axis1=-2, axis2=-1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = beta / se
+        bb = beta[..., btt]
+        vbb = vb[..., btt[:, None], btt[None, :]]
+        qm = (bb[..., None, :] @ np.linalg.solve(vbb, bb[..., None]))[..., 0, 0]
+    if test != "z":
+        qm = qm / len(btt)
+    return tau2, beta, vb, se, stat, qm
+
+
+def _prepare(yi, vi, mods, intercept):
+    y = np.asarray(yi, dtype=float).reshape(-1)
+    v = np.asarray(vi, dtype=float).reshape(-1)
+    if y.shape != v.shape:
+        raise ValueError("yi and vi must have the same length")
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v))):
+        raise ValueError("yi and vi must be finite; drop non-estimable studies first")
+    if np.any(v <= 0):
+        raise ValueError("sampling variances must be positive")
+    k = y.shape[0]
+    if mods is None:
+        Z = np.empty((k, 0))
+    else:
+        Z = np.asarray(mods, dtype=float)
+        Z = Z[:, None] if Z.ndim == 1 else Z
+        if Z.shape[0] != k:
+            raise ValueError(f"mods has {Z.shape[0]} rows for {k} studies")
+        if not np.all(np.isfinite(Z)):
+            raise ValueError("moderators must be finite; drop studies without a value first")
+    X = np.column_stack([np.ones(k), Z]) if intercept else Z
+    if X.shape[1] == 0:
+        raise ValueError("the model has no terms")
+    if k <= X.shape[1]:
+        raise ValueError(f"need more studies ({k}) than model coefficients ({X.shape[1]})")
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise ValueError("the moderators are collinear (design matrix not of full rank)")
+    return y, v, X
+
+
+def _check(method, test, level):
+    method, test = method.upper(), test.lower()
+    if method not in REG_METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {REG_METHODS}")
+    if test not in _TESTS:
+        raise ValueError(f"unknown test {test!r}; choose one of {_TESTS}")
+    if not 0 < level < 1:
+        raise ValueError("level must lie strictly between 0 and 1")
+    return method, test
+
+
+def _btt(X, intercept):
+    p = X.shape[-1]
+    return np.arange(1, p) if intercept and p > 1 else np.arange(p)
+
+
+# --------------------------------------------------------------------------
+# meta-regression
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetaRegressionResult:
+    """Mixed-effects meta-regression (metafor's ``rma.uni`` with ``mods``).
+
+    Attributes
+    ----------
+    names : tuple of str
+        Coefficient names (``"intercept"`` first when there is one).
+    coef, se, stat, pval, ci_low, ci_high : ndarray, shape (p,)
+        Coefficients [``b``], standard errors, z (or t) statistics, p-values
+        and confidence intervals.
+    df : float
+        Degrees of freedom of the t tests (``inf`` for z).
+    tau2 : float
+        Residual between-study variance.
+    qm, qm_df, qm_df2, qm_pval : float
+        Omnibus test of the moderators [``QM``]: chi² with ``qm_df`` df under
+        ``z``, F with (``qm_df``, ``qm_df2``) df under ``knha``/``t``/``adhoc``.
+    qe, qe_df, qe_pval : float
+        Test for residual heterogeneity [``QE``].
+    i2, h2 : float
+        Residual I² (percent) and H².
+    r2 : float
+        Pseudo-R² (percent): proportional reduction of tau² against the
+        intercept-only model fitted with the same estimator [``R2``]; ``nan``
+        without an intercept.
+    vcov : ndarray, shape (p, p)
+        Covariance of the coefficients (Knapp-Hartung-scaled under ``knha``).
+    """
+
+    method: str
+    test: str
+    level: float
+    k: int
+    p: int
+    names: tuple
+    coef: np.ndarray
+    se: np.ndarray
+    stat: np.ndarray
+    pval: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    df: float
+    tau2: float
+    qm: float
+    qm_df: int
+    qm_df2: float
+    qm_pval: float
+    qe: float
+    qe_df: int
+    qe_pval: float
+    i2: float
+    h2: float
+    r2: float
+    vcov: np.ndarray = field(repr=False)
+
+    def predict(self, X_new) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Fitted values and their confidence interval at rows ``X_new`` (n, p),
+        which include the intercept column where the model has one."""
+        X_new = np.atleast_2d(np.asarray(X_new, dtype=float))
+        pred = X_new @ self.coef
+        se = np.sqrt(np.einsum("np,pq,nq->n", X_new, self.vcov, X_new))
+        crit = _crit(self.level, self.df)
+        return pred, pred - crit * se, pred + crit * se
+
+
+def _crit(level, df):
+    a = 1 - level
+    return stats.norm.ppf(1 - a / 2) if np.isinf(df) else stats.t.ppf(1 - a / 2, df)
+
+
+def _p_two_sided(stat, df):
+    return 2 * (stats.norm.sf(np.abs(stat)) if np.isinf(df) else stats.t.sf(np.abs(stat), df))
+
+
+def meta_regression(
+    yi,
+    vi,
+    mods=None,
+    names=None,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    intercept: bool = True,
+) -> MetaRegressionResult:
+    """Fit a mixed-effects meta-regression model.
+
+    Parameters
+    ----------
+    yi, vi : array_like, shape (k,)
+        Effect sizes and sampling variances.
+    mods : array_like, shape (k,) or (k, q), optional
+        Moderator values (code factors as dummy columns); ``None`` fits the
+        intercept-only model.
+    names : sequence of str, optional
+        Names of the ``q`` moderator columns.
+    method : str, default "REML"
+        Residual tau² estimator, one of :data:`REG_METHODS` (``EE``: no tau²).
+    test : {"z", "t", "knha", "adhoc"}, default "z"
+        ``knha`` is Knapp and Hartung's adjustment (t tests with k - p df and
+        an F omnibus test), ``adhoc`` its variant never narrower than ``z``.
+    level : float, default 0.95
+        Confidence level.
+    intercept : bool, default True
+        Add an intercept column; the omnibus test then excludes it.
+
+    Returns
+    -------
+    MetaRegressionResult
+    """
+    method, test = _check(method, test, level)
+    y, v, X = _prepare(yi, vi, mods, intercept)
+    k, p = X.shape
+    q = p - int(intercept)
+    if names is None:
+        names = [f"x{j + 1}" for j in range(q)]
+    names = (("intercept",) if intercept else ()) + tuple(names)
+    if len(names) != p:
+        raise ValueError(f"{len(names) - int(intercept)} names for {q} moderator columns")
+    btt = _btt(X, intercept)
+    Xs, T = _standardise(X, intercept)
+    fitted = _fit(y[None], v[None], Xs[None], method, test, btt, T)
+    tau2, beta, vb, se, stat, qm = (a[0] for a in fitted)
+    df = float("inf") if test == "z" else float(k - p)
+    m = len(btt)
+    qm_pval = float(stats.chi2.sf(qm, m) if test == "z" else stats.f.sf(qm, m, k - p))
+    crit = _crit(level, df)
+
+    # Residual heterogeneity with the equal-effects weights.
+    w0 = 1.0 / v
+    b0, A0 = _wls(y[None], w0[None], Xs[None])
+    qe = max(0.0, float((w0 * _resid(y[None], Xs[None], b0)[0] ** 2).sum()))
+    tr_p0, _ = _traces(w0[None], Xs[None], A0)
+    vt = (k - p) / float(tr_p0[0])
+    if method == "EE":
+        i2 = max(0.0, 100 * (qe - (k - p)) / qe) if qe > 0 else 0.0
+        h2 = qe / (k - p)
+    else:
+        i2 = 100 * float(tau2) / (vt + float(tau2))
+        h2 = float(tau2) / vt + 1
+
+    r2 = float("nan")
+    if intercept and p > 1:
+        if method == "EE":
+            # metafor: adjusted R² of the weighted least-squares fit.
+            ybar = (w0 * y).sum() / w0.sum()
+            tss = (w0 * (y - ybar) ** 2).sum()
+            r2 = 0.0 if tss == 0 else max(0.0, 100 * (1 - (qe / tss) * (k - 1) / (k - p)))
+        else:
+            tau2_re = float(_tau2(y[None], v[None], np.ones((1, k, 1)), method)[0])
+            r2 = 0.0 if tau2_re == 0 else max(0.0, 100 * (tau2_re - float(tau2)) / tau2_re)
+
+    return MetaRegressionResult(
+        method=method, test=test, level=level, k=k, p=p, names=names,
+        coef=beta, se=se, stat=stat, pval=_p_two_sided(stat, df),
+        ci_low=beta - crit * se, ci_high=beta + crit * se, df=df, tau2=float(tau2),
+        qm=float(qm), qm_df=m, qm_df2=df, qm_pval=qm_pval,
+        qe=qe, qe_df=k - p, qe_pval=float(stats.chi2.sf(qe, k - p)),
+        i2=float(i2), h2=float(h2), r2=r2, vcov=vb,
+    )
+
+
+# --------------------------------------------------------------------------
+# permutation tests
+# --------------------------------------------------------------------------
+
+
+def _multiset_classes(X) -> np.ndarray:
+    """Class index of each row of X (equal rows share a class)."""
+    _, inverse = np.unique(X, axis=0, return_inverse=True)
+    return np.asarray(inverse).reshape(-1)
+
+
+def distinct_permutations(X) -> int:
+    """Number of distinct row orders of X: ``k! / prod(n_c!)`` over classes of equal rows."""
+    counts = np.bincount(_multiset_classes(np.asarray(X)))
+    out = factorial(int(counts.sum()))
+    for c in counts:
+        out //= factorial(int(c))
+    return out
+
+
+def _multiset_perms(classes) -> np.ndarray:
+    """All distinct orderings of ``classes`` (lexicographic next-permutation),
+    as row indices into the original order, shape (n, k)."""
+    order = np.argsort(classes, kind="stable")
+    a = list(np.asarray(classes)[order])
+    k = len(a)
+    out = []
+    while True:
+        out.append(list(a))
+        i = k - 2
+        while i >= 0 and a[i] >= a[i + 1]:
+            i -= 1
+        if i < 0:
+            break
+        j = k - 1
+        while a[j] <= a[i]:
+            j -= 1
+        a[i], a[j] = a[j], a[i]
+        a[i + 1:] = reversed(a[i + 1:])
+    cls = np.asarray(out)
+    # A representative row for each class: the first study of that class.
+    first = {c: int(np.flatnonzero(np.asarray(classes) == c)[0]) for c in set(classes)}
+    rep = np.vectorize(first.get)(cls) if len(cls) else cls
+    return rep
+
+
+@dataclass(frozen=True)
+class PermutationResult:
+    """Permutation test of a meta-regression (metafor's ``permutest``).
+
+    Attributes
+    ----------
+    exact : bool
+        All distinct permutations enumerated (else a seeded random sample).
+    iterations : int
+        Permutations used (the observed order counts as one).
+    seed : int or None
+        Seed of the random sample (``None`` when exact).
+    names : tuple of str
+    stat : ndarray, shape (p,)
+        Observed z (or t) statistics.
+    pval : ndarray, shape (p,)
+        Permutation p-values of the coefficients: share of permutations with
+        ``|stat| >= |observed| - comptol`` (metafor's two-sided "abs" definition).
+    qm, qm_pval : float
+        Observed omnibus statistic and its permutation p-value (share with
+        ``QM >= observed - comptol``).
+    failed : int
+        Permutations whose fit failed (left out, as metafor's ``na.rm``).
+    qm_perm, stat_perm : ndarray, shapes (n,) and (n, p)
+        The permutation distribution (metafor's ``QM.perm``, ``zval.perm``),
+        failed fits left out.
+    """
+
+    exact: bool
+    iterations: int
+    seed: int | None
+    names: tuple
+    stat: np.ndarray
+    pval: np.ndarray
+    qm: float
+    qm_pval: float
+    failed: int
+    qm_perm: np.ndarray = field(repr=False, compare=False, default=None)
+    stat_perm: np.ndarray = field(repr=False, compare=False, default=None)
+
+
+def permutation_test(
+    yi,
+    vi,
+    mods=None,
+    names=None,
+    method: str = "REML",
+    test: str = "z",
+    iterations: int = 1000,
+    exact_limit: int | None = None,
+    seed: int = 1,
+    intercept: bool = True,
+    orders=None,
+) -> PermutationResult:
+    """Permutation test of the coefficients and the omnibus test of a meta-regression.
+
+    With moderators, the rows of the design matrix are permuted against the
+    outcomes; for the intercept-only model the signs of the outcomes are
+    flipped (metafor's scheme). Each permutation is refitted with the same
+    estimator and test, in batches of ``(d, k, p)`` arrays.
+
+    Parameters
+    ----------
+    yi, vi, mods, names, method, test, intercept
+        As :func:`meta_regression`.
+    iterations : int, default 1000
+        Size of the random sample when the test is not exact (the observed
+        order counts as the first), as metafor's ``iter``.
+    exact_limit : int, optional
+        Enumerate all distinct permutations when there are at most this many
+        (default: ``iterations``, metafor's rule); else sample.
+    seed : int, default 1
+        Seed of ``numpy.random.default_rng`` for the sample.
+    orders : array_like of int, shape (n, k), optional
+        Explicit row orders of the design matrix to use instead (row ``j`` of
+        permutation ``i`` is study ``orders[i, j]``; 0-based), e.g. another
+        program's, to compare permutation distributions draw by draw. Not for
+        the intercept-only model. ``iterations``, ``exact_limit`` and ``seed``
+        are then ignored; the result is marked not exact.
+
+    Returns
+    -------
+    PermutationResult
+    """
+    if iterations < 2:
+        raise ValueError("iterations must be >= 2")
+    method, test = _check(method, test, 0.95)
+    obs = meta_regression(yi, vi, mods, names, method, test, intercept=intercept)
+    y, v, X = _prepare(yi, vi, mods, intercept)
+    k, p = X.shape
+    btt = _btt(X, intercept)
+    Xs, T = _standardise(X, intercept)
+    int_only = intercept and p == 1
+    limit = iterations if exact_limit is None else exact_limit
+    n_exact = 2**k if int_only else distinct_permutations(X)
+    exact = n_exact <= limit
+    rng = None if exact else np.random.default_rng(seed)
+
+    if orders is not None:
+        orders = np.asarray(orders, dtype=int)
+        if int_only or orders.ndim != 2 or orders.shape[1] != k:
+            raise ValueError(f"orders must be an (n, {k}) array of row orders of a model with "
+                             "moderators")
+        if not np.array_equal(np.sort(orders, axis=1), np.broadcast_to(np.arange(k), orders.shape)):
+            raise ValueError("each row of orders must be a permutation of 0..k-1")
+        exact, rng = False, None
+
+    def batches():
+        if orders is not None:
+            for start in range(0, len(orders), _BATCH):
+                yield None, orders[start:start + _BATCH]
+            return
+        if int_only:
+            if exact:
+                for start in range(0, n_exact, _BATCH):
+                    idx = np.arange(start, min(start + _BATCH, n_exact))
+                    bits = (idx[:, None] >> np.arange(k)[None, :]) & 1
+                    yield 1.0 - 2.0 * bits, None
+            else:
+                done = 0
+                while done < iterations:
+                    n = min(_BATCH, iterations - done)
+                    signs = rng.choice(np.array([-1.0, 1.0]), size=(n, k))
+                    if done == 0:
+                        signs[0] = 1.0  # the observed data is the first
+                    done += n
+                    yield signs, None
+        else:
+            if exact:
+                perms = _multiset_perms(_multiset_classes(X))
+                for start in range(0, len(perms), _BATCH):
+                    yield None, perms[start:start + _BATCH]
+            else:
+                done = 0
+                while done < iterations:
+                    n = min(_BATCH, iterations - done)
+                    perms = rng.permuted(np.tile(np.arange(k), (n, 1)), axis=1)
+                    if done == 0:
+                        perms[0] = np.arange(k)
+                    done += n
+                    yield None, perms
+
+    stat_all, qm_all = [], []
+    for signs, perms in batches():
+        if signs is not None:
+            yb, Xb = signs * y[None, :], Xs[None]
+        else:
+            yb, Xb = y[None, :], Xs[perms]
+        with np.errstate(all="ignore"):
+            try:
+                _, _, _, _, st, qm = _fit(yb, v[None, :], Xb, method, test, btt, T)
+            except np.linalg.LinAlgError:
+                st = np.full((len(Xb) if perms is not None else len(yb), p), np.nan)
+                qm = np.full(st.shape[0], np.nan)
+        stat_all.append(st)
+        qm_all.append(qm)
+    st = np.concatenate(stat_all)
+    qm = np.concatenate(qm_all)
+    ok = np.isfinite(qm) & np.all(np.isfinite(st), axis=1)
+    st, qm = st[ok], qm[ok]
+    pval = np.minimum(1.0, (np.abs(st) >= np.abs(obs.stat)[None, :] - COMPTOL).mean(0))
+    qm_pval = float((qm >= obs.qm - COMPTOL).mean())
+    return PermutationResult(
+        exact=bool(exact), iterations=int(len(ok)),
+        seed=None if exact or orders is not None else int(seed),
+        names=obs.names, stat=obs.stat, pval=pval, qm=obs.qm, qm_pval=qm_pval,
+        failed=int((~ok).sum()), qm_perm=qm, stat_perm=st,
+    )
+
+
+# --------------------------------------------------------------------------
+# subgroups
+# --------------------------------------------------------------------------
+
+
+def _group_fit(y, v, method, test, level):
+    """(estimate, se, ci_low, ci_high, tau2, Q) of one group's intercept-only model."""
+    if len(y) == 1:
+        f = pool(y, v, method=method, test=test, level=level)
+        return f.estimate, f.se, f.ci_low, f.ci_high, f.tau2, 0.0
+    f = meta_regression(y, v, None, method=method, test=test, level=level)
+    return f.coef[0], f.se[0], f.ci_low[0], f.ci_high[0], f.tau2, f.qe
+
+
+@dataclass(frozen=True)
+class SubgroupResult:
+    """Subgroup analysis with a test for differences between groups.
+
+    Attributes
+    ----------
+    tau2_model : {"separate", "common"}
+        ``separate``: one random-effects model per group, then an
+        equal-effects test on the group estimates (metafor's recipe);
+        ``common``: one model with the groups as moderator, so one tau²
+        (the between-group test is its omnibus QM).
+    groups : tuple of str
+        Groups analysed (those with at least ``min_per_group`` studies), sorted.
+    k, estimate, se, ci_low, ci_high, tau2, q_within : ndarray, shape (G,)
+        Per group (``tau2`` the same in every group for ``common``).
+    q_between, q_between_df, q_between_pval : float
+        Between-group test (chi²; an F statistic with (G - 1, k - G) df under
+        ``knha`` with a common tau²); ``nan`` with fewer than two groups.
+    too_small : tuple of (str, int)
+        Groups left out for having fewer than ``min_per_group`` studies, with
+        their study counts.
+    """
+
+    tau2_model: str
+    method: str
+    test: str
+    level: float
+    groups: tuple
+    k: np.ndarray
+    estimate: np.ndarray
+    se: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    tau2: np.ndarray
+    q_within: np.ndarray
+    q_between: float
+    q_between_df: float
+    q_between_pval: float
+    too_small: tuple
+
+
+def subgroup_analysis(
+    yi,
+    vi,
+    groups,
+    tau2: str = "separate",
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    min_per_group: int = 2,
+) -> SubgroupResult:
+    """Pool within subgroups and test whether the subgroup effects differ.
+
+    Parameters
+    ----------
+    yi, vi : array_like, shape (k,)
+    groups : array_like of str, shape (k,)
+        Group label of each study.
+    tau2 : {"separate", "common"}, default "separate"
+        Between-study variance per group, or one shared by all groups.
+    method, test, level
+        As :func:`depmeta.pooling.pool`.
+    min_per_group : int, default 2
+        Groups with fewer studies are left out (listed in ``too_small``).
+
+    Returns
+    -------
+    SubgroupResult
+    """
+    method, test = _check(method, test, level)
+    if tau2 not in ("separate", "common"):
+        raise ValueError("tau2 must be 'separate' or 'common'")
+    y = np.asarray(yi, dtype=float).reshape(-1)
+    v = np.asarray(vi, dtype=float).reshape(-1)
+    g = np.asarray(groups, dtype=object).reshape(-1)
+    if not (len(y) == len(v) == len(g)):
+        raise ValueError("yi, vi and groups must have the same length")
+    labels, counts = np.unique(g.astype(str), return_counts=True)
+    too_small = tuple((str(lab), int(c)) for lab, c in zip(labels, counts) if c < min_per_group)
+    keep_labels = [str(lab) for lab, c in zip(labels, counts) if c >= min_per_group]
+    keep = np.isin(g.astype(str), keep_labels)
+    y, v, g = y[keep], v[keep], g[keep].astype(str)
+    G = len(keep_labels)
+    nan = float("nan")
+    ks = np.array([int((g == lab).sum()) for lab in keep_labels])
+
+    if tau2 == "separate":
+        # One intercept-only model per group (the same fit as ``pool``, without the
+        # heterogeneity intervals this analysis does not report).
+        fits = [_group_fit(y[g == lab], v[g == lab], method, test, level) for lab in keep_labels]
+        est, se, lo, hi, t2, qw = (np.array([f[j] for f in fits], dtype=float) for j in range(6))
+        if G >= 2:
+            w = 1 / se**2
+            qb = float((w * (est - (w * est).sum() / w.sum()) ** 2).sum())
+            qb_df, qb_p = float(G - 1), float(stats.chi2.sf(qb, G - 1))
+        else:
+            qb = qb_df = qb_p = nan
+    else:
+        if G == 0:
+            est = se = lo = hi = t2 = qw = np.array([])
+            qb = qb_df = qb_p = nan
+        else:
+            D = (g[:, None] == np.array(keep_labels)[None, :]).astype(float)
+            cell = meta_regression(y, v, D, keep_labels, method, test, level, intercept=False)
+            est, se, lo, hi = cell.coef, cell.se, cell.ci_low, cell.ci_high
+            t2 = np.full(G, cell.tau2)
+            qw = np.array([_group_fit(y[g == lab], v[g == lab], "EE", "z", level)[5]
+                           for lab in keep_labels])
+            if G >= 2:
+                full = meta_regression(y, v, D[:, 1:], keep_labels[1:], method, test, level)
+                qb, qb_df, qb_p = full.qm, float(full.qm_df), full.qm_pval
+            else:
+                qb = qb_df = qb_p = nan
+    return SubgroupResult(
+        tau2_model=tau2, method=method, test=test, level=level, groups=tuple(keep_labels), k=ks,
+        estimate=np.asarray(est), se=np.asarray(se), ci_low=np.asarray(lo), ci_high=np.asarray(hi),
+        tau2=np.asarray(t2), q_within=np.asarray(qw), q_between=qb, q_between_df=qb_df,
+        q_between_pval=qb_p, too_small=too_small,
+    )

@@ -1,0 +1,47 @@
+"""Subgroup tests (common and separate tau²) and meta-regressions with permutation
+p-values for every pooled comparison × outcome; bubble plots of the meta-regressions."""
+
+import sys
+from pathlib import Path
+
+sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from depmeta.subgroups import SubgroupOptions, bubble_plot, contrast_moderators, run_subgroups  # noqa: E402
+from pipeline_io import read_sheet, read_table, setup_logging, write_csv, write_json  # noqa: E402
+
+log = setup_logging(snakemake.log[0])
+opts = SubgroupOptions.from_config(snakemake.params.subgroups, snakemake.params.analysis)
+log.info("options: %s", opts)
+per_study = read_table(snakemake.input.per_study)
+summary = read_table(snakemake.input.summary)
+studies = read_sheet(snakemake.input.studies)
+arms = read_sheet(snakemake.input.arms)
+
+moderated = contrast_moderators(per_study, studies, arms) if len(per_study) else per_study
+groups, tests, regression = run_subgroups(moderated, summary, opts)
+log.info("%d subgroup tests (%d tested), %d meta-regressions (%d fitted)", len(tests),
+         int((tests.get("status") == "tested").sum()) if len(tests) else 0, len(regression),
+         int((regression.get("status") == "fitted").sum()) if len(regression) else 0)
+
+figdir = Path(snakemake.output.figures)
+figdir.mkdir(parents=True, exist_ok=True)
+manifest = []
+if len(regression):
+    regression["figure"] = ""
+    for i, reg in regression[regression.status == "fitted"].iterrows():
+        rows = moderated[(moderated.comparison == reg.comparison) & (moderated.outcome == reg.outcome)]
+        fig = bubble_plot(rows, reg, opts.level)
+        name = f"bubble_{reg.comparison}_{reg.outcome}_{reg.moderator}.png"
+        fig.savefig(figdir / name, dpi=150, bbox_inches="tight")
+        plt.close(fig)
+        regression.loc[i, "figure"] = name
+        manifest.append({"comparison": reg.comparison, "outcome": reg.outcome, "moderator": reg.moderator,
+                         "file": name})
+        log.info("bubble plot %s (k=%d)", name, reg.k)
+write_json(figdir / "figures.json", {"bubble": manifest, "options": opts.__dict__})
+
+for name, df in (("tests", tests), ("groups", groups), ("regression", regression), ("moderators", moderated)):
+    write_csv(snakemake.output[name], df)
+    log.info("wrote %s (%d rows)", snakemake.output[name], len(df))
