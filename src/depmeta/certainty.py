@@ -191,7 +191,8 @@ class CertaintyOptions:
     #: GRADE imprecision: limits of appreciable benefit and harm (display scale) per measure; a measure
     #: not listed uses ``zone``. GRADE guidelines 6 (Guyatt et al. 2011, J Clin Epidemiol 64:1283,
     #: Abstract): "we suggest an RR of under 0.75 or over 1.25 as a rough guide".
-    imprecision_thresholds: dict = field(default_factory=lambda: {"RR": (0.75, 1.25), "OR": (0.75, 1.25), "HR": (0.75, 1.25)})
+    imprecision_thresholds: dict = field(default_factory=lambda: {"RR": (0.75, 1.25), "OR": (0.75, 1.25),
+                                                                  "HR": (0.75, 1.25)})
     ois_alpha: float = 0.05
     ois_power: float = 0.8
     ois_rrr: float = 0.25

@@ -114,7 +114,7 @@ def contrast_moderators(per_study: pd.DataFrame, studies: pd.DataFrame, arms: pd
     Parameters
     ----------
     per_study : DataFrame
-        ``results/tables/per_study.csv`` (``comparison, outcome, study_id, arms1, arms2``; arms
+        ``results/tables/per_study.csv`` (``comparison, outcome, measure, study_id, arms1, arms2``; arms
         of a pooled multi-arm side joined with ``;``).
     studies, arms : DataFrame
         The validated study and arm sheets.
@@ -139,7 +139,8 @@ def contrast_moderators(per_study: pd.DataFrame, studies: pd.DataFrame, arms: pd
             raise ValueError(f"per_study: study_id {sid!r} (comparison {r.comparison}, outcome {r.outcome}) "
                              "is not in the study sheet")
         s = st.loc[sid]
-        out = {"comparison": r.comparison, "outcome": r.outcome, "study_id": sid,
+        out = {"comparison": r.comparison, "outcome": r.outcome, "measure": r.get("measure", ""),
+               "study_id": sid,
                "label": r.get("label", sid), "yi": float(r.yi), "vi": float(r.vi)}
         out["age_group"] = _coded(s.get("age_group"))
         out["chronicity"] = _coded(s.get("chronicity"))
@@ -190,7 +191,9 @@ def run_subgroups(moderated: pd.DataFrame, summary: pd.DataFrame, opts: Subgroup
     groups, tests, regs = [], [], []
     pooled = summary[summary.status == "pooled"] if len(summary) else summary
     for _, a in pooled.iterrows():
-        rows = moderated[(moderated.comparison == a.comparison) & (moderated.outcome == a.outcome)]
+        # one analysis per comparison x outcome x measure: relapse can be pooled as RR and as HR
+        rows = moderated[(moderated.comparison == a.comparison) & (moderated.outcome == a.outcome)
+                         & (moderated.measure == a.measure)]
         key = {"comparison": a.comparison, "outcome": a.outcome, "measure": a.measure}
         for mod in opts.moderators:
             if mod not in CATEGORICAL:

@@ -6,14 +6,8 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
 
-import matplotlib.pyplot as plt  # noqa: E402
-
 from depmeta.plots import event_rate_plot, forest_plot, summary_plot  # noqa: E402
-from pipeline_io import read_table, setup_logging, write_json  # noqa: E402
-
-#: PNG metadata of every figure: no Software version (nor any date), so that two runs
-#: write byte-identical files.
-PNG_METADATA = {"Software": None}
+from pipeline_io import read_table, save_png, setup_logging, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
 out = Path(snakemake.output.figures)
@@ -30,16 +24,14 @@ for _, row in pooled.iterrows():
     fig = forest_plot(rows, row, level)
     # hazard ratios of relapse sit beside the count-based relapse analysis: their own file
     name = f"forest_{row.comparison}_{row.outcome}{'_HR' if row.measure == 'HR' else ''}.png"
-    fig.savefig(out / name, dpi=150, bbox_inches="tight", metadata=PNG_METADATA)
-    plt.close(fig)
+    save_png(fig, out / name)
     manifest["forest"].append({"comparison": row.comparison, "outcome": row.outcome, "measure": row.measure,
                                "file": name})
     log.info("forest plot %s (k=%d)", name, row.k)
 
 for key, maker, data in (("summary", summary_plot, summary), ("event_rates", event_rate_plot, rates)):
     fig = maker(data, level)
-    fig.savefig(out / f"{key}.png", dpi=150, bbox_inches="tight", metadata=PNG_METADATA)
-    plt.close(fig)
+    save_png(fig, out / f"{key}.png")
     manifest[key] = f"{key}.png"
 write_json(out / "figures.json", manifest)
 log.info("%d forest plots", len(manifest["forest"]))

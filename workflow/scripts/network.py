@@ -8,7 +8,6 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
@@ -19,7 +18,7 @@ from depmeta.contrasts import COMPARISONS  # noqa: E402
 from depmeta.network import NODE_ORDER, fit_network_parts, outcome_network  # noqa: E402
 from depmeta.network_plot import network_graph  # noqa: E402
 from depmeta.sheets import coerce, prepare_arms  # noqa: E402
-from pipeline_io import read_sheet, setup_logging, write_csv, write_json  # noqa: E402
+from pipeline_io import read_sheet, save_png, setup_logging, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
 cfg, analysis = snakemake.params.network, snakemake.params.analysis
@@ -97,8 +96,7 @@ for outcome in cfg["outcomes"]:
         patients = [sum(c.n[c.arms.index(t)] for c in contrasts if t in c.arms) for t in fit.treatments]
         fig = network_graph(fit.treatments, patients, np.where(fit.direct_k > 0, fit.direct_k, 0))
         name = f"network_{outcome}.png" if part == 1 else f"network_{outcome}_part{part}.png"
-        fig.savefig(figdir / name, dpi=150, bbox_inches="tight")
-        plt.close(fig)
+        save_png(fig, figdir / name)
         figures.setdefault(outcome, []).append(name)
     outcomes_json[outcome] = {
         "measure": measure, "reference": reference, "note": note,

@@ -201,3 +201,17 @@ def write_csv(path: str, df: pd.DataFrame) -> None:
         if out[col].map(lambda v: isinstance(v, (list, tuple))).any():
             out[col] = out[col].map(lambda v: ";".join(v) if isinstance(v, (list, tuple)) else v)
     out.to_csv(path, index=False)
+
+
+#: PNG metadata of every figure: no Software version (nor any date), so that two runs
+#: write byte-identical files.
+PNG_METADATA = {"Software": None}
+
+
+def save_png(fig, path) -> None:
+    """Write a matplotlib figure as a PNG the same way in every rule (150 dpi, tight box,
+    no varying metadata) and close it."""
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=150, bbox_inches="tight", metadata=PNG_METADATA)
+    plt.close(fig)

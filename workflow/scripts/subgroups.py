@@ -6,10 +6,9 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
 
-import matplotlib.pyplot as plt  # noqa: E402
 
 from depmeta.subgroups import SubgroupOptions, bubble_plot, contrast_moderators, run_subgroups  # noqa: E402
-from pipeline_io import read_sheet, read_table, setup_logging, write_csv, write_json  # noqa: E402
+from pipeline_io import read_sheet, read_table, save_png, setup_logging, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
 opts = SubgroupOptions.from_config(snakemake.params.subgroups, snakemake.params.analysis)
@@ -31,14 +30,14 @@ manifest = []
 if len(regression):
     regression["figure"] = ""
     for i, reg in regression[regression.status == "fitted"].iterrows():
-        rows = moderated[(moderated.comparison == reg.comparison) & (moderated.outcome == reg.outcome)]
+        rows = moderated[(moderated.comparison == reg.comparison) & (moderated.outcome == reg.outcome)
+                         & (moderated.measure == reg.measure)]
         fig = bubble_plot(rows, reg, opts.level)
-        name = f"bubble_{reg.comparison}_{reg.outcome}_{reg.moderator}.png"
-        fig.savefig(figdir / name, dpi=150, bbox_inches="tight")
-        plt.close(fig)
+        name = f"bubble_{reg.comparison}_{reg.outcome}_{reg.measure}_{reg.moderator}.png"
+        save_png(fig, figdir / name)
         regression.loc[i, "figure"] = name
-        manifest.append({"comparison": reg.comparison, "outcome": reg.outcome, "moderator": reg.moderator,
-                         "file": name})
+        manifest.append({"comparison": reg.comparison, "outcome": reg.outcome, "measure": reg.measure,
+                         "moderator": reg.moderator, "file": name})
         log.info("bubble plot %s (k=%d)", name, reg.k)
 write_json(figdir / "figures.json", {"bubble": manifest, "options": opts.__dict__})
 
