@@ -28,7 +28,7 @@ ARMS = pd.DataFrame([
                               ("med", "medication", "SSRI" if i % 2 else "TCA", ""))
 ])
 PER_STUDY = pd.DataFrame({
-    "comparison": "combined_vs_medication", "outcome": "response", "study_id": STUDIES.study_id,
+    "comparison": "combined_vs_medication", "outcome": "response", "measure": "RR", "study_id": STUDIES.study_id,
     "label": STUDIES.study_id.str.upper(), "arms1": "comb", "arms2": "med",
     "yi": rng.normal(0.2, 0.2, K), "vi": rng.uniform(0.01, 0.05, K),
 })
@@ -103,3 +103,15 @@ def test_unknown_study_and_moderator_are_errors():
     moderated = contrast_moderators(PER_STUDY, STUDIES, ARMS)
     with pytest.raises(ValueError, match="subgroups.moderators"):
         run_subgroups(moderated, SUMMARY, SubgroupOptions(moderators=("height",)))
+
+
+def test_each_measure_is_analysed_apart():
+    # relapse can be pooled twice, as RR from counts and as HR: the same studies under two measures
+    # must give two analyses of seven studies each, never one of fourteen
+    both = pd.concat([PER_STUDY, PER_STUDY.assign(measure="HR", yi=PER_STUDY.yi + 1.0)], ignore_index=True)
+    summary = pd.concat([SUMMARY, SUMMARY.assign(measure="HR")], ignore_index=True)
+    moderated = contrast_moderators(both, STUDIES, ARMS)
+    _, tests, regs = run_subgroups(moderated, summary, OPTS)
+    sep = tests[(tests.moderator == "age_group") & (tests.tau2_model == "separate")]
+    assert sorted(sep.measure) == ["HR", "RR"] and set(sep.k) == {K}
+    assert set(regs[regs.moderator == "year"].k) == {K}
