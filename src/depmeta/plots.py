@@ -171,12 +171,14 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.Series, level: float = 0.95) -
 
 
 def summary_plot(summary: pd.DataFrame, level: float = 0.95) -> plt.Figure:
-    """Pooled estimates of every comparison × outcome, one panel per measure."""
+    """Pooled estimates of every comparison × outcome, one panel per measure, stacked so that
+    every panel has the page's width and each row the same height."""
     pooled = summary[summary.status == "pooled"]
     measures = [m for m in ("RR", "OR", "RD", "HR", "SMD") if m in set(pooled.measure)]
-    fig, axes = plt.subplots(1, max(len(measures), 1), figsize=(5.2 * max(len(measures), 1), 1.2 + 0.42 * max(len(pooled), 1)),
-                             squeeze=False)
-    for ax, measure in zip(axes[0], measures):
+    counts = [int((pooled.measure == m).sum()) for m in measures] or [1]
+    fig, axes = plt.subplots(len(counts), 1, figsize=(8, 0.9 * len(counts) + 0.32 * sum(counts)),
+                             squeeze=False, gridspec_kw={"height_ratios": [c + 2 for c in counts]})
+    for ax, measure in zip(axes[:, 0], measures):
         rows = pooled[pooled.measure == measure].reset_index(drop=True)
         ys = np.arange(len(rows))[::-1]
         for y, (_, r) in zip(ys, rows.iterrows()):
@@ -198,6 +200,7 @@ def summary_plot(summary: pd.DataFrame, level: float = 0.95) -> plt.Figure:
             ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
             ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
             ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.tick_params(axis="x", labelsize=8)
         ax.set_xlabel(f"{MEASURE_LABEL[measure]} ({100 * level:g}% CI; dashed: prediction interval)", fontsize=8)
         ax.set_ylim(-0.8, len(rows) - 0.4)
     if not measures:
