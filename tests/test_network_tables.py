@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from depmeta.network_tables import abbreviations, league_table, node_label, pairs_table, split_table
+from depmeta.reporting import md_table
 
 
 def _estimates(trts):
@@ -44,7 +45,13 @@ def test_league_table_uses_short_names_and_pairs_table_lists_each_pair_once():
     assert lt.iloc[1]["Psy CBT"] == "**Psy CBT**"
     # below the diagonal the network estimate of the row's treatment vs the column's
     assert lt.iloc[3]["medication"].startswith("1.35")
-    assert lt.iloc[0]["Psy CBT"].endswith("(k=2)") and lt.iloc[0]["control"] == "·"
+    assert lt.iloc[0]["Psy CBT"].endswith("\\] (k=2)") and lt.iloc[0]["control"] == "·"  # markdown, escaped
+    # through md_table as markdown: the diagonal in bold, the numbers shown as they are
+    import pypandoc
+
+    html = pypandoc.convert_text(md_table(lt, markdown=tuple(lt.columns)), "html", format="markdown")
+    assert "<strong>Psy CBT</strong>" in html and "**" not in html
+    assert "(k=2)" in html and "1.35" in html
     pt = pairs_table(est, trts)
     assert len(pt) == 6 and pt.Comparison.iloc[0] == "medication vs Psy CBT"
     assert pt.Network.iloc[0].startswith("0.90") and pt.Direct.iloc[0].endswith("(k=2)")

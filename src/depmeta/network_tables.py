@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from depmeta.plots import fmt_p
-from depmeta.reporting import fmt, fmt_ci
+from depmeta.reporting import fmt, fmt_ci, md_escape
 
 __all__ = ["league_table", "pairs_table", "ranking_table", "inconsistency_table", "split_table", "node_label",
            "abbreviations", "LEAGUE_MAX_NODES"]
@@ -40,12 +40,13 @@ def node_label(node: str, short: bool = False) -> str:
 
 def abbreviations(treatments) -> str:
     """The abbreviations :func:`node_label` (``short``) uses for these nodes, as caption text ("" if none)."""
-    used = []
+    heads, subs = [], []
     for t in treatments:
         head, sep, sub = t.partition(":")
         if sep:
-            used += [STRATEGY_ABBREV.get(head, ""), TYPE_ABBREV.get(sub, "")]
-    used = [a for a in dict.fromkeys(used) if a in _ABBREV_MEANING]
+            heads.append(STRATEGY_ABBREV.get(head, ""))
+            subs.append(TYPE_ABBREV.get(sub, ""))
+    used = [a for a in dict.fromkeys(heads + subs) if a in _ABBREV_MEANING]  # strategies first, then types
     return "; ".join(f"{a} {_ABBREV_MEANING[a]}" for a in used)
 
 
@@ -64,6 +65,8 @@ def league_table(estimates: pd.DataFrame, treatments: list[str], short: bool = F
     the network estimate, above it the direct estimate (with the number of trials); the
     diagonal names the treatment (so no row-label column is needed). Ratio measures on the
     ratio scale. ``short``: split nodes by their short names (:func:`node_label`).
+    The cells are markdown (the diagonal in bold, the rest escaped): print the table with
+    ``md_table(table, markdown=tuple(table.columns))``.
     """
     e = estimates.set_index(["treatment1", "treatment2"])
     rows = []
@@ -72,16 +75,17 @@ def league_table(estimates: pd.DataFrame, treatments: list[str], short: bool = F
         for j, b in enumerate(treatments):
             col = node_label(b, short)
             if i == j:
-                row[col] = f"**{node_label(a, short)}**"
+                row[col] = f"**{md_escape(node_label(a, short))}**"
                 continue
             r = e.loc[(a, b)]
             if i > j:
-                row[col] = _cell(r.estimate_display, r.ci_low_display, r.ci_high_display)
+                row[col] = md_escape(_cell(r.estimate_display, r.ci_low_display, r.ci_high_display))
             elif pd.isna(r.direct_estimate):
                 row[col] = "·"
             else:
-                row[col] = (f"{_cell(r.direct_estimate_display, r.direct_ci_low_display, r.direct_ci_high_display)}"
-                            f" (k={int(r.direct_k)})")
+                row[col] = md_escape(
+                    f"{_cell(r.direct_estimate_display, r.direct_ci_low_display, r.direct_ci_high_display)}"
+                    f" (k={int(r.direct_k)})")
         rows.append(row)
     return pd.DataFrame(rows)
 
