@@ -310,3 +310,149 @@ def test_outcome_network_uses_reported_g_only_without_arm_data():
     reasons = dict(zip(excl.study_id, excl.reason))
     assert "has arm-level means and SDs" in reasons["a1"]
     assert "same network node" in reasons["r2"]
+
+
+# --- node schemes: therapy_type and drug_class split the active strategies ---------------------------------
+
+#: Exact arithmetic on a tree-shaped network (every estimate a sum of inverse-variance pooled log RRs):
+#: only floating-point rounding separates the two computations.
+TOL_TREE = 1e-12
+
+
+@pytest.mark.parametrize("scheme, expected", [
+    ("strategy", ["medication", "psychotherapy", "psychotherapy", "combined", "combined", "control", "control"]),
+    ("arm_type", ["medication", "psychotherapy", "psychotherapy", "combined", "combined", "placebo",
+                  "waiting_list"]),
+    ("therapy_type", ["medication", "psychotherapy:CBT", "psychotherapy:unspecified", "combined:IPT",
+                      "combined:unspecified", "control", "control"]),
+    ("drug_class", ["medication:SSRI", "psychotherapy", "psychotherapy", "combined:unspecified", "combined:TCA",
+                    "control", "control"]),
+])
+def test_node_of_each_scheme(scheme, expected):
+    from depmeta.network import node_of
+
+    arms = [("medication", "", "SSRI"), ("psychotherapy", "CBT", ""), ("psychotherapy", "", ""),
+            ("combined", "IPT", ""), ("combined", np.nan, "TCA"), ("placebo", "", ""), ("waiting_list", "", "")]
+    assert [node_of(t, scheme, tt, dc) for t, tt, dc in arms] == expected
+
+
+def test_node_of_rejects_unknown_scheme_and_arm_type():
+    from depmeta.network import node_of
+
+    with pytest.raises(ValueError, match="nodes must be one of.*'therapy'"):
+        node_of("medication", "therapy")
+    with pytest.raises(ValueError, match="unknown arm type 'drug'"):
+        node_of("drug", "drug_class")
+
+
+def test_node_order_strategy_first_then_sheet_order_unspecified_last():
+    from depmeta.network import node_order
+
+    present = ["control", "psychotherapy:unspecified", "combined:CBT", "psychotherapy:IPT", "medication",
+               "psychotherapy:CBT", "psychotherapy:zz_new"]
+    assert node_order("therapy_type", present) == [
+        "medication", "psychotherapy:CBT", "psychotherapy:IPT", "psychotherapy:zz_new",
+        "psychotherapy:unspecified", "combined:CBT", "control"]
+    assert node_order("drug_class", ["control", "medication:TCA", "medication:SSRI", "combined:SSRI"]) == [
+        "medication:SSRI", "medication:TCA", "combined:SSRI", "control"]
+    assert node_order("arm_type", ["waiting_list", "placebo", "medication"]) == ["medication", "placebo",
+                                                                                 "waiting_list"]
+
+
+def _typed_arms(rows):
+    f = _arms([r[:7] for r in rows])
+    f["therapy_type"] = [r[7] for r in rows]
+    f["drug_class"] = [r[8] for r in rows]
+    return f
+
+
+#: A tree-shaped network under therapy_type nodes: CBT vs control (t1, t2), IPT vs control (t3, with two
+#: placebo-type control arms merged), medication vs CBT (t4, two CBT arms merged), and t5 comparing CBT with
+#: IPT (one node under strategy) plus an arm without a therapy type.
+TYPED = [
+    ("t1", "cbt", "psychotherapy", 12, "ITT", 50, 25, "CBT", ""), ("t1", "wl", "waiting_list", 12, "ITT", 48, 12, "", ""),
+    ("t2", "cbt", "psychotherapy", 16, "ITT", 80, 36, "CBT", ""), ("t2", "cau", "usual_care", 16, "ITT", 82, 30, "", ""),
+    ("t3", "ipt", "psychotherapy", 12, "ITT", 60, 30, "IPT", ""), ("t3", "pbo", "placebo", 12, "ITT", 30, 9, "", ""),
+    ("t3", "cm", "other_control", 12, "ITT", 31, 8, "", ""),
+    ("t4", "ssri", "medication", 8, "ITT", 70, 35, "", "SSRI"), ("t4", "cbt_ind", "psychotherapy", 8, "ITT", 40, 16,
+                                                                   "CBT", ""),
+    ("t4", "cbt_grp", "psychotherapy", 8, "ITT", 41, 19, "CBT", ""),
+    ("t5", "cbt", "psychotherapy", 10, "ITT", 30, 15, "CBT", ""), ("t5", "ipt", "psychotherapy", 10, "ITT", 30, 12,
+                                                                   "IPT", ""),
+    ("t6", "talk", "psychotherapy", 10, "ITT", 25, 10, "", ""), ("t6", "pbo", "placebo", 10, "ITT", 25, 6, "", ""),
+]
+
+
+def test_outcome_network_splits_nodes_by_therapy_type():
+    from depmeta.network import outcome_network
+
+    arms = _typed_arms(TYPED)
+    c, excl = outcome_network(arms, "response", "RR", nodes="therapy_type")
+    by = {x.study: x for x in c}
+    assert set(by) == {"t1", "t2", "t3", "t4", "t5", "t6"}
+    assert by["t3"].arms == ("control", "psychotherapy:IPT") and by["t3"].n == (61.0, 60.0)  # controls merged
+    assert by["t4"].arms == ("medication", "psychotherapy:CBT") and by["t4"].n == (70.0, 81.0)  # CBT arms merged
+    np.testing.assert_allclose(by["t4"].y[0], np.log(35 / 70) - np.log(35 / 81), rtol=TOL_TREE)
+    assert by["t4"].row_ids == ("t4:ssri:8w:ITT", "t4:cbt_ind:8w:ITT", "t4:cbt_grp:8w:ITT")
+    assert by["t5"].arms == ("psychotherapy:CBT", "psychotherapy:IPT")
+    assert by["t6"].arms == ("control", "psychotherapy:unspecified")  # blank therapy type: its own node
+    assert not len(excl)
+    # under strategy, t5's two psychotherapies are one node: the trial is listed as not used, with the reason
+    c2, excl2 = outcome_network(arms, "response", "RR", nodes="strategy")
+    assert "t5" not in {x.study for x in c2}
+    assert set(excl2.study_id) == {"t5"} and excl2.reason.str.contains("two network nodes").all()
+    # drug_class splits the medication arm; the psychotherapies merge again
+    c3, _ = outcome_network(arms, "response", "RR", nodes="drug_class")
+    assert {x.study: x for x in c3}["t4"].arms == ("medication:SSRI", "psychotherapy")
+
+
+def test_split_nodes_through_fit_network_tree_equals_pooled_direct_evidence():
+    from depmeta.network import node_order, outcome_network
+
+    arms = _typed_arms([r for r in TYPED if r[0] != "t5"])  # without t5 the network is a tree
+    c, _ = outcome_network(arms, "response", "RR", nodes="therapy_type")
+    trts = node_order("therapy_type", {t for x in c for t in x.arms})
+    assert trts == ["medication", "psychotherapy:CBT", "psychotherapy:IPT", "psychotherapy:unspecified", "control"]
+    res = fit_network(c, method="FE", treatments=trts, reference="control")
+
+    def pooled(pairs):  # inverse-variance pooled log RR of (events1, n1, events2, n2) rows
+        e = escalc("RR", ai=[p[0] for p in pairs], n1i=[p[1] for p in pairs], ci=[p[2] for p in pairs],
+                   n2i=[p[3] for p in pairs])
+        w = 1 / e.vi
+        return float((w * e.yi).sum() / w.sum()), float(1 / w.sum())
+
+    cbt, v_cbt = pooled([(25, 50, 12, 48), (36, 80, 30, 82)])
+    ipt, v_ipt = pooled([(30, 60, 17, 61)])
+    med, v_med = pooled([(35, 70, 35, 81)])  # medication vs CBT
+    unsp, v_unsp = pooled([(10, 25, 6, 25)])
+    ix = res.index
+    np.testing.assert_allclose(res.estimate[ix("psychotherapy:CBT"), ix("control")], cbt, rtol=TOL_TREE)
+    np.testing.assert_allclose(res.se[ix("psychotherapy:CBT"), ix("control")], np.sqrt(v_cbt), rtol=TOL_TREE)
+    np.testing.assert_allclose(res.estimate[ix("psychotherapy:IPT"), ix("psychotherapy:CBT")], ipt - cbt,
+                               rtol=TOL_TREE)
+    np.testing.assert_allclose(res.se[ix("psychotherapy:IPT"), ix("psychotherapy:CBT")], np.sqrt(v_ipt + v_cbt),
+                               rtol=TOL_TREE)
+    np.testing.assert_allclose(res.estimate[ix("medication"), ix("control")], med + cbt, rtol=TOL_TREE)
+    np.testing.assert_allclose(res.estimate[ix("psychotherapy:unspecified"), ix("medication")], unsp - med - cbt,
+                               rtol=TOL_TREE)
+    assert res.q_total_df == 1 and res.direct_k[ix("psychotherapy:CBT"), ix("control")] == 2
+    f = res.pairs_frame()
+    assert len(f) == 5 * 4 and set(f.treatment1) == set(trts)
+
+
+def test_reported_g_rows_take_the_arm_sheet_therapy_type():
+    from depmeta.network import outcome_network
+
+    arms = _typed_arms([("r1", "cbt", "psychotherapy", 8, "ITT", 30, 0, "CBT", ""),
+                        ("r1", "ipt", "psychotherapy", 8, "ITT", 30, 0, "IPT", "")])
+    arms["outcome"] = "response"  # the arm sheet holds the arms, but for another outcome
+    rep = pd.DataFrame({"study_id": ["r1", "r2"], "arm1_id": ["cbt", "x"], "arm2_id": ["ipt", "y"],
+                        "arm1_type": ["psychotherapy", "psychotherapy"], "arm2_type": ["psychotherapy", "placebo"],
+                        "outcome": "symptoms", "timepoint_weeks": 12.0, "analysis_population": "ITT",
+                        "n1": [30, 20], "n2": [30, 21], "g": [-0.3, -0.5], "g_se": [0.26, 0.3]})
+    c, excl = outcome_network(arms, "symptoms", "SMD", nodes="therapy_type", reported=rep)
+    by = {x.study: x for x in c}
+    assert by["r1"].arms == ("psychotherapy:CBT", "psychotherapy:IPT") and by["r1"].y[0] == -0.3
+    assert by["r2"].arms == ("control", "psychotherapy:unspecified")  # arm not in the arm sheet
+    c2, excl2 = outcome_network(arms, "symptoms", "SMD", nodes="strategy", reported=rep)
+    assert {x.study for x in c2} == {"r2"} and "same network node" in excl2.reason.iloc[0]

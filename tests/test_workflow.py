@@ -261,3 +261,49 @@ def test_analyse_and_network_do_not_wait_for_each_other(tmp_path):
     assert "results/network" not in inputs["analyse"] and "results/tables" not in inputs["analyse"]
     assert "results/tables" not in inputs["network"] and "results/validated/benchmarks.csv" in inputs["network"]
     assert "results/network/network_benchmarks.csv" in inputs["report"]
+
+def test_therapy_type_nodes_run_through_network_certainty_and_report(tmp_path):
+    """network.nodes: therapy_type on the test config (HTML only, to keep it fast): split nodes in the
+    network outputs, no comparison names, certainty falling back to the pairwise estimates."""
+    import html as html_lib
+    import json
+
+    from depmeta.summary_of_findings import answer_paragraph
+
+    work = copy_project(tmp_path)
+    (work / "nodes.yaml").write_text(
+        "network: {enabled: true, method: DL, nodes: therapy_type, outcomes: [response, remission], "
+        "reference: control, contribution: streams}\nreport: {pdf: false}\n")
+    proc = snakemake(work, "--configfile", "tests/config/config.yaml", "nodes.yaml")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    net = work / "results" / "network"
+    est = pd.read_csv(net / "network_estimates.csv", keep_default_na=False)
+    nodes = set(est.treatment1)
+    assert {"medication", "control", "psychotherapy:CBT", "combined:CBT"} <= nodes
+    assert nodes <= {"medication", "control"} | {n for n in nodes if n.split(":")[0] in ("psychotherapy", "combined")
+                                                  and ":" in n}
+    # comparison names only where both nodes are strategies left whole (medication vs control)
+    named = est[est.comparison != ""]
+    assert set(named.comparison) == {"medication_vs_control"}
+    assert not (named.treatment1.str.contains(":") | named.treatment2.str.contains(":")).any()
+    assert not (work / "results" / "report" / "report.pdf").exists()
+    # certainty: no network estimate of the configured comparisons (none with control), so none is rated
+    # and the summary of findings holds pairwise rows only
+    cinema = pd.read_csv(work / "results" / "certainty" / "cinema.csv") \
+        if (work / "results" / "certainty" / "cinema.csv").stat().st_size > 1 else pd.DataFrame()
+    assert not len(cinema)
+    sof = pd.read_csv(work / "results" / "certainty" / "sof.csv")
+    assert len(sof) and set(sof.evidence) == {"pairwise"}
+    main = [c for c in ("combined_vs_medication", "combined_vs_psychotherapy", "psychotherapy_vs_medication")
+            if c in set(sof.comparison)]
+    answer = answer_paragraph(sof, main)
+    text = re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ",
+                                                       (work / "results" / "report" / "report.html").read_text())))
+    assert "pairwise meta-analyses (no network estimates in this run)" in text
+    assert re.sub(r"\s+", " ", answer) in text
+    assert "split by the type of psychotherapy" in text and "rest on the pairwise meta-analyses" in text
+    assert "medication vs control" in text  # the one comparison of whole strategies, named in that note
+    # the network section: one league table (or list of pairs) per outcome, split nodes abbreviated
+    doc = json.loads((net / "network.json").read_text())
+    assert set(doc["figures"]) == {"response", "remission"}
+    assert "Psy CBT" in text and "Psy psychotherapy" in text

@@ -124,7 +124,12 @@ __all__ = [
     "fit_network",
     "fit_network_parts",
     "NODE_ORDER",
+    "NODE_SCHEMES",
+    "THERAPY_TYPES",
+    "DRUG_CLASSES",
+    "UNSPECIFIED",
     "node_of",
+    "node_order",
     "outcome_network",
 ]
 
@@ -1009,22 +1014,101 @@ def fit_network_parts(contrasts, **kwargs) -> tuple[list[NetworkResult], str]:
     return fits, note
 
 
-#: Node orders of the two node schemes (config ``network.nodes``); the first present is the
-#: default reference after ``control``/``placebo``.
+#: Node schemes (config ``network.nodes``).
+NODE_SCHEMES = ("strategy", "arm_type", "therapy_type", "drug_class")
+#: Node orders of the fixed schemes; the first present is the default reference after
+#: ``control``/``placebo``.
 NODE_ORDER = {
     "strategy": ("medication", "psychotherapy", "combined", "control"),
     "arm_type": ("medication", "psychotherapy", "combined", "placebo", "usual_care", "waiting_list",
                  "other_control"),
 }
+#: Sub-types of the split schemes in the arm sheet's order (workflow/schemas/arms.schema.yaml).
+THERAPY_TYPES = ("CBT", "CT", "IPT", "BA", "CBASP", "MBCT", "PST", "psychodynamic", "supportive", "other")
+DRUG_CLASSES = ("SSRI", "SNRI", "TCA", "MAOI", "other")
+#: The split schemes: the arm types whose arms are split, the arm-sheet column and its values.
+SPLIT_SCHEMES = {
+    "therapy_type": (("psychotherapy", "combined"), "therapy_type", THERAPY_TYPES),
+    "drug_class": (("medication", "combined"), "drug_class", DRUG_CLASSES),
+}
+#: Sub-type of a split arm whose ``therapy_type`` / ``drug_class`` is blank: such arms form
+#: their own node (``psychotherapy:unspecified``), so that the trial stays in the network.
+UNSPECIFIED = "unspecified"
+#: Separator of strategy and sub-type in a split node's name (``psychotherapy:CBT``).
+NODE_SEP = ":"
 
 
-def node_of(arm_type: str, nodes: str = "strategy") -> str:
-    """The network node of an arm type under a node scheme (``strategy`` or ``arm_type``)."""
+def _blank(x) -> bool:
+    return x is None or (isinstance(x, float) and np.isnan(x)) or str(x).strip() == ""
+
+
+def node_of(arm_type: str, nodes: str = "strategy", therapy_type: str = "", drug_class: str = "") -> str:
+    """The network node of an arm under a node scheme.
+
+    Parameters
+    ----------
+    arm_type : str
+        The arm sheet's ``arm_type``.
+    nodes : {"strategy", "arm_type", "therapy_type", "drug_class"}
+        ``strategy``: medication, psychotherapy, combined, control (the control types
+        merged); ``arm_type``: the arm type itself; ``therapy_type``: psychotherapy and
+        combined arms split by ``therapy_type`` (``psychotherapy:CBT``, ``combined:IPT``),
+        the others as under ``strategy``; ``drug_class``: medication and combined arms split
+        by ``drug_class`` (``medication:SSRI``, ``combined:TCA``), the others as under
+        ``strategy``. A split arm with a blank sub-type goes to ``<strategy>:unspecified``.
+    therapy_type, drug_class : str
+        The arm's ``therapy_type`` and ``drug_class`` (blank or NaN: none).
+
+    Returns
+    -------
+    str
+    """
     from depmeta.contrasts import STRATEGY
 
-    if nodes not in NODE_ORDER:
-        raise ValueError(f"nodes must be one of {tuple(NODE_ORDER)}, not {nodes!r}")
-    return STRATEGY[arm_type] if nodes == "strategy" else arm_type
+    if nodes not in NODE_SCHEMES:
+        raise ValueError(f"nodes must be one of {NODE_SCHEMES}, not {nodes!r}")
+    if arm_type not in STRATEGY:
+        raise ValueError(f"unknown arm type {arm_type!r} (one of {tuple(STRATEGY)})")
+    if nodes == "arm_type":
+        return arm_type
+    if nodes in SPLIT_SCHEMES and arm_type in SPLIT_SCHEMES[nodes][0]:
+        sub = therapy_type if nodes == "therapy_type" else drug_class
+        return f"{arm_type}{NODE_SEP}{UNSPECIFIED if _blank(sub) else str(sub).strip()}"
+    return STRATEGY[arm_type]
+
+
+def node_order(nodes: str, present) -> list[str]:
+    """The nodes in ``present`` in the scheme's display order.
+
+    Strategies in the order medication, psychotherapy, combined, control (and, for
+    ``arm_type``, the control types); within a split strategy the sub-types in the arm
+    sheet's order, ``unspecified`` last, any other sub-type after them alphabetically.
+    A node the scheme does not know is kept, at the end.
+    """
+    present = list(dict.fromkeys(present))
+    if nodes not in NODE_SCHEMES:
+        raise ValueError(f"nodes must be one of {NODE_SCHEMES}, not {nodes!r}")
+    base = NODE_ORDER["arm_type" if nodes == "arm_type" else "strategy"]
+    subs = SPLIT_SCHEMES[nodes][2] if nodes in SPLIT_SCHEMES else ()
+
+    def key(t):
+        head, _, sub = t.partition(NODE_SEP)
+        if head not in base:
+            return (len(base), 0, 0, t)
+        if not sub:
+            return (base.index(head), 0, 0, "")
+        if sub == UNSPECIFIED:
+            return (base.index(head), 1, len(subs) + 1, "")
+        return (base.index(head), 1, subs.index(sub) if sub in subs else len(subs), sub)
+
+    return sorted(present, key=key)
+
+
+def _nodes_of(arms: pd.DataFrame, nodes: str) -> list[str]:
+    """Each arm row's node (``therapy_type`` / ``drug_class`` columns optional)."""
+    blank = pd.Series("", index=arms.index)
+    return [node_of(t, nodes, tt, dc) for t, tt, dc in
+            zip(arms.arm_type, arms.get("therapy_type", blank), arms.get("drug_class", blank))]
 
 
 def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str = "strategy",
@@ -1037,7 +1121,7 @@ def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str =
     population first (as :func:`depmeta.contrasts.form_contrasts`), then the
     slice with the most nodes (so that a multi-arm trial enters with all its
     randomised arms at one timepoint), then the latest (or earliest)
-    timepoint; arms of the same node in it are combined (events and n summed;
+    timepoint; arms of the same node (:func:`node_of`) in it are combined (events and n summed;
     means and SDs by :func:`depmeta.contrasts.combine_means`). For ``SMD``, a
     study without two such arms may contribute reported Hedges' g rows
     (``reported``, the contrasts sheet).
@@ -1048,7 +1132,10 @@ def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str =
         :func:`depmeta.sheets.prepare_arms` output.
     outcome : str
     measure : {"RR", "OR", "RD", "SMD", "MD"}
-    nodes : {"strategy", "arm_type"}
+    nodes : {"strategy", "arm_type", "therapy_type", "drug_class"}
+        Node scheme (:func:`node_of`); the split schemes read the arm sheet's
+        ``therapy_type`` / ``drug_class`` (a reported g row: those of its arms in ``arms``;
+        blank or not found gives ``<strategy>:unspecified``).
     population_preference, timepoint
         As in the ``analysis`` config.
     reported : DataFrame, optional
@@ -1072,7 +1159,7 @@ def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str =
         excl.append((r.study_id, [r.row_id], f"analysis population {r.analysis_population} not in "
                                              "population_preference"))
     a = a[a.analysis_population.isin(population_preference)]
-    a["node"] = [node_of(t, nodes) for t in a.arm_type]
+    a["node"] = _nodes_of(a, nodes)
     cont = measure in ("SMD", "MD")
     arm_rows, used_studies = [], set()
     for sid, srows in a.groupby("study_id", sort=True):
@@ -1124,8 +1211,15 @@ def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str =
         rep = rep[rep.analysis_population.isin(population_preference)]
         if len(rep):
             ids = [rid(r) for r in rep.itertuples()]
-            n1 = [node_of(t, nodes) for t in rep.arm1_type]
-            n2 = [node_of(t, nodes) for t in rep.arm2_type]
+            # a reported row's therapy type / drug class: its arm's in the arm sheet (any outcome)
+            sub = {}
+            for r in arms.itertuples():
+                for col in ("therapy_type", "drug_class"):
+                    v = getattr(r, col, "")
+                    if not _blank(v):
+                        sub.setdefault((r.study_id, r.arm_id, col), v)
+            n1, n2 = ([node_of(t, nodes, sub.get((s, i, "therapy_type"), ""), sub.get((s, i, "drug_class"), ""))
+                       for s, i, t in zip(rep.study_id, rep[f"arm{k}_id"], rep[f"arm{k}_type"])] for k in (1, 2))
             same = [x == y for x, y in zip(n1, n2)]
             for r, rid, s in zip(rep.itertuples(), ids, same):
                 if s:

@@ -15,6 +15,9 @@ import numpy as np  # noqa: E402
 
 __all__ = ["network_graph", "NODE_COLOUR"]
 
+#: Networks with more nodes than this are drawn on the larger canvas.
+BIG_NETWORK = 7
+
 NODE_COLOUR = {"medication": "#1b6ca8", "psychotherapy": "#d9822b", "combined": "#2e8540", "control": "#777777",
                "placebo": "#777777", "usual_care": "#999999", "waiting_list": "#aaaaaa", "other_control": "#888888"}
 
@@ -38,7 +41,11 @@ def network_graph(treatments, patients, trials, title: str = "") -> plt.Figure:
     if n == 2:
         angle = np.array([np.pi, 0.0])
     xy = np.c_[np.cos(angle), np.sin(angle)]
-    fig, ax = plt.subplots(figsize=(4.6, 3.9))
+    # networks of split nodes (psychotherapy:CBT, ...) have many nodes: a larger canvas, smaller
+    # nodes and type-on-its-own-line labels keep the labels apart
+    big = n > BIG_NETWORK
+    fig, ax = plt.subplots(figsize=(6.4, 5.2) if big else (4.6, 3.9))
+    font = 8 if big else 9
     kmax = max(int(np.max(trials)) if np.size(trials) else 1, 1)
     for i in range(n):
         for j in range(i + 1, n):
@@ -50,17 +57,21 @@ def network_graph(treatments, patients, trials, title: str = "") -> plt.Figure:
                 # so that two crossing diagonals do not share a label position
                 frac = 0.5 if (j - i) in (1, n - 1) else 0.32
                 at = xy[i] + frac * (xy[j] - xy[i])
-                ax.text(*at, str(k), ha="center", va="center", fontsize=9, zorder=3,
+                ax.text(*at, str(k), ha="center", va="center", fontsize=font, zorder=3,
                         bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.9})
     p = np.asarray(patients, float)
-    area = 300 + 2200 * p / max(p.max(), 1)
+    area = (150 + 1100 * p / max(p.max(), 1)) if big else (300 + 2200 * p / max(p.max(), 1))
     for i, t in enumerate(treatments):
-        ax.scatter(*xy[i], s=area[i], color=NODE_COLOUR.get(t, "#4477aa"), zorder=2, edgecolor="white", lw=1.5)
+        # a split node ("psychotherapy:CBT") in its strategy's colour
+        colour = NODE_COLOUR.get(t, NODE_COLOUR.get(t.split(":")[0], "#4477aa"))
+        ax.scatter(*xy[i], s=area[i], color=colour, zorder=2, edgecolor="white", lw=1.5)
         r_pts = np.sqrt(area[i]) / 2 + 6  # marker radius in points, plus a gap
-        ax.annotate(f"{t.replace('_', ' ')}\n(n = {p[i]:.0f})", xy=xy[i], xytext=tuple(xy[i] * r_pts),
+        head, sep, sub = t.partition(":")
+        name = f"{head}\n{sub}" if sep else t.replace("_", " ")
+        ax.annotate(f"{name}{' ' if sep else chr(10)}(n = {p[i]:.0f})", xy=xy[i], xytext=tuple(xy[i] * r_pts),
                     textcoords="offset points", ha="center" if abs(xy[i][0]) < 0.3 else
                     ("left" if xy[i][0] > 0 else "right"), va="center" if abs(xy[i][1]) < 0.3 else
-                    ("bottom" if xy[i][1] > 0 else "top"), fontsize=9)
+                    ("bottom" if xy[i][1] > 0 else "top"), fontsize=font)
     ax.set_xlim(-2.0, 2.0)
     ax.set_ylim(-1.7, 1.7)
     ax.set_aspect("equal")

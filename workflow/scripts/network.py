@@ -15,7 +15,7 @@ import yaml  # noqa: E402
 from depmeta.analysis import BINARY, OUTCOME_DIRECTION, RATIO_MEASURES  # noqa: E402
 from depmeta.checks import network_benchmarks  # noqa: E402
 from depmeta.contrasts import COMPARISONS  # noqa: E402
-from depmeta.network import NODE_ORDER, fit_network_parts, outcome_network  # noqa: E402
+from depmeta.network import fit_network_parts, node_order, outcome_network  # noqa: E402
 from depmeta.network_plot import network_graph  # noqa: E402
 from depmeta.sheets import coerce, prepare_arms  # noqa: E402
 from pipeline_io import read_sheet, save_png, setup_logging, write_csv, write_json  # noqa: E402
@@ -30,7 +30,6 @@ arms = prepare_arms(sheets["arms"])
 figdir = Path(snakemake.output.figures)
 figdir.mkdir(parents=True, exist_ok=True)
 level = analysis.get("level", 0.95)
-order = NODE_ORDER[cfg["nodes"]]
 comparison_of = {pair: name for name, pair in COMPARISONS.items()}
 log.info("network options: %s", cfg)
 CONTRIBUTION_NOTE = {
@@ -52,7 +51,7 @@ for outcome in cfg["outcomes"]:
         arms, outcome, measure, nodes=cfg["nodes"], population_preference=analysis["population_preference"],
         timepoint=analysis["timepoint"], reported=sheets["contrasts"], add=analysis["zero_cell"]["add"])
     exclusions.append(excl.assign(outcome=outcome))
-    nodes = [t for t in order if any(t in c.arms for c in contrasts)]
+    nodes = node_order(cfg["nodes"], [t for c in contrasts for t in c.arms])
     base = {"outcome": outcome, "measure": measure, "method": cfg["method"], "n_studies": len(contrasts),
             "n_treatments": len(nodes)}
     if len(contrasts) < analysis["min_studies"] or len(nodes) < 2:
@@ -118,7 +117,7 @@ for outcome in cfg["outcomes"]:
     contrasts, _ = outcome_network(
         adult_arms, outcome, measure, nodes=cfg["nodes"], population_preference=analysis["population_preference"],
         timepoint=analysis["timepoint"], reported=sheets["contrasts"], add=analysis["zero_cell"]["add"])
-    nodes = [t for t in order if any(t in c.arms for c in contrasts)]
+    nodes = node_order(cfg["nodes"], [t for c in contrasts for t in c.arms])
     if len(contrasts) < analysis["min_studies"] or len(nodes) < 2:
         continue
     reference = cfg["reference"] if cfg["reference"] in nodes else nodes[0]
