@@ -563,7 +563,7 @@ def test_plain_statements():
 
 
 def test_sof_table_format_and_answer():
-    from depmeta.summary_of_findings import answer_paragraph, sof_table
+    from depmeta.summary_of_findings import answer_items, sof_table
 
     studies, per_study, summary = _pairwise_fixture()
     est, summ, contrib = _network_fixture()
@@ -590,7 +590,8 @@ def test_sof_table_format_and_answer():
     nt = nnt_table(sof, ["combined_vs_medication"]).iloc[0]
     # 480 - 400 = +80 (+20 to +148): NNTB 1/0.08 = 12.5 -> 13, CI 1/0.148 = 6.8 -> 7 to 1/0.02 = 50
     assert (nt["Difference per 1000 (95% CI)"], nt["NNT (95% CI)"]) == ("+80 (+20 to +148)", "NNTB 13 (7 to 50)")
-    text = answer_paragraph(sof, ["combined_vs_medication"])
+    ((comp, text),) = answer_items(sof, ["combined_vs_medication"])
+    assert comp == "combined_vs_medication"
     # RR 1.20 lies inside the zone 0.8-1.25: "little or no difference", "may" for low certainty
     assert text == ("Compared with medication, combined treatment may make little or no difference to response "
                     "(RR 1.20, 95% CI 1.05 to 1.37, 480 vs 400 per 1000, pairwise, 3 trials; low certainty).")

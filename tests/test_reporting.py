@@ -87,3 +87,11 @@ def test_escaped_strings_come_out_as_text(pandoc, to):
         assert "Smith &lt;script&gt;alert(1)&lt;/script&gt; &amp; *Co* [1] @fig-x $5 | #tag_1" in out
     else:  # Typst markup characters escaped, nothing dropped
         assert "alert" in out and "\\#tag\\_1" in out and "\\@fig-x" in out and "\\$5" in out
+
+
+def test_a_value_rounding_to_zero_is_printed_without_a_sign():
+    from depmeta.reporting import fmt
+    from depmeta.summary_of_findings import _num
+
+    assert (fmt(-0.004), fmt(-0.004, 3), fmt(-0.5), fmt(0.0)) == ("0.00", "-0.004", "-0.50", "0.00")
+    assert (_num(-0.001), _num(-10.004), _num(-0.21)) == ("0.00", "-10.00", "-0.21")

@@ -268,7 +268,7 @@ def test_therapy_type_nodes_run_through_network_certainty_and_report(tmp_path):
     import html as html_lib
     import json
 
-    from depmeta.summary_of_findings import answer_paragraph
+    from depmeta.summary_of_findings import answer_items
 
     work = copy_project(tmp_path)
     (work / "nodes.yaml").write_text(
@@ -296,11 +296,11 @@ def test_therapy_type_nodes_run_through_network_certainty_and_report(tmp_path):
     assert len(sof) and set(sof.evidence) == {"pairwise"}
     main = [c for c in ("combined_vs_medication", "combined_vs_psychotherapy", "psychotherapy_vs_medication")
             if c in set(sof.comparison)]
-    answer = answer_paragraph(sof, main)
+    answers = answer_items(sof, main)
     text = re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ",
                                                        (work / "results" / "report" / "report.html").read_text())))
     assert "pairwise meta-analyses (no network estimates in this run)" in text
-    assert re.sub(r"\s+", " ", answer) in text
+    assert answers and all(re.sub(r"\s+", " ", answer) in text for _, answer in answers)
     assert "split by the type of psychotherapy" in text and "rest on the pairwise meta-analyses" in text
     assert "medication vs control" in text  # the one comparison of whole strategies, named in that note
     # the network section: one league table (or list of pairs) per outcome, split nodes abbreviated

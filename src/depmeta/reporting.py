@@ -40,7 +40,8 @@ def fmt(x, digits: int = 2) -> str:
     """A number with fixed digits, or an en dash for missing."""
     if _missing(x):
         return "–"
-    return f"{x:.{digits}f}"
+    text = f"{x:.{digits}f}"
+    return text[1:] if text == f"-{0:.{digits}f}" else text  # a value rounding to zero has no sign
 
 
 def fmt_ci(lo, hi, digits: int = 2) -> str:

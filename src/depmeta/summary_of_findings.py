@@ -11,7 +11,7 @@ import pandas as pd
 
 from depmeta.contrasts import COMPARISONS
 
-__all__ = ["GRADE_NOTES", "answer_paragraph", "nnt_table", "pairwise_table", "rules_table", "sof_table",
+__all__ = ["GRADE_NOTES", "answer_items", "nnt_table", "pairwise_table", "rules_table", "sof_table",
            "strategy_name"]
 
 #: The GRADE Working Group's definitions of the certainty levels, as printed under Cochrane's tables.
@@ -32,7 +32,10 @@ def strategy_name(s: str) -> str:
 
 
 def _num(x, digits=2) -> str:
-    return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) or pd.isna(x) else f"{x:.{digits}f}"
+    if x is None or (isinstance(x, float) and not math.isfinite(x)) or pd.isna(x):
+        return "–"
+    text = f"{x:.{digits}f}"
+    return text[1:] if text == f"-{0:.{digits}f}" else text  # a value rounding to zero has no sign
 
 
 def _per1000(x) -> str:
@@ -111,23 +114,26 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
     return pd.DataFrame(rows), notes
 
 
-def answer_paragraph(sof: pd.DataFrame, comparisons) -> str:
-    """The plain-language summary: for each comparison and outcome, the statement the pipeline
-    derived from the estimate and its certainty, with the relative and absolute effect."""
-    parts = []
+def answer_items(sof: pd.DataFrame, comparisons) -> list[tuple[str, str]]:
+    """The plain-language summary, one ``(comparison, text)`` item per comparison: for each
+    outcome the statement the pipeline derived from the estimate and its certainty, with the
+    relative and absolute effect; the outcomes with very low certainty in one sentence."""
+    items = []
     for comp in comparisons:
         sub = sof[(sof.comparison == comp) & _primary(sof)]
         if not len(sub):
             continue
         a, b = (strategy_name(s) for s in COMPARISONS[comp])
+        parts = []
         sure, unsure = sub[sub.certainty_score > 1], sub[sub.certainty_score <= 1]
         for r in sure.itertuples():
             parts.append(f"{r.statement[:-1]} ({_effect_text(r)}; {r.certainty} certainty).")
         if len(unsure):
-            items = "; ".join(f"{r.outcome}: {_effect_text(r)}" for r in unsure.itertuples())
+            listed = "; ".join(f"{r.outcome}: {_effect_text(r)}" for r in unsure.itertuples())
             parts.append(f"The evidence is very uncertain about the effect of {a} compared with {b} on "
-                         f"{_and([r.outcome for r in unsure.itertuples()])} ({items}; very low certainty).")
-    return " ".join(parts)
+                         f"{_and([r.outcome for r in unsure.itertuples()])} ({listed}; very low certainty).")
+        items.append((comp, " ".join(parts)))
+    return items
 
 
 def _primary(sof: pd.DataFrame) -> pd.Series:
