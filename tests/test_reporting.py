@@ -29,7 +29,7 @@ def test_summary_table_keeps_estimate_and_interval_in_one_unbreakable_cell():
     tab = summary_table(SUMMARY, 0.95)
     assert list(tab.columns) == ["Comparison", "Outcome", "k (patients)", "Estimate [95% CI]", "p", "95% PI"]
     assert tab["Estimate [95% CI]"].tolist() == [f"RR{NBSP}1.19{NBSP}[1.00,{NBSP}1.43]",
-                                          f"SMD{NBSP}-0.00{NBSP}[-0.21,{NBSP}0.20]"]
+                                          f"SMD{NBSP}0.00{NBSP}[-0.21,{NBSP}0.20]"]
     assert tab["95% PI"].tolist() == [f"[0.79,{NBSP}1.80]", "–"]  # no "nan"
 
 
