@@ -129,3 +129,17 @@ def test_cell_options_are_read_and_removed():
     assert labelled["fig-cell"]["fig-cap"] == "Squares shown by a cell."
     assert labelled["tbl-cell"]["output"] == "asis"
     assert not any(line.startswith("#|") for c in code for line in c.source.splitlines())
+
+
+def test_source_date_epoch_makes_the_pdf_byte_identical(tmp_path, monkeypatch):
+    # Typst writes the compile time into the PDF (info dates, XMP, document id); with
+    # SOURCE_DATE_EPOCH set, two renders of the same source are byte-identical
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764633600")
+    pdfs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        out.mkdir()
+        qmdrender.render(FIXTURE, None, out / "f.pdf", params={"out_dir": str(out), "n_points": N_POINTS})
+        pdfs.append((out / "f.pdf").read_bytes())
+    assert pdfs[0] == pdfs[1]
+    assert b"D:20251202" in pdfs[0]  # the stated date, 2 December 2025 00:00 UTC

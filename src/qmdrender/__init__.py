@@ -275,7 +275,11 @@ def render(qmd: str | Path, html: str | Path | None = None, pdf: str | Path | No
                          "--output", str(typ)], markdown)
             out = scratch / "report.pdf"
             try:
-                typst.compile(str(typ), output=str(out), root="/")
+                # SOURCE_DATE_EPOCH (the reproducible-builds convention) fixes the PDF's dates and
+                # ids; the typst package does not read it itself, only its `timestamp` argument
+                epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+                stamp = {"timestamp": int(epoch)} if epoch.isdigit() else {}
+                typst.compile(str(typ), output=str(out), root="/", **stamp)
             except Exception as err:  # typst raises its own TypstError; report it with the source name
                 raise QmdError(f"typst failed on the generated {typ.name}: {err}") from err
             _replace(out, Path(pdf))
