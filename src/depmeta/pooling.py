@@ -488,7 +488,7 @@ def pool_batch(yi, vi, method: str = "REML", test: str = "z", level: float = 0.9
         Effect sizes and sampling variances, one dataset per column (finite, ``vi > 0``).
     method : str, default "REML"
         One of :data:`METHODS`.
-    test : {"z", "t", "knha"}, default "z"
+    test : {"z", "t", "knha", "adhoc"}, default "z"
     level : float, default 0.95
 
     Returns
@@ -502,8 +502,8 @@ def pool_batch(yi, vi, method: str = "REML", test: str = "z", level: float = 0.9
     method, test = method.upper(), test.lower()
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
-    if test not in ("z", "t", "knha"):
-        raise ValueError(f"unknown test {test!r}; choose one of ('z', 't', 'knha')")
+    if test not in TESTS:
+        raise ValueError(f"unknown test {test!r}; choose one of {TESTS}")
     k, d = y.shape
     if k < 1:
         raise ValueError("need at least one study")
@@ -513,8 +513,10 @@ def pool_batch(yi, vi, method: str = "REML", test: str = "z", level: float = 0.9
     estimate = (w * y).sum(0) / sw
     se = np.sqrt(1.0 / sw)
     s2w = np.ones(d)
-    if test == "knha":
+    if test in ("knha", "adhoc"):
         s2w = (w * (y - estimate) ** 2).sum(0) / (k - 1) if k > 1 else np.full(d, np.nan)
+        if test == "adhoc":  # the factor truncated at 1: never narrower than z
+            s2w = np.maximum(s2w, 1.0)
         se = se * np.sqrt(s2w)
     df = np.full(d, np.inf if test == "z" else float(k - 1))
     alpha = 1 - level

@@ -121,7 +121,7 @@ def leave1out(yi, vi, method: str = "REML", test: str = "z", level: float = 0.95
     yi, vi : array_like, shape (k,)
         Effect sizes and sampling variances (k >= 2).
     method, test, level
-        As :func:`depmeta.pooling.pool` (``test`` one of ``z``, ``t``, ``knha``).
+        As :func:`depmeta.pooling.pool` (``test`` one of ``z``, ``t``, ``knha``, ``adhoc``).
 
     Returns
     -------
@@ -189,7 +189,7 @@ def influence(yi, vi, method: str = "REML", test: str = "z", level: float = 0.95
     """
     y, v = _check(yi, vi, min_k=3)
     k = y.size
-    full = pool(y, v, method=method, test=test if test != "knha" else "knha", level=level)
+    full = pool(y, v, method=method, test=test, level=level)
     l1 = leave1out(y, v, method=method, test=test, level=level)
     w = 1.0 / (v + full.tau2)
     hat = w / w.sum()

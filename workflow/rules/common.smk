@@ -9,6 +9,7 @@ RESULTS = Path("results")
 SHEETS = config["sheets"]
 ANALYSIS = config["analysis"]
 REPORT = config["report"]
+SENSITIVITY = config.get("sensitivity", {})
 
 
 def sheet_inputs():

@@ -7,6 +7,7 @@ rule report:
         provenance="results/validated/provenance.json",
         risk_of_bias="results/validated/risk_of_bias.csv",
         tables=rules.analyse.output,
+        sensitivity=rules.sensitivity.output,
     output:
         **report_outputs(),
     log:
