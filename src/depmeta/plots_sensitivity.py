@@ -94,7 +94,8 @@ def gosh_plot(gosh: pd.DataFrame, measure: str, title: str = "") -> plt.Figure:
         hb = ax.hexbin(x[ok], i2[ok], gridsize=50, bins="log", cmap="Blues", mincnt=1)
         fig.colorbar(hb, ax=ax, label="subsets (log)")
     else:
-        ax.scatter(x[ok], i2[ok], s=6, alpha=0.4, color="#1b6ca8", lw=0)
+        small = ok.sum() < 500
+        ax.scatter(x[ok], i2[ok], s=16 if small else 6, alpha=0.7 if small else 0.4, color="#1b6ca8", lw=0)
     _axis_scale(ax, measure)
     ax.set_xlabel(MEASURE_LABEL.get(measure, measure) + (" (log scale)" if measure in RATIO_MEASURES else ""))
     ax.set_ylabel("I² (%)")
