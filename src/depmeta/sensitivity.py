@@ -349,7 +349,8 @@ def _subset_masks(k: int, exhaustive: bool, n: int, seed) -> np.ndarray:
 
 
 def gosh(yi, vi, method: str = "REML", max_exhaustive_k: int = GOSH_MAX_EXHAUSTIVE_K,
-         n_subsets: int = GOSH_SAMPLE, seed: int | None = 0, chunk: int = GOSH_CHUNK) -> GoshResult:
+         n_subsets: int = GOSH_SAMPLE, seed: int | None = 0, chunk: int = GOSH_CHUNK,
+         workers: int = 1) -> GoshResult:
     """Fit the model to every subset of the studies (or a random sample), chunk by chunk.
 
     Parameters
@@ -365,7 +366,11 @@ def gosh(yi, vi, method: str = "REML", max_exhaustive_k: int = GOSH_MAX_EXHAUSTI
     seed : int, optional
         Seed of the random sample (numpy's default generator).
     chunk : int, default :data:`GOSH_CHUNK`
-        Subsets per vectorised call (bounds the memory).
+        Subsets per vectorised call (bounds the memory: about ``workers``
+        times 160 MB at the default).
+    workers : int, default 1
+        Chunks fitted at once in threads (numpy releases the GIL in its array
+        loops, so two workers use two cores). The results do not depend on it.
 
     Returns
     -------
@@ -375,8 +380,8 @@ def gosh(yi, vi, method: str = "REML", max_exhaustive_k: int = GOSH_MAX_EXHAUSTI
     k = y.size
     if k > 62:
         raise ValueError("gosh supports at most 62 studies")
-    if chunk < 1 or n_subsets < 1:
-        raise ValueError("chunk and n_subsets must be positive")
+    if chunk < 1 or n_subsets < 1 or workers < 1:
+        raise ValueError("chunk, n_subsets and workers must be positive")
     exhaustive = k <= max_exhaustive_k or n_subsets >= 2**k - 1
     masks, sizes = _subset_masks(k, exhaustive, n_subsets, seed)
     n = masks.size
@@ -384,19 +389,30 @@ def gosh(yi, vi, method: str = "REML", max_exhaustive_k: int = GOSH_MAX_EXHAUSTI
     bits = np.int64(1) << np.arange(k, dtype=np.int64)
     starts = np.flatnonzero(np.r_[True, sizes[1:] != sizes[:-1]])
     bounds = np.r_[starts, n]
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        m = int(sizes[a])
-        for c in range(a, b, chunk):
-            e = min(b, c + chunk)
-            incl = (masks[c:e, None] & bits[None, :]) != 0
-            idx = np.nonzero(incl)[1].reshape(e - c, m)
-            fit = pool_batch(y[idx.T], v[idx.T], method=method)
-            for name in out:
-                out[name][c:e] = getattr(fit, name)
-            if fit.method == "DL" and m > 1:
-                # metafor's gosh() fits DL by a shortcut whose H² is Q / (k - 1) (below 1
-                # where tau² is truncated at 0; equal to rma()'s H² elsewhere).
-                out["h2"][c:e] = fit.q / (m - 1)
+    # Chunks never straddle two subset sizes: each is an (m, n) block of equal m.
+    pieces = [(int(sizes[a]), c, min(b, c + chunk)) for a, b in zip(bounds[:-1], bounds[1:])
+              for c in range(a, b, chunk)]
+
+    def fit(piece):
+        m, c, e = piece
+        incl = (masks[c:e, None] & bits[None, :]) != 0
+        idx = np.nonzero(incl)[1].reshape(e - c, m)
+        res = pool_batch(y[idx.T], v[idx.T], method=method)
+        for name in out:
+            out[name][c:e] = getattr(res, name)
+        if res.method == "DL" and m > 1:
+            # metafor's gosh() fits DL by a shortcut whose H² is Q / (k - 1) (below 1
+            # where tau² is truncated at 0; equal to rma()'s H² elsewhere).
+            out["h2"][c:e] = res.q / (m - 1)
+
+    if workers == 1:
+        for piece in pieces:
+            fit(piece)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool_:
+            list(pool_.map(fit, pieces))
     incl = (masks[:, None] & bits[None, :]) != 0
     return GoshResult(method=method.upper(), exhaustive=exhaustive, seed=None if exhaustive else seed, incl=incl,
                       k=sizes, **out)
