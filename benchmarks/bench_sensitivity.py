@@ -53,6 +53,7 @@ def timed(n: int, fn):
 
 
 def summary(times):
+    times = np.atleast_1d(times).tolist()  # one repeat comes back from R as a scalar
     return min(times), statistics.median(times), max(times)
 
 
@@ -78,21 +79,28 @@ def main():
     ap.add_argument("--repeats", type=int, default=5, help="repeats of each depmeta timing")
     ap.add_argument("--r-repeats", type=int, default=3, help="repeats of metafor's leave1out/influence")
     ap.add_argument("--r-gosh-repeats", type=int, default=1, help="repeats of metafor's gosh (about 4 min each)")
+    ap.add_argument("--r-json", type=Path, help="keep metafor's timings and results in this file; "
+                    "if it exists, reuse them instead of running metafor again")
     ap.add_argument("--gosh20-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.gosh20_child:
         return gosh20_child()
 
     large, small = simulate(200, 1), simulate(16, 2)
-    with tempfile.TemporaryDirectory() as tmp:
-        inp, out = Path(tmp) / "in.json", Path(tmp) / "out.json"
-        inp.write_text(json.dumps({
-            "large": {"yi": large[0].tolist(), "vi": large[1].tolist()},
-            "gosh": {"yi": small[0].tolist(), "vi": small[1].tolist()},
-            "repeats_r": args.r_repeats, "repeats_r_gosh": args.r_gosh_repeats}))
-        print("running metafor ...", file=sys.stderr, flush=True)
-        subprocess.run(["Rscript", str(HERE / "bench_sensitivity.R"), str(inp), str(out)], check=True)
-        ref = json.loads(out.read_text())
+    if args.r_json and args.r_json.exists():
+        ref = json.loads(args.r_json.read_text())
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            inp, out = Path(tmp) / "in.json", Path(tmp) / "out.json"
+            inp.write_text(json.dumps({
+                "large": {"yi": large[0].tolist(), "vi": large[1].tolist()},
+                "gosh": {"yi": small[0].tolist(), "vi": small[1].tolist()},
+                "repeats_r": args.r_repeats, "repeats_r_gosh": args.r_gosh_repeats}))
+            print("running metafor ...", file=sys.stderr, flush=True)
+            subprocess.run(["Rscript", str(HERE / "bench_sensitivity.R"), str(inp), str(out)], check=True)
+            ref = json.loads(out.read_text())
+            if args.r_json:
+                args.r_json.write_text(out.read_text())
 
     rows, checks = [], []
     t, l1 = timed(args.repeats, lambda: leave1out(*large))
