@@ -54,3 +54,15 @@ def test_statsmodels_dl_is_not_truncated_on_homogeneous_data():
     v = np.array([0.04, 0.05, 0.03, 0.06])
     assert combine_effects(y, v, method_re="chi2").tau2 < 0
     assert pool(y, v, method="DL").tau2 == 0.0
+
+
+def test_pymare_dl_and_hedges_equal_the_closed_forms():
+    """The engine's DL and HE closed forms on (k, d) arrays are PyMARE's estimators, column by column."""
+    from pymare.estimators import DerSimonianLaird, Hedges
+
+    rng = np.random.default_rng(5)
+    y, v = rng.normal(0.2, 0.3, (9, 40)), rng.uniform(0.01, 0.2, (9, 40))
+    X = np.ones((9, 1))
+    for name, est in (("DL", DerSimonianLaird), ("HE", Hedges)):
+        theirs = np.asarray(est().fit(y, v, X).params_["tau2"], float).reshape(-1)
+        np.testing.assert_allclose(tau2_estimate(y, v, name), theirs, rtol=EXACT, atol=1e-14, err_msg=name)

@@ -176,8 +176,9 @@ def rma_mods(yi, vi, X, method: str = "REML", test: str = "z", level: float = 0.
         Design matrix (include a column of ones for an intercept).
     method : str, default "REML"
         tau² estimator, one of :data:`MODS_METHODS`.
-    test : {"z", "t", "knha"}, default "z"
-        ``z`` normal; ``t`` t with k - p df; ``knha`` Knapp-Hartung.
+    test : {"z", "t", "knha", "adhoc"}, default "z"
+        ``z`` normal; ``t`` t with k - p df; ``knha`` Knapp-Hartung; ``adhoc``
+        Knapp-Hartung with its factor truncated at 1.
     level : float, default 0.95
         Confidence level.
 
@@ -199,16 +200,17 @@ def rma_mods(yi, vi, X, method: str = "REML", test: str = "z", level: float = 0.
     method, test = method.upper(), test.lower()
     if method not in MODS_METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {MODS_METHODS}")
-    if test not in ("z", "t", "knha"):
-        raise ValueError(f"unknown test {test!r}; choose one of ('z', 't', 'knha')")
+    if test not in ("z", "t", "knha", "adhoc"):
+        raise ValueError(f"unknown test {test!r}; choose one of ('z', 't', 'knha', 'adhoc')")
     tau2 = _tau2_mods(y, v, X, method)
     w = 1.0 / (v + tau2)
     P, inv = _proj(X, w)
     beta = inv @ (X.T @ (w * y))
     vb = inv.copy()
     df = float("inf")
-    if test == "knha":
-        vb *= float(y @ P @ y) / (k - p)
+    if test in ("knha", "adhoc"):
+        s2w = float(y @ P @ y) / (k - p)
+        vb *= max(s2w, 1.0) if test == "adhoc" else s2w
     if test != "z":
         df = float(k - p)
     se = np.sqrt(np.diag(vb))

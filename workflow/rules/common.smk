@@ -36,6 +36,7 @@ SIMULATION = config["simulation"]
 # `mtime` and `input` triggers (on by default) an edited or added module reruns them.
 ENGINE = sorted(str(p) for p in Path("src/depmeta").glob("*.py"))
 SUBGROUPS = config.get("subgroups", {})
+SENSITIVITY = config.get("sensitivity", {})
 
 
 def sheet_inputs():

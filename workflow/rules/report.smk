@@ -13,6 +13,7 @@ rule report:
         coverage="results/simulation/coverage.csv",
         engine=ENGINE,
         subgroups=rules.subgroups.output,
+        sensitivity=rules.sensitivity.output,
     output:
         **report_outputs(caption="../report/report.rst"),
     log:

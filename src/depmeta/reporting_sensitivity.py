@@ -1,0 +1,106 @@
+"""Display tables of the sensitivity analyses for the report (at most 7 columns each, so the A4 PDF stays
+readable). Formatting only: the numbers are the rule ``sensitivity``'s tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from depmeta.analysis import RATIO_MEASURES
+from depmeta.plots import comparison_label, fmt_p
+from depmeta.reporting import fmt, fmt_ci
+
+__all__ = ["alternatives_display", "influence_display", "overview_table", "small_study_display"]
+
+
+def _d(measure, x):
+    return float(np.exp(x)) if measure in RATIO_MEASURES and pd.notna(x) else x
+
+
+def _sel(df, comparison, outcome):
+    if not len(df):
+        return df
+    return df[(df.comparison == comparison) & (df.outcome == outcome)]
+
+
+def overview_table(summary: pd.DataFrame, influence: pd.DataFrame, leave1out: pd.DataFrame,
+                   small_study: pd.DataFrame) -> pd.DataFrame:
+    """One row per pooled comparison × outcome: flagged trials, range of leave-one-out estimates, small-study tests."""
+    rows = []
+    for _, s in summary[summary.status == "pooled"].iterrows():
+        inf = _sel(influence, s.comparison, s.outcome)
+        l1 = _sel(leave1out, s.comparison, s.outcome)
+        ss = _sel(small_study, s.comparison, s.outcome)
+        flagged = ", ".join(inf.loc[inf.influential.astype(bool), "label"]) if len(inf) else ""
+        if len(ss) and ss.iloc[0].status == "run":
+            r = ss.iloc[0]
+            tests = f"Egger p = {fmt_p(r.egger_pval)}; trim-and-fill k0 = {int(r.trimfill_k0)}"
+        else:
+            tests = f"not run (k < {_min_k(ss)})" if len(ss) else "not run"
+        rows.append({
+            "Comparison": comparison_label(s.comparison), "Outcome": s.outcome, "k": int(s.k),
+            "Estimate": fmt(s.estimate_display),
+            "Leave-one-out range": (f"{fmt(l1.estimate_display.min())} to {fmt(l1.estimate_display.max())}"
+                                    if len(l1) else "–"),
+            "Influential trials": flagged or ("none" if len(inf) else "– (k < 3)"),
+            "Small-study tests": tests,
+        })
+    return pd.DataFrame(rows)
+
+
+def _min_k(ss):
+    reason = str(ss.iloc[0].reason)
+    return reason.split("<")[1].split(":")[0].strip() if "<" in reason else "?"
+
+
+def influence_display(influence: pd.DataFrame, leave1out: pd.DataFrame, comparison: str, outcome: str,
+                      level: float) -> pd.DataFrame:
+    """Per trial: the estimate without it, and metafor's influence diagnostics."""
+    inf = _sel(influence, comparison, outcome)
+    l1 = _sel(leave1out, comparison, outcome).set_index("study_id")
+    rows = []
+    for _, r in inf.iterrows():
+        o = l1.loc[r.study_id]
+        rows.append({
+            "Trial": r.label + (" *" if r.influential else ""),
+            f"Without it ({100 * level:g}% CI)": f"{fmt(o.estimate_display)} {fmt_ci(o.ci_low_display, o.ci_high_display)}",
+            "Std. residual": fmt(r.rstudent), "DFFITS": fmt(r.dffits), "Cook's D": fmt(r.cook_d),
+            "tau² without": fmt(r.tau2_del, 3), "Weight %": fmt(r.weight, 1),
+        })
+    return pd.DataFrame(rows)
+
+
+def alternatives_display(alternatives: pd.DataFrame, comparison: str, outcome: str, level: float) -> pd.DataFrame:
+    """The pooled estimate under each alternative analysis."""
+    a = _sel(alternatives, comparison, outcome)
+    return pd.DataFrame({
+        "Analysis": a.analysis, "k": a.k.astype(int),
+        f"Estimate ({100 * level:g}% CI)": [f"{fmt(e)} {fmt_ci(lo, hi)}" if pd.notna(e) else "–"
+                                           for e, lo, hi in zip(a.estimate_display, a.ci_low_display,
+                                                                a.ci_high_display)],
+        "p": [fmt_p(p) if pd.notna(p) else "–" for p in a.pval],
+        "tau²": [fmt(t, 3) for t in a.tau2],
+        "Note": a.note.fillna(""),
+    })
+
+
+def small_study_display(row: pd.Series, level: float) -> pd.DataFrame:
+    """Egger (both forms), Begg's rank test, trim-and-fill and PET-PEESE for one analysis that ran them."""
+    m = row.measure
+    ci = f"{100 * level:g}% CI"
+    return pd.DataFrame([
+        {"Test": "Egger regression (random effects, sei)", "Statistic": f"z = {fmt(row.egger_stat)}",
+         "p": fmt_p(row.egger_pval), f"Adjusted estimate ({ci})": f"limit {fmt(_d(m, row.egger_limit))}"},
+        {"Test": "Egger regression (classical, weighted lm)",
+         "Statistic": f"t({int(row.egger_lm_df)}) = {fmt(row.egger_lm_stat)}", "p": fmt_p(row.egger_lm_pval),
+         f"Adjusted estimate ({ci})": "–"},
+        {"Test": "Begg rank correlation", "Statistic": f"Kendall's tau = {fmt(row.rank_tau)}",
+         "p": fmt_p(row.rank_pval), f"Adjusted estimate ({ci})": "–"},
+        {"Test": "Trim-and-fill (L0)", "Statistic": f"{int(row.trimfill_k0)} filled, {row.trimfill_side} side",
+         "p": fmt_p(row.trimfill_pval),
+         f"Adjusted estimate ({ci})": f"{fmt(_d(m, row.trimfill_estimate))} "
+                                     f"{fmt_ci(_d(m, row.trimfill_ci_low), _d(m, row.trimfill_ci_high))}"},
+        {"Test": f"PET-PEESE ({row.pet_peese_selected} selected)", "Statistic": f"PET p = {fmt_p(row.pet_pval)}",
+         "p": "–", f"Adjusted estimate ({ci})": f"{fmt(_d(m, row.pet_peese_estimate))} "
+                                                f"{fmt_ci(_d(m, row.pet_peese_ci_low), _d(m, row.pet_peese_ci_high))}"},
+    ])

@@ -1,0 +1,82 @@
+"""The sensitivity tables of every pooled analysis (depmeta.sensitivity_tables), on small synthetic frames:
+each table's rows trace to the analyses, numbers equal the engine's direct results, reasons are given where an
+analysis cannot run. Tolerance: RTOL = 1e-12, the same computation reached two ways (rounding only)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from depmeta.bias import regtest
+from depmeta.pooling import pool
+from depmeta.reporting_sensitivity import alternatives_display, influence_display, overview_table
+from depmeta.sensitivity import leave1out
+from depmeta.sensitivity_tables import SensitivityOptions, run_sensitivity
+
+RTOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def frames():
+    rng = np.random.default_rng(4)
+    rows = []
+    for comparison, k in (("combined_vs_medication", 11), ("psychotherapy_vs_medication", 4),
+                          ("medication_vs_control", 2)):
+        for i in range(k):
+            v = rng.uniform(0.01, 0.1)
+            rows.append({"comparison": comparison, "outcome": "response", "measure": "RR",
+                         "study_id": f"s{comparison[:3]}{i}", "label": f"Trial {i}", "yi": rng.normal(0.2, 0.2),
+                         "vi": v, "n1": 50 + i, "n2": 50, "row_ids": f"r{i}"})
+    per_study = pd.DataFrame(rows)
+    summary = []
+    for (comparison, outcome), g in per_study.groupby(["comparison", "outcome"]):
+        fit = pool(g.yi, g.vi)
+        summary.append({"comparison": comparison, "outcome": outcome, "measure": "RR", "k": len(g),
+                        "status": "pooled", "estimate": fit.estimate, "estimate_display": np.exp(fit.estimate)})
+    studies = pd.DataFrame({"study_id": per_study.study_id, "year": 2000 + np.arange(len(per_study))})
+    low = {"scom0", "scom1", "scom2"}
+    return per_study, pd.DataFrame(summary), studies, low
+
+
+def test_tables_per_analysis(frames):
+    per_study, summary, studies, low = frames
+    t = run_sensitivity(per_study, summary, studies, low, SensitivityOptions())
+    assert set(t.influence.comparison) == {"combined_vs_medication", "psychotherapy_vs_medication"}  # k >= 3
+    assert len(t.leave1out) == len(per_study)
+    ss = t.small_study.set_index("comparison")
+    assert ss.loc["combined_vs_medication", "status"] == "run"
+    assert ss.loc["psychotherapy_vs_medication", "status"] == "not run"
+    assert "k = 4 < 10" in ss.loc["psychotherapy_vs_medication", "reason"]
+    big = per_study[per_study.comparison == "combined_vs_medication"]
+    eg = regtest(big.yi, big.vi)
+    assert ss.loc["combined_vs_medication", "egger_pval"] == pytest.approx(eg.pval, rel=RTOL)
+    l1 = leave1out(big.yi, big.vi)
+    got = t.leave1out[t.leave1out.comparison == "combined_vs_medication"].estimate.to_numpy()
+    np.testing.assert_allclose(got, l1.estimate, rtol=RTOL)
+    # GOSH for k >= 5 only; all 2^11 - 1 subsets.
+    assert set(t.gosh.comparison) == {"combined_vs_medication"} and len(t.gosh) == 2**11 - 1
+    alt = t.alternatives
+    low_row = alt[(alt.comparison == "combined_vs_medication") & (alt.analysis == "low risk of bias only")].iloc[0]
+    assert low_row.k == 3
+    none_row = alt[(alt.comparison == "psychotherapy_vs_medication")
+                   & (alt.analysis == "low risk of bias only")].iloc[0]
+    assert none_row.k == 0 and none_row.note.startswith("not run")
+    cum = t.cumulative[(t.cumulative.comparison == "combined_vs_medication") & (t.cumulative.order_by == "year")]
+    assert cum.year.is_monotonic_increasing and cum.k.tolist() == list(range(1, 12))
+
+
+def test_display_tables_stay_narrow(frames):
+    per_study, summary, studies, low = frames
+    t = run_sensitivity(per_study, summary, studies, low, SensitivityOptions())
+    for df in (overview_table(summary, t.influence, t.leave1out, t.small_study),
+               influence_display(t.influence, t.leave1out, "combined_vs_medication", "response", 0.95),
+               alternatives_display(t.alternatives, "combined_vs_medication", "response", 0.95)):
+        assert 0 < len(df) and df.shape[1] <= 7
+
+
+def test_options_from_config():
+    o = SensitivityOptions.from_config({"min_k_small_study": 8, "cumulative_order": ["precision"]},
+                                       {"method": "DL", "test": "knha", "level": 0.9})
+    assert (o.min_k_small_study, o.cumulative_order, o.method, o.test, o.level) == (8, ("precision",), "DL",
+                                                                                    "knha", 0.9)

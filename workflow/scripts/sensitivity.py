@@ -1,0 +1,82 @@
+"""Sensitivity analyses and small-study tests of every pooled comparison × outcome: the tables under
+results/sensitivity/ and their figures (funnel, GOSH and cumulative plots) with a manifest (figures.json)."""
+
+import sys
+from pathlib import Path
+
+sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from depmeta.plots_sensitivity import cumulative_plot, figure_title, funnel_plot, gosh_plot  # noqa: E402
+from depmeta.sensitivity_tables import SensitivityOptions, run_sensitivity  # noqa: E402
+from pipeline_io import read_table, setup_logging, write_csv, write_json  # noqa: E402
+
+log = setup_logging(snakemake.log[0])
+opts = SensitivityOptions.from_config(snakemake.params.sensitivity, snakemake.params.analysis)
+log.info("options: %s", opts)
+per_study = read_table(snakemake.input.per_study)
+summary = read_table(snakemake.input.summary)
+studies = read_table(snakemake.input.studies)
+rob = read_table(snakemake.input.risk_of_bias)
+
+# Low risk of bias overall: the risk-of-bias sheet's overall judgement, else the studies sheet's.
+low_rob = set()
+if len(rob):
+    overall = rob[rob.domain.astype(str).str.lower() == "overall"]
+    low_rob |= set(overall.loc[overall.judgement.astype(str).str.lower() == "low", "study_id"])
+if "risk_of_bias" in studies:
+    low_rob |= set(studies.loc[studies.risk_of_bias.astype(str).str.lower() == "low", "study_id"])
+log.info("%d trials at low risk of bias overall", len(low_rob))
+
+tables = run_sensitivity(per_study, summary, studies, low_rob, opts)
+
+out = Path(snakemake.output.figures)
+out.mkdir(parents=True, exist_ok=True)
+manifest = {"funnel": [], "gosh": [], "cumulative": []}
+pooled = summary[summary.status == "pooled"] if len(summary) else summary
+for _, s in pooled.iterrows():
+    sel = dict(comparison=s.comparison, outcome=s.outcome)
+    title = figure_title(s.comparison, s.outcome)
+    stem = f"{s.comparison}_{s.outcome}"
+    ss = tables.small_study
+    row = ss[(ss.comparison == s.comparison) & (ss.outcome == s.outcome)].iloc[0]
+    if row.status == "run":
+        from depmeta.bias import trimfill
+
+        rows = per_study[(per_study.comparison == s.comparison) & (per_study.outcome == s.outcome)]
+        rows = rows[rows.yi.notna() & rows.vi.notna()]
+        tf = trimfill(rows.yi, rows.vi, method=opts.method, test=opts.test)
+        fig = funnel_plot(rows.yi, rows.vi, s.estimate, s.measure, title, yi_fill=tf.yi_fill, vi_fill=tf.vi_fill,
+                          limit_estimate=row.egger_limit)
+        name = f"funnel_{stem}.png"
+        fig.savefig(out / name, dpi=150, bbox_inches="tight")
+        plt.close(fig)
+        manifest["funnel"].append({**sel, "file": name})
+    g = tables.gosh
+    if len(g):
+        g = g[(g.comparison == s.comparison) & (g.outcome == s.outcome)]
+    if len(g):
+        fig = gosh_plot(g, s.measure, f"{title}: GOSH, {len(g):,} subsets")
+        name = f"gosh_{stem}.png"
+        fig.savefig(out / name, dpi=150, bbox_inches="tight")
+        plt.close(fig)
+        manifest["gosh"].append({**sel, "file": name})
+    cu = tables.cumulative
+    for by in opts.cumulative_order:
+        c = cu[(cu.comparison == s.comparison) & (cu.outcome == s.outcome) & (cu.order_by == by)]
+        if len(c) < 2:
+            continue
+        fig = cumulative_plot(c, s.measure, f"{title}: cumulative, by {by}")
+        name = f"cumulative_{by}_{stem}.png"
+        fig.savefig(out / name, dpi=150, bbox_inches="tight")
+        plt.close(fig)
+        manifest["cumulative"].append({**sel, "order_by": by, "file": name})
+write_json(out / "figures.json", manifest)
+
+for name in ("influence", "leave1out", "cumulative", "small_study", "alternatives"):
+    write_csv(snakemake.output[name], getattr(tables, name))
+    log.info("wrote %s (%d rows)", snakemake.output[name], len(getattr(tables, name)))
+tables.gosh.to_csv(snakemake.output.gosh, index=False)
+log.info("wrote %s (%d subsets); %d funnel, %d GOSH, %d cumulative plots", snakemake.output.gosh, len(tables.gosh),
+         len(manifest["funnel"]), len(manifest["gosh"]), len(manifest["cumulative"]))
