@@ -80,3 +80,19 @@ def test_options_from_config():
                                        {"method": "DL", "test": "knha", "level": 0.9})
     assert (o.min_k_small_study, o.cumulative_order, o.method, o.test, o.level) == (8, ("precision",), "DL",
                                                                                     "knha", 0.9)
+
+
+def test_each_measure_is_analysed_apart(frames):
+    # relapse can be pooled twice, as RR from counts and as HR: the same comparison and outcome
+    # under two measures must give two analyses of their own studies, never one of both
+    per_study, summary, studies, low = frames
+    four = per_study[per_study.comparison == "psychotherapy_vs_medication"]
+    both = pd.concat([four, four.assign(measure="HR", yi=four.yi + 1.0)], ignore_index=True)
+    two = summary[summary.comparison == "psychotherapy_vs_medication"]
+    t = run_sensitivity(both, pd.concat([two, two.assign(measure="HR")], ignore_index=True), studies, low,
+                        SensitivityOptions())
+    assert t.leave1out.groupby("measure").size().to_dict() == {"HR": 4, "RR": 4}
+    rr = t.leave1out[t.leave1out.measure == "RR"].estimate.to_numpy()
+    np.testing.assert_allclose(rr, leave1out(four.yi, four.vi).estimate, rtol=RTOL)
+    assert len(influence_display(t.influence, t.leave1out, "psychotherapy_vs_medication", "response", 0.95,
+                                 "HR")) == 4

@@ -17,10 +17,12 @@ def _d(measure, x):
     return float(np.exp(x)) if measure in RATIO_MEASURES and pd.notna(x) else x
 
 
-def _sel(df, comparison, outcome):
+def _sel(df, comparison, outcome, measure=None):
+    """The rows of one pooled analysis (relapse can be pooled as RR and as HR: give the measure)."""
     if not len(df):
         return df
-    return df[(df.comparison == comparison) & (df.outcome == outcome)]
+    keep = (df.comparison == comparison) & (df.outcome == outcome)
+    return df[keep & (df.measure == measure)] if measure is not None else df[keep]
 
 
 def overview_table(summary: pd.DataFrame, influence: pd.DataFrame, leave1out: pd.DataFrame,
@@ -28,9 +30,9 @@ def overview_table(summary: pd.DataFrame, influence: pd.DataFrame, leave1out: pd
     """One row per pooled comparison × outcome: flagged trials, range of leave-one-out estimates, small-study tests."""
     rows = []
     for _, s in summary[summary.status == "pooled"].iterrows():
-        inf = _sel(influence, s.comparison, s.outcome)
-        l1 = _sel(leave1out, s.comparison, s.outcome)
-        ss = _sel(small_study, s.comparison, s.outcome)
+        inf = _sel(influence, s.comparison, s.outcome, s.measure)
+        l1 = _sel(leave1out, s.comparison, s.outcome, s.measure)
+        ss = _sel(small_study, s.comparison, s.outcome, s.measure)
         flagged = ", ".join(inf.loc[inf.influential.astype(bool), "label"]) if len(inf) else ""
         if len(ss) and ss.iloc[0].status == "run":
             r = ss.iloc[0]
@@ -38,7 +40,8 @@ def overview_table(summary: pd.DataFrame, influence: pd.DataFrame, leave1out: pd
         else:
             tests = f"not run (k < {_min_k(ss)})" if len(ss) else "not run"
         rows.append({
-            "Comparison": comparison_label(s.comparison), "Outcome": s.outcome, "k": int(s.k),
+            "Comparison": comparison_label(s.comparison),
+            "Outcome": s.outcome + (" (HR)" if s.measure == "HR" else ""), "k": int(s.k),
             "Estimate": fmt(s.estimate_display),
             "Leave-one-out range": (f"{fmt(l1.estimate_display.min())} to {fmt(l1.estimate_display.max())}"
                                     if len(l1) else "–"),
@@ -54,10 +57,10 @@ def _min_k(ss):
 
 
 def influence_display(influence: pd.DataFrame, leave1out: pd.DataFrame, comparison: str, outcome: str,
-                      level: float) -> pd.DataFrame:
+                      level: float, measure: str | None = None) -> pd.DataFrame:
     """Per trial: the estimate without it, and metafor's influence diagnostics."""
-    inf = _sel(influence, comparison, outcome)
-    l1 = _sel(leave1out, comparison, outcome).set_index("study_id")
+    inf = _sel(influence, comparison, outcome, measure)
+    l1 = _sel(leave1out, comparison, outcome, measure).set_index("study_id")
     rows = []
     for _, r in inf.iterrows():
         o = l1.loc[r.study_id]
@@ -70,9 +73,10 @@ def influence_display(influence: pd.DataFrame, leave1out: pd.DataFrame, comparis
     return pd.DataFrame(rows)
 
 
-def alternatives_display(alternatives: pd.DataFrame, comparison: str, outcome: str, level: float) -> pd.DataFrame:
+def alternatives_display(alternatives: pd.DataFrame, comparison: str, outcome: str, level: float,
+                         measure: str | None = None) -> pd.DataFrame:
     """The pooled estimate under each alternative analysis."""
-    a = _sel(alternatives, comparison, outcome)
+    a = _sel(alternatives, comparison, outcome, measure)
     return pd.DataFrame({
         "Analysis": a.analysis, "k": a.k.astype(int),
         f"Estimate ({100 * level:g}% CI)": [f"{fmt(e)} {fmt_ci(lo, hi)}" if pd.notna(e) else "–"

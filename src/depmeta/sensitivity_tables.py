@@ -118,7 +118,9 @@ def run_sensitivity(per_study: pd.DataFrame, summary: pd.DataFrame, studies: pd.
     pooled = summary[summary.status == "pooled"] if len(summary) else summary
     m, t, lv = opts.method, opts.test, opts.level
     for _, s in pooled.iterrows():
+        # one analysis per comparison x outcome x measure: relapse can be pooled as RR and as HR
         rows = per_study[(per_study.comparison == s.comparison) & (per_study.outcome == s.outcome)
+                         & (per_study.measure == s.measure)
                          & np.isfinite(per_study.yi) & np.isfinite(per_study.vi)].reset_index(drop=True)
         key = {"comparison": s.comparison, "outcome": s.outcome, "measure": s.measure}
         y, v, k = rows.yi.to_numpy(float), rows.vi.to_numpy(float), len(rows)

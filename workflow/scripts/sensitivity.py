@@ -6,11 +6,10 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
 
-import matplotlib.pyplot as plt  # noqa: E402
 
 from depmeta.plots_sensitivity import cumulative_plot, figure_title, funnel_plot, gosh_plot  # noqa: E402
 from depmeta.sensitivity_tables import SensitivityOptions, run_sensitivity  # noqa: E402
-from pipeline_io import read_table, setup_logging, write_csv, write_json  # noqa: E402
+from pipeline_io import read_table, save_png, setup_logging, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
 opts = SensitivityOptions.from_config(snakemake.params.sensitivity, snakemake.params.analysis)
@@ -36,41 +35,40 @@ out.mkdir(parents=True, exist_ok=True)
 manifest = {"funnel": [], "gosh": [], "cumulative": []}
 pooled = summary[summary.status == "pooled"] if len(summary) else summary
 for _, s in pooled.iterrows():
-    sel = dict(comparison=s.comparison, outcome=s.outcome)
-    title = figure_title(s.comparison, s.outcome)
-    stem = f"{s.comparison}_{s.outcome}"
+    sel = dict(comparison=s.comparison, outcome=s.outcome, measure=s.measure)
+    title = figure_title(s.comparison, s.outcome) + (" (hazard ratio)" if s.measure == "HR" else "")
+    stem = f"{s.comparison}_{s.outcome}_{s.measure}"
     ss = tables.small_study
-    row = ss[(ss.comparison == s.comparison) & (ss.outcome == s.outcome)].iloc[0]
+    row = ss[(ss.comparison == s.comparison) & (ss.outcome == s.outcome) & (ss.measure == s.measure)].iloc[0]
     if row.status == "run":
         from depmeta.bias import trimfill
 
-        rows = per_study[(per_study.comparison == s.comparison) & (per_study.outcome == s.outcome)]
+        rows = per_study[(per_study.comparison == s.comparison) & (per_study.outcome == s.outcome)
+                         & (per_study.measure == s.measure)]
         rows = rows[rows.yi.notna() & rows.vi.notna()]
         tf = trimfill(rows.yi, rows.vi, method=opts.method, test=opts.test)
         fig = funnel_plot(rows.yi, rows.vi, s.estimate, s.measure, title, yi_fill=tf.yi_fill, vi_fill=tf.vi_fill,
                           limit_estimate=row.egger_limit)
         name = f"funnel_{stem}.png"
-        fig.savefig(out / name, dpi=150, bbox_inches="tight")
-        plt.close(fig)
+        save_png(fig, out / name)
         manifest["funnel"].append({**sel, "file": name})
     g = tables.gosh
     if len(g):
-        g = g[(g.comparison == s.comparison) & (g.outcome == s.outcome)]
+        g = g[(g.comparison == s.comparison) & (g.outcome == s.outcome) & (g.measure == s.measure)]
     if len(g):
         fig = gosh_plot(g, s.measure, f"{title}: GOSH, {len(g):,} subsets")
         name = f"gosh_{stem}.png"
-        fig.savefig(out / name, dpi=150, bbox_inches="tight")
-        plt.close(fig)
+        save_png(fig, out / name)
         manifest["gosh"].append({**sel, "file": name})
     cu = tables.cumulative
     for by in opts.cumulative_order:
-        c = cu[(cu.comparison == s.comparison) & (cu.outcome == s.outcome) & (cu.order_by == by)]
+        c = cu[(cu.comparison == s.comparison) & (cu.outcome == s.outcome) & (cu.measure == s.measure)
+               & (cu.order_by == by)]
         if len(c) < 2:
             continue
         fig = cumulative_plot(c, s.measure, f"{title}: cumulative, by {by}")
         name = f"cumulative_{by}_{stem}.png"
-        fig.savefig(out / name, dpi=150, bbox_inches="tight")
-        plt.close(fig)
+        save_png(fig, out / name)
         manifest["cumulative"].append({**sel, "order_by": by, "file": name})
 write_json(out / "figures.json", manifest)
 
