@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from depmeta.pooling import pool
+from depmeta.pooling import check_yivi, pool
 
 __all__ = [
     "PREDICTORS",
@@ -52,22 +52,6 @@ PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
 MODS_METHODS = ("EE", "DL", "HE", "ML", "REML", "PM")
 _TOL = 1e-14
 _MAXITER = 10_000
-
-
-def _check_yivi(yi, vi, min_k: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    y = np.asarray(yi, dtype=float).reshape(-1)
-    v = np.asarray(vi, dtype=float).reshape(-1)
-    if y.shape != v.shape:
-        raise ValueError(f"yi and vi must have the same length (got {y.size} and {v.size})")
-    bad = np.flatnonzero(~(np.isfinite(y) & np.isfinite(v)))
-    if bad.size:
-        raise ValueError(f"yi and vi must be finite; non-finite at positions {bad.tolist()}")
-    bad = np.flatnonzero(v <= 0)
-    if bad.size:
-        raise ValueError(f"sampling variances must be positive; not so at positions {bad.tolist()}")
-    if y.size < min_k:
-        raise ValueError(f"need at least {min_k} studies, got {y.size}")
-    return y, v
 
 
 # --------------------------------------------------------------------------- meta-regression
@@ -186,7 +170,7 @@ def rma_mods(yi, vi, X, method: str = "REML", test: str = "z", level: float = 0.
     -------
     RmaModsResult
     """
-    y, v = _check_yivi(yi, vi)
+    y, v = check_yivi(yi, vi)
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
@@ -339,7 +323,7 @@ def regtest(
         raise ValueError(f"unknown model {model!r}; choose 'rma' or 'lm'")
     if predictor not in PREDICTORS:
         raise ValueError(f"unknown predictor {predictor!r}; choose one of {PREDICTORS}")
-    y, v = _check_yivi(yi, vi, min_k=3)
+    y, v = check_yivi(yi, vi, min_k=3)
     x = _predictor(v, predictor, ni)
     if np.ptp(x) == 0:
         raise ValueError(f"the predictor {predictor!r} is the same for every study; no test possible")
@@ -401,7 +385,7 @@ def ranktest(yi, vi) -> RanktestResult:
     -------
     RanktestResult
     """
-    y, v = _check_yivi(yi, vi, min_k=3)
+    y, v = check_yivi(yi, vi, min_k=3)
     w = 1.0 / v
     theta = (w * y).sum() / w.sum()
     ystar = (y - theta) / np.sqrt(v - 1.0 / w.sum())
@@ -480,7 +464,7 @@ def trimfill(yi, vi, method: str = "REML", side: str | None = None, estimator: s
     -------
     TrimfillResult
     """
-    y0, v0 = _check_yivi(yi, vi, min_k=2)
+    y0, v0 = check_yivi(yi, vi, min_k=2)
     estimator = estimator.upper()
     if estimator not in ("L0", "R0"):
         raise ValueError(f"unknown estimator {estimator!r}; choose 'L0' or 'R0'")

@@ -31,8 +31,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy import stats
 
-__all__ = ["METHODS", "PI_METHODS", "TESTS", "BatchPoolResult", "PoolResult", "pool", "pool_batch", "tau2_estimate",
-           "q_profile"]
+__all__ = ["METHODS", "PI_METHODS", "TESTS", "BatchPoolResult", "PoolResult", "check_yivi", "pool", "pool_batch",
+           "tau2_estimate", "q_profile"]
 
 METHODS = ("EE", "DL", "REML", "PM", "SJ", "ML", "HE", "EB", "HS")
 TESTS = ("z", "t", "knha", "adhoc")
@@ -51,6 +51,24 @@ def _as2d(x) -> np.ndarray:
 
 def _wmean(y, w):
     return (w * y).sum(0) / w.sum(0)
+
+
+def check_yivi(yi, vi, min_k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """One dataset's effect sizes and sampling variances as flat float arrays, checked: the same
+    length, finite, positive variances, at least ``min_k`` studies (else ``ValueError``)."""
+    y = np.asarray(yi, dtype=float).reshape(-1)
+    v = np.asarray(vi, dtype=float).reshape(-1)
+    if y.shape != v.shape:
+        raise ValueError(f"yi and vi must have the same length (got {y.size} and {v.size})")
+    bad = np.flatnonzero(~(np.isfinite(y) & np.isfinite(v)))
+    if bad.size:
+        raise ValueError(f"yi and vi must be finite; non-finite at positions {bad.tolist()}")
+    bad = np.flatnonzero(v <= 0)
+    if bad.size:
+        raise ValueError(f"sampling variances must be positive; not so at positions {bad.tolist()}")
+    if y.size < min_k:
+        raise ValueError(f"need at least {min_k} studies, got {y.size}")
+    return y, v
 
 
 def q_statistic(y, v, tau2=0.0) -> np.ndarray:

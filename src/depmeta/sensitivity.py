@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from depmeta.pooling import BatchPoolResult, pool, pool_batch
+from depmeta.pooling import BatchPoolResult, check_yivi, pool, pool_batch
 
 __all__ = [
     "CumulativeResult",
@@ -56,22 +56,6 @@ GOSH_CHUNK = 2**16
 GOSH_MAX_EXHAUSTIVE_K = 20
 #: Subsets sampled beyond it by default (metafor's default, 10^6).
 GOSH_SAMPLE = 10**6
-
-
-def _check(yi, vi, min_k=2):
-    y = np.asarray(yi, dtype=float).reshape(-1)
-    v = np.asarray(vi, dtype=float).reshape(-1)
-    if y.shape != v.shape:
-        raise ValueError(f"yi and vi must have the same length (got {y.size} and {v.size})")
-    bad = np.flatnonzero(~(np.isfinite(y) & np.isfinite(v)))
-    if bad.size:
-        raise ValueError(f"yi and vi must be finite; non-finite at positions {bad.tolist()}")
-    bad = np.flatnonzero(v <= 0)
-    if bad.size:
-        raise ValueError(f"sampling variances must be positive; not so at positions {bad.tolist()}")
-    if y.size < min_k:
-        raise ValueError(f"need at least {min_k} studies, got {y.size}")
-    return y, v
 
 
 def _batch_dict(b: BatchPoolResult) -> dict:
@@ -127,7 +111,7 @@ def leave1out(yi, vi, method: str = "REML", test: str = "z", level: float = 0.95
     -------
     Leave1outResult
     """
-    y, v = _check(yi, vi)
+    y, v = check_yivi(yi, vi, min_k=2)
     idx = _without_each(y.size)
     b = pool_batch(y[idx], v[idx], method=method, test=test, level=level)
     return Leave1outResult(method=b.method, test=b.test, s2w=b.s2w, **_batch_dict(b))
@@ -187,7 +171,7 @@ def influence(yi, vi, method: str = "REML", test: str = "z", level: float = 0.95
     -------
     InfluenceResult
     """
-    y, v = _check(yi, vi, min_k=3)
+    y, v = check_yivi(yi, vi, min_k=3)
     k = y.size
     full = pool(y, v, method=method, test=test, level=level)
     l1 = leave1out(y, v, method=method, test=test, level=level)
@@ -269,7 +253,7 @@ def cumulative(yi, vi, order=None, method: str = "REML", test: str = "z", level:
     -------
     CumulativeResult
     """
-    y, v = _check(yi, vi, min_k=1)
+    y, v = check_yivi(yi, vi, min_k=1)
     k = y.size
     if order is None:
         perm = np.arange(k)
@@ -376,7 +360,7 @@ def gosh(yi, vi, method: str = "REML", max_exhaustive_k: int = GOSH_MAX_EXHAUSTI
     -------
     GoshResult
     """
-    y, v = _check(yi, vi, min_k=2)
+    y, v = check_yivi(yi, vi, min_k=2)
     k = y.size
     if k > 62:
         raise ValueError("gosh supports at most 62 studies")
@@ -433,7 +417,7 @@ def outliers(yi, vi, method: str = "REML", test: str = "z", level: float = 0.95)
     -------
     ndarray of bool, shape (k,)
     """
-    y, v = _check(yi, vi)
+    y, v = check_yivi(yi, vi, min_k=2)
     fit = pool(y, v, method=method, test=test, level=level)
     half = stats.norm.ppf(1 - (1 - level) / 2) * np.sqrt(v)
     return (y + half < fit.ci_low) | (y - half > fit.ci_high)
@@ -448,6 +432,6 @@ def alternative_estimators(yi, vi, methods=("REML", "DL", "PM", "ML", "SJ", "HE"
     list of PoolResult
         One per method × test (``EE`` only with ``z``).
     """
-    y, v = _check(yi, vi, min_k=1)
+    y, v = check_yivi(yi, vi, min_k=1)
     return [pool(y, v, method=m, test=t, level=level) for m in methods for t in tests
             if not (m == "EE" and t != "z") and not (y.size < 2 and t != "z")]
