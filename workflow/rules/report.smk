@@ -7,6 +7,8 @@ rule report:
         results="results/results.json",
         provenance="results/validated/provenance.json",
         risk_of_bias="results/validated/risk_of_bias.csv",
+        arms="results/validated/arms.csv",
+        hazard_ratios="results/validated/hazard_ratios.csv",
         tables=rules.analyse.output,
         network=list(network_outputs().values()),
         certainty=list(CERTAINTY_FILES.values()),
