@@ -21,7 +21,7 @@ import math
 import numpy as np
 import pytest
 
-from depmeta.bias import pet_peese, ranktest, regtest, rma_mods, trimfill
+from depmeta.bias import pet_peese, ranktest, regtest, trimfill
 from depmeta.pooling import pool
 from tests.conftest import load_reference
 
@@ -98,13 +98,17 @@ def test_trimfill_filled_studies_mirror_the_trimmed_ones():
     assert set(np.round(res.vi_fill, 12)) <= set(np.round(vi, 12))
 
 
-def test_rma_mods_intercept_only_equals_pool():
+def test_meta_regression_intercept_only_equals_pool():
+    # regtest's random-effects model is depmeta.regression.meta_regression; without
+    # moderators it is the pooled model
+    from depmeta.regression import meta_regression
+
     yi, vi, _ = _data("bcg")
     for method in ("REML", "ML", "DL", "PM", "HE", "EE"):
-        fit = rma_mods(yi, vi, np.ones((yi.size, 1)), method=method)
+        fit = meta_regression(yi, vi, None, method=method)
         ref = pool(yi, vi, method=method)
         assert fit.tau2 == pytest.approx(ref.tau2, rel=RTOL, abs=1e-12)
-        assert fit.beta[0] == pytest.approx(ref.estimate, rel=RTOL)
+        assert fit.coef[0] == pytest.approx(ref.estimate, rel=RTOL)
         assert fit.se[0] == pytest.approx(ref.se, rel=RTOL)
 
 

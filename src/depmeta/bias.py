@@ -20,9 +20,10 @@ Where libraries are used and where not
 - Kendall's tau and its p-value come from ``scipy.stats.kendalltau``, with
   the exact/asymptotic choice made as R's ``cor.test(exact=TRUE)``: exact
   unless there are ties.
-- The random-effects meta-regression (``model="rma"``) is written here: tau²
-  by metafor's Fisher scoring, run to the floating-point fixpoint (statsmodels
-  and PyMARE fit it with a general optimiser at a loose tolerance).
+- The random-effects meta-regression (``model="rma"``, and the slope that
+  chooses trim-and-fill's side) is :func:`depmeta.regression.meta_regression`:
+  tau² by metafor's Fisher scoring, run to the floating-point fixpoint
+  (statsmodels and PyMARE fit it with a general optimiser at a loose tolerance).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import numpy as np
 from scipy import stats
 
 from depmeta.pooling import check_yivi, pool
+from depmeta.regression import meta_regression
 
 __all__ = [
     "PREDICTORS",
@@ -43,177 +45,10 @@ __all__ = [
     "pet_peese",
     "ranktest",
     "regtest",
-    "rma_mods",
     "trimfill",
 ]
 
 PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
-#: tau² estimators of :func:`rma_mods` (meta-regression).
-MODS_METHODS = ("EE", "DL", "HE", "ML", "REML", "PM")
-_TOL = 1e-14
-_MAXITER = 10_000
-
-
-# --------------------------------------------------------------------------- meta-regression
-
-
-@dataclass(frozen=True)
-class RmaModsResult:
-    """A mixed-effects meta-regression (metafor's ``rma.uni(mods=)``).
-
-    Attributes
-    ----------
-    beta, se, stat, pval, ci_low, ci_high : ndarray, shape (p,)
-        Coefficients, standard errors, z (or t) statistics, p-values, intervals.
-    vb : ndarray, shape (p, p)
-        Covariance matrix of the coefficients.
-    tau2 : float
-        Residual between-study variance.
-    df : float
-        Degrees of freedom of the tests (``inf`` under ``z``).
-    qe : float
-        Test statistic of residual heterogeneity (weights ``1/vi``).
-    """
-
-    method: str
-    test: str
-    k: int
-    beta: np.ndarray
-    se: np.ndarray
-    stat: np.ndarray
-    pval: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    vb: np.ndarray = field(repr=False)
-    tau2: float
-    df: float
-    qe: float
-
-
-def _proj(X, w):
-    """``P = W - W X (X'WX)^-1 X'W`` and ``(X'WX)^-1`` for weights ``w``."""
-    Xw = X * w[:, None]
-    inv = np.linalg.inv(X.T @ Xw)
-    P = np.diag(w) - Xw @ inv @ Xw.T
-    return P, inv
-
-
-def _tau2_mods(y, v, X, method: str) -> float:
-    k, p = X.shape
-    if method == "EE":
-        return 0.0
-    if method == "DL":
-        P, _ = _proj(X, 1.0 / v)
-        qe = float(y @ P @ y)
-        return max(0.0, (qe - (k - p)) / np.trace(P))
-    # Hedges (HE): the starting value of metafor's iterative estimators.
-    P0, _ = _proj(X, np.ones(k))
-    he = float((y @ P0 @ y - np.trace(P0 * v[None, :])) / (k - p))
-    if method == "HE":
-        return max(0.0, he)
-    if method == "PM":
-        # Q_E(tau2) = k - p; Q_E decreases and is convex in tau2, Newton from 0 is monotone.
-        tau2 = 0.0
-        P, _ = _proj(X, 1.0 / v)
-        if float(y @ P @ y) <= k - p:
-            return 0.0
-        for _ in range(_MAXITER):
-            P, _ = _proj(X, 1.0 / (v + tau2))
-            Py = P @ y
-            q = float(y @ Py)
-            dq = float(Py @ Py)
-            step = (q - (k - p)) / dq
-            tau2 += step
-            if abs(step) <= _TOL * max(tau2, 1e-300):
-                break
-        return tau2
-    if method not in ("ML", "REML"):
-        raise ValueError(f"unknown method {method!r}; choose one of {MODS_METHODS}")
-    tau2 = max(0.0, he)
-    for _ in range(_MAXITER):
-        w = 1.0 / (v + tau2)
-        P, _ = _proj(X, w)
-        Py = P @ y
-        if method == "REML":
-            adj = (Py @ Py - np.trace(P)) / np.sum(P * P.T)
-        else:
-            adj = (Py @ Py - w.sum()) / (w**2).sum()
-        if tau2 == 0 and adj <= 0:
-            return 0.0
-        while tau2 + adj < 0:  # step halving keeps tau2 >= 0, as metafor
-            adj /= 2
-        new = tau2 + adj
-        if abs(new - tau2) <= _TOL * max(new, 1e-12):
-            return new
-        tau2 = new
-    return tau2
-
-
-def rma_mods(yi, vi, X, method: str = "REML", test: str = "z", level: float = 0.95) -> RmaModsResult:
-    """Fit a mixed-effects meta-regression, as metafor's ``rma.uni(yi, vi, mods=X, intercept=FALSE)``.
-
-    Parameters
-    ----------
-    yi, vi : array_like, shape (k,)
-        Effect sizes and sampling variances.
-    X : array_like, shape (k, p)
-        Design matrix (include a column of ones for an intercept).
-    method : str, default "REML"
-        tau² estimator, one of :data:`MODS_METHODS`.
-    test : {"z", "t", "knha", "adhoc"}, default "z"
-        ``z`` normal; ``t`` t with k - p df; ``knha`` Knapp-Hartung; ``adhoc``
-        Knapp-Hartung with its factor truncated at 1.
-    level : float, default 0.95
-        Confidence level.
-
-    Returns
-    -------
-    RmaModsResult
-    """
-    y, v = check_yivi(yi, vi)
-    X = np.asarray(X, dtype=float)
-    if X.ndim == 1:
-        X = X[:, None]
-    k, p = X.shape
-    if k != y.size:
-        raise ValueError(f"X has {k} rows for {y.size} studies")
-    if np.linalg.matrix_rank(X) < p:
-        raise ValueError("the design matrix is rank deficient (a predictor is constant or collinear)")
-    if k <= p:
-        raise ValueError(f"need more studies (k = {k}) than coefficients (p = {p})")
-    method, test = method.upper(), test.lower()
-    if method not in MODS_METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {MODS_METHODS}")
-    if test not in ("z", "t", "knha", "adhoc"):
-        raise ValueError(f"unknown test {test!r}; choose one of ('z', 't', 'knha', 'adhoc')")
-    tau2 = _tau2_mods(y, v, X, method)
-    w = 1.0 / (v + tau2)
-    P, inv = _proj(X, w)
-    beta = inv @ (X.T @ (w * y))
-    vb = inv.copy()
-    df = float("inf")
-    if test in ("knha", "adhoc"):
-        s2w = float(y @ P @ y) / (k - p)
-        vb *= max(s2w, 1.0) if test == "adhoc" else s2w
-    if test != "z":
-        df = float(k - p)
-    se = np.sqrt(np.diag(vb))
-    stat = beta / se
-    alpha = 1 - level
-    if np.isinf(df):
-        pval = 2 * stats.norm.sf(np.abs(stat))
-        crit = stats.norm.ppf(1 - alpha / 2)
-    else:
-        pval = 2 * stats.t.sf(np.abs(stat), df)
-        crit = stats.t.ppf(1 - alpha / 2, df)
-    P1, _ = _proj(X, 1.0 / v)
-    return RmaModsResult(
-        method=method, test=test, k=k, beta=beta, se=se, stat=stat, pval=pval,
-        ci_low=beta - crit * se, ci_high=beta + crit * se, vb=vb, tau2=float(tau2), df=df,
-        qe=float(y @ P1 @ y),
-    )
-
-
 # --------------------------------------------------------------------------- regtest
 
 
@@ -330,9 +165,9 @@ def regtest(
     X = np.column_stack([np.ones_like(x), x])
     limit = predictor in ("sei", "vi", "ninv", "sqrtninv")
     if model == "rma":
-        fit = rma_mods(y, v, X, method=method, test=test, level=level)
+        fit = meta_regression(y, v, x, method=method, test=test, level=level)
         beta, se, st, pv, lo, hi, df, tau2 = (
-            fit.beta, fit.se, fit.stat, fit.pval, fit.ci_low, fit.ci_high, fit.df, fit.tau2)
+            fit.coef, fit.se, fit.stat, fit.pval, fit.ci_low, fit.ci_high, fit.df, fit.tau2)
         meth, tst = fit.method, fit.test
     else:
         beta, se, st, pv, df, crit = _wls(y, X, 1.0 / v, level)
@@ -469,7 +304,7 @@ def trimfill(yi, vi, method: str = "REML", side: str | None = None, estimator: s
     if estimator not in ("L0", "R0"):
         raise ValueError(f"unknown estimator {estimator!r}; choose 'L0' or 'R0'")
     if side is None:
-        slope = rma_mods(y0, v0, np.column_stack([np.ones_like(v0), np.sqrt(v0)]), method=method).beta[1]
+        slope = meta_regression(y0, v0, np.sqrt(v0), method=method).coef[1]
         side = "right" if slope < 0 else "left"
     elif side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right', got {side!r}")
