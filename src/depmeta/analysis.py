@@ -15,7 +15,8 @@ from depmeta.pooling import pool
 
 __all__ = ["AnalysisOptions", "run_meta_analyses", "pool_event_rates", "adult_analyses", "risk_differences",
            "pooled_with_rd",
-           "OUTCOME_DIRECTION", "RATIO_MEASURES"]
+           "OUTCOME_DIRECTION", "RATIO_MEASURES",
+           "display_scale"]
 
 #: Measures pooled on the log scale and displayed as ratios (HR: hazard ratio of
 #: relapse, pooled from published log HRs by generic inverse variance).
@@ -57,7 +58,9 @@ class AnalysisOptions:
         return cls(**kw)
 
 
-def _display(measure: str, x):
+def display_scale(measure: str, x):
+    """An effect on the analysis scale turned to the display scale: ratio measures
+    (:data:`RATIO_MEASURES`) are pooled as logs and shown exponentiated."""
     x = np.asarray(x, float)
     return np.exp(x) if measure in RATIO_MEASURES else x
 
@@ -125,7 +128,7 @@ def run_meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptio
                 weights = d.pop("weights")
                 row.update(d)
                 for f in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
-                    row[f"{f}_display"] = float(_display(measure, d[f]))
+                    row[f"{f}_display"] = float(display_scale(measure, d[f]))
             summary.append(row)
             w_iter = iter(weights if pooled else [])
             for i, r in sub.iterrows():
@@ -145,7 +148,7 @@ def run_meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptio
                     rec.update(ci_low=yi[i] - z * se, ci_high=yi[i] + z * se,
                                weight=next(w_iter) if pooled else np.nan)
                     for f in ("yi", "ci_low", "ci_high"):
-                        rec[f"{f}_display"] = float(_display(measure, rec[f]))
+                        rec[f"{f}_display"] = float(display_scale(measure, rec[f]))
                     studies.append(rec)
                 else:
                     excluded.append({"comparison": comp, "outcome": outcome, "measure": measure,

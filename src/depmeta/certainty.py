@@ -61,6 +61,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from depmeta.analysis import RATIO_MEASURES
+
 __all__ = [
     "GRADE_LEVELS", "CINEMA_LEVELS", "CERTAINTY_WORDS", "Judgement", "Certainty", "NNT", "AbsoluteEffect",
     "CertaintyOptions", "risk_with_intervention", "absolute_effect", "nnt", "smd_to_risk", "median_risk",
@@ -78,7 +80,7 @@ CINEMA_LEVELS = {"no concerns": 0, "some concerns": 1, "major concerns": 2}
 #: Certainty by number of levels left (4 = high), with GRADE's symbols.
 CERTAINTY_WORDS = {4: "high", 3: "moderate", 2: "low", 1: "very low"}
 _SYMBOLS = {4: "⊕⊕⊕⊕", 3: "⊕⊕⊕◯", 2: "⊕⊕◯◯", 1: "⊕◯◯◯"}
-RATIO = ("RR", "OR", "HR")
+RATIO = RATIO_MEASURES  # ratio measures: no effect at 1, risks by multiplication
 #: Floating-point slack when a weight share is compared with a threshold: the
 #: shares are sums of normalised weights, exact to a few ulps, and a share of
 #: exactly 50% must count as reaching a 50% threshold.

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from depmeta.analysis import RATIO_MEASURES
+from depmeta.analysis import display_scale
 from depmeta.bias import pet_peese, ranktest, regtest, trimfill
 from depmeta.pooling import pool
 from depmeta.sensitivity import (
@@ -67,11 +67,6 @@ class SensitivityTables:
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _disp(measure, x):
-    x = np.asarray(x, float)
-    return np.exp(x) if measure in RATIO_MEASURES else x
-
-
 def _alt_row(key, label, fit, measure, note="", k=None):
     if fit is None:
         return {**key, "analysis": label, "k": k or 0, "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan,
@@ -79,9 +74,9 @@ def _alt_row(key, label, fit, measure, note="", k=None):
                 "ci_low_display": np.nan, "ci_high_display": np.nan, "note": note}
     return {**key, "analysis": label, "k": fit.k, "estimate": fit.estimate, "ci_low": fit.ci_low,
             "ci_high": fit.ci_high, "pval": fit.pval, "tau2": fit.tau2, "i2": fit.i2,
-            "estimate_display": float(_disp(measure, fit.estimate)),
-            "ci_low_display": float(_disp(measure, fit.ci_low)),
-            "ci_high_display": float(_disp(measure, fit.ci_high)), "note": note}
+            "estimate_display": float(display_scale(measure, fit.estimate)),
+            "ci_low_display": float(display_scale(measure, fit.ci_low)),
+            "ci_high_display": float(display_scale(measure, fit.ci_high)), "note": note}
 
 
 def _one_per_study(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -141,9 +136,9 @@ def run_sensitivity(per_study: pd.DataFrame, summary: pd.DataFrame, studies: pd.
                                           **{f: float(getattr(l1, f)[i]) for f in (
                                               "estimate", "se", "ci_low", "ci_high", "pval", "tau2", "i2", "q",
                                               "q_pval")},
-                                          "estimate_display": float(_disp(s.measure, l1.estimate[i])),
-                                          "ci_low_display": float(_disp(s.measure, l1.ci_low[i])),
-                                          "ci_high_display": float(_disp(s.measure, l1.ci_high[i]))})
+                                          "estimate_display": float(display_scale(s.measure, l1.estimate[i])),
+                                          "ci_low_display": float(display_scale(s.measure, l1.ci_low[i])),
+                                          "ci_high_display": float(display_scale(s.measure, l1.ci_high[i]))})
         for by in opts.cumulative_order:
             if by == "year":
                 key_order = np.array([year.get(i, np.nan) for i in ids], float)
@@ -158,9 +153,9 @@ def run_sensitivity(per_study: pd.DataFrame, summary: pd.DataFrame, studies: pd.
                                            "k": int(cu.k[j]), "estimate": cu.estimate[j], "ci_low": cu.ci_low[j],
                                            "ci_high": cu.ci_high[j], "pval": cu.pval[j], "tau2": cu.tau2[j],
                                            "i2": cu.i2[j],
-                                           "estimate_display": float(_disp(s.measure, cu.estimate[j])),
-                                           "ci_low_display": float(_disp(s.measure, cu.ci_low[j])),
-                                           "ci_high_display": float(_disp(s.measure, cu.ci_high[j]))})
+                                           "estimate_display": float(display_scale(s.measure, cu.estimate[j])),
+                                           "ci_low_display": float(display_scale(s.measure, cu.ci_low[j])),
+                                           "ci_high_display": float(display_scale(s.measure, cu.ci_high[j]))})
         if k >= opts.min_k_gosh:
             g = gosh(y, v, method=m, max_exhaustive_k=opts.gosh_max_exhaustive_k, n_subsets=opts.gosh_subsets,
                      seed=opts.seed)
@@ -201,9 +196,9 @@ def run_sensitivity(per_study: pd.DataFrame, summary: pd.DataFrame, studies: pd.
             alt.append({**key, "analysis": "trim-and-fill", "k": k + int(tf["trimfill_k0"]),
                         "estimate": tf["trimfill_estimate"], "ci_low": tf["trimfill_ci_low"],
                         "ci_high": tf["trimfill_ci_high"], "pval": tf["trimfill_pval"], "tau2": tf["trimfill_tau2"],
-                        "i2": np.nan, "estimate_display": float(_disp(s.measure, tf["trimfill_estimate"])),
-                        "ci_low_display": float(_disp(s.measure, tf["trimfill_ci_low"])),
-                        "ci_high_display": float(_disp(s.measure, tf["trimfill_ci_high"])),
+                        "i2": np.nan, "estimate_display": float(display_scale(s.measure, tf["trimfill_estimate"])),
+                        "ci_low_display": float(display_scale(s.measure, tf["trimfill_ci_low"])),
+                        "ci_high_display": float(display_scale(s.measure, tf["trimfill_ci_high"])),
                         "note": f"{tf['trimfill_k0']} studies filled on the {tf['trimfill_side']}"})
 
     frames = {n: pd.DataFrame(r) for n, r in tabs.items() if n != "gosh"}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from depmeta.analysis import RATIO_MEASURES
+from depmeta.analysis import RATIO_MEASURES, display_scale
 from depmeta.regression import meta_regression, permutation_test, subgroup_analysis
 
 __all__ = [
@@ -162,10 +162,6 @@ def contrast_moderators(per_study: pd.DataFrame, studies: pd.DataFrame, arms: pd
     return pd.DataFrame(rows)
 
 
-def _display(measure, x):
-    return np.exp(x) if measure in RATIO_MEASURES else x
-
-
 def _counts(labels, ks) -> str:
     return "; ".join(f"{g} ({k})" for g, k in zip(labels, ks))
 
@@ -249,9 +245,9 @@ def _subgroups_one(rows, key, mod, opts, groups, tests):
                 "studies": ";".join(members.study_id), "estimate": res.estimate[j], "se": res.se[j],
                 "ci_low": res.ci_low[j], "ci_high": res.ci_high[j], "tau2": res.tau2[j],
                 "q_within": res.q_within[j],
-                "estimate_display": _display(key["measure"], res.estimate[j]),
-                "ci_low_display": _display(key["measure"], res.ci_low[j]),
-                "ci_high_display": _display(key["measure"], res.ci_high[j]),
+                "estimate_display": display_scale(key["measure"], res.estimate[j]),
+                "ci_low_display": display_scale(key["measure"], res.ci_low[j]),
+                "ci_high_display": display_scale(key["measure"], res.ci_high[j]),
             })
 
 
