@@ -127,7 +127,7 @@ def heterogeneity_table(summary: pd.DataFrame, level: float) -> pd.DataFrame:
     for _, r in summary[summary.status == "pooled"].iterrows():
         rows.append({
             "Comparison": comparison_label(r.comparison),
-            "Outcome": r.outcome,
+            "Outcome": r.outcome + (" (HR)" if r.measure == "HR" else ""),  # relapse: RR and HR rows
             "k": f"{int(r.k)}",
             "τ²": fmt(r.tau2, 3),
             f"I² % [{pct} CI]": fmt_est_ci(r.i2, r.i2_ci_low, r.i2_ci_high, 0),
