@@ -183,9 +183,9 @@ def pooled_with_rd(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptions,
 
 
 def _zcrit(level: float) -> float:
-    from scipy.stats import norm
+    from depmeta.distributions import norm_ppf
 
-    return float(norm.ppf(0.5 + level / 2))
+    return float(norm_ppf(0.5 + level / 2))
 
 
 def pool_event_rates(arms: pd.DataFrame, labels: dict, opts: AnalysisOptions):

@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from depmeta.distributions import t_ppf, t_sf
 
 from depmeta.pooling import check_yivi, pool
 from depmeta.regression import meta_regression
@@ -113,7 +113,7 @@ def _wls(y, X, w, level):
 
     fit = sm.WLS(y, X, weights=w).fit()
     df = float(fit.df_resid)
-    crit = stats.t.ppf(1 - (1 - level) / 2, df)
+    crit = t_ppf(1 - (1 - level) / 2, df)
     return np.asarray(fit.params), np.asarray(fit.bse), np.asarray(fit.tvalues), np.asarray(fit.pvalues), df, crit
 
 
@@ -225,7 +225,9 @@ def ranktest(yi, vi) -> RanktestResult:
     theta = (w * y).sum() / w.sum()
     ystar = (y - theta) / np.sqrt(v - 1.0 / w.sum())
     ties = min(np.unique(ystar).size, np.unique(v).size) < y.size
-    res = stats.kendalltau(ystar, v, method="asymptotic" if ties else "exact")
+    from scipy.stats import kendalltau  # imported here: only the rank test needs scipy.stats
+
+    res = kendalltau(ystar, v, method="asymptotic" if ties else "exact")
     return RanktestResult(k=int(y.size), kendall_tau=float(res.statistic), pval=float(res.pvalue), exact=not ties)
 
 
@@ -381,7 +383,7 @@ class PetPeeseResult:
     @property
     def pet_pval(self) -> float:
         """p-value of PET's intercept (the test that selects PEESE)."""
-        return float(2 * stats.t.sf(abs(self.pet.est / self.pet.est_se), self.pet.df))
+        return float(2 * t_sf(abs(self.pet.est / self.pet.est_se), self.pet.df))
 
 
 def pet_peese(yi, vi, alpha: float = 0.10, level: float = 0.95) -> PetPeeseResult:
@@ -408,7 +410,7 @@ def pet_peese(yi, vi, alpha: float = 0.10, level: float = 0.95) -> PetPeeseResul
         raise ValueError("alpha must lie strictly between 0 and 1")
     pet = regtest(yi, vi, model="lm", predictor="sei", level=level)
     peese = regtest(yi, vi, model="lm", predictor="vi", level=level)
-    p = float(2 * stats.t.sf(abs(pet.est / pet.est_se), pet.df))
+    p = float(2 * t_sf(abs(pet.est / pet.est_se), pet.df))
     sel = peese if p < alpha else pet
     return PetPeeseResult(
         pet=pet, peese=peese, alpha=alpha, selected="PEESE" if p < alpha else "PET",

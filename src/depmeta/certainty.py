@@ -59,7 +59,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from depmeta.distributions import norm_cdf, norm_ppf
 
 from depmeta.analysis import RATIO_MEASURES
 
@@ -338,7 +338,7 @@ def smd_to_risk(smd, cer: float, direction: int = -1):
     if not 0 < cer < 1:
         raise ValueError(f"control event rate must be in (0, 1), got {cer}")
     d = direction * np.asarray(smd, float)
-    return stats.norm.cdf(stats.norm.ppf(cer) + d)
+    return norm_cdf(norm_ppf(cer) + d)
 
 
 def median_risk(events, n) -> float:
@@ -360,7 +360,7 @@ def optimal_information_size(acr: float | None = None, rrr: float = 0.25, alpha:
     (``smd`` given): ``n = 2 (z_a + z_b)^2 / smd^2`` per group. Two-sided
     alpha; each group rounded up; returns the total of both groups.
     """
-    za, zb = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
+    za, zb = norm_ppf(1 - alpha / 2), norm_ppf(power)
     if smd is not None:
         n = 2 * (za + zb) ** 2 / smd**2
     else:
@@ -1017,7 +1017,7 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
     age = dict(zip(studies.study_id, studies.age_group))
     sizes = study_sizes(per_study) if len(per_study) else {}
     global_p = net_summary.set_index("outcome").q_between_pval.to_dict() if len(net_summary) else {}
-    z = stats.norm.ppf(0.975)
+    z = norm_ppf(0.975)
     rows, results = [], []
     est = estimates[estimates.comparison.fillna("").astype(str) != ""]
     for r in est.itertuples():

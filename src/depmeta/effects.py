@@ -80,9 +80,9 @@ class EffectSizes:
 
     def ci(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Wald confidence interval of each study's effect size."""
-        from scipy.stats import norm
+        from depmeta.distributions import norm_ppf
 
-        z = norm.ppf(0.5 + level / 2)
+        z = norm_ppf(0.5 + level / 2)
         return self.yi - z * self.sei, self.yi + z * self.sei
 
 

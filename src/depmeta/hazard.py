@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from depmeta.distributions import norm_ppf
 
 from depmeta.contrasts import COMPARISONS, STRATEGY, preference_key
 
@@ -44,7 +44,7 @@ def log_hazard_ratios(hr, ci_low, ci_high, log_hr, se_log_hr) -> tuple[np.ndarra
         ``log_hr`` and ``se_log_hr`` otherwise.
     """
     hr, lo, hi, lhr, se = (np.atleast_1d(np.asarray(x, float)) for x in (hr, ci_low, ci_high, log_hr, se_log_hr))
-    z = norm.ppf(0.5 + HR_CI_LEVEL / 2)
+    z = norm_ppf(0.5 + HR_CI_LEVEL / 2)
     has_hr = np.isfinite(hr)
     with np.errstate(divide="ignore", invalid="ignore"):
         yi = np.where(has_hr, np.log(hr), lhr)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2
+from depmeta.distributions import chi2_sf
 
 from depmeta.pooling import pool
 
@@ -205,7 +205,7 @@ def _between(rows: list[dict]) -> dict:
     est = np.array([r["estimate"] for r in ok])
     w = 1 / np.array([r["se"] for r in ok]) ** 2
     q = float(np.sum(w * (est - np.sum(w * est) / np.sum(w)) ** 2))
-    return {"q_between": q, "q_between_df": len(ok) - 1, "q_between_pval": float(chi2.sf(q, len(ok) - 1))}
+    return {"q_between": q, "q_between_df": len(ok) - 1, "q_between_pval": float(chi2_sf(q, len(ok) - 1))}
 
 
 def analyse_metapsy(contrasts: pd.DataFrame, opts: dict,

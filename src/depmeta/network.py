@@ -105,7 +105,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
+
+from depmeta.distributions import chi2_sf, norm_cdf, norm_ppf, norm_sf
 
 from depmeta.effects import escalc
 
@@ -701,7 +703,7 @@ class NetworkResult:
         """One row per ordered pair (both orientations), the fields of the pair matrices, and the
         confidence intervals of the direct and indirect estimates."""
         n = len(self.treatments)
-        z = stats.norm.ppf(0.5 + self.level / 2)
+        z = norm_ppf(0.5 + self.level / 2)
         rec = []
         for i in range(n):
             for j in range(n):
@@ -894,7 +896,7 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
     dv = np.diag(cov_d)
     var = dv[:, None] + dv[None, :] - 2 * cov_d
     se = np.sqrt(np.maximum(var, 0))
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = norm_ppf(0.5 + level / 2)
     np.fill_diagonal(se, np.nan)
     pse = np.sqrt(se**2 + t2)
 
@@ -931,11 +933,11 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
         ind = np.where(has, (est / se**2 - dest / dse**2) * ind_var, np.nan)
         ind_se = np.sqrt(ind_var)
         sz = (dest - ind) / np.sqrt(dse**2 + ind_var)
-    spv = 2 * stats.norm.sf(np.abs(sz))
+    spv = 2 * norm_sf(np.abs(sz))
 
     sign = 1.0 if larger_is_better else -1.0
     with np.errstate(invalid="ignore"):
-        P = stats.norm.cdf(sign * est / se)
+        P = norm_cdf(sign * est / se)
     np.fill_diagonal(P, np.nan)
     pscore = np.nanmean(P, axis=1)
 
@@ -968,7 +970,7 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
                 econtrib[i, j] = econtrib[j, i] = ce / ce.sum()
                 contrib[i, j] = contrib[j, i] = share @ econtrib[i, j]
 
-    chi = stats.chi2.sf
+    chi = chi2_sf
     return NetworkResult(
         treatments=treatments, reference=reference, method=method, level=level,
         larger_is_better=larger_is_better, tau2=t2, studies=tuple(c.study for c in contrasts),

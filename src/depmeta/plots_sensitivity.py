@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
+from depmeta.distributions import norm_ppf  # noqa: E402
 
 from depmeta.analysis import RATIO_MEASURES  # noqa: E402
 from depmeta.plots import MEASURE_LABEL, comparison_label, log_ticks  # noqa: E402
@@ -53,13 +53,13 @@ def funnel_plot(yi, vi, estimate: float, measure: str, title: str = "", yi_fill=
     fig, ax = plt.subplots(figsize=(6, 4.2))
     top = max(se.max(), np.sqrt(np.max(vi_fill)) if vi_fill is not None and len(vi_fill) else 0) * 1.08
     s = np.linspace(0, top, 100)
-    span = max(np.abs(y).max(), stats.norm.ppf(0.995) * top) * 1.1
+    span = max(np.abs(y).max(), norm_ppf(0.995) * top) * 1.1
     ax.fill_betweenx(s, -span, span, color=_SHADES[-1], lw=0)
     # Darkest outside (p < 0.01), then ever lighter bands inwards, white where p > 0.10.
     for p, shade in zip(sorted(FUNNEL_CONTOURS), _SHADES[-2::-1]):
-        z = stats.norm.ppf(1 - p / 2)
+        z = norm_ppf(1 - p / 2)
         ax.fill_betweenx(s, -z * s, z * s, color=shade, lw=0)
-    z95 = stats.norm.ppf(0.975)
+    z95 = norm_ppf(0.975)
     ax.plot(estimate - z95 * s, s, color="#444444", lw=0.8, ls=":")
     ax.plot(estimate + z95 * s, s, color="#444444", lw=0.8, ls=":")
     ax.axvline(estimate, color="#1b6ca8", lw=1.2, label="pooled estimate")

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy import stats
+from depmeta.distributions import chi2_ppf, chi2_sf, norm_ppf, norm_sf, t_ppf, t_sf
 
 __all__ = ["METHODS", "PI_METHODS", "TESTS", "BatchPoolResult", "PoolResult", "check_yivi", "pool", "pool_batch",
            "tau2_estimate", "q_profile"]
@@ -264,8 +264,8 @@ def q_profile(yi, vi, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     y, v = _as2d(yi), _as2d(vi)
     df = y.shape[0] - 1
     alpha = 1 - level
-    lower = _solve_q(y, v, stats.chi2.ppf(1 - alpha / 2, df))
-    upper = _solve_q(y, v, stats.chi2.ppf(alpha / 2, df))
+    lower = _solve_q(y, v, chi2_ppf(1 - alpha / 2, df))
+    upper = _solve_q(y, v, chi2_ppf(alpha / 2, df))
     return lower, upper
 
 
@@ -409,14 +409,14 @@ def pool(
         se *= np.sqrt(max(s2, 1.0) if test == "adhoc" else s2)
     if test != "z":
         df = float(k - 1)
-    crit = stats.norm.ppf(1 - alpha / 2) if np.isinf(df) else stats.t.ppf(1 - alpha / 2, df)
+    crit = norm_ppf(1 - alpha / 2) if np.isinf(df) else t_ppf(1 - alpha / 2, df)
     stat = estimate / se
-    pval = float(2 * (stats.norm.sf(abs(stat)) if np.isinf(df) else stats.t.sf(abs(stat), df)))
+    pval = float(2 * (norm_sf(abs(stat)) if np.isinf(df) else t_sf(abs(stat), df)))
 
     # Heterogeneity: Cochran's Q, I² and H² as metafor (Q-based for EE).
     q = float(q_statistic(y2, v2)[0]) if k > 1 else 0.0
     q_df = k - 1
-    q_pval = float(stats.chi2.sf(q, q_df)) if q_df > 0 else float("nan")
+    q_pval = float(chi2_sf(q, q_df)) if q_df > 0 else float("nan")
     s2_typ = float(typical_variance(v2)[0]) if k > 1 else float("nan")
     if method == "EE":
         i2 = max(0.0, 100 * (q - q_df) / q) if q > 0 else 0.0
@@ -438,9 +438,9 @@ def pool(
         pi_df = {"metafor": df, "z": float("inf"), "t": float(k - 1), "t_k2": float(k - 2)}[pi]
         if pi_df > 0:
             pcrit = (
-                stats.norm.ppf(1 - alpha / 2)
+                norm_ppf(1 - alpha / 2)
                 if np.isinf(pi_df)
-                else stats.t.ppf(1 - alpha / 2, pi_df)
+                else t_ppf(1 - alpha / 2, pi_df)
             )
             half = pcrit * np.sqrt(se**2 + tau2)
             pi_low, pi_high = estimate - half, estimate + half
@@ -544,14 +544,14 @@ def pool_batch(yi, vi, method: str = "REML", test: str = "z", level: float = 0.9
     alpha = 1 - level
     stat = estimate / se
     if test == "z":
-        crit = stats.norm.ppf(1 - alpha / 2)
-        pval = 2 * stats.norm.sf(np.abs(stat))
+        crit = norm_ppf(1 - alpha / 2)
+        pval = 2 * norm_sf(np.abs(stat))
     else:
-        crit = stats.t.ppf(1 - alpha / 2, k - 1) if k > 1 else np.nan
-        pval = 2 * stats.t.sf(np.abs(stat), k - 1) if k > 1 else np.full(d, np.nan)
+        crit = t_ppf(1 - alpha / 2, k - 1) if k > 1 else np.nan
+        pval = 2 * t_sf(np.abs(stat), k - 1) if k > 1 else np.full(d, np.nan)
     if k > 1:
         q = q_statistic(y, v)
-        q_pval = stats.chi2.sf(q, k - 1)
+        q_pval = chi2_sf(q, k - 1)
         if method == "EE":
             with np.errstate(invalid="ignore", divide="ignore"):
                 i2 = np.where(q > 0, np.maximum(0.0, 100 * (q - (k - 1)) / q), 0.0)

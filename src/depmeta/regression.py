@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from math import factorial
 
 import numpy as np
-from scipy import stats
+from depmeta.distributions import chi2_sf, f_sf, norm_ppf, norm_sf, t_ppf, t_sf
 
 from .pooling import pool
 
@@ -415,11 +415,11 @@ class MetaRegressionResult:
 
 def _crit(level, df):
     a = 1 - level
-    return stats.norm.ppf(1 - a / 2) if np.isinf(df) else stats.t.ppf(1 - a / 2, df)
+    return norm_ppf(1 - a / 2) if np.isinf(df) else t_ppf(1 - a / 2, df)
 
 
 def _p_two_sided(stat, df):
-    return 2 * (stats.norm.sf(np.abs(stat)) if np.isinf(df) else stats.t.sf(np.abs(stat), df))
+    return 2 * (norm_sf(np.abs(stat)) if np.isinf(df) else t_sf(np.abs(stat), df))
 
 
 def meta_regression(
@@ -472,7 +472,7 @@ def meta_regression(
     tau2, beta, vb, se, stat, qm = (a[0] for a in fitted)
     df = float("inf") if test == "z" else float(k - p)
     m = len(btt)
-    qm_pval = float(stats.chi2.sf(qm, m) if test == "z" else stats.f.sf(qm, m, k - p))
+    qm_pval = float(chi2_sf(qm, m) if test == "z" else f_sf(qm, m, k - p))
     crit = _crit(level, df)
 
     # Residual heterogeneity with the equal-effects weights.
@@ -504,7 +504,7 @@ def meta_regression(
         coef=beta, se=se, stat=stat, pval=_p_two_sided(stat, df),
         ci_low=beta - crit * se, ci_high=beta + crit * se, df=df, tau2=float(tau2),
         qm=float(qm), qm_df=m, qm_df2=df, qm_pval=qm_pval,
-        qe=qe, qe_df=k - p, qe_pval=float(stats.chi2.sf(qe, k - p)),
+        qe=qe, qe_df=k - p, qe_pval=float(chi2_sf(qe, k - p)),
         i2=float(i2), h2=float(h2), r2=r2, vcov=vb,
     )
 
@@ -833,7 +833,7 @@ def subgroup_analysis(
         if G >= 2:
             w = 1 / se**2
             qb = float((w * (est - (w * est).sum() / w.sum()) ** 2).sum())
-            qb_df, qb_p = float(G - 1), float(stats.chi2.sf(qb, G - 1))
+            qb_df, qb_p = float(G - 1), float(chi2_sf(qb, G - 1))
         else:
             qb = qb_df = qb_p = nan
     else:

@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from depmeta.distributions import chi2_cdf, norm_ppf
 
 from depmeta.pooling import BatchPoolResult, check_yivi, pool, pool_batch
 
@@ -188,7 +188,7 @@ def influence(yi, vi, method: str = "REML", test: str = "z", level: float = 0.95
     resid = y - l1.estimate
     resid[np.abs(resid) < 100 * np.finfo(float).eps] = 0.0
     rstudent = resid / np.sqrt(v * l1.s2w + l1.se**2 + l1.tau2 * l1.s2w)
-    infl = ((np.abs(dffits) > 3 * np.sqrt(1 / (k - 1))) | (stats.chi2.cdf(cook_d, 1) > 0.5)
+    infl = ((np.abs(dffits) > 3 * np.sqrt(1 / (k - 1))) | (chi2_cdf(cook_d, 1) > 0.5)
             | (hat > 3 / k) | (np.abs(dfbetas) > 1))
     return InfluenceResult(
         rstudent=rstudent, dffits=dffits, cook_d=cook_d, cov_r=cov_r, tau2_del=l1.tau2, qe_del=l1.q,
@@ -419,7 +419,7 @@ def outliers(yi, vi, method: str = "REML", test: str = "z", level: float = 0.95)
     """
     y, v = check_yivi(yi, vi, min_k=2)
     fit = pool(y, v, method=method, test=test, level=level)
-    half = stats.norm.ppf(1 - (1 - level) / 2) * np.sqrt(v)
+    half = norm_ppf(1 - (1 - level) / 2) * np.sqrt(v)
     return (y + half < fit.ci_low) | (y - half > fit.ci_high)
 
 

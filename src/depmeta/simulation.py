@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from depmeta.distributions import norm_ppf, t_ppf
 
 from depmeta.pooling import METHODS, tau2_estimate
 
@@ -98,14 +98,14 @@ def interval_batch(y, v, method: str = "REML", level: float = 0.95) -> dict[str,
     se = np.sqrt(1.0 / w.sum(0))
     s2 = (w * (y - est) ** 2).sum(0) / (k - 1)
     alpha = 1 - level
-    zc = stats.norm.ppf(1 - alpha / 2)
-    tc = stats.t.ppf(1 - alpha / 2, k - 1)
+    zc = norm_ppf(1 - alpha / 2)
+    tc = t_ppf(1 - alpha / 2, k - 1)
     out = {"estimate": est, "tau2": tau2}
     for kind, half in (("ci_z", zc * se), ("ci_knha", tc * se * np.sqrt(s2)),
                        ("ci_adhoc", tc * se * np.sqrt(np.maximum(s2, 1.0)))):
         out[f"{kind}_low"], out[f"{kind}_high"] = est - half, est + half
     pi_sd = np.sqrt(se**2 + tau2)
-    tk2 = stats.t.ppf(1 - alpha / 2, k - 2) if k > 2 else np.nan
+    tk2 = t_ppf(1 - alpha / 2, k - 2) if k > 2 else np.nan
     for kind, crit in (("pi_z", zc), ("pi_t_k2", tk2)):
         out[f"{kind}_low"], out[f"{kind}_high"] = est - crit * pi_sd, est + crit * pi_sd
     return out
