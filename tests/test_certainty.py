@@ -20,6 +20,8 @@ from depmeta.certainty import (
     optimal_information_size, overall_certainty, publication_bias_domain, regions, reporting_bias_domain,
     risk_with_intervention, rob_domain, smd_to_risk, study_rob_levels,
 )
+from depmeta.certainty import Judgement
+from depmeta.robustness import robust_inconsistency, robust_publication_bias, robust_rob, robustness_findings
 
 #: R's power.prop.test and pnorm/qnorm agree with scipy's normal quantiles to
 #: double precision; 1e-9 relative leaves room for the root-finding tolerance.
@@ -648,3 +650,79 @@ def test_rules_table_lists_each_domain_once():
     t = rules_table(grade, pd.DataFrame())
     assert list(t.Domain) == ["risk of bias", "inconsistency", "indirectness", "imprecision", "publication bias"]
     assert t.Rule.iloc[0].startswith("very serious if trials at high risk carry >= 50% of the weight")
+
+
+# ---------------------------------------------------------------- sensitivity findings in GRADE
+
+def _robust_inputs():
+    """A pooled RR above 1 (CI 1.10 to 1.60) with two trials, one of them influential."""
+    key = ("combined_vs_medication", "response", "RR")
+    base = {"comparison": key[0], "outcome": key[1], "measure": key[2]}
+    influence = pd.DataFrame([{**base, "study_id": "a", "label": "A 2000", "influential": True, "rstudent": 2.5},
+                              {**base, "study_id": "b", "label": "B 2001", "influential": False, "rstudent": -0.3},
+                              # influential through its weight only (not outlying): not an inconsistency
+                              {**base, "study_id": "c", "label": "C 2002", "influential": True, "rstudent": 0.4}])
+    leave1out = pd.DataFrame([{**base, "study_id": "a", "label": "A 2000", "k": 1, "estimate_display": 1.05,
+                               "ci_low_display": 0.90, "ci_high_display": 1.22},
+                              {**base, "study_id": "b", "label": "B 2001", "k": 1, "estimate_display": 1.40,
+                               "ci_low_display": 1.20, "ci_high_display": 1.70},
+                              {**base, "study_id": "c", "label": "C 2002", "k": 1, "estimate_display": 1.10,
+                               "ci_low_display": 0.70, "ci_high_display": 1.70}])
+    alternatives = pd.DataFrame([{**base, "analysis": "low risk of bias only", "k": 2, "estimate_display": 1.02,
+                                  "ci_low_display": 0.85, "ci_high_display": 1.21, "note": ""}])
+    small = pd.DataFrame([{**base, "k": 12, "status": "run", "egger_pval": 0.40, "trimfill_k0": 3.0,
+                           "trimfill_estimate": np.log(1.01), "trimfill_ci_low": np.log(0.88),
+                           "trimfill_ci_high": np.log(1.16)}])
+    return key, influence, leave1out, alternatives, small
+
+
+def test_robustness_reads_the_sensitivity_tables():
+    key, influence, leave1out, alternatives, small = _robust_inputs()
+    rb = robustness_findings(influence, leave1out, alternatives, small)[key]
+    assert rb.low_rob == (2, 1.02, 0.85, 1.21)
+    assert rb.influential == (("A 2000", 1.05, 0.90, 1.22),)
+    assert rb.small_study_p == 0.40
+    assert rb.trimfill[0] == 3 and rb.trimfill[1:] == pytest.approx((1.01, 0.88, 1.16), rel=1e-12)
+
+
+def test_a_changed_conclusion_downgrades_once_and_says_why():
+    key, influence, leave1out, alternatives, small = _robust_inputs()
+    rb = robustness_findings(influence, leave1out, alternatives, small)[key]
+    ci, null = (1.10, 1.60), 1.0
+    rob = robust_rob(Judgement("risk of bias", "no", 0, "0% of the weight at high risk", "r"), rb, ci, null)
+    assert (rob.level, rob.downgrade) == ("serious", 1)
+    assert "2 trials at low risk of bias" in rob.reason and "1.02 (0.85 to 1.21)" in rob.reason
+    # already serious: stays serious, the finding is added to the reason, no second downgrade
+    rob2 = robust_rob(Judgement("risk of bias", "serious", 1, "60% at high risk", "r"), rb, ci, null)
+    assert rob2.downgrade == 1 and "low risk of bias" in rob2.reason
+    inc = robust_inconsistency(Judgement("inconsistency", "no", 0, "I² 10%", "r"), rb, ci, null)
+    assert (inc.level, inc.downgrade) == ("serious", 1) and "A 2000" in inc.reason
+    pb = robust_publication_bias(publication_bias_domain(12, rb.small_study_p, 10, 0.10), rb, ci, null, 10)
+    assert (pb.level, pb.downgrade) == ("serious", 1) and "trim-and-fill" in pb.reason and "3 " in pb.reason
+    # the same findings with the switches off: reported, not downgraded
+    off = dict(low_risk_of_bias=False, influential=False, trimfill=False)
+    assert robust_rob(Judgement("risk of bias", "no", 0, "x", "r"), rb, ci, null, use=off["low_risk_of_bias"]).downgrade == 0
+    assert robust_inconsistency(Judgement("inconsistency", "no", 0, "x", "r"), rb, ci, null,
+                                use=off["influential"]).downgrade == 0
+    assert "low risk of bias" in robust_rob(Judgement("risk of bias", "no", 0, "x", "r"), rb, ci, null,
+                                            use=False).reason
+
+
+def test_the_same_conclusion_keeps_the_judgement():
+    key, influence, leave1out, alternatives, small = _robust_inputs()
+    rb = robustness_findings(influence, leave1out, alternatives, small)[key]
+    ci, null = (0.80, 1.30), 1.0  # the main CI includes 1, as do the low-RoB, leave-one-out and trim-and-fill CIs
+    for fn, dom in ((robust_rob, "risk of bias"), (robust_inconsistency, "inconsistency")):
+        j = fn(Judgement(dom, "no", 0, "x", "r"), rb, ci, null)
+        assert j.downgrade == 0 and "same conclusion" in j.reason
+    pb = robust_publication_bias(publication_bias_domain(12, rb.small_study_p, 10, 0.10), rb, ci, null, 10)
+    assert pb.downgrade == 0 and "same conclusion" in pb.reason
+
+
+def test_too_few_trials_for_the_restriction_is_said():
+    key, influence, leave1out, alternatives, small = _robust_inputs()
+    alternatives = alternatives.assign(k=1)
+    rb = robustness_findings(influence, leave1out, alternatives, small)[key]
+    j = robust_rob(Judgement("risk of bias", "no", 0, "x", "r"), rb, (1.1, 1.6), 1.0)
+    assert j.downgrade == 0 and "fewer than 2" in j.reason
+    assert robustness_findings(influence.iloc[:0], leave1out.iloc[:0], alternatives.iloc[:0], small.iloc[:0]) == {}

@@ -12,7 +12,9 @@ import pytest
 from conftest import copy_project, snakemake
 
 #: What must be byte-identical between two runs (globs under results/).
-IDENTICAL = ("tables/*.csv", "*.json", "validated/*", "figures/*", "simulation/*", "report/report.html")
+IDENTICAL = ("tables/*.csv", "*.json", "validated/*", "validated/provenance/*", "figures/*", "simulation/*",
+             "network/*", "network/figures/*", "certainty/*", "subgroups/*", "subgroups/figures/*",
+             "sensitivity/*", "sensitivity/figures/*", "report/report.html")
 
 #: The parts of a PDF that carry the time it was written: the info dictionary's dates, the
 #: XMP dates, and the document and instance ids Typst derives from them. The Python typst

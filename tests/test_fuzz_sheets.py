@@ -181,7 +181,7 @@ def test_corrupt_workbook_is_refused(tmp_path):
 # --- through the workflow: nothing written on failure ----------------------------------
 
 def _validate_run(work: Path, *args: str):
-    return snakemake(work, "results/validated/provenance.json", *args)
+    return snakemake(work, "results/validated/provenance/extraction.json", *args)
 
 
 def test_workflow_reads_bom_crlf_and_refuses_semicolons_writing_nothing(tmp_path):

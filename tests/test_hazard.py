@@ -164,7 +164,7 @@ def test_unknown_study_and_arm_type_disagreeing_with_the_arm_sheet():
 
 
 def test_workflow_pools_a_hazard_ratio_sheet_beside_the_counts(tmp_path):
-    """validate_sheets → analyse → figures on a copy of the project whose hazard-ratio sheet is
+    """validate_extraction → analyse → figures on a copy of the project whose hazard-ratio sheet is
     a fixture: the reference's first three (simulated) HRs, set on three real maintenance trials
     of psychotherapy vs medication, the second printed the other way round."""
     from tests.test_workflow import copy_project, snakemake
@@ -197,5 +197,5 @@ def test_workflow_pools_a_hazard_ratio_sheet_beside_the_counts(tmp_path):
     raw.loc[1, "ci_high"] = "0.1"
     raw.to_csv(work / "data" / "hazard_ratios.csv", index=False)
     proc = snakemake(work, "--configfile", "config/config.yaml", "--", "results/validated/hazard_ratios.csv")
-    log = (work / "logs" / "validate_sheets.log").read_text()
+    log = (work / "logs" / "validate_extraction.log").read_text()
     assert proc.returncode != 0 and "data/hazard_ratios.csv, row 3, column 'hr'" in log

@@ -158,7 +158,8 @@ def test_workbook_is_read_like_the_csv_sheets(tmp_path):
         for name in ("studies", "arms", "contrasts", "risk_of_bias"):
             pd.read_csv(work / "data" / f"{name}.csv", dtype=str, keep_default_na=False).to_excel(
                 book, sheet_name=name, index=False)
-    proc = snakemake(work, "results/validated/arms.csv", "--config", "sheets={'workbook': 'data/sheets.xlsx'}")
+    proc = snakemake(work, "results/validated/arms.csv", "results/validated/risk_of_bias.csv", "--config",
+                     "sheets={'workbook': 'data/sheets.xlsx'}")
     assert proc.returncode == 0, proc.stderr[-2000:]
     for name, column in (("arms", "n"), ("risk_of_bias", "judgement")):
         via_book = pd.read_csv(work / "results" / "validated" / f"{name}.csv")
@@ -237,7 +238,7 @@ def test_network_outputs_follow_the_contract_and_reach_the_report(run):
     assert all((net / "figures" / f).exists() for files in doc["figures"].values() for f in files)
     html = (run / "results" / "report" / "report.html").read_text()
     assert "Network meta-analysis" in html and "League table, response" in html
-    # the benchmarks with the network estimates beside them come from rule network, not rule analyse
+    # the benchmarks with the network estimates beside them (rule evidence), apart from the pairwise ones
     bench = pd.read_csv(net / "network_benchmarks.csv")
     assert bench.ours_network_estimate.notna().any()
     pairwise = pd.read_csv(run / "results" / "tables" / "benchmarks.csv")
@@ -259,7 +260,10 @@ def test_analyse_and_network_do_not_wait_for_each_other(tmp_path):
     assert {"analyse", "network", "report"} <= set(inputs)
     # neither reads the other's outputs, so the two run in parallel
     assert "results/network" not in inputs["analyse"] and "results/tables" not in inputs["analyse"]
-    assert "results/tables" not in inputs["network"] and "results/validated/benchmarks.csv" in inputs["network"]
+    assert "results/tables" not in inputs["network"]
+    # the benchmarks are set beside both by rule evidence, which neither waits for
+    assert "results/validated/benchmarks.csv" not in inputs["network"] + inputs["analyse"]
+    assert "results/network/network_estimates_adults.csv" in inputs["evidence"]
     assert "results/network/network_benchmarks.csv" in inputs["report"]
 
 def test_therapy_type_nodes_run_through_network_certainty_and_report(tmp_path):

@@ -17,7 +17,8 @@ import yaml
 from conftest import ROOT, copy_project, snakemake
 
 #: The rules whose scripts import depmeta: each must rerun when an engine module changes.
-ENGINE_RULES = {"validate_sheets", "analyse", "figures", "report"}
+ENGINE_RULES = {"validate_extraction", "validate_risk_of_bias", "validate_evidence", "analyse", "evidence",
+                "figures", "report"}
 
 
 def dry_run_jobs(stdout: str) -> set[str]:
@@ -92,6 +93,44 @@ def test_changing_an_engine_module_reruns_the_jobs_that_import_it(workflow_run):
     finally:
         module.write_bytes(text)
         os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+#: The jobs a changed row of each sheet reruns (a dry run after the change): the sheet's own
+#: validation job and what reads its outputs, nothing else.
+RERUNS = {
+    "data/benchmarks.csv": {"validate_evidence", "evidence", "report"},
+    "data/claims.yaml": {"validate_evidence", "evidence", "report"},
+    "data/risk_of_bias.csv": {"validate_risk_of_bias", "certainty", "sensitivity", "report"},
+    "data/arms.csv": {"validate_extraction", "validate_risk_of_bias", "analyse", "evidence", "network", "figures",
+                      "certainty", "subgroups", "sensitivity", "report"},
+}
+
+
+def _edit_last_line(text: bytes, sheet: str) -> bytes:
+    """The sheet with its last row's last cell (a free-text column: notes) changed."""
+    if sheet.endswith(".yaml"):
+        return text + b"# a comment added\n"
+    lines = text.rstrip(b"\n").split(b"\n")
+    lines[-1] = lines[-1] + b" (edited)" if not lines[-1].endswith(b'"') else lines[-1][:-1] + b' (edited)"'
+    return b"\n".join(lines) + b"\n"
+
+
+@pytest.mark.parametrize("sheet", sorted(RERUNS))
+def test_a_changed_row_reruns_only_the_jobs_that_read_its_sheet(workflow_run, sheet):
+    proc = snakemake(workflow_run, "-n", "--configfile", "tests/config/config.yaml")
+    assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr, proc.stdout[-2000:]
+    path = workflow_run / sheet
+    text, before = path.read_bytes(), path.stat()
+    try:
+        path.write_bytes(_edit_last_line(text, sheet))
+        later = max(p.stat().st_mtime for p in (workflow_run / "results").rglob("*")) + 10
+        os.utime(path, (later, later))
+        proc = snakemake(workflow_run, "-n", "--configfile", "tests/config/config.yaml")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert dry_run_jobs(proc.stdout) == RERUNS[sheet] | {"default"}, proc.stdout[-3000:]
+    finally:
+        path.write_bytes(text)
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
 def test_snakemake_report_collects_the_tagged_outputs(workflow_run, tmp_path):

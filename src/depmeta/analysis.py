@@ -9,9 +9,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from depmeta.contrasts import COMPARISONS, STRATEGY, preference_key, studies_text
+from depmeta.contrasts import COMPARISONS, STRATEGY, exclude_arms, form_contrasts, preference_key, studies_text
 from depmeta.effects import escalc
+from depmeta.hazard import hazard_contrasts
 from depmeta.pooling import pool
+from depmeta.sheets import prepare_arms
 
 __all__ = ["AnalysisOptions", "run_meta_analyses", "pool_event_rates", "adult_analyses", "risk_differences",
            "pooled_with_rd",
@@ -249,3 +251,42 @@ def adult_analyses(contrasts: pd.DataFrame, arms: pd.DataFrame, studies: pd.Data
                                       labels, opts)
     rates = pool_event_rates(arms[arms.study_id.isin(ids)], labels, opts)[0] if opts.event_rates else pd.DataFrame()
     return ids, summary, rates
+
+
+@dataclass(frozen=True)
+class ContrastSet:
+    """The contrasts one run analyses, formed from the validated sheets.
+
+    ``arms``: the arm rows analysed (prepared, excluded arms set apart); ``contrasts``: one
+    row per study × comparison × outcome (published hazard ratios appended, measure HR);
+    ``unused``: rows that enter no contrast, with the reason (excluded arms included);
+    ``n_excluded_arms`` and ``n_hazard``: how many of those are set-apart arms and how
+    many contrasts are hazard ratios."""
+
+    arms: pd.DataFrame
+    contrasts: pd.DataFrame
+    unused: pd.DataFrame
+    n_excluded_arms: int
+    n_hazard: int
+
+
+def assemble_contrasts(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions,
+                       timepoint: str | None = None, hazard: bool = True) -> ContrastSet:
+    """Arms prepared and set apart, contrasts formed, hazard ratios appended.
+
+    ``sheets`` holds the typed ``arms``, ``contrasts``, ``hazard_ratios`` and
+    ``excluded_arms`` sheets. ``timepoint`` overrides ``opts.timepoint`` (``"earliest"``
+    for claims about speed); ``hazard=False`` leaves the hazard ratios out (they have
+    no timepoint of their own)."""
+    arms, excluded = exclude_arms(prepare_arms(sheets["arms"]), sheets["excluded_arms"])
+    contrasts, unused = form_contrasts(
+        arms, sheets["contrasts"], comparisons=list(opts.comparisons), outcomes=list(opts.outcomes),
+        population_preference=opts.population_preference, timepoint=timepoint or opts.timepoint,
+    )
+    hr, hr_unused = (hazard_contrasts(sheets["hazard_ratios"], opts.comparisons, opts.population_preference)
+                     if hazard else (pd.DataFrame(), pd.DataFrame()))
+    if len(hr):
+        contrasts = pd.concat([contrasts, hr], ignore_index=True)
+    parts = [u for u in (unused, hr_unused, excluded) if len(u)]
+    unused = pd.concat(parts, ignore_index=True) if parts else unused
+    return ContrastSet(arms=arms, contrasts=contrasts, unused=unused, n_excluded_arms=len(excluded), n_hazard=len(hr))

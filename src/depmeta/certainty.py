@@ -214,6 +214,10 @@ class CertaintyOptions:
     smd_control_event_rate: object = "response"
     indirectness: tuple = ()
     overrides: tuple = ()
+    #: whether each sensitivity finding may downgrade (depmeta.robustness); reported either way
+    sens_low_rob: bool = True
+    sens_influential: bool = True
+    sens_trimfill: bool = True
 
     @classmethod
     def from_config(cls, section: dict | None) -> "CertaintyOptions":
@@ -241,6 +245,9 @@ class CertaintyOptions:
             ("reporting_bias", "level"): "reporting_bias", ("reporting_bias", "reason"): "reporting_bias_reason",
             ("incoherence", "some_p"): "incoherence_some_p", ("incoherence", "major_p"): "incoherence_major_p",
             ("incoherence", "mixed_rule"): "incoherence_mixed_rule",
+            ("sensitivity", "low_risk_of_bias"): "sens_low_rob",
+            ("sensitivity", "influential"): "sens_influential",
+            ("sensitivity", "trimfill"): "sens_trimfill",
         }
         for (sec, key), name in flat.items():
             if key in s.get(sec, {}):
@@ -906,7 +913,7 @@ def _cer(opts: CertaintyOptions, risks: dict, comparison: str):
 
 def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: pd.DataFrame,
                    studies: pd.DataFrame, opts: CertaintyOptions, risks: dict, direction: dict,
-                   small_study_test=None):
+                   small_study_test=None, robustness: dict | None = None):
     """GRADE every pooled pairwise comparison × outcome.
 
     Parameters
@@ -922,8 +929,13 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
     direction : dict
         outcome -> +1 (good outcome) / -1.
     small_study_test : callable ``(yi, vi) -> p`` or None
-        Used where ``k >= pb_min_studies``; None: publication bias not
-        assessable for want of a test.
+        Used where ``k >= pb_min_studies`` and ``robustness`` holds no test
+        result; None: publication bias not assessable for want of a test.
+    robustness : dict, optional
+        :func:`depmeta.robustness.robustness_findings` of the sensitivity rule's
+        tables: its Egger test is the small-study test, and its low-risk-of-bias,
+        influence and trim-and-fill findings enter the risk-of-bias, inconsistency
+        and publication-bias domains (rules in :mod:`depmeta.robustness`).
 
     Returns
     -------
@@ -947,9 +959,13 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
         else:
             ois = math.nan
         configured = next((e for e in opts.indirectness if _matches(e, r.comparison, r.outcome, "pairwise")), None)
+        rb = (robustness or {}).get((r.comparison, r.outcome, r.measure))
         pb_p = None
-        if small_study_test is not None and r.k >= opts.pb_min_studies:
-            pb_p = small_study_test(ps.yi.to_numpy(float), ps.vi.to_numpy(float))
+        if r.k >= opts.pb_min_studies:
+            if rb is not None and rb.small_study_p is not None:
+                pb_p = rb.small_study_p
+            elif small_study_test is not None:
+                pb_p = small_study_test(ps.yi.to_numpy(float), ps.vi.to_numpy(float))
         js = [
             rob_domain(w, [level.get(s, "not assessed") for s in ps.study_id], opts.rob_serious_share,
                        opts.rob_very_serious_share),
@@ -961,8 +977,16 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
                                r.n_patients, ois),
             publication_bias_domain(int(r.k), pb_p, opts.pb_min_studies, opts.pb_alpha),
         ]
-        if small_study_test is None and r.k >= opts.pb_min_studies:
+        if small_study_test is None and pb_p is None and r.k >= opts.pb_min_studies:
             js[-1] = replace(js[-1], reason=f"{r.k} studies but no small-study test available")
+        if rb is not None:
+            from depmeta.robustness import robust_inconsistency, robust_publication_bias, robust_rob
+
+            ci = (r.ci_low_display, r.ci_high_display)
+            js[0] = robust_rob(js[0], rb, ci, null, opts.sens_low_rob)
+            js[1] = robust_inconsistency(js[1], rb, ci, null, opts.sens_influential)
+            if r.k >= opts.pb_min_studies:
+                js[-1] = robust_publication_bias(js[-1], rb, ci, null, opts.pb_min_studies, opts.sens_trimfill)
         js = _overridden(js, r.comparison, r.outcome, "pairwise", opts)
         cert = overall_certainty(js)
         for j in js:

@@ -7,6 +7,10 @@ rule certainty:
         event_rates_arms="results/tables/event_rates_arms.csv",
         studies="results/validated/studies.csv",
         risk_of_bias="results/validated/risk_of_bias.csv",
+        influence="results/sensitivity/influence.csv",
+        leave1out="results/sensitivity/leave1out.csv",
+        alternatives="results/sensitivity/alternatives.csv",
+        small_study="results/sensitivity/small_study.csv",
         schema="workflow/schemas/studies.schema.yaml",
     output:
         **CERTAINTY_FILES,

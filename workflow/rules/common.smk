@@ -19,7 +19,6 @@ NETWORK_FILES = {
         "ranking",
         "contributions",
         "exclusions",
-        "benchmarks",
     )
 } | {"json": "results/network/network.json"}
 CERTAINTY = config["certainty"]
@@ -39,15 +38,37 @@ SUBGROUPS = config.get("subgroups", {})
 SENSITIVITY = config.get("sensitivity", {})
 
 
-def sheet_inputs():
+PROVENANCE = {
+    group: f"results/validated/provenance/{group}.json"
+    for group in ("extraction", "risk_of_bias", "evidence")
+}
+
+
+def extraction_inputs():
     """The extraction files the run reads: a workbook, or the CSV sheets."""
     if SHEETS.get("workbook"):
-        return {"workbook": SHEETS["workbook"], **evidence_inputs()}
+        return {"workbook": SHEETS["workbook"]}
     files = {"studies": SHEETS["studies"], "arms": SHEETS["arms"]}
-    for optional in ("contrasts", "risk_of_bias", "hazard_ratios", "excluded_arms"):
+    for optional in ("contrasts", "hazard_ratios", "excluded_arms"):
         if SHEETS.get(optional):
             files[optional] = SHEETS[optional]
-    return {**files, **evidence_inputs()}
+    return files
+
+
+def risk_of_bias_inputs():
+    """The risk-of-bias sheet, where configured (a workbook may hold it as a sheet)."""
+    if SHEETS.get("workbook"):
+        return {"workbook": SHEETS["workbook"]}
+    return (
+        {"risk_of_bias": SHEETS["risk_of_bias"]} if SHEETS.get("risk_of_bias") else {}
+    )
+
+
+def sheet_label(name):
+    """How messages name a sheet: its file, or the workbook's sheet."""
+    if SHEETS.get("workbook"):
+        return f"{SHEETS['workbook']} [sheet {name}]"
+    return SHEETS[name]
 
 
 def evidence_inputs():
@@ -91,7 +112,22 @@ def network_outputs():
     """The network meta-analysis outputs, when ``network.enabled``."""
     if not NETWORK.get("enabled", True):
         return {}
-    return {**NETWORK_FILES, "network_figures": "results/network/figures"}
+    return {
+        **NETWORK_FILES,
+        **evidence_network_files()[1],
+        "network_figures": "results/network/figures",
+    }
+
+
+def evidence_network_files():
+    """The network estimates of the adult trials and the benchmarks set beside them (when
+    ``network.enabled``)."""
+    if not NETWORK.get("enabled", True):
+        return {}, {}
+    return (
+        {"network_estimates_adults": NETWORK_FILES["estimates_adults"]},
+        {"network_benchmarks": "results/network/network_benchmarks.csv"},
+    )
 
 
 def certainty_network_inputs():

@@ -4,12 +4,10 @@ rule network:
         arms="results/validated/arms.csv",
         contrasts="results/validated/contrasts.csv",
         engine=ENGINE,
-        benchmarks="results/validated/benchmarks.csv",
         schemas=[
             "workflow/schemas/studies.schema.yaml",
             "workflow/schemas/arms.schema.yaml",
             "workflow/schemas/contrasts.schema.yaml",
-            "workflow/schemas/benchmarks.schema.yaml",
         ],
     output:
         **NETWORK_FILES,

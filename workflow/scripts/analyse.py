@@ -1,23 +1,18 @@
 """Effect sizes per contrast, pooled estimates per comparison × outcome, and
-pooled event rates per strategy; writes the tidy tables and results.json."""
+pooled event rates per strategy; writes the tidy tables and results.json.
+(The published benchmarks and the claims are set against these by rule ``evidence``.)"""
 
 import sys
 from pathlib import Path
 
 sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
 
-import json  # noqa: E402
-from dataclasses import replace  # noqa: E402
-
 import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from depmeta.analysis import (  # noqa: E402
-    AnalysisOptions, adult_analyses, pool_event_rates, pooled_with_rd, risk_differences, run_meta_analyses)
-from depmeta.checks import SUBGROUP_RULES, compare_benchmarks, evaluate_claims, subgroup_studies  # noqa: E402
-from depmeta.contrasts import exclude_arms, form_contrasts  # noqa: E402
-from depmeta.hazard import hazard_contrasts  # noqa: E402
-from depmeta.sheets import coerce, prepare_arms  # noqa: E402
+    AnalysisOptions, adult_analyses, assemble_contrasts, pool_event_rates, risk_differences, run_meta_analyses)
+from depmeta.sheets import coerce  # noqa: E402
 from pipeline_io import read_sheet, setup_logging, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
@@ -25,27 +20,21 @@ schema_dir = Path(snakemake.scriptdir).parent / "schemas"
 sheets = {
     name: coerce(read_sheet(snakemake.input[name]),
                  yaml.safe_load((schema_dir / f"{name}.schema.yaml").read_text()))
-    for name in ("studies", "arms", "contrasts", "benchmarks", "hazard_ratios", "excluded_arms")
+    for name in ("studies", "arms", "contrasts", "hazard_ratios", "excluded_arms")
 }
 opts = AnalysisOptions.from_config(snakemake.params.analysis)
 log.info("options: %s", opts)
 
 studies = sheets["studies"]
 labels = dict(zip(studies.study_id, studies.label))
-# Arms set apart before any analysis (e.g. factorial margins mixing strategies), listed with the reason.
-arms, excluded_arms = exclude_arms(prepare_arms(sheets["arms"]), sheets["excluded_arms"])
-log.info("%d arm rows set apart (excluded-arms sheet)", len(excluded_arms))
-contrasts, unused = form_contrasts(
-    arms, sheets["contrasts"], comparisons=list(opts.comparisons), outcomes=list(opts.outcomes),
-    population_preference=opts.population_preference, timepoint=opts.timepoint,
-)
-# Relapse as time to event: published hazard ratios, pooled apart from the counts (measure HR).
-hr_contrasts, hr_unused = hazard_contrasts(sheets["hazard_ratios"], opts.comparisons, opts.population_preference)
-if len(hr_contrasts):
-    contrasts = pd.concat([contrasts, hr_contrasts], ignore_index=True)
-unused = pd.concat([u for u in (unused, hr_unused, excluded_arms) if len(u)], ignore_index=True)
-log.info("%d contrasts (%d hazard ratios) from %d studies; %d rows not used", len(contrasts), len(hr_contrasts),
+# Arms set apart before any analysis (e.g. factorial margins mixing strategies), listed with the reason;
+# relapse as time to event: published hazard ratios, pooled apart from the counts (measure HR).
+formed = assemble_contrasts(sheets, opts)
+arms, contrasts, unused = formed.arms, formed.contrasts, formed.unused
+log.info("%d arm rows set apart (excluded-arms sheet)", formed.n_excluded_arms)
+log.info("%d contrasts (%d hazard ratios) from %d studies; %d rows not used", len(contrasts), formed.n_hazard,
          contrasts.study_id.nunique() if len(contrasts) else 0, len(unused))
+
 summary, per_study, excluded = run_meta_analyses(contrasts, labels, opts)
 # Binary outcomes again as risk differences, for claims stated as absolute differences.
 summary_rd = risk_differences(contrasts, labels, opts)
@@ -74,36 +63,9 @@ if len(summary):
 adult_ids, summary_adults, rates_adults = adult_analyses(contrasts, arms, studies, labels, opts)
 log.info("adult trials: %d of %d", len(adult_ids), len(studies))
 
-# What claims are set against: each claim only on its own population, timepoint and scale.
-# Absolute-difference claims: the RD rows; speed claims: each trial's earliest timepoint;
-# subgroup claims: the trials of that subgroup (depmeta.checks.SUBGROUP_RULES).
-early_contrasts, _ = form_contrasts(
-    arms, sheets["contrasts"], comparisons=list(opts.comparisons), outcomes=list(opts.outcomes),
-    population_preference=opts.population_preference, timepoint="earliest",
-)
-early_opts = replace(opts, timepoint="earliest")
-summary_early = pooled_with_rd(early_contrasts, labels, early_opts)
-early_adults = pooled_with_rd(early_contrasts, labels, early_opts, adult_ids)
-subgroups, subgroup_tables = {}, []
-for name in SUBGROUP_RULES:
-    ids = subgroup_studies(studies, name)
-    subgroups[name] = (pooled_with_rd(contrasts, labels, opts, ids), pooled_with_rd(contrasts, labels, opts, ids & adult_ids))
-    log.info("subgroup %s: %d studies", name, len(ids))
-    if len(subgroups[name][0]):
-        subgroup_tables.append(subgroups[name][0].assign(subgroup=name))
-summary_subgroups = pd.concat(subgroup_tables, ignore_index=True) if subgroup_tables else pd.DataFrame()
-adult_with_rd = pooled_with_rd(contrasts, labels, opts, adult_ids)
-claims = evaluate_claims(json.loads(Path(snakemake.input.claims).read_text()),
-                         pd.concat([summary, summary_rd], ignore_index=True), rates, opts.level,
-                         adult=(adult_with_rd, rates_adults), early=(summary_early, early_adults),
-                         subgroups=subgroups)
-benchmarks = compare_benchmarks(sheets["benchmarks"], summary, opts.level, adult_summary=summary_adults)
-log.info("claims: %s", claims.verdict.value_counts().to_dict() if len(claims) else {})
-
-for name, df in (("claims", claims), ("benchmarks", benchmarks), ("contrasts", contrasts), ("per_study", per_study),
-                 ("summary", summary), ("summary_rd", summary_rd),
-                 ("summary_early", summary_early), ("summary_subgroups", summary_subgroups), ("summary_adults", summary_adults), ("exclusions", exclusions),
-                 ("event_rates", rates), ("event_rates_adults", rates_adults), ("event_rates_arms", rate_arms)):
+for name, df in (("contrasts", contrasts), ("per_study", per_study), ("summary", summary), ("summary_rd", summary_rd),
+                 ("summary_adults", summary_adults), ("exclusions", exclusions), ("event_rates", rates),
+                 ("event_rates_adults", rates_adults), ("event_rates_arms", rate_arms)):
     write_csv(snakemake.output[name], df)
     log.info("wrote %s (%d rows)", snakemake.output[name], len(df))
 

@@ -18,6 +18,7 @@ from depmeta.certainty import (  # noqa: E402
     CertaintyOptions, assumed_risks, cinema_network, grade_pairwise, sof_rows, study_rob_levels,
 )
 from depmeta.contrasts import COMPARISONS, STRATEGY  # noqa: E402
+from depmeta.robustness import robustness_findings  # noqa: E402
 from depmeta.sheets import coerce  # noqa: E402
 from pipeline_io import read_sheet, read_table, setup_logging, write_csv, write_json  # noqa: E402
 
@@ -66,9 +67,14 @@ risks = assumed_risks(per_study, arm_rates, opts, pairs)
 for (comp, outcome), (r, src) in sorted(risks.items()):
     log.info("assumed risk %s %s: %.3f (%s)", comp, outcome, r, src)
 
+# What the sensitivity rule found (low risk of bias only, influential trials, Egger's test and
+# trim-and-fill), carried into the GRADE domains (depmeta.robustness).
+robustness = robustness_findings(*(read_table(snakemake.input[k])
+                                   for k in ("influence", "leave1out", "alternatives", "small_study")))
+log.info("sensitivity findings for %d pooled analyses", len(robustness))
 try:
     grade, results = grade_pairwise(summary, per_study, rob_levels, studies, opts, risks, OUTCOME_DIRECTION,
-                                    small_study_test)
+                                    small_study_test, robustness)
 except ValueError as err:  # an override or judgement in the config that does not fit
     raise SystemExit(f"config certainty: {err}") from err
 small = {}
@@ -76,7 +82,10 @@ if len(summary):
     for r in summary[(summary.status == "pooled") & (summary.k >= opts.pb_min_studies)].itertuples():
         ps = per_study[(per_study.comparison == r.comparison) & (per_study.outcome == r.outcome)
                        & per_study.weight.notna()]
-        small[(r.comparison, r.outcome)] = (int(r.k), small_study_test(ps.yi.to_numpy(float), ps.vi.to_numpy(float)))
+        found = robustness.get((r.comparison, r.outcome, r.measure))
+        p = found.small_study_p if found is not None and found.small_study_p is not None else \
+            small_study_test(ps.yi.to_numpy(float), ps.vi.to_numpy(float))
+        small[(r.comparison, r.outcome)] = (int(r.k), p)
 cinema, net_results = pd.DataFrame(), pd.DataFrame()
 if network and len(network["estimates"]):
     est = network["estimates"]

@@ -1,7 +1,7 @@
 """Network meta-analysis per outcome (config ``network``): league estimates with direct and
 back-calculated indirect evidence, P-score ranking, design-by-treatment Q, study contributions,
-a network graph per outcome, the rows not in any network with the reason, and the published
-benchmarks with the network estimates of the adult trials beside them."""
+a network graph per outcome, and the rows not in any network with the reason. (The published
+benchmarks are set beside the network estimates of the adult trials by rule ``evidence``.)"""
 
 import sys
 from pathlib import Path
@@ -13,7 +13,6 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from depmeta.analysis import BINARY, OUTCOME_DIRECTION, RATIO_MEASURES  # noqa: E402
-from depmeta.checks import network_benchmarks  # noqa: E402
 from depmeta.contrasts import COMPARISONS  # noqa: E402
 from depmeta.network import fit_network_parts, node_order, outcome_network  # noqa: E402
 from depmeta.network_plot import network_graph  # noqa: E402
@@ -25,7 +24,7 @@ cfg, analysis = snakemake.params.network, snakemake.params.analysis
 schema_dir = Path(snakemake.scriptdir).parent / "schemas"
 sheets = {name: coerce(read_sheet(snakemake.input[name]),
                        yaml.safe_load((schema_dir / f"{name}.schema.yaml").read_text()))
-          for name in ("arms", "contrasts", "studies", "benchmarks")}
+          for name in ("arms", "contrasts", "studies")}
 arms = prepare_arms(sheets["arms"])
 figdir = Path(snakemake.output.figures)
 figdir.mkdir(parents=True, exist_ok=True)
@@ -157,8 +156,6 @@ tables = {
     "exclusions": pd.concat(exclusions, ignore_index=True)[["outcome", "study_id", "row_ids", "reason"]]
     if exclusions else pd.DataFrame(columns=["outcome", "study_id", "row_ids", "reason"]),
 }
-# the published (adult) network meta-analyses beside this project's network of the adult trials
-tables["benchmarks"] = network_benchmarks(sheets["benchmarks"], tables["estimates_adults"])
 for key, df in tables.items():
     write_csv(snakemake.output[key], df)
     log.info("wrote %s (%d rows)", snakemake.output[key], len(df))

@@ -7,6 +7,7 @@ from pathlib import Path
 sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
 
 
+from depmeta.certainty import study_rob_levels  # noqa: E402
 from depmeta.plots_sensitivity import cumulative_plot, figure_title, funnel_plot, gosh_plot  # noqa: E402
 from depmeta.sensitivity_tables import SensitivityOptions, run_sensitivity  # noqa: E402
 from pipeline_io import read_table, save_png, setup_logging, write_csv, write_json  # noqa: E402
@@ -19,14 +20,11 @@ summary = read_table(snakemake.input.summary)
 studies = read_table(snakemake.input.studies)
 rob = read_table(snakemake.input.risk_of_bias)
 
-# Low risk of bias overall: the risk-of-bias sheet's overall judgement, else the studies sheet's.
-low_rob = set()
-if len(rob):
-    overall = rob[rob.domain.astype(str).str.lower() == "overall"]
-    low_rob |= set(overall.loc[overall.judgement.astype(str).str.lower() == "low", "study_id"])
-if "risk_of_bias" in studies:
-    low_rob |= set(studies.loc[studies.risk_of_bias.astype(str).str.lower() == "low", "study_id"])
-log.info("%d trials at low risk of bias overall", len(low_rob))
+# Low risk of bias overall, as the certainty rule rates it (depmeta.certainty.study_rob_levels): the
+# studies sheet's overall rating where published, else every published domain judgement low.
+levels = study_rob_levels(studies.fillna({"risk_of_bias": ""}), rob)
+low_rob = set(levels.study_id[levels.level == "low"])
+log.info("%d trials at low risk of bias overall: %s", len(low_rob), sorted(low_rob))
 
 tables = run_sensitivity(per_study, summary, studies, low_rob, opts)
 
@@ -75,6 +73,7 @@ write_json(out / "figures.json", manifest)
 for name in ("influence", "leave1out", "cumulative", "small_study", "alternatives"):
     write_csv(snakemake.output[name], getattr(tables, name))
     log.info("wrote %s (%d rows)", snakemake.output[name], len(getattr(tables, name)))
-tables.gosh.to_csv(snakemake.output.gosh, index=False)
+# gzip stamps the time in its header unless told otherwise: mtime 0 keeps two runs byte-identical
+tables.gosh.to_csv(snakemake.output.gosh, index=False, compression={"method": "gzip", "mtime": 0})
 log.info("wrote %s (%d subsets); %d funnel, %d GOSH, %d cumulative plots", snakemake.output.gosh, len(tables.gosh),
          len(manifest["funnel"]), len(manifest["gosh"]), len(manifest["cumulative"]))
