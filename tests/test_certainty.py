@@ -724,5 +724,5 @@ def test_too_few_trials_for_the_restriction_is_said():
     alternatives = alternatives.assign(k=1)
     rb = robustness_findings(influence, leave1out, alternatives, small)[key]
     j = robust_rob(Judgement("risk of bias", "no", 0, "x", "r"), rb, (1.1, 1.6), 1.0)
-    assert j.downgrade == 0 and "fewer than 2" in j.reason
+    assert j.downgrade == 0 and "not restricted to low risk of bias (1 such trials)" in j.reason
     assert robustness_findings(influence.iloc[:0], leave1out.iloc[:0], alternatives.iloc[:0], small.iloc[:0]) == {}

@@ -143,3 +143,20 @@ def test_source_date_epoch_makes_the_pdf_byte_identical(tmp_path, monkeypatch):
         pdfs.append((out / "f.pdf").read_bytes())
     assert pdfs[0] == pdfs[1]
     assert b"D:20251202" in pdfs[0]  # the stated date, 2 December 2025 00:00 UTC
+
+
+def test_printed_text_split_over_stream_messages_is_one_text(tmp_path):
+    """The kernel may send one cell's printed text in several stream messages (as its buffer
+    was flushed); the markdown must not depend on where the text was split."""
+    import nbformat
+
+    def cell(*chunks):
+        c = nbformat.v4.new_code_cell("")
+        c.metadata["qmd"] = {"output": "asis"}
+        c.outputs = [nbformat.v4.new_output("stream", name="stdout", text=t) for t in chunks]
+        return c
+
+    whole = qmdrender._cell_markdown(cell("First paragraph. Second sentence\n\nNext.\n"), 0, tmp_path)
+    split = qmdrender._cell_markdown(cell("First paragraph.", " Second sentence\n", "\nNext.\n"), 0, tmp_path)
+    assert split == whole
+    assert "First paragraph. Second sentence" in split

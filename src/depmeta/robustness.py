@@ -141,7 +141,7 @@ def robust_rob(j: Judgement, rb: Robustness | None, ci: tuple, null: float, use:
         return j
     k, est, lo, hi = rb.low_rob
     if k < 2 or not math.isfinite(lo):
-        return _raise(j, f"fewer than 2 trials at low risk of bias ({k}): no restriction possible", rule, False, use)
+        return _raise(j, f"not restricted to low risk of bias ({k} such trials)", rule, False, use)
     main, low = conclusion(*ci, null), conclusion(lo, hi, null)
     if main == low:
         return _raise(j, f"{k} trials at low risk of bias: {_interval(est, lo, hi)}, same conclusion", rule, False, use)

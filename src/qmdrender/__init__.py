@@ -164,8 +164,19 @@ def _cell_markdown(cell, n: int, assets: Path) -> str:
     if opts.get("include") is False or "parameters" in (opts.get("tags") or []):
         return ""
     label, asis = opts.get("label", ""), opts.get("output") == "asis"
+    import nbformat
+
     parts = []
-    for i, out in enumerate(cell.outputs):
+    # The kernel sends printed text in as many stream messages as its output buffer was flushed,
+    # which depends on timing: consecutive stdout chunks are one text, however they were split.
+    outputs = []
+    for out in cell.outputs:
+        if out.output_type == "stream" and out.name == "stdout" and outputs \
+                and outputs[-1].output_type == "stream" and outputs[-1].name == "stdout":
+            outputs[-1] = nbformat.from_dict({**outputs[-1], "text": outputs[-1]["text"] + out.text})
+        else:
+            outputs.append(out)
+    for i, out in enumerate(outputs):
         if out.output_type == "stream" and out.name == "stdout":
             parts.append(out.text if asis else f"```\n{out.text.rstrip()}\n```")
         elif out.output_type in ("display_data", "execute_result"):
