@@ -41,12 +41,14 @@ COPY = ("Snakefile", "environment.yml", "workflow", "report", "config", "data", 
 START, END = "<!-- pipeline:start -->", "<!-- pipeline:end -->"
 IMPORTS = {
     "python start-up (`python -c pass`)": "pass",
-    "numpy, pandas, scipy.stats": "import numpy, pandas, scipy.stats",
+    "numpy, pandas, scipy.special (what the engine imports)": "import numpy, pandas, scipy.special",
+    "numpy, pandas, scipy.stats (for comparison: the engine no longer imports it)": "import numpy, pandas, scipy.stats",
     "matplotlib (Agg) + pyplot": "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot",
     "pymare": "import pymare",
     "the engine (`depmeta` and all its modules)": (
         "import depmeta, depmeta.analysis, depmeta.contrasts, depmeta.pooling, depmeta.plots, "
-        "depmeta.regression, depmeta.subgroups, depmeta.reporting, depmeta.checks, depmeta.sheets"),
+        "depmeta.regression, depmeta.subgroups, depmeta.reporting, depmeta.checks, depmeta.sheets, "
+        "depmeta.certainty, depmeta.robustness, depmeta.sensitivity, depmeta.network"),
     "snakemake (the module)": "import snakemake.api",
 }
 

@@ -74,6 +74,8 @@ rule evidence:
         benchmarks="results/tables/benchmarks.csv",
     log:
         "logs/evidence.log",
+    benchmark:
+        "benchmarks/evidence.tsv"
     conda:
         "../../environment.yml"
     params:

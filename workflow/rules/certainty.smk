@@ -16,6 +16,8 @@ rule certainty:
         **CERTAINTY_FILES,
     log:
         "logs/certainty.log",
+    benchmark:
+        "benchmarks/certainty.tsv"
     conda:
         "../../environment.yml"
     params:

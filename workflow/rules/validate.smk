@@ -25,6 +25,8 @@ rule validate_extraction:
         provenance=PROVENANCE["extraction"],
     log:
         "logs/validate_extraction.log",
+    benchmark:
+        "benchmarks/validate_extraction.tsv"
     conda:
         "../../environment.yml"
     params:
