@@ -239,6 +239,11 @@ def pool_event_rates(arms: pd.DataFrame, labels: dict, opts: AnalysisOptions):
     return pd.DataFrame(summary), per_arm_df
 
 
+def adult_study_ids(studies: pd.DataFrame) -> set:
+    """The trials in adults and older adults: every study whose ``age_group`` is not adolescent."""
+    return set(studies.study_id[studies.age_group != "adolescent"])
+
+
 def adult_analyses(contrasts: pd.DataFrame, arms: pd.DataFrame, studies: pd.DataFrame, labels: dict,
                    opts: AnalysisOptions):
     """The pooled analyses and event rates repeated on the trials in adults and
@@ -246,7 +251,7 @@ def adult_analyses(contrasts: pd.DataFrame, arms: pd.DataFrame, studies: pd.Data
 
     Returns ``(study_ids, summary, rates)``; ``rates`` is empty when event rates
     are not asked for."""
-    ids = set(studies.study_id[studies.age_group != "adolescent"])
+    ids = adult_study_ids(studies)
     summary, _, _ = run_meta_analyses(contrasts[contrasts.study_id.isin(ids)] if len(contrasts) else contrasts,
                                       labels, opts)
     rates = pool_event_rates(arms[arms.study_id.isin(ids)], labels, opts)[0] if opts.event_rates else pd.DataFrame()

@@ -980,6 +980,7 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
         if small_study_test is None and pb_p is None and r.k >= opts.pb_min_studies:
             js[-1] = replace(js[-1], reason=f"{r.k} studies but no small-study test available")
         if rb is not None:
+            # imported here: depmeta.robustness builds on this module's Judgement
             from depmeta.robustness import robust_inconsistency, robust_publication_bias, robust_rob
 
             ci = (r.ci_low_display, r.ci_high_display)

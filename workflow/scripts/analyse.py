@@ -8,20 +8,15 @@ from pathlib import Path
 sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
 
 import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
 
 from depmeta.analysis import (  # noqa: E402
     AnalysisOptions, adult_analyses, assemble_contrasts, pool_event_rates, risk_differences, run_meta_analyses)
-from depmeta.sheets import coerce  # noqa: E402
-from pipeline_io import read_sheet, setup_logging, write_csv, write_json  # noqa: E402
+from pipeline_io import read_validated, setup_logging, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
 schema_dir = Path(snakemake.scriptdir).parent / "schemas"
-sheets = {
-    name: coerce(read_sheet(snakemake.input[name]),
-                 yaml.safe_load((schema_dir / f"{name}.schema.yaml").read_text()))
-    for name in ("studies", "arms", "contrasts", "hazard_ratios", "excluded_arms")
-}
+sheets = read_validated(snakemake.input, ("studies", "arms", "contrasts", "hazard_ratios", "excluded_arms"),
+                        schema_dir)
 opts = AnalysisOptions.from_config(snakemake.params.analysis)
 log.info("options: %s", opts)
 

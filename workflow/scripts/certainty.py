@@ -10,7 +10,6 @@ sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).pa
 import json  # noqa: E402
 
 import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
 
 from depmeta.analysis import OUTCOME_DIRECTION  # noqa: E402
 from depmeta.bias import regtest  # noqa: E402
@@ -19,8 +18,7 @@ from depmeta.certainty import (  # noqa: E402
 )
 from depmeta.contrasts import COMPARISONS, STRATEGY  # noqa: E402
 from depmeta.robustness import robustness_findings  # noqa: E402
-from depmeta.sheets import coerce  # noqa: E402
-from pipeline_io import read_sheet, read_table, setup_logging, write_csv, write_json  # noqa: E402
+from pipeline_io import read_sheet, read_table, read_validated, setup_logging, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
 schema_dir = Path(snakemake.scriptdir).parent / "schemas"
@@ -31,7 +29,7 @@ except (ValueError, KeyError, TypeError) as err:
 analysis = snakemake.params.analysis
 log.info("certainty options: %s", opts)
 
-studies = coerce(read_sheet(snakemake.input.studies), yaml.safe_load((schema_dir / "studies.schema.yaml").read_text()))
+studies = read_validated(snakemake.input, ("studies",), schema_dir)["studies"]
 rob = read_sheet(snakemake.input.risk_of_bias)
 summary, per_study = read_table(snakemake.input.summary), read_table(snakemake.input.per_study)
 arm_rates = read_table(snakemake.input.event_rates_arms)
@@ -82,6 +80,8 @@ if len(summary):
     for r in summary[(summary.status == "pooled") & (summary.k >= opts.pb_min_studies)].itertuples():
         ps = per_study[(per_study.comparison == r.comparison) & (per_study.outcome == r.outcome)
                        & per_study.weight.notna()]
+        # the sensitivity rule's Egger test; computed here only where that rule did not run it
+        # (its sensitivity.min_k_small_study above certainty.publication_bias.min_studies)
         found = robustness.get((r.comparison, r.outcome, r.measure))
         p = found.small_study_p if found is not None and found.small_study_p is not None else \
             small_study_test(ps.yi.to_numpy(float), ps.vi.to_numpy(float))

@@ -14,25 +14,20 @@ from pathlib import Path
 sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
 
 import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
 
-from depmeta.analysis import AnalysisOptions, assemble_contrasts, pooled_with_rd  # noqa: E402
+from depmeta.analysis import AnalysisOptions, adult_study_ids, assemble_contrasts, pooled_with_rd  # noqa: E402
 from depmeta.checks import (  # noqa: E402
     SUBGROUP_RULES, compare_benchmarks, evaluate_claims, network_benchmarks, subgroup_studies)
-from depmeta.sheets import coerce  # noqa: E402
-from pipeline_io import read_sheet, read_table, setup_logging, write_csv  # noqa: E402
+from pipeline_io import read_table, read_validated, setup_logging, write_csv  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
 schema_dir = Path(snakemake.scriptdir).parent / "schemas"
-sheets = {
-    name: coerce(read_sheet(snakemake.input[name]),
-                 yaml.safe_load((schema_dir / f"{name}.schema.yaml").read_text()))
-    for name in ("studies", "arms", "contrasts", "hazard_ratios", "excluded_arms", "benchmarks")
-}
+sheets = read_validated(snakemake.input,
+                        ("studies", "arms", "contrasts", "hazard_ratios", "excluded_arms", "benchmarks"), schema_dir)
 opts = AnalysisOptions.from_config(snakemake.params.analysis)
 studies = sheets["studies"]
 labels = dict(zip(studies.study_id, studies.label))
-adult_ids = set(studies.study_id[studies.age_group != "adolescent"])
+adult_ids = adult_study_ids(studies)
 pooled = {name: read_table(snakemake.input[name])
           for name in ("summary", "summary_rd", "summary_adults", "event_rates", "event_rates_adults")}
 

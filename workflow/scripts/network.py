@@ -10,21 +10,18 @@ sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).pa
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
 
-from depmeta.analysis import BINARY, OUTCOME_DIRECTION, RATIO_MEASURES  # noqa: E402
+from depmeta.analysis import BINARY, OUTCOME_DIRECTION, RATIO_MEASURES, adult_study_ids  # noqa: E402
 from depmeta.contrasts import COMPARISONS  # noqa: E402
 from depmeta.network import fit_network_parts, node_order, outcome_network  # noqa: E402
 from depmeta.network_plot import network_graph  # noqa: E402
-from depmeta.sheets import coerce, prepare_arms  # noqa: E402
-from pipeline_io import read_sheet, save_png, setup_logging, write_csv, write_json  # noqa: E402
+from depmeta.sheets import prepare_arms  # noqa: E402
+from pipeline_io import read_validated, save_png, setup_logging, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
 cfg, analysis = snakemake.params.network, snakemake.params.analysis
 schema_dir = Path(snakemake.scriptdir).parent / "schemas"
-sheets = {name: coerce(read_sheet(snakemake.input[name]),
-                       yaml.safe_load((schema_dir / f"{name}.schema.yaml").read_text()))
-          for name in ("arms", "contrasts", "studies")}
+sheets = read_validated(snakemake.input, ("arms", "contrasts", "studies"), schema_dir)
 arms = prepare_arms(sheets["arms"])
 figdir = Path(snakemake.output.figures)
 figdir.mkdir(parents=True, exist_ok=True)
@@ -108,7 +105,7 @@ for outcome in cfg["outcomes"]:
 
 # The same networks on the trials in adults and older adults only: the published network
 # meta-analyses (benchmarks) are of adults, as the pairwise benchmarks' comparison.
-adult_ids = set(sheets["studies"].study_id[sheets["studies"].age_group != "adolescent"])
+adult_ids = adult_study_ids(sheets["studies"])
 adult_arms = arms[arms.study_id.isin(adult_ids)]
 adult_estimates = []
 for outcome in cfg["outcomes"]:

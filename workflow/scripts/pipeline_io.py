@@ -143,6 +143,17 @@ def read_metapsy(path: str) -> pd.DataFrame:
     return pd.read_csv(path, sep=";", decimal=",", na_values=["NA"], keep_default_na=False, encoding="utf-8")
 
 
+def read_validated(inputs, names, schema_dir) -> dict[str, pd.DataFrame]:
+    """Validated sheets (``inputs[name]``) read back with their schema's types
+    (:func:`depmeta.sheets.coerce` on ``schema_dir/NAME.schema.yaml``)."""
+    import yaml
+
+    from depmeta.sheets import coerce
+
+    return {name: coerce(read_sheet(inputs[name]), yaml.safe_load((Path(schema_dir) / f"{name}.schema.yaml").read_text()))
+            for name in names}
+
+
 def read_table(path: str) -> pd.DataFrame:
     """A results table; an empty file (a table with no rows) as an empty DataFrame."""
     try:
