@@ -1,5 +1,5 @@
 """environment.yml (conda route) and pyproject.toml (pip route) name the same
-dependencies with the same lower bounds."""
+dependencies with the same version bounds."""
 
 from __future__ import annotations
 

@@ -160,3 +160,15 @@ def test_printed_text_split_over_stream_messages_is_one_text(tmp_path):
     split = qmdrender._cell_markdown(cell("First paragraph.", " Second sentence\n", "\nNext.\n"), 0, tmp_path)
     assert split == whole
     assert "First paragraph. Second sentence" in split
+
+
+def test_a_cell_plotting_with_pyplot_shows_its_figure(tmp_path):
+    """No ``%matplotlib inline`` is run before the cells (it would import matplotlib into
+    every report's kernel): ipykernel's default inline backend still shows the figure."""
+    qmd = tmp_path / "plot.qmd"
+    qmd.write_text('---\ntitle: plot\n---\n\n```{python}\n#| label: fig-plot\n#| fig-cap: "A line."\n'
+                   "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()\n```\n\nSee @fig-plot.\n")
+    qmdrender.render(qmd, tmp_path / "plot.html")
+    html = (tmp_path / "plot.html").read_text()
+    assert html.count("data:image/png;base64") == 1
+    assert "Figure 1: A line." in _text(html)

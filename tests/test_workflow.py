@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from depmeta.plots import comparison_label
+from depmeta.labels import comparison_label
 from depmeta.reporting import fmt
 
 from conftest import ROOT, copy_project, snakemake
@@ -120,7 +120,7 @@ def test_tables_trace_back_to_input_rows(run):
 def test_report_shows_the_subgroup_tests_and_meta_regressions(run):
     import html as html_lib
 
-    from depmeta.plots import fmt_p
+    from depmeta.labels import fmt_p
 
     text = html_lib.unescape(re.sub(r"<[^>]+>", " ", (run / "results" / "report" / "report.html").read_text()))
     text = " ".join(text.split())

@@ -90,6 +90,10 @@ def _effect_sizes(sub: pd.DataFrame, outcome: str, opts: AnalysisOptions):
     return "SMD", yi, vi, [None] * len(sub)
 
 
+#: arm-level summaries carried into the per-study table (NaN where a contrast has none)
+_ARM_FIELDS = ("events1", "events2", "mean1", "sd1", "mean2", "sd2")
+
+
 def run_meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptions):
     """Pool every comparison × outcome.
 
@@ -102,14 +106,19 @@ def run_meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptio
     """
     summary, studies, excluded = [], [], []
     z = _zcrit(opts.level)
-    kinds = contrasts.source_kind == "hazard_ratio" if len(contrasts) else pd.Series(dtype=bool)
+    # row positions of each comparison x outcome x (hazard ratio or not), in sheet order: one
+    # pass over the table instead of three boolean masks per analysis
+    groups: dict[tuple, list[int]] = {}
+    if len(contrasts):
+        hazards = (contrasts.source_kind == "hazard_ratio").tolist()
+        for pos, key in enumerate(zip(contrasts.comparison, contrasts.outcome, hazards)):
+            groups.setdefault(key, []).append(pos)
     for comp in opts.comparisons:
         for outcome, hazard in [(o, h) for o in opts.outcomes for h in (False, True)]:
-            sub = contrasts[(contrasts.comparison == comp) & (contrasts.outcome == outcome) & (kinds == hazard)] \
-                if len(contrasts) else contrasts
-            if not len(sub):
+            positions = groups.get((comp, outcome, hazard))
+            if not positions:
                 continue
-            sub = sub.reset_index(drop=True)
+            sub = contrasts.iloc[positions].reset_index(drop=True)
             measure, yi, vi, reasons = _effect_sizes(sub, outcome, opts)
             ok = np.isfinite(yi) & np.isfinite(vi)
             k = int(ok.sum())
@@ -133,17 +142,15 @@ def run_meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptio
                     row[f"{f}_display"] = float(display_scale(measure, d[f]))
             summary.append(row)
             w_iter = iter(weights if pooled else [])
-            for i, r in sub.iterrows():
+            for i, r in enumerate(sub.to_dict("records")):
                 rec = {
                     "comparison": comp, "outcome": outcome, "measure": measure,
-                    "study_id": r.study_id, "label": labels.get(r.study_id, r.study_id),
-                    "n1": r.n1, "n2": r.n2, "events1": r.get("events1", np.nan),
-                    "events2": r.get("events2", np.nan), "mean1": r.get("mean1", np.nan),
-                    "sd1": r.get("sd1", np.nan), "mean2": r.get("mean2", np.nan), "sd2": r.get("sd2", np.nan),
-                    "arms1": r.arms1, "arms2": r.arms2, "timepoint_weeks": r.timepoint_weeks,
-                    "analysis_population": r.analysis_population, "derived": bool(r.derived),
-                    "multi_arm": bool(r.multi_arm), "source_kind": r.source_kind,
-                    "yi": yi[i], "vi": vi[i], "row_ids": r.row_ids,
+                    "study_id": r["study_id"], "label": labels.get(r["study_id"], r["study_id"]),
+                    "n1": r["n1"], "n2": r["n2"], **{f: r.get(f, np.nan) for f in _ARM_FIELDS},
+                    "arms1": r["arms1"], "arms2": r["arms2"], "timepoint_weeks": r["timepoint_weeks"],
+                    "analysis_population": r["analysis_population"], "derived": bool(r["derived"]),
+                    "multi_arm": bool(r["multi_arm"]), "source_kind": r["source_kind"],
+                    "yi": yi[i], "vi": vi[i], "row_ids": r["row_ids"],
                 }
                 if ok[i]:
                     se = np.sqrt(vi[i])
@@ -154,8 +161,8 @@ def run_meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptio
                     studies.append(rec)
                 else:
                     excluded.append({"comparison": comp, "outcome": outcome, "measure": measure,
-                                     "study_id": r.study_id,
-                                     "label": rec["label"], "row_ids": r.row_ids,
+                                     "study_id": r["study_id"],
+                                     "label": rec["label"], "row_ids": r["row_ids"],
                                      "reason": reasons[i] or "effect size not estimable"})
     cols_x = ["comparison", "outcome", "measure", "study_id", "label", "row_ids", "reason"]
     return pd.DataFrame(summary), pd.DataFrame(studies), pd.DataFrame(excluded, columns=cols_x)

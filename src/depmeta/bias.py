@@ -109,9 +109,10 @@ def _predictor(v, predictor, ni):
 
 def _wls(y, X, w, level):
     """Weighted least squares as R's ``lm(weights = w)``: coefficients, se, t, df, crit."""
-    import statsmodels.api as sm
+    # the module itself, not statsmodels.api, which imports all of statsmodels (0.4 s more)
+    from statsmodels.regression.linear_model import WLS
 
-    fit = sm.WLS(y, X, weights=w).fit()
+    fit = WLS(y, X, weights=w).fit()
     df = float(fit.df_resid)
     crit = t_ppf(1 - (1 - level) / 2, df)
     return np.asarray(fit.params), np.asarray(fit.bse), np.asarray(fit.tvalues), np.asarray(fit.pvalues), df, crit

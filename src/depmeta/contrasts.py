@@ -80,21 +80,29 @@ def combine_means(n, m, sd) -> tuple[float, float, float]:
     return float(nt), float(mt), float(st)
 
 
-def _merge(rows: pd.DataFrame, continuous: bool) -> dict:
+def _merge(rows: list[dict], continuous: bool) -> dict:
+    """One side of a contrast from its arm rows (records of the arm sheet)."""
     out = {
-        "n": float(rows["n"].astype(float).sum()),
-        "arms": ";".join(rows["arm_id"]),
-        "arm_types": ";".join(sorted(set(rows["arm_type"]))),
-        "treatments": "; ".join(t for t in rows["treatment"] if t),
-        "row_ids": list(rows["row_id"]),
-        "derived": bool(rows["events_derived"].any()) if "events_derived" in rows else False,
+        # numpy's sum, as pandas' Series.sum, so that sums round as they always did
+        "n": float(np.sum(np.asarray([r["n"] for r in rows], float))),
+        "arms": ";".join(r["arm_id"] for r in rows),
+        "arm_types": ";".join(sorted({r["arm_type"] for r in rows})),
+        "treatments": "; ".join(r["treatment"] for r in rows if r["treatment"]),
+        "row_ids": [r["row_id"] for r in rows],
+        "derived": any(bool(r["events_derived"]) for r in rows) if "events_derived" in rows[0] else False,
     }
     if continuous:
-        n, m, s = combine_means(rows["n"].astype(float), rows["mean"], rows["sd"])
+        n, m, s = combine_means([float(r["n"]) for r in rows], [r["mean"] for r in rows], [r["sd"] for r in rows])
         out.update(mean=m, sd=s)
     else:
-        out["events"] = float(rows["events_used"].sum())
+        out["events"] = float(np.sum(np.asarray([r["events_used"] for r in rows], float)))
     return out
+
+
+def _max(values) -> float:
+    """Largest value, ignoring NaN (NaN if all are), as pandas' Series.max."""
+    finite = [float(v) for v in values if not pd.isna(v)]
+    return max(finite) if finite else np.nan
 
 
 def form_contrasts(
@@ -122,34 +130,45 @@ def form_contrasts(
     a = arms[arms["outcome"].isin(outcomes)].copy()
     a["strategy"] = a["arm_type"].map(STRATEGY)
     a = a[a["analysis_population"].isin(population_preference)]
+    # The grouping works on the rows as records (a few hundred): pandas' per-group overhead
+    # was most of the time this took. Studies x outcomes in sorted order, slices in order of
+    # first appearance, rows with a missing slice key left out (pandas' groupby semantics).
+    records_a = a.to_dict("records")
+    by_study: dict[tuple, dict[tuple, list[dict]]] = {}
+    for r in records_a:
+        key = (r["timepoint_weeks"], r["analysis_population"], r["phase"])
+        if any(pd.isna(v) for v in key):
+            continue
+        by_study.setdefault((r["study_id"], r["outcome"]), {}).setdefault(key, []).append(r)
     used: set[str] = set()
     records = []
-    for (sid, outcome), study_rows in a.groupby(["study_id", "outcome"], sort=True):
-        slices = []
-        for key, rows in study_rows.groupby(SLICE[2:], sort=False):
-            tp, pop, phase = key
-            slices.append((preferred(pop, tp), tp, pop, phase, rows))
+    for (sid, outcome) in sorted(by_study):
+        slices = [(preferred(pop, tp), tp, pop, phase, rows)
+                  for (tp, pop, phase), rows in by_study[(sid, outcome)].items()]
         slices.sort(key=lambda s: s[0])
         for comp in comparisons:
             s1, s2 = COMPARISONS[comp]
             for _, tp, pop, phase, rows in slices:
-                g1, g2 = rows[rows.strategy == s1], rows[rows.strategy == s2]
-                if len(g1) and len(g2):
+                g1 = [r for r in rows if r["strategy"] == s1]
+                g2 = [r for r in rows if r["strategy"] == s2]
+                if g1 and g2:
                     break
             else:
                 continue
             cont = outcome == "symptoms"
             m1, m2 = _merge(g1, cont), _merge(g2, cont)
             used.update(m1["row_ids"] + m2["row_ids"])
+            ids = set(m1["row_ids"] + m2["row_ids"])
             rec = {
                 "study_id": sid, "comparison": comp, "outcome": outcome, "source_kind": "arms",
                 "timepoint_weeks": tp, "analysis_population": pop, "phase": phase,
-                "followup_months": float(rows["followup_months"].max()),
-                "outcome_definition": "; ".join(sorted(set(d for d in rows["outcome_definition"] if d))),
+                "followup_months": _max(r["followup_months"] for r in rows),
+                "outcome_definition": "; ".join(sorted(set(r["outcome_definition"] for r in rows
+                                                           if r["outcome_definition"]))),
                 "multi_arm": len(g1) > 1 or len(g2) > 1,
                 "derived": m1["derived"] or m2["derived"],
                 "row_ids": m1["row_ids"] + m2["row_ids"],
-                "sources": ";".join(sorted(set(rows.loc[rows.row_id.isin(m1["row_ids"] + m2["row_ids"]), "source"]))),
+                "sources": ";".join(sorted(set(r["source"] for r in rows if r["row_id"] in ids))),
             }
             for side, m in (("1", m1), ("2", m2)):
                 rec[f"n{side}"] = m["n"]
@@ -160,18 +179,24 @@ def form_contrasts(
                     rec[f"{f}{side}"] = m.get(f, np.nan)
             records.append(rec)
 
-    unused_rows = a[~a["row_id"].isin(used)]
+    # for each study x outcome, the first used row in sheet order (what its contrasts use)
+    first_used: dict[tuple, dict] = {}
+    for r in records_a:
+        if r["row_id"] in used:
+            first_used.setdefault((r["study_id"], r["outcome"]), r)
     unused = []
-    for r in unused_rows.itertuples():
-        others = a[(a.study_id == r.study_id) & (a.outcome == r.outcome) & a.row_id.isin(used)]
-        if len(others):
-            best = others.iloc[0]
-            reason = (f"not used: the study's {r.outcome} contrasts use "
-                      f"{best.analysis_population} at week {best.timepoint_weeks:g}")
+    for r in records_a:
+        if r["row_id"] in used:
+            continue
+        best = first_used.get((r["study_id"], r["outcome"]))
+        if best is not None:
+            reason = (f"not used: the study's {r['outcome']} contrasts use "
+                      f"{best['analysis_population']} at week {best['timepoint_weeks']:g}")
         else:
-            reason = f"not used: no arm of another strategy reports {r.outcome} at the same timepoint and population"
-        unused.append({"study_id": r.study_id, "row_ids": [r.row_id], "sheet": "arms", "sheet_row": r.sheet_row,
-                       "comparison": "", "outcome": r.outcome, "reason": reason})
+            reason = (f"not used: no arm of another strategy reports {r['outcome']} at the same timepoint "
+                      "and population")
+        unused.append({"study_id": r["study_id"], "row_ids": [r["row_id"]], "sheet": "arms",
+                       "sheet_row": r["sheet_row"], "comparison": "", "outcome": r["outcome"], "reason": reason})
     skipped = arms[~arms["outcome"].isin(outcomes) | ~arms["analysis_population"].isin(population_preference)]
     for r in skipped.itertuples():
         why = ("outcome not selected in config" if r.outcome not in outcomes

@@ -105,7 +105,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from depmeta.distributions import chi2_sf, norm_cdf, norm_ppf, norm_sf
 
@@ -745,7 +744,7 @@ class NetworkResult:
 
 def _stack(contrasts, treatments, reference):
     col = {t: i for i, t in enumerate(t for t in treatments if t != reference)}
-    ys, Ss, rows, Xs, sig, owner = [], [], [], [], [], []
+    ys, Ss, Xs, sig, owner = [], [], [], [], []
     for k, c in enumerate(contrasts):
         q = len(c.y)
         X = np.zeros((q, len(col)))
@@ -791,7 +790,11 @@ def _tau2_reml(y, S, X, Sig):
         hi *= 2
         if hi > 1e12:
             raise ValueError("REML estimate of tau² diverges")
-    return float(optimize.brentq(score, 0.0, hi, xtol=_XTOL, rtol=4 * np.finfo(float).eps, maxiter=500))
+    # imported here: scipy.optimize takes 0.3 s to import, which the report's tables (this
+    # module's helpers) would otherwise pay without fitting anything
+    from scipy.optimize import brentq
+
+    return float(brentq(score, 0.0, hi, xtol=_XTOL, rtol=4 * np.finfo(float).eps, maxiter=500))
 
 
 def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference: str | None = None,

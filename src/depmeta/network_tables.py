@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from depmeta.plots import fmt_p
+from depmeta.labels import fmt_p
 from depmeta.reporting import fmt, fmt_ci, md_escape
 
 __all__ = ["league_table", "pairs_table", "ranking_table", "inconsistency_table", "split_table", "node_label",

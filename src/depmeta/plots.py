@@ -15,22 +15,11 @@ from matplotlib.patches import Polygon  # noqa: E402
 
 from depmeta.analysis import OUTCOME_DIRECTION, RATIO_MEASURES  # noqa: E402
 from depmeta.contrasts import COMPARISONS  # noqa: E402
+# the text helpers live in depmeta.labels (no matplotlib); imported here for the plots
+from depmeta.labels import MEASURE_LABEL, comparison_label, fmt_p, p_text  # noqa: E402, F401
 
-MEASURE_LABEL = {"RR": "Risk ratio", "OR": "Odds ratio", "RD": "Risk difference", "SMD": "Hedges' g",
-                 "HR": "Hazard ratio"}
 _LOG_TICKS = (0.05, 0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 10, 20)
 STRATEGY_COLOUR = {"medication": "#1b6ca8", "psychotherapy": "#d9822b", "combined": "#2e8540", "control": "#777777"}
-
-
-def comparison_label(comparison: str) -> str:
-    """'combined_vs_medication' -> 'combined vs medication'."""
-    return comparison.replace("_vs_", " vs ").replace("_", " ")
-
-
-def p_text(p: float) -> str:
-    """'p = 0.023' or 'p < 0.001'."""
-    text = fmt_p(p)
-    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def log_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
@@ -39,13 +28,6 @@ def log_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
     while len(ticks) > most:
         ticks = ticks[::2] if 1 in ticks[::2] else ticks[1::2]
     return ticks
-
-
-def fmt_p(p: float) -> str:
-    """p-value for display."""
-    if not np.isfinite(p):
-        return "NA"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _favours(comparison: str, outcome: str) -> tuple[str, str]:
@@ -79,8 +61,13 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.Series, level: float = 0.95) -
     a, b = COMPARISONS[comparison]
     k = len(studies)
     n_rows = k + 4
-    fig = plt.figure(figsize=(10.5, 1.6 + 0.32 * n_rows))
-    ax = fig.add_axes([0.43, 0.2, 0.27, 0.68])
+    derived = bool(studies.get("derived", pd.Series(dtype=bool)).any())
+    # The plot's height, and below it room for the footnote (58 pt under the axes, 12 pt a
+    # line), so that everything drawn lies on the canvas.
+    height = 1.6 + 0.32 * n_rows
+    below = max(0.0, (58 + 12 * (1 + derived) + 6) / 72 - 0.2 * height)
+    fig = plt.figure(figsize=(10.5, height + below))
+    ax = fig.add_axes([0.43, (0.2 * height + below) / (height + below), 0.27, 0.68 * height / (height + below)])
     ys = np.arange(k, 0, -1) + 1.5
     w = studies["weight"].to_numpy(float)
     sizes = 30 + 220 * w / max(w.max(), 1e-9)
@@ -161,7 +148,7 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.Series, level: float = 0.95) -
            f"Q = {pooled.q:.2f} (df = {pooled.q_df:.0f}), {p_text(pooled.q_pval)}. "
            f"Test of overall effect: {p_text(pooled.pval)}.")
     foot = [het]
-    if studies.get("derived", pd.Series(dtype=bool)).any():
+    if derived:
         foot.append("† count derived from a reported percentage (rounded half up)")
     ax.annotate("\n".join(foot), xy=(0, 0), xycoords=("figure fraction", "axes fraction"), xytext=(12, -58),
                 textcoords="offset points", ha="left", va="top", fontsize=8)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from depmeta.contrasts import COMPARISONS
-from depmeta.plots import MEASURE_LABEL, comparison_label, fmt_p, p_text
+from depmeta.labels import MEASURE_LABEL, comparison_label, fmt_p, p_text
 from depmeta.sheets import ROB_TOOLS
 
 __all__ = ["NBSP", "fmt", "fmt_ci", "fmt_est_ci", "md_escape", "md_table", "summary_table",

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from depmeta.analysis import RATIO_MEASURES
-from depmeta.plots import comparison_label, fmt_p
+from depmeta.labels import comparison_label, fmt_p
 from depmeta.reporting import fmt, fmt_ci
 
 __all__ = ["alternatives_display", "influence_display", "overview_table", "small_study_display"]

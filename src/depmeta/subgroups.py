@@ -303,7 +303,7 @@ def bubble_plot(rows: pd.DataFrame, reg: pd.Series, level: float = 0.95):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    from matplotlib.ticker import FuncFormatter, NullLocator
 
     from depmeta.plots import MEASURE_LABEL, comparison_label, log_ticks, p_text
 
@@ -329,13 +329,14 @@ def bubble_plot(rows: pd.DataFrame, reg: pd.Series, level: float = 0.95):
         lo_, hi_ = ax.get_ylim()
         ax.set_yticks(log_ticks(lo_, hi_) or [1])
         ax.yaxis.set_major_formatter(FuncFormatter(lambda t, _: f"{t:g}"))
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        # no minor ticks, as on the forest plots' log axes (the ratio ticks carry the scale)
+        ax.yaxis.set_minor_locator(NullLocator())
         change = f"{reg.measure} ×{np.exp(reg.slope):.3f} per {unit}"
     else:
         change = f"{reg.measure} {reg.slope:+.3f} per {unit}"
     ax.set_xlabel("Publication year" if reg.moderator == "year" else "Baseline severity")
     ax.set_ylabel(MEASURE_LABEL.get(reg.measure, reg.measure))
-    ax.set_title(f"{comparison_label(reg.comparison)}, {reg.outcome}: {change}, "
+    ax.set_title(f"{comparison_label(reg.comparison)}, {reg.outcome}:\n{change}, "
                  f"{p_text(reg.pval)} ({reg.test}); permutation {p_text(reg.perm_pval)}", fontsize=9)
     fig.tight_layout()
     return fig

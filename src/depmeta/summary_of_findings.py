@@ -142,7 +142,7 @@ def _primary(sof: pd.DataFrame) -> pd.Series:
 
 def pairwise_table(sof: pd.DataFrame, comparisons) -> tuple[pd.DataFrame, list[str]]:
     """The GRADE certainty of every pooled pairwise estimate (supporting detail), with footnotes."""
-    from depmeta.plots import comparison_label
+    from depmeta.labels import comparison_label
 
     rows, notes, letter_of = [], [], {}
     pw = sof[sof.evidence == "pairwise"]
@@ -168,7 +168,7 @@ def pairwise_table(sof: pd.DataFrame, comparisons) -> tuple[pd.DataFrame, list[s
 
 def nnt_table(sof: pd.DataFrame, comparisons) -> pd.DataFrame:
     """Risk difference per 1000 and NNT (Altman's NNTB/NNTH form) of each summary-of-findings row."""
-    from depmeta.plots import comparison_label
+    from depmeta.labels import comparison_label
 
     sub = sof[_primary(sof) & sof.risk_comparator.notna()] if "risk_comparator" in sof else sof.iloc[:0]
     order = {c: i for i, c in enumerate(comparisons)}

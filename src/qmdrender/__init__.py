@@ -42,6 +42,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -116,15 +117,37 @@ def read_qmd(text: str):
     return front, nb
 
 
-def _execute(nb, cwd: Path, params: dict, renderer: str) -> None:
-    """Run the cells in place: ``RENDERER`` first, ``params`` after the parameters cell."""
-    import nbformat
+@contextmanager
+def _kernel(cwd: Path):
+    """A kernel of this very interpreter (so the report sees the same packages), started
+    in ``cwd``, and shut down on leaving. It is started before the source is read, so that
+    its start-up (about a second) runs while the main process reads and parses."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
+
+    with tempfile.TemporaryDirectory() as kernels:
+        spec = Path(kernels) / "qmdrender"
+        spec.mkdir()
+        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "qmdrender", "language": "python"}))
+        km = KernelManager(kernel_name="qmdrender", kernel_spec_manager=KernelSpecManager(kernel_dirs=[kernels]))
+        km.start_kernel(cwd=str(cwd))
+        try:
+            yield km
+        finally:
+            km.shutdown_kernel(now=True)
+
+
+def _execute(nb, km, params: dict, renderer: str) -> None:
+    """Run the cells in place on the started kernel ``km``: ``RENDERER`` first, ``params``
+    after the parameters cell."""
+    import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    setup = nbformat.v4.new_code_cell(f"RENDERER = {renderer!r}\n%matplotlib inline")
+    # no "%matplotlib inline": ipykernel makes the inline backend the default already, and the
+    # magic imports matplotlib (0.7 s) into a kernel whose cells may not plot at all
+    setup = nbformat.v4.new_code_cell(f"RENDERER = {renderer!r}")
     setup.metadata["qmd"] = {"include": False}
     cells = [setup]
     for cell in nb.cells:
@@ -134,18 +157,14 @@ def _execute(nb, cwd: Path, params: dict, renderer: str) -> None:
             injected.metadata["qmd"] = {"include": False}
             cells.append(injected)
     nb.cells = cells
-    with tempfile.TemporaryDirectory() as kernels:
-        # a kernel of this very interpreter, so the report sees the same packages
-        spec = Path(kernels) / "qmdrender"
-        spec.mkdir()
-        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-        (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "qmdrender", "language": "python"}))
-        km = KernelManager(kernel_name="qmdrender", kernel_spec_manager=KernelSpecManager(kernel_dirs=[kernels]))
-        client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT, resources={"metadata": {"path": str(cwd)}})
-        try:
-            client.execute()
-        except CellExecutionError as err:
-            raise QmdError(f"a cell of the report failed:\n{err}") from err
+    client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT)
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        raise QmdError(f"a cell of the report failed:\n{err}") from err
+    finally:
+        if client.kc is not None:
+            client.kc.stop_channels()
 
 
 def _image(outputs, assets: Path, stem: str) -> str | None:
@@ -272,10 +291,11 @@ def render(qmd: str | Path, html: str | Path | None = None, pdf: str | Path | No
     import typst
 
     qmd = Path(qmd).resolve()
-    front, nb = read_qmd(qmd.read_text(encoding="utf-8"))
+    with _kernel(qmd.parent) as km:  # cells run with the source's folder as working directory
+        front, nb = read_qmd(qmd.read_text(encoding="utf-8"))
+        renderer = renderer_name()
+        _execute(nb, km, dict(params or {}), renderer)
     formats = front.get("format") or {}
-    renderer = renderer_name()
-    _execute(nb, qmd.parent, dict(params or {}), renderer)
     meta = {k: front[k] for k in ("title", "subtitle", "author", "date") if k in front}
     info = {"renderer": renderer}
     with tempfile.TemporaryDirectory() as scratch:

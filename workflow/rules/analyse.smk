@@ -32,6 +32,7 @@ rule analyse:
         "logs/analyse.log",
     benchmark:
         "benchmarks/analyse.tsv"
+    priority: 20  # PRIORITY in rules/common.smk
     conda:
         "../../environment.yml"
     params:
@@ -101,6 +102,7 @@ rule figures:
         "logs/figures.log",
     benchmark:
         "benchmarks/figures.tsv"
+    priority: 10  # PRIORITY in rules/common.smk
     conda:
         "../../environment.yml"
     params:

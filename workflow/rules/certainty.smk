@@ -18,6 +18,7 @@ rule certainty:
         "logs/certainty.log",
     benchmark:
         "benchmarks/certainty.tsv"
+    priority: 20  # PRIORITY in rules/common.smk
     conda:
         "../../environment.yml"
     params:

@@ -34,6 +34,10 @@ SIMULATION = config["simulation"]
 # this a change to src/depmeta/ would not rerun the jobs that use it. Through the
 # `mtime` and `input` triggers (on by default) an edited or added module reruns them.
 ENGINE = sorted(str(p) for p in Path("src/depmeta").glob("*.py"))
+# PRIORITY: with 2 cores, jobs wait for one; the longest chain (validate_extraction ->
+# analyse -> sensitivity -> certainty -> report, with validate_risk_of_bias, which
+# sensitivity reads) is started first (priority 20), then
+# what the report waits for beside it (network, figures: 10); the rest (0) fills the gaps.
 SUBGROUPS = config.get("subgroups", {})
 SENSITIVITY = config.get("sensitivity", {})
 

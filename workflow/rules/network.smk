@@ -16,6 +16,7 @@ rule network:
         "logs/network.log",
     benchmark:
         "benchmarks/network.tsv"
+    priority: 10  # PRIORITY in rules/common.smk
     conda:
         "../../environment.yml"
     params:

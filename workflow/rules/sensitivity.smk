@@ -17,6 +17,7 @@ rule sensitivity:
         "logs/sensitivity.log",
     benchmark:
         "benchmarks/sensitivity.tsv"
+    priority: 20  # PRIORITY in rules/common.smk
     conda:
         "../../environment.yml"
     params:

@@ -27,6 +27,7 @@ rule validate_extraction:
         "logs/validate_extraction.log",
     benchmark:
         "benchmarks/validate_extraction.tsv"
+    priority: 20  # PRIORITY in rules/common.smk
     conda:
         "../../environment.yml"
     params:
@@ -49,6 +50,7 @@ rule validate_risk_of_bias:
         provenance=PROVENANCE["risk_of_bias"],
     log:
         "logs/validate_risk_of_bias.log",
+    priority: 20  # PRIORITY in rules/common.smk
     conda:
         "../../environment.yml"
     params:

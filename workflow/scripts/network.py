@@ -16,9 +16,10 @@ from depmeta.contrasts import COMPARISONS  # noqa: E402
 from depmeta.network import fit_network_parts, node_order, outcome_network  # noqa: E402
 from depmeta.network_plot import network_graph  # noqa: E402
 from depmeta.sheets import prepare_arms  # noqa: E402
-from pipeline_io import read_validated, save_png, setup_logging, write_csv, write_json  # noqa: E402
+from pipeline_io import figure_defaults, read_validated, save_png, setup_logging, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
+figure_defaults()
 cfg, analysis = snakemake.params.network, snakemake.params.analysis
 schema_dir = Path(snakemake.scriptdir).parent / "schemas"
 sheets = read_validated(snakemake.input, ("arms", "contrasts", "studies"), schema_dir)

@@ -10,9 +10,10 @@ sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).pa
 from depmeta.certainty import study_rob_levels  # noqa: E402
 from depmeta.plots_sensitivity import cumulative_plot, figure_title, funnel_plot, gosh_plot  # noqa: E402
 from depmeta.sensitivity_tables import SensitivityOptions, run_sensitivity  # noqa: E402
-from pipeline_io import read_table, save_png, setup_logging, write_csv, write_json  # noqa: E402
+from pipeline_io import figure_defaults, read_table, save_png, setup_logging, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
+figure_defaults()
 opts = SensitivityOptions.from_config(snakemake.params.sensitivity, snakemake.params.analysis)
 log.info("options: %s", opts)
 per_study = read_table(snakemake.input.per_study)
@@ -64,7 +65,7 @@ for _, s in pooled.iterrows():
                & (cu.order_by == by)]
         if len(c) < 2:
             continue
-        fig = cumulative_plot(c, s.measure, f"{title}: cumulative, by {by}")
+        fig = cumulative_plot(c, s.measure, f"{title}\ncumulative, by {by}")
         name = f"cumulative_{by}_{stem}.png"
         save_png(fig, out / name)
         manifest["cumulative"].append({**sel, "order_by": by, "file": name})

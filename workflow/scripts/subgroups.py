@@ -8,9 +8,10 @@ sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).pa
 
 
 from depmeta.subgroups import SubgroupOptions, bubble_plot, contrast_moderators, run_subgroups  # noqa: E402
-from pipeline_io import read_sheet, read_table, save_png, setup_logging, write_csv, write_json  # noqa: E402
+from pipeline_io import figure_defaults, read_sheet, read_table, save_png, setup_logging, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
+figure_defaults()
 opts = SubgroupOptions.from_config(snakemake.params.subgroups, snakemake.params.analysis)
 log.info("options: %s", opts)
 per_study = read_table(snakemake.input.per_study)
