@@ -49,7 +49,9 @@ IMPORTS = {
         "import depmeta, depmeta.analysis, depmeta.contrasts, depmeta.pooling, depmeta.plots, "
         "depmeta.regression, depmeta.subgroups, depmeta.reporting, depmeta.checks, depmeta.sheets, "
         "depmeta.certainty, depmeta.robustness, depmeta.sensitivity, depmeta.network"),
-    "snakemake (the module)": "import snakemake.api",
+    "Snakemake's script preamble (what each `script:` job imports before its code)": (
+        "import pickle; import snakemake.iocontainers; from snakemake.logging import logger"),
+    "snakemake's API (what the command line imports)": "import snakemake.api",
 }
 
 
@@ -125,6 +127,23 @@ def report_split(work) -> list[str]:
     return [f"{(t - stamps[0][0]).total_seconds():.1f} s: {msg[:90]}" for t, msg in stamps]
 
 
+def versions() -> str:
+    """The versions that move these timings: Snakemake and its executor plugins (each installed
+    plugin is imported at start-up), matplotlib (its text drawing), pandas."""
+    from importlib import metadata
+
+    names = ["snakemake", "matplotlib", "pandas"] + sorted(
+        d.metadata["Name"] for d in metadata.distributions()
+        if (d.metadata["Name"] or "").startswith("snakemake-executor-plugin-"))
+    out = []
+    for name in names:
+        try:
+            out.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            pass
+    return ", ".join(out)
+
+
 def imports(env, reps=3) -> dict[str, tuple[float, float]]:
     out = {}
     for name, code in IMPORTS.items():
@@ -153,6 +172,7 @@ def main() -> int:
         t_noop, proc = run(sm, work, env_w)
         noop_msg = "nothing to be done" in (proc.stdout + proc.stderr).lower()
         t_dry, p_dry = run(sm + ["-n"], work, env_w)
+        t_version, p_version = run([sys.executable, "-m", "snakemake", "--version"], work, env_w)
 
         arms = work / "data" / "arms.csv"
         df = pd.read_csv(arms, dtype=str, keep_default_na=False)
@@ -183,7 +203,8 @@ def main() -> int:
     lines = [
         START,
         f"Measured {stamp} on {platform.node() or 'this machine'} ({os.cpu_count()} cores, `--cores "
-        f"{args.cores}`, Python {platform.python_version()}); load average {load_before[0]:.1f} before, "
+        f"{args.cores}`, Python {platform.python_version()}, {versions()}); load average "
+        f"{load_before[0]:.1f} before, "
         f"{load_after[0]:.1f} after: the machine is shared, these are timings under that load.",
         "",
         f"Command: `PYTHONPATH=src python benchmarks/pipeline.py --cores {args.cores}"
@@ -212,6 +233,8 @@ def main() -> int:
         "| --- | --- | --- |",
         *[f"| job `{k}` | {w:.2f} | {c:.2f} |" for k, (w, c) in cold_jobs.items()],
         f"| Snakemake start-up and DAG (`snakemake -n`, up to date) | {t_dry:.2f} | {CPU[id(p_dry)]:.2f} |",
+        f"| Snakemake alone (`snakemake --version`: no workflow read) | {t_version:.2f} | "
+        f"{CPU[id(p_version)]:.2f} |",
         *[f"| import: {k} | {w:.2f} | {c:.2f} |" for k, (w, c) in imp.items()],
         "",
         "Report job, from its log (seconds after its first line):",
