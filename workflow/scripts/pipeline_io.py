@@ -268,13 +268,12 @@ def save_png(fig, path) -> None:
         # the canvas, where it is the figure's background, as savefig draws it
         left, right = math.floor(box.x0 * PNG_DPI), math.ceil(box.x1 * PNG_DPI)
         top, bottom = rows - math.ceil(box.y1 * PNG_DPI), rows - math.floor(box.y0 * PNG_DPI)
-        crop = pixels[max(top, 0):min(bottom, rows), max(left, 0):min(right, cols)]
-        margins = ((max(-top, 0), max(bottom - rows, 0)), (max(-left, 0), max(right - cols, 0)))
-        if any(m for pair in margins for m in pair):
-            background = np.asarray(canvas.figure.get_facecolor()) * 255
-            crop = np.stack([np.pad(crop[..., c], margins, constant_values=round(background[c]))
-                             for c in range(4)], axis=-1)
-        Image.fromarray(np.ascontiguousarray(crop), "RGBA").save(
+        out = np.empty((bottom - top, right - left, 4), np.uint8)
+        out[:] = np.round(np.asarray(fig.get_facecolor()) * 255)
+        out[max(-top, 0):max(-top, 0) + min(bottom, rows) - max(top, 0),
+            max(-left, 0):max(-left, 0) + min(right, cols) - max(left, 0)] = \
+            pixels[max(top, 0):min(bottom, rows), max(left, 0):min(right, cols)]
+        Image.fromarray(out, "RGBA").save(
             path, format="png", dpi=(PNG_DPI, PNG_DPI), compress_level=PNG_COMPRESS_LEVEL)
     finally:
         plt.close(fig)
