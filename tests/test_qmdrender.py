@@ -4,6 +4,7 @@ numbers and the landscape page of a wide table, in the HTML and in the PDF."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -172,3 +173,57 @@ def test_a_cell_plotting_with_pyplot_shows_its_figure(tmp_path):
     html = (tmp_path / "plot.html").read_text()
     assert html.count("data:image/png;base64") == 1
     assert "Figure 1: A line." in _text(html)
+
+
+#: the pieces of a document (as cells contribute them), each section long enough to be a part
+#: of its own once parts are small: lists, tables with captions, code with a "#" line, a fenced
+#: div split over two cells, figures and references
+SECTIONS = [
+    "# Methods\n\nSee @tbl-one and @fig-one. A list ends the section:\n\n- first\n- second",
+    "## Data {#sec-data}\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n: One table. {#tbl-one}\n\nText after it.",
+    "## Code\n\n```\n# not a heading\nx = 1\n```\n\n1. one\n\n2. two (a loose list)",
+    "::: {#tbl-none}\nNo table here.",
+    "# Inside the div, so no part begins here\n\nOne table, as text.\n:::",
+    "# Results\n\n![A figure.](a.png){#fig-one}\n\nSmart \"quotes\" -- and dashes, p < 0.05.",
+    "## Results by outcome\n\nTerm\n\n:   Its definition.\n\n> A quote\n> over two lines.",
+]
+
+
+def _read_in_parts(tmp_path, pieces, monkeypatch):
+    """The AST read part by part (parts of one section at least), and whether the whole text
+    had to be read again in one piece; with the AST of reading the whole at once."""
+    monkeypatch.setattr(qmdrender, "PART_CHARS", 1)
+    whole = []
+    one_pass = qmdrender._pandoc_ast
+    monkeypatch.setattr(qmdrender, "_pandoc_ast", lambda text: whole.append(text) or one_pass(text))
+    with qmdrender._Reader(tmp_path, "---\ntitle: Parts\n---\n") as reader:
+        for piece in pieces:
+            reader.add(piece)
+        ast = qmdrender._Reader.finish(reader)
+    text = reader.text()
+    assert text == "---\ntitle: Parts\n---\n\n" + "\n\n".join(p for p in pieces if p.strip()) + "\n"
+    return json.loads(ast), json.loads(one_pass(text)), bool(whole), len(reader.parts)
+
+
+def test_markdown_read_in_parts_gives_the_ast_of_reading_it_at_once(tmp_path, monkeypatch):
+    parts_ast, one_ast, again, parts = _read_in_parts(tmp_path, SECTIONS + ["   \n"], monkeypatch)
+    assert parts_ast == one_ast
+    assert not again
+    # a part begins at each piece that begins with a heading, but not inside the fenced div:
+    # pieces 3 to 5 are one part
+    assert parts == len(SECTIONS) - 2
+    assert parts_ast["meta"]["title"]["c"][0]["c"] == "Parts"
+
+
+@pytest.mark.parametrize("extra, why", [
+    (["# Methods\n\nAgain."], "a heading repeated in a later part gets the identifier methods-1"),
+    (["# Links\n\nSee [the data][data] and the note.[^1]", "# Notes\n\n[data]: https://example.org/data\n\n[^1]: A note."],
+     "a link and a footnote whose definitions are in another part"),
+    (["# Examples\n\n(@good) One example.", "# More\n\n(@) Another, numbered 2."], "example lists, numbered across parts"),
+    (["# Late\n\n---\nsubtitle: late\n---\n\nText."], "a metadata block after the first part"),
+])
+def test_markdown_whose_parts_depend_on_each_other_is_read_at_once(tmp_path, monkeypatch, extra, why):
+    parts_ast, one_ast, again, parts = _read_in_parts(tmp_path, SECTIONS + extra, monkeypatch)
+    assert again, why
+    assert parts_ast == one_ast
+    assert parts > 1

@@ -28,8 +28,8 @@ Supported subset of Quarto (exactly what ``report/report.qmd`` uses)
   references ``@fig-x`` and ``@tbl-x`` (rendered "Figure 1", "Table 2" and linked;
   an unknown reference is an error).
 
-Anything else (raw HTML, which is read as text; inline code, other engines, ``@sec-`` references, callouts,
-shortcodes) is not supported. Before executing, the
+Anything else (raw HTML, which is read as text; a bracketed heading text as a link to the heading;
+inline code, other engines, ``@sec-`` references, callouts, shortcodes) is not supported. Before executing, the
 kernel gets ``RENDERER``: a string naming this renderer and its tools.
 """
 
@@ -138,9 +138,10 @@ def _kernel(cwd: Path):
             km.shutdown_kernel(now=True)
 
 
-def _execute(nb, km, params: dict, renderer: str) -> None:
+def _execute(nb, km, params: dict, renderer: str, on_cell=None) -> None:
     """Run the cells in place on the started kernel ``km``: ``RENDERER`` first, ``params``
-    after the parameters cell."""
+    after the parameters cell. ``on_cell(i)``, if given, is called as soon as code cell
+    ``nb.cells[i]`` has run without error (its outputs complete)."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -157,7 +158,12 @@ def _execute(nb, km, params: dict, renderer: str) -> None:
             injected.metadata["qmd"] = {"include": False}
             cells.append(injected)
     nb.cells = cells
-    client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT)
+
+    def executed(cell, cell_index, execute_reply):
+        if on_cell is not None and execute_reply["content"].get("status") == "ok":
+            on_cell(cell_index)
+
+    client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT, on_cell_executed=executed)
     try:
         client.execute()
     except CellExecutionError as err:
@@ -224,21 +230,27 @@ def _cell_markdown(cell, n: int, assets: Path) -> str:
     return body
 
 
+def _cell_text(cell, n: int, assets: Path) -> str:
+    """The markdown cell ``n`` contributes (a markdown cell its source, a code cell its output)."""
+    if cell.cell_type in ("markdown", "raw"):
+        return cell.source
+    if cell.cell_type == "code":
+        return _cell_markdown(cell, n, assets)
+    return ""
+
+
 def to_markdown(nb, assets: Path) -> str:
     """Pandoc markdown from an executed notebook (figures written to ``assets``)."""
-    chunks = []
-    for n, cell in enumerate(nb.cells):
-        if cell.cell_type in ("markdown", "raw"):
-            chunks.append(cell.source)
-        elif cell.cell_type == "code":
-            chunks.append(_cell_markdown(cell, n, assets))
+    chunks = [_cell_text(cell, n, assets) for n, cell in enumerate(nb.cells)]
     return "\n\n".join(c for c in chunks if c.strip()) + "\n"
 
 
-#: pandoc's reader: Pandoc markdown without raw HTML. The report holds no HTML (a ``<`` is
-#: text, as in "p < 0.05"), and looking for raw HTML in every line doubles the time pandoc
-#: takes to read it (1.5 s instead of 3.2 s for the 190 KB of a full report).
-READER = "markdown-raw_html"
+#: pandoc's reader: Pandoc markdown without raw HTML and without implicit header references.
+#: The report holds no HTML (a ``<`` is text, as in "p < 0.05"), and looking for raw HTML in
+#: every line doubles the time pandoc takes to read it (1.5 s instead of 3.2 s for the 190 KB of
+#: a full report). A bracketed heading text (``[Results]``) is text, not a link to the heading:
+#: such a link would reach across the parts that :class:`_Reader` reads apart.
+READER = "markdown-raw_html-implicit_header_references"
 
 
 def _pandoc_ast(markdown: str) -> str:
@@ -248,6 +260,110 @@ def _pandoc_ast(markdown: str) -> str:
     if proc.returncode:
         raise QmdError(f"pandoc failed: {proc.stderr.strip()}")
     return proc.stdout
+
+
+#: a part read by :class:`_Reader` holds at least this many characters (about six parts for
+#: a full report; each pandoc process costs about 0.05 s to start)
+PART_CHARS = 32_000
+_HEADING = re.compile(r"#{1,6}[ \t]")
+_FENCE = re.compile(r"^(```|~~~|:::)")
+#: definitions whose use may lie in another part (links, footnotes) and example lists, which
+#: pandoc numbers across the document: a text with any of them is read in one piece
+_ACROSS = re.compile(r"^ {0,3}(\[[^\]\n]+\]:|\(@[\w-]*\)[ \t])", re.M)
+#: a heading's identifier in pandoc's JSON (compact, "t" before "c"; a quote inside a string is escaped)
+_HEADING_ID = re.compile(r'"t":"Header","c":\[\d+,\["((?:[^"\\]|\\.)*)"')
+
+
+class _Reader:
+    """Pandoc's reader run part by part on the markdown while the report's cells still run.
+
+    Reading the 190 KB of a full report takes pandoc about 1.5 s, and running its cells about
+    2 s: each part is read by a pandoc process of its own as soon as the cells that make it have
+    run, and the parts' blocks are joined into one AST. A part begins at a heading, which ends
+    any paragraph, list or table before it, and never inside a fenced code block or div, so each
+    block lies whole in one part. Pandoc reads a part as it reads it inside the whole document,
+    except where one part depends on another: a heading's identifier made unique against an
+    earlier part's, link or footnote definitions, example lists, a metadata block after the
+    first part. Where the parts show any of these, the whole text is read again in one piece:
+    the AST is always the one of reading the text at once (tests/test_qmdrender.py).
+    """
+
+    def __init__(self, scratch: Path, head: str):
+        self.scratch, self.pieces, self.size = scratch, [head.rstrip("\n")], 0
+        self.parts: list[str] = []
+        self.procs: list[subprocess.Popen] = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for proc in self.procs:  # stopped if still running (a failure: the AST is not needed)
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
+    def _closed(self) -> bool:
+        """Whether the pieces gathered so far leave no fenced code block or div open."""
+        code, divs = None, 0
+        for piece in self.pieces:
+            for line in piece.split("\n"):
+                m = _FENCE.match(line)
+                if not m:
+                    continue
+                if code is not None:
+                    code = None if m.group(1) == code else code
+                elif m.group(1) == ":::":
+                    divs += 1 if line.strip(":").strip() else -1
+                else:
+                    code = m.group(1)
+        return code is None and divs == 0
+
+    def add(self, piece: str) -> None:
+        """Append the markdown of the next cell (a text of blanks only is skipped, as in
+        :func:`to_markdown`)."""
+        if not piece.strip():
+            return
+        if self.size >= PART_CHARS and _HEADING.match(piece) and self._closed():
+            self._start()
+        self.pieces.append(piece)
+        self.size += len(piece)
+
+    def _start(self) -> None:
+        n = len(self.parts)
+        text = "\n\n".join(self.pieces) + "\n"
+        self.parts.append(text)
+        self.pieces, self.size = [], 0
+        src, out, err = (self.scratch / f"part{n}.{ext}" for ext in ("md", "json", "err"))
+        src.write_text(text, encoding="utf-8")
+        with err.open("w") as stderr:
+            self.procs.append(subprocess.Popen([_pandoc(), "--from", READER, "--to", "json", "--output", str(out),
+                                                str(src)], stdout=subprocess.DEVNULL, stderr=stderr))
+
+    def text(self) -> str:
+        """The whole markdown (as :func:`to_markdown` gives it, after the head)."""
+        return "\n".join(self.parts)
+
+    def finish(self) -> str:
+        """Read what is left, wait for every part, and return the document's AST (JSON)."""
+        if self.pieces:
+            self._start()
+        whole = self.text()
+        apart = not _ACROSS.search(whole)
+        docs, seen = [], set()
+        for n, proc in enumerate(self.procs):
+            if proc.wait():
+                raise QmdError(f"pandoc failed: {(self.scratch / f'part{n}.err').read_text().strip()}")
+            text = (self.scratch / f"part{n}.json").read_text(encoding="utf-8")
+            docs.append(json.loads(text))
+            # pandoc makes a heading's identifier unique against the headings before it only
+            headings = _HEADING_ID.findall(text)
+            apart = apart and not (n and docs[-1]["meta"]) and seen.isdisjoint(headings)
+            seen.update(headings)
+        if not apart:
+            return _pandoc_ast(whole)
+        doc = docs[0]
+        doc["blocks"] = [block for d in docs for block in d["blocks"]]
+        return json.dumps(doc, ensure_ascii=False)
 
 
 def _pandoc_start(args: list[str], ast_file: Path) -> subprocess.Popen:
@@ -291,25 +407,35 @@ def render(qmd: str | Path, html: str | Path | None = None, pdf: str | Path | No
     import typst
 
     qmd = Path(qmd).resolve()
-    with _kernel(qmd.parent) as km:  # cells run with the source's folder as working directory
-        front, nb = read_qmd(qmd.read_text(encoding="utf-8"))
-        renderer = renderer_name()
-        _execute(nb, km, dict(params or {}), renderer)
-    formats = front.get("format") or {}
-    meta = {k: front[k] for k in ("title", "subtitle", "author", "date") if k in front}
-    info = {"renderer": renderer}
+    info = {}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        body = to_markdown(nb, scratch)
-        markdown = "---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n\n" + body
-        (scratch / "report.md").write_text(markdown, encoding="utf-8")
+        with _kernel(qmd.parent) as km:  # cells run with the source's folder as working directory
+            front, nb = read_qmd(qmd.read_text(encoding="utf-8"))
+            formats = front.get("format") or {}
+            meta = {k: front[k] for k in ("title", "subtitle", "author", "date") if k in front}
+            info["renderer"] = renderer = renderer_name()
+            reader = _Reader(scratch, "---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n")
+            done = 0
+
+            def upto(last: int) -> None:
+                """Hand the markdown of every cell up to ``last`` to the reader."""
+                nonlocal done
+                for n in range(done, last + 1):
+                    reader.add(_cell_text(nb.cells[n], n, scratch))
+                done = max(done, last + 1)
+
+            with reader:
+                _execute(nb, km, dict(params or {}), renderer, on_cell=upto)
+                upto(len(nb.cells) - 1)
+                ast_json = reader.finish()
 
         def options(fmt: str) -> list[str]:
             o = formats.get(fmt) or {}
             return ["--toc"] * bool(o.get("toc")) + ["--number-sections"] * bool(o.get("number-sections"))
 
         ast = scratch / "report.json"
-        ast.write_text(_pandoc_ast(markdown), encoding="utf-8")
+        ast.write_text(ast_json, encoding="utf-8")
         # the HTML and the Typst writer run side by side; Typst compiles as soon as its source is there
         writers = {}
         if html:
