@@ -2,12 +2,13 @@
 
 Usage (from the project root, with the project's Python environment)::
 
-    PYTHONPATH=src python benchmarks/pipeline.py [--cores 2] [--write]
+    PYTHONPATH=src python benchmarks/pipeline.py [--cores 2] [--reps 3] [--write]
 
 On a fresh copy of the project tree (sheets, config, workflow, report, src; no results):
 
-1. cold run: ``snakemake --cores N -F`` (every job, HTML and PDF report);
-2. no-op run: ``snakemake --cores N`` right after (nothing to do);
+1. cold run: ``snakemake --cores N -F`` (every job, HTML and PDF report), ``--reps`` times
+   (median, min and max reported; the job breakdown is the median of each job);
+2. no-op run: ``snakemake --cores N`` right after (nothing to do), ``--reps`` times;
 3. a change to one row: one count in ``data/arms.csv`` changed, the jobs Snakemake would rerun
    listed from ``snakemake -n``, then run and timed; likewise a change of one config key
    (``subgroups.seed``), which reruns only the jobs whose parameters changed;
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import platform
 import re
 import resource
@@ -155,9 +157,15 @@ def imports(env, reps=3) -> dict[str, tuple[float, float]]:
     return out
 
 
+def spread(values) -> str:
+    """Median (min to max) of a few timings."""
+    return f"{statistics.median(values):.1f} ({min(values):.1f} to {max(values):.1f})"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=3, help="cold and no-op runs, each (default 3)")
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
@@ -166,11 +174,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = copy_project(Path(tmp) / "project")
         env_w = dict(env, PYTHONPATH=str(work / "src"))
-        t_cold, p_cold = run(sm + ["-F"], work, env_w)
-        cold_jobs = job_times(work)
+        colds, cold_each = [], []
+        for _ in range(args.reps):
+            colds.append(run(sm + ["-F"], work, env_w))
+            cold_each.append(job_times(work))
+        cold_jobs = {job: tuple(statistics.median(times[job][i] for times in cold_each) for i in (0, 1))
+                     for job in cold_each[0]}
         split = report_split(work)
-        t_noop, proc = run(sm, work, env_w)
-        noop_msg = "nothing to be done" in (proc.stdout + proc.stderr).lower()
+        noops = [run(sm, work, env_w) for _ in range(args.reps)]
+        noop_msg = all("nothing to be done" in (proc.stdout + proc.stderr).lower() for _, proc in noops)
         t_dry, p_dry = run(sm + ["-n"], work, env_w)
         t_version, p_version = run([sys.executable, "-m", "snakemake", "--version"], work, env_w)
 
@@ -210,11 +222,15 @@ def main() -> int:
         f"Command: `PYTHONPATH=src python benchmarks/pipeline.py --cores {args.cores}"
         f"{' --write' if args.write else ''}`",
         "",
+        f"Cold and no-op runs: median (min to max) of {args.reps} runs each, one after the other on the "
+        "same copy; the other rows are one run each.",
+        "",
         "| run | wall time (s) | CPU time (s) | target (wall) | jobs run |",
         "| --- | --- | --- | --- | --- |",
-        f"| cold `snakemake --cores {args.cores} -F` (HTML and PDF) | {t_cold:.1f} | {CPU[id(p_cold)]:.1f} "
-        "| ≤ 30 | all |",
-        f"| no-op `snakemake --cores {args.cores}` | {t_noop:.1f} | {CPU[id(proc)]:.1f} | ≤ 2 | none"
+        f"| cold `snakemake --cores {args.cores} -F` (HTML and PDF) | {spread([t for t, _ in colds])} | "
+        f"{spread([CPU[id(p)] for _, p in colds])} | ≤ 30 | all |",
+        f"| no-op `snakemake --cores {args.cores}` | {spread([t for t, _ in noops])} | "
+        f"{spread([CPU[id(p)] for _, p in noops])} | ≤ 2 | none"
         f"{'' if noop_msg else ' (Snakemake did not say nothing to be done!)'} |",
         f"| one row of `data/arms.csv` changed ({row}) | {t_row:.1f} | {CPU[id(p_row)]:.1f} | "
         f"| {fmt_jobs(jobs_run(p_row))} |",
@@ -226,8 +242,9 @@ def main() -> int:
         f"Jobs `snakemake -n` planned before each change was run: arms row: {fmt_jobs(planned_row)}; "
         f"benchmarks row: {fmt_jobs(planned_bench)}; config key: {fmt_jobs(planned_cfg)}.",
         "",
-        "Where the time goes (cold run): each job's wall time from its `benchmark:` file "
-        "(jobs without one are not listed), and fresh-interpreter import times (best of 3):",
+        "Where the time goes (cold runs): each job's wall time from its `benchmark:` file, the median "
+        "over the cold runs (jobs without one are not listed), and fresh-interpreter import times "
+        "(best of 3):",
         "",
         "| part | wall (s) | CPU (s) |",
         "| --- | --- | --- |",
@@ -237,7 +254,7 @@ def main() -> int:
         f"{CPU[id(p_version)]:.2f} |",
         *[f"| import: {k} | {w:.2f} | {c:.2f} |" for k, (w, c) in imp.items()],
         "",
-        "Report job, from its log (seconds after its first line):",
+        "Report job of the last cold run, from its log (seconds after its first line):",
         "",
         *[f"- {s}" for s in split],
         END,

@@ -196,10 +196,11 @@ def _read_in_parts(tmp_path, pieces, monkeypatch):
     whole = []
     one_pass = qmdrender._pandoc_ast
     monkeypatch.setattr(qmdrender, "_pandoc_ast", lambda text: whole.append(text) or one_pass(text))
-    with qmdrender._Reader(tmp_path, "---\ntitle: Parts\n---\n") as reader:
-        for piece in pieces:
+    with qmdrender._Reader(tmp_path) as reader:
+        for piece in ["---\ntitle: Parts\n---", *pieces]:
             reader.add(piece)
-        ast = qmdrender._Reader.finish(reader)
+        reader.end()
+        ast = reader.ast()
     text = reader.text()
     assert text == "---\ntitle: Parts\n---\n\n" + "\n\n".join(p for p in pieces if p.strip()) + "\n"
     return json.loads(ast), json.loads(one_pass(text)), bool(whole), len(reader.parts)
@@ -209,9 +210,9 @@ def test_markdown_read_in_parts_gives_the_ast_of_reading_it_at_once(tmp_path, mo
     parts_ast, one_ast, again, parts = _read_in_parts(tmp_path, SECTIONS + ["   \n"], monkeypatch)
     assert parts_ast == one_ast
     assert not again
-    # a part begins at each piece that begins with a heading, but not inside the fenced div:
-    # pieces 3 to 5 are one part
-    assert parts == len(SECTIONS) - 2
+    # with parts this small the metadata block is one, then a part begins at each piece that
+    # begins with a heading, but not inside the fenced div: pieces 3 to 5 are one part
+    assert parts == 1 + len(SECTIONS) - 2
     assert parts_ast["meta"]["title"]["c"][0]["c"] == "Parts"
 
 

@@ -288,8 +288,8 @@ class _Reader:
     the AST is always the one of reading the text at once (tests/test_qmdrender.py).
     """
 
-    def __init__(self, scratch: Path, head: str):
-        self.scratch, self.pieces, self.size = scratch, [head.rstrip("\n")], 0
+    def __init__(self, scratch: Path):
+        self.scratch, self.pieces, self.size = scratch, [], 0
         self.parts: list[str] = []
         self.procs: list[subprocess.Popen] = []
 
@@ -319,11 +319,11 @@ class _Reader:
         return code is None and divs == 0
 
     def add(self, piece: str) -> None:
-        """Append the markdown of the next cell (a text of blanks only is skipped, as in
-        :func:`to_markdown`)."""
+        """Append the next piece: the metadata block first, then the markdown of each cell (a
+        text of blanks only is skipped, as in :func:`to_markdown`)."""
         if not piece.strip():
             return
-        if self.size >= PART_CHARS and _HEADING.match(piece) and self._closed():
+        if self.pieces and self.size >= PART_CHARS and _HEADING.match(piece) and self._closed():
             self._start()
         self.pieces.append(piece)
         self.size += len(piece)
@@ -340,13 +340,16 @@ class _Reader:
                                                 str(src)], stdout=subprocess.DEVNULL, stderr=stderr))
 
     def text(self) -> str:
-        """The whole markdown (as :func:`to_markdown` gives it, after the head)."""
+        """The whole markdown (as :func:`to_markdown` gives it, after the metadata block)."""
         return "\n".join(self.parts)
 
-    def finish(self) -> str:
-        """Read what is left, wait for every part, and return the document's AST (JSON)."""
+    def end(self) -> None:
+        """No more pieces: start reading what is left."""
         if self.pieces:
             self._start()
+
+    def ast(self) -> str:
+        """Wait for every part, and return the document's AST (JSON)."""
         whole = self.text()
         apart = not _ACROSS.search(whole)
         docs, seen = [], set()
@@ -359,7 +362,7 @@ class _Reader:
             headings = _HEADING_ID.findall(text)
             apart = apart and not (n and docs[-1]["meta"]) and seen.isdisjoint(headings)
             seen.update(headings)
-        if not apart:
+        if not (apart and docs):
             return _pandoc_ast(whole)
         doc = docs[0]
         doc["blocks"] = [block for d in docs for block in d["blocks"]]
@@ -408,14 +411,14 @@ def render(qmd: str | Path, html: str | Path | None = None, pdf: str | Path | No
 
     qmd = Path(qmd).resolve()
     info = {}
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, _Reader(Path(scratch)) as reader:
         scratch = Path(scratch)
         with _kernel(qmd.parent) as km:  # cells run with the source's folder as working directory
             front, nb = read_qmd(qmd.read_text(encoding="utf-8"))
             formats = front.get("format") or {}
             meta = {k: front[k] for k in ("title", "subtitle", "author", "date") if k in front}
             info["renderer"] = renderer = renderer_name()
-            reader = _Reader(scratch, "---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n")
+            reader.add("---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---")
             done = 0
 
             def upto(last: int) -> None:
@@ -425,10 +428,10 @@ def render(qmd: str | Path, html: str | Path | None = None, pdf: str | Path | No
                     reader.add(_cell_text(nb.cells[n], n, scratch))
                 done = max(done, last + 1)
 
-            with reader:
-                _execute(nb, km, dict(params or {}), renderer, on_cell=upto)
-                upto(len(nb.cells) - 1)
-                ast_json = reader.finish()
+            _execute(nb, km, dict(params or {}), renderer, on_cell=upto)
+            upto(len(nb.cells) - 1)
+            reader.end()
+        ast_json = reader.ast()  # the last parts are read while the kernel shut down
 
         def options(fmt: str) -> list[str]:
             o = formats.get(fmt) or {}

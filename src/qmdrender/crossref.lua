@@ -131,8 +131,9 @@ local function natural_widths(tbl)
   return tbl
 end
 
+-- two walks of the document (each costs a tenth of a second on a full report): the
+-- second resolves the references and, after them (Pandoc last), lays out the wide tables
 return {
   { traverse = "topdown", Figure = number, Table = number, Div = number },
-  { Cite = reference },
-  { Pandoc = landscape, Table = natural_widths },
+  { Cite = reference, Table = natural_widths, Pandoc = landscape },
 }
