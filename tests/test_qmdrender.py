@@ -182,6 +182,8 @@ SECTIONS = [
     "# Methods\n\nSee @tbl-one and @fig-one. A list ends the section:\n\n- first\n- second",
     "## Data {#sec-data}\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n: One table. {#tbl-one}\n\nText after it.",
     "## Code\n\n```\n# not a heading\nx = 1\n```\n\n1. one\n\n2. two (a loose list)",
+    "````\nA longer fence holds a shorter one:\n```",
+    "# Inside the code block, so no part begins here\n````",
     "::: {#tbl-none}\nNo table here.",
     "# Inside the div, so no part begins here\n\nOne table, as text.\n:::",
     "# Results\n\n![A figure.](a.png){#fig-one}\n\nSmart \"quotes\" -- and dashes, p < 0.05.",
@@ -211,8 +213,9 @@ def test_markdown_read_in_parts_gives_the_ast_of_reading_it_at_once(tmp_path, mo
     assert parts_ast == one_ast
     assert not again
     # with parts this small the metadata block is one, then a part begins at each piece that
-    # begins with a heading, but not inside the fenced div: pieces 3 to 5 are one part
-    assert parts == 1 + len(SECTIONS) - 2
+    # begins with a heading, but not inside the code block or the fenced div: pieces 3 to 7
+    # are one part
+    assert parts == 1 + len(SECTIONS) - 4
     assert parts_ast["meta"]["title"]["c"][0]["c"] == "Parts"
 
 

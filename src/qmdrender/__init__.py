@@ -266,7 +266,9 @@ def _pandoc_ast(markdown: str) -> str:
 #: a full report; each pandoc process costs about 0.05 s to start)
 PART_CHARS = 32_000
 _HEADING = re.compile(r"#{1,6}[ \t]")
-_FENCE = re.compile(r"^(```|~~~|:::)")
+#: a fence line: of a code block (backticks or tildes, closed by a run as long or longer and
+#: nothing else) or of a div (colons; an opening one has attributes or a class after them)
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,}|:{3,})(.*)$")
 #: definitions whose use may lie in another part (links, footnotes) and example lists, which
 #: pandoc numbers across the document: a text with any of them is read in one piece
 _ACROSS = re.compile(r"^ {0,3}(\[[^\]\n]+\]:|\(@[\w-]*\)[ \t])", re.M)
@@ -304,19 +306,21 @@ class _Reader:
 
     def _closed(self) -> bool:
         """Whether the pieces gathered so far leave no fenced code block or div open."""
-        code, divs = None, 0
+        code, divs = "", 0  # the open code fence, the open divs
         for piece in self.pieces:
             for line in piece.split("\n"):
                 m = _FENCE.match(line)
                 if not m:
                     continue
-                if code is not None:
-                    code = None if m.group(1) == code else code
-                elif m.group(1) == ":::":
-                    divs += 1 if line.strip(":").strip() else -1
+                fence, rest = m.group(1), m.group(2).strip()
+                if code:
+                    if fence[0] == code[0] and len(fence) >= len(code) and not rest:
+                        code = ""
+                elif fence[0] == ":":
+                    divs += 1 if rest else -1
                 else:
-                    code = m.group(1)
-        return code is None and divs == 0
+                    code = fence
+        return not code and divs == 0
 
     def add(self, piece: str) -> None:
         """Append the next piece: the metadata block first, then the markdown of each cell (a
