@@ -219,7 +219,7 @@ def main() -> int:
         f"{load_before[0]:.1f} before, "
         f"{load_after[0]:.1f} after: the machine is shared, these are timings under that load.",
         "",
-        f"Command: `PYTHONPATH=src python benchmarks/pipeline.py --cores {args.cores}"
+        f"Command: `PYTHONPATH=src python benchmarks/pipeline.py --cores {args.cores} --reps {args.reps}"
         f"{' --write' if args.write else ''}`",
         "",
         f"Cold and no-op runs: median (min to max) of {args.reps} runs each, one after the other on the "
