@@ -15,8 +15,8 @@ from depmeta.hazard import hazard_contrasts
 from depmeta.pooling import pool
 from depmeta.sheets import prepare_arms
 
-__all__ = ["AnalysisOptions", "run_meta_analyses", "pool_event_rates", "adult_analyses", "risk_differences",
-           "pooled_with_rd",
+__all__ = ["AnalysisOptions", "run_meta_analyses", "pooled_summary", "pool_event_rates", "adult_analyses",
+           "risk_differences", "pooled_with_rd",
            "OUTCOME_DIRECTION", "RATIO_MEASURES",
            "display_scale"]
 
@@ -104,6 +104,15 @@ def run_meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptio
     per_study : DataFrame, one row per contrast with its effect size, CI and weight.
     excluded : DataFrame of contrasts not in a pooled estimate, with the reason.
     """
+    return _meta_analyses(contrasts, labels, opts, per_study=True)
+
+
+def pooled_summary(contrasts: pd.DataFrame, opts: AnalysisOptions) -> pd.DataFrame:
+    """The summary of :func:`run_meta_analyses` alone (its per-study rows are not formed)."""
+    return _meta_analyses(contrasts, {}, opts, per_study=False)[0]
+
+
+def _meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptions, per_study: bool):
     summary, studies, excluded = [], [], []
     z = _zcrit(opts.level)
     # row positions of each comparison x outcome x (hazard ratio or not), in sheet order: one
@@ -141,6 +150,8 @@ def run_meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptio
                 for f in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
                     row[f"{f}_display"] = float(display_scale(measure, d[f]))
             summary.append(row)
+            if not per_study:
+                continue
             w_iter = iter(weights if pooled else [])
             for i, r in enumerate(sub.to_dict("records")):
                 rec = {
@@ -168,7 +179,7 @@ def run_meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptio
     return pd.DataFrame(summary), pd.DataFrame(studies), pd.DataFrame(excluded, columns=cols_x)
 
 
-def risk_differences(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptions):
+def risk_differences(contrasts: pd.DataFrame, opts: AnalysisOptions):
     """The binary outcomes pooled again as risk differences (RD), beside the
     configured ratio measure, so that claims stated as absolute differences are
     set against an absolute scale. Same contrasts, estimator and options; only
@@ -177,16 +188,16 @@ def risk_differences(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOption
     if not binary:
         return pd.DataFrame()
     arm_level = contrasts[contrasts.source_kind != "hazard_ratio"] if len(contrasts) else contrasts
-    return run_meta_analyses(arm_level, labels, replace(opts, binary_measure="RD", outcomes=binary))[0]
+    return pooled_summary(arm_level, replace(opts, binary_measure="RD", outcomes=binary))
 
 
-def pooled_with_rd(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptions,
+def pooled_with_rd(contrasts: pd.DataFrame, opts: AnalysisOptions,
                    study_ids: set | None = None) -> pd.DataFrame:
     """Summary of :func:`run_meta_analyses` with the risk-difference rows of
     :func:`risk_differences` appended, optionally on a subset of studies (a
     subgroup, the adult trials): one row per comparison × outcome × measure."""
     sub = contrasts[contrasts.study_id.isin(study_ids)] if study_ids is not None and len(contrasts) else contrasts
-    parts = [run_meta_analyses(sub, labels, opts)[0], risk_differences(sub, labels, opts)]
+    parts = [pooled_summary(sub, opts), risk_differences(sub, opts)]
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
@@ -259,8 +270,7 @@ def adult_analyses(contrasts: pd.DataFrame, arms: pd.DataFrame, studies: pd.Data
     Returns ``(study_ids, summary, rates)``; ``rates`` is empty when event rates
     are not asked for."""
     ids = adult_study_ids(studies)
-    summary, _, _ = run_meta_analyses(contrasts[contrasts.study_id.isin(ids)] if len(contrasts) else contrasts,
-                                      labels, opts)
+    summary = pooled_summary(contrasts[contrasts.study_id.isin(ids)] if len(contrasts) else contrasts, opts)
     rates = pool_event_rates(arms[arms.study_id.isin(ids)], labels, opts)[0] if opts.event_rates else pd.DataFrame()
     return ids, summary, rates
 

@@ -32,7 +32,7 @@ log.info("%d contrasts (%d hazard ratios) from %d studies; %d rows not used", le
 
 summary, per_study, excluded = run_meta_analyses(contrasts, labels, opts)
 # Binary outcomes again as risk differences, for claims stated as absolute differences.
-summary_rd = risk_differences(contrasts, labels, opts)
+summary_rd = risk_differences(contrasts, opts)
 if opts.event_rates:
     rates, rate_arms = pool_event_rates(arms, labels, opts)
 else:

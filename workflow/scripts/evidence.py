@@ -26,7 +26,6 @@ sheets = read_validated(snakemake.input,
                         ("studies", "arms", "contrasts", "hazard_ratios", "excluded_arms", "benchmarks"), schema_dir)
 opts = AnalysisOptions.from_config(snakemake.params.analysis)
 studies = sheets["studies"]
-labels = dict(zip(studies.study_id, studies.label))
 adult_ids = adult_study_ids(studies)
 pooled = {name: read_table(snakemake.input[name])
           for name in ("summary", "summary_rd", "summary_adults", "event_rates", "event_rates_adults")}
@@ -34,17 +33,17 @@ pooled = {name: read_table(snakemake.input[name])
 contrasts = assemble_contrasts(sheets, opts).contrasts
 early_opts = replace(opts, timepoint="earliest")
 early_contrasts = assemble_contrasts(sheets, early_opts, hazard=False).contrasts
-summary_early = pooled_with_rd(early_contrasts, labels, early_opts)
-early_adults = pooled_with_rd(early_contrasts, labels, early_opts, adult_ids)
+summary_early = pooled_with_rd(early_contrasts, early_opts)
+early_adults = pooled_with_rd(early_contrasts, early_opts, adult_ids)
 subgroups, subgroup_tables = {}, []
 for name in SUBGROUP_RULES:
     ids = subgroup_studies(studies, name)
-    subgroups[name] = (pooled_with_rd(contrasts, labels, opts, ids), pooled_with_rd(contrasts, labels, opts, ids & adult_ids))
+    subgroups[name] = (pooled_with_rd(contrasts, opts, ids), pooled_with_rd(contrasts, opts, ids & adult_ids))
     log.info("subgroup %s: %d studies", name, len(ids))
     if len(subgroups[name][0]):
         subgroup_tables.append(subgroups[name][0].assign(subgroup=name))
 summary_subgroups = pd.concat(subgroup_tables, ignore_index=True) if subgroup_tables else pd.DataFrame()
-adult_with_rd = pooled_with_rd(contrasts, labels, opts, adult_ids)
+adult_with_rd = pooled_with_rd(contrasts, opts, adult_ids)
 
 claims = evaluate_claims(json.loads(Path(snakemake.input.claims).read_text()),
                          pd.concat([pooled["summary"], pooled["summary_rd"]], ignore_index=True),
