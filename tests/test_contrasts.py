@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from depmeta import escalc, pool
-from depmeta.analysis import AnalysisOptions, pool_event_rates, run_meta_analyses
+from depmeta.analysis import AnalysisOptions, pool_event_rates, pooled_summary, run_meta_analyses
 from depmeta.contrasts import combine_means, form_contrasts
 from depmeta.sheets import prepare_arms
 
@@ -91,6 +91,19 @@ def test_double_zero_study_is_excluded_with_its_reason():
     summary, per_study, excluded = run_meta_analyses(c, {"z1": "Zero 2001"}, AnalysisOptions())
     assert summary.iloc[0].k == 2 and summary.iloc[0].status == "pooled"
     assert excluded.iloc[0].label == "Zero 2001" and "double zero" in excluded.iloc[0].reason
+
+
+def test_summary_alone_is_the_summary_of_the_full_analysis():
+    # pooled, not pooled (too few studies) and a double-zero trial, in two comparisons
+    arms = sheet(arm("z1", "c", "combined", 30, 0, outcome="dropout"), arm("z1", "m", "medication", 30, 0, outcome="dropout"),
+                 arm("z2", "c", "combined", 40, 3, outcome="dropout"), arm("z2", "m", "medication", 40, 6, outcome="dropout"),
+                 arm("z3", "c", "combined", 50, 5, outcome="dropout"), arm("z3", "m", "medication", 52, 9, outcome="dropout"),
+                 arm("z3", "p", "psychotherapy", 51, 7, outcome="dropout"))
+    c, _ = form_contrasts(arms, comparisons=["combined_vs_medication", "psychotherapy_vs_medication"])
+    opts = AnalysisOptions(min_studies=2)
+    summary = run_meta_analyses(c, {}, opts)[0]
+    assert set(summary.status) == {"pooled", "not pooled"}
+    pd.testing.assert_frame_equal(pooled_summary(c, opts), summary)
 
 
 def test_too_few_studies_not_pooled_and_said_why():
