@@ -239,10 +239,15 @@ def _cell_text(cell, n: int, assets: Path) -> str:
     return ""
 
 
+def _join(pieces) -> str:
+    """Markdown pieces as one text: blank pieces left out, a blank line between the others."""
+    return "\n\n".join(p for p in pieces if p.strip()) + "\n"
+
+
 def to_markdown(nb, assets: Path) -> str:
-    """Pandoc markdown from an executed notebook (figures written to ``assets``)."""
-    chunks = [_cell_text(cell, n, assets) for n, cell in enumerate(nb.cells)]
-    return "\n\n".join(c for c in chunks if c.strip()) + "\n"
+    """Pandoc markdown from an executed notebook (figures written to ``assets``): the body
+    :func:`render` hands to pandoc, after the metadata block."""
+    return _join(_cell_text(cell, n, assets) for n, cell in enumerate(nb.cells))
 
 
 #: pandoc's reader: Pandoc markdown without raw HTML and without implicit header references.
@@ -254,7 +259,8 @@ READER = "markdown-raw_html-implicit_header_references"
 
 
 def _pandoc_ast(markdown: str) -> str:
-    """The document read once as pandoc's JSON AST, for both writers."""
+    """The document read in one pass as pandoc's JSON AST (where :class:`_Reader` cannot read
+    it in parts)."""
     proc = subprocess.run([_pandoc(), "--from", READER, "--to", "json"], input=markdown,
                           capture_output=True, text=True)
     if proc.returncode:
@@ -334,7 +340,7 @@ class _Reader:
 
     def _start(self) -> None:
         n = len(self.parts)
-        text = "\n\n".join(self.pieces) + "\n"
+        text = _join(self.pieces)
         self.parts.append(text)
         self.pieces, self.size = [], 0
         src, out, err = (self.scratch / f"part{n}.{ext}" for ext in ("md", "json", "err"))
