@@ -131,7 +131,8 @@ def test_pool_rejects_nan_and_unknown_options():
 def test_single_study_pools_to_itself():
     res = pool([0.4], [0.04])
     assert res.k == 1 and res.tau2 == 0 and math.isclose(res.estimate, 0.4)
-    assert math.isnan(res.q_pval)
+    # as metafor (and pool_batch): QE = 0, QEp = 1, I² = 0, H² = 1 (tests/test_boundary.py)
+    assert (res.q, res.q_pval, res.i2, res.h2) == (0.0, 1.0, 0.0, 1.0)
 
 
 def test_vectorised_estimators_equal_columnwise():

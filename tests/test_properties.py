@@ -107,10 +107,9 @@ def test_single_study_is_its_own_estimate(y, v, method, test):
     r = pool([y], [v], method=method, test=test)
     assert r.k == 1 and r.tau2 == 0 and r.estimate == pytest.approx(y)
     assert r.se == pytest.approx(math.sqrt(v))
-    if test == "z":
-        assert r.ci_low <= y <= r.ci_high
-    else:  # t with k - 1 = 0 df, as metafor: no interval rather than a made-up one
-        assert math.isnan(r.ci_low) and math.isnan(r.ci_high)
+    # a t-based test has k - 1 = 0 df: as metafor, the z test is used, and the fit says so
+    assert r.test == "z" and r.ci_low <= y <= r.ci_high
+    assert (r.note == "") == (test == "z")
 
 
 @PROPS

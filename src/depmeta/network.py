@@ -108,7 +108,7 @@ import pandas as pd
 
 from depmeta.distributions import chi2_sf, norm_cdf, norm_ppf, norm_sf
 
-from depmeta.effects import escalc
+from depmeta.effects import hedges_correction
 
 __all__ = [
     "CONTRIBUTION_METHODS",
@@ -307,6 +307,31 @@ def contrasts_from_pairwise(study, treat1, treat2, yi, vi=None, sei=None, n1=Non
     return tuple(out)
 
 
+def _check_arms(frame: pd.DataFrame, measure: str) -> None:
+    """Refuse arms no trial can have, naming the study and treatment of each."""
+    def where(mask):
+        rows = frame[mask]
+        more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+        return ", ".join(f"{s} ({t})" for s, t in zip(rows.study[:5], rows.treatment[:5])) + more
+
+    bad = []
+    n = frame.n
+    if (m := ~(np.isfinite(n) & (n > 0))).any():
+        bad.append(f"n must be finite and positive: {where(m)}")
+    if measure in ("RR", "OR", "RD"):
+        x = frame.events
+        if (m := ~(np.isfinite(x) & (x >= 0) & (x <= n))).any():
+            bad.append(f"events must lie between 0 and n: {where(m)}")
+    else:
+        if (m := ~np.isfinite(frame["mean"])).any():
+            bad.append(f"means must be finite: {where(m)}")
+        sd = frame.sd
+        if (m := ~(np.isfinite(sd) & (sd > 0))).any():
+            bad.append(f"SDs must be finite and positive: {where(m)}")
+    if bad:
+        raise ValueError("impossible arm data: " + "; ".join(bad))
+
+
 def contrasts_from_arms(study, treatment, measure: str, n, events=None, mean=None, sd=None, row_ids=None,
                         add: float = 0.5):
     """Studies' contrasts from arm-level data.
@@ -318,8 +343,8 @@ def contrasts_from_arms(study, treatment, measure: str, n, events=None, mean=Non
         arms of the same node first).
     measure : {"RR", "OR", "RD", "SMD", "MD"}
         Log risk ratio, log odds ratio, risk difference (from ``events`` and
-        ``n``), standardised mean difference (Hedges' g, per pair against the
-        baseline as metafor's ``escalc("SMD")``), mean difference (``mean``,
+        ``n``), standardised mean difference (Hedges' g against the baseline,
+        one standardiser per trial: see Notes), mean difference (``mean``,
         ``sd``, ``n``).
     n, events, mean, sd : array_like, shape (m,)
     row_ids : array_like of str or of lists, optional
@@ -338,9 +363,15 @@ def contrasts_from_arms(study, treatment, measure: str, n, events=None, mean=Non
     Notes
     -----
     Binary and MD contrasts have exact covariances (the baseline arm's
-    variance). For SMD the covariance of two g's sharing the baseline arm is
-    Gleser & Olkin's (2009) large-sample ``1 / n_A + g_b g_c / (2 N)`` with ``N``
-    the study's total sample size.
+    variance). SMDs of one trial share one standardiser, the SD pooled over all
+    its ``a`` arms (``N - a`` degrees of freedom, ``N`` patients), with Hedges'
+    exact correction for ``N - a`` df, so that the trial's contrasts add up
+    (``g_AC = g_AB + g_BC``); for two arms this is metafor's ``escalc("SMD")``.
+    Variances ``1 / n_A + 1 / n_b + g_b² / (2 N)`` and covariances
+    ``1 / n_A + g_b g_c / (2 N)`` (Gleser & Olkin 2009, large-sample).
+
+    Raises ``ValueError`` for arms no trial can have: n not positive, events
+    outside 0..n, SD not positive, a non-finite mean.
     """
     if measure not in NETWORK_MEASURES:
         raise ValueError(f"measure must be one of {NETWORK_MEASURES}, not {measure!r}")
@@ -351,6 +382,7 @@ def contrasts_from_arms(study, treatment, measure: str, n, events=None, mean=Non
         frame[name] = np.nan if col is None else np.asarray(col, dtype=float)
     frame["row_ids"] = ([[f"row {i + 1}"] for i in range(len(frame))] if row_ids is None
                         else [list(r) if isinstance(r, (list, tuple)) else [r] for r in row_ids])
+    _check_arms(frame, measure)
     dups = sorted({s for s, g in frame.groupby("study") if g.treatment.duplicated().any()})
     _fail("arm rows", [f"studies with two arms of the same treatment (combine them first): {', '.join(dups)}"]
           if dups else [])
@@ -384,12 +416,14 @@ def contrasts_from_arms(study, treatment, measure: str, n, events=None, mean=Non
             yv = mm[0] - mm[1:]
             cov = np.full((p - 1, p - 1), u[0]) + np.diag(u[1:])
         else:
+            # One standardiser per trial: the SD pooled over all its arms, so that the
+            # contrasts of a multi-arm trial add up (for two arms this is escalc("SMD")).
             mm, ss = g["mean"].to_numpy(), g.sd.to_numpy()
-            es = escalc("SMD", m1i=np.repeat(mm[0], p - 1), sd1i=np.repeat(ss[0], p - 1),
-                        n1i=np.repeat(n_[0], p - 1), m2i=mm[1:], sd2i=ss[1:], n2i=n_[1:])
-            yv = np.asarray(es.yi, float)
-            cov = 1 / n_[0] + np.outer(yv, yv) / (2 * n_.sum())
-            cov[np.diag_indices(p - 1)] = es.vi
+            big_n, df = n_.sum(), n_.sum() - p
+            sp = np.sqrt(((n_ - 1) * ss**2).sum() / df)
+            yv = hedges_correction(df) * (mm[0] - mm[1:]) / sp
+            cov = 1 / n_[0] + np.outer(yv, yv) / (2 * big_n)
+            cov[np.diag_indices(p - 1)] += 1 / n_[1:]
         if not (np.isfinite(yv).all() and np.isfinite(cov).all()) or np.linalg.eigvalsh(cov).min() <= 0:
             excluded.append((s, "effect size not estimable from the arm data"))
             continue

@@ -26,13 +26,14 @@ Where libraries are used and where not
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from depmeta.distributions import chi2_ppf, chi2_sf, norm_ppf, norm_sf, t_ppf, t_sf
 
-__all__ = ["METHODS", "PI_METHODS", "TESTS", "BatchPoolResult", "PoolResult", "check_yivi", "pool", "pool_batch",
-           "tau2_estimate", "q_profile"]
+__all__ = ["METHODS", "PI_METHODS", "TESTS", "BatchPoolResult", "LocalMaximumWarning", "PoolResult", "check_yivi",
+           "pool", "pool_batch", "tau2_estimate", "q_profile"]
 
 METHODS = ("EE", "DL", "REML", "PM", "SJ", "ML", "HE", "EB", "HS")
 TESTS = ("z", "t", "knha", "adhoc")
@@ -44,9 +45,56 @@ _TOL = 1e-14
 _MAXITER = 10_000
 
 
+class LocalMaximumWarning(UserWarning):
+    """ML/REML: the likelihood is higher at tau² = 0 than at the root Fisher scoring reached,
+    so tau² was set to 0 (metafor's warning "Fisher scoring algorithm may have gotten stuck at
+    a local maximum")."""
+
+
+#: metafor's ``ll0check`` (``rma.uni``): after ML/REML, tau² is set to 0 where the (restricted)
+#: log-likelihood at 0 exceeds the one at the root by more than metafor's default control
+#: ``tol`` (``.Machine$double.eps^0.25``) and the root lies above its default ``threshold``.
+LL0_TOL = float(np.finfo(float).eps ** 0.25)
+LL0_THRESHOLD = 1e-5
+#: What a fit that was reset to tau² = 0 says (PoolResult.note, MetaRegressionResult.note).
+LL0_NOTE = ("tau² = 0: the likelihood is higher there than at the root Fisher scoring reached "
+            "(a local maximum; metafor's ll0check)")
+#: What a one-study fit under a t-based test says (metafor sets test = "z" at k = 1).
+K1_NOTE = "k = 1: the z test is used (Knapp-Hartung and t tests need at least two studies)"
+
+
+def ll0_wins(ll0, ll, tau2) -> np.ndarray:
+    """Where the log-likelihood at tau² = 0 (``ll0``) beats the one at the root ``tau2``
+    (``ll``) by metafor's ``ll0check`` rule; ``False`` where the fit did not converge."""
+    with np.errstate(invalid="ignore"):
+        return (ll0 - ll > LL0_TOL) & (tau2 > LL0_THRESHOLD)
+
+
 def _as2d(x) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     return x[:, None] if x.ndim == 1 else x
+
+
+def _checked2d(yi, vi) -> tuple[np.ndarray, np.ndarray]:
+    """Datasets in columns, ``(k, d)``, checked: the same shape, finite, positive variances
+    (else ``ValueError`` naming the first offending study and column)."""
+    y, v = _as2d(yi), _as2d(vi)
+    if y.shape != v.shape or y.ndim != 2:
+        raise ValueError(f"yi and vi must have the same shape, (k,) or (k, d) (got {np.shape(yi)} and "
+                         f"{np.shape(vi)})")
+    bad = ~(np.isfinite(y) & np.isfinite(v))
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise ValueError(f"yi and vi must be finite; not so for study {i + 1} of column {j + 1} "
+                         f"({int(bad.sum())} entries in all)")
+    bad = v <= 0
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise ValueError(f"sampling variances must be positive; vi = {v[i, j]:g} for study {i + 1} of column "
+                         f"{j + 1} ({int(bad.sum())} entries in all)")
+    if y.shape[0] < 1:
+        raise ValueError("need at least one study")
+    return y, v
 
 
 def _wmean(y, w):
@@ -54,18 +102,24 @@ def _wmean(y, w):
 
 
 def check_yivi(yi, vi, min_k: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """One dataset's effect sizes and sampling variances as flat float arrays, checked: the same
-    length, finite, positive variances, at least ``min_k`` studies (else ``ValueError``)."""
-    y = np.asarray(yi, dtype=float).reshape(-1)
-    v = np.asarray(vi, dtype=float).reshape(-1)
+    """One dataset's effect sizes and sampling variances as flat float arrays, checked: one
+    dimension, the same length, finite, positive variances, at least ``min_k`` studies (else
+    ``ValueError``)."""
+    y = np.asarray(yi, dtype=float)
+    v = np.asarray(vi, dtype=float)
+    if y.ndim > 1 or v.ndim > 1:
+        raise ValueError(f"yi and vi must be one-dimensional, one value per study (got shapes {y.shape} and "
+                         f"{v.shape}; pool_batch fits datasets in columns)")
+    y, v = y.reshape(-1), v.reshape(-1)
     if y.shape != v.shape:
         raise ValueError(f"yi and vi must have the same length (got {y.size} and {v.size})")
-    bad = np.flatnonzero(~(np.isfinite(y) & np.isfinite(v)))
+    bad = np.flatnonzero(~(np.isfinite(y) & np.isfinite(v))) + 1
     if bad.size:
-        raise ValueError(f"yi and vi must be finite; non-finite at positions {bad.tolist()}")
+        raise ValueError(f"yi and vi must be finite (not finite: study {', '.join(map(str, bad))} of {y.size})")
     bad = np.flatnonzero(v <= 0)
     if bad.size:
-        raise ValueError(f"sampling variances must be positive; not so at positions {bad.tolist()}")
+        raise ValueError(f"sampling variances must be positive (study {', '.join(map(str, bad + 1))} of {y.size}: "
+                         f"vi = {', '.join(f'{x:g}' for x in v[bad])})")
     if y.size < min_k:
         raise ValueError(f"need at least {min_k} studies, got {y.size}")
     return y, v
@@ -221,38 +275,68 @@ def _tau2_hs(y, v):
     return np.maximum(0.0, (q_statistic(y, v) - y.shape[0]) / (1.0 / v).sum(0))
 
 
+def _loglik(y, v, tau2, restricted: bool) -> np.ndarray:
+    """The (restricted) log-likelihood of the intercept-only model at ``tau2`` (d,), less the
+    constant ``(k - p) log(2 pi) / 2``, which cancels in any comparison."""
+    w = 1.0 / (v + tau2)
+    sw = w.sum(0)
+    rss = (w * (y - (w * y).sum(0) / sw) ** 2).sum(0)
+    out = -0.5 * (np.log(v + tau2).sum(0) + rss)
+    return out - 0.5 * np.log(sw) if restricted else out
+
+
+def _ll0check(y, v, tau2, restricted: bool) -> tuple[np.ndarray, np.ndarray]:
+    """tau² set to 0 where the likelihood is higher there than at the root (:func:`ll0_wins`);
+    returns the corrected tau² and the columns that were reset."""
+    idx = np.flatnonzero(tau2 > LL0_THRESHOLD)
+    reset = np.zeros(tau2.shape, bool)
+    if idx.size:
+        ya, va, ta = y[:, idx], v[:, idx], tau2[idx]
+        reset[idx] = ll0_wins(_loglik(ya, va, 0.0, restricted), _loglik(ya, va, ta, restricted), ta)
+    return np.where(reset, 0.0, tau2), reset
+
+
+def _tau2(y, v, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """tau² of checked ``(k, d)`` arrays, and where ML/REML was reset to 0 by the ll0check."""
+    reset = np.zeros(y.shape[1], bool)
+    if method == "EE":
+        return np.zeros(y.shape[1]), reset
+    if method == "DL":
+        return _tau2_dl(y, v), reset
+    if method == "HE":
+        return _tau2_he(y, v), reset
+    if method in ("PM", "EB"):
+        return _solve_q(y, v, y.shape[0] - 1), reset
+    if method == "SJ":
+        return _tau2_sj(y, v), reset
+    if method == "HS":
+        return _tau2_hs(y, v), reset
+    if method in ("REML", "ML"):
+        restricted = method == "REML"
+        return _ll0check(y, v, _tau2_fisher(y, v, restricted), restricted)
+    raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+
+
 def tau2_estimate(yi, vi, method: str = "REML") -> np.ndarray:
     """Estimate the between-study variance tau².
 
     Parameters
     ----------
     yi, vi : array_like, shape (k,) or (k, d)
-        Effect sizes and sampling variances; ``d`` datasets are estimated at once.
+        Effect sizes and sampling variances (finite, ``vi > 0``); ``d`` datasets
+        are estimated at once.
     method : str
         One of :data:`METHODS`. ``EB`` (Morris' empirical Bayes) solves the
-        same equation as ``PM`` for the intercept-only model.
+        same equation as ``PM`` for the intercept-only model. ML and REML
+        are checked as metafor's ``ll0check``: where the likelihood is higher
+        at 0 than at the root Fisher scoring reached, tau² is 0.
 
     Returns
     -------
     ndarray, shape (d,)
     """
-    y, v = _as2d(yi), _as2d(vi)
-    method = method.upper()
-    if method == "EE":
-        return np.zeros(y.shape[1])
-    if method == "DL":
-        return _tau2_dl(y, v)
-    if method == "HE":
-        return _tau2_he(y, v)
-    if method in ("PM", "EB"):
-        return _solve_q(y, v, y.shape[0] - 1)
-    if method == "SJ":
-        return _tau2_sj(y, v)
-    if method == "HS":
-        return _tau2_hs(y, v)
-    if method in ("REML", "ML"):
-        return _tau2_fisher(y, v, restricted=method == "REML")
-    raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    y, v = _checked2d(yi, vi)
+    return _tau2(y, v, method.upper())[0]
 
 
 def q_profile(yi, vi, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -261,7 +345,9 @@ def q_profile(yi, vi, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     The bounds solve ``Q(tau2) = chi2_{k-1}`` quantiles ``1 - alpha/2`` (lower)
     and ``alpha/2`` (upper); a bound is 0 where Q(0) is already below its target.
     """
-    y, v = _as2d(yi), _as2d(vi)
+    y, v = _checked2d(yi, vi)
+    if y.shape[0] < 2:
+        raise ValueError("the Q-profile interval needs at least two studies")
     df = y.shape[0] - 1
     alpha = 1 - level
     lower = _solve_q(y, v, chi2_ppf(1 - alpha / 2, df))
@@ -296,6 +382,9 @@ class PoolResult:
         Number of studies.
     weights : ndarray
         Percentage weight of each study.
+    note : str
+        What the fit changed from what was asked, as metafor warns: tau² set to 0 at a
+        local maximum of ML/REML (:data:`LL0_NOTE`), the z test at k = 1 (:data:`K1_NOTE`).
     """
 
     method: str
@@ -323,6 +412,7 @@ class PoolResult:
     q_df: int
     q_pval: float
     weights: np.ndarray = field(repr=False, compare=False)
+    note: str = ""
 
     @property
     def tau(self) -> float:
@@ -369,18 +459,12 @@ def pool(
     -------
     PoolResult
     """
-    y = np.asarray(yi, dtype=float).reshape(-1)
-    v = np.asarray(vi, dtype=float).reshape(-1)
-    if y.shape != v.shape:
-        raise ValueError("yi and vi must have the same length")
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v))):
-        bad = np.flatnonzero(~(np.isfinite(y) & np.isfinite(v))) + 1
-        raise ValueError(f"yi and vi must be finite; drop non-estimable studies first "
-                         f"(not finite: study {', '.join(map(str, bad))} of {y.size})")
-    if np.any(v <= 0):
-        bad = np.flatnonzero(v <= 0) + 1
-        raise ValueError(f"sampling variances must be positive (study {', '.join(map(str, bad))} of {y.size}: "
-                         f"vi = {', '.join(f'{x:g}' for x in v[v <= 0])})")
+    try:
+        y, v = check_yivi(yi, vi)
+    except ValueError as e:
+        if "finite" in str(e):
+            raise ValueError(f"{e}; drop non-estimable studies first") from None
+        raise
     method, test = method.upper(), test.lower()
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
@@ -391,13 +475,19 @@ def pool(
     if not 0 < level < 1:
         raise ValueError("level must lie strictly between 0 and 1")
     k = y.shape[0]
-    if k < 1:
-        raise ValueError("need at least one study")
+    notes = []
+    if k == 1 and test != "z":
+        test = "z"  # as metafor: a t-based test needs k - 1 > 0 degrees of freedom
+        notes.append(K1_NOTE)
 
     y2, v2 = y[:, None], v[:, None]
-    tau2 = float(tau2_estimate(y2, v2, method)[0]) if k > 1 else 0.0
+    tau2, reset = _tau2(y2, v2, method) if k > 1 else (np.zeros(1), np.zeros(1, bool))
+    tau2 = float(tau2[0])
     if np.isnan(tau2):
         raise RuntimeError(f"the {method} estimator of tau² did not converge in {_MAXITER} iterations")
+    if reset[0]:
+        warnings.warn(LL0_NOTE, LocalMaximumWarning, stacklevel=2)
+        notes.append(LL0_NOTE)
     w = 1.0 / (v + tau2)
     estimate = float((w * y).sum() / w.sum())
     se = float(np.sqrt(1.0 / w.sum()))
@@ -405,7 +495,7 @@ def pool(
 
     df = float("inf")
     if test in ("knha", "adhoc"):
-        s2 = float((w * (y - estimate) ** 2).sum() / (k - 1)) if k > 1 else 1.0
+        s2 = float((w * (y - estimate) ** 2).sum() / (k - 1))
         se *= np.sqrt(max(s2, 1.0) if test == "adhoc" else s2)
     if test != "z":
         df = float(k - 1)
@@ -416,9 +506,12 @@ def pool(
     # Heterogeneity: Cochran's Q, I² and H² as metafor (Q-based for EE).
     q = float(q_statistic(y2, v2)[0]) if k > 1 else 0.0
     q_df = k - 1
-    q_pval = float(chi2_sf(q, q_df)) if q_df > 0 else float("nan")
+    q_pval = float(chi2_sf(q, q_df)) if q_df > 0 else 1.0  # metafor's QEp = 1 at k = 1
     s2_typ = float(typical_variance(v2)[0]) if k > 1 else float("nan")
-    if method == "EE":
+    if k == 1:  # one study: metafor's I² = 0, H² = 1
+        i2, h2 = 0.0, 1.0
+        tau2_lo = tau2_hi = i2_lo = i2_hi = float("nan")
+    elif method == "EE":
         i2 = max(0.0, 100 * (q - q_df) / q) if q > 0 else 0.0
         h2 = q / q_df if q_df > 0 else float("nan")
         tau2_lo = tau2_hi = i2_lo = i2_hi = float("nan")
@@ -471,6 +564,7 @@ def pool(
         q_df=q_df,
         q_pval=q_pval,
         weights=100 * w / w.sum(),
+        note="; ".join(notes),
     )
 
 
@@ -516,27 +610,27 @@ def pool_batch(yi, vi, method: str = "REML", test: str = "z", level: float = 0.9
     Returns
     -------
     BatchPoolResult
-        A column whose iterative estimator did not converge is ``nan`` throughout.
+        A column whose iterative estimator did not converge is ``nan`` throughout. ML/REML
+        columns at a local maximum have tau² = 0 (metafor's ``ll0check``); with one study
+        the test is ``z`` (as :func:`pool`).
     """
-    y, v = _as2d(yi), _as2d(vi)
-    if y.shape != v.shape:
-        raise ValueError(f"yi and vi must have the same shape (got {y.shape} and {v.shape})")
+    y, v = _checked2d(yi, vi)
     method, test = method.upper(), test.lower()
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
     if test not in TESTS:
         raise ValueError(f"unknown test {test!r}; choose one of {TESTS}")
     k, d = y.shape
-    if k < 1:
-        raise ValueError("need at least one study")
-    tau2 = tau2_estimate(y, v, method) if k > 1 else np.zeros(d)
+    if k == 1:
+        test = "z"  # as pool (metafor): no t-based test with one study
+    tau2 = _tau2(y, v, method)[0] if k > 1 else np.zeros(d)
     w = 1.0 / (v + tau2)
     sw = w.sum(0)
     estimate = (w * y).sum(0) / sw
     se = np.sqrt(1.0 / sw)
     s2w = np.ones(d)
     if test in ("knha", "adhoc"):
-        s2w = (w * (y - estimate) ** 2).sum(0) / (k - 1) if k > 1 else np.full(d, np.nan)
+        s2w = (w * (y - estimate) ** 2).sum(0) / (k - 1)
         if test == "adhoc":  # the factor truncated at 1: never narrower than z
             s2w = np.maximum(s2w, 1.0)
         se = se * np.sqrt(s2w)
@@ -547,8 +641,8 @@ def pool_batch(yi, vi, method: str = "REML", test: str = "z", level: float = 0.9
         crit = norm_ppf(1 - alpha / 2)
         pval = 2 * norm_sf(np.abs(stat))
     else:
-        crit = t_ppf(1 - alpha / 2, k - 1) if k > 1 else np.nan
-        pval = 2 * t_sf(np.abs(stat), k - 1) if k > 1 else np.full(d, np.nan)
+        crit = t_ppf(1 - alpha / 2, k - 1)
+        pval = 2 * t_sf(np.abs(stat), k - 1)
     if k > 1:
         q = q_statistic(y, v)
         q_pval = chi2_sf(q, k - 1)

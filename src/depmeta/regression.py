@@ -20,9 +20,10 @@ Where libraries are used and where not
   DL, HE, SJ and HS with moderators, and for PM/EB the root of the generalised
   Q statistic ``Q(tau2) = k - p`` by Newton's method (Q is decreasing and
   convex in tau², so the iteration from 0 rises monotonically to the root).
-  Not reproduced: metafor's ``ll0check`` (a check that the likelihood at
-  tau² = 0 is not higher than at the Fisher-scoring root); Fisher scoring on
-  these models has a unique root, so the check never fires on the project's data.
+  As metafor's ``ll0check``, an ML/REML root is compared with tau² = 0 and
+  replaced by 0 where the likelihood is higher there (Fisher scoring can stop
+  at a local maximum: dat.bcg, studies 2, 5, 7, 9, 11 and 12 with latitude,
+  tests/test_boundary.py); the rule is :func:`depmeta.pooling.ll0_wins`.
 - Distributions from ``scipy.stats``.
 
 References
@@ -40,7 +41,7 @@ from math import factorial
 import numpy as np
 from depmeta.distributions import chi2_sf, f_sf, norm_ppf, norm_sf, t_ppf, t_sf
 
-from .pooling import pool
+from .pooling import LL0_NOTE, LL0_THRESHOLD, ll0_wins, pool
 
 __all__ = [
     "REG_METHODS",
@@ -156,8 +157,30 @@ def _fisher_step(y, v, X, XX, tau2, restricted):
     return (ypppy - tr_p) / tr_pp
 
 
-def _tau2_fisher(y, v, X, k, p, restricted):
-    """ML/REML tau² by Fisher scoring, only the fits not yet converged iterated.
+def _loglik(y, v, X, tau2, restricted):
+    """(Restricted) log-likelihood at ``tau2`` (d,), less the constant ``(k - p) log(2 pi) / 2``
+    (it cancels in comparisons); ``log det(X'WX)`` as ``-log det((X'WX)^-1)``."""
+    w = 1.0 / (v + tau2[..., None])
+    beta, A = _wls(y, w, X)
+    ll = -0.5 * (np.log(v + tau2[..., None]).sum(-1) + (w * _resid(y, X, beta) ** 2).sum(-1))
+    return ll + 0.5 * np.linalg.slogdet(A)[1] if restricted else ll
+
+
+def _ll0check(y, v, X, tau2, restricted):
+    """tau² set to 0 where the likelihood is higher there than at the root (metafor's
+    ``ll0check``, :func:`depmeta.pooling.ll0_wins`)."""
+    idx = np.flatnonzero(tau2 > LL0_THRESHOLD)
+    if idx.size:
+        ys, vs, Xs = (_sub(a, idx) for a in (y, v, X))
+        t = tau2[idx]
+        wins = ll0_wins(_loglik(ys, vs, Xs, np.zeros_like(t), restricted), _loglik(ys, vs, Xs, t, restricted), t)
+        tau2[idx[wins]] = 0.0
+    return tau2
+
+
+def _tau2_fisher(y, v, X, k, p, restricted, ll0check=True):
+    """ML/REML tau² by Fisher scoring, only the fits not yet converged iterated, then
+    compared with tau² = 0 (``ll0check``, as metafor).
 
     Where a step would leave tau² >= 0, metafor halves it until it does not;
     with a negative score at 0 that sequence ends at 0, where this jumps
@@ -203,7 +226,7 @@ def _tau2_fisher(y, v, X, k, p, restricted):
             idx = idx[keep]
             ys, vs, Xs, XXs = (_sub(a, keep) for a in (ys, vs, Xs, XXs))
             t_prev, adj_prev = t_prev[keep], adj_prev[keep]
-    return tau2
+    return _ll0check(y, v, X, tau2, restricted) if ll0check else tau2
 
 
 def _tau2_pm(y, v, X, k, p):
@@ -375,6 +398,8 @@ class MetaRegressionResult:
         without an intercept.
     vcov : ndarray, shape (p, p)
         Covariance of the coefficients (Knapp-Hartung-scaled under ``knha``).
+    note : str
+        :data:`depmeta.pooling.LL0_NOTE` where an ML/REML root was replaced by tau² = 0.
     """
 
     method: str
@@ -402,6 +427,7 @@ class MetaRegressionResult:
     h2: float
     r2: float
     vcov: np.ndarray = field(repr=False)
+    note: str = ""
 
     def predict(self, X_new) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Fitted values and their confidence interval at rows ``X_new`` (n, p),
@@ -470,6 +496,8 @@ def meta_regression(
     Xs, T = _standardise(X, intercept)
     fitted = _fit(y[None], v[None], Xs[None], method, test, btt, T)
     tau2, beta, vb, se, stat, qm = (a[0] for a in fitted)
+    reset = (method in ("ML", "REML") and tau2 == 0
+             and _tau2_fisher(y[None], v[None], Xs[None], k, p, method == "REML", ll0check=False)[0] > LL0_THRESHOLD)
     df = float("inf") if test == "z" else float(k - p)
     m = len(btt)
     qm_pval = float(chi2_sf(qm, m) if test == "z" else f_sf(qm, m, k - p))
@@ -505,7 +533,7 @@ def meta_regression(
         ci_low=beta - crit * se, ci_high=beta + crit * se, df=df, tau2=float(tau2),
         qm=float(qm), qm_df=m, qm_df2=df, qm_pval=qm_pval,
         qe=qe, qe_df=k - p, qe_pval=float(chi2_sf(qe, k - p)),
-        i2=float(i2), h2=float(h2), r2=r2, vcov=vb,
+        i2=float(i2), h2=float(h2), r2=r2, vcov=vb, note=LL0_NOTE if reset else "",
     )
 
 
