@@ -131,7 +131,7 @@ def test_ranktest_with_ties_uses_the_normal_approximation():
 @pytest.mark.parametrize(
     ("yi", "vi", "message"),
     [
-        ([0.1, 0.2, np.nan, 0.3], [0.1, 0.1, 0.1, 0.1], "positions \\[2\\]"),
+        ([0.1, 0.2, np.nan, 0.3], [0.1, 0.1, 0.1, 0.1], "study 3 of 4"),
         ([0.1, 0.2, 0.3], [0.1, -0.1, 0.1], "positive"),
         ([0.1, 0.2], [0.1, 0.2], "at least 3"),
         ([0.1, 0.2, 0.3], [0.1, 0.1, 0.1], "same for every study"),

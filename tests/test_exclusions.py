@@ -8,7 +8,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from depmeta.analysis import analysable_arms
 from depmeta.contrasts import exclude_arms, form_contrasts
+from depmeta.network import outcome_network
 from depmeta.sheets import check_excluded_arms, check_sheet, coerce, prepare_arms
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +56,21 @@ def test_create_margins_mix_strategies_and_enter_no_contrast():
     assert "IPT+CM+citalopram 67" in studies.at["lesperance2007", "notes"]
     assert create[create.arm_id == "citalopram"].treatment.str.contains("67 of 142 also received IPT").all()
     assert create[create.arm_id == "placebo"].treatment.str.contains("75 of 142 also received IPT").all()
+
+
+def test_excluded_arms_enter_no_network_either():
+    """One exclusion step for every analysis: the network reads the arms analysable_arms
+    returns, so CREATE's margins (listed as used nowhere) are in no network."""
+    sheets = {"arms": coerce(_read("arms"), SCHEMAS["arms"]),
+              "excluded_arms": coerce(_read("excluded_arms"), SCHEMAS["excluded_arms"])}
+    arms, set_apart = analysable_arms(sheets)
+    assert "lesperance2007" not in set(arms.study_id) and len(set_apart)
+    everything = prepare_arms(sheets["arms"])
+    for outcome in ("response", "remission"):
+        with_create, _ = outcome_network(everything, outcome, "RR")
+        without, _ = outcome_network(arms, outcome, "RR")
+        assert "lesperance2007" in {c.study for c in with_create}
+        assert "lesperance2007" not in {c.study for c in without}
 
 
 def test_symptom_rows_say_where_their_n_came_from():

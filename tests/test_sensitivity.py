@@ -203,7 +203,7 @@ def test_alternative_estimators_cover_methods_and_tests():
 
 
 def test_bad_input_named():
-    with pytest.raises(ValueError, match="positions \\[1\\]"):
+    with pytest.raises(ValueError, match="study 2 of 3"):
         leave1out([0.1, np.nan, 0.3], [0.1, 0.1, 0.1])
     with pytest.raises(ValueError, match="at least 3"):
         influence([0.1, 0.2], [0.1, 0.1])

@@ -292,6 +292,14 @@ class ContrastSet:
     n_hazard: int
 
 
+def analysable_arms(sheets: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The one exclusion step every analysis starts from: the arm sheet prepared, and the
+    rows of the excluded-arms sheet set apart (in :func:`depmeta.contrasts.form_contrasts`'
+    ``unused`` form, reason "excluded: ..."). Pairwise, network and event-rate analyses all
+    read the arms returned here."""
+    return exclude_arms(prepare_arms(sheets["arms"]), sheets.get("excluded_arms"))
+
+
 def assemble_contrasts(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions,
                        timepoint: str | None = None, hazard: bool = True) -> ContrastSet:
     """Arms prepared and set apart, contrasts formed, hazard ratios appended.
@@ -300,7 +308,7 @@ def assemble_contrasts(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions,
     ``excluded_arms`` sheets. ``timepoint`` overrides ``opts.timepoint`` (``"earliest"``
     for claims about speed); ``hazard=False`` leaves the hazard ratios out (they have
     no timepoint of their own)."""
-    arms, excluded = exclude_arms(prepare_arms(sheets["arms"]), sheets["excluded_arms"])
+    arms, excluded = analysable_arms(sheets)
     contrasts, unused = form_contrasts(
         arms, sheets["contrasts"], comparisons=list(opts.comparisons), outcomes=list(opts.outcomes),
         population_preference=opts.population_preference, timepoint=timepoint or opts.timepoint,

@@ -76,7 +76,8 @@ def _alt_row(key, label, fit, measure, note="", k=None):
             "ci_high": fit.ci_high, "pval": fit.pval, "tau2": fit.tau2, "i2": fit.i2,
             "estimate_display": float(display_scale(measure, fit.estimate)),
             "ci_low_display": float(display_scale(measure, fit.ci_low)),
-            "ci_high_display": float(display_scale(measure, fit.ci_high)), "note": note}
+            "ci_high_display": float(display_scale(measure, fit.ci_high)),
+            "note": "; ".join(filter(None, (note, fit.note)))}
 
 
 def _one_per_study(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

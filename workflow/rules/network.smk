@@ -3,11 +3,13 @@ rule network:
         studies="results/validated/studies.csv",
         arms="results/validated/arms.csv",
         contrasts="results/validated/contrasts.csv",
+        excluded_arms="results/validated/excluded_arms.csv",
         engine=ENGINE,
         schemas=[
             "workflow/schemas/studies.schema.yaml",
             "workflow/schemas/arms.schema.yaml",
             "workflow/schemas/contrasts.schema.yaml",
+            "workflow/schemas/excluded_arms.schema.yaml",
         ],
     output:
         **NETWORK_FILES,

@@ -11,19 +11,20 @@ sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).pa
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from depmeta.analysis import BINARY, OUTCOME_DIRECTION, RATIO_MEASURES, adult_study_ids  # noqa: E402
+from depmeta.analysis import (  # noqa: E402
+    BINARY, OUTCOME_DIRECTION, RATIO_MEASURES, adult_study_ids, analysable_arms)
 from depmeta.contrasts import COMPARISONS  # noqa: E402
 from depmeta.network import fit_network_parts, node_order, outcome_network  # noqa: E402
 from depmeta.network_plot import network_graph  # noqa: E402
-from depmeta.sheets import prepare_arms  # noqa: E402
 from pipeline_io import figure_defaults, read_validated, save_png, setup_logging, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
 figure_defaults()
 cfg, analysis = snakemake.params.network, snakemake.params.analysis
 schema_dir = Path(snakemake.scriptdir).parent / "schemas"
-sheets = read_validated(snakemake.input, ("arms", "contrasts", "studies"), schema_dir)
-arms = prepare_arms(sheets["arms"])
+sheets = read_validated(snakemake.input, ("arms", "contrasts", "studies", "excluded_arms"), schema_dir)
+# the arms set apart by the excluded-arms sheet enter no network (as no pairwise analysis)
+arms, set_apart = analysable_arms(sheets)
 figdir = Path(snakemake.output.figures)
 figdir.mkdir(parents=True, exist_ok=True)
 level = analysis.get("level", 0.95)
@@ -47,6 +48,8 @@ for outcome in cfg["outcomes"]:
     contrasts, excl = outcome_network(
         arms, outcome, measure, nodes=cfg["nodes"], population_preference=analysis["population_preference"],
         timepoint=analysis["timepoint"], reported=sheets["contrasts"], add=analysis["zero_cell"]["add"])
+    exclusions.append(set_apart.loc[set_apart.outcome == outcome, ["study_id", "row_ids", "reason"]]
+                      .assign(outcome=outcome))
     exclusions.append(excl.assign(outcome=outcome))
     nodes = node_order(cfg["nodes"], [t for c in contrasts for t in c.arms])
     base = {"outcome": outcome, "measure": measure, "method": cfg["method"], "n_studies": len(contrasts),
