@@ -23,7 +23,9 @@ from pipeline_io import read_metapsy  # noqa: E402
 BUDGET_S = 60.0
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("path", nargs="?", default=str(ROOT.parent / "shared" / "datasets" / "metapsy" / "depression-psyctr.csv"))
+parser.add_argument(
+    "path", nargs="?", default=str(ROOT.parent / "shared" / "datasets" / "metapsy" / "depression-psyctr.csv")
+)
 parser.add_argument("--repeat", type=int, default=3)
 args = parser.parse_args()
 data = Path(args.path)

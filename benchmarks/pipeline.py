@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import platform
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+#: Runs Snakemake or renders the report: the full suite only (python -m pytest -m "not slow" skips it).
+pytestmark = pytest.mark.slow
+
 #: A script put first in <head>: it records errors (uncaught exceptions, resources that
 #: fail to load, console.error) and, once the page has loaded, writes them and the state of
 #: every <img> into the DOM, which `chromium --dump-dom` prints.

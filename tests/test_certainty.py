@@ -15,12 +15,29 @@ import pandas as pd
 import pytest
 
 from depmeta.certainty import (
-    CertaintyOptions, absolute_effect, apply_override, cinema_heterogeneity, cinema_imprecision, cinema_incoherence,
-    contribution_domain, imprecision_domain, inconsistency_domain, indirectness_domain, median_risk, nnt,
-    optimal_information_size, overall_certainty, publication_bias_domain, regions, reporting_bias_domain,
-    risk_with_intervention, rob_domain, smd_to_risk, study_rob_levels,
+    CertaintyOptions,
+    Judgement,
+    absolute_effect,
+    apply_override,
+    cinema_heterogeneity,
+    cinema_imprecision,
+    cinema_incoherence,
+    contribution_domain,
+    imprecision_domain,
+    inconsistency_domain,
+    indirectness_domain,
+    median_risk,
+    nnt,
+    optimal_information_size,
+    overall_certainty,
+    publication_bias_domain,
+    regions,
+    reporting_bias_domain,
+    risk_with_intervention,
+    rob_domain,
+    smd_to_risk,
+    study_rob_levels,
 )
-from depmeta.certainty import Judgement
 from depmeta.robustness import robust_inconsistency, robust_publication_bias, robust_rob, robustness_findings
 
 #: R's power.prop.test and pnorm/qnorm agree with scipy's normal quantiles to
@@ -701,7 +718,10 @@ def test_a_changed_conclusion_downgrades_once_and_says_why():
     assert (pb.level, pb.downgrade) == ("serious", 1) and "trim-and-fill" in pb.reason and "3 " in pb.reason
     # the same findings with the switches off: reported, not downgraded
     off = dict(low_risk_of_bias=False, influential=False, trimfill=False)
-    assert robust_rob(Judgement("risk of bias", "no", 0, "x", "r"), rb, ci, null, use=off["low_risk_of_bias"]).downgrade == 0
+    assert (
+        robust_rob(Judgement("risk of bias", "no", 0, "x", "r"), rb, ci, null, use=off["low_risk_of_bias"]).downgrade
+        == 0
+    )
     assert robust_inconsistency(Judgement("inconsistency", "no", 0, "x", "r"), rb, ci, null,
                                 use=off["influential"]).downgrade == 0
     assert "low risk of bias" in robust_rob(Judgement("risk of bias", "no", 0, "x", "r"), rb, ci, null,

@@ -34,26 +34,54 @@ def verdict(**kw):
 
 
 def test_range_overlapping_the_ci_is_consistent_and_disjoint_is_not():
-    assert verdict(comparison="combined_vs_medication", outcome="response", measure="RR", low=1.3, high=1.6).verdict == "consistent"
+    assert (
+        verdict(comparison="combined_vs_medication", outcome="response", measure="RR", low=1.3, high=1.6).verdict
+        == "consistent"
+    )
     v = verdict(comparison="combined_vs_medication", outcome="response", measure="RR", low=1.5, high=2.0)
     assert v.verdict == "not consistent" and "does not overlap" in v.reason
 
 
 def test_point_value_and_direction():
-    assert verdict(comparison="combined_vs_medication", outcome="response", measure="RR", low=1.0, high=1.0).verdict == "not consistent"
-    assert verdict(comparison="combined_vs_medication", outcome="response", measure="direction", low=1.0, high=None).verdict == "consistent"
+    assert (
+        verdict(comparison="combined_vs_medication", outcome="response", measure="RR", low=1.0, high=1.0).verdict
+        == "not consistent"
+    )
+    assert (
+        verdict(
+            comparison="combined_vs_medication", outcome="response", measure="direction", low=1.0, high=None
+        ).verdict
+        == "consistent"
+    )
     # fewer symptoms with psychotherapy: g < 0 on this project's scale
-    assert verdict(comparison="psychotherapy_vs_medication", outcome="symptoms", measure="direction", low=None, high=0.0).verdict == "consistent"
+    assert (
+        verdict(
+            comparison="psychotherapy_vs_medication", outcome="symptoms", measure="direction", low=None, high=0.0
+        ).verdict
+        == "consistent"
+    )
 
 
 def test_no_difference_claim_checks_the_null():
-    assert verdict(comparison="psychotherapy_vs_medication", outcome="symptoms", measure="g", low=None, high=None).verdict == "consistent"
-    assert verdict(comparison="combined_vs_medication", outcome="response", measure="RR", low=None, high=None).verdict == "not consistent"
+    assert (
+        verdict(comparison="psychotherapy_vs_medication", outcome="symptoms", measure="g", low=None, high=None).verdict
+        == "consistent"
+    )
+    assert (
+        verdict(comparison="combined_vs_medication", outcome="response", measure="RR", low=None, high=None).verdict
+        == "not consistent"
+    )
 
 
 def test_event_rate_claims_use_pooled_rates():
-    assert verdict(comparison="medication", outcome="remission", measure="event_rate", low=0.3, high=0.39).verdict == "not consistent"
-    assert verdict(comparison="medication", outcome="remission", measure="event_rate", low=0.3, high=0.42).verdict == "consistent"
+    assert (
+        verdict(comparison="medication", outcome="remission", measure="event_rate", low=0.3, high=0.39).verdict
+        == "not consistent"
+    )
+    assert (
+        verdict(comparison="medication", outcome="remission", measure="event_rate", low=0.3, high=0.42).verdict
+        == "consistent"
+    )
 
 
 def test_not_testable_says_why():
@@ -66,12 +94,43 @@ def test_not_testable_says_why():
 
 
 def test_benchmark_notes():
-    bench = pd.DataFrame([dict(benchmark_id="B1", comparison="combined_vs_medication", outcome="response", measure="RR",
-                               estimate=1.25, ci_low=1.14, ci_high=1.37, k=20, subgroup="all"),
-                          dict(benchmark_id="B2", comparison="combined_vs_medication", outcome="response", measure="OR",
-                               estimate=2.9, ci_low=2.1, ci_high=4.0, k=np.nan, subgroup="long-term"),
-                          dict(benchmark_id="B3", comparison="combined_vs_psychotherapy", outcome="relapse", measure="RR",
-                               estimate=0.8, ci_low=0.6, ci_high=0.9, k=5, subgroup="all")])
+    bench = pd.DataFrame(
+        [
+            dict(
+                benchmark_id="B1",
+                comparison="combined_vs_medication",
+                outcome="response",
+                measure="RR",
+                estimate=1.25,
+                ci_low=1.14,
+                ci_high=1.37,
+                k=20,
+                subgroup="all",
+            ),
+            dict(
+                benchmark_id="B2",
+                comparison="combined_vs_medication",
+                outcome="response",
+                measure="OR",
+                estimate=2.9,
+                ci_low=2.1,
+                ci_high=4.0,
+                k=np.nan,
+                subgroup="long-term",
+            ),
+            dict(
+                benchmark_id="B3",
+                comparison="combined_vs_psychotherapy",
+                outcome="relapse",
+                measure="RR",
+                estimate=0.8,
+                ci_low=0.6,
+                ci_high=0.9,
+                k=5,
+                subgroup="all",
+            ),
+        ]
+    )
     out = compare_benchmarks(bench, SUMMARY)
     assert out.note[0] == "confidence intervals overlap; 4 trials here vs 20 published"
     assert "different measure" in out.note[1] and "subgroup (long-term)" in out.note[1]
@@ -100,10 +159,17 @@ def test_claims_about_adults_are_set_against_the_adult_trials():
                                 adult=ADULT).iloc[0]
     assert (on_all.evidence, on_all.pooled_k, on_all.pooled_estimate) == ("all trials", 4, 1.19)
     assert (on_adults.evidence, on_adults.pooled_k, on_adults.pooled_estimate) == ("adult trials", 3, 1.50)
-    rate = evaluate_claims([claim(comparison="medication", outcome="remission", measure="event_rate", low=0.3, high=0.32)],
-                           SUMMARY, RATES, adult=ADULT).iloc[0]
+    rate = evaluate_claims(
+        [claim(comparison="medication", outcome="remission", measure="event_rate", low=0.3, high=0.32)],
+        SUMMARY,
+        RATES,
+        adult=ADULT,
+    ).iloc[0]
     assert rate.evidence == "adult trials" and rate.verdict == "consistent"
-    assert verdict(comparison="combined_vs_medication", outcome="response", measure="RR", low=1.3, high=1.6).evidence == "all trials"
+    assert (
+        verdict(comparison="combined_vs_medication", outcome="response", measure="RR", low=1.3, high=1.6).evidence
+        == "all trials"
+    )
 
 
 def test_benchmarks_are_set_against_the_adult_trials_when_given():
@@ -152,7 +218,9 @@ WITH_RD = pd.concat([SUMMARY, pd.DataFrame([_row("combined_vs_medication", "resp
 
 def test_subgroup_claim_is_set_against_the_subgroup_estimate_never_all_trials():
     kw = dict(comparison="combined_vs_medication", outcome="response", measure="direction", low=1.0, high=None)
-    v = evaluate_claims([claim(**kw, subgroup="chronic")], SUMMARY, RATES, subgroups={"chronic": (CHRONIC, None)}).iloc[0]
+    v = evaluate_claims([claim(**kw, subgroup="chronic")], SUMMARY, RATES, subgroups={"chronic": (CHRONIC, None)}).iloc[
+        0
+    ]
     assert v.evidence == "all trials; chronic subgroup" and v.pooled_estimate == 0.95 and v.verdict == "consistent"
     # all trials (1.19, 1.01-1.40) would have said consistent too; the subgroup decides on its own numbers
     v = evaluate_claims([claim(**{**kw, "low": 1.2}, subgroup="chronic")], SUMMARY, RATES,
@@ -189,7 +257,9 @@ def test_speed_claim_is_set_against_the_earliest_timepoint_or_not_testable():
     kw = dict(comparison="combined_vs_medication", outcome="response", measure="direction", low=1.0, high=None,
               timing="early")
     v = evaluate_claims([claim(**{**kw, "low": 1.2})], SUMMARY, RATES, early=(EARLY, None)).iloc[0]
-    assert v.evidence == "all trials; earliest timepoint" and v.pooled_estimate == 1.02 and v.verdict == "not consistent"
+    assert (
+        v.evidence == "all trials; earliest timepoint" and v.pooled_estimate == 1.02 and v.verdict == "not consistent"
+    )
     v = evaluate_claims([claim(**kw)], SUMMARY, RATES).iloc[0]
     assert v.verdict == "not testable" and "earliest timepoint" in v.reason
     v = evaluate_claims([claim(**{**kw, "timing": "course"})], SUMMARY, RATES, early=(EARLY, None)).iloc[0]

@@ -50,9 +50,14 @@ def test_combined_means_follow_the_cochrane_formula():
 
 
 def test_preferred_population_and_latest_timepoint_and_unused_rows_listed():
-    arms = sheet(arm("t2", "a", "combined", 60, 40, pop="completers"), arm("t2", "b", "medication", 58, 30, pop="completers"),
-                 arm("t2", "a", "combined", 70, 40, pop="ITT", tp=8), arm("t2", "b", "medication", 70, 30, pop="ITT", tp=8),
-                 arm("t2", "a", "combined", 70, 45, pop="ITT", tp=16), arm("t2", "b", "medication", 70, 33, pop="ITT", tp=16))
+    arms = sheet(
+        arm("t2", "a", "combined", 60, 40, pop="completers"),
+        arm("t2", "b", "medication", 58, 30, pop="completers"),
+        arm("t2", "a", "combined", 70, 40, pop="ITT", tp=8),
+        arm("t2", "b", "medication", 70, 30, pop="ITT", tp=8),
+        arm("t2", "a", "combined", 70, 45, pop="ITT", tp=16),
+        arm("t2", "b", "medication", 70, 33, pop="ITT", tp=16),
+    )
     c, unused = form_contrasts(arms, comparisons=["combined_vs_medication"])
     assert len(c) == 1 and c.iloc[0].timepoint_weeks == 16 and c.iloc[0].analysis_population == "ITT"
     assert len(unused) == 4 and unused.reason.str.contains("use ITT at week 16").all()
@@ -84,9 +89,14 @@ def test_reported_g_is_oriented_and_used_only_without_arm_data():
 
 
 def test_double_zero_study_is_excluded_with_its_reason():
-    arms = sheet(arm("z1", "c", "combined", 30, 0, outcome="dropout"), arm("z1", "m", "medication", 30, 0, outcome="dropout"),
-                 arm("z2", "c", "combined", 40, 3, outcome="dropout"), arm("z2", "m", "medication", 40, 6, outcome="dropout"),
-                 arm("z3", "c", "combined", 50, 5, outcome="dropout"), arm("z3", "m", "medication", 52, 9, outcome="dropout"))
+    arms = sheet(
+        arm("z1", "c", "combined", 30, 0, outcome="dropout"),
+        arm("z1", "m", "medication", 30, 0, outcome="dropout"),
+        arm("z2", "c", "combined", 40, 3, outcome="dropout"),
+        arm("z2", "m", "medication", 40, 6, outcome="dropout"),
+        arm("z3", "c", "combined", 50, 5, outcome="dropout"),
+        arm("z3", "m", "medication", 52, 9, outcome="dropout"),
+    )
     c, _ = form_contrasts(arms, comparisons=["combined_vs_medication"])
     summary, per_study, excluded = run_meta_analyses(c, {"z1": "Zero 2001"}, AnalysisOptions())
     assert summary.iloc[0].k == 2 and summary.iloc[0].status == "pooled"
@@ -95,10 +105,15 @@ def test_double_zero_study_is_excluded_with_its_reason():
 
 def test_summary_alone_is_the_summary_of_the_full_analysis():
     # pooled, not pooled (too few studies) and a double-zero trial, in two comparisons
-    arms = sheet(arm("z1", "c", "combined", 30, 0, outcome="dropout"), arm("z1", "m", "medication", 30, 0, outcome="dropout"),
-                 arm("z2", "c", "combined", 40, 3, outcome="dropout"), arm("z2", "m", "medication", 40, 6, outcome="dropout"),
-                 arm("z3", "c", "combined", 50, 5, outcome="dropout"), arm("z3", "m", "medication", 52, 9, outcome="dropout"),
-                 arm("z3", "p", "psychotherapy", 51, 7, outcome="dropout"))
+    arms = sheet(
+        arm("z1", "c", "combined", 30, 0, outcome="dropout"),
+        arm("z1", "m", "medication", 30, 0, outcome="dropout"),
+        arm("z2", "c", "combined", 40, 3, outcome="dropout"),
+        arm("z2", "m", "medication", 40, 6, outcome="dropout"),
+        arm("z3", "c", "combined", 50, 5, outcome="dropout"),
+        arm("z3", "m", "medication", 52, 9, outcome="dropout"),
+        arm("z3", "p", "psychotherapy", 51, 7, outcome="dropout"),
+    )
     c, _ = form_contrasts(arms, comparisons=["combined_vs_medication", "psychotherapy_vs_medication"])
     opts = AnalysisOptions(min_studies=2)
     summary = run_meta_analyses(c, {}, opts)[0]

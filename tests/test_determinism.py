@@ -11,6 +11,9 @@ import pytest
 
 from conftest import copy_project, snakemake
 
+#: Runs Snakemake or renders the report: the full suite only (python -m pytest -m "not slow" skips it).
+pytestmark = pytest.mark.slow
+
 #: What must be byte-identical between two runs (globs under results/).
 IDENTICAL = ("tables/*.csv", "*.json", "validated/*", "validated/provenance/*", "figures/*", "simulation/*",
              "network/*", "network/figures/*", "certainty/*", "subgroups/*", "subgroups/figures/*",

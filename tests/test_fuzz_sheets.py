@@ -127,6 +127,7 @@ def test_any_cell_value_is_accepted_or_named_never_a_crash(value, column):
 
 # --- size ------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_100000_rows_validate_and_a_bad_cell_deep_inside_is_found(tmp_path):
     arms = reference("arms")
     big = pd.concat([arms] * (100_000 // len(arms) + 1), ignore_index=True).iloc[:100_000].copy()
@@ -184,6 +185,7 @@ def _validate_run(work: Path, *args: str):
     return snakemake(work, "results/validated/provenance/extraction.json", *args)
 
 
+@pytest.mark.slow
 def test_workflow_reads_bom_crlf_and_refuses_semicolons_writing_nothing(tmp_path):
     work = copy_project(tmp_path)
     arms = work / "data" / "arms.csv"
@@ -203,6 +205,7 @@ def test_workflow_reads_bom_crlf_and_refuses_semicolons_writing_nothing(tmp_path
     assert not (fresh / "results" / "validated").exists() or not any((fresh / "results" / "validated").iterdir())
 
 
+@pytest.mark.slow
 def test_workflow_refuses_a_workbook_with_merged_cells_writing_nothing(tmp_path):
     work = copy_project(tmp_path)
     with pd.ExcelWriter(work / "data" / "sheets.xlsx") as book:

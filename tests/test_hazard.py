@@ -82,13 +82,20 @@ def test_pooled_hazard_ratio_matches_metafor_gen(method):
     summary, per_study, excluded = run_meta_analyses(contrasts, {}, opts)
     ref = REF["fits"][method]
     row = summary.iloc[0]
-    assert (row.comparison, row.outcome, row.measure, row.status) == ("combined_vs_medication", "relapse", "HR", "pooled")
+    assert (row.comparison, row.outcome, row.measure, row.status) == (
+        "combined_vs_medication",
+        "relapse",
+        "HR",
+        "pooled",
+    )
     for ours, theirs in (("estimate", "estimate"), ("se", "se"), ("ci_low", "ci_lb"), ("ci_high", "ci_ub"),
                          ("tau2", "tau2"), ("q", "q"), ("pval", "pval"), ("estimate_display", "hr"),
                          ("ci_low_display", "hr_ci_lb"), ("ci_high_display", "hr_ci_ub")):
         assert math.isclose(row[ours], ref[theirs], rel_tol=RTOL, abs_tol=ATOL), (ours, row[ours], ref[theirs])
     if method != "EE":
-        assert math.isclose(row.pi_low, ref["pi_lb"], rel_tol=RTOL) and math.isclose(row.pi_high, ref["pi_ub"], rel_tol=RTOL)
+        assert math.isclose(row.pi_low, ref["pi_lb"], rel_tol=RTOL) and math.isclose(
+            row.pi_high, ref["pi_ub"], rel_tol=RTOL
+        )
     # the engine gives weights in percent, as metafor prints them; the JSON holds proportions
     np.testing.assert_allclose(per_study.sort_values("study_id").weight, 100 * np.asarray(ref["weights"]), rtol=RTOL)
     assert not len(excluded)
@@ -110,7 +117,11 @@ def test_preferred_population_then_longest_follow_up_and_the_rest_listed():
     raw.loc[2, "followup_months"] = "12"
     raw.loc[0, "hr"], raw.loc[2, "hr"] = "0.5", "0.6"
     contrasts, unused = hazard_contrasts(coerce(raw, SCHEMA), ["combined_vs_medication"])
-    assert len(contrasts) == 1 and contrasts.iloc[0].followup_months == 24 and contrasts.iloc[0].analysis_population == "ITT"
+    assert (
+        len(contrasts) == 1
+        and contrasts.iloc[0].followup_months == 24
+        and contrasts.iloc[0].analysis_population == "ITT"
+    )
     assert len(unused) == 2 and all("uses ITT over 24 months" in r for r in unused.reason)
 
 
@@ -163,6 +174,7 @@ def test_unknown_study_and_arm_type_disagreeing_with_the_arm_sheet():
     assert "hazard_ratios.csv, row 2, column 'arm1_type': 'psychotherapy' in arms.csv but 'combined' here" in found
 
 
+@pytest.mark.slow
 def test_workflow_pools_a_hazard_ratio_sheet_beside_the_counts(tmp_path):
     """validate_extraction → analyse → figures on a copy of the project whose hazard-ratio sheet is
     a fixture: the reference's first three (simulated) HRs, set on three real maintenance trials

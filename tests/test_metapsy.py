@@ -100,7 +100,9 @@ def test_bad_cells_are_named_with_file_row_and_column():
 
 
 def test_non_control_comparator_is_listed_not_dropped_and_off_codebook_values_noted():
-    contrasts, unusable, notes = metapsy_contrasts(_tiny({("condition_arm2", 2): "pha", ("sg", 0): 7}), CODEBOOK, "db.csv")
+    contrasts, unusable, notes = metapsy_contrasts(
+        _tiny({("condition_arm2", 2): "pha", ("sg", 0): 7}), CODEBOOK, "db.csv"
+    )
     assert list(contrasts.row_id) == ["metapsy:1", "metapsy:2"]
     assert unusable.row_id.tolist() == ["metapsy:3"] and "'pha' is not a control condition" in unusable.reason[0]
     assert any(n.startswith("column 'sg': value '7'") and "row(s) 1;" in n for n in notes)
@@ -135,7 +137,9 @@ def test_reader_handles_semicolons_decimal_commas_na_and_line_breaks(tmp_path):
 class FakeWeb:
     """Answers the two queries of resolve_release from canned text; records the URLs."""
 
-    INDEX = "shorthand;repo;url;doi\ndepression-psyctr;data-depression-psyctr;depression-psyctr;10.5281/zenodo.7254845\n"
+    INDEX = (
+        "shorthand;repo;url;doi\ndepression-psyctr;data-depression-psyctr;depression-psyctr;10.5281/zenodo.7254845\n"
+    )
     RECORDS = {"hits": {"hits": [
         {"doi": "10.5281/zenodo.2", "metadata": {"version": "24.0.1", "publication_date": "2024-03-01"}},
         {"doi": "10.5281/zenodo.3", "metadata": {"version": "25.0.0", "publication_date": "2025-08-29"}},
@@ -163,10 +167,13 @@ def test_release_resolution_latest_and_named_version_with_a_fake_fetcher():
     assert resolve_release("depression-psyctr", "24.0.1", FakeWeb()).version_doi == "10.5281/zenodo.2"
     with pytest.raises(ValueError, match="shorthand 'nope' not in the data index"):
         resolve_release("nope", "latest", FakeWeb())
-    with pytest.raises(ValueError, match="version '9.9' of 'depression-psyctr' not found; released: 24.0.1, 25.0.0, 23.0.0"):
+    with pytest.raises(
+        ValueError, match="version '9.9' of 'depression-psyctr' not found; released: 24.0.1, 25.0.0, 23.0.0"
+    ):
         resolve_release("depression-psyctr", "9.9", FakeWeb())
 
 
+@pytest.mark.slow
 def test_rule_runs_end_to_end_on_the_shared_copy(tmp_path):
     from tests.test_workflow import copy_project, snakemake
 

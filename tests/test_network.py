@@ -370,16 +370,20 @@ def _typed_arms(rows):
 #: placebo-type control arms merged), medication vs CBT (t4, two CBT arms merged), and t5 comparing CBT with
 #: IPT (one node under strategy) plus an arm without a therapy type.
 TYPED = [
-    ("t1", "cbt", "psychotherapy", 12, "ITT", 50, 25, "CBT", ""), ("t1", "wl", "waiting_list", 12, "ITT", 48, 12, "", ""),
-    ("t2", "cbt", "psychotherapy", 16, "ITT", 80, 36, "CBT", ""), ("t2", "cau", "usual_care", 16, "ITT", 82, 30, "", ""),
-    ("t3", "ipt", "psychotherapy", 12, "ITT", 60, 30, "IPT", ""), ("t3", "pbo", "placebo", 12, "ITT", 30, 9, "", ""),
+    ("t1", "cbt", "psychotherapy", 12, "ITT", 50, 25, "CBT", ""),
+    ("t1", "wl", "waiting_list", 12, "ITT", 48, 12, "", ""),
+    ("t2", "cbt", "psychotherapy", 16, "ITT", 80, 36, "CBT", ""),
+    ("t2", "cau", "usual_care", 16, "ITT", 82, 30, "", ""),
+    ("t3", "ipt", "psychotherapy", 12, "ITT", 60, 30, "IPT", ""),
+    ("t3", "pbo", "placebo", 12, "ITT", 30, 9, "", ""),
     ("t3", "cm", "other_control", 12, "ITT", 31, 8, "", ""),
-    ("t4", "ssri", "medication", 8, "ITT", 70, 35, "", "SSRI"), ("t4", "cbt_ind", "psychotherapy", 8, "ITT", 40, 16,
-                                                                   "CBT", ""),
+    ("t4", "ssri", "medication", 8, "ITT", 70, 35, "", "SSRI"),
+    ("t4", "cbt_ind", "psychotherapy", 8, "ITT", 40, 16, "CBT", ""),
     ("t4", "cbt_grp", "psychotherapy", 8, "ITT", 41, 19, "CBT", ""),
-    ("t5", "cbt", "psychotherapy", 10, "ITT", 30, 15, "CBT", ""), ("t5", "ipt", "psychotherapy", 10, "ITT", 30, 12,
-                                                                   "IPT", ""),
-    ("t6", "talk", "psychotherapy", 10, "ITT", 25, 10, "", ""), ("t6", "pbo", "placebo", 10, "ITT", 25, 6, "", ""),
+    ("t5", "cbt", "psychotherapy", 10, "ITT", 30, 15, "CBT", ""),
+    ("t5", "ipt", "psychotherapy", 10, "ITT", 30, 12, "IPT", ""),
+    ("t6", "talk", "psychotherapy", 10, "ITT", 25, 10, "", ""),
+    ("t6", "pbo", "placebo", 10, "ITT", 25, 6, "", ""),
 ]
 
 

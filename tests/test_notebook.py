@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+#: Runs Snakemake or renders the report: the full suite only (python -m pytest -m "not slow" skips it).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -132,6 +132,7 @@ def test_cell_options_are_read_and_removed():
     assert not any(line.startswith("#|") for c in code for line in c.source.splitlines())
 
 
+@pytest.mark.slow
 def test_source_date_epoch_makes_the_pdf_byte_identical(tmp_path, monkeypatch):
     # Typst writes the compile time into the PDF (info dates, XMP, document id); with
     # SOURCE_DATE_EPOCH set, two renders of the same source are byte-identical
@@ -219,13 +220,24 @@ def test_markdown_read_in_parts_gives_the_ast_of_reading_it_at_once(tmp_path, mo
     assert parts_ast["meta"]["title"]["c"][0]["c"] == "Parts"
 
 
-@pytest.mark.parametrize("extra, why", [
-    (["# Methods\n\nAgain."], "a heading repeated in a later part gets the identifier methods-1"),
-    (["# Links\n\nSee [the data][data] and the note.[^1]", "# Notes\n\n[data]: https://example.org/data\n\n[^1]: A note."],
-     "a link and a footnote whose definitions are in another part"),
-    (["# Examples\n\n(@good) One example.", "# More\n\n(@) Another, numbered 2."], "example lists, numbered across parts"),
-    (["# Late\n\n---\nsubtitle: late\n---\n\nText."], "a metadata block after the first part"),
-])
+@pytest.mark.parametrize(
+    "extra, why",
+    [
+        (["# Methods\n\nAgain."], "a heading repeated in a later part gets the identifier methods-1"),
+        (
+            [
+                "# Links\n\nSee [the data][data] and the note.[^1]",
+                "# Notes\n\n[data]: https://example.org/data\n\n[^1]: A note.",
+            ],
+            "a link and a footnote whose definitions are in another part",
+        ),
+        (
+            ["# Examples\n\n(@good) One example.", "# More\n\n(@) Another, numbered 2."],
+            "example lists, numbered across parts",
+        ),
+        (["# Late\n\n---\nsubtitle: late\n---\n\nText."], "a metadata block after the first part"),
+    ],
+)
 def test_markdown_whose_parts_depend_on_each_other_is_read_at_once(tmp_path, monkeypatch, extra, why):
     parts_ast, one_ast, again, parts = _read_in_parts(tmp_path, SECTIONS + extra, monkeypatch)
     assert again, why

@@ -61,8 +61,13 @@ def test_md_table_blanks_missing_and_keeps_markdown_columns():
 
 
 def test_wide_md_table_gives_unbreakable_columns_their_width():
-    wide = pd.DataFrame({"Source": ["Cuijpers P et al. 2020"] * 3, "Estimate": [fmt_est_ci(1.27, 1.14, 1.39)] * 3,
-                         "Note": ["confidence intervals overlap; 2 trials here; published estimate for a subgroup " * 2] * 3})
+    wide = pd.DataFrame(
+        {
+            "Source": ["Cuijpers P et al. 2020"] * 3,
+            "Estimate": [fmt_est_ci(1.27, 1.14, 1.39)] * 3,
+            "Note": ["confidence intervals overlap; 2 trials here; published estimate for a subgroup " * 2] * 3,
+        }
+    )
     sep = md_table(wide).splitlines()[1]
     dashes = [len(part.strip(":")) for part in sep.strip("|").split("|")]
     assert dashes[1] >= len(fmt_est_ci(1.27, 1.14, 1.39)) and dashes[2] > dashes[0]

@@ -150,7 +150,9 @@ def test_same_judgement_twice_from_one_source_is_a_duplicate():
            "support": "", "source": "doi:10.1/x", "locator": "Table 2", "notes": ""}
     rob = pd.DataFrame([row, row, {**row, "source": "doi:10.1/y"}])
     messages = [str(p) for p in _rob_problems(rob)]
-    assert messages == ["risk_of_bias.csv, row 3, column 'domain': derubeis2005: AHRQ overall from this source already appears"]
+    assert messages == [
+        "risk_of_bias.csv, row 3, column 'domain': derubeis2005: AHRQ overall from this source already appears"
+    ]
 
 
 def test_risk_of_bias_display_keeps_tool_domains_in_order_and_numbers_sources():
@@ -170,7 +172,12 @@ def test_risk_of_bias_display_keeps_tool_domains_in_order_and_numbers_sources():
     assert list(tab.columns) == ["Study", "random sequence", "incomplete data", "Source"]
     assert tab.to_dict(orient="records") == [
         {"Study": "Alpha 2000", "random sequence": "unclear", "incomplete data": "–", "Source": "[2]"},
-        {"Study": "Beta 2001", "random sequence": "low [1]; unclear [2]", "incomplete data": "high", "Source": "[1], [2]"},
+        {
+            "Study": "Beta 2001",
+            "random sequence": "low [1]; unclear [2]",
+            "incomplete data": "high",
+            "Source": "[1], [2]",
+        },
     ]
     tab, sources = tables["AHRQ"]
     assert sources == ["S3"] and tab.to_dict(orient="records") == [{"Study": "Alpha 2000", "overall": "medium"}]

@@ -93,6 +93,7 @@ def test_k2_has_no_t_k2_prediction_interval_and_bad_input_is_rejected():
             simulate_coverage(**kwargs, replications=10, seed=1)
 
 
+@pytest.mark.slow
 def test_workflow_writes_the_configured_grid_and_the_report_shows_it(workflow_run):
     import html as html_lib
     import re

@@ -8,15 +8,16 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from conftest import ROOT, copy_project, snakemake
 from depmeta.labels import comparison_label
 from depmeta.reporting import fmt
 
-from conftest import ROOT, copy_project, snakemake
+#: Runs Snakemake or renders the report: the full suite only (python -m pytest -m "not slow" skips it).
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +179,9 @@ def test_snakefmt_check_is_clean():
     snakefmt = shutil.which("snakefmt")
     if snakefmt is None:
         pytest.fail("snakefmt is not installed; install the project with its [workflow] extra")
-    proc = subprocess.run([snakefmt, "--check", "Snakefile", "workflow"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [snakefmt, "--check", "Snakefile", "workflow"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

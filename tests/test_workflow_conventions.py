@@ -16,6 +16,9 @@ import yaml
 
 from conftest import ROOT, copy_project, snakemake
 
+#: Runs Snakemake or renders the report: the full suite only (python -m pytest -m "not slow" skips it).
+pytestmark = pytest.mark.slow
+
 #: The rules whose scripts import depmeta: each must rerun when an engine module changes.
 ENGINE_RULES = {"validate_extraction", "validate_risk_of_bias", "validate_evidence", "analyse", "evidence",
                 "figures", "report"}

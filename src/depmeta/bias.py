@@ -31,8 +31,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from depmeta.distributions import t_ppf, t_sf
 
+from depmeta.distributions import t_ppf, t_sf
 from depmeta.pooling import check_yivi, pool
 from depmeta.regression import meta_regression
 

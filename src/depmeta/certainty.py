@@ -59,9 +59,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from depmeta.distributions import norm_cdf, norm_ppf
 
 from depmeta.analysis import RATIO_MEASURES
+from depmeta.distributions import norm_cdf, norm_ppf
 
 __all__ = [
     "GRADE_LEVELS", "CINEMA_LEVELS", "CERTAINTY_WORDS", "Judgement", "Certainty", "NNT", "AbsoluteEffect",
@@ -322,8 +322,19 @@ def absolute_effect(measure: str, estimate: float, ci_low: float, ci_high: float
     """Absolute effect of a pooled RR/OR/RD (display scale) at the assumed comparator risk ``acr``."""
     r, rl, rh = (float(risk_with_intervention(measure, x, acr)) for x in (estimate, ci_low, ci_high))
     rl, rh = min(rl, rh), max(rl, rh)
-    return AbsoluteEffect(measure, acr, per, per * acr, per * r, per * rl, per * rh,
-                          per * (r - acr), per * (rl - acr), per * (rh - acr), nnt(r - acr, rl - acr, rh - acr, direction))
+    return AbsoluteEffect(
+        measure,
+        acr,
+        per,
+        per * acr,
+        per * r,
+        per * rl,
+        per * rh,
+        per * (r - acr),
+        per * (rl - acr),
+        per * (rh - acr),
+        nnt(r - acr, rl - acr, rh - acr, direction),
+    )
 
 
 def smd_to_risk(smd, cer: float, direction: int = -1):
@@ -375,7 +386,8 @@ def optimal_information_size(acr: float | None = None, rrr: float = 0.25, alpha:
             raise ValueError("optimal_information_size needs an acr in (0, 1) or an smd")
         p1, p2 = acr, acr * (1 - rrr)
         pbar = (p1 + p2) / 2
-        n = (za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (p1 - p2) ** 2
+        root_n = za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
+        n = root_n**2 / (p1 - p2) ** 2
     return 2 * math.ceil(n - 1e-9)
 
 
@@ -439,8 +451,10 @@ def rob_domain(weights, levels, serious_share: float = 0.5, very_serious_share: 
     s = _shares(weights, levels, ("high", "not assessed", "some_concerns", "low"))
     rule = (f"very serious if trials at high risk carry >= {_pct(very_serious_share)} of the weight; serious if "
             f"trials at high risk or not assessed carry >= {_pct(serious_share)}")
-    facts = (f"trials at high risk of bias carry {_pct(s['high'])} of the weight, trials without a published "
-             f"assessment {_pct(s['not assessed'])}, some concerns {_pct(s['some_concerns'])}, low risk {_pct(s['low'])}")
+    facts = (
+        f"trials at high risk of bias carry {_pct(s['high'])} of the weight, trials without a published "
+        f"assessment {_pct(s['not assessed'])}, some concerns {_pct(s['some_concerns'])}, low risk {_pct(s['low'])}"
+    )
     if s["high"] >= very_serious_share - SHARE_TOL:
         return Judgement("risk of bias", "very serious", 2, facts, rule)
     if s["high"] + s["not assessed"] >= serious_share - SHARE_TOL:

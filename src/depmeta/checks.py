@@ -47,8 +47,17 @@ import pandas as pd
 from depmeta.analysis import RATIO_MEASURES
 from depmeta.contrasts import studies_text
 
-__all__ = ["evaluate_claims", "compare_benchmarks", "network_benchmarks", "about_adults", "subgroup_studies", "CLAIM_VERDICTS",
-           "SUBGROUP_RULES", "SUBGROUP_UNCODED", "SEPARATE_COMPARISONS"]
+__all__ = [
+    "evaluate_claims",
+    "compare_benchmarks",
+    "network_benchmarks",
+    "about_adults",
+    "subgroup_studies",
+    "CLAIM_VERDICTS",
+    "SUBGROUP_RULES",
+    "SUBGROUP_UNCODED",
+    "SEPARATE_COMPARISONS",
+]
 
 CLAIM_VERDICTS = ("consistent", "not consistent", "not testable")
 _COLS = ["id", "article", "claim", "comparison", "outcome", "measure", "low", "high", "population", "subgroup",
@@ -299,12 +308,21 @@ def compare_benchmarks(benchmarks: pd.DataFrame, summary: pd.DataFrame, level: f
     rows = []
     for _, b in benchmarks.iterrows():
         out = b.to_dict()
-        out.update(evidence=evidence, ours_measure="", ours_k=np.nan, ours_estimate=np.nan, ours_ci_low=np.nan, ours_ci_high=np.nan)
+        out.update(
+            evidence=evidence,
+            ours_measure="",
+            ours_k=np.nan,
+            ours_estimate=np.nan,
+            ours_ci_low=np.nan,
+            ours_ci_high=np.nan,
+        )
         if b.comparison in SEPARATE_COMPARISONS:
             out["note"] = f"not estimated here: {SEPARATE_COMPARISONS[b.comparison]}"
             rows.append(out)
             continue
-        hit = summary[(summary.comparison == b.comparison) & (summary.outcome == b.outcome)] if len(summary) else summary
+        hit = (
+            summary[(summary.comparison == b.comparison) & (summary.outcome == b.outcome)] if len(summary) else summary
+        )
         if len(hit) and "measure" in hit:
             # the row on the benchmark's own measure where pooled (e.g. HR), else the primary analysis
             b_measure = {"g": "SMD"}.get(b.measure, b.measure)

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from depmeta.distributions import norm_ppf
 
 from depmeta.contrasts import COMPARISONS, STRATEGY, preference_key
+from depmeta.distributions import norm_ppf
 
 __all__ = ["HR_CI_LEVEL", "log_hazard_ratios", "hazard_contrasts"]
 

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from depmeta.distributions import chi2_sf
 
+from depmeta.distributions import chi2_sf
 from depmeta.pooling import pool
 
 __all__ = [
@@ -272,8 +272,11 @@ def resolve_release(shorthand: str, version: str, fetch: Callable[[str], str]) -
     repo, doi = hit.iloc[0]["repo"], hit.iloc[0]["doi"]
     query = f'{ZENODO_RECORDS}?q=conceptdoi:"{doi}"&all_versions=true&size=100&sort=mostrecent'
     hits = json.loads(fetch(query)).get("hits", {}).get("hits", [])
-    versions = [(h.get("metadata", {}).get("version"), h.get("doi", ""), h.get("metadata", {}).get("publication_date", ""))
-                for h in hits if h.get("metadata", {}).get("version")]
+    versions = [
+        (h.get("metadata", {}).get("version"), h.get("doi", ""), h.get("metadata", {}).get("publication_date", ""))
+        for h in hits
+        if h.get("metadata", {}).get("version")
+    ]
     if not versions:
         raise ValueError(f"no released version of {shorthand!r} found on Zenodo (concept DOI {doi})")
     if version == "latest":

@@ -107,7 +107,6 @@ import numpy as np
 import pandas as pd
 
 from depmeta.distributions import chi2_sf, norm_cdf, norm_ppf, norm_sf
-
 from depmeta.effects import hedges_correction
 
 __all__ = [

@@ -15,6 +15,7 @@ from matplotlib.patches import Polygon  # noqa: E402
 
 from depmeta.analysis import OUTCOME_DIRECTION, RATIO_MEASURES  # noqa: E402
 from depmeta.contrasts import COMPARISONS  # noqa: E402
+
 # the text helpers live in depmeta.labels (no matplotlib); imported here for the plots
 from depmeta.labels import MEASURE_LABEL, comparison_label, fmt_p, p_text  # noqa: E402, F401
 

@@ -12,9 +12,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from depmeta.distributions import norm_ppf  # noqa: E402
 
 from depmeta.analysis import RATIO_MEASURES  # noqa: E402
+from depmeta.distributions import norm_ppf  # noqa: E402
 from depmeta.plots import MEASURE_LABEL, comparison_label, log_ticks  # noqa: E402
 
 __all__ = ["cumulative_plot", "funnel_plot", "gosh_plot"]

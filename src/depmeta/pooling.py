@@ -30,6 +30,7 @@ import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+
 from depmeta.distributions import chi2_ppf, chi2_sf, norm_ppf, norm_sf, t_ppf, t_sf
 
 __all__ = ["METHODS", "PI_METHODS", "TESTS", "BatchPoolResult", "LocalMaximumWarning", "PoolResult", "check_yivi",

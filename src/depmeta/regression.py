@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from math import factorial
 
 import numpy as np
+
 from depmeta.distributions import chi2_sf, f_sf, norm_ppf, norm_sf, t_ppf, t_sf
 
 from .pooling import LL0_NOTE, LL0_THRESHOLD, ll0_wins, pool

@@ -113,7 +113,8 @@ def summary_table(summary: pd.DataFrame, level: float) -> pd.DataFrame:
             "Comparison": comparison_label(r.comparison),
             "Outcome": r.outcome,
             "k (patients)": f"{int(r.k)} ({int(r.n_patients)})",
-            f"Estimate [{pct} CI]": f"{r.measure}{NBSP}{fmt_est_ci(r.estimate_display, r.ci_low_display, r.ci_high_display)}",
+            f"Estimate [{pct} CI]":
+                f"{r.measure}{NBSP}{fmt_est_ci(r.estimate_display, r.ci_low_display, r.ci_high_display)}",
             "p": fmt_p(r.pval),
             f"{pct} PI": fmt_ci(r.pi_low_display, r.pi_high_display),
         })

@@ -66,7 +66,8 @@ def influence_display(influence: pd.DataFrame, leave1out: pd.DataFrame, comparis
         o = l1.loc[r.study_id]
         rows.append({
             "Trial": r.label + (" *" if r.influential else ""),
-            f"Without it ({100 * level:g}% CI)": f"{fmt(o.estimate_display)} {fmt_ci(o.ci_low_display, o.ci_high_display)}",
+            f"Without it ({100 * level:g}% CI)":
+                f"{fmt(o.estimate_display)} {fmt_ci(o.ci_low_display, o.ci_high_display)}",
             "Std. residual": fmt(r.rstudent), "DFFITS": fmt(r.dffits), "Cook's D": fmt(r.cook_d),
             "tau² without": fmt(r.tau2_del, 3), "Weight %": fmt(r.weight, 1),
         })

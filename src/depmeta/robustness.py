@@ -97,7 +97,9 @@ def robustness_findings(influence: pd.DataFrame, leave1out: pd.DataFrame, altern
         for r in low.itertuples():
             key = (r.comparison, r.outcome, r.measure)
             fit = (int(r.k), float(r.estimate_display), float(r.ci_low_display), float(r.ci_high_display))
-            out[key] = replace(get(key), low_rob=fit if all(map(math.isfinite, fit[1:])) else (int(r.k),) + (math.nan,) * 3)
+            out[key] = replace(
+                get(key), low_rob=fit if all(map(math.isfinite, fit[1:])) else (int(r.k),) + (math.nan,) * 3
+            )
     if len(influence):
         flagged = influence[(influence.influential.astype(str).str.lower() == "true")
                             & (influence.rstudent.astype(float).abs() > OUTLIER_Z)]

@@ -31,8 +31,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from depmeta.distributions import chi2_cdf, norm_ppf
 
+from depmeta.distributions import chi2_cdf, norm_ppf
 from depmeta.pooling import BatchPoolResult, check_yivi, pool, pool_batch
 
 __all__ = [

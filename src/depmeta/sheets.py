@@ -21,9 +21,17 @@ import pandas as pd
 from depmeta.effects import counts_from_percent
 
 __all__ = [
-    "ROB_TOOLS", "Problem", "SheetError", "check_claims", "check_extraction", "check_excluded_arms", "check_hazard_ratios",
+    "ROB_TOOLS",
+    "Problem",
+    "SheetError",
+    "check_claims",
+    "check_extraction",
+    "check_excluded_arms",
+    "check_hazard_ratios",
     "check_risk_of_bias",
-    "check_sheet", "coerce", "prepare_arms",
+    "check_sheet",
+    "coerce",
+    "prepare_arms",
 ]
 
 BINARY_OUTCOMES = ("remission", "response", "relapse", "dropout")
@@ -281,7 +289,9 @@ def check_extraction(
             for side in ("arm1", "arm2"):
                 t = arm_types.get((r["study_id"], r[f"{side}_id"]))
                 if t is not None and t != r[f"{side}_type"]:
-                    problems.append(Problem(fc, _row(i), f"{side}_type", f"{t!r} in {fa} but {r[f'{side}_type']!r} here"))
+                    problems.append(
+                        Problem(fc, _row(i), f"{side}_type", f"{t!r} in {fa} but {r[f'{side}_type']!r} here")
+                    )
     return problems
 
 
@@ -300,8 +310,14 @@ def check_risk_of_bias(rob: pd.DataFrame, studies: pd.DataFrame, files: dict[str
             problems.append(Problem(fr, _row(i), "domain",
                                     f"{r['domain']!r} is not a {r['tool']} domain ({', '.join(tool['domains'])})"))
         if r["judgement"] not in tool["judgements"]:
-            problems.append(Problem(fr, _row(i), "judgement",
-                                    f"{r['judgement']!r} is not a {r['tool']} judgement ({', '.join(tool['judgements'])})"))
+            problems.append(
+                Problem(
+                    fr,
+                    _row(i),
+                    "judgement",
+                    f"{r['judgement']!r} is not a {r['tool']} judgement ({', '.join(tool['judgements'])})",
+                )
+            )
     dup = rob.duplicated(subset=["study_id", "tool", "domain", "source"], keep="first")
     for i in rob.index[dup]:
         r = rob.loc[i]
@@ -338,8 +354,15 @@ def check_hazard_ratios(hazard: pd.DataFrame, studies: pd.DataFrame, arms: pd.Da
                 problems.append(Problem(fh, _row(i), f"{side}_type", f"{t!r} in {fa} but {r[f'{side}_type']!r} here"))
         given = [[c for c in form if not np.isnan(r[c])] for form in HR_FORMS]
         if given[0] and given[1]:
-            problems.append(Problem(fh, _row(i), "log_hr", "give either hr, ci_low, ci_high or log_hr, se_log_hr, "
-                                                           "not both: what was published goes in, the other stays empty"))
+            problems.append(
+                Problem(
+                    fh,
+                    _row(i),
+                    "log_hr",
+                    "give either hr, ci_low, ci_high or log_hr, se_log_hr, "
+                    "not both: what was published goes in, the other stays empty",
+                )
+            )
             continue
         if not given[0] and not given[1]:
             problems.append(Problem(fh, _row(i), "hr", "a hazard ratio is missing: give hr, ci_low, ci_high "
@@ -348,7 +371,9 @@ def check_hazard_ratios(hazard: pd.DataFrame, studies: pd.DataFrame, arms: pd.Da
         form = HR_FORMS[0] if given[0] else HR_FORMS[1]
         for col in form:
             if np.isnan(r[col]):
-                problems.append(Problem(fh, _row(i), col, f"{col} is missing: the form {', '.join(form)} is incomplete"))
+                problems.append(
+                    Problem(fh, _row(i), col, f"{col} is missing: the form {', '.join(form)} is incomplete")
+                )
         if form is HR_FORMS[0] and not any(np.isnan(r[c]) for c in form):
             if not r["ci_low"] < r["hr"] < r["ci_high"]:
                 problems.append(Problem(fh, _row(i), "hr", f"the HR {r['hr']:g} must lie strictly inside its CI "

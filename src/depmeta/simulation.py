@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from depmeta.distributions import norm_ppf, t_ppf
 
+from depmeta.distributions import norm_ppf, t_ppf
 from depmeta.pooling import METHODS, tau2_estimate
 
 __all__ = ["Coverage", "coverage_grid", "simulate_coverage", "interval_batch"]

@@ -302,7 +302,6 @@ def bubble_plot(rows: pd.DataFrame, reg: pd.Series, level: float = 0.95):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
     from matplotlib.ticker import FuncFormatter, NullLocator
 
     from depmeta.plots import MEASURE_LABEL, comparison_label, log_ticks, p_text

@@ -151,7 +151,8 @@ def pairwise_table(sof: pd.DataFrame, comparisons) -> tuple[pd.DataFrame, list[s
     for r in pw.itertuples():
         letters = []
         for n in _footnotes(r):
-            text = f"{n['domain'].capitalize()} ({n['level']}{' (reviewer)' if n.get('overridden') else ''}): {n['reason']}."
+            who = " (reviewer)" if n.get("overridden") else ""
+            text = f"{n['domain'].capitalize()} ({n['level']}{who}): {n['reason']}."
             if text not in letter_of:
                 letter_of[text] = _label(len(letter_of))
                 notes.append(f"{letter_of[text]}. {text}")

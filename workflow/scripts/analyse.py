@@ -10,7 +10,13 @@ sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).pa
 import pandas as pd  # noqa: E402
 
 from depmeta.analysis import (  # noqa: E402
-    AnalysisOptions, adult_analyses, assemble_contrasts, pool_event_rates, risk_differences, run_meta_analyses)
+    AnalysisOptions,
+    adult_analyses,
+    assemble_contrasts,
+    pool_event_rates,
+    risk_differences,
+    run_meta_analyses,
+)
 from pipeline_io import read_validated, setup_logging, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])

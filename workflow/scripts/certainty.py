@@ -14,7 +14,12 @@ import pandas as pd  # noqa: E402
 from depmeta.analysis import OUTCOME_DIRECTION  # noqa: E402
 from depmeta.bias import regtest  # noqa: E402
 from depmeta.certainty import (  # noqa: E402
-    CertaintyOptions, assumed_risks, cinema_network, grade_pairwise, sof_rows, study_rob_levels,
+    CertaintyOptions,
+    assumed_risks,
+    cinema_network,
+    grade_pairwise,
+    sof_rows,
+    study_rob_levels,
 )
 from depmeta.contrasts import COMPARISONS, STRATEGY  # noqa: E402
 from depmeta.robustness import robustness_findings  # noqa: E402

@@ -16,8 +16,7 @@ sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).pa
 import pandas as pd  # noqa: E402
 
 from depmeta.analysis import AnalysisOptions, adult_study_ids, assemble_contrasts, pooled_with_rd  # noqa: E402
-from depmeta.checks import (  # noqa: E402
-    SUBGROUP_RULES, compare_benchmarks, evaluate_claims, network_benchmarks, subgroup_studies)
+from depmeta.checks import SUBGROUP_RULES, compare_benchmarks, evaluate_claims, network_benchmarks, subgroup_studies  # noqa: E402
 from pipeline_io import read_table, read_validated, setup_logging, write_csv  # noqa: E402
 
 log = setup_logging(snakemake.log[0])

@@ -11,8 +11,7 @@ sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).pa
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from depmeta.analysis import (  # noqa: E402
-    BINARY, OUTCOME_DIRECTION, RATIO_MEASURES, adult_study_ids, analysable_arms)
+from depmeta.analysis import BINARY, OUTCOME_DIRECTION, RATIO_MEASURES, adult_study_ids, analysable_arms  # noqa: E402
 from depmeta.contrasts import COMPARISONS  # noqa: E402
 from depmeta.network import fit_network_parts, node_order, outcome_network  # noqa: E402
 from depmeta.network_plot import network_graph  # noqa: E402
@@ -145,17 +144,43 @@ SUM_COLS = ["outcome", "measure", "method", "tau2", "tau", "n_studies", "n_treat
 tables = {
     "estimates": pd.concat(estimates, ignore_index=True)[EST_COLS] if estimates else pd.DataFrame(columns=EST_COLS),
     "summary": pd.DataFrame(summary).reindex(columns=SUM_COLS),
-    "ranking": (pd.concat(ranking, ignore_index=True) if ranking else pd.DataFrame(
-        columns=["treatment", "pscore", "rank", "outcome", "part"]))[["outcome", "treatment", "pscore", "rank", "part"]],
-    "contributions": (pd.concat(contributions, ignore_index=True) if contributions else pd.DataFrame(
-        columns=["outcome", "treatment1", "treatment2", "study_id", "contribution"]))[
-        ["outcome", "treatment1", "treatment2", "study_id", "contribution"]],
+    "ranking": (
+        pd.concat(ranking, ignore_index=True)
+        if ranking
+        else pd.DataFrame(columns=["treatment", "pscore", "rank", "outcome", "part"])
+    )[["outcome", "treatment", "pscore", "rank", "part"]],
+    "contributions": (
+        pd.concat(contributions, ignore_index=True)
+        if contributions
+        else pd.DataFrame(columns=["outcome", "treatment1", "treatment2", "study_id", "contribution"])
+    )[["outcome", "treatment1", "treatment2", "study_id", "contribution"]],
     "estimates_adults": pd.concat(adult_estimates, ignore_index=True)[
-        ["outcome", "measure", "treatment1", "treatment2", "comparison", "estimate", "se", "ci_low", "ci_high",
-         "estimate_display", "ci_low_display", "ci_high_display", "pi_low_display", "pi_high_display",
-         "direct_k", "n_network_studies", "row_ids", "part"]] if adult_estimates else pd.DataFrame(),
+        [
+            "outcome",
+            "measure",
+            "treatment1",
+            "treatment2",
+            "comparison",
+            "estimate",
+            "se",
+            "ci_low",
+            "ci_high",
+            "estimate_display",
+            "ci_low_display",
+            "ci_high_display",
+            "pi_low_display",
+            "pi_high_display",
+            "direct_k",
+            "n_network_studies",
+            "row_ids",
+            "part",
+        ]
+    ]
+    if adult_estimates
+    else pd.DataFrame(),
     "exclusions": pd.concat(exclusions, ignore_index=True)[["outcome", "study_id", "row_ids", "reason"]]
-    if exclusions else pd.DataFrame(columns=["outcome", "study_id", "row_ids", "reason"]),
+    if exclusions
+    else pd.DataFrame(columns=["outcome", "study_id", "row_ids", "reason"]),
 }
 for key, df in tables.items():
     write_csv(snakemake.output[key], df)

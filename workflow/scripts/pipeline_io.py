@@ -150,8 +150,10 @@ def read_validated(inputs, names, schema_dir) -> dict[str, pd.DataFrame]:
 
     from depmeta.sheets import coerce
 
-    return {name: coerce(read_sheet(inputs[name]), yaml.safe_load((Path(schema_dir) / f"{name}.schema.yaml").read_text()))
-            for name in names}
+    return {
+        name: coerce(read_sheet(inputs[name]), yaml.safe_load((Path(schema_dir) / f"{name}.schema.yaml").read_text()))
+        for name in names
+    }
 
 
 def read_table(path: str) -> pd.DataFrame:

@@ -22,8 +22,16 @@ import yaml  # noqa: E402
 from snakemake.utils import validate  # noqa: E402
 
 from depmeta.sheets import (  # noqa: E402
-    Problem, SheetError, check_claims, check_excluded_arms, check_extraction, check_hazard_ratios,
-    check_risk_of_bias, check_sheet, coerce)
+    Problem,
+    SheetError,
+    check_claims,
+    check_excluded_arms,
+    check_extraction,
+    check_hazard_ratios,
+    check_risk_of_bias,
+    check_sheet,
+    coerce,
+)
 from pipeline_io import read_sheet, setup_logging, sha256, versions, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
