@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "workflow" / "scripts")]
 
-from depmeta.metapsy import analyse_metapsy, metapsy_contrasts  # noqa: E402
+from depmeta.review.metapsy import analyse_metapsy, metapsy_contrasts  # noqa: E402
 from pipeline_io import read_metapsy  # noqa: E402
 
 BUDGET_S = 60.0

@@ -36,8 +36,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from depmeta.pooling import pool  # noqa: E402
-from depmeta.regression import meta_regression, permutation_test  # noqa: E402
+from depmeta.stats.pooling import pool  # noqa: E402
+from depmeta.stats.regression import meta_regression, permutation_test  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "datasets" / "metapsy" / "depression-psyctr.csv"
 #: The project's promise: six significant digits. ATOL for statistics near zero.

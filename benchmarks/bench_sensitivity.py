@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from depmeta.sensitivity import gosh, influence, leave1out
+from depmeta.stats.sensitivity import gosh, influence, leave1out
 
 HERE = Path(__file__).resolve().parent
 RTOL = 1e-6  # the project's promise of agreement with metafor

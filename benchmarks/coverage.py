@@ -4,7 +4,7 @@
         --out benchmarks/coverage_large.tsv
 
 Prints the coverage table and the time taken; the workflow's `coverage` rule runs the
-same engine function (depmeta.simulation.coverage_grid) with config `simulation:`.
+same engine function (depmeta.stats.simulation.coverage_grid) with config `simulation:`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from depmeta.simulation import coverage_grid
+from depmeta.stats.simulation import coverage_grid
 
 
 def main() -> None:

@@ -48,9 +48,10 @@ IMPORTS = {
     "matplotlib (Agg) + pyplot": "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot",
     "pymare": "import pymare",
     "the engine (`depmeta` and all its modules)": (
-        "import depmeta, depmeta.analysis, depmeta.contrasts, depmeta.pooling, depmeta.plots, "
-        "depmeta.regression, depmeta.subgroups, depmeta.reporting, depmeta.checks, depmeta.sheets, "
-        "depmeta.certainty, depmeta.robustness, depmeta.sensitivity, depmeta.network"),
+        "import depmeta, depmeta.review.analysis, depmeta.review.contrasts, depmeta.stats.pooling, "
+        "depmeta.report.figures, depmeta.stats.regression, depmeta.review.subgroups, depmeta.report.tables, "
+        "depmeta.review.checks, depmeta.review.sheets, depmeta.review.certainty, depmeta.review.robustness, "
+        "depmeta.stats.sensitivity, depmeta.stats.network, depmeta.review.nodes"),
     "Snakemake's script preamble (what each `script:` job imports before its code)": (
         "import pickle; import snakemake.iocontainers; from snakemake.logging import logger"),
     "snakemake's API (what the command line imports)": "import snakemake.api",

@@ -1,4 +1,4 @@
-"""Small-study tests (depmeta.bias) against metafor 3.8-1.
+"""Small-study tests (depmeta.stats.bias) against metafor 3.8-1.
 
 Reference numbers: ``diagnostics`` of ../shared/reference/metafor/*.json
 (``regtest``, ``egger_lm``, ``ranktest``, ``trimfill``), made by
@@ -21,8 +21,8 @@ import math
 import numpy as np
 import pytest
 
-from depmeta.bias import pet_peese, ranktest, regtest, trimfill
-from depmeta.pooling import pool
+from depmeta.stats.bias import pet_peese, ranktest, regtest, trimfill
+from depmeta.stats.pooling import pool
 from tests.conftest import load_reference
 
 RTOL = 1e-6
@@ -99,9 +99,9 @@ def test_trimfill_filled_studies_mirror_the_trimmed_ones():
 
 
 def test_meta_regression_intercept_only_equals_pool():
-    # regtest's random-effects model is depmeta.regression.meta_regression; without
+    # regtest's random-effects model is depmeta.stats.regression.meta_regression; without
     # moderators it is the pooled model
-    from depmeta.regression import meta_regression
+    from depmeta.stats.regression import meta_regression
 
     yi, vi, _ = _data("bcg")
     for method in ("REML", "ML", "DL", "PM", "HE", "EE"):

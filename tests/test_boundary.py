@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 
 from depmeta import pool, q_profile, tau2_estimate
-from depmeta.network import contrasts_from_arms, fit_network
-from depmeta.pooling import LocalMaximumWarning, pool_batch
-from depmeta.regression import meta_regression
-from depmeta.sensitivity import gosh
+from depmeta.stats.network import contrasts_from_arms, fit_network
+from depmeta.stats.pooling import LocalMaximumWarning, pool_batch
+from depmeta.stats.regression import meta_regression
+from depmeta.stats.sensitivity import gosh
 
 RTOL, ATOL = 1e-6, 1e-8
 ROOT_RTOL = 1e-4

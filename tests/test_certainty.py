@@ -1,4 +1,4 @@
-"""depmeta.certainty: absolute effects, NNT, OIS, Furukawa-Leucht, GRADE and CINeMA rules.
+"""depmeta.review.certainty: absolute effects, NNT, OIS, Furukawa-Leucht, GRADE and CINeMA rules.
 
 OIS and the Furukawa-Leucht conversion are checked against base R
 (tests/reference/certainty.json from tests/reference/generate_certainty.R); every
@@ -14,11 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from depmeta.certainty import (
+from depmeta.review.certainty import (
     CertaintyOptions,
-    Judgement,
-    absolute_effect,
-    apply_override,
     cinema_heterogeneity,
     cinema_imprecision,
     cinema_incoherence,
@@ -26,19 +23,22 @@ from depmeta.certainty import (
     imprecision_domain,
     inconsistency_domain,
     indirectness_domain,
-    median_risk,
-    nnt,
-    optimal_information_size,
-    overall_certainty,
     publication_bias_domain,
     regions,
     reporting_bias_domain,
-    risk_with_intervention,
     rob_domain,
-    smd_to_risk,
     study_rob_levels,
 )
-from depmeta.robustness import robust_inconsistency, robust_publication_bias, robust_rob, robustness_findings
+from depmeta.review.judgements import Judgement, apply_override, overall_certainty
+from depmeta.review.robustness import robust_inconsistency, robust_publication_bias, robust_rob, robustness_findings
+from depmeta.stats.absolute import (
+    absolute_effect,
+    median_risk,
+    nnt,
+    optimal_information_size,
+    risk_with_intervention,
+    smd_to_risk,
+)
 
 #: R's power.prop.test and pnorm/qnorm agree with scipy's normal quantiles to
 #: double precision; 1e-9 relative leaves room for the root-finding tolerance.
@@ -402,7 +402,14 @@ def test_options_from_config():
 
 # ------------------------------------------------------------ tables (fixtures shaped as the pipeline's outputs)
 
-from depmeta.certainty import assumed_risks, cinema_network, grade_pairwise, plain_statement, sof_rows, study_sizes  # noqa: E402
+from depmeta.review.certainty import (  # noqa: E402
+    assumed_risks,
+    cinema_network,
+    grade_pairwise,
+    plain_statement,
+    sof_rows,
+    study_sizes,
+)
 
 
 def _pairwise_fixture():
@@ -582,7 +589,7 @@ def test_plain_statements():
 
 
 def test_sof_table_format_and_answer():
-    from depmeta.summary_of_findings import answer_items, sof_table
+    from depmeta.report.summary_of_findings import answer_items, sof_table
 
     studies, per_study, summary = _pairwise_fixture()
     est, summ, contrib = _network_fixture()
@@ -604,7 +611,7 @@ def test_sof_table_format_and_answer():
     assert row["Certainty"] == "⊕⊕◯◯ low (a,b)"
     assert notes[0].startswith("a. Risk of bias (GRADE: serious, down 1): trials at high risk")
     assert notes[1].startswith("b. Imprecision (GRADE: serious, down 1)")
-    from depmeta.summary_of_findings import nnt_table
+    from depmeta.report.summary_of_findings import nnt_table
 
     nt = nnt_table(sof, ["combined_vs_medication"]).iloc[0]
     # 480 - 400 = +80 (+20 to +148): NNTB 1/0.08 = 12.5 -> 13, CI 1/0.148 = 6.8 -> 7 to 1/0.02 = 50
@@ -617,7 +624,7 @@ def test_sof_table_format_and_answer():
 
 
 def test_publication_bias_uses_regtest_from_ten_studies():
-    from depmeta.bias import regtest
+    from depmeta.stats.bias import regtest
 
     rng = np.random.default_rng(1)
     k = 10
@@ -642,7 +649,7 @@ def test_publication_bias_uses_regtest_from_ten_studies():
 
 
 def test_override_is_printed_even_without_downgrade():
-    from depmeta.summary_of_findings import sof_table
+    from depmeta.report.summary_of_findings import sof_table
 
     studies, per_study, summary = _pairwise_fixture()
     levels = study_rob_levels(studies, None)
@@ -659,7 +666,7 @@ def test_override_is_printed_even_without_downgrade():
 
 
 def test_rules_table_lists_each_domain_once():
-    from depmeta.summary_of_findings import rules_table
+    from depmeta.report.summary_of_findings import rules_table
 
     studies, per_study, summary = _pairwise_fixture()
     grade, _ = grade_pairwise(summary, per_study, study_rob_levels(studies, None), studies, CertaintyOptions(),

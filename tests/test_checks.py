@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from depmeta.checks import compare_benchmarks, evaluate_claims, network_benchmarks
-from depmeta.sheets import check_claims
+from depmeta.review.checks import compare_benchmarks, evaluate_claims, network_benchmarks
+from depmeta.review.sheets import check_claims
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -242,7 +242,7 @@ def test_subgroups_the_study_sheet_does_not_code_are_not_testable():
 
 
 def test_subgroup_membership_follows_the_coded_study_fields():
-    from depmeta.checks import subgroup_studies
+    from depmeta.review.checks import subgroup_studies
 
     studies = pd.DataFrame({"study_id": ["a", "b", "c", "d"],
                             "condition": ["chronic_MDD", "MDD", "recurrent_MDD_remitted", "MDD"],
@@ -333,8 +333,8 @@ def test_no_embedded_claim_gets_a_verdict_from_the_wrong_population_timepoint_or
     """Every claim of data/claims.yaml against estimate sets that carry a marker value: all
     trials (ratio/g 11, RD 22), earliest timepoint 33, each subgroup 44. A claim may only
     ever be set beside the marker of its own population, timepoint and scale."""
-    from depmeta.checks import SUBGROUP_RULES
-    from depmeta.contrasts import COMPARISONS
+    from depmeta.review.checks import SUBGROUP_RULES
+    from depmeta.review.contrasts import COMPARISONS
 
     def frame(marker_main, marker_rd=None):
         rows = []

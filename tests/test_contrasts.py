@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from depmeta import escalc, pool
-from depmeta.analysis import AnalysisOptions, pool_event_rates, pooled_summary, run_meta_analyses
-from depmeta.contrasts import combine_means, form_contrasts
-from depmeta.sheets import prepare_arms
+from depmeta.review.analysis import AnalysisOptions, pool_event_rates, pooled_summary, run_meta_analyses
+from depmeta.review.contrasts import combine_means, form_contrasts
+from depmeta.review.sheets import prepare_arms
 
 
 def arm(study, arm_id, arm_type, n, events=None, outcome="response", tp=12, pop="ITT", mean=np.nan, sd=np.nan):

@@ -1,4 +1,4 @@
-"""depmeta.distributions returns what scipy.stats returns.
+"""depmeta.stats.distributions returns what scipy.stats returns.
 
 Tolerance: none (``assert_array_equal``). Both evaluate the same ``scipy.special``
 functions, so any difference would be a different formula, not rounding.
@@ -9,7 +9,7 @@ import pytest
 from numpy.testing import assert_array_equal
 from scipy import stats
 
-from depmeta import distributions as dist
+from depmeta.stats import distributions as dist
 
 X = np.array([-np.inf, -40.0, -8.5, -3.0, -1.959963984540054, -0.5, 0.0, 1e-12, 0.3, 1.0, 2.5, 7.0, 39.0,
               1e3, np.inf, np.nan])

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from depmeta.analysis import analysable_arms
-from depmeta.contrasts import exclude_arms, form_contrasts
-from depmeta.network import outcome_network
-from depmeta.sheets import check_excluded_arms, check_sheet, coerce, prepare_arms
+from depmeta.review.analysis import analysable_arms
+from depmeta.review.contrasts import exclude_arms, form_contrasts
+from depmeta.review.nodes import outcome_network
+from depmeta.review.sheets import check_excluded_arms, check_sheet, coerce, prepare_arms
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = {n: yaml.safe_load((ROOT / "workflow" / "schemas" / f"{n}.schema.yaml").read_text())

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, copy_project, snakemake
-from depmeta.sheets import SheetError, check_extraction, check_sheet, coerce
+from depmeta.review.sheets import SheetError, check_extraction, check_sheet, coerce
 
 sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
 from pipeline_io import read_sheet  # noqa: E402

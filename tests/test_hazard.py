@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from depmeta.analysis import AnalysisOptions, run_meta_analyses
-from depmeta.hazard import hazard_contrasts, log_hazard_ratios
-from depmeta.sheets import check_hazard_ratios, check_sheet, coerce
+from depmeta.review.analysis import AnalysisOptions, run_meta_analyses
+from depmeta.review.hazard import hazard_contrasts, log_hazard_ratios
+from depmeta.review.sheets import check_hazard_ratios, check_sheet, coerce
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = json.loads((ROOT / "tests" / "reference" / "hazard.json").read_text())

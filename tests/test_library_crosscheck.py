@@ -1,5 +1,5 @@
 """Where the stack's libraries give the same numbers as the engine, and where they do not
-(the reasons the engine computes those itself; see the module docstring of depmeta.pooling).
+(the reasons the engine computes those itself; see the module docstring of depmeta.stats.pooling).
 
 Tolerances: EXACT = 1e-10 relative for closed forms computed two ways (rounding only);
 STATSMODELS_PM = 1e-4 relative, because statsmodels stops its Paule-Mandel iteration at a

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from depmeta.metapsy import INDEX_URL, MetapsyError, analyse_metapsy, metapsy_contrasts, resolve_release
+from depmeta.review.metapsy import INDEX_URL, MetapsyError, analyse_metapsy, metapsy_contrasts, resolve_release
 from tests.conftest import shared_path
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Network meta-analysis engine (depmeta.network) against metafor's rma.mv and netmeta's printout.
+"""Network meta-analysis engine (depmeta.stats.network) against metafor's rma.mv and netmeta's printout.
 
 References: tests/reference/network.json from tests/reference/generate_network.R (metafor's
 contrast-based model, REML and tau² = 0, on metadat's senn2013 and linde2016)."""
@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from conftest import shared_path
-from depmeta.effects import escalc
-from depmeta.network import (
+from depmeta.stats.effects import escalc
+from depmeta.stats.network import (
     connected_components,
     contrasts_from_arms,
     contrasts_from_pairwise,
@@ -266,7 +266,7 @@ def _arms(rows):
 
 
 def test_outcome_network_slices_nodes_and_exclusions():
-    from depmeta.network import outcome_network
+    from depmeta.review.nodes import outcome_network
 
     arms = _arms([
         # s1: two medication arms merged into one node; 8-week slice has all three nodes, 16-week two
@@ -293,7 +293,7 @@ def test_outcome_network_slices_nodes_and_exclusions():
 
 
 def test_outcome_network_uses_reported_g_only_without_arm_data():
-    from depmeta.network import outcome_network
+    from depmeta.review.nodes import outcome_network
 
     arms = _arms([("a1", "med", "medication", 8, "ITT", 30, 0), ("a1", "cbt", "psychotherapy", 8, "ITT", 30, 0)])
     arms["outcome"], arms["mean"], arms["sd"] = "symptoms", [10.0, 12.0], [4.0, 5.0]
@@ -329,7 +329,7 @@ TOL_TREE = 1e-12
                     "control", "control"]),
 ])
 def test_node_of_each_scheme(scheme, expected):
-    from depmeta.network import node_of
+    from depmeta.review.nodes import node_of
 
     arms = [("medication", "", "SSRI"), ("psychotherapy", "CBT", ""), ("psychotherapy", "", ""),
             ("combined", "IPT", ""), ("combined", np.nan, "TCA"), ("placebo", "", ""), ("waiting_list", "", "")]
@@ -337,7 +337,7 @@ def test_node_of_each_scheme(scheme, expected):
 
 
 def test_node_of_rejects_unknown_scheme_and_arm_type():
-    from depmeta.network import node_of
+    from depmeta.review.nodes import node_of
 
     with pytest.raises(ValueError, match="nodes must be one of.*'therapy'"):
         node_of("medication", "therapy")
@@ -346,7 +346,7 @@ def test_node_of_rejects_unknown_scheme_and_arm_type():
 
 
 def test_node_order_strategy_first_then_sheet_order_unspecified_last():
-    from depmeta.network import node_order
+    from depmeta.review.nodes import node_order
 
     present = ["control", "psychotherapy:unspecified", "combined:CBT", "psychotherapy:IPT", "medication",
                "psychotherapy:CBT", "psychotherapy:zz_new"]
@@ -388,7 +388,7 @@ TYPED = [
 
 
 def test_outcome_network_splits_nodes_by_therapy_type():
-    from depmeta.network import outcome_network
+    from depmeta.review.nodes import outcome_network
 
     arms = _typed_arms(TYPED)
     c, excl = outcome_network(arms, "response", "RR", nodes="therapy_type")
@@ -411,7 +411,7 @@ def test_outcome_network_splits_nodes_by_therapy_type():
 
 
 def test_split_nodes_through_fit_network_tree_equals_pooled_direct_evidence():
-    from depmeta.network import node_order, outcome_network
+    from depmeta.review.nodes import node_order, outcome_network
 
     arms = _typed_arms([r for r in TYPED if r[0] != "t5"])  # without t5 the network is a tree
     c, _ = outcome_network(arms, "response", "RR", nodes="therapy_type")
@@ -445,7 +445,7 @@ def test_split_nodes_through_fit_network_tree_equals_pooled_direct_evidence():
 
 
 def test_reported_g_rows_take_the_arm_sheet_therapy_type():
-    from depmeta.network import outcome_network
+    from depmeta.review.nodes import outcome_network
 
     arms = _typed_arms([("r1", "cbt", "psychotherapy", 8, "ITT", 30, 0, "CBT", ""),
                         ("r1", "ipt", "psychotherapy", 8, "ITT", 30, 0, "IPT", "")])

@@ -1,5 +1,5 @@
 """Study contributions to network estimates: Papakonstantinou et al. (2018) streams (default) and
-Chaimani et al. (2013) proportion contributions (depmeta.network)."""
+Chaimani et al. (2013) proportion contributions (depmeta.stats.network)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import shared_path
-from depmeta.network import contrasts_from_pairwise, fit_network, flow_streams
+from depmeta.stats.network import contrasts_from_pairwise, fit_network, flow_streams
 
 #: Hand-worked values below are exact fractions; the engine computes them through a
 #: pseudo-inverse and sums, so agreement is to floating-point rounding only.

@@ -1,4 +1,4 @@
-"""Display tables of the network outputs (depmeta.network_tables): split node labels, league table
+"""Display tables of the network outputs (depmeta.report.network_tables): split node labels, league table
 and the list of pairs for large networks."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from depmeta.network_tables import abbreviations, league_table, node_label, pairs_table, split_table
-from depmeta.reporting import md_table
+from depmeta.report.network_tables import abbreviations, league_table, node_label, pairs_table, split_table
+from depmeta.report.tables import md_table
 
 
 def _estimates(trts):

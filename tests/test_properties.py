@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from depmeta.pooling import METHODS, TESTS, pool
+from depmeta.stats.pooling import METHODS, TESTS, pool
 
 #: Relative tolerance of the invariances: the same quantities computed from permuted or
 #: transformed inputs differ by summation order and by the iterative estimators' stopping

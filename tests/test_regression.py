@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from depmeta.regression import (
+from depmeta.stats.regression import (
     distinct_permutations,
     meta_regression,
     permutation_test,

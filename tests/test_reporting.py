@@ -1,4 +1,4 @@
-"""Display helpers of depmeta.reporting: escaping of sheet strings, blank missing
+"""Display helpers of depmeta.report.tables: escaping of sheet strings, blank missing
 cells, unbreakable intervals, and the split of pooled estimates from heterogeneity."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import subprocess
 import pandas as pd
 import pytest
 
-from depmeta.reporting import NBSP, fmt_ci, fmt_est_ci, heterogeneity_table, md_escape, md_table, summary_table
+from depmeta.report.tables import NBSP, fmt_ci, fmt_est_ci, heterogeneity_table, md_escape, md_table, summary_table
 
 SUMMARY = pd.DataFrame([
     dict(comparison="combined_vs_medication", outcome="response", status="pooled", k=6, n_patients=1454,
@@ -95,8 +95,8 @@ def test_escaped_strings_come_out_as_text(pandoc, to):
 
 
 def test_a_value_rounding_to_zero_is_printed_without_a_sign():
-    from depmeta.reporting import fmt
-    from depmeta.summary_of_findings import _num
+    from depmeta.report.summary_of_findings import _num
+    from depmeta.report.tables import fmt
 
     assert (fmt(-0.004), fmt(-0.004, 3), fmt(-0.5), fmt(0.0)) == ("0.00", "-0.004", "-0.50", "0.00")
     assert (_num(-0.001), _num(-10.004), _num(-0.21)) == ("0.00", "-10.00", "-0.21")

@@ -1,4 +1,5 @@
-"""Sensitivity analyses (depmeta.sensitivity) and the batched core (depmeta.pooling.pool_batch) against metafor 3.8-1.
+"""Sensitivity analyses (depmeta.stats.sensitivity) and the batched core
+(depmeta.stats.pooling.pool_batch) against metafor 3.8-1.
 
 References:
 - ``diagnostics.leave1out`` / ``influence`` of ../shared/reference/metafor/*.json (REML, z test);
@@ -24,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from depmeta.bias import pet_peese, regtest, trimfill
-from depmeta.pooling import pool, pool_batch
-from depmeta.sensitivity import (
+from depmeta.stats.bias import pet_peese, regtest, trimfill
+from depmeta.stats.pooling import pool, pool_batch
+from depmeta.stats.sensitivity import (
     alternative_estimators,
     cumulative,
     gosh,

@@ -1,4 +1,4 @@
-"""The sensitivity tables of every pooled analysis (depmeta.sensitivity_tables), on small synthetic frames:
+"""The sensitivity tables of every pooled analysis (depmeta.review.sensitivity), on small synthetic frames:
 each table's rows trace to the analyses, numbers equal the engine's direct results, reasons are given where an
 analysis cannot run. Tolerance: RTOL = 1e-12, the same computation reached two ways (rounding only)."""
 
@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from depmeta.bias import regtest
-from depmeta.pooling import pool
-from depmeta.reporting_sensitivity import alternatives_display, influence_display, overview_table
-from depmeta.sensitivity import leave1out
-from depmeta.sensitivity_tables import SensitivityOptions, run_sensitivity
+from depmeta.report.sensitivity_tables import alternatives_display, influence_display, overview_table
+from depmeta.review.sensitivity import SensitivityOptions, run_sensitivity
+from depmeta.stats.bias import regtest
+from depmeta.stats.pooling import pool
+from depmeta.stats.sensitivity import leave1out
 
 RTOL = 1e-12
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from depmeta.sheets import check_extraction, check_risk_of_bias, check_sheet, coerce, prepare_arms
+from depmeta.review.sheets import check_extraction, check_risk_of_bias, check_sheet, coerce, prepare_arms
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = {n: yaml.safe_load((ROOT / "workflow" / "schemas" / f"{n}.schema.yaml").read_text())
@@ -156,7 +156,7 @@ def test_same_judgement_twice_from_one_source_is_a_duplicate():
 
 
 def test_risk_of_bias_display_keeps_tool_domains_in_order_and_numbers_sources():
-    from depmeta.reporting import rob_tables
+    from depmeta.report.tables import rob_tables
 
     rob = pd.DataFrame([
         {"study_id": "b", "tool": "RoB1", "domain": "incomplete_data", "judgement": "high", "source": "S1"},

@@ -1,4 +1,4 @@
-"""Coverage simulation (depmeta.simulation): the batched intervals are pool()'s, the
+"""Coverage simulation (depmeta.stats.simulation): the batched intervals are pool()'s, the
 simulation is reproducible, and coverage behaves as theory says, within tolerances
 derived from the binomial standard error of a simulated proportion."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from depmeta.pooling import pool
-from depmeta.simulation import INTERVALS, coverage_grid, interval_batch, simulate_coverage
+from depmeta.stats.pooling import pool
+from depmeta.stats.simulation import INTERVALS, coverage_grid, interval_batch, simulate_coverage
 
 #: Replications of the small fixed-seed runs: enough for a binomial SE of 0.5 percentage
 #: points at 95%, few enough to run in seconds.

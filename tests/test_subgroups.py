@@ -1,4 +1,4 @@
-"""Subgroup and meta-regression tables (depmeta.subgroups): moderator values taken from
+"""Subgroup and meta-regression tables (depmeta.review.subgroups): moderator values taken from
 the study and arm sheets, uncoded and too-small groups listed, numbers identical to the
 engine's (whose parity with metafor is tests/test_regression.py)."""
 
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from depmeta.regression import meta_regression, permutation_test, subgroup_analysis
-from depmeta.subgroups import SubgroupOptions, contrast_moderators, run_subgroups
+from depmeta.review.subgroups import SubgroupOptions, contrast_moderators, run_subgroups
+from depmeta.stats.regression import meta_regression, permutation_test, subgroup_analysis
 
 rng = np.random.default_rng(3)
 K = 7

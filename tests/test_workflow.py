@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, copy_project, snakemake
-from depmeta.labels import comparison_label
-from depmeta.reporting import fmt
+from depmeta.report.labels import comparison_label
+from depmeta.report.tables import fmt
 
 #: Runs Snakemake or renders the report: the full suite only (python -m pytest -m "not slow" skips it).
 pytestmark = pytest.mark.slow
@@ -121,7 +121,7 @@ def test_tables_trace_back_to_input_rows(run):
 def test_report_shows_the_subgroup_tests_and_meta_regressions(run):
     import html as html_lib
 
-    from depmeta.labels import fmt_p
+    from depmeta.report.labels import fmt_p
 
     text = html_lib.unescape(re.sub(r"<[^>]+>", " ", (run / "results" / "report" / "report.html").read_text()))
     text = " ".join(text.split())
@@ -275,7 +275,7 @@ def test_therapy_type_nodes_run_through_network_certainty_and_report(tmp_path):
     import html as html_lib
     import json
 
-    from depmeta.summary_of_findings import answer_items
+    from depmeta.report.summary_of_findings import answer_items
 
     work = copy_project(tmp_path)
     (work / "nodes.yaml").write_text(

@@ -81,7 +81,7 @@ def test_slurm_profile_dry_run(tmp_path):
 def test_changing_an_engine_module_reruns_the_jobs_that_import_it(workflow_run):
     proc = snakemake(workflow_run, "-n", "--configfile", "tests/config/config.yaml")
     assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr, proc.stdout[-2000:]
-    module = workflow_run / "src" / "depmeta" / "pooling.py"
+    module = workflow_run / "src" / "depmeta" / "stats" / "pooling.py"
     text, before = module.read_bytes(), module.stat()
     try:
         # Snakemake compares a newer input's checksum with the recorded one, so the
@@ -92,7 +92,7 @@ def test_changing_an_engine_module_reruns_the_jobs_that_import_it(workflow_run):
         proc = snakemake(workflow_run, "-n", "--configfile", "tests/config/config.yaml")
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert ENGINE_RULES <= dry_run_jobs(proc.stdout), proc.stdout[-3000:]
-        assert "src/depmeta/pooling.py" in proc.stdout
+        assert "src/depmeta/stats/pooling.py" in proc.stdout
     finally:
         module.write_bytes(text)
         os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns))

@@ -1,14 +1,19 @@
-"""depmeta: the statistical engine of the depression-treatment meta-analysis pipeline.
+"""depmeta: the depression-treatment meta-analysis pipeline, on three floors, each importing
+only from the floors below it (tests/test_floors.py):
 
-Pure functions on arrays returning frozen result objects; no file I/O.
+- :mod:`depmeta.stats`: the statistical engine, arrays in and frozen results out;
+- :mod:`depmeta.review`: the review's rules (sheets, contrasts, analyses, certainty, claims);
+- :mod:`depmeta.report`: the report's tables, figures and words.
+
+The engine's front door, re-exported here:
 
 - :func:`escalc` effect sizes (RR, OR, RD, SMD, GEN, PLO), metafor's names and defaults;
 - :func:`pool` random-effects pooling (EE DL REML PM SJ ML HE EB HS; z, t, knha, adhoc tests);
 - :func:`tau2_estimate`, :func:`q_profile` the vectorised building blocks.
 """
 
-from depmeta.effects import MEASURES, EffectSizes, counts_from_percent, escalc, hedges_correction
-from depmeta.pooling import METHODS, PI_METHODS, TESTS, PoolResult, pool, q_profile, tau2_estimate
+from depmeta.stats.effects import MEASURES, EffectSizes, counts_from_percent, escalc, hedges_correction
+from depmeta.stats.pooling import METHODS, PI_METHODS, TESTS, PoolResult, pool, q_profile, tau2_estimate
 
 __all__ = [
     "METHODS",

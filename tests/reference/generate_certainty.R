@@ -1,4 +1,4 @@
-# Reference numbers for depmeta.certainty's tests, from base R (stats):
+# Reference numbers for depmeta.stats.absolute (tests/test_certainty.py), from base R (stats):
 # optimal information size (power.prop.test / the normal-approximation two-sample
 # size for a standardised difference) and the Furukawa-Leucht SMD -> risk conversion.
 # Usage (from the project root): Rscript tests/reference/generate_certainty.R tests/reference/certainty.json

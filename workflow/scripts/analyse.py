@@ -9,7 +9,7 @@ sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).pa
 
 import pandas as pd  # noqa: E402
 
-from depmeta.analysis import (  # noqa: E402
+from depmeta.review.analysis import (  # noqa: E402
     AnalysisOptions,
     adult_analyses,
     assemble_contrasts,

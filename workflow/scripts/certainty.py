@@ -11,9 +11,8 @@ import json  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from depmeta.analysis import OUTCOME_DIRECTION  # noqa: E402
-from depmeta.bias import regtest  # noqa: E402
-from depmeta.certainty import (  # noqa: E402
+from depmeta.review.analysis import OUTCOME_DIRECTION  # noqa: E402
+from depmeta.review.certainty import (  # noqa: E402
     CertaintyOptions,
     assumed_risks,
     cinema_network,
@@ -21,8 +20,9 @@ from depmeta.certainty import (  # noqa: E402
     sof_rows,
     study_rob_levels,
 )
-from depmeta.contrasts import COMPARISONS, STRATEGY  # noqa: E402
-from depmeta.robustness import robustness_findings  # noqa: E402
+from depmeta.review.contrasts import COMPARISONS, STRATEGY  # noqa: E402
+from depmeta.review.robustness import robustness_findings  # noqa: E402
+from depmeta.stats.bias import regtest  # noqa: E402
 from pipeline_io import read_sheet, read_table, read_validated, setup_logging, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
@@ -71,7 +71,7 @@ for (comp, outcome), (r, src) in sorted(risks.items()):
     log.info("assumed risk %s %s: %.3f (%s)", comp, outcome, r, src)
 
 # What the sensitivity rule found (low risk of bias only, influential trials, Egger's test and
-# trim-and-fill), carried into the GRADE domains (depmeta.robustness).
+# trim-and-fill), carried into the GRADE domains (depmeta.review.robustness).
 robustness = robustness_findings(*(read_table(snakemake.input[k])
                                    for k in ("influence", "leave1out", "alternatives", "small_study")))
 log.info("sensitivity findings for %d pooled analyses", len(robustness))
@@ -128,7 +128,7 @@ write_json(snakemake.output.json, {
     "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in opts.__dict__.items()},
     "study_risk_of_bias": rob_levels.to_dict(orient="records"),
     "assumed_risks": [{"comparison": c, "outcome": o, "risk": r, "source": s} for (c, o), (r, s) in risks.items()],
-    "small_study_test": "depmeta.bias.regtest (model rma, predictor sei)",
+    "small_study_test": "depmeta.stats.bias.regtest (model rma, predictor sei)",
     "results": results_all.to_dict(orient="records"),
     "judgements": judgements.to_dict(orient="records"),
     "strategies": sorted(set(STRATEGY.values())),

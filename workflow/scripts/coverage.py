@@ -9,7 +9,7 @@ sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).pa
 
 import pandas as pd  # noqa: E402
 
-from depmeta.simulation import coverage_grid  # noqa: E402
+from depmeta.stats.simulation import coverage_grid  # noqa: E402
 from pipeline_io import setup_logging, write_csv  # noqa: E402
 
 log = setup_logging(snakemake.log[0])

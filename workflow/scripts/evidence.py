@@ -4,7 +4,7 @@ Reads the pooled tables of rule ``analyse`` (and the network estimates of the ad
 when the network is on) and forms again, from the validated sheets, the contrasts that claims
 about speed and about subgroups need: each claim is evaluated only on its own population,
 timepoint and scale (absolute-difference claims on the RD rows, speed claims on each trial's
-earliest timepoint, subgroup claims on the trials of that subgroup, depmeta.checks.SUBGROUP_RULES)."""
+earliest timepoint, subgroup claims on the trials of that subgroup, depmeta.review.checks.SUBGROUP_RULES)."""
 
 import json
 import sys
@@ -15,8 +15,14 @@ sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).pa
 
 import pandas as pd  # noqa: E402
 
-from depmeta.analysis import AnalysisOptions, adult_study_ids, assemble_contrasts, pooled_with_rd  # noqa: E402
-from depmeta.checks import SUBGROUP_RULES, compare_benchmarks, evaluate_claims, network_benchmarks, subgroup_studies  # noqa: E402
+from depmeta.review.analysis import AnalysisOptions, adult_study_ids, assemble_contrasts, pooled_with_rd  # noqa: E402
+from depmeta.review.checks import (  # noqa: E402
+    SUBGROUP_RULES,
+    compare_benchmarks,
+    evaluate_claims,
+    network_benchmarks,
+    subgroup_studies,
+)
 from pipeline_io import read_table, read_validated, setup_logging, write_csv  # noqa: E402
 
 log = setup_logging(snakemake.log[0])

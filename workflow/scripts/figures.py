@@ -6,7 +6,7 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
 
-from depmeta.plots import event_rate_plot, forest_plot, summary_plot  # noqa: E402
+from depmeta.report.figures import event_rate_plot, forest_plot, summary_plot  # noqa: E402
 from pipeline_io import figure_defaults, read_table, save_png, setup_logging, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])

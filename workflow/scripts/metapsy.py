@@ -9,7 +9,7 @@ sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).pa
 
 import json  # noqa: E402
 
-from depmeta.metapsy import LOW_ROB_MIN, MetapsyError, analyse_metapsy, metapsy_contrasts  # noqa: E402
+from depmeta.review.metapsy import LOW_ROB_MIN, MetapsyError, analyse_metapsy, metapsy_contrasts  # noqa: E402
 from pipeline_io import read_metapsy, setup_logging, sha256, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])

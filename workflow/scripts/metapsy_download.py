@@ -10,7 +10,7 @@ sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).pa
 import dataclasses  # noqa: E402
 import urllib.request  # noqa: E402
 
-from depmeta.metapsy import resolve_release  # noqa: E402
+from depmeta.review.metapsy import resolve_release  # noqa: E402
 from pipeline_io import setup_logging, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
@@ -18,7 +18,7 @@ log = setup_logging(snakemake.log[0])
 
 def fetch(url: str) -> str:
     """The text at a URL (public endpoints only; no token)."""
-    with urllib.request.urlopen(url, timeout=60) as resp:  # noqa: S310 (https URLs built in depmeta.metapsy)
+    with urllib.request.urlopen(url, timeout=60) as resp:  # noqa: S310 (https URLs built in depmeta.review.metapsy)
         return resp.read().decode("utf-8")
 
 

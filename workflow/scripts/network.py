@@ -11,10 +11,11 @@ sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).pa
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from depmeta.analysis import BINARY, OUTCOME_DIRECTION, RATIO_MEASURES, adult_study_ids, analysable_arms  # noqa: E402
-from depmeta.contrasts import COMPARISONS  # noqa: E402
-from depmeta.network import fit_network_parts, node_order, outcome_network  # noqa: E402
-from depmeta.network_plot import network_graph  # noqa: E402
+from depmeta.report.network_figure import network_graph  # noqa: E402
+from depmeta.review.analysis import BINARY, OUTCOME_DIRECTION, RATIO_MEASURES, adult_study_ids, analysable_arms  # noqa: E402
+from depmeta.review.contrasts import COMPARISONS  # noqa: E402
+from depmeta.review.nodes import node_order, outcome_network  # noqa: E402
+from depmeta.stats.network import fit_network_parts  # noqa: E402
 from pipeline_io import figure_defaults, read_validated, save_png, setup_logging, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])

@@ -37,18 +37,18 @@ def read_sheet(path: str, sheet: str | None = None, label: str | None = None) ->
     """A sheet as strings (blank cells as ""), from CSV or from a workbook's named sheet.
 
     CSV files are read as UTF-8 (with or without a byte-order mark) and any line ending;
-    rows are numbered as in :mod:`depmeta.sheets` (header = row 1). Empty rows at the end
+    rows are numbered as in :mod:`depmeta.review.sheets` (header = row 1). Empty rows at the end
     are ignored.
 
     Raises
     ------
-    depmeta.sheets.SheetError
+    depmeta.review.sheets.SheetError
         For a file that cannot be read as a sheet, naming the file (``label``) and, where
         there is one, the row and column: an empty file, text that is not UTF-8, another
         separator than the comma, rows with more cells than the header, a column named
         twice, merged cells in a workbook, an empty row between data rows.
     """
-    from depmeta.sheets import Problem, SheetError
+    from depmeta.review.sheets import Problem, SheetError
 
     p = Path(path)
     label = label or str(path)
@@ -73,7 +73,7 @@ def _read_csv_sheet(p: Path, label: str) -> pd.DataFrame:
     import io
     import re
 
-    from depmeta.sheets import Problem, SheetError
+    from depmeta.review.sheets import Problem, SheetError
 
     raw = p.read_bytes()
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -117,7 +117,7 @@ def _read_workbook_sheet(p: Path, sheet: str | None, label: str) -> pd.DataFrame
     import openpyxl
     from openpyxl.utils import get_column_letter
 
-    from depmeta.sheets import Problem, SheetError
+    from depmeta.review.sheets import Problem, SheetError
 
     try:
         book = openpyxl.load_workbook(p, read_only=False, data_only=True)
@@ -145,10 +145,10 @@ def read_metapsy(path: str) -> pd.DataFrame:
 
 def read_validated(inputs, names, schema_dir) -> dict[str, pd.DataFrame]:
     """Validated sheets (``inputs[name]``) read back with their schema's types
-    (:func:`depmeta.sheets.coerce` on ``schema_dir/NAME.schema.yaml``)."""
+    (:func:`depmeta.review.sheets.coerce` on ``schema_dir/NAME.schema.yaml``)."""
     import yaml
 
-    from depmeta.sheets import coerce
+    from depmeta.review.sheets import coerce
 
     return {
         name: coerce(read_sheet(inputs[name]), yaml.safe_load((Path(schema_dir) / f"{name}.schema.yaml").read_text()))

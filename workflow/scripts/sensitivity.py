@@ -7,9 +7,9 @@ from pathlib import Path
 sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
 
 
-from depmeta.certainty import study_rob_levels  # noqa: E402
-from depmeta.plots_sensitivity import cumulative_plot, figure_title, funnel_plot, gosh_plot  # noqa: E402
-from depmeta.sensitivity_tables import SensitivityOptions, run_sensitivity  # noqa: E402
+from depmeta.report.sensitivity_figures import cumulative_plot, figure_title, funnel_plot, gosh_plot  # noqa: E402
+from depmeta.review.certainty import study_rob_levels  # noqa: E402
+from depmeta.review.sensitivity import SensitivityOptions, run_sensitivity  # noqa: E402
 from pipeline_io import figure_defaults, read_table, save_png, setup_logging, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
@@ -21,7 +21,7 @@ summary = read_table(snakemake.input.summary)
 studies = read_table(snakemake.input.studies)
 rob = read_table(snakemake.input.risk_of_bias)
 
-# Low risk of bias overall, as the certainty rule rates it (depmeta.certainty.study_rob_levels): the
+# Low risk of bias overall, as the certainty rule rates it (depmeta.review.certainty.study_rob_levels): the
 # studies sheet's overall rating where published, else every published domain judgement low.
 levels = study_rob_levels(studies.fillna({"risk_of_bias": ""}), rob)
 low_rob = set(levels.study_id[levels.level == "low"])
@@ -40,7 +40,7 @@ for _, s in pooled.iterrows():
     ss = tables.small_study
     row = ss[(ss.comparison == s.comparison) & (ss.outcome == s.outcome) & (ss.measure == s.measure)].iloc[0]
     if row.status == "run":
-        from depmeta.bias import trimfill
+        from depmeta.stats.bias import trimfill
 
         rows = per_study[(per_study.comparison == s.comparison) & (per_study.outcome == s.outcome)
                          & (per_study.measure == s.measure)]

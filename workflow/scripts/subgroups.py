@@ -7,7 +7,8 @@ from pathlib import Path
 sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
 
 
-from depmeta.subgroups import SubgroupOptions, bubble_plot, contrast_moderators, run_subgroups  # noqa: E402
+from depmeta.report.subgroup_figures import bubble_plot  # noqa: E402
+from depmeta.review.subgroups import SubgroupOptions, contrast_moderators, run_subgroups  # noqa: E402
 from pipeline_io import figure_defaults, read_sheet, read_table, save_png, setup_logging, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])

@@ -21,7 +21,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from snakemake.utils import validate  # noqa: E402
 
-from depmeta.sheets import (  # noqa: E402
+from depmeta.review.sheets import (  # noqa: E402
     Problem,
     SheetError,
     check_claims,

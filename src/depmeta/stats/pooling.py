@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from depmeta.distributions import chi2_ppf, chi2_sf, norm_ppf, norm_sf, t_ppf, t_sf
+from depmeta.stats.distributions import chi2_ppf, chi2_sf, norm_ppf, norm_sf, t_ppf, t_sf
 
 __all__ = ["METHODS", "PI_METHODS", "TESTS", "BatchPoolResult", "LocalMaximumWarning", "PoolResult", "check_yivi",
            "pool", "pool_batch", "tau2_estimate", "q_profile"]

@@ -6,7 +6,7 @@ published HR of arm1 relative to arm2, as ``hr`` with its 95% CI or as
 ``log_hr`` with its SE. This module puts each row on the log scale, orients it
 to one of the project's comparisons (inverting the HR when the sheet's arm1 is
 the comparison's arm2) and returns contrasts that
-:func:`depmeta.analysis.run_meta_analyses` pools by generic inverse variance
+:func:`depmeta.review.analysis.run_meta_analyses` pools by generic inverse variance
 (metafor's ``escalc(measure="GEN")`` + ``rma``) as outcome ``relapse`` with
 measure ``HR``, beside the count-based RR. Counts are never derived from
 survival curves. No file I/O.
@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from depmeta.contrasts import COMPARISONS, STRATEGY, preference_key
-from depmeta.distributions import norm_ppf
+from depmeta.review.contrasts import COMPARISONS, STRATEGY, preference_key
+from depmeta.stats.distributions import norm_ppf
 
 __all__ = ["HR_CI_LEVEL", "log_hazard_ratios", "hazard_contrasts"]
 
@@ -76,7 +76,7 @@ def hazard_contrasts(hazard: pd.DataFrame, comparisons=None,
     Returns
     -------
     contrasts : DataFrame
-        Columns of :func:`depmeta.contrasts.form_contrasts` (``source_kind`` is
+        Columns of :func:`depmeta.review.contrasts.form_contrasts` (``source_kind`` is
         ``hazard_ratio``, ``timepoint_weeks`` is the follow-up in weeks) plus
         ``log_hr``, ``se_log_hr`` and ``inverted``.
     unused : DataFrame

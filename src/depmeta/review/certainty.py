@@ -1,14 +1,6 @@
-"""Absolute effects and certainty of the evidence: GRADE for pairwise estimates,
-CINeMA for network estimates. Pure functions, frozen results, no file I/O.
-
-Absolute effects
-    Risk with intervention from a relative effect at an assumed comparator risk
-    (ACR), per 1000 patients, with the CI of the relative effect carried over
-    (the ACR is treated as known, as in GRADE's summary-of-findings tables);
-    NNT in Altman's NNTB/NNTH form (Altman 1998, BMJ 317:1309); a standardised
-    mean difference converted to a risk of response by Furukawa & Leucht's
-    method (2011, PLoS One 6:e19070): with normal outcomes of equal variance,
-    ``EER = Phi(Phi^-1(CER) + d)``, ``d`` the effect in the good direction.
+"""Certainty of the evidence: GRADE for pairwise estimates, CINeMA for network estimates, and
+the absolute effects of the summary of findings (computed by :mod:`depmeta.stats.absolute`).
+Frames in, frames out, frozen judgements (:mod:`depmeta.review.judgements`), no file I/O.
 
 GRADE (pairwise)
     One judgement per domain (risk of bias, inconsistency, indirectness,
@@ -60,123 +52,30 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from depmeta.analysis import RATIO_MEASURES
-from depmeta.distributions import norm_cdf, norm_ppf
+from depmeta.review.judgements import (
+    CINEMA_LEVELS,
+    GRADE_LEVELS,
+    Judgement,
+    apply_override,
+    overall_certainty,
+)
+from depmeta.review.robustness import robust_inconsistency, robust_publication_bias, robust_rob
+from depmeta.stats.absolute import absolute_effect, median_risk, nnt, optimal_information_size, smd_to_risk
+from depmeta.stats.distributions import norm_ppf
+from depmeta.stats.effects import RATIO_MEASURES
 
 __all__ = [
-    "GRADE_LEVELS", "CINEMA_LEVELS", "CERTAINTY_WORDS", "Judgement", "Certainty", "NNT", "AbsoluteEffect",
-    "CertaintyOptions", "risk_with_intervention", "absolute_effect", "nnt", "smd_to_risk", "median_risk",
-    "optimal_information_size", "study_rob_levels", "rob_domain", "inconsistency_domain", "indirectness_domain",
-    "imprecision_domain", "publication_bias_domain", "overall_certainty", "apply_override",
-    "contribution_domain", "reporting_bias_domain", "cinema_imprecision", "cinema_heterogeneity",
-    "cinema_incoherence", "CINEMA_DOC", "regions", "GRADE_DOMAINS", "CINEMA_DOMAINS", "assumed_risks", "grade_pairwise",
-    "cinema_network", "study_sizes", "plain_statement", "sof_rows",
+    "CertaintyOptions", "study_rob_levels", "rob_domain", "inconsistency_domain", "indirectness_domain",
+    "imprecision_domain", "publication_bias_domain", "contribution_domain", "reporting_bias_domain",
+    "cinema_imprecision", "cinema_heterogeneity", "cinema_incoherence", "CINEMA_DOC", "regions", "GRADE_DOMAINS",
+    "CINEMA_DOMAINS", "assumed_risks", "grade_pairwise", "cinema_network", "study_sizes", "plain_statement", "sof_rows",
 ]
 
-#: GRADE levels of concern and their downgrade.
-GRADE_LEVELS = {"no": 0, "serious": 1, "very serious": 2, "not assessable": 0}
-#: CINeMA levels of concern and the downgrade the summary applies.
-CINEMA_LEVELS = {"no concerns": 0, "some concerns": 1, "major concerns": 2}
-#: Certainty by number of levels left (4 = high), with GRADE's symbols.
-CERTAINTY_WORDS = {4: "high", 3: "moderate", 2: "low", 1: "very low"}
-_SYMBOLS = {4: "⊕⊕⊕⊕", 3: "⊕⊕⊕◯", 2: "⊕⊕◯◯", 1: "⊕◯◯◯"}
 RATIO = RATIO_MEASURES  # ratio measures: no effect at 1, risks by multiplication
 #: Floating-point slack when a weight share is compared with a threshold: the
 #: shares are sums of normalised weights, exact to a few ulps, and a share of
 #: exactly 50% must count as reaching a 50% threshold.
 SHARE_TOL = 1e-12
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """One domain's judgement.
-
-    Attributes
-    ----------
-    domain : str
-    level : str
-        ``no``/``serious``/``very serious``/``not assessable`` (GRADE) or
-        ``no concerns``/``some concerns``/``major concerns`` (CINeMA).
-    downgrade : int
-        Levels of certainty taken off (0, 1 or 2).
-    reason : str
-        Why, in words, with the numbers behind it.
-    rule : str
-        The rule applied (or ``reviewer override``).
-    overridden : bool
-        True when a reviewer's judgement from the config replaced the rule's.
-    """
-
-    domain: str
-    level: str
-    downgrade: int
-    reason: str
-    rule: str
-    overridden: bool = False
-
-
-@dataclass(frozen=True)
-class Certainty:
-    """Overall certainty: ``score`` 4 (high) to 1 (very low)."""
-
-    score: int
-    word: str
-    symbols: str
-    downgrades: int
-
-
-@dataclass(frozen=True)
-class NNT:
-    """Number needed to treat in Altman's form.
-
-    ``kind`` is ``NNTB`` (benefit), ``NNTH`` (harm) or ``none`` (no
-    difference); ``value`` its size (``inf`` for none). The CI is
-    ``ci_kind`` ``NNTB``/``NNTH`` with ``ci_low <= ci_high``, or ``both`` when
-    the CI of the risk difference includes 0: then it runs from NNTB
-    ``ci_low`` through infinity to NNTH ``ci_high``.
-    """
-
-    kind: str
-    value: float
-    ci_kind: str
-    ci_low: float
-    ci_high: float
-
-    def text(self) -> str:
-        """e.g. 'NNTB 8 (5 to 25)' or 'NNTB 12 (NNTB 5 to ∞ to NNTH 40)'; NNTs rounded up."""
-        if not math.isfinite(self.value) and self.kind == "none":
-            head = "NNT ∞"
-        else:
-            head = f"{self.kind} {_ceil(self.value)}"
-        if self.ci_kind == "both":
-            return f"{head} (NNTB {_ceil(self.ci_low)} to ∞ to NNTH {_ceil(self.ci_high)})"
-        return f"{head} ({_ceil(self.ci_low)} to {_ceil(self.ci_high)})"
-
-
-def _ceil(x: float) -> str:
-    return "∞" if not math.isfinite(x) else f"{math.ceil(x - 1e-9):d}"
-
-
-@dataclass(frozen=True)
-class AbsoluteEffect:
-    """Absolute effect at an assumed comparator risk, per ``per`` patients.
-
-    ``risk_comparator`` and ``risk_intervention*`` are per ``per`` patients;
-    ``difference*`` is intervention minus comparator, per ``per``; ``nnt``
-    in the outcome's good direction.
-    """
-
-    measure: str
-    acr: float
-    per: int
-    risk_comparator: float
-    risk_intervention: float
-    risk_intervention_low: float
-    risk_intervention_high: float
-    difference: float
-    difference_low: float
-    difference_high: float
-    nnt: NNT
 
 
 @dataclass(frozen=True)
@@ -214,7 +113,7 @@ class CertaintyOptions:
     smd_control_event_rate: object = "response"
     indirectness: tuple = ()
     overrides: tuple = ()
-    #: whether each sensitivity finding may downgrade (depmeta.robustness); reported either way
+    #: whether each sensitivity finding may downgrade (depmeta.review.robustness); reported either way
     sens_low_rob: bool = True
     sens_influential: bool = True
     sens_trimfill: bool = True
@@ -271,124 +170,6 @@ class CertaintyOptions:
 
 
 # ---------------------------------------------------------------- absolute effects
-
-def risk_with_intervention(measure: str, effect, acr: float):
-    """Risk with intervention from a relative effect (display scale) and the ACR.
-
-    RR: ``ACR * RR``; OR: ``OR ACR / (1 - ACR + OR ACR)``; RD: ``ACR + RD``;
-    HR: ``1 - (1 - ACR) ** HR``, the risk by the same follow-up under proportional hazards
-    (Cochrane Handbook 15.4.4, with ACR the comparator's risk by that time);
-    clipped to [0, 1] (an RR above ``1/ACR`` cannot be a risk).
-    """
-    e = np.asarray(effect, float)
-    if not 0 <= acr <= 1:
-        raise ValueError(f"assumed comparator risk must be in [0, 1], got {acr}")
-    if measure == "RR":
-        r = acr * e
-    elif measure == "OR":
-        r = e * acr / (1 - acr + e * acr)
-    elif measure == "RD":
-        r = acr + e
-    elif measure == "HR":
-        r = 1.0 - (1.0 - acr) ** e
-    else:
-        raise ValueError(f"no absolute risk for measure {measure!r}")
-    return np.clip(r, 0.0, 1.0)
-
-
-def nnt(difference: float, low: float, high: float, direction: int) -> NNT:
-    """NNT from a risk difference (proportions) and its CI.
-
-    Parameters
-    ----------
-    difference, low, high : float
-        Risk with intervention minus risk with comparator, and its CI.
-    direction : int
-        +1 if the outcome is good (response), -1 if bad (relapse, dropout).
-    """
-    b = direction * difference
-    lo, hi = sorted((direction * low, direction * high))
-    kind = "NNTB" if b > 0 else ("NNTH" if b < 0 else "none")
-    value = 1 / abs(b) if b != 0 else math.inf
-    if lo > 0:
-        return NNT(kind, value, "NNTB", 1 / hi, 1 / lo)
-    if hi < 0:
-        return NNT(kind, value, "NNTH", 1 / -lo, 1 / -hi)
-    return NNT(kind, value, "both", 1 / hi if hi > 0 else math.inf, 1 / -lo if lo < 0 else math.inf)
-
-
-def absolute_effect(measure: str, estimate: float, ci_low: float, ci_high: float, acr: float, direction: int,
-                    per: int = 1000) -> AbsoluteEffect:
-    """Absolute effect of a pooled RR/OR/RD (display scale) at the assumed comparator risk ``acr``."""
-    r, rl, rh = (float(risk_with_intervention(measure, x, acr)) for x in (estimate, ci_low, ci_high))
-    rl, rh = min(rl, rh), max(rl, rh)
-    return AbsoluteEffect(
-        measure,
-        acr,
-        per,
-        per * acr,
-        per * r,
-        per * rl,
-        per * rh,
-        per * (r - acr),
-        per * (rl - acr),
-        per * (rh - acr),
-        nnt(r - acr, rl - acr, rh - acr, direction),
-    )
-
-
-def smd_to_risk(smd, cer: float, direction: int = -1):
-    """Furukawa & Leucht (2011): risk of response under intervention from an SMD.
-
-    ``EER = Phi(Phi^-1(CER) + d)`` with ``d = -direction * smd`` ... the
-    effect in the good direction: for symptom scores (``direction = -1``, a
-    lower score is better) a negative g is a benefit, ``d = -g``.
-
-    Parameters
-    ----------
-    smd : float or array
-        Standardised mean difference, intervention minus comparator.
-    cer : float
-        Control event rate: the share of comparator patients responding.
-    direction : int
-        OUTCOME_DIRECTION of the continuous outcome (+1 higher is better).
-    """
-    if not 0 < cer < 1:
-        raise ValueError(f"control event rate must be in (0, 1), got {cer}")
-    d = direction * np.asarray(smd, float)
-    return norm_cdf(norm_ppf(cer) + d)
-
-
-def median_risk(events, n) -> float:
-    """Median of the arms' risks ``events / n`` (arms with ``n > 0``); nan if none."""
-    e, n = np.asarray(events, float), np.asarray(n, float)
-    ok = np.isfinite(e) & np.isfinite(n) & (n > 0)
-    return float(np.median(e[ok] / n[ok])) if ok.any() else math.nan
-
-
-def optimal_information_size(acr: float | None = None, rrr: float = 0.25, alpha: float = 0.05, power: float = 0.8,
-                             smd: float | None = None) -> int:
-    """Total patients an adequately powered single trial needs (GRADE's OIS).
-
-    Binary (``acr`` given): two proportions ``p1 = acr``, ``p2 = acr (1 - rrr)``,
-    ``n = [z_a sqrt(2 pbar qbar) + z_b sqrt(p1 q1 + p2 q2)]^2 / (p1 - p2)^2``
-    per group (Fleiss, Statistical Methods for Rates and Proportions, 3rd ed.,
-    eq. 4.14 without continuity correction; statsmodels' power classes use
-    Cohen's arcsine h instead, a different approximation). Continuous
-    (``smd`` given): ``n = 2 (z_a + z_b)^2 / smd^2`` per group. Two-sided
-    alpha; each group rounded up; returns the total of both groups.
-    """
-    za, zb = norm_ppf(1 - alpha / 2), norm_ppf(power)
-    if smd is not None:
-        n = 2 * (za + zb) ** 2 / smd**2
-    else:
-        if acr is None or not 0 < acr < 1:
-            raise ValueError("optimal_information_size needs an acr in (0, 1) or an smd")
-        p1, p2 = acr, acr * (1 - rrr)
-        pbar = (p1 + p2) / 2
-        root_n = za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
-        n = root_n**2 / (p1 - p2) ** 2
-    return 2 * math.ceil(n - 1e-9)
 
 
 # ---------------------------------------------------------------- study-level inputs
@@ -586,34 +367,6 @@ def publication_bias_domain(k: int, pval: float | None, min_studies: int = 10, a
         return Judgement("publication bias", "serious", 1, f"small-study effects suspected ({test} p = {pval:.3f})",
                          rule)
     return Judgement("publication bias", "no", 0, f"{test} p = {pval:.3f}", rule)
-
-
-def overall_certainty(judgements, start: int = 4) -> Certainty:
-    """Certainty after the downgrades: start (4 = high for randomized trials) minus the downgrades, at least 1.
-
-    GRADE: one level per serious, two per very serious domain. CINeMA: the
-    software paper confirms that the six judgements "are summarized into a
-    single confidence rating ("high," "moderate," "low," or "very low")"
-    (Papakonstantinou 2020, Abstract); the CINeMA documentation leaves the
-    rating to the reviewer (section Report: all judgements start at High and
-    the reviewer places the final one), so one level per domain with some
-    concerns and two per domain with major concerns is this project's rule (a
-    reviewer can override any domain).
-    """
-    down = int(sum(j.downgrade for j in judgements))
-    score = max(1, start - down)
-    return Certainty(score, CERTAINTY_WORDS[score], _SYMBOLS[score], down)
-
-
-def apply_override(judgement: Judgement, level: str, reason: str, cinema: bool = False) -> Judgement:
-    """A reviewer's judgement replacing the rule's; the reason keeps the rule's verdict."""
-    table = CINEMA_LEVELS if cinema else GRADE_LEVELS
-    if level not in table:
-        raise ValueError(f"override level {level!r} for {judgement.domain} is not one of {sorted(table)}")
-    if not str(reason).strip():
-        raise ValueError(f"override of {judgement.domain} needs a reason")
-    return replace(judgement, level=level, downgrade=table[level], overridden=True, rule="reviewer override",
-                   reason=f"reviewer judgement: {reason} (rule gave {judgement.level}: {judgement.reason})")
 
 
 # ---------------------------------------------------------------- CINeMA domains
@@ -946,10 +699,10 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
         Used where ``k >= pb_min_studies`` and ``robustness`` holds no test
         result; None: publication bias not assessable for want of a test.
     robustness : dict, optional
-        :func:`depmeta.robustness.robustness_findings` of the sensitivity rule's
+        :func:`depmeta.review.robustness.robustness_findings` of the sensitivity rule's
         tables: its Egger test is the small-study test, and its low-risk-of-bias,
         influence and trim-and-fill findings enter the risk-of-bias, inconsistency
-        and publication-bias domains (rules in :mod:`depmeta.robustness`).
+        and publication-bias domains (rules in :mod:`depmeta.review.robustness`).
 
     Returns
     -------
@@ -994,8 +747,6 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
         if small_study_test is None and pb_p is None and r.k >= opts.pb_min_studies:
             js[-1] = replace(js[-1], reason=f"{r.k} studies but no small-study test available")
         if rb is not None:
-            # imported here: depmeta.robustness builds on this module's Judgement
-            from depmeta.robustness import robust_inconsistency, robust_publication_bias, robust_rob
 
             ci = (r.ci_low_display, r.ci_high_display)
             js[0] = robust_rob(js[0], rb, ci, null, opts.sens_low_rob)

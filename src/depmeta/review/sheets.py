@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from depmeta.effects import counts_from_percent
+from depmeta.stats.effects import counts_from_percent
 
 __all__ = [
     "ROB_TOOLS",

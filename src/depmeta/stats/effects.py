@@ -23,6 +23,7 @@ from scipy.special import gammaln
 __all__ = [
     "BINARY_MEASURES",
     "MEASURES",
+    "RATIO_MEASURES",
     "EffectSizes",
     "counts_from_percent",
     "escalc",
@@ -31,6 +32,9 @@ __all__ = [
 
 BINARY_MEASURES = ("RR", "OR", "RD")
 MEASURES = (*BINARY_MEASURES, "SMD", "GEN", "PLO")
+#: Measures pooled on the log scale and displayed as ratios (HR: hazard ratio of
+#: relapse, pooled from published log HRs by generic inverse variance).
+RATIO_MEASURES = ("RR", "OR", "HR")
 
 #: Reasons attached to studies whose effect size is missing.
 REASON_DOUBLE_ZERO = "no events in either arm (double zero): RR/OR not estimable"
@@ -80,7 +84,7 @@ class EffectSizes:
 
     def ci(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Wald confidence interval of each study's effect size."""
-        from depmeta.distributions import norm_ppf
+        from depmeta.stats.distributions import norm_ppf
 
         z = norm_ppf(0.5 + level / 2)
         return self.yi - z * self.sei, self.yi + z * self.sei

@@ -9,9 +9,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from depmeta.contrasts import COMPARISONS
-from depmeta.labels import MEASURE_LABEL, comparison_label, fmt_p, p_text
-from depmeta.sheets import ROB_TOOLS
+from depmeta.report.labels import MEASURE_LABEL, comparison_label, fmt_p, p_text
+from depmeta.review.contrasts import COMPARISONS
+from depmeta.review.sheets import ROB_TOOLS
 
 __all__ = ["NBSP", "fmt", "fmt_ci", "fmt_est_ci", "md_escape", "md_table", "summary_table",
            "heterogeneity_table", "event_rate_table", "rob_tables", "sentence"]

@@ -5,10 +5,10 @@ Pure and seeded: no file I/O, and a cell of the grid (one k, one tau²) gets its
 random stream derived from ``(seed, k, tau²)`` alone, so a cell's result does not
 depend on which other cells are simulated nor on the order in which they run.
 
-The simulation is batched on the ``(k, d)`` arrays of :mod:`depmeta.pooling`: the
+The simulation is batched on the ``(k, d)`` arrays of :mod:`depmeta.stats.pooling`: the
 ``d`` replications of a cell are estimated in one call of
-:func:`depmeta.pooling.tau2_estimate`, and the intervals are computed as
-:func:`depmeta.pooling.pool` computes them (tests/test_simulation.py checks that they
+:func:`depmeta.stats.pooling.tau2_estimate`, and the intervals are computed as
+:func:`depmeta.stats.pooling.pool` computes them (tests/test_simulation.py checks that they
 agree replication by replication).
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from depmeta.distributions import norm_ppf, t_ppf
-from depmeta.pooling import METHODS, tau2_estimate
+from depmeta.stats.distributions import norm_ppf, t_ppf
+from depmeta.stats.pooling import METHODS, tau2_estimate
 
 __all__ = ["Coverage", "coverage_grid", "simulate_coverage", "interval_batch"]
 
@@ -76,7 +76,7 @@ def interval_batch(y, v, method: str = "REML", level: float = 0.95) -> dict[str,
     y, v : ndarray, shape (k, d)
         Effect sizes and sampling variances, one column per meta-analysis.
     method : str
-        tau² estimator, one of :data:`depmeta.pooling.METHODS`.
+        tau² estimator, one of :data:`depmeta.stats.pooling.METHODS`.
     level : float
         Level of every interval.
 
@@ -84,7 +84,7 @@ def interval_batch(y, v, method: str = "REML", level: float = 0.95) -> dict[str,
     -------
     dict of ndarray, each of shape (d,)
         ``estimate``, ``tau2`` and ``<kind>_low``/``<kind>_high`` for each kind in
-        :data:`INTERVALS`, computed as :func:`depmeta.pooling.pool` does with the
+        :data:`INTERVALS`, computed as :func:`depmeta.stats.pooling.pool` does with the
         corresponding ``test`` and ``pi``.
     """
     y = np.asarray(y, float)

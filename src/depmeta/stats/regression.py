@@ -23,7 +23,7 @@ Where libraries are used and where not
   As metafor's ``ll0check``, an ML/REML root is compared with tau² = 0 and
   replaced by 0 where the likelihood is higher there (Fisher scoring can stop
   at a local maximum: dat.bcg, studies 2, 5, 7, 9, 11 and 12 with latitude,
-  tests/test_boundary.py); the rule is :func:`depmeta.pooling.ll0_wins`.
+  tests/test_boundary.py); the rule is :func:`depmeta.stats.pooling.ll0_wins`.
 - Distributions from ``scipy.stats``.
 
 References
@@ -40,9 +40,8 @@ from math import factorial
 
 import numpy as np
 
-from depmeta.distributions import chi2_sf, f_sf, norm_ppf, norm_sf, t_ppf, t_sf
-
-from .pooling import LL0_NOTE, LL0_THRESHOLD, ll0_wins, pool
+from depmeta.stats.distributions import chi2_sf, f_sf, norm_ppf, norm_sf, t_ppf, t_sf
+from depmeta.stats.pooling import LL0_NOTE, LL0_THRESHOLD, ll0_wins, pool
 
 __all__ = [
     "REG_METHODS",
@@ -169,7 +168,7 @@ def _loglik(y, v, X, tau2, restricted):
 
 def _ll0check(y, v, X, tau2, restricted):
     """tau² set to 0 where the likelihood is higher there than at the root (metafor's
-    ``ll0check``, :func:`depmeta.pooling.ll0_wins`)."""
+    ``ll0check``, :func:`depmeta.stats.pooling.ll0_wins`)."""
     idx = np.flatnonzero(tau2 > LL0_THRESHOLD)
     if idx.size:
         ys, vs, Xs = (_sub(a, idx) for a in (y, v, X))
@@ -400,7 +399,7 @@ class MetaRegressionResult:
     vcov : ndarray, shape (p, p)
         Covariance of the coefficients (Knapp-Hartung-scaled under ``knha``).
     note : str
-        :data:`depmeta.pooling.LL0_NOTE` where an ML/REML root was replaced by tau² = 0.
+        :data:`depmeta.stats.pooling.LL0_NOTE` where an ML/REML root was replaced by tau² = 0.
     """
 
     method: str
@@ -829,7 +828,7 @@ def subgroup_analysis(
     tau2 : {"separate", "common"}, default "separate"
         Between-study variance per group, or one shared by all groups.
     method, test, level
-        As :func:`depmeta.pooling.pool`.
+        As :func:`depmeta.stats.pooling.pool`.
     min_per_group : int, default 2
         Groups with fewer studies are left out (listed in ``too_small``).
 

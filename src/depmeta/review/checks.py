@@ -32,7 +32,7 @@ and scale it speaks of, else it is ``not testable`` with the reason:
   pooled beside the ratio measure for binary outcomes;
 - ``domain`` functioning or quality of life: not testable against symptom
   scores or response counts;
-- a comparison that is not one of :data:`depmeta.contrasts.COMPARISONS`
+- a comparison that is not one of :data:`depmeta.review.contrasts.COMPARISONS`
   (``sequential``: psychotherapy after response to medication, Guidi & Fava
   2021) is kept apart and not set beside combined vs medication.
 """
@@ -44,8 +44,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from depmeta.analysis import RATIO_MEASURES
-from depmeta.contrasts import studies_text
+from depmeta.review.analysis import RATIO_MEASURES
+from depmeta.review.contrasts import studies_text
 
 __all__ = [
     "evaluate_claims",

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from depmeta.distributions import chi2_sf
-from depmeta.pooling import pool
+from depmeta.stats.distributions import chi2_sf
+from depmeta.stats.pooling import pool
 
 __all__ = [
     "CONTROL_TYPES", "INDEX_URL", "LOW_ROB_MIN", "MetapsyError", "Release", "analyse_metapsy",
@@ -223,7 +223,7 @@ def analyse_metapsy(contrasts: pd.DataFrame, opts: dict,
     DataFrame
         One row per analysis × group: ``analysis`` (``overall``, ``control type``,
         ``therapy type``, ``low risk of bias``), ``group``, ``k`` (comparisons),
-        ``n_studies``, the pooled fields of :class:`depmeta.pooling.PoolResult`,
+        ``n_studies``, the pooled fields of :class:`depmeta.stats.pooling.PoolResult`,
         and, on subgroup rows, the test of subgroup differences.
     """
     rows = [_pool_row(contrasts, "overall", "all comparisons", opts)]

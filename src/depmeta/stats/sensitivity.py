@@ -6,7 +6,7 @@ random-effects model, returning frozen dataclasses of arrays.
 
 Every analysis that refits the model on subsets of the studies gathers those
 subsets into ``(m, n)`` arrays (``n`` subsets of ``m`` studies) and fits them
-in one call of :func:`depmeta.pooling.pool_batch`: all ``k`` leave-one-out
+in one call of :func:`depmeta.stats.pooling.pool_batch`: all ``k`` leave-one-out
 fits at once, GOSH's ``2^k - 1`` subsets size by size in bounded chunks.
 
 - :func:`leave1out` metafor's ``leave1out()``.
@@ -22,7 +22,7 @@ fits at once, GOSH's ``2^k - 1`` subsets size by size in bounded chunks.
   estimators and tests.
 
 Why not the libraries: PyMARE fits ``(k, d)`` arrays but with a general
-optimiser at a loose tolerance (see :mod:`depmeta.pooling`), and neither it
+optimiser at a loose tolerance (see :mod:`depmeta.stats.pooling`), and neither it
 nor statsmodels has influence diagnostics for meta-analysis.
 """
 
@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from depmeta.distributions import chi2_cdf, norm_ppf
-from depmeta.pooling import BatchPoolResult, check_yivi, pool, pool_batch
+from depmeta.stats.distributions import chi2_cdf, norm_ppf
+from depmeta.stats.pooling import BatchPoolResult, check_yivi, pool, pool_batch
 
 __all__ = [
     "CumulativeResult",
@@ -105,7 +105,7 @@ def leave1out(yi, vi, method: str = "REML", test: str = "z", level: float = 0.95
     yi, vi : array_like, shape (k,)
         Effect sizes and sampling variances (k >= 2).
     method, test, level
-        As :func:`depmeta.pooling.pool` (``test`` one of ``z``, ``t``, ``knha``, ``adhoc``).
+        As :func:`depmeta.stats.pooling.pool` (``test`` one of ``z``, ``t``, ``knha``, ``adhoc``).
 
     Returns
     -------

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from depmeta.labels import fmt_p
-from depmeta.reporting import fmt, fmt_ci, md_escape
+from depmeta.report.labels import fmt_p
+from depmeta.report.tables import fmt, fmt_ci, md_escape
 
 __all__ = ["league_table", "pairs_table", "ranking_table", "inconsistency_table", "split_table", "node_label",
            "abbreviations", "LEAGUE_MAX_NODES"]

@@ -1,7 +1,7 @@
 """Sensitivity analyses and small-study tests for every pooled comparison × outcome, as tidy DataFrames.
 
 Frames in (the pipeline's per-study and summary tables), frames out; no file
-I/O. The statistics are :mod:`depmeta.sensitivity` and :mod:`depmeta.bias`.
+I/O. The statistics are :mod:`depmeta.stats.sensitivity` and :mod:`depmeta.stats.bias`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from depmeta.analysis import display_scale
-from depmeta.bias import pet_peese, ranktest, regtest, trimfill
-from depmeta.pooling import pool
-from depmeta.sensitivity import (
+from depmeta.review.analysis import display_scale
+from depmeta.stats.bias import pet_peese, ranktest, regtest, trimfill
+from depmeta.stats.pooling import pool
+from depmeta.stats.sensitivity import (
     GOSH_MAX_EXHAUSTIVE_K,
     GOSH_SAMPLE,
     alternative_estimators,

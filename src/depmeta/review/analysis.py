@@ -9,20 +9,17 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from depmeta.contrasts import COMPARISONS, STRATEGY, exclude_arms, form_contrasts, preference_key, studies_text
-from depmeta.effects import escalc
-from depmeta.hazard import hazard_contrasts
-from depmeta.pooling import pool
-from depmeta.sheets import prepare_arms
+from depmeta.review.contrasts import COMPARISONS, STRATEGY, exclude_arms, form_contrasts, preference_key, studies_text
+from depmeta.review.hazard import hazard_contrasts
+from depmeta.review.sheets import prepare_arms
+from depmeta.stats.effects import RATIO_MEASURES, escalc
+from depmeta.stats.pooling import pool
 
 __all__ = ["AnalysisOptions", "run_meta_analyses", "pooled_summary", "pool_event_rates", "adult_analyses",
            "risk_differences", "pooled_with_rd",
            "OUTCOME_DIRECTION", "RATIO_MEASURES",
            "display_scale"]
 
-#: Measures pooled on the log scale and displayed as ratios (HR: hazard ratio of
-#: relapse, pooled from published log HRs by generic inverse variance).
-RATIO_MEASURES = ("RR", "OR", "HR")
 BINARY = ("remission", "response", "relapse", "dropout")
 #: +1: a larger value favours arm 1 (good outcome); -1: a smaller value does.
 OUTCOME_DIRECTION = {"remission": 1, "response": 1, "relapse": -1, "dropout": -1, "symptoms": -1}
@@ -69,7 +66,7 @@ def display_scale(measure: str, x):
 
 def _effect_sizes(sub: pd.DataFrame, outcome: str, opts: AnalysisOptions):
     if (sub.source_kind == "hazard_ratio").all():
-        # Published log hazard ratios, already oriented (depmeta.hazard): metafor's measure="GEN".
+        # Published log hazard ratios, already oriented (depmeta.review.hazard): metafor's measure="GEN".
         es = escalc("GEN", yi=sub.log_hr, sei=sub.se_log_hr)
         return "HR", es.yi, es.vi, [None] * len(sub)
     if outcome in BINARY:
@@ -203,7 +200,7 @@ def pooled_with_rd(contrasts: pd.DataFrame, opts: AnalysisOptions,
 
 
 def _zcrit(level: float) -> float:
-    from depmeta.distributions import norm_ppf
+    from depmeta.stats.distributions import norm_ppf
 
     return float(norm_ppf(0.5 + level / 2))
 
@@ -294,7 +291,7 @@ class ContrastSet:
 
 def analysable_arms(sheets: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The one exclusion step every analysis starts from: the arm sheet prepared, and the
-    rows of the excluded-arms sheet set apart (in :func:`depmeta.contrasts.form_contrasts`'
+    rows of the excluded-arms sheet set apart (in :func:`depmeta.review.contrasts.form_contrasts`'
     ``unused`` form, reason "excluded: ..."). Pairwise, network and event-rate analyses all
     read the arms returned here."""
     return exclude_arms(prepare_arms(sheets["arms"]), sheets.get("excluded_arms"))

@@ -21,7 +21,7 @@ Where libraries are used and where not
   the exact/asymptotic choice made as R's ``cor.test(exact=TRUE)``: exact
   unless there are ties.
 - The random-effects meta-regression (``model="rma"``, and the slope that
-  chooses trim-and-fill's side) is :func:`depmeta.regression.meta_regression`:
+  chooses trim-and-fill's side) is :func:`depmeta.stats.regression.meta_regression`:
   tau² by metafor's Fisher scoring, run to the floating-point fixpoint
   (statsmodels and PyMARE fit it with a general optimiser at a loose tolerance).
 """
@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from depmeta.distributions import t_ppf, t_sf
-from depmeta.pooling import check_yivi, pool
-from depmeta.regression import meta_regression
+from depmeta.stats.distributions import t_ppf, t_sf
+from depmeta.stats.pooling import check_yivi, pool
+from depmeta.stats.regression import meta_regression
 
 __all__ = [
     "PREDICTORS",

@@ -1,7 +1,7 @@
 """Figures of the sensitivity analyses: contour-enhanced funnel plot, GOSH plot, cumulative forest plot.
 
-matplotlib; functions take arrays or the tables of :mod:`depmeta.sensitivity_tables` and return Figures
-(saving them is the caller's job), in the style of :mod:`depmeta.plots`.
+matplotlib; functions take arrays or the tables of :mod:`depmeta.review.sensitivity` and return Figures
+(saving them is the caller's job), in the style of :mod:`depmeta.report.figures`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from depmeta.analysis import RATIO_MEASURES  # noqa: E402
-from depmeta.distributions import norm_ppf  # noqa: E402
-from depmeta.plots import MEASURE_LABEL, comparison_label, log_ticks  # noqa: E402
+from depmeta.report.figures import MEASURE_LABEL, comparison_label, log_ticks  # noqa: E402
+from depmeta.review.analysis import RATIO_MEASURES  # noqa: E402
+from depmeta.stats.distributions import norm_ppf  # noqa: E402
 
 __all__ = ["cumulative_plot", "funnel_plot", "gosh_plot"]
 

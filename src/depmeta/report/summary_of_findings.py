@@ -9,7 +9,7 @@ import math
 
 import pandas as pd
 
-from depmeta.contrasts import COMPARISONS
+from depmeta.review.contrasts import COMPARISONS
 
 __all__ = ["GRADE_NOTES", "answer_items", "nnt_table", "pairwise_table", "rules_table", "sof_table",
            "strategy_name"]
@@ -142,7 +142,7 @@ def _primary(sof: pd.DataFrame) -> pd.Series:
 
 def pairwise_table(sof: pd.DataFrame, comparisons) -> tuple[pd.DataFrame, list[str]]:
     """The GRADE certainty of every pooled pairwise estimate (supporting detail), with footnotes."""
-    from depmeta.labels import comparison_label
+    from depmeta.report.labels import comparison_label
 
     rows, notes, letter_of = [], [], {}
     pw = sof[sof.evidence == "pairwise"]
@@ -169,7 +169,7 @@ def pairwise_table(sof: pd.DataFrame, comparisons) -> tuple[pd.DataFrame, list[s
 
 def nnt_table(sof: pd.DataFrame, comparisons) -> pd.DataFrame:
     """Risk difference per 1000 and NNT (Altman's NNTB/NNTH form) of each summary-of-findings row."""
-    from depmeta.labels import comparison_label
+    from depmeta.report.labels import comparison_label
 
     sub = sof[_primary(sof) & sof.risk_comparator.notna()] if "risk_comparator" in sof else sof.iloc[:0]
     order = {c: i for i, c in enumerate(comparisons)}

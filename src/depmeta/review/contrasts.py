@@ -1,6 +1,6 @@
 """Within-study contrasts between treatment strategies.
 
-Takes the prepared arm sheet (:func:`depmeta.sheets.prepare_arms`) and the
+Takes the prepared arm sheet (:func:`depmeta.review.sheets.prepare_arms`) and the
 optional sheet of reported effect sizes, and forms one contrast per study,
 comparison and outcome. No file I/O.
 

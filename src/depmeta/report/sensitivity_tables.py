@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from depmeta.analysis import RATIO_MEASURES
-from depmeta.labels import comparison_label, fmt_p
-from depmeta.reporting import fmt, fmt_ci
+from depmeta.report.labels import comparison_label, fmt_p
+from depmeta.report.tables import fmt, fmt_ci
+from depmeta.review.analysis import RATIO_MEASURES
 
 __all__ = ["alternatives_display", "influence_display", "overview_table", "small_study_display"]
 

@@ -1,6 +1,6 @@
 """What the sensitivity analyses found, carried into the GRADE domains of a pooled estimate.
 
-The sensitivity rule (``depmeta.sensitivity``, ``depmeta.bias``) writes, per pooled comparison ×
+The sensitivity rule (``depmeta.stats.sensitivity``, ``depmeta.stats.bias``) writes, per pooled comparison ×
 outcome × measure, the fit on the trials at low risk of bias only, metafor's influence flags
 with the fit without each trial, and the small-study tests (Egger's regression, trim-and-fill).
 This module reads those tables (:func:`robustness_findings`) and applies three rules, each
@@ -35,8 +35,8 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from depmeta.analysis import display_scale
-from depmeta.certainty import Judgement
+from depmeta.review.analysis import display_scale
+from depmeta.review.judgements import Judgement
 
 __all__ = ["Robustness", "conclusion", "robust_inconsistency", "robust_publication_bias", "robust_rob",
            "robustness_findings"]

@@ -1,0 +1,244 @@
+"""Network nodes and each outcome's network contrasts: which arms are one node (the node
+schemes: strategies, arm types, therapy types, drug classes) and which slice of each trial
+enters an outcome's network. Frames in, the engine's :class:`~depmeta.stats.network.StudyContrasts`
+out; the model is :mod:`depmeta.stats.network`. No file I/O."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from depmeta.stats.network import contrasts_from_arms, contrasts_from_pairwise
+
+__all__ = ["DRUG_CLASSES", "NODE_ORDER", "NODE_SCHEMES", "THERAPY_TYPES", "node_of", "node_order", "outcome_network"]
+
+
+#: Node schemes (config ``network.nodes``).
+NODE_SCHEMES = ("strategy", "arm_type", "therapy_type", "drug_class")
+
+
+#: Node orders of the fixed schemes; the first present is the default reference after
+#: ``control``/``placebo``.
+NODE_ORDER = {
+    "strategy": ("medication", "psychotherapy", "combined", "control"),
+    "arm_type": ("medication", "psychotherapy", "combined", "placebo", "usual_care", "waiting_list",
+                 "other_control"),
+}
+
+
+#: Sub-types of the split schemes in the arm sheet's order (workflow/schemas/arms.schema.yaml).
+THERAPY_TYPES = ("CBT", "CT", "IPT", "BA", "CBASP", "MBCT", "PST", "psychodynamic", "supportive", "other")
+
+
+DRUG_CLASSES = ("SSRI", "SNRI", "TCA", "MAOI", "other")
+
+
+#: The split schemes: the arm types whose arms are split, the arm-sheet column and its values.
+SPLIT_SCHEMES = {
+    "therapy_type": (("psychotherapy", "combined"), "therapy_type", THERAPY_TYPES),
+    "drug_class": (("medication", "combined"), "drug_class", DRUG_CLASSES),
+}
+
+
+#: Sub-type of a split arm whose ``therapy_type`` / ``drug_class`` is blank: such arms form
+#: their own node (``psychotherapy:unspecified``), so that the trial stays in the network.
+UNSPECIFIED = "unspecified"
+
+
+#: Separator of strategy and sub-type in a split node's name (``psychotherapy:CBT``).
+NODE_SEP = ":"
+
+
+def _blank(x) -> bool:
+    return x is None or (isinstance(x, float) and np.isnan(x)) or str(x).strip() == ""
+
+
+def node_of(arm_type: str, nodes: str = "strategy", therapy_type: str = "", drug_class: str = "") -> str:
+    """The network node of an arm under a node scheme.
+
+    Parameters
+    ----------
+    arm_type : str
+        The arm sheet's ``arm_type``.
+    nodes : {"strategy", "arm_type", "therapy_type", "drug_class"}
+        ``strategy``: medication, psychotherapy, combined, control (the control types
+        merged); ``arm_type``: the arm type itself; ``therapy_type``: psychotherapy and
+        combined arms split by ``therapy_type`` (``psychotherapy:CBT``, ``combined:IPT``),
+        the others as under ``strategy``; ``drug_class``: medication and combined arms split
+        by ``drug_class`` (``medication:SSRI``, ``combined:TCA``), the others as under
+        ``strategy``. A split arm with a blank sub-type goes to ``<strategy>:unspecified``.
+    therapy_type, drug_class : str
+        The arm's ``therapy_type`` and ``drug_class`` (blank or NaN: none).
+
+    Returns
+    -------
+    str
+    """
+    from depmeta.review.contrasts import STRATEGY
+
+    if nodes not in NODE_SCHEMES:
+        raise ValueError(f"nodes must be one of {NODE_SCHEMES}, not {nodes!r}")
+    if arm_type not in STRATEGY:
+        raise ValueError(f"unknown arm type {arm_type!r} (one of {tuple(STRATEGY)})")
+    if nodes == "arm_type":
+        return arm_type
+    if nodes in SPLIT_SCHEMES and arm_type in SPLIT_SCHEMES[nodes][0]:
+        sub = therapy_type if nodes == "therapy_type" else drug_class
+        return f"{arm_type}{NODE_SEP}{UNSPECIFIED if _blank(sub) else str(sub).strip()}"
+    return STRATEGY[arm_type]
+
+
+def node_order(nodes: str, present) -> list[str]:
+    """The nodes in ``present`` in the scheme's display order.
+
+    Strategies in the order medication, psychotherapy, combined, control (and, for
+    ``arm_type``, the control types); within a split strategy the sub-types in the arm
+    sheet's order, ``unspecified`` last, any other sub-type after them alphabetically.
+    A node the scheme does not know is kept, at the end.
+    """
+    present = list(dict.fromkeys(present))
+    if nodes not in NODE_SCHEMES:
+        raise ValueError(f"nodes must be one of {NODE_SCHEMES}, not {nodes!r}")
+    base = NODE_ORDER["arm_type" if nodes == "arm_type" else "strategy"]
+    subs = SPLIT_SCHEMES[nodes][2] if nodes in SPLIT_SCHEMES else ()
+
+    def key(t):
+        head, _, sub = t.partition(NODE_SEP)
+        if head not in base:
+            return (len(base), 0, 0, t)
+        if not sub:
+            return (base.index(head), 0, 0, "")
+        if sub == UNSPECIFIED:
+            return (base.index(head), 1, len(subs) + 1, "")
+        return (base.index(head), 1, subs.index(sub) if sub in subs else len(subs), sub)
+
+    return sorted(present, key=key)
+
+
+def _nodes_of(arms: pd.DataFrame, nodes: str) -> list[str]:
+    """Each arm row's node (``therapy_type`` / ``drug_class`` columns optional)."""
+    blank = pd.Series("", index=arms.index)
+    return [node_of(t, nodes, tt, dc) for t, tt, dc in
+            zip(arms.arm_type, arms.get("therapy_type", blank), arms.get("drug_class", blank))]
+
+
+def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str = "strategy",
+                    population_preference=("ITT", "mITT", "completers"), timepoint: str = "latest",
+                    reported: pd.DataFrame | None = None, add: float = 0.5):
+    """The studies' contrasts for one outcome's network, from the prepared arm sheet.
+
+    Per study one slice (rows sharing timepoint, analysis population and
+    phase) holding at least two nodes is used: the preferred analysis
+    population first (as :func:`depmeta.review.contrasts.form_contrasts`), then the
+    slice with the most nodes (so that a multi-arm trial enters with all its
+    randomised arms at one timepoint), then the latest (or earliest)
+    timepoint; arms of the same node (:func:`node_of`) in it are combined (events and n summed;
+    means and SDs by :func:`depmeta.review.contrasts.combine_means`). For ``SMD``, a
+    study without two such arms may contribute reported Hedges' g rows
+    (``reported``, the contrasts sheet).
+
+    Parameters
+    ----------
+    arms : DataFrame
+        :func:`depmeta.review.sheets.prepare_arms` output.
+    outcome : str
+    measure : {"RR", "OR", "RD", "SMD", "MD"}
+    nodes : {"strategy", "arm_type", "therapy_type", "drug_class"}
+        Node scheme (:func:`node_of`); the split schemes read the arm sheet's
+        ``therapy_type`` / ``drug_class`` (a reported g row: those of its arms in ``arms``;
+        blank or not found gives ``<strategy>:unspecified``).
+    population_preference, timepoint
+        As in the ``analysis`` config.
+    reported : DataFrame, optional
+        The contrasts sheet (``g``, ``g_se``, ``arm1_type``, ``arm2_type``, ...).
+    add : float
+        Zero-cell correction (see :func:`contrasts_from_arms`).
+
+    Returns
+    -------
+    contrasts : tuple of StudyContrasts
+    exclusions : DataFrame
+        ``study_id, row_ids, reason`` of rows not in the network.
+    """
+    from depmeta.review.contrasts import combine_means, preference_key
+
+    preferred = preference_key(list(population_preference), timepoint)
+    a = arms[arms.outcome == outcome].copy()
+    excl = []
+    outside = a[~a.analysis_population.isin(population_preference)]
+    for r in outside.itertuples():
+        excl.append((r.study_id, [r.row_id], f"analysis population {r.analysis_population} not in "
+                                             "population_preference"))
+    a = a[a.analysis_population.isin(population_preference)]
+    a["node"] = _nodes_of(a, nodes)
+    cont = measure in ("SMD", "MD")
+    arm_rows, used_studies = [], set()
+    for sid, srows in a.groupby("study_id", sort=True):
+        # preferred population first, then the slice with the most nodes (all randomised arms of
+        # a multi-arm trial at one timepoint), then the latest (earliest) timepoint
+        slices = sorted(((preferred(pop, tp), i, rows) for i, ((tp, pop, phase), rows) in
+                         enumerate(srows.groupby(["timepoint_weeks", "analysis_population", "phase"], sort=False))),
+                        key=lambda s: (s[0][0], -s[2].node.nunique(), s[0][1], s[1]))
+        best = next((rows for _, _, rows in slices if rows.node.nunique() >= 2), None)
+        if best is None:
+            for r in srows.itertuples():
+                excl.append((sid, [r.row_id], f"no slice of the study (timepoint, population, phase) holds two "
+                                              f"network nodes for {outcome}"))
+            continue
+        if cont and best[["mean", "sd"]].isna().any().any():
+            for r in srows.itertuples():
+                excl.append((sid, [r.row_id], "an arm of the study's slice lacks a mean or SD"))
+            continue
+        used_studies.add(sid)
+        for r in srows[~srows.row_id.isin(best.row_id)].itertuples():
+            b0 = best.iloc[0]
+            excl.append((sid, [r.row_id], f"not used: the study's {outcome} network contrast uses "
+                                          f"{b0.analysis_population} at week {b0.timepoint_weeks:g} ({b0.phase})"))
+        for node, g in best.groupby("node", sort=False):
+            rec = {"study": sid, "treatment": node, "n": float(g.n.astype(float).sum()), "row_ids": list(g.row_id)}
+            if cont:
+                _, rec["mean"], rec["sd"] = combine_means(g.n.astype(float), g["mean"].astype(float),
+                                                          g.sd.astype(float))
+            else:
+                rec["events"] = float(g.events_used.sum())
+            arm_rows.append(rec)
+    f = pd.DataFrame.from_records(arm_rows, columns=["study", "treatment", "n", "events", "mean", "sd", "row_ids"])
+    out, dropped = contrasts_from_arms(f.study, f.treatment, measure, f.n, events=f.get("events"),
+                                       mean=f.get("mean"), sd=f.get("sd"), row_ids=f.row_ids, add=add) \
+        if len(f) else ((), [])
+    for sid, why in dropped:
+        excl.append((sid, list(f.row_ids[f.study == sid].sum()), why))
+    if reported is not None and len(reported) and measure == "SMD":
+        def rid(r):
+            return f"{r.study_id}:{r.arm1_id}-vs-{r.arm2_id}:{r.outcome}:{r.timepoint_weeks:g}w:{r.analysis_population}"
+
+        rep = reported[reported.outcome == outcome]
+        for r in rep[rep.study_id.isin(used_studies)].itertuples():
+            excl.append((r.study_id, [rid(r)], "reported g not used: the study has arm-level means and SDs"))
+        rep = rep[~rep.study_id.isin(used_studies)]
+        for r in rep[~rep.analysis_population.isin(population_preference)].itertuples():
+            excl.append((r.study_id, [rid(r)], f"analysis population {r.analysis_population} not in "
+                                               "population_preference"))
+        rep = rep[rep.analysis_population.isin(population_preference)]
+        if len(rep):
+            ids = [rid(r) for r in rep.itertuples()]
+            # a reported row's therapy type / drug class: its arm's in the arm sheet (any outcome)
+            sub = {}
+            for r in arms.itertuples():
+                for col in ("therapy_type", "drug_class"):
+                    v = getattr(r, col, "")
+                    if not _blank(v):
+                        sub.setdefault((r.study_id, r.arm_id, col), v)
+            n1, n2 = ([node_of(t, nodes, sub.get((s, i, "therapy_type"), ""), sub.get((s, i, "drug_class"), ""))
+                       for s, i, t in zip(rep.study_id, rep[f"arm{k}_id"], rep[f"arm{k}_type"])] for k in (1, 2))
+            same = [x == y for x, y in zip(n1, n2)]
+            for r, rid, s in zip(rep.itertuples(), ids, same):
+                if s:
+                    excl.append((r.study_id, [rid], "reported g compares two arms of the same network node"))
+            keep = ~np.asarray(same, bool)
+            sel = rep[keep]
+            out = tuple(out) + contrasts_from_pairwise(
+                sel.study_id, np.asarray(n1, object)[keep], np.asarray(n2, object)[keep], sel.g,
+                sei=sel.g_se, n1=sel.n1, n2=sel.n2, row_ids=np.asarray(ids, object)[keep])
+    exclusions = pd.DataFrame.from_records(excl, columns=["study_id", "row_ids", "reason"])
+    return tuple(out), exclusions
