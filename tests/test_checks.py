@@ -334,7 +334,7 @@ def test_no_embedded_claim_gets_a_verdict_from_the_wrong_population_timepoint_or
     trials (ratio/g 11, RD 22), earliest timepoint 33, each subgroup 44. A claim may only
     ever be set beside the marker of its own population, timepoint and scale."""
     from depmeta.review.checks import SUBGROUP_RULES
-    from depmeta.review.contrasts import COMPARISONS
+    from depmeta.review.vocabulary import COMPARISONS
 
     def frame(marker_main, marker_rd=None):
         rows = []

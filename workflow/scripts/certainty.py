@@ -11,7 +11,6 @@ import json  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from depmeta.review.analysis import OUTCOME_DIRECTION  # noqa: E402
 from depmeta.review.certainty import (  # noqa: E402
     CertaintyOptions,
     assumed_risks,
@@ -20,8 +19,8 @@ from depmeta.review.certainty import (  # noqa: E402
     sof_rows,
     study_rob_levels,
 )
-from depmeta.review.contrasts import COMPARISONS, STRATEGY  # noqa: E402
 from depmeta.review.robustness import robustness_findings  # noqa: E402
+from depmeta.review.vocabulary import COMPARISONS, OUTCOME_DIRECTION, STRATEGY  # noqa: E402
 from depmeta.stats.bias import regtest  # noqa: E402
 from pipeline_io import read_sheet, read_table, read_validated, setup_logging, write_csv, write_json  # noqa: E402
 

@@ -12,9 +12,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from depmeta.report.network_figure import network_graph  # noqa: E402
-from depmeta.review.analysis import BINARY, OUTCOME_DIRECTION, RATIO_MEASURES, adult_study_ids, analysable_arms  # noqa: E402
-from depmeta.review.contrasts import COMPARISONS  # noqa: E402
+from depmeta.review.analysis import adult_study_ids, analysable_arms, display_scale  # noqa: E402
 from depmeta.review.nodes import node_order, outcome_network  # noqa: E402
+from depmeta.review.vocabulary import BINARY_OUTCOMES, COMPARISONS, OUTCOME_DIRECTION  # noqa: E402
 from depmeta.stats.network import fit_network_parts  # noqa: E402
 from pipeline_io import figure_defaults, read_validated, save_png, setup_logging, write_csv, write_json  # noqa: E402
 
@@ -37,14 +37,9 @@ CONTRIBUTION_NOTE = {
 }
 
 
-def display(measure, x):
-    x = np.asarray(x, float)
-    return np.exp(x) if measure in RATIO_MEASURES else x
-
-
 estimates, summary, ranking, contributions, exclusions, figures, outcomes_json = [], [], [], [], [], {}, {}
 for outcome in cfg["outcomes"]:
-    measure = analysis.get("binary_measure", "RR") if outcome in BINARY else "SMD"
+    measure = analysis.get("binary_measure", "RR") if outcome in BINARY_OUTCOMES else "SMD"
     contrasts, excl = outcome_network(
         arms, outcome, measure, nodes=cfg["nodes"], population_preference=analysis["population_preference"],
         timepoint=analysis["timepoint"], reported=sheets["contrasts"], add=analysis["zero_cell"]["add"])
@@ -83,7 +78,7 @@ for outcome in cfg["outcomes"]:
         pf.insert(4, "comparison", [comparison_of.get((a, b), "") for a, b in zip(pf.treatment1, pf.treatment2)])
         for f in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "direct_estimate", "direct_ci_low",
                   "direct_ci_high", "indirect_estimate", "indirect_ci_low", "indirect_ci_high"):
-            pf[f"{f}_display"] = display(measure, pf[f])
+            pf[f"{f}_display"] = display_scale(measure, pf[f])
         pf["n_studies"] = pf.direct_k
         pf["direct_k"] = pf.direct_k.where(pf.direct_k > 0)
         pf["part"] = part
@@ -113,7 +108,7 @@ adult_ids = adult_study_ids(sheets["studies"])
 adult_arms = arms[arms.study_id.isin(adult_ids)]
 adult_estimates = []
 for outcome in cfg["outcomes"]:
-    measure = analysis.get("binary_measure", "RR") if outcome in BINARY else "SMD"
+    measure = analysis.get("binary_measure", "RR") if outcome in BINARY_OUTCOMES else "SMD"
     contrasts, _ = outcome_network(
         adult_arms, outcome, measure, nodes=cfg["nodes"], population_preference=analysis["population_preference"],
         timepoint=analysis["timepoint"], reported=sheets["contrasts"], add=analysis["zero_cell"]["add"])
@@ -128,7 +123,7 @@ for outcome in cfg["outcomes"]:
         pf["outcome"], pf["measure"], pf["part"], pf["n_network_studies"] = outcome, measure, part, len(fit.studies)
         pf["comparison"] = [comparison_of.get((a, b), "") for a, b in zip(pf.treatment1, pf.treatment2)]
         for f in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
-            pf[f"{f}_display"] = display(measure, pf[f])
+            pf[f"{f}_display"] = display_scale(measure, pf[f])
         adult_estimates.append(pf)
 log.info("adult trials: %d of %d", len(adult_ids), len(sheets["studies"]))
 

@@ -15,8 +15,8 @@ from matplotlib.patches import Polygon  # noqa: E402
 
 # the text helpers live in depmeta.report.labels (no matplotlib); imported here for the plots
 from depmeta.report.labels import MEASURE_LABEL, comparison_label, fmt_p, p_text  # noqa: E402, F401
-from depmeta.review.analysis import OUTCOME_DIRECTION, RATIO_MEASURES  # noqa: E402
-from depmeta.review.contrasts import COMPARISONS  # noqa: E402
+from depmeta.review.vocabulary import COMPARISONS, OUTCOME_DIRECTION  # noqa: E402
+from depmeta.stats.effects import RATIO_MEASURES  # noqa: E402
 
 _LOG_TICKS = (0.05, 0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 10, 20)
 STRATEGY_COLOUR = {"medication": "#1b6ca8", "psychotherapy": "#d9822b", "combined": "#2e8540", "control": "#777777"}

@@ -14,8 +14,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from depmeta.report.figures import MEASURE_LABEL, comparison_label, log_ticks  # noqa: E402
-from depmeta.review.analysis import RATIO_MEASURES  # noqa: E402
 from depmeta.stats.distributions import norm_ppf  # noqa: E402
+from depmeta.stats.effects import RATIO_MEASURES  # noqa: E402
 
 __all__ = ["cumulative_plot", "funnel_plot", "gosh_plot"]
 

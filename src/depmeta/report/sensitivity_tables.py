@@ -8,7 +8,7 @@ import pandas as pd
 
 from depmeta.report.labels import comparison_label, fmt_p
 from depmeta.report.tables import fmt, fmt_ci
-from depmeta.review.analysis import RATIO_MEASURES
+from depmeta.stats.effects import RATIO_MEASURES
 
 __all__ = ["alternatives_display", "influence_display", "overview_table", "small_study_display"]
 

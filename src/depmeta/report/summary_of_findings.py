@@ -9,7 +9,7 @@ import math
 
 import pandas as pd
 
-from depmeta.review.contrasts import COMPARISONS
+from depmeta.review.vocabulary import COMPARISONS
 
 __all__ = ["GRADE_NOTES", "answer_items", "nnt_table", "pairwise_table", "rules_table", "sof_table",
            "strategy_name"]

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from depmeta.report.labels import MEASURE_LABEL, comparison_label, fmt_p, p_text
-from depmeta.review.contrasts import COMPARISONS
 from depmeta.review.sheets import ROB_TOOLS
+from depmeta.review.vocabulary import COMPARISONS
 
 __all__ = ["NBSP", "fmt", "fmt_ci", "fmt_est_ci", "md_escape", "md_table", "summary_table",
            "heterogeneity_table", "event_rate_table", "rob_tables", "sentence"]

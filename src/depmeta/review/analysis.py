@@ -9,20 +9,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from depmeta.review.contrasts import COMPARISONS, STRATEGY, exclude_arms, form_contrasts, preference_key, studies_text
+from depmeta.review.contrasts import exclude_arms, form_contrasts, preference_key, studies_text
 from depmeta.review.hazard import hazard_contrasts
 from depmeta.review.sheets import prepare_arms
+from depmeta.review.vocabulary import BINARY_OUTCOMES, COMPARISONS, OUTCOMES, STRATEGY
 from depmeta.stats.effects import RATIO_MEASURES, escalc
 from depmeta.stats.pooling import pool
 
 __all__ = ["AnalysisOptions", "run_meta_analyses", "pooled_summary", "pool_event_rates", "adult_analyses",
-           "risk_differences", "pooled_with_rd",
-           "OUTCOME_DIRECTION", "RATIO_MEASURES",
-           "display_scale"]
+           "risk_differences", "pooled_with_rd", "display_scale"]
 
-BINARY = ("remission", "response", "relapse", "dropout")
-#: +1: a larger value favours arm 1 (good outcome); -1: a smaller value does.
-OUTCOME_DIRECTION = {"remission": 1, "response": 1, "relapse": -1, "dropout": -1, "symptoms": -1}
 
 
 @dataclass(frozen=True)
@@ -39,7 +35,7 @@ class AnalysisOptions:
     drop00: bool = True
     min_studies: int = 2
     comparisons: tuple = tuple(COMPARISONS)
-    outcomes: tuple = ("remission", "response", "relapse", "symptoms", "dropout")
+    outcomes: tuple = OUTCOMES
     population_preference: tuple = ("ITT", "mITT", "completers")
     timepoint: str = "latest"
     event_rates: bool = True
@@ -69,7 +65,7 @@ def _effect_sizes(sub: pd.DataFrame, outcome: str, opts: AnalysisOptions):
         # Published log hazard ratios, already oriented (depmeta.review.hazard): metafor's measure="GEN".
         es = escalc("GEN", yi=sub.log_hr, sei=sub.se_log_hr)
         return "HR", es.yi, es.vi, [None] * len(sub)
-    if outcome in BINARY:
+    if outcome in BINARY_OUTCOMES:
         es = escalc(opts.binary_measure, ai=sub.events1, n1i=sub.n1, ci=sub.events2, n2i=sub.n2,
                     add=opts.add, to=opts.to, drop00=opts.drop00)
         return opts.binary_measure, es.yi, es.vi, list(es.reasons)
@@ -181,7 +177,7 @@ def risk_differences(contrasts: pd.DataFrame, opts: AnalysisOptions):
     configured ratio measure, so that claims stated as absolute differences are
     set against an absolute scale. Same contrasts, estimator and options; only
     the measure changes. Returns ``run_meta_analyses``' summary (measure ``RD``)."""
-    binary = tuple(o for o in opts.outcomes if o in BINARY)
+    binary = tuple(o for o in opts.outcomes if o in BINARY_OUTCOMES)
     if not binary:
         return pd.DataFrame()
     arm_level = contrasts[contrasts.source_kind != "hazard_ratio"] if len(contrasts) else contrasts
@@ -214,7 +210,7 @@ def pool_event_rates(arms: pd.DataFrame, labels: dict, opts: AnalysisOptions):
     pooled with the configured estimator and back-transformed.
     """
     preferred = preference_key(opts.population_preference, opts.timepoint)
-    a = arms[arms.outcome.isin([o for o in opts.outcomes if o in BINARY])
+    a = arms[arms.outcome.isin([o for o in opts.outcomes if o in BINARY_OUTCOMES])
              & arms.analysis_population.isin(opts.population_preference)].copy()
     a["strategy"] = a.arm_type.map(STRATEGY)
     per_arm, summary = [], []

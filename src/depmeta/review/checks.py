@@ -44,8 +44,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from depmeta.review.analysis import RATIO_MEASURES
 from depmeta.review.contrasts import studies_text
+from depmeta.stats.effects import RATIO_MEASURES
 
 __all__ = [
     "evaluate_claims",

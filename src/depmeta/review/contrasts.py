@@ -28,28 +28,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["COMPARISONS", "STRATEGY", "combine_means", "exclude_arms", "form_contrasts", "preference_key",
-           "studies_text"]
+from depmeta.review.vocabulary import COMPARISONS, OUTCOMES, STRATEGY, contrast_row_id
 
-STRATEGY = {
-    "medication": "medication",
-    "psychotherapy": "psychotherapy",
-    "combined": "combined",
-    "placebo": "control",
-    "usual_care": "control",
-    "waiting_list": "control",
-    "other_control": "control",
-}
-
-#: comparison name -> (strategy of arm 1, strategy of arm 2)
-COMPARISONS = {
-    "combined_vs_medication": ("combined", "medication"),
-    "combined_vs_psychotherapy": ("combined", "psychotherapy"),
-    "psychotherapy_vs_medication": ("psychotherapy", "medication"),
-    "medication_vs_control": ("medication", "control"),
-    "psychotherapy_vs_control": ("psychotherapy", "control"),
-    "combined_vs_control": ("combined", "control"),
-}
+__all__ = ["combine_means", "exclude_arms", "form_contrasts", "preference_key", "studies_text"]
 
 SLICE = ["study_id", "outcome", "timepoint_weeks", "analysis_population", "phase"]
 
@@ -124,7 +105,7 @@ def form_contrasts(
         Arm rows (and reported effect sizes) no contrast uses, with ``reason``.
     """
     comparisons = list(comparisons or COMPARISONS)
-    outcomes = list(outcomes or ["remission", "response", "relapse", "symptoms", "dropout"])
+    outcomes = list(outcomes or OUTCOMES)
     preferred = preference_key(population_preference, timepoint)
 
     a = arms[arms["outcome"].isin(outcomes)].copy()
@@ -221,7 +202,7 @@ def _add_reported(contrasts, reported, comparisons, outcomes):
     rep["s1"] = rep["arm1_type"].map(STRATEGY)
     rep["s2"] = rep["arm2_type"].map(STRATEGY)
     for i, r in rep.iterrows():
-        rid = f"{r.study_id}:{r.arm1_id}-vs-{r.arm2_id}:{r.outcome}:{r.timepoint_weeks:g}w:{r.analysis_population}"
+        rid = contrast_row_id(r)
         comp, flip = None, False
         for name in comparisons:
             s1, s2 = COMPARISONS[name]

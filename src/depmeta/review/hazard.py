@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from depmeta.review.contrasts import COMPARISONS, STRATEGY, preference_key
+from depmeta.review.contrasts import preference_key
+from depmeta.review.vocabulary import COMPARISONS, STRATEGY, hazard_row_id
 from depmeta.stats.distributions import norm_ppf
 
 __all__ = ["HR_CI_LEVEL", "log_hazard_ratios", "hazard_contrasts"]
@@ -50,11 +51,6 @@ def log_hazard_ratios(hr, ci_low, ci_high, log_hr, se_log_hr) -> tuple[np.ndarra
         yi = np.where(has_hr, np.log(hr), lhr)
         sei = np.where(has_hr, (np.log(hi) - np.log(lo)) / (2 * z), se)
     return yi, sei
-
-
-def _row_id(r) -> str:
-    return (f"{r.study_id}:{r.arm1_id}-vs-{r.arm2_id}:relapse:HR:{r.followup_months:g}m:"
-            f"{r.analysis_population}")
 
 
 def _count(n) -> float:
@@ -99,7 +95,7 @@ def hazard_contrasts(hazard: pd.DataFrame, comparisons=None,
                 comp = name
             elif (s2, s1) == (a, b):
                 comp, flip = name, True
-        base = {"study_id": r.study_id, "row_ids": [_row_id(r)], "sheet": "hazard_ratios",
+        base = {"study_id": r.study_id, "row_ids": [hazard_row_id(r)], "sheet": "hazard_ratios",
                 "sheet_row": int(i) + 2, "comparison": comp or "", "outcome": "relapse"}
         if comp is None:
             unused.append({**base, "reason": f"not used: {s1} vs {s2} is not a comparison selected in config"})
@@ -113,7 +109,7 @@ def hazard_contrasts(hazard: pd.DataFrame, comparisons=None,
             "study_id": r.study_id, "comparison": comp, "outcome": "relapse", "source_kind": "hazard_ratio",
             "timepoint_weeks": float(r.followup_months) * 52.0 / 12.0, "analysis_population": r.analysis_population,
             "phase": r.phase, "followup_months": float(r.followup_months), "outcome_definition": r.notes,
-            "multi_arm": False, "derived": False, "row_ids": [_row_id(r)], "sources": r.source,
+            "multi_arm": False, "derived": False, "row_ids": [hazard_row_id(r)], "sources": r.source,
             "n1": _count(r.n2 if flip else r.n1), "n2": _count(r.n1 if flip else r.n2),
             "arms1": r.arm2_id if flip else r.arm1_id, "arms2": r.arm1_id if flip else r.arm2_id,
             "arm_types1": r.arm2_type if flip else r.arm1_type, "arm_types2": r.arm1_type if flip else r.arm2_type,

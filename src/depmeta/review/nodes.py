@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from depmeta.review.vocabulary import ARM_TYPES, DRUG_CLASSES, STRATEGIES, STRATEGY, THERAPY_TYPES, contrast_row_id
 from depmeta.stats.network import contrasts_from_arms, contrasts_from_pairwise
 
-__all__ = ["DRUG_CLASSES", "NODE_ORDER", "NODE_SCHEMES", "THERAPY_TYPES", "node_of", "node_order", "outcome_network"]
+__all__ = ["NODE_ORDER", "NODE_SCHEMES", "node_of", "node_order", "outcome_network"]
 
 
 #: Node schemes (config ``network.nodes``).
@@ -20,17 +21,11 @@ NODE_SCHEMES = ("strategy", "arm_type", "therapy_type", "drug_class")
 #: Node orders of the fixed schemes; the first present is the default reference after
 #: ``control``/``placebo``.
 NODE_ORDER = {
-    "strategy": ("medication", "psychotherapy", "combined", "control"),
-    "arm_type": ("medication", "psychotherapy", "combined", "placebo", "usual_care", "waiting_list",
-                 "other_control"),
+    "strategy": STRATEGIES,
+    "arm_type": ARM_TYPES,
 }
 
 
-#: Sub-types of the split schemes in the arm sheet's order (workflow/schemas/arms.schema.yaml).
-THERAPY_TYPES = ("CBT", "CT", "IPT", "BA", "CBASP", "MBCT", "PST", "psychodynamic", "supportive", "other")
-
-
-DRUG_CLASSES = ("SSRI", "SNRI", "TCA", "MAOI", "other")
 
 
 #: The split schemes: the arm types whose arms are split, the arm-sheet column and its values.
@@ -74,7 +69,6 @@ def node_of(arm_type: str, nodes: str = "strategy", therapy_type: str = "", drug
     -------
     str
     """
-    from depmeta.review.contrasts import STRATEGY
 
     if nodes not in NODE_SCHEMES:
         raise ValueError(f"nodes must be one of {NODE_SCHEMES}, not {nodes!r}")
@@ -209,9 +203,7 @@ def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str =
     for sid, why in dropped:
         excl.append((sid, list(f.row_ids[f.study == sid].sum()), why))
     if reported is not None and len(reported) and measure == "SMD":
-        def rid(r):
-            return f"{r.study_id}:{r.arm1_id}-vs-{r.arm2_id}:{r.outcome}:{r.timepoint_weeks:g}w:{r.analysis_population}"
-
+        rid = contrast_row_id
         rep = reported[reported.outcome == outcome]
         for r in rep[rep.study_id.isin(used_studies)].itertuples():
             excl.append((r.study_id, [rid(r)], "reported g not used: the study has arm-level means and SDs"))

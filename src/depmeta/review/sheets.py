@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from depmeta.review.vocabulary import BINARY_OUTCOMES, arm_row_id
 from depmeta.stats.effects import counts_from_percent
 
 __all__ = [
@@ -34,7 +35,6 @@ __all__ = [
     "prepare_arms",
 ]
 
-BINARY_OUTCOMES = ("remission", "response", "relapse", "dropout")
 CONTINUOUS_OUTCOMES = ("symptoms",)
 POPULATION_RANK = {"ITT": 0, "mITT": 1, "completers": 2}
 #: Tolerance between a printed count and its printed percentage, in percentage
@@ -433,10 +433,7 @@ def prepare_arms(arms: pd.DataFrame) -> pd.DataFrame:
     """
     out = arms.copy()
     out["sheet_row"] = [_row(i) for i in out.index]
-    out["row_id"] = [
-        f"{r.study_id}:{r.arm_id}:{r.outcome}:{r.timepoint_weeks:g}w:{r.analysis_population}"
-        for r in out.itertuples()
-    ]
+    out["row_id"] = [arm_row_id(r) for r in out.itertuples()]
     binary = out["outcome"].isin(BINARY_OUTCOMES)
     printed = out["events"].notna()
     derive = binary & ~printed

@@ -1,0 +1,63 @@
+"""The review's vocabulary, said once: arm types and the strategies they belong to, the
+comparisons, outcomes (in the order the report lists them) and which way is better, analysis
+populations, treatment phases, therapy types and drug classes, and the format of the input row
+ids every result table carries. The sheet and config schemas (``workflow/schemas/``) list the
+same values; tests/test_vocabulary.py keeps them equal. No file I/O."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ANALYSIS_POPULATIONS", "ARM_TYPES", "BINARY_OUTCOMES", "COMPARISONS", "CONTINUOUS_OUTCOMES", "CONTROL_TYPES",
+    "DRUG_CLASSES", "OUTCOMES", "OUTCOME_DIRECTION", "PHASES", "STRATEGIES", "STRATEGY", "THERAPY_TYPES",
+    "arm_row_id", "contrast_row_id", "hazard_row_id",
+]
+
+#: Active strategies, then control, in the order tables and node lists use.
+STRATEGIES = ("medication", "psychotherapy", "combined", "control")
+#: Types of control arm: each is a node of its own in the ``arm_type`` network scheme.
+CONTROL_TYPES = ("placebo", "usual_care", "waiting_list", "other_control")
+#: The arm sheet's ``arm_type`` values.
+ARM_TYPES = ("medication", "psychotherapy", "combined", *CONTROL_TYPES)
+#: Strategy of each arm type.
+STRATEGY = {**{t: t for t in STRATEGIES[:3]}, **{t: "control" for t in CONTROL_TYPES}}
+
+#: comparison name -> (strategy of arm 1, strategy of arm 2)
+COMPARISONS = {
+    "combined_vs_medication": ("combined", "medication"),
+    "combined_vs_psychotherapy": ("combined", "psychotherapy"),
+    "psychotherapy_vs_medication": ("psychotherapy", "medication"),
+    "medication_vs_control": ("medication", "control"),
+    "psychotherapy_vs_control": ("psychotherapy", "control"),
+    "combined_vs_control": ("combined", "control"),
+}
+
+#: Outcomes in the order the report and the default config list them.
+OUTCOMES = ("response", "remission", "relapse", "symptoms", "dropout")
+#: Outcomes counted as events (the others are symptom scores).
+BINARY_OUTCOMES = ("remission", "response", "relapse", "dropout")
+CONTINUOUS_OUTCOMES = ("symptoms",)
+#: +1: a larger value favours arm 1 (good outcome); -1: a smaller value does.
+OUTCOME_DIRECTION = {"remission": 1, "response": 1, "relapse": -1, "dropout": -1, "symptoms": -1}
+
+ANALYSIS_POPULATIONS = ("ITT", "mITT", "completers")
+#: Treatment phases of an arm row (the hazard-ratio sheet adds ``sequential``).
+PHASES = ("acute", "continuation", "maintenance")
+
+#: Sub-types of the split network schemes, in the arm sheet's order.
+THERAPY_TYPES = ("CBT", "CT", "IPT", "BA", "CBASP", "MBCT", "PST", "psychodynamic", "supportive", "other")
+DRUG_CLASSES = ("SSRI", "SNRI", "TCA", "MAOI", "other")
+
+
+def arm_row_id(r) -> str:
+    """Id of an arm-sheet row: ``study:arm:outcome:<weeks>w:population``."""
+    return f"{r.study_id}:{r.arm_id}:{r.outcome}:{r.timepoint_weeks:g}w:{r.analysis_population}"
+
+
+def contrast_row_id(r) -> str:
+    """Id of a contrasts-sheet row (a reported effect): ``study:arm1-vs-arm2:outcome:<weeks>w:population``."""
+    return f"{r.study_id}:{r.arm1_id}-vs-{r.arm2_id}:{r.outcome}:{r.timepoint_weeks:g}w:{r.analysis_population}"
+
+
+def hazard_row_id(r) -> str:
+    """Id of a hazard-ratio-sheet row: ``study:arm1-vs-arm2:relapse:HR:<months>m:population``."""
+    return f"{r.study_id}:{r.arm1_id}-vs-{r.arm2_id}:relapse:HR:{r.followup_months:g}m:{r.analysis_population}"

@@ -1,0 +1,104 @@
+"""One vocabulary: the values the sheet and config schemas allow are the ones
+depmeta.review.vocabulary defines, and the code's other lists of them (network nodes and their
+colours, the Metapsy control codes, the row ids) are built from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import ROOT
+from depmeta.report.network_figure import NODE_COLOUR
+from depmeta.review import vocabulary as voc
+from depmeta.review.metapsy import CONTROL_TYPES as METAPSY_CONTROLS
+from depmeta.review.nodes import NODE_ORDER
+from depmeta.review.sheets import prepare_arms
+
+SCHEMAS = ROOT / "workflow" / "schemas"
+
+
+def _schema(name: str) -> dict:
+    return yaml.safe_load((SCHEMAS / f"{name}.schema.yaml").read_text())
+
+
+def _enum(schema: dict, *path: str) -> list:
+    node = schema
+    for key in path:
+        node = node[key]
+    return node.get("enum") or node["items"]["enum"]
+
+
+@pytest.mark.parametrize("sheet, columns", [
+    ("arms", ["arm_type"]), ("contrasts", ["arm1_type", "arm2_type"]), ("hazard_ratios", ["arm1_type", "arm2_type"]),
+])
+def test_arm_types_in_the_sheets_are_the_vocabulary(sheet, columns):
+    for col in columns:
+        assert tuple(_enum(_schema(sheet), "properties", col)) == voc.ARM_TYPES, (sheet, col)
+
+
+def test_arm_sheet_lists_are_the_vocabulary():
+    arms = _schema("arms")
+    assert set(_enum(arms, "properties", "outcome")) == set(voc.OUTCOMES)
+    assert tuple(_enum(arms, "properties", "analysis_population")) == voc.ANALYSIS_POPULATIONS
+    assert tuple(_enum(arms, "properties", "phase")) == voc.PHASES
+    assert tuple(_enum(arms, "properties", "therapy_type")) == (*voc.THERAPY_TYPES, "")
+    assert tuple(_enum(arms, "properties", "drug_class")) == (*voc.DRUG_CLASSES, "")
+
+
+def test_config_lists_are_the_vocabulary():
+    cfg = _schema("config")["properties"]
+    analysis, network = cfg["analysis"]["properties"], cfg["network"]["properties"]
+    assert tuple(analysis["outcomes"]["default"]) == voc.OUTCOMES
+    assert tuple(network["outcomes"]["default"]) == voc.OUTCOMES
+    assert set(_enum(analysis, "outcomes")) == set(voc.OUTCOMES)
+    assert set(_enum(analysis, "comparisons")) == set(voc.COMPARISONS)
+    assert tuple(_enum(analysis, "population_preference")) == voc.ANALYSIS_POPULATIONS
+    assert (ROOT / "config" / "config.yaml").exists()
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    assert tuple(config["analysis"]["outcomes"]) == voc.OUTCOMES
+
+
+def test_evidence_sheets_name_the_vocabulary():
+    for name in ("benchmarks",):
+        props = _schema(name)["properties"]
+        assert set(_enum(props, "outcome")) == set(voc.OUTCOMES)
+        assert set(voc.COMPARISONS) <= set(_enum(props, "comparison"))
+
+
+def test_code_lists_derive_from_the_vocabulary():
+    assert set(voc.STRATEGY) == set(voc.ARM_TYPES) and set(voc.STRATEGY.values()) == set(voc.STRATEGIES)
+    assert {s for pair in voc.COMPARISONS.values() for s in pair} <= set(voc.STRATEGIES)
+    assert set(voc.BINARY_OUTCOMES) | set(voc.CONTINUOUS_OUTCOMES) == set(voc.OUTCOMES)
+    assert set(voc.OUTCOME_DIRECTION) == set(voc.OUTCOMES)
+    assert NODE_ORDER == {"strategy": voc.STRATEGIES, "arm_type": voc.ARM_TYPES}
+    assert set(NODE_COLOUR) == set(voc.ARM_TYPES) | set(voc.STRATEGIES)
+    assert set(METAPSY_CONTROLS.values()) <= set(voc.CONTROL_TYPES)
+
+
+def test_row_ids_have_one_format():
+    arms = pd.DataFrame([dict(study_id="s1", arm_id="a", arm_type="medication", outcome="response",
+                              timepoint_weeks=12.0, analysis_population="ITT", n=10, events=4, percent=None,
+                              phase="acute")])
+    assert prepare_arms(arms).row_id.tolist() == ["s1:a:response:12w:ITT"] == [voc.arm_row_id(r)
+                                                                                for r in arms.itertuples()]
+    row = pd.Series(dict(study_id="s1", arm1_id="a", arm2_id="b", outcome="symptoms", timepoint_weeks=8.5,
+                         analysis_population="mITT", followup_months=24.0))
+    assert voc.contrast_row_id(row) == "s1:a-vs-b:symptoms:8.5w:mITT"
+    assert voc.hazard_row_id(row) == "s1:a-vs-b:relapse:HR:24m:mITT"
+
+
+def test_the_vocabulary_module_is_the_only_definition():
+    """No other module spells out the arm types, the outcome list or a row-id format."""
+    offenders = []
+    for path in (ROOT / "src" / "depmeta").rglob("*.py"):
+        if path.name == "vocabulary.py":
+            continue
+        text = path.read_text()
+        for needle in ('"usual_care", "waiting_list"', '("remission", "response", "relapse"', '-vs-{r.arm2_id}',
+                       ':{r.timepoint_weeks:g}w:'):
+            if needle in text:
+                offenders.append(f"{Path(path).relative_to(ROOT)}: {needle}")
+    assert not offenders, offenders
