@@ -1,15 +1,7 @@
-"""Validate one group of sheets and write their typed copies and provenance.
-
-The sheets are validated in three jobs, so that a change to one sheet reruns only what
-reads it (``params.group``):
-
-- ``extraction``: studies, arms, contrasts, hazard ratios and excluded arms (checked
-  against each other);
-- ``risk_of_bias``: the published judgements (checked against the validated studies);
-- ``evidence``: the published benchmarks and the claims to check.
-
-Every problem is reported with file, row and column; on any problem nothing
-is written and the job fails."""
+"""Validate one group of sheets (``params.group``; the rules are depmeta.review.validation):
+read them (CSV files or a workbook's sheets), write their typed copies and provenance. Every
+problem is reported with file, row and column; on any problem nothing is written and the job
+fails."""
 
 import json
 import sys
@@ -21,29 +13,13 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from snakemake.utils import validate  # noqa: E402
 
-from depmeta.review.sheets import (  # noqa: E402
-    Problem,
-    SheetError,
-    check_claims,
-    check_excluded_arms,
-    check_extraction,
-    check_hazard_ratios,
-    check_risk_of_bias,
-    check_sheet,
-    coerce,
-)
+from depmeta.review.sheets import SheetError  # noqa: E402
+from depmeta.review.validation import BOOK_SHEETS, GROUPS, validate_group  # noqa: E402
 from pipeline_io import read_sheet, setup_logging, sha256, versions, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
 schema_files = {Path(p).name.split(".")[0]: str(Path(p).resolve()) for p in snakemake.input.schemas}
 schemas = {name: yaml.safe_load(Path(p).read_text()) for name, p in schema_files.items()}
-#: the sheets a workbook may hold (benchmarks and claims are always files of their own)
-BOOK_SHEETS = ("studies", "arms", "contrasts", "risk_of_bias", "hazard_ratios", "excluded_arms")
-GROUPS = {
-    "extraction": ("studies", "arms", "contrasts", "hazard_ratios", "excluded_arms"),
-    "risk_of_bias": ("risk_of_bias",),
-    "evidence": ("benchmarks",),
-}
 group = snakemake.params.group
 SHEETS = GROUPS[group]
 
@@ -68,38 +44,20 @@ for name in SHEETS:
         sources[name], labels[name] = (inputs[name], None), inputs[name]
 
 # A sheet that cannot be read (empty file, other separator, merged cells, ...) is
-# reported and not checked further; the other sheets are still checked, so that one
-# pass lists every problem.
-raw, problems = {}, []
+# reported and not checked further; the other sheets are still checked.
+raw, read_problems = {}, []
 for name, (path, sheet) in sources.items():
     try:
         raw[name] = read_sheet(path, sheet, labels[name])
     except SheetError as err:
-        problems += err.problems
-for name, df in raw.items():
-    problems += check_sheet(df, schemas[name], labels[name])
-    if name in ("studies", "arms") and len(df.columns) and not len(df):
-        problems.append(Problem(labels[name], None, None, "no data rows: the sheet has a header only"))
-claims = []
-if "claims" in inputs:
-    claims_doc = yaml.safe_load(Path(inputs["claims"]).read_text()) or {}
-    problems += check_claims(claims_doc, schemas["claims"], inputs["claims"])
-    articles = claims_doc.get("articles", {})
-    claims = [{**c, "article": articles.get(c.get("article"), c.get("article"))} for c in claims_doc.get("claims", [])]
-if not problems:
-    typed = {name: coerce(raw.get(name, pd.DataFrame()), schemas[name]) for name in SHEETS}
-    if group == "extraction":
-        labels.setdefault("contrasts", "contrasts sheet")
-        problems += check_extraction(typed["studies"], typed["arms"], typed["contrasts"], labels)
-        if "hazard_ratios" in labels:
-            problems += check_hazard_ratios(typed["hazard_ratios"], typed["studies"], typed["arms"], labels)
-        if "excluded_arms" in labels:
-            problems += check_excluded_arms(typed["excluded_arms"], typed["arms"], labels)
-    elif group == "risk_of_bias" and "risk_of_bias" in labels:
-        # the studies as the extraction job validated them, named in messages as the user's file
-        studies = coerce(read_sheet(inputs["validated_studies"]), schemas["studies"])
-        problems += check_risk_of_bias(typed["risk_of_bias"], studies,
-                                       {**labels, "studies": snakemake.params.studies_label})
+        read_problems += err.problems
+checked = validate_group(
+    group, raw, schemas, labels, read_problems,
+    claims_doc=(yaml.safe_load(Path(inputs["claims"]).read_text()) or {}) if "claims" in inputs else None,
+    claims_label=inputs.get("claims", "claims"),
+    validated_studies=read_sheet(inputs["validated_studies"]) if "validated_studies" in inputs else None,
+    studies_label=getattr(snakemake.params, "studies_label", "studies"))
+problems, typed, claims = checked.problems, checked.sheets, checked.claims
 
 if problems:
     log.error("%s", SheetError(problems))
