@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 
 from depmeta import escalc, pool
-from depmeta.review.analysis import AnalysisOptions, pool_event_rates, pooled_summary, run_meta_analyses
+from depmeta.review.analysis import (
+    AnalysisOptions,
+    exclusions_table,
+    pool_event_rates,
+    pooled_summary,
+    run_meta_analyses,
+)
 from depmeta.review.contrasts import combine_means, form_contrasts
 from depmeta.review.sheets import prepare_arms
 
@@ -146,3 +152,26 @@ def test_options_from_config_section():
     assert (opts.method, opts.add, opts.drop00, opts.outcomes) == ("DL", 0.25, False, ("response",))
     with pytest.raises(TypeError):
         AnalysisOptions(bogus=1)
+
+
+def test_exclusions_table_lists_contrasts_rows_and_comparisons_with_their_reason():
+    arms = sheet(
+        arm("z1", "c", "combined", 30, 0, outcome="dropout"),
+        arm("z1", "m", "medication", 30, 0, outcome="dropout"),
+        arm("z2", "c", "combined", 40, 3, outcome="dropout"),
+        arm("z2", "m", "medication", 40, 6, outcome="dropout"),
+        arm("z3", "c", "combined", 50, 5, outcome="dropout"),
+        arm("z3", "m", "medication", 52, 9, outcome="dropout"),
+        arm("z3", "p", "psychotherapy", 51, 7, outcome="dropout"),
+        arm("z4", "p", "psychotherapy", 20, 2, outcome="dropout"),
+    )
+    c, unused = form_contrasts(arms, comparisons=["combined_vs_medication", "psychotherapy_vs_medication"])
+    labels = {"z1": "Zero 2001", "z3": "Three 2003"}
+    summary, _, excluded = run_meta_analyses(c, labels, AnalysisOptions(min_studies=2))
+    table = exclusions_table(excluded, unused, summary, labels)
+    by_kind = {k: g for k, g in table.groupby("kind")}
+    assert by_kind["contrast"].label.tolist() == ["Zero 2001"] and "double zero" in by_kind["contrast"].reason.iloc[0]
+    assert by_kind["row"].study_id.tolist() == ["z4"] and by_kind["row"].reason.str.startswith("not used").all()
+    analysis = by_kind["analysis"].iloc[0]
+    assert (analysis.comparison, analysis.label) == ("psychotherapy_vs_medication", "Three 2003")
+    assert analysis.reason.startswith("comparison not pooled: 1 usable study")

@@ -44,20 +44,7 @@ if opts.event_rates:
 else:
     rates, rate_arms = pd.DataFrame(), pd.DataFrame()
 
-unused = unused.assign(label=unused.study_id.map(labels))
-exclusions = pd.concat([
-    excluded.assign(kind="contrast"),
-    unused.assign(kind="row", measure="")[["comparison", "outcome", "measure", "study_id", "label", "row_ids",
-                                           "reason", "kind"]],
-], ignore_index=True)
-if len(summary):
-    not_pooled = summary[summary.status != "pooled"]
-    exclusions = pd.concat([exclusions, pd.DataFrame({
-        "comparison": not_pooled.comparison, "outcome": not_pooled.outcome, "measure": not_pooled.measure,
-        "study_id": not_pooled.studies,
-        "label": not_pooled.studies.map(lambda s: "; ".join(labels.get(x, x) for x in s.split(";") if x)),
-        "row_ids": not_pooled.row_ids, "reason": "comparison not pooled: " + not_pooled.reason,
-        "kind": "analysis"})], ignore_index=True)
+exclusions = exclusions_table(excluded, unused, summary, labels)
 
 # The same analyses on the adult trials only (adolescent trials analysed apart):
 # claims about adults and the published meta-analyses of adults are set against these.

@@ -17,7 +17,7 @@ from depmeta.stats.effects import RATIO_MEASURES, escalc
 from depmeta.stats.pooling import pool
 
 __all__ = ["AnalysisOptions", "run_meta_analyses", "pooled_summary", "pool_event_rates", "adult_analyses",
-           "risk_differences", "pooled_with_rd", "display_scale"]
+           "risk_differences", "pooled_with_rd", "display_scale", "exclusions_table"]
 
 
 
@@ -170,6 +170,28 @@ def _meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptions,
                                      "reason": reasons[i] or "effect size not estimable"})
     cols_x = ["comparison", "outcome", "measure", "study_id", "label", "row_ids", "reason"]
     return pd.DataFrame(summary), pd.DataFrame(studies), pd.DataFrame(excluded, columns=cols_x)
+
+
+def exclusions_table(excluded: pd.DataFrame, unused: pd.DataFrame, summary: pd.DataFrame,
+                     labels: dict) -> pd.DataFrame:
+    """Everything valid that is in no pooled estimate, with the reason (exclusions.csv):
+    contrasts whose effect size is not estimable (``kind`` contrast), input rows no contrast
+    uses (row: excluded arms among them) and comparisons with too few trials to pool (analysis)."""
+    unused = unused.assign(label=unused.study_id.map(labels))
+    out = pd.concat([
+        excluded.assign(kind="contrast"),
+        unused.assign(kind="row", measure="")[["comparison", "outcome", "measure", "study_id", "label", "row_ids",
+                                               "reason", "kind"]],
+    ], ignore_index=True)
+    if len(summary):
+        not_pooled = summary[summary.status != "pooled"]
+        out = pd.concat([out, pd.DataFrame({
+            "comparison": not_pooled.comparison, "outcome": not_pooled.outcome, "measure": not_pooled.measure,
+            "study_id": not_pooled.studies,
+            "label": not_pooled.studies.map(lambda s: "; ".join(labels.get(x, x) for x in s.split(";") if x)),
+            "row_ids": not_pooled.row_ids, "reason": "comparison not pooled: " + not_pooled.reason,
+            "kind": "analysis"})], ignore_index=True)
+    return out
 
 
 def risk_differences(contrasts: pd.DataFrame, opts: AnalysisOptions):
