@@ -13,6 +13,7 @@ from depmeta.review.analysis import (  # noqa: E402
     AnalysisOptions,
     adult_analyses,
     assemble_contrasts,
+    exclusions_table,
     pool_event_rates,
     risk_differences,
     run_meta_analyses,
