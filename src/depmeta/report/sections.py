@@ -1,0 +1,156 @@
+"""The report's sections as functions: each takes the result tables it shows and returns the
+section's markdown (text, tables with their captions, figure references), which the report
+source prints. Frames in, markdown out; reading the results is the report source's.
+
+A section that has nothing to show says so in one line, and an option it does not know is a
+``ValueError`` naming the option and what it may be, never a ``KeyError``."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from depmeta.report.labels import comparison_label
+from depmeta.report.summary_of_findings import (
+    GRADE_NOTES,
+    answer_items,
+    nnt_table,
+    pairwise_table,
+    rules_table,
+    sof_table,
+)
+from depmeta.report.tables import md_table
+
+__all__ = ["MAIN_COMPARISONS", "summary_of_findings", "what_the_trials_show"]
+
+#: The comparisons of the active treatments the opening summary answers, in its order.
+MAIN_COMPARISONS = ("combined_vs_medication", "combined_vs_psychotherapy", "psychotherapy_vs_medication")
+
+
+class _Text:
+    """Collects what the section prints, line by line as ``print`` would."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+
+    def __call__(self, *items, end: str = "\n") -> None:
+        self.parts.append(" ".join(str(i) for i in items) + end)
+
+    def __str__(self) -> str:
+        return "".join(self.parts)
+
+
+def _capital(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
+def _option(options: dict, key: str, where: str):
+    """An option the section needs; a clear error where the results lack it."""
+    if key not in options:
+        raise ValueError(f"{where}: the option {key!r} is missing from the results' options "
+                         f"(it has {sorted(options)}); run the workflow again")
+    return options[key]
+
+
+def _notes(notes: list[str]) -> str:
+    """Footnotes ``a. reason`` set as one paragraph with bold letters."""
+    return "\n" + " ".join(f"**{n.split('.', 1)[0]}.**{n.split('.', 1)[1]}" for n in notes) + "\n"
+
+
+def what_the_trials_show(sof: pd.DataFrame) -> str:
+    """The opening answer: one plain-language item per comparison of the active treatments
+    with a pooled or network estimate (``sof``: results/certainty/sof.csv)."""
+    out = _Text()
+    main = [c for c in MAIN_COMPARISONS if len(sof) and c in set(sof.comparison)]
+    if not main:
+        out("No comparison of the active treatments had a pooled or network estimate in this run.\n")
+        return str(out)
+    n_net = int(((sof.evidence == "network") & sof.comparison.isin(main)).sum())
+    source = ("network meta-analysis of all the trials (direct and indirect evidence together)" if n_net
+              else "pairwise meta-analyses (no network estimates in this run)")
+    out(f"These are the estimates of the {source}, with the certainty of each judged by "
+        f"{'CINeMA (GRADE adapted to network meta-analysis)' if n_net else 'GRADE'} and the absolute effect per "
+        "1000 patients at the risk observed in the "
+        "comparator arms (risk ratios above 1 mean more patients with the outcome under the first-named "
+        "treatment; for symptom scores, negative values mean fewer symptoms, shown as responders per 1000).\n")
+    for comp, text in answer_items(sof, main):
+        out(f"- **{_capital(comparison_label(comp))}.** {text}")
+    out()
+    return str(out)
+
+
+def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cinema: pd.DataFrame,
+                        certainty_options: dict) -> str:
+    """The summary-of-findings tables (one per comparison, Cochrane's layout) with how to read
+    them, the numbers needed to treat, the pairwise GRADE ratings beside the network ones, and
+    the rule behind each domain's judgement (``certainty_options``: certainty.json's options)."""
+    out = _Text()
+    if len(sof):
+        out("One table per comparison, laid out as in Cochrane reviews. Each row is the network estimate where "
+            "there is one (certainty by CINeMA's six domains), else the pairwise estimate (certainty by GRADE's "
+            "five). Letters in the certainty column point to the reason for each downgrade, printed under the "
+            "table.\n")
+    for comp in [c for c in comparisons if len(sof) and c in set(sof.comparison)]:
+        tab, notes = sof_table(sof, comp)
+        slug = comp.replace("_", "-")
+        out(f"\n## {_capital(comparison_label(comp))}\n")
+        out(md_table(tab))
+        out(f"\n: Summary of findings: {comparison_label(comp).lower()}. {{#tbl-sof-{slug}}}\n")
+        if notes:
+            out(_notes(notes))
+    if len(sof):
+        out("\n**How to read these tables.** The risk with the comparator is the assumed comparator risk: the "
+            "median risk in the comparator arms of the trials of that comparison (of all arms of that strategy "
+            "where no trial compared the two directly), unless the configuration sets one "
+            "(`certainty.assumed_risk`). The risk with the intervention (and its 95% CI) is based on the assumed "
+            "comparator risk and the relative effect (and its 95% CI): the risk times the RR, or for an OR "
+            "`OR × risk / (1 − risk + OR × risk)`. "
+            "† Symptom scores: the standardised mean difference is converted to responders per 1000 by the method "
+            "of Furukawa and Leucht (2011) at the comparator's response risk. Participants (trials) of a network "
+            "estimate count every trial contributing to it, of which *direct* compared the two treatments head to "
+            "head. ‡ Pairwise estimate (no network estimate for this comparison and outcome). wk: weeks. "
+            "CI: confidence interval; RR: risk ratio; SMD: standardised mean difference (Hedges' g). "
+            "GRADE Working Group grades of evidence: " + GRADE_NOTES + "\n")
+    nnt = nnt_table(sof, comparisons) if len(sof) else pd.DataFrame()
+    if len(nnt):
+        out("\n## Numbers needed to treat\n")
+        out("The absolute effects of the tables above as risk differences and numbers needed to treat for one more "
+            "patient to benefit (NNTB) or be harmed (NNTH), rounded up; where the CI of the difference includes no "
+            "difference, the NNT's CI runs from NNTB through infinity to NNTH (Altman 1998). For relapse and "
+            "dropout a negative difference is a benefit.\n")
+        out(md_table(nnt))
+        out("\n: Risk differences and numbers needed to treat at the assumed comparator risk. {#tbl-nnt}\n")
+    if len(sof) and (sof.evidence == "pairwise").any() and (sof.evidence == "network").any():
+        tab, notes = pairwise_table(sof, comparisons)
+        out("\n## Pairwise estimates (GRADE)\n")
+        out("The pooled pairwise estimates (direct evidence only; supporting detail) rated by GRADE: start at high "
+            "certainty for randomized trials, one level down per serious and two per very serious concern in risk "
+            "of bias, inconsistency, indirectness, imprecision and publication bias (rules in `config/README.md`; "
+            "every judgement, including those that did not lower the certainty, in `results/certainty/grade.csv`). "
+            "The sensitivity analyses (section *Sensitivity and small-study effects*) enter three domains: risk of "
+            "bias is at least serious when the trials at low risk of bias alone reach another conclusion, "
+            "inconsistency when leaving out an influential trial with an outlying result does, and publication "
+            "bias when trim-and-fill's filled estimate does; Egger's test there is the small-study test here.\n")
+        out(md_table(tab))
+        out("\n: Certainty of the pairwise estimates by GRADE. {#tbl-grade-pairwise}\n")
+        if notes:
+            out(_notes(notes))
+    rules = rules_table(grade, cinema)
+    if len(rules):
+        out("\n## Rules applied\n")
+        out("Each domain's judgement follows the rule below (thresholds from the `certainty` section of the "
+            "configuration; a reviewer's override replaces it, with the reason printed). Study-level inputs: the "
+            "overall risk of bias published for a trial, else derived from its published domain judgements (any "
+            "high: high; all low: low; otherwise some concerns), else *not assessed*, which CINeMA counts as "
+            f"{_option(certainty_options, 'cinema_not_assessed', 'certainty.json')}; trials in adolescents count as "
+            f"{_option(certainty_options, 'cinema_adolescent', 'certainty.json')} indirectness "
+            "for CINeMA. CINeMA's summary: one level down per domain with some concerns, two per domain with major "
+            "concerns. GRADE imprecision follows GRADE guidelines 6 (Guyatt et al. 2011): precision is adequate "
+            "when the CI excludes no effect and the optimal information size is met, and is rated down when the CI "
+            "includes no effect and appreciable benefit or harm. The CINeMA domains, the contribution matrix and "
+            "the three levels of concern are those of Nikolakopoulou et al. (2020) and Papakonstantinou et al. "
+            "(2020); the imprecision, heterogeneity and incoherence rules and the three contribution rules follow "
+            "the CINeMA application's documentation, as the papers' rule tables could not be checked; the "
+            "reporting-bias default and the summary of the six domains into one rating are this project's.\n")
+        out(md_table(rules))
+        out("\n: The rule behind each domain's judgement. {#tbl-certainty-rules}\n")
+    return str(out)

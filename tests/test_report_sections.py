@@ -1,0 +1,72 @@
+"""The report's sections as functions (depmeta.report.sections), on small fixtures: no
+Snakemake, no renderer. Each section says when it has nothing to show, and a missing option is
+a clear error."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from test_certainty import _network_fixture, _pairwise_fixture
+
+from depmeta.report.sections import summary_of_findings, what_the_trials_show
+from depmeta.review.certainty import CertaintyOptions, cinema_network, grade_pairwise, sof_rows, study_rob_levels
+
+PAIRS = {"combined_vs_medication": ("combined treatment", "medication")}
+OPTIONS = {"cinema_not_assessed": "moderate", "cinema_adolescent": "moderate"}
+
+
+def _certainty(network: bool):
+    studies, per_study, summary = _pairwise_fixture()
+    levels = study_rob_levels(studies, None)
+    opts = CertaintyOptions()
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
+    cin = pd.DataFrame()
+    if network:
+        est, summ, contrib = _network_fixture()
+        cin, net = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1})
+        res, grade_all = pd.concat([res, net]), pd.concat([grade, cin])
+    else:
+        grade_all = grade
+    return sof_rows(res, grade_all, opts, ["response"], PAIRS), grade, cin
+
+
+def test_opening_answer_says_when_there_is_nothing_to_answer():
+    assert what_the_trials_show(pd.DataFrame()) == (
+        "No comparison of the active treatments had a pooled or network estimate in this run.\n\n")
+
+
+@pytest.mark.parametrize("network", [False, True])
+def test_opening_answer_names_its_evidence_and_answers_each_comparison(network):
+    sof, _, _ = _certainty(network)
+    text = what_the_trials_show(sof)
+    assert ("network meta-analysis of all the trials" in text) == network
+    assert ("pairwise meta-analyses (no network estimates in this run)" in text) != network
+    items = [line for line in text.splitlines() if line.startswith("- **")]
+    assert len(items) == 1 and items[0].startswith("- **Combined vs medication.** ")
+    assert "combined treatment" in items[0] and "medication" in items[0] and "response" in items[0]
+    assert items[0].endswith("certainty).")
+
+
+def test_summary_of_findings_tables_notes_and_rules():
+    sof, grade, cin = _certainty(True)
+    text = summary_of_findings(sof, ["combined_vs_medication", "psychotherapy_vs_medication"], grade, cin, OPTIONS)
+    assert text.count("{#tbl-sof-") == 1 and "{#tbl-sof-combined-vs-medication}" in text
+    assert "## Numbers needed to treat" in text and "{#tbl-nnt}" in text
+    assert "{#tbl-grade-pairwise}" in text  # pairwise ratings beside the network ones
+    assert "{#tbl-certainty-rules}" in text and "CINeMA counts as moderate" in text
+    assert "**a.**" in text  # the downgrades' footnotes under the table
+
+
+def test_summary_of_findings_pairwise_only_and_empty():
+    sof, grade, _ = _certainty(False)
+    text = summary_of_findings(sof, ["combined_vs_medication"], grade, pd.DataFrame(), OPTIONS)
+    assert "{#tbl-sof-combined-vs-medication}" in text and "{#tbl-grade-pairwise}" not in text
+    assert summary_of_findings(pd.DataFrame(), ["combined_vs_medication"], pd.DataFrame(), pd.DataFrame(),
+                               OPTIONS) == ""
+
+
+def test_a_missing_option_is_a_clear_error():
+    sof, grade, cin = _certainty(True)
+    with pytest.raises(ValueError, match="'cinema_adolescent' is missing"):
+        summary_of_findings(sof, ["combined_vs_medication"], grade, cin, {"cinema_not_assessed": "moderate"})
