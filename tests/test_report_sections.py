@@ -70,3 +70,42 @@ def test_a_missing_option_is_a_clear_error():
     sof, grade, cin = _certainty(True)
     with pytest.raises(ValueError, match="'cinema_adolescent' is missing"):
         summary_of_findings(sof, ["combined_vs_medication"], grade, cin, {"cinema_not_assessed": "moderate"})
+
+
+def _networks():
+    from test_network import TYPED, _typed_arms
+
+    from depmeta.review.networks import NetworkOptions, network_record, network_tables, outcome_networks
+
+    opts = NetworkOptions(outcomes=("response", "remission"), nodes="therapy_type")
+    nets = outcome_networks(_typed_arms(TYPED), None, opts)
+    tables = network_tables(nets, opts.method)
+    net = {"outcomes": {n.outcome: network_record(n) for n in nets if n.fits},
+           "figures": {n.outcome: [f"network_{n.outcome}.png"] for n in nets if n.fits}}
+    return net, tables
+
+
+def test_network_methods_name_the_model_the_nodes_and_what_is_left_out():
+    from depmeta.report.sections import network_methods
+
+    _, t = _networks()
+    options = {"method": "REML", "nodes": "therapy_type", "timepoint": "latest"}
+    text = network_methods(options, t["summary"], t["estimates"], t["exclusions"])
+    assert "restricted maximum likelihood (REML)" in text and "split by the type of psychotherapy" in text
+    assert "- remission: not analysed: 0 usable studies" in text
+    assert "With the nodes split by type, only medication vs control compares two strategies left whole" in text
+    with pytest.raises(ValueError, match="network.method = 'XX' is not one the report describes"):
+        network_methods({**options, "method": "XX"}, t["summary"], t["estimates"], t["exclusions"])
+    with pytest.raises(ValueError, match="network.nodes = 'class' is not one"):
+        network_methods({**options, "nodes": "class"}, t["summary"], t["estimates"], t["exclusions"])
+
+
+def test_network_outcomes_show_each_graph_and_league_table():
+    from pathlib import Path
+
+    from depmeta.report.sections import network_outcomes
+
+    net, t = _networks()
+    text = network_outcomes(net, t["summary"], t["estimates"], ["response"], Path("figs"), "95%")
+    assert "## Response network" in text and "(figs/network_response.png){#fig-network-response}" in text
+    assert "{#tbl-league-response}" in text and "League table, response (RR, 95% CI)" in text

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from depmeta.report.labels import comparison_label
+from depmeta.report.network_tables import LEAGUE_MAX_NODES, abbreviations, league_table, pairs_table
 from depmeta.report.summary_of_findings import (
     GRADE_NOTES,
     answer_items,
@@ -19,8 +20,25 @@ from depmeta.report.summary_of_findings import (
     sof_table,
 )
 from depmeta.report.tables import md_table
+from depmeta.review.vocabulary import COMPARISONS
 
-__all__ = ["MAIN_COMPARISONS", "summary_of_findings", "what_the_trials_show"]
+__all__ = ["MAIN_COMPARISONS", "network_methods", "network_outcomes", "summary_of_findings", "what_the_trials_show"]
+
+#: How each network tau² estimator and node scheme is named in the report.
+NETWORK_METHOD_TEXT = {
+    "REML": "restricted maximum likelihood (REML)",
+    "DL": "the method of moments of DerSimonian-Laird generalised to networks (netmeta's default)",
+    "FE": "none (common-effect model, τ² = 0)",
+}
+NODE_SCHEME_TEXT = {
+    "strategy": "the four strategies (medication, psychotherapy, combined, control)",
+    "arm_type": "medication, psychotherapy, combined and each type of control (placebo, usual care, "
+                "waiting list, other control) as its own node",
+    "therapy_type": "medication, control, and psychotherapy and combined treatment split by the type of "
+                    "psychotherapy (an arm without a recorded type in its own *unspecified* node)",
+    "drug_class": "psychotherapy, control, and medication and combined treatment split by drug class "
+                  "(an arm without a recorded class in its own *unspecified* node)",
+}
 
 #: The comparisons of the active treatments the opening summary answers, in its order.
 MAIN_COMPARISONS = ("combined_vs_medication", "combined_vs_psychotherapy", "psychotherapy_vs_medication")
@@ -41,6 +59,13 @@ class _Text:
 
 def _capital(text: str) -> str:
     return text[0].upper() + text[1:]
+
+
+def _choice(table: dict, value: str, option: str) -> str:
+    """The report's words for an option's value; a clear error for a value it does not know."""
+    if value not in table:
+        raise ValueError(f"{option} = {value!r} is not one the report describes ({', '.join(table)})")
+    return table[value]
 
 
 def _option(options: dict, key: str, where: str):
@@ -153,4 +178,77 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
             "reporting-bias default and the summary of the six domains into one rating are this project's.\n")
         out(md_table(rules))
         out("\n: The rule behind each domain's judgement. {#tbl-certainty-rules}\n")
+    return str(out)
+
+
+def network_methods(net_options: dict, net_sum: pd.DataFrame, net_est: pd.DataFrame, net_excl: pd.DataFrame) -> str:
+    """How the networks were built and fitted, the outcomes not analysed or split into parts,
+    and how many arm rows are in no network (``net_options``: network.json's options)."""
+    out = _Text()
+    method_text = _choice(NETWORK_METHOD_TEXT, net_options["method"], "network.method")
+    node_text = _choice(NODE_SCHEME_TEXT, net_options["nodes"], "network.nodes")
+    out(f"Every outcome's trials form one network whose nodes are {node_text}. All comparisons are estimated "
+        f"together in a contrast-based random-effects network meta-analysis (one common between-study "
+        f"variance τ², estimated by {method_text}; multi-arm trials enter with all their arms and the "
+        f"correlation between their contrasts). Each trial contributes one timepoint and population "
+        f"(preferred population, then the slice holding most of its arms, then the {net_options['timepoint']} "
+        f"timepoint); arms of the same node are combined, and the standardised mean differences of a "
+        f"multi-arm trial share one standardiser (the SD pooled over all its arms), so that its contrasts "
+        f"add up. Arms set apart in the excluded-arms sheet enter no network. Risk ratios above 1 mean more "
+        f"patients with the outcome under the first-named treatment. The pairwise meta-analyses of the "
+        f"following sections remain as supporting detail.\n")
+    for _, r in net_sum[net_sum.tau2.isna()].iterrows():
+        out(f"- {r.outcome}: {r.note}")
+    for _, r in net_sum[net_sum.note.notna() & net_sum.tau2.notna()].iterrows():
+        out(f"- {r.outcome}: {r.note}")
+    if net_options["nodes"] in ("therapy_type", "drug_class"):
+        whole = sorted(set(net_est.comparison.dropna()) & set(COMPARISONS), key=list(COMPARISONS).index)
+        whole_text = (f"only {' and '.join(comparison_label(c) for c in whole)} compares two strategies left whole "
+                      "(a network estimate); for the other comparisons" if whole
+                      else "no network estimate compares two strategies; for every comparison")
+        out(f"\nWith the nodes split by type, {whole_text} the summary of findings and the answer above rest on the "
+            "pairwise meta-analyses (certainty by GRADE).\n")
+    if len(net_excl):
+        out(f"\n{len(net_excl)} arm rows are in no network (another timepoint or population of the same trial, "
+            "or a trial without two nodes); they are listed with the reason in "
+            "`results/network/network_exclusions.csv`.\n")
+    return str(out)
+
+
+def network_outcomes(net: dict, net_sum: pd.DataFrame, net_est: pd.DataFrame, outcomes, figure_dir, pct: str) -> str:
+    """Per outcome network: its graph and its league table (every pair where there are too many
+    nodes for a league table). ``net``: network.json; ``figure_dir``: where its figures are."""
+    out = _Text()
+    for o in outcomes:
+        s = net_sum[net_sum.outcome == o].iloc[0]
+        est = net_est[net_est.outcome == o]
+        above = "1" if s.measure in ("RR", "OR") else "0"
+        out(f"\n## {o.capitalize()} network\n")
+        for part, name in enumerate(net["figures"][o], 1):
+            part_est = est[est.part == part]
+            info = net["outcomes"][o]["parts"][part - 1]
+            trts = info["treatments"]
+            suffix = f"-part{part}" if part > 1 else ""
+            out(f"@fig-network-{o}{suffix} shows the {o} network ({len(info['studies'])} "
+                f"trials) and @tbl-league-{o}{suffix} every comparison.\n")
+            out(f"![Network of the {o} trials: node area proportional to the patients randomised to the node, "
+                f"edge width and label: number of trials comparing the two directly.]"
+                f"({figure_dir / name}){{#fig-network-{o}{suffix}}}\n")
+            abbrev = abbreviations(trts)
+            abbrev = f" Abbreviations: {abbrev}." if abbrev else ""
+            if len(trts) <= LEAGUE_MAX_NODES:
+                league = league_table(part_est, trts, short=True)
+                out(md_table(league, markdown=tuple(league.columns)))
+                out(f"\n: League table, {o} ({s.measure}, {pct} CI). Each cell compares its row's treatment (named "
+                    f"on the diagonal) with its column's (named on top) ({s.measure} above {above}: more patients "
+                    f"with the outcome, or higher scores, under the row's treatment). Below the diagonal: network "
+                    f"estimates; above it: direct estimates (trials comparing the two, pooled with the network's "
+                    f"τ²; · none).{abbrev} {{#tbl-league-{o}{suffix}}}\n")
+            else:
+                out(md_table(pairs_table(part_est, trts)))
+                out(f"\n: Every comparison of the {len(trts)} nodes, {o} ({s.measure}, {pct} CI; too many nodes "
+                    f"for a league table). Each row compares the first-named treatment with the second "
+                    f"({s.measure} above {above}: more patients with the outcome, "
+                    f"or higher scores, under the first): network estimate, and direct estimate (trials comparing "
+                    f"the two, pooled with the network's τ²; · none).{abbrev} {{#tbl-league-{o}{suffix}}}\n")
     return str(out)
