@@ -109,3 +109,50 @@ def test_network_outcomes_show_each_graph_and_league_table():
     text = network_outcomes(net, t["summary"], t["estimates"], ["response"], Path("figs"), "95%")
     assert "## Response network" in text and "(figs/network_response.png){#fig-network-response}" in text
     assert "{#tbl-league-response}" in text and "League table, response (RR, 95% CI)" in text
+
+
+def _pairwise():
+    from test_contrasts import arm, sheet
+
+    from depmeta.review.analysis import AnalysisOptions, run_meta_analyses
+    from depmeta.review.contrasts import form_contrasts
+
+    arms = sheet(arm("a", "c", "combined", 40, 20), arm("a", "m", "medication", 40, 12),
+                 arm("b", "c", "combined", 50, 24), arm("b", "m", "medication", 52, 18),
+                 arm("c", "p", "psychotherapy", 30, 10), arm("c", "m", "medication", 30, 12))
+    contrasts, _ = form_contrasts(arms, comparisons=["combined_vs_medication", "psychotherapy_vs_medication"])
+    summary, _, _ = run_meta_analyses(contrasts, {}, AnalysisOptions())
+    studies = pd.DataFrame({"study_id": ["a", "b", "c"], "label": ["A 2001", "B 2002", "Young 2003"]})
+    return summary, studies
+
+
+OPTS = {"min_studies": 2, "method": "REML", "outcomes": ["response"]}
+
+
+def test_pairwise_intro_and_event_rates_intro():
+    from depmeta.report.sections import event_rates_intro, pairwise_intro
+
+    summary, studies = _pairwise()
+    pooled = summary[summary.status == "pooled"]
+    text = pairwise_intro(len(studies), pooled, OPTS, "95%", 0.95)
+    assert text.startswith("Beside the network, this report pools the 3 randomized trials")
+    assert "into 1 pairwise" in text
+    assert len([line for line in text.splitlines() if line.startswith("- ")]) == 1
+    assert event_rates_intro(pd.DataFrame()).startswith("No strategy had enough arms")
+    assert event_rates_intro(pd.DataFrame({"status": ["pooled"]})).startswith("Arm-level rates were pooled")
+
+
+def test_results_by_outcome_forest_plots_adults_and_not_pooled():
+    from pathlib import Path
+
+    from depmeta.report.sections import results_by_outcome
+
+    summary, studies = _pairwise()
+    forest = [{"comparison": "combined_vs_medication", "outcome": "response", "measure": "RR", "file": "f.png"}]
+    adults = summary[summary.comparison == "combined_vs_medication"]
+    text = results_by_outcome(summary, adults, forest, studies, {"a", "b"}, OPTS, "95%", 0.95, Path("figs"))
+    assert "## Response" in text and "(figs/f.png){#fig-forest-combined-vs-medication-response}" in text
+    assert "The 1 trials in adolescents (Young 2003) are set apart" in text and "{#tbl-summary-adults}" in text
+    assert "## Comparisons not pooled" in text and "- psychotherapy vs medication, response: 1 usable study" in text
+    with pytest.raises(ValueError, match="no forest plot of combined_vs_medication"):
+        results_by_outcome(summary, adults, [], studies, {"a", "b"}, OPTS, "95%", 0.95, Path("figs"))

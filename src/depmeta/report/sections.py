@@ -19,10 +19,11 @@ from depmeta.report.summary_of_findings import (
     rules_table,
     sof_table,
 )
-from depmeta.report.tables import md_table
+from depmeta.report.tables import md_escape, md_table, sentence, summary_table
 from depmeta.review.vocabulary import COMPARISONS
 
-__all__ = ["MAIN_COMPARISONS", "network_methods", "network_outcomes", "summary_of_findings", "what_the_trials_show"]
+__all__ = ["MAIN_COMPARISONS", "event_rates_intro", "network_methods", "network_outcomes", "pairwise_intro",
+           "results_by_outcome", "summary_of_findings", "what_the_trials_show"]
 
 #: How each network tau² estimator and node scheme is named in the report.
 NETWORK_METHOD_TEXT = {
@@ -251,4 +252,69 @@ def network_outcomes(net: dict, net_sum: pd.DataFrame, net_est: pd.DataFrame, ou
                     f"({s.measure} above {above}: more patients with the outcome, "
                     f"or higher scores, under the first): network estimate, and direct estimate (trials comparing "
                     f"the two, pooled with the network's τ²; · none).{abbrev} {{#tbl-league-{o}{suffix}}}\n")
+    return str(out)
+
+
+def pairwise_intro(n_studies: int, pooled: pd.DataFrame, options: dict, pct: str, level: float) -> str:
+    """What the pairwise meta-analyses are, and one sentence per pooled estimate
+    (``options``: results.json's analysis options)."""
+    out = _Text()
+    out(f"Beside the network, this report pools the {n_studies} randomized trials of the extraction sheet into "
+        f"{len(pooled)} pairwise random-effects meta-analyses (one per comparison and outcome with at least "
+        f"{options['min_studies']} studies), using the {options['method']} estimator of the between-study "
+        f"variance and {pct} confidence intervals. @fig-summary shows every pooled estimate and "
+        f"@tbl-summary gives the numbers (heterogeneity in @tbl-heterogeneity); risk ratios above 1 mean more "
+        f"patients with the outcome "
+        f"in the first-named strategy.\n")
+    for _, r in pooled.iterrows():
+        out(f"- {sentence(r, level)}")
+    return str(out)
+
+
+def event_rates_intro(rates: pd.DataFrame) -> str:
+    """What the pooled event rates are, or that there are none."""
+    if len(rates) and (rates.status == "pooled").any():
+        return ("Arm-level rates were pooled per strategy on the logit scale and back-transformed "
+                "(@fig-rates, @tbl-rates). They describe what share of patients in these trials "
+                "reached each outcome; they are not randomized comparisons.\n")
+    return "No strategy had enough arms reporting an outcome to pool event rates.\n"
+
+
+def results_by_outcome(summary: pd.DataFrame, summary_adults: pd.DataFrame, forest: list[dict], studies: pd.DataFrame,
+                       adult_ids: set, options: dict, pct: str, level: float, figure_dir) -> str:
+    """Per outcome, each pooled estimate in words with its forest plot (``forest``: the
+    figures manifest's forest entries, in ``figure_dir``); the adult trials' estimates where
+    adolescent trials were set apart; the comparisons with too few trials to pool."""
+    out = _Text()
+    pooled = summary[summary.status == "pooled"] if len(summary) else summary
+    for outcome in [o for o in options["outcomes"] if len(pooled) and o in set(pooled.outcome)]:
+        out(f"\n## {outcome.capitalize()}\n")
+        for _, r in pooled[pooled.outcome == outcome].iterrows():
+            entry = next((f for f in forest if f["comparison"] == r.comparison and f["outcome"] == outcome
+                          and f.get("measure", r.measure) == r.measure), None)
+            if entry is None:
+                raise ValueError(f"no forest plot of {r.comparison}, {outcome}, {r.measure} in the figures manifest; "
+                                 "run the workflow again")
+            label = f"fig-forest-{r.comparison.replace('_', '-')}-{outcome}" + ("-hr" if r.measure == "HR" else "")
+            out(f"{sentence(r, level)} See @{label}.\n")
+            cap = (f"Forest plot: {comparison_label(r.comparison)}, {outcome} "
+                   f"({r.measure}, {options['method']}, {pct} CI; dashed line: prediction interval).")
+            out(f"![{cap}]({figure_dir / entry['file']}){{#{label}}}\n")
+    not_pooled = summary[summary.status != "pooled"] if len(summary) else summary
+    young = studies[~studies.study_id.isin(adult_ids)]
+    if len(young):
+        out("\n## Adult trials only\n")
+        out(f"The {len(young)} trials in adolescents ({md_escape(', '.join(young.label))}) are set apart here: "
+            f"@tbl-summary-adults repeats the analyses on the {len(adult_ids)} trials in adults and older adults. "
+            "Claims about adults and the published meta-analyses (all of adults) are set against these estimates "
+            "in the sections that follow.\n")
+        out(f"\n{md_table(summary_table(summary_adults, level))}\n\n"
+            ": Pooled estimates from the trials in adults and older adults only. {#tbl-summary-adults}\n")
+    if len(not_pooled):
+        out("\n## Comparisons not pooled\n")
+        out("These comparisons have data but fewer studies than `min_studies`; they are listed with "
+            "their studies in @tbl-exclusions.\n")
+        for _, r in not_pooled.iterrows():
+            out(f"- {comparison_label(r.comparison)}, {r.outcome}{' (hazard ratio)' if r.measure == 'HR' else ''}: "
+                f"{md_escape(r.reason)}")
     return str(out)
