@@ -156,3 +156,44 @@ def test_results_by_outcome_forest_plots_adults_and_not_pooled():
     assert "## Comparisons not pooled" in text and "- psychotherapy vs medication, response: 1 usable study" in text
     with pytest.raises(ValueError, match="no forest plot of combined_vs_medication"):
         results_by_outcome(summary, adults, [], studies, {"a", "b"}, OPTS, "95%", 0.95, Path("figs"))
+
+
+SUB_TESTS = pd.DataFrame({
+    "comparison": ["combined_vs_medication"] * 3, "outcome": ["response"] * 3, "measure": ["RR"] * 3,
+    "moderator": ["age_group", "age_group", "chronicity"], "tau2_model": ["separate", "common", "separate"],
+    "status": ["tested", "tested", "not coded"], "groups": ["adult (4); adolescent (2)"] * 2 + [""],
+    "q_between": [4.2, 3.9, float("nan")], "q_between_df": [1, 1, float("nan")],
+    "q_between_pval": [0.04, 0.048, float("nan")], "note": ["", "", "no study coded"]})
+METAREG = pd.DataFrame({
+    "comparison": ["combined_vs_medication"], "outcome": ["response"], "measure": ["RR"], "moderator": ["year"],
+    "status": ["fitted"], "k": [6], "slope": [0.01], "ci_low": [-0.02], "ci_high": [0.04], "pval": [0.5],
+    "perm_pval": [0.52], "perm_exact": [True], "perm_iterations": [720], "r2": [0.0], "note": [""]})
+SUB_OPTIONS = {"min_per_group": 2, "min_studies_regression": 5, "regression_test": "knha", "exact_limit": 5000,
+               "permutations": 1000, "seed": 1}
+
+
+def test_subgroup_sections_with_and_without_tests():
+    from pathlib import Path
+
+    from depmeta.report.sections import (
+        meta_regression_table,
+        subgroup_bubbles,
+        subgroup_groups_table,
+        subgroup_tests_table,
+        subgroups_intro,
+    )
+
+    assert subgroups_intro(pd.DataFrame(), METAREG, SUB_OPTIONS) == "*(no pooled analyses to split)*\n"
+    assert subgroup_tests_table(pd.DataFrame()).startswith("*(no subgroup split")
+    assert subgroup_groups_table(SUB_TESTS, pd.DataFrame(), "95%") == "*(none)*\n"
+    assert meta_regression_table(pd.DataFrame(), "95%") == "*(no meta-regression fitted)*\n"
+    intro = subgroups_intro(SUB_TESTS, METAREG, SUB_OPTIONS)
+    assert "Each of the 1 pooled comparisons and outcomes was split by age group, chronicity" in intro
+    assert "- chronicity not coded in any study of 1 analyses" in intro and "Knapp-Hartung t test" in intro
+    tests = subgroup_tests_table(SUB_TESTS)
+    assert "| age group |" in tests and "0.04" in tests and "0.048" in tests
+    reg = meta_regression_table(METAREG, "95%")
+    assert "×1.010" in reg and "(exact)" in reg
+    bubble = subgroup_bubbles([{"comparison": "combined_vs_medication", "outcome": "response", "measure": "RR",
+                                "moderator": "year", "file": "b.png"}], METAREG, Path("f"), "95%")
+    assert bubble.endswith("(f/b.png){#fig-bubble-combined-vs-medication-response-rr-year}\n\n")

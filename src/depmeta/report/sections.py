@@ -7,9 +7,11 @@ A section that has nothing to show says so in one line, and an option it does no
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
-from depmeta.report.labels import comparison_label
+from depmeta.report.labels import comparison_label, fmt_p
 from depmeta.report.network_tables import LEAGUE_MAX_NODES, abbreviations, league_table, pairs_table
 from depmeta.report.summary_of_findings import (
     GRADE_NOTES,
@@ -19,11 +21,15 @@ from depmeta.report.summary_of_findings import (
     rules_table,
     sof_table,
 )
-from depmeta.report.tables import md_escape, md_table, sentence, summary_table
+from depmeta.report.tables import fmt, fmt_ci, md_escape, md_table, sentence, summary_table
 from depmeta.review.vocabulary import COMPARISONS
 
 __all__ = ["MAIN_COMPARISONS", "event_rates_intro", "network_methods", "network_outcomes", "pairwise_intro",
-           "results_by_outcome", "summary_of_findings", "what_the_trials_show"]
+           "results_by_outcome", "subgroup_bubbles", "subgroup_groups_table", "subgroup_tests_table", "subgroups_intro",
+           "meta_regression_table", "summary_of_findings", "what_the_trials_show"]
+
+#: The report's name of each test of a meta-regression slope.
+REGRESSION_TEST_TEXT = {"knha": "Knapp-Hartung t", "z": "z", "t": "t", "adhoc": "Knapp-Hartung (ad hoc) t"}
 
 #: How each network tau² estimator and node scheme is named in the report.
 NETWORK_METHOD_TEXT = {
@@ -317,4 +323,129 @@ def results_by_outcome(summary: pd.DataFrame, summary_adults: pd.DataFrame, fore
         for _, r in not_pooled.iterrows():
             out(f"- {comparison_label(r.comparison)}, {r.outcome}{' (hazard ratio)' if r.measure == 'HR' else ''}: "
                 f"{md_escape(r.reason)}")
+    return str(out)
+
+
+def subgroups_intro(sub_tests: pd.DataFrame, metareg: pd.DataFrame, sub_options: dict) -> str:
+    """How the pooled analyses were split and tested, which splits could not be tested and why,
+    and how the meta-regressions were fitted and tested (``sub_options``: the subgroups
+    figures manifest's options)."""
+    out = _Text()
+    if not len(sub_tests):
+        out("*(no pooled analyses to split)*")
+        return str(out)
+    tested = sub_tests[sub_tests.status == "tested"]
+    n_analyses = len(sub_tests.drop_duplicates(["comparison", "outcome"]))
+    why = sub_tests[sub_tests.status != "tested"].drop_duplicates(["comparison", "outcome", "moderator"])
+    out(f"Each of the {n_analyses} pooled comparisons and outcomes was split by "
+        f"{', '.join(m.replace('_', ' ') for m in dict.fromkeys(sub_tests.moderator))}. "
+        "Between-group differences are tested twice: with a separate between-study variance in each "
+        "group (a test on the group estimates) and with one variance shared by all groups (the omnibus test "
+        "of a model with the groups as moderator). Groups with too few studies are left out of a test and "
+        f"named. {len(tested.drop_duplicates(['comparison', 'outcome', 'moderator']))} splits had two or "
+        f"more groups large enough to test (@tbl-subgroups, group estimates in @tbl-subgroup-groups); "
+        f"{len(why)} had not:\n")
+    small = why[why.status == "not tested"]
+    if len(small):
+        counts = ", ".join(f"{m.replace('_', ' ')} {n}" for m, n in small.moderator.value_counts().items())
+        out(f"- fewer than two groups with at least {sub_options['min_per_group']} studies: {len(small)} splits "
+            f"({counts})")
+    for _, part in why[why.status == "not coded"].groupby("moderator", sort=False):
+        out(f"- {part.moderator.iloc[0].replace('_', ' ')} not coded in any study of {len(part)} analyses"
+            + (f": {part.note.iloc[0]}" if part.moderator.iloc[0] == "baseline_severity" else ""))
+    for _, part in why[why.status == "not applicable"].groupby("moderator", sort=False):
+        out(f"- {part.moderator.iloc[0].replace('_', ' ')} not applicable in {len(part)} analyses "
+            f"({part.note.iloc[0]})")
+    out("")
+    if len(metareg):
+        fitted = metareg[metareg.status == "fitted"]
+        test = sub_options["regression_test"]
+        out(f"\nMeta-regression on the publication year was fitted where at least "
+            f"{sub_options['min_studies_regression']} studies had a year ({len(fitted)} analyses, "
+            f"@tbl-metareg). The slope is tested with the "
+            f"{REGRESSION_TEST_TEXT.get(test, test)} test and by "
+            "permutation: the years are shuffled against the effects and the model refitted, over every "
+            f"distinct order when there are at most {sub_options['exact_limit']}, else over "
+            f"{sub_options['permutations']} seeded random orders (seed {sub_options['seed']}); the permutation "
+            "test keeps its size with few studies, where the model-based test may not. ")
+        sev = metareg[metareg.moderator == "baseline_severity"]
+        if len(sev) and (sev.status != "fitted").all():
+            out(f"Meta-regression on baseline severity is not available: {sev.note.iloc[0]}.")
+        out("")
+    return str(out)
+
+
+def subgroup_tests_table(sub_tests: pd.DataFrame) -> str:
+    """The between-group tests of every tested split, separate and common tau² side by side."""
+    t = sub_tests[sub_tests.status == "tested"] if len(sub_tests) else sub_tests
+    if not len(t):
+        return "*(no subgroup split had two groups large enough to test)*\n"
+    index = ["comparison", "outcome", "measure", "moderator"]
+    sep = t[t.tau2_model == "separate"].set_index(index)
+    com = t[t.tau2_model == "common"].set_index(index)
+    rows = []
+    for key in dict.fromkeys(list(sep.index) + list(com.index)):
+        s = sep.loc[key] if key in sep.index else None
+        c = com.loc[key] if key in com.index else None
+        first = s if s is not None else c
+        rows.append({
+            "Comparison, outcome": f"{comparison_label(key[0])}, {key[1]} ({key[2]})",
+            "Moderator": key[3].replace("_", " "),
+            "Groups (studies)": first.groups.replace("_", " "),
+            "Q (df)": f"{fmt(s.q_between)} ({s.q_between_df:.0f})" if s is not None else "–",
+            "p, separate": fmt_p(s.q_between_pval) if s is not None else "–",
+            "p, common": fmt_p(c.q_between_pval) if c is not None else "–",
+        })
+    return md_table(pd.DataFrame(rows)) + "\n"
+
+
+def subgroup_groups_table(sub_tests: pd.DataFrame, sub_groups: pd.DataFrame, pct: str) -> str:
+    """The pooled estimate within each group of each tested split (separate tau²)."""
+    if not len(sub_groups):
+        return "*(none)*\n"
+    tested_keys = sub_tests[sub_tests.status == "tested"][["comparison", "outcome", "moderator", "tau2_model"]]
+    g = sub_groups.merge(tested_keys, on=["comparison", "outcome", "moderator", "tau2_model"])
+    g = g[g.tau2_model == "separate"]
+    return md_table(pd.DataFrame({
+        "Comparison, outcome": g.comparison.map(comparison_label) + ", " + g.outcome,
+        "Moderator": g.moderator.str.replace("_", " "), "Group": g.group.str.replace("_", " "), "k": g.k,
+        f"Estimate [{pct} CI]": [f"{m} {fmt(e)} {fmt_ci(a, b)}" for m, e, a, b in
+                                 zip(g.measure, g.estimate_display, g.ci_low_display, g.ci_high_display)],
+        "τ²": g.tau2.map(lambda x: fmt(x, 3)),
+    })) + "\n"
+
+
+def meta_regression_table(metareg: pd.DataFrame, pct: str) -> str:
+    """Each fitted meta-regression: slope per year with CI, its test and permutation p-value, R²."""
+    if not (len(metareg) and (metareg.status == "fitted").any()):
+        return "*(no meta-regression fitted)*\n"
+    f = metareg[metareg.status == "fitted"]
+    ratio = f.measure.isin(["RR", "OR"])
+
+    def tr(x, r):
+        return math.exp(x) if r else x
+
+    return md_table(pd.DataFrame({
+        "Comparison, outcome": f.comparison.map(comparison_label) + ", " + f.outcome, "k": f.k,
+        f"Per year [{pct} CI]": [f"{'×' if r else '+'}{fmt(tr(s, r), 3)} {fmt_ci(tr(a, r), tr(b, r), 3)}"
+                                 for s, a, b, r in zip(f.slope, f.ci_low, f.ci_high, ratio)],
+        "p": f.pval.map(fmt_p),
+        "Permutation p": [f"{fmt_p(p)} ({'exact' if e else f'{n:.0f} draws'})"
+                          for p, e, n in zip(f.perm_pval, f.perm_exact, f.perm_iterations)],
+        "R² (%)": f.r2.map(lambda x: fmt(x, 0)),
+    })) + "\n"
+
+
+def subgroup_bubbles(bubbles: list[dict], metareg: pd.DataFrame, figure_dir, pct: str) -> str:
+    """The bubble plot of each meta-regression drawn (``bubbles``: the figures manifest)."""
+    out = _Text()
+    for entry in bubbles:
+        r = metareg[(metareg.comparison == entry["comparison"]) & (metareg.outcome == entry["outcome"])
+                    & (metareg.measure == entry["measure"]) & (metareg.moderator == entry["moderator"])].iloc[0]
+        label = (f"fig-bubble-{r.comparison.replace('_', '-')}-{r.outcome}-{r.measure.lower()}-"
+                 f"{r.moderator.replace('_', '-')}")
+        cap = (f"Meta-regression of {comparison_label(r.comparison)}, {r.outcome} ({r.measure}) on "
+               f"{r.moderator.replace('_', ' ')}: one bubble per study (area: weight), fitted line and {pct} "
+               "confidence band.")
+        out(f"![{cap}]({figure_dir / entry['file']}){{#{label}}}\n")
     return str(out)
