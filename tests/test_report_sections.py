@@ -197,3 +197,45 @@ def test_subgroup_sections_with_and_without_tests():
     bubble = subgroup_bubbles([{"comparison": "combined_vs_medication", "outcome": "response", "measure": "RR",
                                 "moderator": "year", "file": "b.png"}], METAREG, Path("f"), "95%")
     assert bubble.endswith("(f/b.png){#fig-bubble-combined-vs-medication-response-rr-year}\n\n")
+
+
+def test_benchmarks_and_metapsy_sections():
+    from depmeta.report.sections import benchmarks_intro, benchmarks_table, metapsy_section
+
+    assert benchmarks_intro(pd.DataFrame()) == ""
+    assert benchmarks_table(pd.DataFrame()) == "*(no benchmarks configured)*\n"
+    bench = pd.DataFrame({"citation": ["Cuijpers P, Noma H. Title. 2020."], "comparison": ["combined_vs_medication"],
+                          "outcome": ["response"], "subgroup": ["all"], "measure": ["RR"], "estimate": [1.25],
+                          "ci_low": [1.1], "ci_high": [1.4], "ours_measure": ["RR"], "ours_estimate": [1.2],
+                          "ours_ci_low": [1.0], "ours_ci_high": [1.4], "ours_k": [8.0], "evidence": ["all trials"],
+                          "note": [""]})
+    assert benchmarks_intro(bench).startswith("@tbl-benchmarks sets 1 pooled results")
+    table = benchmarks_table(bench)
+    assert "Cuijpers P et al. 2020" in table and "(k=8)" in table
+    meta = {"shorthand": "db", "version": "1.0", "file": "/x/db.csv", "sha256": "ab" * 32, "rows": 3, "studies": 2,
+            "usable": 3, "unusable": 0, "method": "REML", "low_rob_min": 3, "notes": []}
+    msum = pd.DataFrame({"analysis": ["overall", "control type"], "group": ["all comparisons", "waiting_list"],
+                         "status": ["pooled", "not pooled"], "k": [3, 1], "n_studies": [2, 1],
+                         "estimate": [-0.5, float("nan")], "ci_low": [-0.8, float("nan")],
+                         "ci_high": [-0.2, float("nan")], "pi_low": [-1.0, float("nan")],
+                         "pi_high": [0.0, float("nan")], "i2": [40.0, float("nan")],
+                         "reason": ["", "1 comparison(s); min_studies is 2"]})
+    text = metapsy_section(meta, msum, "95%")
+    assert text.startswith("# The Metapsy database") and "file `db.csv`" in text and "{#tbl-metapsy}" in text
+    assert "waiting list" in text and r"1 comparison(s); min\_studies is 2" in text  # md-escaped
+    with pytest.raises(ValueError, match="no pooled overall estimate"):
+        metapsy_section(meta, msum.iloc[1:], "95%")
+
+
+def test_sensitivity_section_without_pooled_estimates_keeps_its_overview():
+    from pathlib import Path
+
+    from depmeta.report.sections import sensitivity_section
+
+    summary = pd.DataFrame({"comparison": ["combined_vs_medication"], "outcome": ["response"], "measure": ["RR"],
+                            "status": ["not pooled"], "k": [1]})
+    empty = pd.DataFrame()
+    text = sensitivity_section(summary, empty, empty, empty, empty, {"gosh": [], "cumulative": [], "funnel": []},
+                               Path("f"), 0.95)
+    assert text.startswith("Does a pooled estimate rest on one trial") and "{#tbl-sensitivity-overview}" in text
+    assert "\n## " not in text

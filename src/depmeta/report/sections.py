@@ -8,11 +8,18 @@ A section that has nothing to show says so in one line, and an option it does no
 from __future__ import annotations
 
 import math
+from pathlib import PurePath
 
 import pandas as pd
 
 from depmeta.report.labels import comparison_label, fmt_p
 from depmeta.report.network_tables import LEAGUE_MAX_NODES, abbreviations, league_table, pairs_table
+from depmeta.report.sensitivity_tables import (
+    alternatives_display,
+    influence_display,
+    overview_table,
+    small_study_display,
+)
 from depmeta.report.summary_of_findings import (
     GRADE_NOTES,
     answer_items,
@@ -21,10 +28,11 @@ from depmeta.report.summary_of_findings import (
     rules_table,
     sof_table,
 )
-from depmeta.report.tables import fmt, fmt_ci, md_escape, md_table, sentence, summary_table
+from depmeta.report.tables import NBSP, fmt, fmt_ci, fmt_est_ci, md_escape, md_table, sentence, summary_table
 from depmeta.review.vocabulary import COMPARISONS
 
-__all__ = ["MAIN_COMPARISONS", "event_rates_intro", "network_methods", "network_outcomes", "pairwise_intro",
+__all__ = ["MAIN_COMPARISONS", "benchmarks_intro", "benchmarks_table", "event_rates_intro", "metapsy_section",
+           "sensitivity_section", "network_methods", "network_outcomes", "pairwise_intro",
            "results_by_outcome", "subgroup_bubbles", "subgroup_groups_table", "subgroup_tests_table", "subgroups_intro",
            "meta_regression_table", "summary_of_findings", "what_the_trials_show"]
 
@@ -448,4 +456,137 @@ def subgroup_bubbles(bubbles: list[dict], metareg: pd.DataFrame, figure_dir, pct
                f"{r.moderator.replace('_', ' ')}: one bubble per study (area: weight), fitted line and {pct} "
                "confidence band.")
         out(f"![{cap}]({figure_dir / entry['file']}){{#{label}}}\n")
+    return str(out)
+
+
+def sensitivity_section(summary: pd.DataFrame, influence: pd.DataFrame, leave1out: pd.DataFrame,
+                        small_study: pd.DataFrame, alternatives: pd.DataFrame, manifest: dict, figure_dir,
+                        level: float) -> str:
+    """The sensitivity analyses of every pooled estimate: the overview table, then per estimate
+    its influence table, GOSH and cumulative plots, small-study tests and funnel plot (where
+    run), and alternative analyses (``manifest``: the sensitivity figures manifest)."""
+    out = _Text()
+    out("Does a pooled estimate rest on one trial, is it driven by small trials, does it change with the estimator "
+        "or with the trials at high risk of bias set aside? For every pooled comparison and outcome the pipeline "
+        "refits the model leaving out each trial in turn (with metafor's influence diagnostics; a trial is flagged "
+        "\\* when its DFFITS, Cook's distance, hat value or DFBETAS passes metafor's cut-off), fits it to every "
+        "subset of the trials (GOSH, where k ≥ 5), adds the trials one by one by year (cumulative meta-analysis), "
+        "and repeats it with outliers (confidence interval not overlapping the pooled one) removed, one effect per "
+        "trial, only trials at low risk of bias, and other tau² estimators and tests. Small-study tests (Egger's "
+        "regression in both forms, Begg's rank test, trim-and-fill, PET-PEESE) and the contour-enhanced funnel "
+        "plot are shown only where at least 10 trials are pooled; with fewer they cannot tell asymmetry from "
+        "chance. @tbl-sensitivity-overview sums up. What these analyses find enters the GRADE domains of the "
+        "pairwise estimates (risk of bias, inconsistency, publication bias; see the pairwise GRADE table).\n")
+    out(f"\n{md_table(overview_table(summary, influence, leave1out, small_study))}\n\n"
+        ": Sensitivity at a glance: estimate (display scale), range of the leave-one-out estimates, trials "
+        "flagged as influential, and the small-study tests. {#tbl-sensitivity-overview}\n")
+    pooled = summary[summary.status == "pooled"] if len(summary) else summary
+    for _, r in pooled.iterrows():
+        stem = f"{r.comparison.replace('_', '-')}-{r.outcome}-{r.measure.lower()}"
+        name = f"{comparison_label(r.comparison)}, {r.outcome}" + (" (hazard ratio)" if r.measure == "HR" else "")
+        out(f"\n## {_capital(name)}\n")
+        inf = influence_display(influence, leave1out, r.comparison, r.outcome, level, r.measure)
+        if len(inf):
+            out(f"\n{md_table(inf)}\n\n: Leave-one-out and influence ({name}, {r.measure}); "
+                f"\\* flagged as influential. {{#tbl-influence-{stem}}}\n")
+        else:
+            out(f"With k = {int(r.k)} trials there are no influence diagnostics (they need at least 3).\n")
+        for kind, caption in (("gosh", "GOSH plot: pooled estimate against I² of every subset of the trials"),
+                              ("cumulative", "Cumulative meta-analysis: the estimate as each trial is added, by year")):
+            entry = next((f for f in manifest[kind] if f["comparison"] == r.comparison and f["outcome"] == r.outcome
+                          and f["measure"] == r.measure and f.get("order_by", "year") == "year"), None)
+            if entry:
+                out(f"![{caption} ({name}).]({figure_dir / entry['file']}){{#fig-{kind}-{stem}}}\n")
+        ss = small_study[(small_study.comparison == r.comparison) & (small_study.outcome == r.outcome)
+                         & (small_study.measure == r.measure)]
+        if len(ss) and ss.iloc[0].status == "run":
+            entry = next(f for f in manifest["funnel"] if f["comparison"] == r.comparison
+                         and f["outcome"] == r.outcome and f["measure"] == r.measure)
+            out(f"![Contour-enhanced funnel plot ({name}); open circles: studies filled by trim-and-fill; "
+                f"dashed line: Egger's limit estimate.]({figure_dir / entry['file']}){{#fig-funnel-{stem}}}\n")
+            out(f"\n{md_table(small_study_display(ss.iloc[0], level))}\n\n"
+                f": Small-study tests ({name}). {{#tbl-small-study-{stem}}}\n")
+        elif len(ss):
+            out(f"Small-study tests and funnel plot not run: {ss.iloc[0].reason}.\n")
+        out(f"\n{md_table(alternatives_display(alternatives, r.comparison, r.outcome, level, r.measure))}\n\n"
+            f": Alternative analyses ({name}). {{#tbl-alternatives-{stem}}}\n")
+    return str(out)
+
+
+def benchmarks_intro(bench: pd.DataFrame) -> str:
+    """What the benchmarks table sets side by side (``bench``: benchmarks.csv, with the network
+    columns of network_benchmarks.csv joined where the network ran)."""
+    if not len(bench):
+        return ""
+    here = bench[bench.ours_k.notna()]
+    return (f"@tbl-benchmarks sets {len(bench)} pooled results from published meta-analyses beside this "
+            f"pipeline's estimate for the same comparison and outcome ({len(here)} have one here; "
+            f"from the {bench.evidence.iloc[0]}). "
+            "Differences are expected where this extraction holds fewer trials, where the published "
+            "estimate is for a subgroup or uses another measure or outcome definition; the last column says which "
+            "applies.\n")
+
+
+def benchmarks_table(bench: pd.DataFrame) -> str:
+    """Each published estimate beside this pipeline's pairwise (and network) estimate."""
+    if not len(bench):
+        return "*(no benchmarks configured)*\n"
+    return md_table(pd.DataFrame({
+        "Source": bench.citation.str.split(".").str[0].str.replace(r",.*", " et al.", regex=True)
+                  + " " + bench.citation.str.extract(r"(\d{4})", expand=False).fillna(""),
+        "Comparison, outcome (subgroup)": bench.comparison.map(comparison_label) + ", " + bench.outcome
+                  + bench.subgroup.map(lambda s: "" if s in ("all", "") else f" ({s})"),
+        "Published": bench.measure + NBSP + [fmt_est_ci(e, a, b) for e, a, b in
+                                            zip(bench.estimate, bench.ci_low, bench.ci_high)],
+        "Here": [f"{m}{NBSP}{fmt_est_ci(e, a, b)} (k={k:.0f})" if k == k else "–"
+                 for m, e, a, b, k in zip(bench.ours_measure.fillna(""), bench.ours_estimate, bench.ours_ci_low,
+                                         bench.ours_ci_high, bench.ours_k)],
+        **({"Network here": [(f"{fmt(e)} {fmt_ci(a, b)}" if m == {"g": "SMD"}.get(pm, pm) else f"{m} {fmt(e)}")
+                             if e == e else "–"
+                             for m, e, a, b, pm in zip(bench.ours_network_measure.fillna(""),
+                                                       bench.ours_network_estimate, bench.ours_network_ci_low,
+                                                       bench.ours_network_ci_high, bench.measure)]}
+           if "ours_network_estimate" in bench else {}),
+        "Note": bench.note,
+    })) + "\n"
+
+
+def metapsy_section(meta: dict, msum: pd.DataFrame, pct: str) -> str:
+    """The Metapsy database: what it holds, the overall estimate, and the estimates by subgroup
+    (``meta``: metapsy.json; ``msum``: its summary.csv)."""
+    out = _Text()
+    ok = msum[msum.status == "pooled"]
+    overall = ok[ok.analysis == "overall"]
+    if not len(overall):
+        raise ValueError("the Metapsy summary has no pooled overall estimate; run the workflow again")
+    overall = overall.iloc[0]
+    out("# The Metapsy database\n")
+    out(f"The Metapsy database `{meta['shorthand']}` ({meta['version']}; file `{PurePath(meta['file']).name}`, "
+        f"SHA-256 `{meta['sha256'][:12]}…`) holds {meta['rows']} comparisons of psychotherapy with a control "
+        f"condition from {meta['studies']} studies; {meta['usable']} are psychotherapy vs control and enter the "
+        f"analyses ({meta['unusable']} set apart). Each comparison enters with the database's precomputed Hedges' g, "
+        f"turned to this report's sign (negative = fewer symptoms with psychotherapy), pooled with the "
+        f"{meta['method']} estimator. Overall: g = {fmt(overall.estimate)} {fmt_ci(overall.ci_low, overall.ci_high)} "
+        f"from {int(overall.k)} comparisons, prediction interval {fmt_ci(overall.pi_low, overall.pi_high)}, "
+        f"I² = {overall.i2:.0f}%. @tbl-metapsy gives the estimates by control type, by type of psychotherapy "
+        f"and on the comparisons at low risk of bias (a risk-of-bias score of at least {meta['low_rob_min']} of 4); "
+        "every comparison counts as its own effect size, so studies with several comparisons weigh more.\n")
+    rows, seen = [], set()
+    for _, r in msum.iterrows():
+        test = (f"{r.q_between:.1f} ({r.q_between_df:.0f}); {fmt_p(r.q_between_pval)}"
+                if pd.notna(r.get("q_between", float("nan"))) and r.analysis not in seen else "")
+        first = r.analysis not in seen
+        seen.add(r.analysis)
+        rows.append({"Analysis": r.analysis if first else "", "Group": str(r.group).replace("_", " "),
+                     "k (studies)": f"{int(r.k)} ({int(r.n_studies)})",
+                     f"g [{pct} CI]": f"{fmt(r.estimate)} {fmt_ci(r.ci_low, r.ci_high)}" if r.status == "pooled"
+                     else r.reason,
+                     f"{pct} PI": fmt_ci(r.pi_low, r.pi_high) if r.status == "pooled" else "",
+                     "I² %": f"{r.i2:.0f}" if r.status == "pooled" else "",
+                     "Q between (df); p": test})
+    out(md_table(pd.DataFrame(rows)))
+    out("\n: Psychotherapy vs control in the Metapsy database, overall and by subgroup "
+        "(random effects; Q between: test of subgroup differences). {#tbl-metapsy}\n")
+    if meta["notes"]:
+        out("\nNotes on the database: " + "; ".join(meta["notes"]) + ".\n")
     return str(out)
