@@ -239,3 +239,42 @@ def test_sensitivity_section_without_pooled_estimates_keeps_its_overview():
                                Path("f"), 0.95)
     assert text.startswith("Does a pooled estimate rest on one trial") and "{#tbl-sensitivity-overview}" in text
     assert "\n## " not in text
+
+
+def test_claims_studies_rob_exclusions_methods_and_coverage_sections():
+    from depmeta.report import sections as sec
+
+    assert sec.claims_intro(pd.DataFrame(), "95%") == sec.claims_table(pd.DataFrame()) == ""
+    claims = pd.DataFrame({"id": ["C1", "C2"], "claim": ["more response", "faster"], "article": ["a1: x", "a1: x"],
+                           "verdict": ["consistent", "not testable"], "reason": ["meets the CI", "no early data"],
+                           "evidence": ["adult trials", "adult trials"], "pooled_measure": ["RR", ""],
+                           "pooled_estimate": [1.2, float("nan")], "pooled_ci_low": [1.0, float("nan")],
+                           "pooled_ci_high": [1.4, float("nan")], "pooled_k": [5.0, float("nan")]})
+    assert "1 are consistent" in sec.claims_intro(claims, "95%") and "Every claim concerns adults" in \
+        sec.claims_intro(claims, "95%")
+    assert "C1" in sec.claims_table(claims) and "C2" not in sec.claims_table(claims)
+    assert "no early data" in sec.claims_untestable_table(claims) and "Articles: a1: x." in \
+        sec.claims_untestable_table(claims)
+    studies = pd.DataFrame({"study_id": ["s1"], "label": ["S 2001"], "country": ["NL"], "age_group": ["adult"],
+                            "condition": ["MDD"], "design": ["acute"], "risk_of_bias": ["not assessed"],
+                            "doi": [""], "pmid": ["123"]})
+    arms = pd.DataFrame({"study_id": ["s1", "s1"], "arm_type": ["medication", "waiting_list"]})
+    hr = pd.DataFrame(columns=["study_id", "arm1_type", "arm2_type"])
+    table = sec.studies_table(studies, arms, hr)
+    assert "medication, waiting list" in table and "PMID 123" in table
+    rob = pd.DataFrame(columns=["study_id", "tool", "domain", "judgement", "source", "locator"])
+    assert "*(no published judgements" in sec.risk_of_bias_section(rob, studies)
+    assert sec.exclusions_section(pd.DataFrame()) == "*(none)*\n"
+    options = {"prediction_interval": "metafor", "test": "knha", "binary_measure": "RR", "add": 0.5, "to": "only0",
+               "drop00": True, "population_preference": ["ITT"], "timepoint": "latest", "method": "REML",
+               "min_studies": 2}
+    methods = sec.methods_section(options, {"depmeta": "0.1.0"}, "qmdrender")
+    assert "Knapp-Hartung adjustment (t with k − 1 df)" in methods and "Report rendered by qmdrender" in methods
+    with pytest.raises(ValueError, match="analysis.test = 'wald' is not one the report describes"):
+        sec.methods_section({**options, "test": "wald"}, {}, "x")
+    coverage = pd.DataFrame({"k": [3, 3], "tau2": [0.0, 0.1], "replications": [1000, 1000], "method": ["REML"] * 2,
+                             "level": [0.95] * 2, "mc_se": [0.007] * 2, "ci_z": [0.95, 0.85],
+                             "ci_knha": [0.96, 0.94], "ci_adhoc": [0.97, 0.95], "pi_z": [0.9, 0.8],
+                             "pi_t_k2": [float("nan"), 0.9]})
+    assert "the z interval covered 85.0% to 85.0%" in sec.coverage_intro(coverage)
+    assert "–" in sec.coverage_table(coverage)  # no t (k − 2) interval at tau² = 0 here

@@ -28,10 +28,22 @@ from depmeta.report.summary_of_findings import (
     rules_table,
     sof_table,
 )
-from depmeta.report.tables import NBSP, fmt, fmt_ci, fmt_est_ci, md_escape, md_table, sentence, summary_table
+from depmeta.report.tables import (
+    NBSP,
+    fmt,
+    fmt_ci,
+    fmt_est_ci,
+    md_escape,
+    md_table,
+    rob_tables,
+    sentence,
+    summary_table,
+)
 from depmeta.review.vocabulary import COMPARISONS
 
-__all__ = ["MAIN_COMPARISONS", "benchmarks_intro", "benchmarks_table", "event_rates_intro", "metapsy_section",
+__all__ = ["MAIN_COMPARISONS", "claims_intro", "claims_table", "claims_untestable_table", "coverage_intro",
+           "coverage_table", "exclusions_section", "methods_section", "risk_of_bias_section", "studies_table",
+           "benchmarks_intro", "benchmarks_table", "event_rates_intro", "metapsy_section",
            "sensitivity_section", "network_methods", "network_outcomes", "pairwise_intro",
            "results_by_outcome", "subgroup_bubbles", "subgroup_groups_table", "subgroup_tests_table", "subgroups_intro",
            "meta_regression_table", "summary_of_findings", "what_the_trials_show"]
@@ -590,3 +602,192 @@ def metapsy_section(meta: dict, msum: pd.DataFrame, pct: str) -> str:
     if meta["notes"]:
         out("\nNotes on the database: " + "; ".join(meta["notes"]) + ".\n")
     return str(out)
+
+
+def claims_intro(claims: pd.DataFrame, pct: str) -> str:
+    """How many claims were checked and with what verdicts, and what a verdict means."""
+    out = _Text()
+    if not len(claims):
+        return ""
+    counts = claims.verdict.value_counts()
+    out(f"{len(claims)} quantitative or testable claims were extracted from articles in circulation about "
+        f"combining medication and psychotherapy. Against the pooled evidence here, "
+        f"{counts.get('consistent', 0)} are consistent (the claimed value or range meets the {pct} CI), "
+        f"{counts.get('not consistent', 0)} are not, and {counts.get('not testable', 0)} cannot be tested "
+        "with this evidence (@tbl-claims, @tbl-claims-untestable). A consistent verdict for a directional "
+        "claim only means the interval reaches the claimed side. Each claim is set only against the estimate "
+        "of its own population, timepoint and scale: a claim about a subgroup against the trials of that "
+        "subgroup, a claim about speed against each trial's earliest timepoint, a claim of an absolute "
+        "difference against the risk difference; otherwise it is not testable, with the reason.")
+    n_adult = int((claims.evidence == "adult trials").sum())
+    if n_adult == len(claims):
+        out(" Every claim concerns adults and is set against the pooled estimates of the adult trials.")
+    elif n_adult:
+        out(f" {n_adult} of the {len(claims)} claims concern adults and are set against the pooled estimates "
+            "of the adult trials; the others against all trials.")
+    return str(out)
+
+
+def claims_table(claims: pd.DataFrame) -> str:
+    """The testable claims with the pooled estimate beside each and the verdict."""
+    if not len(claims):
+        return ""
+    tested = claims[claims.verdict != "not testable"]
+    return md_table(pd.DataFrame({
+        "ID": tested.id, "Claim": tested.claim, "Article": tested.article.str.split(":").str[0],
+        "Pooled": [f"{m}{NBSP}{fmt_est_ci(e, a, b)} (k={k:.0f})" for m, e, a, b, k in
+                   zip(tested.pooled_measure, tested.pooled_estimate, tested.pooled_ci_low, tested.pooled_ci_high,
+                       tested.pooled_k)],
+        "Verdict": tested.verdict + ": " + tested.reason,
+    })) + "\n"
+
+
+def claims_untestable_table(claims: pd.DataFrame) -> str:
+    """The claims that cannot be tested, why, and the articles they come from."""
+    if not len(claims):
+        return ""
+    untested = claims[claims.verdict == "not testable"]
+    arts = claims.drop_duplicates("article").article.tolist()
+    return (md_table(pd.DataFrame({"ID": untested.id, "Claim": untested.claim,
+                                   "Article": untested.article.str.split(":").str[0], "Why": untested.reason}))
+            + "\n" + "\n\nArticles: " + "; ".join(map(md_escape, arts)) + ".\n")
+
+
+def studies_table(studies: pd.DataFrame, arms: pd.DataFrame, hazard_ratios: pd.DataFrame) -> str:
+    """Characteristics of the included studies, with their arms (of the arm sheet, and of the
+    hazard-ratio sheet for trials entered only with hazard ratios)."""
+    arm_types = pd.concat([arms[["study_id", "arm_type"]]] + [
+        hazard_ratios[["study_id", f"arm{i}_type"]].rename(columns={f"arm{i}_type": "arm_type"}) for i in (1, 2)])
+    arm_list = arm_types.groupby("study_id").arm_type.agg(
+        lambda t: ", ".join(dict.fromkeys(t.str.replace("_", " "))))
+    return md_table(pd.DataFrame({
+        "Study": studies.label,
+        "Country": studies.country,
+        "Age group": studies.age_group.str.replace("_", " "),
+        "Condition": studies.condition.str.replace("_", " "),
+        "Design": studies.design.str.replace("_", " "),
+        "Arms": studies.study_id.map(arm_list).fillna(""),
+        "Risk of bias": studies.risk_of_bias.str.replace("_", " "),
+        "Source": studies.doi.where(studies.doi != "", ("PMID " + studies.pmid).where(studies.pmid != "", "")),
+    })) + "\n"
+
+
+#: How the report names each risk-of-bias tool of the risk-of-bias sheet.
+ROB_TOOL_TEXT = {
+    "RoB1": "the Cochrane risk-of-bias tool (Handbook 5.1, chapter 8)",
+    "RoB2": "the revised Cochrane risk-of-bias tool (RoB 2)",
+    "Cuijpers4": "four criteria of the Cochrane tool as rated in Cuijpers' meta-analyses",
+    "AHRQ": "an overall rating of an AHRQ-style review",
+}
+
+
+def risk_of_bias_section(rob: pd.DataFrame, studies: pd.DataFrame) -> str:
+    """The published risk-of-bias judgements, one table per tool, with their sources."""
+    out = _Text()
+    rob_by_tool = rob_tables(rob, dict(zip(studies.study_id, studies.label)))
+    out(f"Published risk-of-bias judgements were found for {rob.study_id.nunique()} of the {len(studies)} trials; "
+        "they are shown as published, by the tool the reviewers used, and are not re-assessed here. "
+        "The column *Risk of bias* of the study table holds an overall rating only where one was published.\n")
+    if not rob_by_tool:
+        out("*(no published judgements in the risk-of-bias sheet)*")
+    where = rob.drop_duplicates("source").set_index("source").locator
+    for tool, (tab, sources) in rob_by_tool.items():
+        out(f"\n**Judgements by {_choice(ROB_TOOL_TEXT, tool, 'risk_of_bias.tool')}** ({len(tab)} trials).\n")
+        out(md_table(tab))
+        out("\nSources: " + "; ".join(
+            (f"[{i + 1}] " if len(sources) > 1 else "") + f"{md_escape(where[s])} ({md_escape(s)})"
+            for i, s in enumerate(sources)) + ".\n")
+    return str(out)
+
+
+def exclusions_section(exclusions: pd.DataFrame) -> str:
+    """Every valid row, contrast and comparison not in a pooled estimate, with the reason."""
+    if not len(exclusions):
+        return "*(none)*\n"
+    return md_table(pd.DataFrame({
+        "Study": exclusions.label.fillna(exclusions.study_id),
+        "Comparison": exclusions.comparison.fillna("").map(lambda c: comparison_label(c) if c else "–"),
+        "Outcome": exclusions.outcome,
+        "Reason": exclusions.reason,
+    })) + "\n"
+
+
+#: How the report names each prediction interval and test of the analysis options.
+PREDICTION_INTERVAL_TEXT = {
+    "metafor": "normal quantile under the z test and t with k − 1 df otherwise (metafor's predict())",
+    "z": "normal quantile", "t": "t with k − 1 df", "t_k2": "t with k − 2 df (Higgins et al. 2009)",
+}
+TEST_TEXT = {"z": "Wald-type z test and interval", "t": "t distribution with k − 1 df",
+             "knha": "Knapp-Hartung adjustment (t with k − 1 df)",
+             "adhoc": "Knapp-Hartung adjustment truncated so the interval is never narrower than the z interval"}
+
+
+def methods_section(options: dict, software: dict, renderer: str) -> str:
+    """The methods in words, from the run's analysis options, and the software that ran it."""
+    out = _Text()
+    pi_text = _choice(PREDICTION_INTERVAL_TEXT, options["prediction_interval"], "analysis.prediction_interval")
+    test_text = _choice(TEST_TEXT, options["test"], "analysis.test")
+    double_zero = "are excluded from ratio measures" if options["drop00"] else "are kept"
+    out(f"""
+**Effect sizes.** Binary outcomes (remission, response, relapse, dropout) as {options['binary_measure']}
+(log scale for pooling); symptom scores as Hedges' g with the exact small-sample correction and
+the large-sample variance (metafor's `escalc(measure="SMD")`), negative g meaning fewer symptoms in
+the first-named strategy; reported g with its standard error used as given. Counts reported only
+as percentages were converted to counts (rounded half up) and are marked † in the forest plots.
+Published hazard ratios of relapse are pooled on the log scale by generic inverse variance
+(metafor's `escalc(measure="GEN")`) as a relapse measure of their own (HR, each oriented to the
+comparison), beside the count-based analysis; no count is read off a survival curve. Binary
+outcomes are also pooled as risk differences, against which claims of absolute differences are set.
+
+**Zero cells.** {options['add']} added to every cell of a study with a zero cell (`to = "{options['to']}"`);
+studies with no events (or only events) in both arms {double_zero}.
+
+**Contrasts.** Formed within each trial. Arms of the same strategy in one trial (e.g. two
+psychotherapies, or placebo and usual care as controls) are combined into one arm, so no arm is
+counted twice in a meta-analysis; per trial the preferred analysis population
+({', '.join(options['population_preference'])}) and the {options['timepoint']} timepoint are used.
+
+**Pooling.** Random-effects model with the {options['method']} estimator of τ²; {test_text};
+prediction interval: {pi_text}; τ² confidence interval by the Q-profile method; I² as in metafor
+(τ² relative to the typical within-study variance). Estimates are pooled when at least
+{options['min_studies']} studies contribute. Event rates are pooled on the logit scale with the same
+estimator and back-transformed. The statistics were checked against R's metafor to six significant digits.
+""")
+    out("\n**Software.** " + "; ".join(f"{k} {v}" for k, v in software.items()) + f". Report rendered by {renderer}.\n")
+    return str(out)
+
+
+def coverage_intro(coverage: pd.DataFrame) -> str:
+    """What the coverage simulation did, and the range of coverage of the z and Knapp-Hartung
+    intervals where τ² > 0."""
+    out = _Text()
+    cov0 = coverage.iloc[0]
+    out(f"""
+How often do the intervals of this report contain what they claim to contain? In
+{int(cov0.replications):,} simulated meta-analyses per row, each of k studies with two arms of
+20 to 100 patients (sampling variance 2/n), true effects drawn around a common mean with
+between-study variance τ² and τ² estimated by {cov0.method}, @tbl-coverage counts the
+{100 * cov0.level:g}% confidence intervals that contain the true mean and the prediction
+intervals that contain the true effect of a new study. The Monte-Carlo standard error of a
+coverage near {100 * cov0.level:g}% is {100 * cov0.mc_se:.1f} percentage points.
+""")
+    het = coverage[coverage.tau2 > 0]
+    if len(het):
+        small = het[het.k == het.k.min()]
+        out(f"With τ² > 0 the z interval covered {100 * het.ci_z.min():.1f}% to {100 * het.ci_z.max():.1f}% "
+            f"({100 * small.ci_z.min():.1f}% to {100 * small.ci_z.max():.1f}% at k = {small.k.iloc[0]}), "
+            f"the Knapp-Hartung interval {100 * het.ci_knha.min():.1f}% to {100 * het.ci_knha.max():.1f}%.\n")
+    return str(out)
+
+
+def coverage_table(coverage: pd.DataFrame) -> str:
+    """Simulated coverage (%) of the confidence and prediction intervals, per k and τ²."""
+    def pct_cell(x):
+        return "–" if pd.isna(x) else f"{100 * x:.1f}"
+
+    return md_table(pd.DataFrame({
+        "k": coverage.k, "τ²": coverage.tau2.map(lambda t: f"{t:g}"),
+        "CI z": coverage.ci_z.map(pct_cell), "CI Knapp-Hartung": coverage.ci_knha.map(pct_cell),
+        "CI ad hoc": coverage.ci_adhoc.map(pct_cell), "PI z": coverage.pi_z.map(pct_cell),
+        "PI t (k − 2)": coverage.pi_t_k2.map(pct_cell),
+    })) + "\n"
