@@ -42,7 +42,7 @@ def copy_project(dest: Path) -> Path:
         src = ROOT / item
         target = dest / item
         if src.is_dir():
-            shutil.copytree(src, target, ignore=shutil.ignore_patterns("results", ".snakemake", "_output",
+            shutil.copytree(src, target, ignore=shutil.ignore_patterns(".snakemake", "_output",
                                                                        "__pycache__", "*.egg-info"))
         else:
             target.parent.mkdir(parents=True, exist_ok=True)

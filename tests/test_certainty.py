@@ -456,14 +456,14 @@ def test_grade_pairwise_end_to_end():
     grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
     g = grade.set_index("domain")
     # RoB: high 40% + not assessed 20% = 60% >= 50% -> serious; high alone 40% < 50%
-    assert g.loc["risk of bias", "level"] == "serious"
+    assert g.loc["risk of bias", "concern"] == "serious"
     # I² 30% < 50% -> no
-    assert g.loc["inconsistency", "level"] == "no"
+    assert g.loc["inconsistency", "concern"] == "no"
     # adolescents 20% < 100% -> no
-    assert g.loc["indirectness", "level"] == "no"
+    assert g.loc["indirectness", "concern"] == "no"
     # CI 1.05-1.37 excludes 1; OIS at ACR 0.4 is 712 > 500 patients -> serious
-    assert g.loc["imprecision", "level"] == "serious" and "500 patients < OIS 712" in g.loc["imprecision", "reason"]
-    assert g.loc["publication bias", "level"] == "not assessable"
+    assert g.loc["imprecision", "concern"] == "serious" and "500 patients < OIS 712" in g.loc["imprecision", "reason"]
+    assert g.loc["publication bias", "concern"] == "not assessable"
     r = res.iloc[0]
     # 4 - 2 = 2: low; risk 400 -> 480 per 1000 (420 to 548)
     assert (r.certainty, r.symbols) == ("low", "⊕⊕◯◯")
@@ -478,7 +478,7 @@ def test_grade_pairwise_end_to_end():
                                   small_study_test=lambda y, v: 0.04)
     g2 = grade2.set_index("domain")
     assert g2.loc["imprecision", "overridden"] and "OIS met when counting events" in g2.loc["imprecision", "reason"]
-    assert g2.loc["publication bias", "level"] == "serious"
+    assert g2.loc["publication bias", "concern"] == "serious"
     assert res2.iloc[0].certainty == "low"   # imprecision 1 -> 0, publication bias 0 -> 1
     # an imprecision override with a CINeMA level leaves the pairwise (GRADE) judgement alone
     o3 = CertaintyOptions(overrides=({"domain": "imprecision", "level": "no concerns", "reason": "x"},))
@@ -519,15 +519,15 @@ def test_cinema_network_end_to_end():
     assert len(res) == 1          # only the row naming a project comparison
     c = cin.set_index("domain")
     # RoB: s1 low 0.5, s2 high 0.3, s3 not assessed -> moderate 0.2: 0.5 + 0.6 + 0.4 = 1.5 -> some concerns
-    assert c.loc["within-study bias", "level"] == "some concerns"
+    assert c.loc["within-study bias", "concern"] == "some concerns"
     # indirectness: s3 adolescent (moderate) 0.2: 0.8 + 0.4 = 1.2 -> no concerns
-    assert c.loc["indirectness", "level"] == "no concerns"
-    assert c.loc["reporting bias", "level"] == "some concerns"          # default 'suspected'
-    assert c.loc["imprecision", "level"] == "some concerns"             # 1.1-1.5 crosses 1.25
-    assert c.loc["heterogeneity", "level"] == "no concerns"             # PI 1.0-1.7 same regions {1, 2}
+    assert c.loc["indirectness", "concern"] == "no concerns"
+    assert c.loc["reporting bias", "concern"] == "some concerns"          # default 'suspected'
+    assert c.loc["imprecision", "concern"] == "some concerns"             # 1.1-1.5 crosses 1.25
+    assert c.loc["heterogeneity", "concern"] == "no concerns"             # PI 1.0-1.7 same regions {1, 2}
     # direct CI exp(log 1.3 -/+ 1.96 * 0.1) = 1.07 to 1.58 -> {inside, above}; indirect exp(log 1.2 -/+ 1.96 * 0.2)
     # = 0.81 to 1.78 -> {inside, above}: agree on 3 areas -> no concerns
-    assert c.loc["incoherence", "level"] == "no concerns"
+    assert c.loc["incoherence", "concern"] == "no concerns"
     r = res.iloc[0]
     # some concerns in 3 domains: 4 - 3 = 1, very low; patients 200 + 200 + 100
     assert (r.certainty, r.k, r.k_direct, r.n_patients) == ("very low", 3, 2, 500)
@@ -645,7 +645,7 @@ def test_publication_bias_uses_regtest_from_ten_studies():
                               {("combined_vs_medication", "response"): (0.4, "m")}, {"response": 1},
                               small_study_test=lambda y, v: regtest(y, v).pval)
     j = grade.set_index("domain").loc["publication bias"]
-    assert j.level == "serious" and f"p = {p:.3f}" in j.reason
+    assert j.concern == "serious" and f"p = {p:.3f}" in j.reason
 
 
 def test_override_is_printed_even_without_downgrade():

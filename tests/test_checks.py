@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from depmeta.review.checks import compare_benchmarks, evaluate_claims, network_benchmarks
+from depmeta.review.checks import PUBLISHED, compare_benchmarks, evaluate_claims, network_benchmarks
 from depmeta.review.sheets import check_claims
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -192,7 +192,9 @@ def test_benchmarks_get_the_network_estimate_beside_them():
                                  comparison="", estimate_display=1 / 1.21, ci_low_display=1 / 1.40,
                                  ci_high_display=1 / 1.05, n_network_studies=12)])
     out = network_benchmarks(bench, network)
-    assert list(out.columns[:len(bench.columns)]) == list(bench.columns)  # the benchmark rows as they are
+    # the benchmark rows as they are, the published values named as such
+    assert list(out.columns[:len(bench.columns)]) == [PUBLISHED.get(c, c) for c in bench.columns]
+    assert out.published_estimate.tolist() == bench.estimate.tolist()
     assert (out.ours_network_measure[0], out.ours_network_estimate[0], out.ours_network_k[0]) == ("RR", 1.21, 12)
     assert (out.ours_network_ci_low[0], out.ours_network_ci_high[0]) == (1.05, 1.40)
     assert out.ours_network_measure[1] == "" and np.isnan(out.ours_network_estimate[1])

@@ -166,7 +166,8 @@ SUB_TESTS = pd.DataFrame({
     "q_between_pval": [0.04, 0.048, float("nan")], "note": ["", "", "no study coded"]})
 METAREG = pd.DataFrame({
     "comparison": ["combined_vs_medication"], "outcome": ["response"], "measure": ["RR"], "moderator": ["year"],
-    "status": ["fitted"], "k": [6], "slope": [0.01], "ci_low": [-0.02], "ci_high": [0.04], "pval": [0.5],
+    "status": ["fitted"], "k": [6], "slope": [0.01], "slope_ci_low": [-0.02], "slope_ci_high": [0.04],
+    "slope_pval": [0.5],
     "perm_pval": [0.52], "perm_exact": [True], "perm_iterations": [720], "r2": [0.0], "note": [""]})
 SUB_OPTIONS = {"min_per_group": 2, "min_studies_regression": 5, "regression_test": "knha", "exact_limit": 5000,
                "permutations": 1000, "seed": 1}
@@ -205,8 +206,9 @@ def test_benchmarks_and_metapsy_sections():
     assert benchmarks_intro(pd.DataFrame()) == ""
     assert benchmarks_table(pd.DataFrame()) == "*(no benchmarks configured)*\n"
     bench = pd.DataFrame({"citation": ["Cuijpers P, Noma H. Title. 2020."], "comparison": ["combined_vs_medication"],
-                          "outcome": ["response"], "subgroup": ["all"], "measure": ["RR"], "estimate": [1.25],
-                          "ci_low": [1.1], "ci_high": [1.4], "ours_measure": ["RR"], "ours_estimate": [1.2],
+                          "outcome": ["response"], "subgroup": ["all"], "published_measure": ["RR"],
+                          "published_estimate": [1.25], "published_ci_low": [1.1], "published_ci_high": [1.4],
+                          "ours_measure": ["RR"], "ours_estimate": [1.2],
                           "ours_ci_low": [1.0], "ours_ci_high": [1.4], "ours_k": [8.0], "evidence": ["all trials"],
                           "note": [""]})
     assert benchmarks_intro(bench).startswith("@tbl-benchmarks sets 1 pooled results")

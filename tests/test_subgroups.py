@@ -84,7 +84,7 @@ def test_meta_regression_row_equals_the_engine(tables):
     perm = permutation_test(m.yi, m.vi, m.year, ["year"], method="REML", test="knha", iterations=200,
                             exact_limit=100, seed=5)
     assert row.status == "fitted" and row.k == K
-    assert row.slope == fit.coef[1] and row.pval == fit.pval[1] and row.r2 == fit.r2
+    assert row.slope == fit.coef[1] and row.slope_pval == fit.pval[1] and row.r2 == fit.r2
     assert row.perm_pval == perm.qm_pval and not row.perm_exact and row.perm_iterations == 200
 
 

@@ -199,7 +199,7 @@ def test_report_opens_with_the_answer_and_prints_every_downgrade(run):
     assert len(sof) and set(grade.domain) == {"risk of bias", "inconsistency", "indirectness", "imprecision",
                                                "publication bias"}
     for r in sof.itertuples():
-        assert f"{r.measure} {fmt(r.estimate)} ({fmt(r.ci_low)} to {fmt(r.ci_high)})" in text
+        assert f"{r.measure} {fmt(r.estimate_display)} ({fmt(r.ci_low_display)} to {fmt(r.ci_high_display)})" in text
         for note in json.loads(r.footnotes):
             assert note["downgrade"] > 0 or note["overridden"]
             assert re.sub(r"\s+", " ", note["reason"]) in text, note

@@ -33,7 +33,10 @@ SIMULATION = config["simulation"]
 # depmeta: Snakemake's `code` rerun trigger sees only a rule's own script, so without
 # this a change to src/depmeta/ would not rerun the jobs that use it. Through the
 # `mtime` and `input` triggers (on by default) an edited or added module reruns them.
-ENGINE = sorted(str(p) for p in Path("src/depmeta").rglob("*.py"))
+# The schemas of the result tables, through which every table is written, count too.
+ENGINE = sorted(str(p) for p in Path("src/depmeta").rglob("*.py")) + sorted(
+    str(p) for p in Path("workflow/schemas/results").rglob("*.yaml")
+)
 # PRIORITY: with 2 cores, jobs wait for one; the longest chain (validate_extraction ->
 # analyse -> sensitivity -> certainty -> report, with validate_risk_of_bias, which
 # sensitivity reads) is started first (priority 20), then

@@ -111,10 +111,11 @@ names = {c: (a.replace("combined", "combined treatment"), b.replace("combined", 
 sof = sof_rows(results_all, judgements, opts, analysis["outcomes"], names)
 if len(sof):
     sof = sof.assign(footnotes=sof.footnotes.map(json.dumps))
-absolute = results_all[[c for c in ("evidence", "comparison", "outcome", "measure", "estimate", "ci_low", "ci_high",
-                                     "acr", "acr_source", "absolute_outcome", "risk_comparator", "risk_intervention",
-                                     "risk_intervention_low", "risk_intervention_high", "difference",
-                                     "difference_low", "difference_high", "nnt", "absolute_note", "row_ids")
+ABSOLUTE_COLUMNS = ("evidence", "comparison", "outcome", "measure", "estimate_display", "ci_low_display",
+                    "ci_high_display", "acr", "acr_source", "absolute_outcome", "risk_comparator", "risk_intervention",
+                    "risk_intervention_low", "risk_intervention_high", "difference", "difference_low",
+                    "difference_high", "nnt", "absolute_note", "row_ids")
+absolute = results_all[[c for c in ABSOLUTE_COLUMNS
                         if c in results_all.columns]] if len(results_all) else pd.DataFrame()
 
 out = Path(snakemake.output.grade).parent

@@ -3,6 +3,7 @@ JSON/CSV writing. The statistics live in the ``depmeta`` package (src/)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 PACKAGES = ("depmeta", "numpy", "scipy", "pandas", "statsmodels", "pymare", "matplotlib", "snakemake")
 
@@ -146,8 +148,6 @@ def read_metapsy(path: str) -> pd.DataFrame:
 def read_validated(inputs, names, schema_dir) -> dict[str, pd.DataFrame]:
     """Validated sheets (``inputs[name]``) read back with their schema's types
     (:func:`depmeta.review.sheets.coerce` on ``schema_dir/NAME.schema.yaml``)."""
-    import yaml
-
     from depmeta.review.sheets import coerce
 
     return {
@@ -156,12 +156,90 @@ def read_validated(inputs, names, schema_dir) -> dict[str, pd.DataFrame]:
     }
 
 
+#: The result tables' schemas: ``columns.yaml`` describes every column once (type, scale,
+#: meaning); one ``<table>.schema.yaml`` per table, at the table's path under ``results/``,
+#: lists its columns in order (tests/test_result_schemas.py).
+RESULT_SCHEMAS = Path(__file__).resolve().parents[1] / "schemas" / "results"
+
+
+@functools.cache
+def result_columns() -> dict:
+    """The column dictionary of the result tables (``columns.yaml``)."""
+    return yaml.safe_load((RESULT_SCHEMAS / "columns.yaml").read_text())
+
+
+def table_schema(path: str) -> dict:
+    """The schema of the results table at ``path`` (``.../results/<dir>/<name>.csv[.gz]``)."""
+    parts = Path(path).parts
+    if "results" not in parts:
+        raise ValueError(f"{path} is not a table under results/")
+    at = len(parts) - 1 - parts[::-1].index("results")
+    rel = Path(*parts[at + 1:])
+    name = rel.name.split(".")[0]
+    if rel.parent == Path("validated"):  # a validated sheet: its sheet schema's columns, in order
+        sheet = yaml.safe_load((RESULT_SCHEMAS.parent / f"{name}.schema.yaml").read_text())
+        return {"description": sheet.get("description", ""), "columns": list(sheet["properties"])}
+    schema = RESULT_SCHEMAS / rel.parent / (name + ".schema.yaml")
+    if not schema.exists():
+        raise FileNotFoundError(f"{path}: every results table needs a schema, and {schema} does not exist")
+    return yaml.safe_load(schema.read_text())
+
+
+def conform_table(df: pd.DataFrame, path: str) -> pd.DataFrame:
+    """``df`` with its schema's columns in the schema's order (a column the frame lacks is
+    added empty, except the schema's ``optional`` columns, written only when present), after
+    checking that it has no column the schema does not list and that each column's values
+    have the column's type; ``ValueError`` naming the table and the columns."""
+    schema, columns = table_schema(path), result_columns()
+    unknown = [c for c in df.columns if c not in schema["columns"]]
+    if unknown:
+        raise ValueError(f"{path}: columns not in its schema: {unknown}")
+    optional = set(schema.get("optional", []))
+    out = df.reindex(columns=[c for c in schema["columns"] if c in df.columns or c not in optional])
+    bad = [f"{c} ({columns[c]['type']})" for c in out.columns if not _has_type(out[c], columns[c]["type"])]
+    if bad:
+        raise ValueError(f"{path}: values of the wrong type in {', '.join(bad)}")
+    return out
+
+
+def _has_type(col: pd.Series, kind: str) -> bool:
+    values = col[col.notna()]
+    if not len(values):
+        return True
+    if kind == "string":
+        return not pd.api.types.is_numeric_dtype(values)
+    if kind == "boolean":
+        return pd.api.types.is_bool_dtype(values) or set(values.map(type)) <= {bool, np.bool_}
+    if pd.api.types.is_bool_dtype(values):
+        return False
+    if not pd.api.types.is_numeric_dtype(values):
+        # an object column of numbers (e.g. 0-d arrays from numpy) is a numeric column
+        if not all(_is_number(v) for v in values):
+            return False
+        values = pd.Series([float(v) for v in values])
+    return kind == "number" or bool(np.all(np.mod(values.to_numpy(float), 1) == 0))
+
+
+def _is_number(value) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0 and np.issubdtype(value.dtype, np.number)
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
+
+
 def read_table(path: str) -> pd.DataFrame:
-    """A results table; an empty file (a table with no rows) as an empty DataFrame."""
+    """A results table, its header checked against the table's schema; an empty file (a table
+    with no rows) as an empty DataFrame."""
     try:
-        return pd.read_csv(path)
+        df = pd.read_csv(path)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
+    schema = table_schema(path)
+    optional = set(schema.get("optional", []))
+    expected = [c for c in schema["columns"] if c in df.columns or c not in optional]
+    if list(df.columns) != expected:
+        raise ValueError(f"{path}: the columns are not those of its schema (got {list(df.columns)}, "
+                         f"expected {expected}); run the workflow again")
+    return df
 
 
 def sha256(path: str) -> str:
@@ -207,13 +285,14 @@ def write_json(path: str, obj) -> None:
     Path(path).write_text(json.dumps(_clean(obj), indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
-def write_csv(path: str, df: pd.DataFrame) -> None:
-    """CSV; list-valued cells (row ids) joined with ';'."""
+def write_csv(path: str, df: pd.DataFrame, **to_csv) -> None:
+    """A results table as CSV, conformed to its schema (:func:`conform_table`); list-valued
+    cells (row ids) joined with ';'."""
     out = df.copy()
     for col in out.columns:
         if out[col].map(lambda v: isinstance(v, (list, tuple))).any():
             out[col] = out[col].map(lambda v: ";".join(v) if isinstance(v, (list, tuple)) else v)
-    out.to_csv(path, index=False)
+    conform_table(out, path).to_csv(path, index=False, **to_csv)
 
 
 #: PNG metadata of every figure: no Software version (nor any date), so that two runs

@@ -75,6 +75,6 @@ for name in ("influence", "leave1out", "cumulative", "small_study", "alternative
     write_csv(snakemake.output[name], getattr(tables, name))
     log.info("wrote %s (%d rows)", snakemake.output[name], len(getattr(tables, name)))
 # gzip stamps the time in its header unless told otherwise: mtime 0 keeps two runs byte-identical
-tables.gosh.to_csv(snakemake.output.gosh, index=False, compression={"method": "gzip", "mtime": 0})
+write_csv(snakemake.output.gosh, tables.gosh, compression={"method": "gzip", "mtime": 0})
 log.info("wrote %s (%d subsets); %d funnel, %d GOSH, %d cumulative plots", snakemake.output.gosh, len(tables.gosh),
          len(manifest["funnel"]), len(manifest["gosh"]), len(manifest["cumulative"]))

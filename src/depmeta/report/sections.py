@@ -448,8 +448,8 @@ def meta_regression_table(metareg: pd.DataFrame, pct: str) -> str:
     return md_table(pd.DataFrame({
         "Comparison, outcome": f.comparison.map(comparison_label) + ", " + f.outcome, "k": f.k,
         f"Per year [{pct} CI]": [f"{'×' if r else '+'}{fmt(tr(s, r), 3)} {fmt_ci(tr(a, r), tr(b, r), 3)}"
-                                 for s, a, b, r in zip(f.slope, f.ci_low, f.ci_high, ratio)],
-        "p": f.pval.map(fmt_p),
+                                 for s, a, b, r in zip(f.slope, f.slope_ci_low, f.slope_ci_high, ratio)],
+        "p": f.slope_pval.map(fmt_p),
         "Permutation p": [f"{fmt_p(p)} ({'exact' if e else f'{n:.0f} draws'})"
                           for p, e, n in zip(f.perm_pval, f.perm_exact, f.perm_iterations)],
         "R² (%)": f.r2.map(lambda x: fmt(x, 0)),
@@ -548,8 +548,9 @@ def benchmarks_table(bench: pd.DataFrame) -> str:
                   + " " + bench.citation.str.extract(r"(\d{4})", expand=False).fillna(""),
         "Comparison, outcome (subgroup)": bench.comparison.map(comparison_label) + ", " + bench.outcome
                   + bench.subgroup.map(lambda s: "" if s in ("all", "") else f" ({s})"),
-        "Published": bench.measure + NBSP + [fmt_est_ci(e, a, b) for e, a, b in
-                                            zip(bench.estimate, bench.ci_low, bench.ci_high)],
+        "Published": bench.published_measure + NBSP + [
+            fmt_est_ci(e, a, b) for e, a, b in zip(bench.published_estimate, bench.published_ci_low,
+                                                   bench.published_ci_high)],
         "Here": [f"{m}{NBSP}{fmt_est_ci(e, a, b)} (k={k:.0f})" if k == k else "–"
                  for m, e, a, b, k in zip(bench.ours_measure.fillna(""), bench.ours_estimate, bench.ours_ci_low,
                                          bench.ours_ci_high, bench.ours_k)],
@@ -557,7 +558,7 @@ def benchmarks_table(bench: pd.DataFrame) -> str:
                              if e == e else "–"
                              for m, e, a, b, pm in zip(bench.ours_network_measure.fillna(""),
                                                        bench.ours_network_estimate, bench.ours_network_ci_low,
-                                                       bench.ours_network_ci_high, bench.measure)]}
+                                                       bench.ours_network_ci_high, bench.published_measure)]}
            if "ours_network_estimate" in bench else {}),
         "Note": bench.note,
     })) + "\n"

@@ -65,6 +65,6 @@ def bubble_plot(rows: pd.DataFrame, reg: pd.Series, level: float = 0.95):
     ax.set_xlabel("Publication year" if reg.moderator == "year" else "Baseline severity")
     ax.set_ylabel(MEASURE_LABEL.get(reg.measure, reg.measure))
     ax.set_title(f"{comparison_label(reg.comparison)}, {reg.outcome}:\n{change}, "
-                 f"{p_text(reg.pval)} ({reg.test}); permutation {p_text(reg.perm_pval)}", fontsize=9)
+                 f"{p_text(reg.slope_pval)} ({reg.test}); permutation {p_text(reg.perm_pval)}", fontsize=9)
     fig.tight_layout()
     return fig

@@ -43,7 +43,7 @@ def _per1000(x) -> str:
 
 
 def _relative(r) -> str:
-    return f"{r.measure} {_num(r.estimate)} ({_num(r.ci_low)} to {_num(r.ci_high)})"
+    return f"{r.measure} {_num(r.estimate_display)} ({_num(r.ci_low_display)} to {_num(r.ci_high_display)})"
 
 
 def _participants(r) -> str:
@@ -200,7 +200,7 @@ def _label(i: int) -> str:
 
 
 def _effect_text(r) -> str:
-    what = f"{r.measure} {_num(r.estimate)}, 95% CI {_num(r.ci_low)} to {_num(r.ci_high)}"
+    what = f"{r.measure} {_num(r.estimate_display)}, 95% CI {_num(r.ci_low_display)} to {_num(r.ci_high_display)}"
     if pd.notna(r.risk_comparator):
         unit = " responders" if r.measure == "SMD" else ""
         what += f", {_per1000(r.risk_intervention)} vs {_per1000(r.risk_comparator)}{unit} per 1000"

@@ -757,13 +757,13 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
         cert = overall_certainty(js)
         for j in js:
             grade.append({"evidence": "pairwise", "comparison": r.comparison, "outcome": r.outcome,
-                          "domain": j.domain, "level": j.level, "downgrade": j.downgrade, "reason": j.reason,
+                          "domain": j.domain, "concern": j.level, "downgrade": j.downgrade, "reason": j.reason,
                           "rule": j.rule, "overridden": j.overridden})
         row = {"evidence": "pairwise", "comparison": r.comparison, "outcome": r.outcome, "measure": r.measure,
-               "estimate": r.estimate_display, "ci_low": r.ci_low_display, "ci_high": r.ci_high_display,
-               "k": int(r.k), "n_patients": int(r.n_patients), "ois": ois, "certainty": cert.word,
-               "certainty_score": cert.score, "symbols": cert.symbols, "downgrades": cert.downgrades,
-               "followup_weeks": _weeks(ps.timepoint_weeks), "row_ids": r.row_ids}
+               "estimate_display": r.estimate_display, "ci_low_display": r.ci_low_display,
+               "ci_high_display": r.ci_high_display, "k": int(r.k), "n_patients": int(r.n_patients), "ois": ois,
+               "certainty": cert.word, "certainty_score": cert.score, "symbols": cert.symbols,
+               "downgrades": cert.downgrades, "followup_weeks": _weeks(ps.timepoint_weeks), "row_ids": r.row_ids}
         row.update(_absolute_row(r.measure, r.estimate_display, r.ci_low_display, r.ci_high_display, r.outcome,
                                  acr, _cer(opts, risks, r.comparison), direction.get(r.outcome, 1)))
         results.append(row)
@@ -841,14 +841,15 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
         cert = overall_certainty(js)
         for j in js:
             rows.append({"evidence": "network", "comparison": r.comparison, "outcome": r.outcome,
-                         "domain": j.domain, "level": j.level, "downgrade": j.downgrade, "reason": j.reason,
+                         "domain": j.domain, "concern": j.level, "downgrade": j.downgrade, "reason": j.reason,
                          "rule": j.rule, "overridden": j.overridden})
         ids = list(c.study_id)
         wk = per_study[per_study.study_id.isin(ids) & (per_study.outcome == r.outcome)].timepoint_weeks \
             if len(per_study) else []
         row = {"evidence": "network", "comparison": r.comparison, "outcome": r.outcome, "measure": r.measure,
-               "estimate": r.estimate_display, "ci_low": r.ci_low_display, "ci_high": r.ci_high_display,
-               "pi_low": r.pi_low_display, "pi_high": r.pi_high_display,
+               "estimate_display": r.estimate_display, "ci_low_display": r.ci_low_display,
+               "ci_high_display": r.ci_high_display, "pi_low_display": r.pi_low_display,
+               "pi_high_display": r.pi_high_display,
                "k": len(ids), "n_patients": int(sum(sizes.get((s, r.outcome), 0) for s in ids)),
                "k_direct": int(r.n_studies) if pd.notna(r.n_studies) else 0,
                "certainty": cert.word, "certainty_score": cert.score, "symbols": cert.symbols,
@@ -912,13 +913,13 @@ def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions,
             cand = sub[sub.outcome == outcome].sort_values("evidence", key=lambda e: e.map(rank), kind="stable")
             for i, (_, r) in enumerate(cand.iterrows()):
                 g = grade[(grade.evidence == r.evidence) & (grade.comparison == comp) & (grade.outcome == outcome)]
-                notes = [{"domain": d.domain, "level": d.level, "downgrade": int(d.downgrade), "reason": d.reason,
+                notes = [{"domain": d.domain, "level": d.concern, "downgrade": int(d.downgrade), "reason": d.reason,
                           "overridden": bool(d.overridden)}
                          for d in g.itertuples() if d.downgrade > 0 or d.overridden]
                 a, b = pairs[comp]
                 rec = r.to_dict()
                 rec.update(primary=i == 0, footnotes=notes,
-                           statement=plain_statement(a, b, outcome, r.measure, r.estimate, int(r.certainty_score),
-                                                     opts.zone[r.measure]))
+                           statement=plain_statement(a, b, outcome, r.measure, r.estimate_display,
+                                                     int(r.certainty_score), opts.zone[r.measure]))
                 out.append(rec)
     return pd.DataFrame(out)

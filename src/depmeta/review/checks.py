@@ -354,7 +354,7 @@ def compare_benchmarks(benchmarks: pd.DataFrame, summary: pd.DataFrame, level: f
             notes.append(f"published estimate is for a subgroup ({b.subgroup})")
         out["note"] = "; ".join(notes)
         rows.append(out)
-    return pd.DataFrame(rows)
+    return _published(pd.DataFrame(rows))
 
 
 def network_benchmarks(benchmarks: pd.DataFrame, network: pd.DataFrame) -> pd.DataFrame:
@@ -378,7 +378,17 @@ def network_benchmarks(benchmarks: pd.DataFrame, network: pd.DataFrame) -> pd.Da
         the network has no estimate of that comparison and outcome) and
         ``ours_network_k`` (trials in the network).
     """
-    return _add_network(benchmarks.reset_index(drop=True), network)
+    return _published(_add_network(benchmarks.reset_index(drop=True), network))
+
+
+#: The benchmark sheet's columns as the result tables name them: the published values, on
+#: the published measure's own (display) scale, apart from this pipeline's estimates.
+PUBLISHED = {"measure": "published_measure", "estimate": "published_estimate", "ci_low": "published_ci_low",
+             "ci_high": "published_ci_high", "k": "published_k"}
+
+
+def _published(table: pd.DataFrame) -> pd.DataFrame:
+    return table.rename(columns=PUBLISHED)
 
 
 def _add_network(out: pd.DataFrame, network: pd.DataFrame) -> pd.DataFrame:

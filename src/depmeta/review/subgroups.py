@@ -271,9 +271,9 @@ def _regression_one(rows, key, mod, opts):
     perm = permutation_test(y, v, x, [mod], method=opts.method, test=opts.regression_test,
                             iterations=opts.permutations, exact_limit=opts.exact_limit, seed=opts.seed)
     return {
-        **out, "status": "fitted", "intercept": fit.coef[0], "slope": fit.coef[1], "se": fit.se[1],
-        "ci_low": fit.ci_low[1], "ci_high": fit.ci_high[1], "stat": fit.stat[1], "df": fit.df,
-        "pval": fit.pval[1], "qm": fit.qm, "qm_df": fit.qm_df, "qm_pval": fit.qm_pval,
+        **out, "status": "fitted", "intercept": fit.coef[0], "slope": fit.coef[1], "slope_se": fit.se[1],
+        "slope_ci_low": fit.ci_low[1], "slope_ci_high": fit.ci_high[1], "slope_stat": fit.stat[1],
+        "slope_df": fit.df, "slope_pval": fit.pval[1], "qm": fit.qm, "qm_df": fit.qm_df, "qm_pval": fit.qm_pval,
         "perm_pval": perm.qm_pval, "perm_exact": perm.exact, "perm_iterations": perm.iterations,
         "perm_seed": perm.seed, "tau2": fit.tau2, "r2": fit.r2, "qe": fit.qe, "qe_df": fit.qe_df,
         "qe_pval": fit.qe_pval, "i2": fit.i2, "x_min": float(x.min()), "x_max": float(x.max()),
