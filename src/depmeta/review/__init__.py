@@ -1,6 +1,7 @@
 """The review's rules: its vocabulary (``vocabulary``), the sheets and their validation
-(``sheets``), what is contrasted and pooled with what (``contrasts``, ``hazard``, ``nodes``,
-``analysis``), the analyses of every pooled comparison (``sensitivity``, ``subgroups``), GRADE
-and CINeMA (``judgements``, ``certainty``, ``robustness``), claims and benchmarks
-(``checks``), database imports (``metapsy``). Frames in, frames out, no file I/O; builds on
-:mod:`depmeta.stats` and imports nothing from :mod:`depmeta.report` (tests/test_floors.py)."""
+(``sheets``, ``validation``), what is contrasted and pooled with what (``contrasts``,
+``hazard``, ``nodes``, ``analysis``, ``networks``), the analyses of every pooled comparison
+(``sensitivity``, ``subgroups``), GRADE and CINeMA (``judgements``, ``certainty``,
+``robustness``), claims and benchmarks (``checks``), database imports (``metapsy``). Frames
+in, frames out, no file I/O; builds on :mod:`depmeta.stats` and imports nothing from
+:mod:`depmeta.report` (tests/test_floors.py)."""
