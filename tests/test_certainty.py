@@ -753,3 +753,28 @@ def test_too_few_trials_for_the_restriction_is_said():
     j = robust_rob(Judgement("risk of bias", "no", 0, "x", "r"), rb, (1.1, 1.6), 1.0)
     assert j.downgrade == 0 and "not restricted to low risk of bias (1 such trials)" in j.reason
     assert robustness_findings(influence.iloc[:0], leave1out.iloc[:0], alternatives.iloc[:0], small.iloc[:0]) == {}
+
+
+def test_rate_certainty_puts_grade_cinema_absolute_and_sof_together():
+    from depmeta.review.certainty import ABSOLUTE_COLUMNS, rate_certainty
+
+    studies, per_study, summary = _pairwise_fixture()
+    est, summ, contrib = _network_fixture()
+    rates = pd.DataFrame(columns=["strategy", "outcome", "events", "n"])
+    calls = []
+
+    def egger(yi, vi):
+        calls.append(len(yi))
+        return 0.5
+
+    rated = rate_certainty(studies, None, summary, per_study, rates, CertaintyOptions(), ["combined_vs_medication"],
+                           ["response"], egger, network={"estimates": est, "summary_network": summ,
+                                                         "contributions": contrib})
+    assert set(rated.grade.evidence) == {"pairwise"} and set(rated.cinema.evidence) == {"network"}
+    assert list(rated.sof.evidence) == ["network", "pairwise"] and rated.sof.primary.tolist() == [True, False]
+    assert list(rated.absolute.columns) == [c for c in ABSOLUTE_COLUMNS if c in rated.results.columns]
+    assert rated.risks[("combined_vs_medication", "response")][0] == pytest.approx(0.4)
+    assert calls == []  # k = 3 is below the small-study threshold: Egger's test is not run
+    with pytest.raises(ValueError, match="study ids not in the study sheet: \\['s3'\\]"):
+        rate_certainty(studies.iloc[:2], None, summary, per_study, rates, CertaintyOptions(),
+                       ["combined_vs_medication"], ["response"], egger)

@@ -60,12 +60,14 @@ from depmeta.review.judgements import (
     overall_certainty,
 )
 from depmeta.review.robustness import robust_inconsistency, robust_publication_bias, robust_rob
+from depmeta.review.vocabulary import COMPARISONS, OUTCOME_DIRECTION
 from depmeta.stats.absolute import absolute_effect, median_risk, nnt, optimal_information_size, smd_to_risk
 from depmeta.stats.distributions import norm_ppf
 from depmeta.stats.effects import RATIO_MEASURES
 
 __all__ = [
-    "CertaintyOptions", "study_rob_levels", "rob_domain", "inconsistency_domain", "indirectness_domain",
+    "ABSOLUTE_COLUMNS", "CertaintyOptions", "CertaintyTables", "rate_certainty",
+    "study_rob_levels", "rob_domain", "inconsistency_domain", "indirectness_domain",
     "imprecision_domain", "publication_bias_domain", "contribution_domain", "reporting_bias_domain",
     "cinema_imprecision", "cinema_heterogeneity", "cinema_incoherence", "CINEMA_DOC", "regions", "GRADE_DOMAINS",
     "CINEMA_DOMAINS", "assumed_risks", "grade_pairwise", "cinema_network", "study_sizes", "plain_statement", "sof_rows",
@@ -923,3 +925,81 @@ def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions,
                                                      int(r.certainty_score), opts.zone[r.measure]))
                 out.append(rec)
     return pd.DataFrame(out)
+
+
+#: Columns of absolute.csv: the relative effect and its absolute effect per 1000.
+ABSOLUTE_COLUMNS = ("evidence", "comparison", "outcome", "measure", "estimate_display", "ci_low_display",
+                    "ci_high_display", "acr", "acr_source", "absolute_outcome", "risk_comparator", "risk_intervention",
+                    "risk_intervention_low", "risk_intervention_high", "difference", "difference_low",
+                    "difference_high", "nnt", "absolute_note", "row_ids")
+
+
+@dataclass(frozen=True)
+class CertaintyTables:
+    """The certainty rule's results: GRADE and CINeMA judgements (``grade``, ``cinema``), the
+    rated estimates with their absolute effects (``results``), ``absolute`` and ``sof``
+    (summary-of-findings rows), the assumed comparator risks and the study-level risk of bias."""
+
+    grade: pd.DataFrame
+    cinema: pd.DataFrame
+    results: pd.DataFrame
+    absolute: pd.DataFrame
+    sof: pd.DataFrame
+    risks: dict
+    rob_levels: pd.DataFrame
+
+    @property
+    def judgements(self) -> pd.DataFrame:
+        return pd.concat([self.grade, self.cinema], ignore_index=True)
+
+
+def rate_certainty(studies: pd.DataFrame, rob: pd.DataFrame | None, summary: pd.DataFrame, per_study: pd.DataFrame,
+                   arm_rates: pd.DataFrame, opts: CertaintyOptions, comparisons, outcomes, small_study_test,
+                   robustness: dict | None = None, network: dict | None = None,
+                   input_rows: dict | None = None) -> CertaintyTables:
+    """Every pooled pairwise estimate rated by GRADE and every network estimate (of the
+    ``comparisons`` asked for) by CINeMA, with absolute effects and summary-of-findings rows.
+
+    ``network`` holds ``estimates``, ``summary_network`` and ``contributions`` (rule network's
+    tables) where the network ran. ``small_study_test(yi, vi)`` gives Egger's p-value where the
+    sensitivity findings (``robustness``) hold none. Raises ``ValueError`` for study ids the
+    study sheet does not know and for a reviewer's judgement that does not fit."""
+    rob_levels = study_rob_levels(studies, rob)
+    known = set(studies.study_id)
+    unknown = sorted(set(per_study.study_id) - known) if len(per_study) else []
+    if unknown:
+        raise ValueError(f"per-study results: study ids not in the study sheet: {unknown}")
+    contrib = (network or {}).get("contributions", pd.DataFrame())
+    unknown = sorted(set(contrib.study_id) - known) if len(contrib) else []
+    if unknown:
+        raise ValueError(f"network contributions: study ids not in the study sheet: {unknown}")
+    risks = assumed_risks(per_study, arm_rates, opts,
+                          [(comp, outcome, COMPARISONS[comp][1]) for comp in comparisons for outcome in outcomes])
+    robustness = robustness or {}
+    grade, results = grade_pairwise(summary, per_study, rob_levels, studies, opts, risks, OUTCOME_DIRECTION,
+                                    small_study_test, robustness)
+    small = {}
+    if len(summary):
+        for r in summary[(summary.status == "pooled") & (summary.k >= opts.pb_min_studies)].itertuples():
+            ps = per_study[(per_study.comparison == r.comparison) & (per_study.outcome == r.outcome)
+                           & per_study.weight.notna()]
+            # the sensitivity rule's Egger test; computed here only where that rule did not run it
+            # (its sensitivity.min_k_small_study above certainty.publication_bias.min_studies)
+            found = robustness.get((r.comparison, r.outcome, r.measure))
+            p = found.small_study_p if found is not None and found.small_study_p is not None else \
+                small_study_test(ps.yi.to_numpy(float), ps.vi.to_numpy(float))
+            small[(r.comparison, r.outcome)] = (int(r.k), p)
+    cinema, net_results = pd.DataFrame(), pd.DataFrame()
+    if network and len(network["estimates"]):
+        # the network's strategy nodes name the comparisons; keep those the analysis asks for
+        est = network["estimates"]
+        est = est[est.comparison.fillna("").isin(list(comparisons))]
+        cinema, net_results = cinema_network(est, network["summary_network"], network["contributions"], rob_levels,
+                                             studies, per_study, opts, risks, OUTCOME_DIRECTION, small, input_rows)
+    results_all = pd.concat([results, net_results], ignore_index=True)
+    names = {c: (a.replace("combined", "combined treatment"), b.replace("combined", "combined treatment"))
+             for c, (a, b) in COMPARISONS.items()}
+    sof = sof_rows(results_all, pd.concat([grade, cinema], ignore_index=True), opts, outcomes, names)
+    absolute = (results_all[[c for c in ABSOLUTE_COLUMNS if c in results_all.columns]] if len(results_all)
+                else pd.DataFrame())
+    return CertaintyTables(grade, cinema, results_all, absolute, sof, risks, rob_levels)
