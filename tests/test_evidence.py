@@ -1,0 +1,58 @@
+"""The claims and benchmarks step as review code (depmeta.review.evidence), on the embedded
+review without Snakemake: every claim gets one verdict, every benchmark one row, the network
+benchmarks only where the network ran."""
+
+from __future__ import annotations
+
+import pandas as pd
+import yaml
+
+from conftest import ROOT
+from depmeta.review.analysis import (
+    AnalysisOptions,
+    adult_analyses,
+    assemble_contrasts,
+    pool_event_rates,
+    risk_differences,
+    run_meta_analyses,
+)
+from depmeta.review.checks import SUBGROUP_RULES
+from depmeta.review.evidence import evidence_tables
+from depmeta.review.validation import GROUPS, validate_group
+
+SCHEMAS = {p.name.split(".")[0]: yaml.safe_load(p.read_text()) for p in (ROOT / "workflow" / "schemas").glob("*.yaml")}
+
+
+def _read(name):
+    return pd.read_csv(ROOT / "data" / f"{name}.csv", dtype=str, keep_default_na=False)
+
+
+def test_claims_and_benchmarks_of_the_embedded_review():
+    ext = validate_group("extraction", {n: _read(n) for n in GROUPS["extraction"]}, SCHEMAS,
+                         {n: f"{n}.csv" for n in GROUPS["extraction"]})
+    claims_doc = yaml.safe_load((ROOT / "data" / "claims.yaml").read_text())
+    ev = validate_group("evidence", {"benchmarks": _read("benchmarks")}, SCHEMAS, {"benchmarks": "benchmarks.csv"},
+                        claims_doc=claims_doc)
+    assert ext.ok and ev.ok
+    sheets = {**ext.sheets, **ev.sheets}
+    opts = AnalysisOptions()
+    formed = assemble_contrasts(sheets, opts)
+    labels = dict(zip(sheets["studies"].study_id, sheets["studies"].label))
+    summary = run_meta_analyses(formed.contrasts, labels, opts)[0]
+    rates = pool_event_rates(formed.arms, labels, opts)[0]
+    _, summary_adults, rates_adults = adult_analyses(formed.contrasts, formed.arms, sheets["studies"], labels, opts)
+    pooled = {"summary": summary, "summary_rd": risk_differences(formed.contrasts, opts),
+              "summary_adults": summary_adults, "event_rates": rates, "event_rates_adults": rates_adults}
+    tables = evidence_tables(sheets, pooled, ev.claims, opts)
+    assert set(tables) == {"claims", "benchmarks", "summary_early", "summary_subgroups"}
+    assert len(tables["claims"]) == len(claims_doc["claims"]) and tables["claims"].verdict.notna().all()
+    assert list(tables["benchmarks"].benchmark_id) == list(sheets["benchmarks"].benchmark_id)
+    assert {"published_estimate", "ours_estimate"} <= set(tables["benchmarks"].columns)
+    assert len(tables["summary_subgroups"]) and set(tables["summary_subgroups"].subgroup) <= set(SUBGROUP_RULES)
+    network = pd.DataFrame({"outcome": ["response"], "measure": ["RR"], "comparison": ["combined_vs_medication"],
+                            "estimate_display": [1.2], "ci_low_display": [1.0], "ci_high_display": [1.4],
+                            "n_network_studies": [12]})
+    with_net = evidence_tables(sheets, pooled, ev.claims, opts, network)
+    nb = with_net["network_benchmarks"]
+    hit = nb[(nb.comparison == "combined_vs_medication") & (nb.outcome == "response")]
+    assert len(hit) and (hit.ours_network_estimate == 1.2).all()
