@@ -83,3 +83,29 @@ def test_symptom_rows_say_where_their_n_came_from():
         if "review table" in r.locator or r.locator.startswith("Abstract"):
             assert "n =" in r.derived_note or "n=" in r.derived_note, \
                 f"arms.csv, row {i + 2}: the symptoms row's n needs its origin in derived_note"
+
+
+def test_a_reported_effect_of_an_excluded_arm_enters_no_analysis():
+    """The same exclusion step covers the contrasts sheet: a reported g of CREATE's citalopram
+    margin is set apart with the reason, from the pairwise analyses and from the network."""
+    from depmeta.review.analysis import AnalysisOptions, analysable_reported, assemble_contrasts
+
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "contrasts.schema.yaml").read_text())
+    reported = coerce(pd.DataFrame([{
+        "study_id": "lesperance2007", "arm1_id": "citalopram", "arm1_type": "medication", "arm2_id": "placebo",
+        "arm2_type": "placebo", "phase": "acute", "outcome": "symptoms", "timepoint_weeks": "12",
+        "analysis_population": "ITT", "n1": "142", "n2": "142", "g": "-0.33", "g_se": "0.12", "scale": "HAM-D",
+        "source": "PMID:17244833", "locator": "Abstract", "notes": ""}]), schema)
+    sheets = {"arms": coerce(_read("arms"), SCHEMAS["arms"]), "contrasts": reported,
+              "excluded_arms": coerce(_read("excluded_arms"), SCHEMAS["excluded_arms"]),
+              "hazard_ratios": None}
+    kept, apart = analysable_reported(sheets)
+    assert not len(kept) and apart.reason.str.startswith("excluded: CREATE is a 2 x 2 factorial").all()
+    assert apart.row_ids.tolist() == [["lesperance2007:citalopram-vs-placebo:symptoms:12w:ITT"]]
+    formed = assemble_contrasts(sheets, AnalysisOptions(), hazard=False)
+    assert "lesperance2007" not in set(formed.contrasts.study_id)
+    assert "lesperance2007:citalopram-vs-placebo:symptoms:12w:ITT" in formed.unused.row_ids.sum()
+    arms, _ = analysable_arms(sheets)
+    with_it, _ = outcome_network(arms, "symptoms", "SMD", reported=reported)
+    without, _ = outcome_network(arms, "symptoms", "SMD", reported=kept)
+    assert "lesperance2007" in {c.study for c in with_it} and "lesperance2007" not in {c.study for c in without}

@@ -5,6 +5,10 @@
 #      dat.pritz1997 as logit proportions, studies 3, 6, 7, 8, 9 (intercept only), and
 #      dat.bcg log risk ratios, studies 2, 5, 7, 9, 11, 12, with absolute latitude as moderator.
 #      Each also with ll0check = FALSE (the root the scoring reaches) and both log-likelihoods.
+#   1b. Two peaks: synthetic small datasets (tests/reference/two_peaks_input.json) whose ML/REML
+#      likelihood has two peaks, fitted by metafor's Fisher scoring (its default steps, run to
+#      convergence: tol and threshold 1e-12, maxiter 10000); tau², coefficients and the
+#      log-likelihood at metafor's root.
 #   2. One study under Knapp-Hartung: metafor falls back to the z test (with a warning).
 #   3. Standardised mean differences of multi-arm trials with one standardiser per trial:
 #      dat.senn2013 (one three-arm trial), every trial's arms against its first arm in byte
@@ -15,6 +19,7 @@
 #      which for a two-arm trial is escalc("SMD") exactly (checked below); the network of these
 #      contrasts is then fitted with rma.mv(random = ~ comp | study, rho = 1/2), REML.
 # Usage (from the project root): Rscript tests/reference/generate_boundary.R tests/reference/boundary.json
+# (reads tests/reference/two_peaks_input.json beside it)
 # Needs Debian packages r-cran-metafor r-cran-metadat r-cran-jsonlite.
 suppressMessages({ library(metafor); library(jsonlite) })
 out <- commandArgs(trailingOnly = TRUE)[1]
@@ -43,6 +48,15 @@ f <- warned(rma(yi, vi, mods = ~ ablat, data = b, method = "REML"))
 g <- rma(yi, vi, mods = ~ ablat, data = b, method = "REML", control = list(ll0check = FALSE))
 local$bcg_ablat$REML <- list(fit = fit_summary(f$value), warned = any(grepl("local maximum", f$warnings)),
                              root = fit_summary(g))
+
+two <- fromJSON(file.path(dirname(out), "two_peaks_input.json"), simplifyVector = FALSE)$cases
+local$two_peaks <- lapply(two, function(c) {
+  y <- unlist(c$y); v <- unlist(c$v)
+  ctl <- list(tol = 1e-12, threshold = 1e-12, maxiter = 10000)
+  m <- if (is.null(c$x)) rma(y, v, method = c$method, control = ctl) else
+    rma(y, v, mods = ~ unlist(c$x), method = c$method, control = ctl)
+  list(tau2 = m$tau2, beta = as.numeric(coef(m)), loglik = as.numeric(logLik(m)))
+})
 
 # 2. one study, Knapp-Hartung requested
 one <- warned(rma(yi = 0.5, vi = 0.1, method = "REML", test = "knha"))

@@ -10,9 +10,10 @@ from pathlib import Path
 sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from depmeta.report.network_figure import network_graph  # noqa: E402
-from depmeta.review.analysis import adult_study_ids, analysable_arms  # noqa: E402
+from depmeta.review.analysis import adult_study_ids, analysable_arms, analysable_reported  # noqa: E402
 from depmeta.review.networks import (  # noqa: E402
     CONTRIBUTION_NOTE,
     NetworkOptions,
@@ -32,8 +33,10 @@ schema_dir = Path(snakemake.scriptdir).parent / "schemas"
 sheets = read_validated(snakemake.input, ("arms", "contrasts", "studies", "excluded_arms"), schema_dir)
 # the arms set apart by the excluded-arms sheet enter no network (as no pairwise analysis)
 arms, set_apart = analysable_arms(sheets)
+reported, reported_apart = analysable_reported(sheets)
+set_apart = pd.concat([set_apart, reported_apart], ignore_index=True)
 
-networks = outcome_networks(arms, sheets["contrasts"], opts, set_apart)
+networks = outcome_networks(arms, reported, opts, set_apart)
 tables = network_tables(networks, opts.method)
 figdir = Path(snakemake.output.figures)
 figdir.mkdir(parents=True, exist_ok=True)
@@ -58,7 +61,7 @@ for net in networks:
 # meta-analyses (benchmarks) are of adults, as the pairwise benchmarks' comparison.
 adult_ids = adult_study_ids(sheets["studies"])
 tables["estimates_adults"] = adult_estimates(
-    outcome_networks(arms[arms.study_id.isin(adult_ids)], sheets["contrasts"], opts))
+    outcome_networks(arms[arms.study_id.isin(adult_ids)], reported, opts))
 log.info("adult trials: %d of %d", len(adult_ids), len(sheets["studies"]))
 
 for key, df in tables.items():

@@ -12,7 +12,7 @@ import pandas as pd
 from depmeta.review.contrasts import exclude_arms, form_contrasts, preference_key, studies_text
 from depmeta.review.hazard import hazard_contrasts
 from depmeta.review.sheets import prepare_arms
-from depmeta.review.vocabulary import BINARY_OUTCOMES, COMPARISONS, OUTCOMES, STRATEGY
+from depmeta.review.vocabulary import BINARY_OUTCOMES, COMPARISONS, OUTCOMES, STRATEGY, contrast_row_id
 from depmeta.stats.effects import RATIO_MEASURES, escalc
 from depmeta.stats.pooling import pool
 
@@ -311,8 +311,24 @@ def analysable_arms(sheets: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.D
     """The one exclusion step every analysis starts from: the arm sheet prepared, and the
     rows of the excluded-arms sheet set apart (in :func:`depmeta.review.contrasts.form_contrasts`'
     ``unused`` form, reason "excluded: ..."). Pairwise, network and event-rate analyses all
-    read the arms returned here."""
-    return exclude_arms(prepare_arms(sheets["arms"]), sheets.get("excluded_arms"))
+    read the arms returned here (and the reported effects of :func:`analysable_reported`)."""
+    return exclude_arms(prepare_arms(sheets["arms"]), sheets["excluded_arms"])
+
+
+def analysable_reported(sheets: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The contrasts sheet's reported effects without those of an excluded arm (the same
+    exclusion step as :func:`analysable_arms`), and those set apart, with the reason."""
+    reported, excluded = sheets["contrasts"], sheets["excluded_arms"]
+    cols = ["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"]
+    if reported is None or not len(reported) or excluded is None or not len(excluded):
+        return reported, pd.DataFrame(columns=cols)
+    why = {(r.study_id, r.arm_id): r.reason for r in excluded.itertuples()}
+    hit = [why.get((r.study_id, r.arm1_id)) or why.get((r.study_id, r.arm2_id)) for r in reported.itertuples()]
+    drop = np.array([h is not None for h in hit], bool)
+    out = [{"study_id": r.study_id, "row_ids": [contrast_row_id(r)], "sheet": "contrasts", "sheet_row": int(i) + 2,
+            "comparison": "", "outcome": r.outcome, "reason": f"excluded: {h}"}
+           for (i, r), h in zip(reported.iterrows(), hit) if h is not None]
+    return reported[~drop], pd.DataFrame.from_records(out, columns=cols)
 
 
 def assemble_contrasts(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions,
@@ -324,14 +340,15 @@ def assemble_contrasts(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions,
     for claims about speed); ``hazard=False`` leaves the hazard ratios out (they have
     no timepoint of their own)."""
     arms, excluded = analysable_arms(sheets)
+    reported, excluded_reported = analysable_reported(sheets)
     contrasts, unused = form_contrasts(
-        arms, sheets["contrasts"], comparisons=list(opts.comparisons), outcomes=list(opts.outcomes),
+        arms, reported, comparisons=list(opts.comparisons), outcomes=list(opts.outcomes),
         population_preference=opts.population_preference, timepoint=timepoint or opts.timepoint,
     )
     hr, hr_unused = (hazard_contrasts(sheets["hazard_ratios"], opts.comparisons, opts.population_preference)
                      if hazard else (pd.DataFrame(), pd.DataFrame()))
     if len(hr):
         contrasts = pd.concat([contrasts, hr], ignore_index=True)
-    parts = [u for u in (unused, hr_unused, excluded) if len(u)]
+    parts = [u for u in (unused, hr_unused, excluded, excluded_reported) if len(u)]
     unused = pd.concat(parts, ignore_index=True) if parts else unused
     return ContrastSet(arms=arms, contrasts=contrasts, unused=unused, n_excluded_arms=len(excluded), n_hazard=len(hr))

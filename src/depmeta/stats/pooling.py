@@ -182,8 +182,9 @@ _FISHER_TOL = 1e-12
 _DAMP_AFTER = 100
 
 
-def _tau2_fisher(y, v, restricted: bool) -> np.ndarray:
-    """ML or REML tau² by Fisher scoring with step halving, as metafor, with Newton steps near the root.
+def _tau2_fisher(y, v, restricted: bool, accelerate: bool = True) -> np.ndarray:
+    """ML or REML tau² by Fisher scoring with step halving, as metafor, with Newton steps near the root
+    (``accelerate=False``: Fisher scoring alone, metafor's algorithm step for step).
 
     The root is metafor's: the zero of the (restricted) likelihood's score
     reached from the Hedges start, or 0 where the score is negative there.
@@ -220,7 +221,7 @@ def _tau2_fisher(y, v, restricted: bool) -> np.ndarray:
             score = ypppy - sw
             info = sw2
         adj = stepadj * score / info
-        if it >= 5:
+        if accelerate and it >= 5:
             # -2 x second derivative: 2 y'PPPy - tr(PP) (REML), analogous for ML.
             ypppppy = (w * wr**2).sum(0) - (w * wr).sum(0) ** 2 / sw
             curv = 2 * ypppppy - info
@@ -276,6 +277,20 @@ def _tau2_hs(y, v):
     return np.maximum(0.0, (q_statistic(y, v) - y.shape[0]) / (1.0 / v).sum(0))
 
 
+def _tau2_plain_where_zero(y, v, tau2, restricted: bool) -> np.ndarray:
+    """Where the accelerated scoring ended at tau² = 0, metafor's plain scoring again: with two
+    peaks of the likelihood a Newton step can leave the basin plain scoring climbs, and end at
+    the boundary below a higher positive peak (tests/test_boundary.py). A positive root of the
+    plain scoring replaces the 0 (and then faces the ll0check like any root)."""
+    low = np.flatnonzero(tau2 < LL0_THRESHOLD)
+    if low.size:
+        plain = _tau2_fisher(y[:, low], v[:, low], restricted, accelerate=False)
+        up = plain > LL0_THRESHOLD
+        tau2 = tau2.copy()
+        tau2[low[up]] = plain[up]
+    return tau2
+
+
 def _loglik(y, v, tau2, restricted: bool) -> np.ndarray:
     """The (restricted) log-likelihood of the intercept-only model at ``tau2`` (d,), less the
     constant ``(k - p) log(2 pi) / 2``, which cancels in any comparison."""
@@ -314,7 +329,7 @@ def _tau2(y, v, method: str) -> tuple[np.ndarray, np.ndarray]:
         return _tau2_hs(y, v), reset
     if method in ("REML", "ML"):
         restricted = method == "REML"
-        return _ll0check(y, v, _tau2_fisher(y, v, restricted), restricted)
+        return _ll0check(y, v, _tau2_plain_where_zero(y, v, _tau2_fisher(y, v, restricted), restricted), restricted)
     raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
 
 
@@ -337,6 +352,8 @@ def tau2_estimate(yi, vi, method: str = "REML") -> np.ndarray:
     ndarray, shape (d,)
     """
     y, v = _checked2d(yi, vi)
+    if y.shape[0] < 2:
+        raise ValueError("tau² needs at least two studies (with one, pool and pool_batch set it to 0)")
     return _tau2(y, v, method.upper())[0]
 
 
@@ -349,6 +366,8 @@ def q_profile(yi, vi, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     y, v = _checked2d(yi, vi)
     if y.shape[0] < 2:
         raise ValueError("the Q-profile interval needs at least two studies")
+    if not 0 < level < 1:
+        raise ValueError("level must lie strictly between 0 and 1")
     df = y.shape[0] - 1
     alpha = 1 - level
     lower = _solve_q(y, v, chi2_ppf(1 - alpha / 2, df))
@@ -621,6 +640,8 @@ def pool_batch(yi, vi, method: str = "REML", test: str = "z", level: float = 0.9
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
     if test not in TESTS:
         raise ValueError(f"unknown test {test!r}; choose one of {TESTS}")
+    if not 0 < level < 1:
+        raise ValueError("level must lie strictly between 0 and 1")
     k, d = y.shape
     if k == 1:
         test = "z"  # as pool (metafor): no t-based test with one study

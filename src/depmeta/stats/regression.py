@@ -178,7 +178,7 @@ def _ll0check(y, v, X, tau2, restricted):
     return tau2
 
 
-def _tau2_fisher(y, v, X, k, p, restricted, ll0check=True):
+def _tau2_fisher(y, v, X, k, p, restricted, ll0check=True, accelerate=True):
     """ML/REML tau² by Fisher scoring, only the fits not yet converged iterated, then
     compared with tau² = 0 (``ll0check``, as metafor).
 
@@ -189,7 +189,11 @@ def _tau2_fisher(y, v, X, k, p, restricted, ll0check=True):
     third step on, a secant step on the Fisher step ``adj(tau2)`` (whose root
     is the score's) is taken where it moves the same way and at most
     ``_SECANT_MAX`` times as far, which makes the convergence superlinear.
-    The root is unchanged."""
+    ``accelerate=False`` is metafor's algorithm step for step: no secant steps, and a step
+    that would leave tau² < 0 halved until it does not. Where the accelerated scoring ends at
+    tau² = 0, the plain scoring is run again and a positive root of it replaces the 0 (with two
+    peaks of the likelihood the secant step, or the jump to 0, can leave the basin plain scoring
+    climbs; tests/test_boundary.py)."""
     tau2 = np.broadcast_to(_tau2_he(y, v, X, k, p),
                            np.broadcast_shapes(y.shape[:-1], v.shape[:-1], X.shape[:-2])).copy()
     idx = np.arange(tau2.shape[0])
@@ -201,7 +205,7 @@ def _tau2_fisher(y, v, X, k, p, restricted, ll0check=True):
         t = tau2[idx]
         adj = _fisher_step(ys, vs, Xs, XXs, t, restricted)
         step = adj
-        if it >= 2:
+        if accelerate and it >= 2:
             with np.errstate(divide="ignore", invalid="ignore"):
                 sec = -adj * (t - t_prev) / (adj - adj_prev)
             use = np.isfinite(sec) & (sec * adj > 0) & (np.abs(sec) <= _SECANT_MAX * np.abs(adj))
@@ -211,8 +215,8 @@ def _tau2_fisher(y, v, X, k, p, restricted, ll0check=True):
         new = t + adj
         neg = new < 0
         if neg.any():
-            at0 = _fisher_step(_sub(ys, neg), _sub(vs, neg), _sub(Xs, neg), _sub(XXs, neg),
-                               np.zeros(neg.sum()), restricted) <= 0
+            at0 = (_fisher_step(_sub(ys, neg), _sub(vs, neg), _sub(Xs, neg), _sub(XXs, neg),
+                                np.zeros(neg.sum()), restricted) <= 0) if accelerate else np.zeros(neg.sum(), bool)
             adj_neg = adj[neg]
             new_neg = np.where(at0, 0.0, t[neg] + adj_neg)
             while (new_neg < 0).any():  # step halving keeps tau2 >= 0
@@ -226,6 +230,15 @@ def _tau2_fisher(y, v, X, k, p, restricted, ll0check=True):
             idx = idx[keep]
             ys, vs, Xs, XXs = (_sub(a, keep) for a in (ys, vs, Xs, XXs))
             t_prev, adj_prev = t_prev[keep], adj_prev[keep]
+    if len(idx):  # not converged in _MAXITER steps: no estimate, as pooling
+        tau2[idx] = np.nan
+    if accelerate:
+        low = np.flatnonzero(tau2 < LL0_THRESHOLD)
+        if low.size:
+            plain = _tau2_fisher(_sub(y, low), _sub(v, low), _sub(X, low), k, p, restricted, ll0check=False,
+                                 accelerate=False)
+            up = plain > LL0_THRESHOLD
+            tau2[low[up]] = plain[up]
     return _ll0check(y, v, X, tau2, restricted) if ll0check else tau2
 
 
