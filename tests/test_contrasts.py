@@ -109,17 +109,22 @@ def test_double_zero_study_is_excluded_with_its_reason():
     assert excluded.iloc[0].label == "Zero 2001" and "double zero" in excluded.iloc[0].reason
 
 
+#: Dropout arms: a double-zero trial (z1), two pooled trials (z2, z3) and, through z3's third
+#: arm, psychotherapy vs medication with one trial (not pooled).
+DROPOUT = [
+    arm("z1", "c", "combined", 30, 0, outcome="dropout"),
+    arm("z1", "m", "medication", 30, 0, outcome="dropout"),
+    arm("z2", "c", "combined", 40, 3, outcome="dropout"),
+    arm("z2", "m", "medication", 40, 6, outcome="dropout"),
+    arm("z3", "c", "combined", 50, 5, outcome="dropout"),
+    arm("z3", "m", "medication", 52, 9, outcome="dropout"),
+    arm("z3", "p", "psychotherapy", 51, 7, outcome="dropout"),
+]
+
+
 def test_summary_alone_is_the_summary_of_the_full_analysis():
     # pooled, not pooled (too few studies) and a double-zero trial, in two comparisons
-    arms = sheet(
-        arm("z1", "c", "combined", 30, 0, outcome="dropout"),
-        arm("z1", "m", "medication", 30, 0, outcome="dropout"),
-        arm("z2", "c", "combined", 40, 3, outcome="dropout"),
-        arm("z2", "m", "medication", 40, 6, outcome="dropout"),
-        arm("z3", "c", "combined", 50, 5, outcome="dropout"),
-        arm("z3", "m", "medication", 52, 9, outcome="dropout"),
-        arm("z3", "p", "psychotherapy", 51, 7, outcome="dropout"),
-    )
+    arms = sheet(*DROPOUT)
     c, _ = form_contrasts(arms, comparisons=["combined_vs_medication", "psychotherapy_vs_medication"])
     opts = AnalysisOptions(min_studies=2)
     summary = run_meta_analyses(c, {}, opts)[0]
@@ -155,16 +160,7 @@ def test_options_from_config_section():
 
 
 def test_exclusions_table_lists_contrasts_rows_and_comparisons_with_their_reason():
-    arms = sheet(
-        arm("z1", "c", "combined", 30, 0, outcome="dropout"),
-        arm("z1", "m", "medication", 30, 0, outcome="dropout"),
-        arm("z2", "c", "combined", 40, 3, outcome="dropout"),
-        arm("z2", "m", "medication", 40, 6, outcome="dropout"),
-        arm("z3", "c", "combined", 50, 5, outcome="dropout"),
-        arm("z3", "m", "medication", 52, 9, outcome="dropout"),
-        arm("z3", "p", "psychotherapy", 51, 7, outcome="dropout"),
-        arm("z4", "p", "psychotherapy", 20, 2, outcome="dropout"),
-    )
+    arms = sheet(*DROPOUT, arm("z4", "p", "psychotherapy", 20, 2, outcome="dropout"))
     c, unused = form_contrasts(arms, comparisons=["combined_vs_medication", "psychotherapy_vs_medication"])
     labels = {"z1": "Zero 2001", "z3": "Three 2003"}
     summary, _, excluded = run_meta_analyses(c, labels, AnalysisOptions(min_studies=2))
