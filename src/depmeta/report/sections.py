@@ -41,12 +41,12 @@ from depmeta.report.tables import (
 )
 from depmeta.review.vocabulary import COMPARISONS
 
-__all__ = ["MAIN_COMPARISONS", "claims_intro", "claims_table", "claims_untestable_table", "coverage_intro",
-           "coverage_table", "exclusions_section", "methods_section", "risk_of_bias_section", "studies_table",
-           "benchmarks_intro", "benchmarks_table", "event_rates_intro", "metapsy_section",
-           "sensitivity_section", "network_methods", "network_outcomes", "pairwise_intro",
-           "results_by_outcome", "subgroup_bubbles", "subgroup_groups_table", "subgroup_tests_table", "subgroups_intro",
-           "meta_regression_table", "summary_of_findings", "what_the_trials_show"]
+__all__ = ["MAIN_COMPARISONS", "benchmarks_intro", "benchmarks_table", "claims_intro", "claims_table",
+           "claims_untestable_table", "coverage_intro", "coverage_table", "event_rates_intro", "exclusions_section",
+           "meta_regression_table", "metapsy_section", "methods_section", "network_methods", "network_outcomes",
+           "pairwise_intro", "results_by_outcome", "risk_of_bias_section", "sensitivity_section", "studies_table",
+           "subgroup_bubbles", "subgroup_groups_table", "subgroup_tests_table", "subgroups_intro",
+           "summary_of_findings", "what_the_trials_show"]
 
 #: The report's name of each test of a meta-regression slope.
 REGRESSION_TEST_TEXT = {"knha": "Knapp-Hartung t", "z": "z", "t": "t", "adhoc": "Knapp-Hartung (ad hoc) t"}
