@@ -1,28 +1,51 @@
-# metafor side of benchmarks/bench_sensitivity.py: times leave1out(), influence() and gosh() on the
-# data the Python script simulated, and writes the timings and the results for the agreement check.
-# Usage: Rscript benchmarks/bench_sensitivity.R IN.json OUT.json   (run by bench_sensitivity.py)
+# metafor side of benchmarks/bench_sensitivity.py, run once per round so that the two sides'
+# repeats alternate. Usage (run by bench_sensitivity.py):
+#   Rscript benchmarks/bench_sensitivity.R IN.json OUT.json time       one timed repeat of each analysis,
+#                                                                       metafor at its default control
+#   Rscript benchmarks/bench_sensitivity.R IN.json OUT.json reference  the same analyses at tight control,
+#                                                                       untimed: the exact roots for the
+#                                                                       agreement check
+# IN.json: the simulated data and which analyses to run; OUT.json: per analysis the elapsed and CPU
+# (user + system) seconds, or the results; plus R's BLAS and LAPACK libraries.
 suppressMessages({ library(metafor); library(jsonlite) })
 args <- commandArgs(trailingOnly = TRUE)
 d <- fromJSON(args[1])
-tight <- list(tol = 1e-12, threshold = 1e-12, maxiter = 10000, stepadj = 0.5)
-timed <- function(n, expr) {
+mode <- args[3]
+control <- if (mode == "reference") list(tol = 1e-12, threshold = 1e-12, maxiter = 10000, stepadj = 0.5) else list()
+fit <- function(x) rma(x$yi, x$vi, method = "REML", control = control)
+timed <- function(expr) {
   f <- substitute(expr); env <- parent.frame()
-  t <- numeric(n); val <- NULL
-  for (i in seq_len(n)) { t0 <- proc.time()[["elapsed"]]; val <- eval(f, env); t[i] <- proc.time()[["elapsed"]] - t0 }
-  list(times = t, value = val)
+  t0 <- proc.time(); val <- eval(f, env); t <- proc.time() - t0
+  list(elapsed = t[["elapsed"]], cpu = t[["user.self"]] + t[["sys.self"]], value = val)
 }
-out <- list(metafor_version = as.character(packageVersion("metafor")))
-m <- rma(d$large$yi, d$large$vi, method = "REML", control = tight)
-l1 <- timed(d$repeats_r, leave1out(m))
-message("metafor leave1out: ", paste(round(l1$times, 2), collapse = " "), " s")
-out$leave1out <- list(times = l1$times, estimate = l1$value$estimate, tau2 = l1$value$tau2)
-inf <- timed(d$repeats_r, influence(m))
-message("metafor influence: ", paste(round(inf$times, 2), collapse = " "), " s")
-out$influence <- list(times = inf$times, rstudent = inf$value$inf$rstudent, cook_d = inf$value$inf$cook.d,
-                      dffits = inf$value$inf$dffits, tau2_del = inf$value$inf$tau2.del)
-g16 <- rma(d$gosh$yi, d$gosh$vi, method = "REML", control = tight)
-g <- timed(d$repeats_r_gosh, gosh(g16))
-message("metafor gosh: ", paste(round(g$times, 2), collapse = " "), " s")
-out$gosh <- list(times = g$times, k = g$value$res$k, estimate = g$value$res$estimate, tau2 = g$value$res$tau2,
-                 incl = unname(apply(g$value$incl, 1, function(r) paste(as.integer(r), collapse = ""))))
+blas <- tryCatch(extSoftVersion()[["BLAS"]], error = function(e) "")
+out <- list(metafor_version = as.character(packageVersion("metafor")), r_version = R.version.string,
+            blas = if (nzchar(blas)) blas else sessionInfo()$BLAS, lapack = La_library(), mode = mode)
+m200 <- fit(d$large)
+res <- list()
+if ("leave1out" %in% d$analyses) {
+  r <- timed(leave1out(m200))
+  res$leave1out <- list(elapsed = r$elapsed, cpu = r$cpu, estimate = r$value$estimate, tau2 = r$value$tau2)
+}
+if ("influence" %in% d$analyses) {
+  r <- timed(influence(m200))
+  res$influence <- list(elapsed = r$elapsed, cpu = r$cpu, rstudent = r$value$inf$rstudent,
+                        cook_d = r$value$inf$cook.d, dffits = r$value$inf$dffits, tau2_del = r$value$inf$tau2.del)
+}
+for (k in c(50, 200)) {
+  name <- paste0("cumul", k)
+  if (name %in% d$analyses) {
+    x <- list(yi = d$large$yi[seq_len(k)], vi = d$large$vi[seq_len(k)])
+    m <- fit(x)
+    r <- timed(cumul(m, order = x$vi))
+    res[[name]] <- list(elapsed = r$elapsed, cpu = r$cpu, estimate = as.numeric(r$value$estimate),
+                        tau2 = as.numeric(r$value$tau2))
+  }
+}
+if ("gosh" %in% d$analyses) {
+  m16 <- fit(d$gosh)
+  r <- timed(gosh(m16))
+  res$gosh <- list(elapsed = r$elapsed, cpu = r$cpu)
+}
+out$results <- res
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, na = "null"), args[2])
