@@ -71,6 +71,24 @@ def ll0_wins(ll0, ll, tau2) -> np.ndarray:
         return (ll0 - ll > LL0_TOL) & (tau2 > LL0_THRESHOLD)
 
 
+def check_level(level: float) -> None:
+    """A confidence level strictly between 0 and 1, else ``ValueError``."""
+    if not 0 < level < 1:
+        raise ValueError("level must lie strictly between 0 and 1")
+
+
+def check_options(method: str, test: str, level: float, methods=METHODS, tests=TESTS) -> tuple[str, str]:
+    """The estimator and test as the engine spells them (``method`` upper case, ``test`` lower
+    case), checked against ``methods`` and ``tests``, and the level; ``ValueError`` otherwise."""
+    method, test = method.upper(), test.lower()
+    if method not in methods:
+        raise ValueError(f"unknown method {method!r}; choose one of {methods}")
+    if test not in tests:
+        raise ValueError(f"unknown test {test!r}; choose one of {tests}")
+    check_level(level)
+    return method, test
+
+
 def _as2d(x) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     return x[:, None] if x.ndim == 1 else x
@@ -366,8 +384,7 @@ def q_profile(yi, vi, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     y, v = _checked2d(yi, vi)
     if y.shape[0] < 2:
         raise ValueError("the Q-profile interval needs at least two studies")
-    if not 0 < level < 1:
-        raise ValueError("level must lie strictly between 0 and 1")
+    check_level(level)
     df = y.shape[0] - 1
     alpha = 1 - level
     lower = _solve_q(y, v, chi2_ppf(1 - alpha / 2, df))
@@ -485,15 +502,9 @@ def pool(
         if "finite" in str(e):
             raise ValueError(f"{e}; drop non-estimable studies first") from None
         raise
-    method, test = method.upper(), test.lower()
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
-    if test not in TESTS:
-        raise ValueError(f"unknown test {test!r}; choose one of {TESTS}")
+    method, test = check_options(method, test, level)
     if pi not in PI_METHODS:
         raise ValueError(f"unknown prediction interval {pi!r}; choose one of {PI_METHODS}")
-    if not 0 < level < 1:
-        raise ValueError("level must lie strictly between 0 and 1")
     k = y.shape[0]
     notes = []
     if k == 1 and test != "z":
@@ -635,13 +646,7 @@ def pool_batch(yi, vi, method: str = "REML", test: str = "z", level: float = 0.9
         the test is ``z`` (as :func:`pool`).
     """
     y, v = _checked2d(yi, vi)
-    method, test = method.upper(), test.lower()
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
-    if test not in TESTS:
-        raise ValueError(f"unknown test {test!r}; choose one of {TESTS}")
-    if not 0 < level < 1:
-        raise ValueError("level must lie strictly between 0 and 1")
+    method, test = check_options(method, test, level)
     k, d = y.shape
     if k == 1:
         test = "z"  # as pool (metafor): no t-based test with one study

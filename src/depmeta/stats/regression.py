@@ -41,7 +41,7 @@ from math import factorial
 import numpy as np
 
 from depmeta.stats.distributions import chi2_sf, f_sf, norm_ppf, norm_sf, t_ppf, t_sf
-from depmeta.stats.pooling import LL0_NOTE, LL0_THRESHOLD, ll0_wins, pool
+from depmeta.stats.pooling import LL0_NOTE, LL0_THRESHOLD, check_options, ll0_wins, pool
 
 __all__ = [
     "REG_METHODS",
@@ -363,14 +363,7 @@ def _prepare(yi, vi, mods, intercept):
 
 
 def _check(method, test, level):
-    method, test = method.upper(), test.lower()
-    if method not in REG_METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {REG_METHODS}")
-    if test not in _TESTS:
-        raise ValueError(f"unknown test {test!r}; choose one of {_TESTS}")
-    if not 0 < level < 1:
-        raise ValueError("level must lie strictly between 0 and 1")
-    return method, test
+    return check_options(method, test, level, REG_METHODS, _TESTS)
 
 
 def _btt(X, intercept):
