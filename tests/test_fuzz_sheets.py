@@ -214,7 +214,8 @@ def test_workflow_refuses_a_workbook_with_merged_cells_writing_nothing(tmp_path)
     wb = openpyxl.load_workbook(work / "data" / "sheets.xlsx")
     wb["arms"].merge_cells("B10:B12")
     wb.save(work / "data" / "sheets.xlsx")
-    proc = _validate_run(work, "--config", "sheets={'workbook': 'data/sheets.xlsx'}")
+    proc = _validate_run(work, "--configfile", "config/config.yaml", "--config",
+                         "sheets={'workbook': 'data/sheets.xlsx'}")
     assert proc.returncode != 0
     assert ("data/sheets.xlsx [sheet arms], row 10, column 'arm_id': merged cells B10:B12"
             in proc.stdout + proc.stderr), proc.stderr[-2000:]

@@ -159,7 +159,8 @@ def test_workbook_is_read_like_the_csv_sheets(tmp_path):
         for name in ("studies", "arms", "contrasts", "risk_of_bias"):
             pd.read_csv(work / "data" / f"{name}.csv", dtype=str, keep_default_na=False).to_excel(
                 book, sheet_name=name, index=False)
-    proc = snakemake(work, "results/validated/arms.csv", "results/validated/risk_of_bias.csv", "--config",
+    proc = snakemake(work, "results/validated/arms.csv", "results/validated/risk_of_bias.csv",
+                     "--configfile", "config/config.yaml", "--config",
                      "sheets={'workbook': 'data/sheets.xlsx'}")
     assert proc.returncode == 0, proc.stderr[-2000:]
     for name, column in (("arms", "n"), ("risk_of_bias", "judgement")):

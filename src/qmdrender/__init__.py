@@ -7,7 +7,8 @@ and tables and resolves references, and the ``typst`` package compiles the PDF.
 
 Supported subset of Quarto (exactly what ``report/report.qmd`` uses)
 --------------------------------------------------------------------
-- Front matter: ``title``, ``subtitle``; ``format: html:`` and ``format: typst:``
+- Front matter: ``title``, ``subtitle``, ``author`` (or the same given to :func:`render` as
+  ``metadata``, as Quarto's ``--metadata-file``); ``format: html:`` and ``format: typst:``
   options ``toc``, ``number-sections``, ``papersize`` (typst) and
   ``embed-resources`` (the HTML is always self-contained); ``execute: echo`` and
   ``warning`` (code is never shown, warnings never printed: both are taken as
@@ -397,7 +398,8 @@ def _replace(tmp: Path, target: Path) -> None:
 
 
 def render(qmd: str | Path, html: str | Path | None = None, pdf: str | Path | None = None,
-           params: dict | None = None, typst_source: str | Path | None = None) -> dict:
+           params: dict | None = None, typst_source: str | Path | None = None,
+           metadata: dict | None = None) -> dict:
     """Render ``qmd`` to self-contained HTML and/or a PDF through Typst.
 
     Parameters
@@ -410,6 +412,9 @@ def render(qmd: str | Path, html: str | Path | None = None, pdf: str | Path | No
         Values assigned after the cell tagged ``parameters``.
     typst_source : path, optional
         Where to keep the Typst source of the PDF (for inspection).
+    metadata : dict, optional
+        Title block (``title``, ``subtitle``, ``author``, ``date``) set over the source's
+        front matter, as Quarto's ``--metadata-file``.
 
     Returns
     -------
@@ -426,7 +431,8 @@ def render(qmd: str | Path, html: str | Path | None = None, pdf: str | Path | No
         with _kernel(qmd.parent) as km:  # cells run with the source's folder as working directory
             front, nb = read_qmd(qmd.read_text(encoding="utf-8"))
             formats = front.get("format") or {}
-            meta = {k: front[k] for k in ("title", "subtitle", "author", "date") if k in front}
+            meta = {k: v for k, v in {**front, **(metadata or {})}.items()
+                    if k in ("title", "subtitle", "author", "date")}
             info["renderer"] = renderer = renderer_name()
             reader.add("---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---")
             done = 0

@@ -1,9 +1,14 @@
 # Config loading and validation, sheet locations and input functions; no rules here.
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from depmeta.review.protocol import check_protocol
+
 validate(config, schema="../schemas/config.schema.yaml")
+if check_protocol(config):
+    raise WorkflowError("\n".join(check_protocol(config)))
 
 RESULTS = Path("results")
 SHEETS = config["sheets"]

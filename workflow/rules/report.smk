@@ -1,6 +1,20 @@
+rule review_protocol:
+    output:
+        "results/review.json",
+    log:
+        "logs/review_protocol.log",
+    conda:
+        "../../environment.yml"
+    params:
+        review=config["review"],
+    script:
+        "../scripts/review_protocol.py"
+
+
 rule report:
     input:
         **metapsy_outputs(),
+        review=rules.review_protocol.output[0],
         qmd="report/report.qmd",
         quarto_project="report/_quarto.yml",
         figures="results/figures",

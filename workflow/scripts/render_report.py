@@ -5,6 +5,7 @@ fallback renderer ``qmdrender`` (src/qmdrender: jupytext + nbclient + pandoc
 from pypandoc-binary + the typst package) renders the same source. The report
 states which renderer made it."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
 
+from depmeta.report.front_matter import title_block  # noqa: E402
 from pipeline_io import setup_logging  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
@@ -23,6 +25,8 @@ outputs = {k: Path(v).resolve() for k, v in snakemake.output.items()}
 src = str(Path(snakemake.scriptdir).parents[1] / "src")
 env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])))
 params = {"results_dir": results_dir, "metapsy": bool(getattr(snakemake.params, "metapsy", False))}
+# The title block comes from the review's protocol, never from the report's source.
+metadata = title_block(json.loads(Path(snakemake.input.review).read_text()))
 
 quarto = shutil.which("quarto")
 if quarto:
@@ -32,6 +36,9 @@ if quarto:
         cmd = [quarto, "render", str(qmd), "--output-dir", tmp, "--to", "html,typst" if "pdf" in outputs else "html"]
         for key, value in params.items():
             cmd += ["-P", f"{key}:{value}"]
+        meta_file = Path(tmp) / "title.yml"
+        meta_file.write_text(json.dumps(metadata))  # JSON is YAML
+        cmd += ["--metadata-file", str(meta_file)]
         log.info("%s", " ".join(cmd))
         proc = subprocess.run(cmd, cwd=qmd.parent, env=dict(env, RENDERER=f"Quarto {version}"),
                               capture_output=True, text=True)
@@ -46,5 +53,5 @@ else:
 
     log.info("quarto not on PATH: rendering with the project's fallback renderer")
     os.environ["PYTHONPATH"] = env["PYTHONPATH"]
-    info = render(qmd, outputs.get("html"), outputs.get("pdf"), params={**params})
+    info = render(qmd, outputs.get("html"), outputs.get("pdf"), params={**params}, metadata=metadata)
     log.info("rendered: %s", info)

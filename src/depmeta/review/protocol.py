@@ -1,0 +1,57 @@
+"""A review's protocol: the config file that says what the review is and how it is analysed.
+
+A config file with a ``review:`` section (title, question, authors, registration) is a
+protocol. Given on the command line (``snakemake --configfile PROTOCOL``) it stands alone:
+the workflow fills the keys it leaves out from the schema's defaults, which name nothing of
+any review (no claims, no benchmarks, no optional sheet), and never merges the embedded
+review's protocol (``config/config.yaml``) into it. Without a protocol on the command line
+the embedded review runs, and ``--config`` overrides apply to it.
+
+Checks the JSON schema cannot say (each message names the key and the fix):
+
+- other sheets without a protocol: ``--config sheets=...`` on the embedded review's
+  protocol would set the embedded claims, benchmarks and judgements against another
+  review's trials;
+- a reporting-bias judgement other than ``undetected`` without its reason (the reason is
+  printed under every summary-of-findings table, and is the review's own).
+"""
+
+from __future__ import annotations
+
+#: The sheets that hold a review's trials: changing one of them on the command line means
+#: another review.
+TRIAL_SHEETS = ("studies", "arms", "workbook")
+
+#: Where a new review's protocol is described.
+HOW = "see config/README.md, 'Your own review'"
+
+
+def given_other_sheets(given: dict) -> list[str]:
+    """The trial sheets a command line without a protocol sets (``given``: the config Snakemake
+    holds before any config file of the workflow is read, i.e. ``--config`` and
+    ``--configfile`` values)."""
+    sheets = given.get("sheets") or {}
+    return [name for name in TRIAL_SHEETS if name in sheets]
+
+
+def other_sheets_message(names: list[str]) -> str:
+    """Why a run that points the embedded review's protocol at other sheets is refused."""
+    keys = ", ".join(f"sheets.{n}" for n in names)
+    return (f"{keys} given without a protocol: the embedded review's protocol (config/config.yaml) would set "
+            "its claims, benchmarks and judgements against these trials. Write a protocol for your review (a "
+            f"config file with a `review:` section; {HOW}) and run `snakemake --configfile YOUR_PROTOCOL.yaml`. "
+            "To run the embedded protocol on other sheets on purpose, give it explicitly: "
+            "`snakemake --configfile config/config.yaml --config sheets=...`.")
+
+
+def check_protocol(config: dict) -> list[str]:
+    """Problems of a validated config the schema cannot express, one message each (empty if none)."""
+    problems = []
+    rb = (config.get("certainty") or {}).get("reporting_bias") or {}
+    if rb.get("level", "suspected") != "undetected" and not str(rb.get("reason", "")).strip():
+        problems.append(
+            f"certainty.reporting_bias: the level is {rb.get('level', 'suspected')!r} but no reason is given. "
+            "State the review's own judgement of reporting bias and why (e.g. `reason: the search covered "
+            "trial registries and unpublished trials were sought`), or set `level: undetected`; the reason "
+            "is printed under every summary-of-findings table.")
+    return problems
