@@ -32,8 +32,7 @@ def _certainty(network: bool):
 
 
 def test_opening_answer_says_when_there_is_nothing_to_answer():
-    assert what_the_trials_show(pd.DataFrame()) == (
-        "No comparison of the active treatments had a pooled or network estimate in this run.\n\n")
+    assert what_the_trials_show(pd.DataFrame()) == "No comparison had a pooled or network estimate in this run.\n\n"
 
 
 @pytest.mark.parametrize("network", [False, True])
@@ -46,6 +45,18 @@ def test_opening_answer_names_its_evidence_and_answers_each_comparison(network):
     assert len(items) == 1 and items[0].startswith("- **Combined vs medication.** ")
     assert "combined treatment" in items[0] and "medication" in items[0] and "response" in items[0]
     assert items[0].endswith("certainty).")
+
+
+def test_opening_answer_covers_comparisons_with_controls_in_the_protocols_order():
+    sof, _, _ = _certainty(False)
+    extra = [sof.assign(comparison=c) for c in ("medication_vs_control", "psychotherapy_vs_control")]
+    sof = pd.concat([*extra, sof], ignore_index=True)
+    text = what_the_trials_show(sof, ["psychotherapy_vs_control", "medication_vs_control"])
+    items = [line.split(".**")[0] for line in text.splitlines() if line.startswith("- **")]
+    # the active treatments against each other first, then the protocol's order
+    assert items == ["- **Combined vs medication", "- **Psychotherapy vs control", "- **Medication vs control"]
+    # a comparison the protocol does not list still reaches the opening answer, last
+    assert len([line for line in what_the_trials_show(sof).splitlines() if line.startswith("- **")]) == 3
 
 
 def test_summary_of_findings_tables_notes_and_rules():

@@ -108,23 +108,29 @@ def _notes(notes: list[str]) -> str:
     return "\n" + " ".join(f"**{n.split('.', 1)[0]}.**{n.split('.', 1)[1]}" for n in notes) + "\n"
 
 
-def what_the_trials_show(sof: pd.DataFrame) -> str:
-    """The opening answer: one plain-language item per comparison of the active treatments
-    with a pooled or network estimate (``sof``: results/certainty/sof.csv)."""
+def what_the_trials_show(sof: pd.DataFrame, comparisons=()) -> str:
+    """The opening answer: one plain-language item per comparison with a pooled or network
+    estimate (``sof``: results/certainty/sof.csv), whatever the review compared: the active
+    treatments against each other first (:data:`MAIN_COMPARISONS`), then the others in the
+    protocol's order (``comparisons``), then any other comparison the table holds."""
     out = _Text()
-    main = [c for c in MAIN_COMPARISONS if len(sof) and c in set(sof.comparison)]
-    if not main:
-        out("No comparison of the active treatments had a pooled or network estimate in this run.\n")
+    present = list(dict.fromkeys(sof.comparison)) if len(sof) else []
+    order = [c for c in dict.fromkeys([*MAIN_COMPARISONS, *comparisons, *present]) if c in present]
+    if not order:
+        out("No comparison had a pooled or network estimate in this run.\n")
         return str(out)
-    n_net = int(((sof.evidence == "network") & sof.comparison.isin(main)).sum())
-    source = ("network meta-analysis of all the trials (direct and indirect evidence together)" if n_net
-              else "pairwise meta-analyses (no network estimates in this run)")
-    out(f"These are the estimates of the {source}, with the certainty of each judged by "
-        f"{'CINeMA (GRADE adapted to network meta-analysis)' if n_net else 'GRADE'} and the absolute effect per "
-        "1000 patients at the risk observed in the "
-        "comparator arms (risk ratios above 1 mean more patients with the outcome under the first-named "
-        "treatment; for symptom scores, negative values mean fewer symptoms, shown as responders per 1000).\n")
-    for comp, text in answer_items(sof, main):
+    n_net = int((sof.evidence == "network").sum())
+    n_pair = int((sof.evidence != "network").sum())
+    source = ("network meta-analysis of all the trials (direct and indirect evidence together)"
+              + (", and of pairwise meta-analyses where the network has no estimate" if n_pair else "")
+              if n_net else "pairwise meta-analyses (no network estimates in this run)")
+    judged = ("CINeMA (GRADE adapted to network meta-analysis)" + (" or GRADE" if n_pair else "")
+              if n_net else "GRADE")
+    out(f"These are the estimates of the {source}, with the certainty of each judged by {judged} and the absolute "
+        "effect per 1000 patients at the risk observed in the comparator arms (risk ratios above 1 mean more "
+        "patients with the outcome under the first-named treatment; for symptom scores, negative values mean fewer "
+        "symptoms, shown as responders per 1000).\n")
+    for comp, text in answer_items(sof, order):
         out(f"- **{_capital(comparison_label(comp))}.** {text}")
     out()
     return str(out)
