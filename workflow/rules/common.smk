@@ -4,7 +4,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from depmeta.review.protocol import check_protocol
+from depmeta.review.protocol import check_protocol, group_files
 
 validate(config, schema="../schemas/config.schema.yaml")
 if check_protocol(config):
@@ -58,22 +58,12 @@ PROVENANCE = {
 
 def extraction_inputs():
     """The extraction files the run reads: a workbook, or the CSV sheets."""
-    if SHEETS.get("workbook"):
-        return {"workbook": SHEETS["workbook"]}
-    files = {"studies": SHEETS["studies"], "arms": SHEETS["arms"]}
-    for optional in ("contrasts", "hazard_ratios", "excluded_arms"):
-        if SHEETS.get(optional):
-            files[optional] = SHEETS[optional]
-    return files
+    return group_files(SHEETS, "extraction")
 
 
 def risk_of_bias_inputs():
     """The risk-of-bias sheet, where configured (a workbook may hold it as a sheet)."""
-    if SHEETS.get("workbook"):
-        return {"workbook": SHEETS["workbook"]}
-    return (
-        {"risk_of_bias": SHEETS["risk_of_bias"]} if SHEETS.get("risk_of_bias") else {}
-    )
+    return group_files(SHEETS, "risk_of_bias")
 
 
 def sheet_label(name):
@@ -85,7 +75,7 @@ def sheet_label(name):
 
 def evidence_inputs():
     """Published benchmarks and claims to check, where configured."""
-    return {k: SHEETS[k] for k in ("benchmarks", "claims") if SHEETS.get(k)}
+    return group_files(SHEETS, "evidence")
 
 
 def metapsy_inputs():

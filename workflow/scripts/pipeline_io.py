@@ -1,5 +1,6 @@
-"""File I/O shared by the workflow's scripts: logging, sheet reading, hashing,
-JSON/CSV writing. The statistics live in the ``depmeta`` package (src/)."""
+"""File I/O shared by the workflow's scripts: logging, hashing, JSON/CSV writing, reading the
+result tables. Reading the review's sheets is :mod:`depmeta.review.reading` (re-exported here);
+the statistics live in the ``depmeta`` package (src/)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from depmeta.review.reading import read_sheet  # noqa: F401 (the scripts' reader of sheets)
+
 PACKAGES = ("depmeta", "numpy", "scipy", "pandas", "statsmodels", "pymare", "matplotlib", "snakemake")
 
 
@@ -29,113 +32,6 @@ def setup_logging(log_path: str) -> logging.Logger:
         handler.setFormatter(fmt)
         logger.addHandler(handler)
     return logger
-
-
-#: Separators a CSV export may use instead of the comma (Excel in many locales, TSV).
-OTHER_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
-
-
-def read_sheet(path: str, sheet: str | None = None, label: str | None = None) -> pd.DataFrame:
-    """A sheet as strings (blank cells as ""), from CSV or from a workbook's named sheet.
-
-    CSV files are read as UTF-8 (with or without a byte-order mark) and any line ending;
-    rows are numbered as in :mod:`depmeta.review.sheets` (header = row 1). Empty rows at the end
-    are ignored.
-
-    Raises
-    ------
-    depmeta.review.sheets.SheetError
-        For a file that cannot be read as a sheet, naming the file (``label``) and, where
-        there is one, the row and column: an empty file, text that is not UTF-8, another
-        separator than the comma, rows with more cells than the header, a column named
-        twice, merged cells in a workbook, an empty row between data rows.
-    """
-    from depmeta.review.sheets import Problem, SheetError
-
-    p = Path(path)
-    label = label or str(path)
-    if p.suffix.lower() in (".xlsx", ".xlsm"):
-        df = _read_workbook_sheet(p, sheet, label)
-    else:
-        df = _read_csv_sheet(p, label)
-    df = df.fillna("")
-    df.columns = [str(c).strip() for c in df.columns]
-    df = df.reset_index(drop=True)
-    blank = df.apply(lambda col: col.astype(str).str.strip().eq("")).all(axis=1) if len(df.columns) else \
-        pd.Series(True, index=df.index)
-    last = int(np.flatnonzero(~blank.to_numpy())[-1]) + 1 if (~blank).any() else 0
-    empty_rows = [i + 2 for i in np.flatnonzero(blank.to_numpy()[:last])]
-    if empty_rows:
-        raise SheetError([Problem(label, row, None, "empty row between data rows; delete it") for row in empty_rows])
-    return df.iloc[:last]
-
-
-def _read_csv_sheet(p: Path, label: str) -> pd.DataFrame:
-    import csv
-    import io
-    import re
-
-    from depmeta.review.sheets import Problem, SheetError
-
-    raw = p.read_bytes()
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise SheetError([Problem(label, None, None, "the file is UTF-16 text; save it as CSV UTF-8")])
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        row = raw[:err.start].count(b"\n") + 1
-        raise SheetError([Problem(label, row, None, f"not UTF-8 text (byte 0x{raw[err.start]:02x}); "
-                                                    "save the sheet as CSV UTF-8")]) from None
-    if not text.strip():
-        raise SheetError([Problem(label, None, None, "the file is empty: expected a header row and data rows")])
-    header = next(csv.reader(io.StringIO(text)))
-    header = [h.strip() for h in header]
-    if len(header) == 1:
-        for sep, name in OTHER_SEPARATORS.items():
-            if sep in header[0]:
-                raise SheetError([Problem(label, 1, None, f"the header is one column {header[0][:60]!r}...: the file "
-                                                          f"is separated by {name}; save it with commas")])
-    seen, problems = set(), []
-    for name in header:
-        if name in seen:
-            problems.append(Problem(label, 1, name, "column appears more than once in the header"))
-        seen.add(name)
-    if problems:
-        raise SheetError(problems)
-    try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except pd.errors.ParserError as err:
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
-        if not m:
-            raise SheetError([Problem(label, None, None, f"not a readable CSV file: {err}")]) from None
-        expected, line, saw = m.groups()
-        raise SheetError([Problem(label, int(line), None, f"{saw} cells where the header has {expected} "
-                                                          "(an unquoted comma in a cell?)")]) from None
-
-
-def _read_workbook_sheet(p: Path, sheet: str | None, label: str) -> pd.DataFrame:
-    import zipfile
-
-    import openpyxl
-    from openpyxl.utils import get_column_letter
-
-    from depmeta.review.sheets import Problem, SheetError
-
-    try:
-        book = openpyxl.load_workbook(p, read_only=False, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as err:
-        raise SheetError([Problem(label, None, None, f"not a readable .xlsx workbook ({err})")]) from None
-    ws = book[sheet] if sheet is not None else book.worksheets[0]
-    if ws.merged_cells.ranges:
-        header = [c.value for c in ws[1]] if ws.max_row else []
-        problems = []
-        for rng in sorted(ws.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
-            col = header[rng.min_col - 1] if rng.min_col - 1 < len(header) and header[rng.min_col - 1] else \
-                get_column_letter(rng.min_col)
-            problems.append(Problem(label, rng.min_row, str(col),
-                                    f"merged cells {rng.coord}: unmerge them and fill in every cell"))
-        raise SheetError(problems)
-    return pd.read_excel(p, sheet_name=sheet if sheet is not None else 0, dtype=str)
 
 
 def read_metapsy(path: str) -> pd.DataFrame:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).parents[1] / "src")]
 
-import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from snakemake.utils import validate  # noqa: E402
 
+from depmeta.review.reading import read_group, read_sheet  # noqa: E402
 from depmeta.review.sheets import SheetError  # noqa: E402
 from depmeta.review.validation import BOOK_SHEETS, GROUPS, validate_group  # noqa: E402
-from pipeline_io import read_sheet, setup_logging, sha256, versions, write_json  # noqa: E402
+from pipeline_io import setup_logging, sha256, versions, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
 schema_files = {Path(p).name.split(".")[0]: str(Path(p).resolve()) for p in snakemake.input.schemas}
@@ -24,33 +24,12 @@ group = snakemake.params.group
 SHEETS = GROUPS[group]
 
 inputs = dict(snakemake.input.items())
-sources, labels = {}, {}
-if "workbook" in inputs:
-    book = inputs["workbook"]
-    try:
-        present = pd.ExcelFile(book).sheet_names
-    except Exception as err:  # a corrupt or mislabelled file: zipfile, openpyxl and xlrd errors alike
-        log.error("%s: not a readable .xlsx workbook (%s)", book, err)
-        sys.exit(1)
-    for name in BOOK_SHEETS:
-        if name in present and name in SHEETS:
-            sources[name], labels[name] = (book, name), f"{book} [sheet {name}]"
-    missing = [name for name in ("studies", "arms") if name in SHEETS and name not in sources]
-    if missing:
-        log.error("%s: the workbook has no sheet named %s (it has %s)", book, " or ".join(map(repr, missing)), present)
-        sys.exit(1)
-for name in SHEETS:
-    if name in inputs and name not in sources:
-        sources[name], labels[name] = (inputs[name], None), inputs[name]
-
 # A sheet that cannot be read (empty file, other separator, merged cells, ...) is
 # reported and not checked further; the other sheets are still checked.
-raw, read_problems = {}, []
-for name, (path, sheet) in sources.items():
-    try:
-        raw[name] = read_sheet(path, sheet, labels[name])
-    except SheetError as err:
-        read_problems += err.problems
+raw, labels, sources, read_problems = read_group(SHEETS, inputs, BOOK_SHEETS)
+if read_problems and not raw and "workbook" in inputs:  # the workbook itself cannot be used
+    log.error("%s", SheetError(read_problems))
+    sys.exit(1)
 checked = validate_group(
     group, raw, schemas, labels, read_problems,
     claims_doc=(yaml.safe_load(Path(inputs["claims"]).read_text()) or {}) if "claims" in inputs else None,
@@ -75,7 +54,7 @@ if "claims" in snakemake.output.keys():
     Path(snakemake.output.claims).write_text(json.dumps(claims, indent=1) + "\n")
     log.info("%d claims valid", len(claims))
 
-files = {labels[name]: path for name, (path, _) in sources.items()}
+files = {labels[name]: path for name, path in sources.items()}
 files.update({inputs[k]: inputs[k] for k in ("claims",) if k in inputs})
 write_json(snakemake.output.provenance, {
     "files": {label: {"path": path, "sha256": sha256(path)} for label, path in files.items()},

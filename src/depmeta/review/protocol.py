@@ -13,14 +13,26 @@ Checks the JSON schema cannot say (each message names the key and the fix):
   protocol would set the embedded claims, benchmarks and judgements against another
   review's trials;
 - a reporting-bias judgement other than ``undetected`` without its reason (the reason is
-  printed under every summary-of-findings table, and is the review's own).
+  printed under every summary-of-findings table, and is the review's own);
+- no trial sheets: ``sheets.studies`` and ``sheets.arms``, or ``sheets.workbook``;
+- a placeholder left in (``<...>``, as ``depmeta init`` writes them).
+
+:func:`group_files` says which files each validation group reads; the workflow's validation
+jobs and ``depmeta validate`` both take their inputs from it.
 """
 
 from __future__ import annotations
 
+from depmeta.review.validation import BOOK_SHEETS, GROUPS
+
 #: The sheets that hold a review's trials: changing one of them on the command line means
 #: another review.
 TRIAL_SHEETS = ("studies", "arms", "workbook")
+
+#: The files each validation group reads: its sheets, and for the evidence group the claims.
+GROUP_FILES = {group: (*sheets, *(("claims",) if group == "evidence" else ())) for group, sheets in GROUPS.items()}
+#: Groups whose sheets a workbook holds (benchmarks and claims are always files of their own).
+BOOK_GROUPS = tuple(group for group, sheets in GROUPS.items() if set(sheets) & set(BOOK_SHEETS))
 
 #: Where a new review's protocol is described.
 HOW = "see config/README.md, 'Your own review'"
@@ -44,9 +56,35 @@ def other_sheets_message(names: list[str]) -> str:
             "`snakemake --configfile config/config.yaml --config sheets=...`.")
 
 
+def group_files(sheets: dict, group: str) -> dict[str, str]:
+    """The files validation group ``group`` reads, as the protocol's ``sheets`` section names
+    them: ``{"workbook": path}`` for a workbook, else each configured sheet's file (an empty
+    path is a sheet the review does not have)."""
+    if group not in GROUP_FILES:
+        raise ValueError(f"unknown validation group {group!r}; choose one of {tuple(GROUP_FILES)}")
+    if group in BOOK_GROUPS and sheets.get("workbook"):
+        return {"workbook": sheets["workbook"]}
+    return {name: sheets[name] for name in GROUP_FILES[group] if sheets.get(name)}
+
+
+def _placeholders(node, path=()) -> list[str]:
+    """Keys whose value is still a ``<...>`` placeholder."""
+    if isinstance(node, dict):
+        return [k for key, value in node.items() for k in _placeholders(value, (*path, str(key)))]
+    if isinstance(node, list):
+        return [k for i, value in enumerate(node) for k in _placeholders(value, (*path, str(i)))]
+    text = str(node).strip() if isinstance(node, str) else ""
+    return [".".join(path)] if text.startswith("<") and text.endswith(">") else []
+
+
 def check_protocol(config: dict) -> list[str]:
     """Problems of a validated config the schema cannot express, one message each (empty if none)."""
-    problems = []
+    problems = [f"{key}: replace the placeholder {_get(config, key)!r} with the review's own value"
+                for key in _placeholders(config)]
+    sheets = config.get("sheets") or {}
+    if not sheets.get("workbook") and not (sheets.get("studies") and sheets.get("arms")):
+        problems.append("sheets: name the review's trial sheets: `studies` and `arms` (CSV files), or `workbook` "
+                        "(an .xlsx workbook with sheets named studies and arms); data/README.md describes them.")
     rb = (config.get("certainty") or {}).get("reporting_bias") or {}
     if rb.get("level", "suspected") != "undetected" and not str(rb.get("reason", "")).strip():
         problems.append(
@@ -55,3 +93,10 @@ def check_protocol(config: dict) -> list[str]:
             "trial registries and unpublished trials were sought`), or set `level: undetected`; the reason "
             "is printed under every summary-of-findings table.")
     return problems
+
+
+def _get(config: dict, dotted: str):
+    node = config
+    for part in dotted.split("."):
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
