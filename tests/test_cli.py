@@ -3,12 +3,14 @@ validate` checks a protocol and its sheets with the workflow's rules, messages o
 
 from __future__ import annotations
 
+import os
+
 import openpyxl
 import pandas as pd
 import pytest
 import yaml
 
-from depmeta.cli import init_review, main, validate_review
+from depmeta.cli import failed_run_summary, init_review, main, set_aside_outdated, validate_review
 from depmeta.review.reading import read_sheet
 
 ARMS = [("t1", "drug", "medication", 40, 22), ("t1", "pill", "placebo", 41, 12),
@@ -128,3 +130,32 @@ def test_validate_reads_a_workbook_like_the_workflow(tmp_path, monkeypatch):
     protocol.write_text(protocol.read_text().replace('workbook: ""', "workbook: mine/filled.xlsx"))
     problems, counts = validate_review(protocol)
     assert problems == [] and counts["mine/filled.xlsx [sheet arms]"] == 4
+
+
+def test_a_failed_run_is_summed_up_from_the_logs_written_during_it(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "old.log").write_text("2026-01-01 10:00:00,000 ERROR an error of an earlier run\n")
+    os.utime(logs / "old.log", (100.0, 100.0))
+    (logs / "validate.log").write_text(
+        "2026-01-01 10:00:00,000 INFO read 3 sheets\n"
+        "2026-01-01 10:00:01,000 ERROR 1 problem(s) in the extraction sheets:\n"
+        "  - data/arms.csv, row 4, column 'n': -5 is below the minimum 1\n")
+    (logs / "analyse.log").write_text("2026-01-01 10:00:02,000 INFO nothing wrong here\n")
+    text = failed_run_summary(logs, since=1000.0)
+    assert text == ("The run stopped:\n" + f"{logs / 'validate.log'}:\n"
+                    "  1 problem(s) in the extraction sheets:\n"
+                    "    - data/arms.csv, row 4, column 'n': -5 is below the minimum 1")
+    assert "earlier run" not in text
+    (logs / "validate.log").write_text("2026-01-01 10:00:00,000 INFO fine\n")
+    assert failed_run_summary(logs, since=1000.0).startswith("The run stopped; the error is in the output above")
+
+
+def test_a_report_made_before_a_failed_run_is_set_aside(tmp_path):
+    old, new = tmp_path / "report.html", tmp_path / "report.pdf"
+    old.write_text("earlier")
+    os.utime(old, (100.0, 100.0))
+    new.write_text("this run")
+    moved = set_aside_outdated([old, new, tmp_path / "absent.html"], since=1000.0)
+    assert moved == [tmp_path / "report.outdated.html"]
+    assert not old.exists() and moved[0].read_text() == "earlier" and new.exists()

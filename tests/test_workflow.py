@@ -4,10 +4,12 @@ workbook instead of CSV files, and the linters."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 
 import pandas as pd
 import pytest
@@ -146,11 +148,21 @@ def test_corrupted_sheet_names_the_cell_and_writes_nothing(tmp_path):
     cells[header.index("n")] = "-5"
     arms[3] = ",".join(cells)
     (work / "data" / "arms.csv").write_text("\n".join(arms) + "\n")
+    earlier = work / "results" / "report" / "report.html"  # a report of an earlier run
+    earlier.parent.mkdir(parents=True)
+    earlier.write_text("<html>an earlier report</html>")
+    os.utime(earlier, (time.time() - 3600,) * 2)
     proc = snakemake(work)
     assert proc.returncode != 0
-    assert "data/arms.csv, row 4, column 'n': -5 is below the minimum 1" in proc.stdout + proc.stderr
+    message = "data/arms.csv, row 4, column 'n': -5 is below the minimum 1"
+    out = proc.stdout + proc.stderr
+    assert out.count(message) == 1, out[-3000:]
+    # the message is the end of the run's output, before Snakemake's own closing lines
+    tail = proc.stderr.strip().splitlines()[-10:]
+    assert any(message in line for line in tail) and "The run stopped:" in proc.stderr
     assert not (work / "results" / "validated" / "arms.csv").exists()
     assert not (work / "results" / "tables").exists()
+    assert not earlier.exists() and (earlier.parent / "report.outdated.html").exists()
 
 
 def test_workbook_is_read_like_the_csv_sheets(tmp_path):

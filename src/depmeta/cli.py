@@ -31,7 +31,7 @@ from depmeta.review.protocol import GROUP_FILES, check_protocol, group_files
 from depmeta.review.reading import read_group
 from depmeta.review.validation import BOOK_SHEETS, GROUPS, validate_group
 
-__all__ = ["init_review", "main", "validate_review"]
+__all__ = ["failed_run_summary", "init_review", "main", "set_aside_outdated", "validate_review"]
 
 #: The workflow's schemas (the protocol's and each sheet's), in the project the package runs from.
 SCHEMAS = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
@@ -222,6 +222,43 @@ def init_review(folder: str | Path) -> list[Path]:
     _write_workbook(folder / "sheets.xlsx", schemas)
     targets[0].write_text(PROTOCOL.format(folder=folder.as_posix(), protocol=targets[0].as_posix()))
     return targets
+
+
+# --- a failed run ---------------------------------------------------------------------
+
+
+def failed_run_summary(logs: str | Path, since: float) -> str:
+    """What stopped a run, once: the errors the workflow's jobs logged during it (``logs``: the
+    jobs' log folder; ``since``: when the run started), each under its log file's name."""
+    blocks = []
+    for log in sorted(Path(logs).glob("*.log")):
+        if log.stat().st_mtime < since:
+            continue
+        lines, keep = [], False
+        for line in log.read_text(errors="replace").splitlines():
+            head = line.split(" ", 3)
+            if len(head) >= 3 and head[2] in ("INFO", "WARNING", "ERROR"):
+                keep = head[2] == "ERROR"
+                line = head[3] if keep and len(head) > 3 else line
+            if keep:
+                lines.append(line)
+        if lines:
+            blocks.append(f"{log}:\n" + "\n".join(f"  {line}" for line in lines))
+    if not blocks:
+        return "The run stopped; the error is in the output above (a job that failed without logging it)."
+    return "The run stopped:\n" + "\n".join(blocks)
+
+
+def set_aside_outdated(files, since: float) -> list[Path]:
+    """Rename each of ``files`` made before a run that failed to ``NAME.outdated.EXT``, so that
+    no report is left looking current; the renamed files."""
+    moved = []
+    for f in map(Path, files):
+        if f.is_file() and f.stat().st_mtime < since:
+            target = f.with_name(f"{f.stem}.outdated{f.suffix}")
+            f.replace(target)
+            moved.append(target)
+    return moved
 
 
 # --- the command ----------------------------------------------------------------------

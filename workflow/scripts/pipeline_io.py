@@ -23,12 +23,15 @@ PACKAGES = ("depmeta", "numpy", "scipy", "pandas", "statsmodels", "pymare", "mat
 
 
 def setup_logging(log_path: str) -> logging.Logger:
-    """Log to the rule's log file and to stderr."""
+    """Log to the rule's log file and to stderr; errors to the log file only: when a run fails,
+    the workflow prints them once, as its last lines (``onerror`` in workflow/Snakefile)."""
     logger = logging.getLogger("depmeta.workflow")
     logger.setLevel(logging.INFO)
     logger.handlers.clear()
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
-    for handler in (logging.FileHandler(log_path, mode="w"), logging.StreamHandler(sys.stderr)):
+    to_stderr = logging.StreamHandler(sys.stderr)
+    to_stderr.addFilter(lambda record: record.levelno < logging.ERROR)
+    for handler in (logging.FileHandler(log_path, mode="w"), to_stderr):
         handler.setFormatter(fmt)
         logger.addHandler(handler)
     return logger
