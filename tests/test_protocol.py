@@ -17,6 +17,7 @@ from depmeta.review.protocol import check_protocol, given_other_sheets, other_sh
 from tests.conftest import ROOT, copy_project, snakemake
 
 EMBEDDED = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+SHEETS = {"studies": "s.csv", "arms": "a.csv"}
 
 
 # --- the rules, without Snakemake -------------------------------------------------------
@@ -29,15 +30,25 @@ def test_the_embedded_protocol_passes_its_own_checks():
 
 @pytest.mark.parametrize("level", ["suspected", "strongly suspected"])
 def test_a_reporting_bias_judgement_needs_the_reviews_own_reason(level):
-    config = {"certainty": {"reporting_bias": {"level": level, "reason": "  "}}}
+    config = {"sheets": SHEETS, "certainty": {"reporting_bias": {"level": level, "reason": "  "}}}
     (message,) = check_protocol(config)
     assert message.startswith("certainty.reporting_bias:") and repr(level) in message
     assert "level: undetected" in message  # the other way out is named
 
 
 def test_reporting_bias_left_out_entirely_is_refused_and_undetected_needs_no_reason():
-    assert len(check_protocol({})) == 1
-    assert check_protocol({"certainty": {"reporting_bias": {"level": "undetected", "reason": ""}}}) == []
+    assert len(check_protocol({"sheets": SHEETS})) == 1
+    assert check_protocol({"sheets": SHEETS, "certainty": {"reporting_bias": {"level": "undetected"}}}) == []
+
+
+def test_a_protocol_names_its_trial_sheets_and_replaces_its_placeholders():
+    undetected = {"certainty": {"reporting_bias": {"level": "undetected"}}}
+    (message,) = check_protocol({**undetected, "sheets": {"studies": "s.csv", "arms": ""}})
+    assert message.startswith("sheets: name the review's trial sheets")
+    assert check_protocol({**undetected, "sheets": {"workbook": "book.xlsx"}}) == []
+    problems = check_protocol({**undetected, "sheets": SHEETS, "review": {"title": " <title> ", "authors": ["<a>"]}})
+    assert problems == ["review.title: replace the placeholder ' <title> ' with the review's own value",
+                        "review.authors.0: replace the placeholder '<a>' with the review's own value"]
 
 
 def test_other_trial_sheets_without_a_protocol_are_named():
