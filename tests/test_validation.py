@@ -69,3 +69,73 @@ def test_risk_of_bias_names_an_unknown_study_in_the_users_file():
 def test_unknown_group_is_an_error():
     with pytest.raises(ValueError, match="unknown validation group"):
         validate_group("nosuch", {}, SCHEMAS, {})
+
+
+# --- what a spreadsheet does to numbers and codes, named with its fix ---------------------
+
+
+def _binary_row(arms: pd.DataFrame) -> int:
+    """Position of the first binary-outcome arm row with printed events."""
+    return int(((arms.outcome == "response") & arms.events.ne("")).to_numpy().nonzero()[0][0])
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("45%", "'45%' is not a number: enter 45 without the % sign"),
+    ("45,5", "'45,5' is not a number: use a decimal point, 45.5"),
+    ("1 234", "'1 234' is not a number: write it without thousands separators, 1234"),
+])
+def test_a_number_typed_as_a_spreadsheet_shows_it_gets_its_fix(cell, message):
+    arms = _read("arms")
+    i = _binary_row(arms)
+    arms.loc[i, "percent"] = cell
+    (problem,) = _extraction(arms=arms).problems
+    assert (problem.row, problem.column) == (i + 2, "percent") and problem.message.startswith(message)
+
+
+def test_a_code_in_another_case_gets_the_right_spelling():
+    arms = _read("arms")
+    arms.loc[0, "arm_type"] = "Medication"
+    (problem,) = [p for p in _extraction(arms=arms).problems if p.column == "arm_type"]
+    assert problem.row == 2 and problem.message.endswith(": write 'medication'")
+
+
+def test_a_proportion_in_the_percent_column_is_refused():
+    arms = _read("arms")
+    i = _binary_row(arms)
+    events, n = int(arms.loc[i, "events"]), int(arms.loc[i, "n"])
+    arms.loc[i, ["events", "percent"]] = ["", f"{events / n:.3f}"]
+    (problem,) = _extraction(arms=arms).problems
+    assert (problem.row, problem.column) == (i + 2, "percent")
+    assert problem.message.startswith(f"{events / n:.3f} looks like a proportion: enter the percentage")
+
+
+def test_a_duplicate_names_the_row_of_its_first_copy():
+    studies = _read("studies")
+    studies = pd.concat([studies, studies.iloc[[1]]], ignore_index=True)
+    (problem,) = _extraction(studies=studies).problems
+    assert problem.row == len(studies) + 1 and problem.message.endswith("(first at row 3)")
+    arms = _read("arms")
+    arms = pd.concat([arms, arms.iloc[[4]]], ignore_index=True)
+    (problem,) = _extraction(arms=arms).problems
+    assert problem.row == len(arms) + 1 and problem.message.endswith("already appears at row 6")
+
+
+def test_an_excel_cell_formatted_as_a_percentage_is_refused(tmp_path):
+    import openpyxl
+
+    from depmeta.review.reading import read_sheet
+    from depmeta.review.sheets import SheetError
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "arms"
+    ws.append(["study_id", "n", "percent"])
+    ws.append(["t1", 76, 0.632])
+    ws["C2"].number_format = "0.0%"
+    ws.append(["t2", 80, 45.0])
+    book.save(tmp_path / "book.xlsx")
+    with pytest.raises(SheetError) as err:
+        read_sheet(str(tmp_path / "book.xlsx"), "arms", label="book.xlsx [sheet arms]")
+    (problem,) = err.value.problems
+    assert (problem.file, problem.row, problem.column) == ("book.xlsx [sheet arms]", 2, "percent")
+    assert "holds the proportion 0.632" in problem.message and "enter 63.2 for 63.2 %" in problem.message

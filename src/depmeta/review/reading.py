@@ -117,6 +117,17 @@ def _read_workbook_sheet(p: Path, sheet: str | None, label: str) -> pd.DataFrame
             problems.append(Problem(label, rng.min_row, str(col),
                                     f"merged cells {rng.coord}: unmerge them and fill in every cell"))
         raise SheetError(problems)
+    header = [c.value for c in ws[1]] if ws.max_row else []
+    percent_cells = [
+        Problem(label, cell.row, str(header[cell.column - 1]) if cell.column - 1 < len(header) else cell.column_letter,
+                f"formatted as a percentage in Excel, so the cell holds the proportion {cell.value:g}: format the "
+                f"column as a number and enter {100 * cell.value:g} for {100 * cell.value:g} %")
+        for row in ws.iter_rows(min_row=2) for cell in row
+        if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool)
+        and "%" in (cell.number_format or "")
+    ]
+    if percent_cells:
+        raise SheetError(percent_cells)
     return pd.read_excel(p, sheet_name=sheet if sheet is not None else 0, dtype=str)
 
 

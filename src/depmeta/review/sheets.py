@@ -96,6 +96,12 @@ def _row(i: int) -> int:
     return int(i) + 2
 
 
+def _first_rows(df: pd.DataFrame, key: list[str]) -> pd.Series:
+    """For every row, the sheet row of the first row with the same ``key``."""
+    first_index = df.reset_index().groupby(key, dropna=False, sort=False)["index"].transform("min")
+    return pd.Series([_row(i) for i in first_index], index=df.index)
+
+
 def _blank(value) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
 
@@ -131,6 +137,18 @@ def _records(df: pd.DataFrame, columns: tuple[str, ...]):
     return ((i, dict(zip(columns, row))) for i, row in zip(df.index, zip(*values)))
 
 
+def _number_hint(text: str) -> str:
+    """The fix for a number written as a spreadsheet shows it: ``45%``, ``45,5``, ``1 234``."""
+    t = text.strip()
+    if t.endswith("%") and pd.notna(pd.to_numeric(t[:-1].strip().replace(",", "."), errors="coerce")):
+        return f": enter {t[:-1].strip()} without the % sign (percent columns hold percentages)"
+    if re.fullmatch(r"[+-]?\d+,\d+", t):
+        return f": use a decimal point, {t.replace(',', '.')}"
+    if re.fullmatch(r"[+-]?\d{1,3}([ \u00a0\u202f']\d{3})+", t):
+        return f": write it without thousands separators, {re.sub(r'[^0-9+-]', '', t)}"
+    return ""
+
+
 def check_sheet(df: pd.DataFrame, schema: dict, file: str) -> list[Problem]:
     """Check a sheet of strings cell by cell against a JSON schema.
 
@@ -164,7 +182,7 @@ def check_sheet(df: pd.DataFrame, schema: dict, file: str) -> list[Problem]:
                 t = text.iloc[i]
                 what = "a finite number" if kind == "number" and t.lower().lstrip("+-") in ("inf", "infinity", "nan") \
                     else noun
-                found.append((i, 1, f"{t!r} is not {what}"))
+                found.append((i, 1, f"{t!r} is not {what}{_number_hint(t)}"))
             ok = ~blank & ~bad
             def shown(i):
                 return f"{int(values.iloc[i])}" if kind == "integer" else f"{values.iloc[i]}"
@@ -183,10 +201,13 @@ def check_sheet(df: pd.DataFrame, schema: dict, file: str) -> list[Problem]:
             parsed = text
         if "enum" in spec:
             allowed = ", ".join(repr(e) for e in spec["enum"] if e != "")
+            by_case = {str(e).casefold(): e for e in spec["enum"] if e != ""}
             for i in np.flatnonzero((ok & ~parsed.isin(spec["enum"])).to_numpy()):
                 value = parsed.iloc[i]
                 value = int(value) if kind == "integer" else value
-                found.append((i, 2, f"{value!r} is not one of {allowed}"))
+                near = by_case.get(" ".join(str(value).split()).casefold())
+                hint = f": write {near!r}" if near is not None else ""
+                found.append((i, 2, f"{value!r} is not one of {allowed}{hint}"))
         if "pattern" in spec:
             matches = text.map(re.compile(spec["pattern"]).search).notna()
             for i in np.flatnonzero((ok & ~matches).to_numpy()):
@@ -227,9 +248,10 @@ def check_extraction(
     fs, fa = files["studies"], files["arms"]
     problems: list[Problem] = []
 
-    dup = studies["study_id"].duplicated(keep="first")
-    for i in studies.index[dup]:
-        problems.append(Problem(fs, _row(i), "study_id", f"duplicated study {studies.at[i, 'study_id']!r}"))
+    first = _first_rows(studies, ["study_id"])
+    for i in studies.index[studies["study_id"].duplicated(keep="first")]:
+        problems.append(Problem(fs, _row(i), "study_id", f"duplicated study {studies.at[i, 'study_id']!r} "
+                                                         f"(first at row {first[i]})"))
     for i, r in _records(studies, ("risk_of_bias", "rob_source", "doi", "pmid", "url")):
         if r["risk_of_bias"] != "not assessed" and not r["rob_source"]:
             problems.append(Problem(fs, _row(i), "rob_source", "a risk-of-bias judgement needs its published source"))
@@ -239,12 +261,13 @@ def check_extraction(
 
     key = ["study_id", "arm_id", "outcome", "timepoint_weeks", "analysis_population"]
     dup = arms.duplicated(subset=key, keep="first")
+    first = _first_rows(arms, key)
     for i in arms.index[dup]:
         r = arms.loc[i]
         problems.append(Problem(
             fa, _row(i), "arm_id",
             f"duplicated arm row: {r['study_id']}/{r['arm_id']}, {r['outcome']} at week "
-            f"{r['timepoint_weeks']:g} ({r['analysis_population']}) already appears"))
+            f"{r['timepoint_weeks']:g} ({r['analysis_population']}) already appears at row {first[i]}"))
     types = arms.groupby(["study_id", "arm_id"])["arm_type"].nunique()
     for (sid, aid), n_types in types.items():
         if n_types > 1:
@@ -259,6 +282,10 @@ def check_extraction(
             ev, pct = r["events"], r["percent"]
             if pd.isna(ev) and np.isnan(pct):
                 problems.append(Problem(fa, _row(i), "events", f"a {r['outcome']} row needs events or percent"))
+            if pd.isna(ev) and 0 < pct <= 1:
+                problems.append(Problem(fa, _row(i), "percent", (
+                    f"{pct:g} looks like a proportion: enter the percentage ({100 * pct:g} for {100 * pct:g} %); "
+                    f"if it is {pct:g} %, enter the number of patients in events instead")))
             if not pd.isna(ev) and not pd.isna(n) and ev > n:
                 problems.append(Problem(fa, _row(i), "events", f"{ev} events exceed n = {n}"))
             if not pd.isna(ev) and not np.isnan(pct) and not pd.isna(n):
