@@ -109,3 +109,35 @@ def test_a_reported_effect_of_an_excluded_arm_enters_no_analysis():
     with_it, _ = outcome_network(arms, "symptoms", "SMD", reported=reported)
     without, _ = outcome_network(arms, "symptoms", "SMD", reported=kept)
     assert "lesperance2007" in {c.study for c in with_it} and "lesperance2007" not in {c.study for c in without}
+
+
+def test_two_reported_effects_of_one_trial_and_comparison_give_one_estimate_everywhere():
+    """Two reported g for the same two arms and outcome (two scales, or two timepoints): one is
+    used, by population preference, then timepoint, then sheet order; the other is set apart with
+    the row it yields to, and the pairwise and network analyses take the same one (a valid sheet,
+    never an error)."""
+    from depmeta.review.analysis import AnalysisOptions, analysable_reported, assemble_contrasts
+
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "contrasts.schema.yaml").read_text())
+    base = {"study_id": "madeup2021", "arm1_id": "cbt", "arm1_type": "psychotherapy", "arm2_id": "wl",
+            "arm2_type": "waiting_list", "phase": "acute", "outcome": "symptoms", "analysis_population": "ITT",
+            "n1": "40", "n2": "40", "g_se": "0.23", "source": "https://example.org", "locator": "Table 3", "notes": ""}
+    rows = [{**base, "timepoint_weeks": "8", "g": "-0.6", "scale": "BDI-II"},
+            {**base, "timepoint_weeks": "8", "g": "-0.5", "scale": "HRSD"},
+            {**base, "timepoint_weeks": "12", "g": "-0.4", "scale": "BDI-II"}]
+    reported = coerce(pd.DataFrame(rows), schema)
+    sheets = {"arms": coerce(_read("arms"), SCHEMAS["arms"]), "contrasts": reported,
+              "excluded_arms": coerce(_read("excluded_arms"), SCHEMAS["excluded_arms"]), "hazard_ratios": None}
+    kept, apart = analysable_reported(sheets)
+    assert kept.g.tolist() == [-0.4]  # the latest timepoint
+    assert apart.sheet_row.tolist() == [2, 3]
+    assert (apart.reason == "not used: another reported effect of this trial for the same arms and outcome is used "
+                            "(contrasts row 4)").all()
+    early, _ = analysable_reported(sheets, timepoint="earliest")
+    assert early.g.tolist() == [-0.6]  # the earliest, then the first in the sheet
+    formed = assemble_contrasts(sheets, AnalysisOptions(outcomes=("symptoms",)), hazard=False)
+    mine = formed.contrasts[formed.contrasts.study_id == "madeup2021"]
+    assert mine.g.tolist() == [-0.4]
+    arms, _ = analysable_arms(sheets)
+    network, _ = outcome_network(arms, "symptoms", "SMD", reported=kept)
+    assert [c.study for c in network].count("madeup2021") == 1

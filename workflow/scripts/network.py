@@ -33,7 +33,7 @@ schema_dir = Path(snakemake.scriptdir).parent / "schemas"
 sheets = read_validated(snakemake.input, ("arms", "contrasts", "studies", "excluded_arms"), schema_dir)
 # the arms set apart by the excluded-arms sheet enter no network (as no pairwise analysis)
 arms, set_apart = analysable_arms(sheets)
-reported, reported_apart = analysable_reported(sheets)
+reported, reported_apart = analysable_reported(sheets, opts.population_preference, opts.timepoint)
 set_apart = pd.concat([set_apart, reported_apart], ignore_index=True)
 
 networks = outcome_networks(arms, reported, opts, set_apart)

@@ -315,20 +315,40 @@ def analysable_arms(sheets: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.D
     return exclude_arms(prepare_arms(sheets["arms"]), sheets["excluded_arms"])
 
 
-def analysable_reported(sheets: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The contrasts sheet's reported effects without those of an excluded arm (the same
-    exclusion step as :func:`analysable_arms`), and those set apart, with the reason."""
+def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=("ITT", "mITT", "completers"),
+                        timepoint: str = "latest") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The contrasts sheet's reported effects the analyses may use, and those set apart with the
+    reason: those of an excluded arm (the same exclusion step as :func:`analysable_arms`), and
+    all but one of a trial's reported effects for the same two arms and outcome (several
+    scales, populations or timepoints): the preferred analysis population, then the latest
+    (``timepoint="earliest"``: the earliest) timepoint, then the first in the sheet. Pairwise,
+    network and every other analysis read what is kept here."""
     reported, excluded = sheets["contrasts"], sheets["excluded_arms"]
     cols = ["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"]
-    if reported is None or not len(reported) or excluded is None or not len(excluded):
+    if reported is None or not len(reported):
         return reported, pd.DataFrame(columns=cols)
-    why = {(r.study_id, r.arm_id): r.reason for r in excluded.itertuples()}
-    hit = [why.get((r.study_id, r.arm1_id)) or why.get((r.study_id, r.arm2_id)) for r in reported.itertuples()]
-    drop = np.array([h is not None for h in hit], bool)
-    out = [{"study_id": r.study_id, "row_ids": [contrast_row_id(r)], "sheet": "contrasts", "sheet_row": int(i) + 2,
-            "comparison": "", "outcome": r.outcome, "reason": f"excluded: {h}"}
-           for (i, r), h in zip(reported.iterrows(), hit) if h is not None]
-    return reported[~drop], pd.DataFrame.from_records(out, columns=cols)
+    why = {} if excluded is None else {(r.study_id, r.arm_id): r.reason for r in excluded.itertuples()}
+    apart = {i: f"excluded: {h}" for i, r in zip(reported.index, reported.itertuples())
+             if (h := why.get((r.study_id, r.arm1_id)) or why.get((r.study_id, r.arm2_id))) is not None}
+    rank = {p: j for j, p in enumerate(population_preference)}
+    sign = -1.0 if timepoint == "latest" else 1.0
+    best: dict[tuple, tuple] = {}  # key -> (order, index) of the row used; the sheet order breaks ties
+    keys = {}
+    for i, r in zip(reported.index, reported.itertuples()):
+        if i in apart:
+            continue
+        keys[i] = key = (r.study_id, frozenset((r.arm1_id, r.arm2_id)), r.outcome)
+        order = (rank.get(r.analysis_population, len(rank)), sign * r.timepoint_weeks)
+        if key not in best or order < best[key][0]:
+            best[key] = (order, i)
+    for i, key in keys.items():
+        if best[key][1] != i:
+            apart[i] = (f"not used: another reported effect of this trial for the same arms and outcome is used "
+                        f"(contrasts row {int(best[key][1]) + 2})")
+    out = [{"study_id": reported.at[i, "study_id"], "row_ids": [contrast_row_id(reported.loc[i])],
+            "sheet": "contrasts", "sheet_row": int(i) + 2, "comparison": "", "outcome": reported.at[i, "outcome"],
+            "reason": apart[i]} for i in reported.index if i in apart]
+    return reported.drop(index=list(apart)), pd.DataFrame.from_records(out, columns=cols)
 
 
 def assemble_contrasts(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions,
@@ -340,7 +360,8 @@ def assemble_contrasts(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions,
     for claims about speed); ``hazard=False`` leaves the hazard ratios out (they have
     no timepoint of their own)."""
     arms, excluded = analysable_arms(sheets)
-    reported, excluded_reported = analysable_reported(sheets)
+    reported, excluded_reported = analysable_reported(sheets, opts.population_preference,
+                                                      timepoint or opts.timepoint)
     contrasts, unused = form_contrasts(
         arms, reported, comparisons=list(opts.comparisons), outcomes=list(opts.outcomes),
         population_preference=opts.population_preference, timepoint=timepoint or opts.timepoint,
