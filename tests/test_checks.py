@@ -33,55 +33,81 @@ def verdict(**kw):
     return evaluate_claims([claim(**kw)], SUMMARY, RATES).iloc[0]
 
 
-def test_range_overlapping_the_ci_is_consistent_and_disjoint_is_not():
-    assert (
-        verdict(comparison="combined_vs_medication", outcome="response", measure="RR", low=1.3, high=1.6).verdict
-        == "consistent"
-    )
-    v = verdict(comparison="combined_vs_medication", outcome="response", measure="RR", low=1.5, high=2.0)
-    assert v.verdict == "not consistent" and "does not overlap" in v.reason
+RESP = dict(comparison="combined_vs_medication", outcome="response")  # RR 1.19 [1.01, 1.40]
+SYMP = dict(comparison="psychotherapy_vs_medication", outcome="symptoms")  # SMD -0.10 [-0.30, 0.10]
 
 
-def test_point_value_and_direction():
-    assert (
-        verdict(comparison="combined_vs_medication", outcome="response", measure="RR", low=1.0, high=1.0).verdict
-        == "not consistent"
-    )
-    assert (
-        verdict(
-            comparison="combined_vs_medication", outcome="response", measure="direction", low=1.0, high=None
-        ).verdict
-        == "consistent"
-    )
-    # fewer symptoms with psychotherapy: g < 0 on this project's scale
-    assert (
-        verdict(
-            comparison="psychotherapy_vs_medication", outcome="symptoms", measure="direction", low=None, high=0.0
-        ).verdict
-        == "consistent"
-    )
+def test_directional_claim_supported_not_shown_or_contradicted():
+    # the interval excludes no difference on the claimed side
+    v = verdict(**RESP, measure="direction", low=1.0, high=None)
+    assert v.verdict == "supported" and "lies entirely above it" in v.reason and "1 (no difference)" in v.reason
+    # ... on the other side: the opposite claim is contradicted, never supported as well
+    v = verdict(**RESP, measure="direction", low=None, high=1.0)
+    assert v.verdict == "contradicted" and "the opposite direction" in v.reason
+    # the interval includes no difference: neither a claim nor its opposite is shown
+    for bounds in (dict(low=None, high=0.0), dict(low=0.0, high=None)):
+        v = verdict(**SYMP, measure="direction", **bounds)
+        assert v.verdict == "not shown" and "includes 0 (no difference)" in v.reason
+    # a bound other than no difference is a threshold, with the same three states
+    assert verdict(**RESP, measure="direction", low=1.5, high=None).verdict == "contradicted"
+    assert verdict(**RESP, measure="direction", low=1.2, high=None).verdict == "not shown"
+    assert verdict(**RESP, measure="direction", low=0.9, high=None).verdict == "supported"
 
 
-def test_no_difference_claim_checks_the_null():
-    assert (
-        verdict(comparison="psychotherapy_vs_medication", outcome="symptoms", measure="g", low=None, high=None).verdict
-        == "consistent"
-    )
-    assert (
-        verdict(comparison="combined_vs_medication", outcome="response", measure="RR", low=None, high=None).verdict
-        == "not consistent"
-    )
+def test_claimed_difference_as_a_range_or_value():
+    # the range lies on one side of no difference: the interval must meet it and exclude no difference
+    v = verdict(**RESP, measure="RR", low=1.3, high=1.6)
+    assert v.verdict == "supported" and "overlaps it and excludes 1 (no difference)" in v.reason
+    v = verdict(**RESP, measure="RR", low=1.5, high=2.0)
+    assert v.verdict == "contradicted" and "lies entirely below it" in v.reason
+    v = verdict(**SYMP, measure="g", low=-0.5, high=-0.2)
+    assert v.verdict == "not shown" and "but also includes 0 (no difference)" in v.reason
+    # an open range
+    assert verdict(**RESP, measure="RR", low=1.3, high=None).verdict == "supported"
+    assert verdict(**RESP, measure="RR", low=None, high=0.9).verdict == "contradicted"
+    # a value: the interval must include it
+    v = verdict(**RESP, measure="RR", low=1.2, high=1.2)
+    assert v.verdict == "supported" and "includes it and excludes" in v.reason
 
 
-def test_event_rate_claims_use_pooled_rates():
-    assert (
-        verdict(comparison="medication", outcome="remission", measure="event_rate", low=0.3, high=0.39).verdict
-        == "not consistent"
-    )
-    assert (
-        verdict(comparison="medication", outcome="remission", measure="event_rate", low=0.3, high=0.42).verdict
-        == "consistent"
-    )
+def test_claimed_range_that_includes_no_difference_must_contain_the_interval():
+    v = verdict(**SYMP, measure="g", low=-0.5, high=0.5)
+    assert v.verdict == "supported" and "lies within it" in v.reason
+    v = verdict(**SYMP, measure="g", low=-0.2, high=0.2)
+    assert v.verdict == "not shown" and "reaches beyond it" in v.reason
+    assert verdict(**SYMP, measure="g", low=0.2, high=0.5).verdict == "contradicted"
+    # a value of no difference is such a range: the interval of a difference contradicts it
+    assert verdict(**RESP, measure="RR", low=1.0, high=1.0).verdict == "contradicted"
+
+
+def test_claim_of_no_difference_is_contradicted_by_a_difference_and_otherwise_not_shown():
+    v = verdict(**SYMP, measure="g", low=None, high=None)
+    assert v.verdict == "not shown" and "states no margin" in v.reason
+    v = verdict(**RESP, measure="RR", low=None, high=None)
+    assert v.verdict == "contradicted" and "excludes 1 (no difference)" in v.reason
+
+
+def test_event_rate_claims_use_the_prediction_interval_where_there_is_one():
+    rate = dict(comparison="medication", outcome="remission", measure="event_rate")
+    # no prediction interval: the CI of the pooled rate (0.45 [0.40, 0.50]), and the reason says so
+    v = verdict(**rate, low=0.3, high=0.39)
+    assert v.verdict == "contradicted" and "CI of the pooled rate (no prediction interval" in v.reason
+    assert verdict(**rate, low=0.3, high=0.42).verdict == "not shown"
+    assert verdict(**rate, low=0.3, high=0.6).verdict == "supported"
+    # with one (0.25 to 0.65): where trials' rates are expected to fall decides
+    with_pi = RATES.assign(pi_low_rate=0.25, pi_high_rate=0.65)
+
+    def on_pi(**kw):
+        return evaluate_claims([claim(**rate, **kw)], SUMMARY, with_pi).iloc[0]
+
+    v = on_pi(low=0.3, high=0.39)  # outside the CI of the mean, but within where trials' rates fall
+    assert v.verdict == "not shown" and "prediction interval of the pooled rate" in v.reason
+    assert "reaches beyond it" in v.reason and "the pooled rate is 0.45" in v.reason
+    assert (v.pooled_pi_low, v.pooled_pi_high) == (0.25, 0.65)
+    assert on_pi(low=0.2, high=0.7).verdict == "supported"
+    v = on_pi(low=0.7, high=0.9)
+    assert v.verdict == "contradicted" and "lies entirely below it" in v.reason
+    assert on_pi(low=0.5, high=None).verdict == "not shown"
 
 
 def test_not_testable_says_why():
@@ -165,7 +191,7 @@ def test_claims_about_adults_are_set_against_the_adult_trials():
         RATES,
         adult=ADULT,
     ).iloc[0]
-    assert rate.evidence == "adult trials" and rate.verdict == "consistent"
+    assert rate.evidence == "adult trials" and rate.verdict == "not shown"
     assert (
         verdict(comparison="combined_vs_medication", outcome="response", measure="RR", low=1.3, high=1.6).evidence
         == "all trials"
@@ -223,11 +249,11 @@ def test_subgroup_claim_is_set_against_the_subgroup_estimate_never_all_trials():
     v = evaluate_claims([claim(**kw, subgroup="chronic")], SUMMARY, RATES, subgroups={"chronic": (CHRONIC, None)}).iloc[
         0
     ]
-    assert v.evidence == "all trials; chronic subgroup" and v.pooled_estimate == 0.95 and v.verdict == "consistent"
-    # all trials (1.19, 1.01-1.40) would have said consistent too; the subgroup decides on its own numbers
+    assert v.evidence == "all trials; chronic subgroup" and v.pooled_estimate == 0.95 and v.verdict == "not shown"
+    # all trials (1.19, 1.01-1.40) would have said supported; the subgroup decides on its own numbers
     v = evaluate_claims([claim(**{**kw, "low": 1.2}, subgroup="chronic")], SUMMARY, RATES,
                         subgroups={"chronic": (CHRONIC, None)}).iloc[0]
-    assert v.verdict == "not consistent" and v.pooled_estimate == 0.95
+    assert v.verdict == "contradicted" and v.pooled_estimate == 0.95
     # no subgroup estimates given, or none pooled in it: not testable, with the reason
     v = evaluate_claims([claim(**kw, subgroup="chronic")], SUMMARY, RATES).iloc[0]
     assert v.verdict == "not testable" and "chronic subgroup" in v.reason and np.isnan(v.pooled_estimate)
@@ -260,7 +286,7 @@ def test_speed_claim_is_set_against_the_earliest_timepoint_or_not_testable():
               timing="early")
     v = evaluate_claims([claim(**{**kw, "low": 1.2})], SUMMARY, RATES, early=(EARLY, None)).iloc[0]
     assert (
-        v.evidence == "all trials; earliest timepoint" and v.pooled_estimate == 1.02 and v.verdict == "not consistent"
+        v.evidence == "all trials; earliest timepoint" and v.pooled_estimate == 1.02 and v.verdict == "contradicted"
     )
     v = evaluate_claims([claim(**kw)], SUMMARY, RATES).iloc[0]
     assert v.verdict == "not testable" and "earliest timepoint" in v.reason
@@ -271,9 +297,9 @@ def test_speed_claim_is_set_against_the_earliest_timepoint_or_not_testable():
 def test_absolute_difference_claim_is_set_against_the_risk_difference():
     kw = dict(comparison="combined_vs_medication", outcome="response", measure="RD", low=0.10, high=0.10)
     v = evaluate_claims([claim(**kw)], WITH_RD, RATES).iloc[0]
-    assert (v.pooled_measure, v.pooled_estimate, v.verdict) == ("RD", 0.05, "not consistent")
+    assert (v.pooled_measure, v.pooled_estimate, v.verdict) == ("RD", 0.05, "contradicted")
     v = evaluate_claims([claim(**{**kw, "low": 0.08, "high": 0.08})], WITH_RD, RATES).iloc[0]
-    assert v.verdict == "consistent"
+    assert v.verdict == "supported"
     # without an RD row, never against the RR
     v = evaluate_claims([claim(**kw)], SUMMARY, RATES).iloc[0]
     assert v.verdict == "not testable" and "pooled as RR" in v.reason
@@ -295,9 +321,9 @@ def test_relapse_direction_claim_uses_the_hazard_ratio_only_where_no_count_analy
     both = pd.concat([SUMMARY, hr], ignore_index=True)
     kw = dict(comparison="combined_vs_psychotherapy", outcome="relapse", measure="direction", low=None, high=1.0)
     v = evaluate_claims([claim(**kw)], both, RATES).iloc[0]
-    assert (v.pooled_measure, v.verdict) == ("HR", "consistent")
+    assert (v.pooled_measure, v.verdict) == ("HR", "supported")
     v = evaluate_claims([claim(**{**kw, "measure": "HR", "low": 0.6, "high": 0.8})], both, RATES).iloc[0]
-    assert (v.pooled_measure, v.verdict) == ("HR", "consistent")
+    assert (v.pooled_measure, v.verdict) == ("HR", "supported")
 
 
 def test_sequential_treatment_is_kept_apart_from_combined_vs_medication():

@@ -2,16 +2,41 @@
 functions on DataFrames; no file I/O.
 
 Claims (``data/claims.yaml``) are evaluated against this pipeline's pooled
-estimates with three verdicts:
+estimates (the confidence interval, CI, at the configured level) with four
+verdicts (:data:`CLAIM_VERDICTS`):
 
-- ``consistent``: the claimed value, or some part of the claimed range, lies
-  within the pooled confidence interval; for a claim of *no difference*
-  (both bounds empty), the interval contains the null value;
-- ``not consistent``: otherwise;
+- ``supported``: the interval shows what the claim says;
+- ``not shown``: the interval neither shows it nor rules it out;
+- ``contradicted``: the interval rules it out;
 - ``not testable``: the claim is not about something trials of these
   strategies measure (``testable: false``, with its reason), or the evidence
   here cannot test it (no pooled estimate for that comparison and outcome,
   or a different effect measure); the reason is given.
+
+How the interval decides, by the kind of claim (the null value, *no difference*,
+is 1 for ratio measures and 0 for RD and g):
+
+- a *directional* claim (``measure: direction`` with one bound, normally the
+  null: ``low: 1`` claims a ratio above 1, ``high: 0`` a g below 0): supported
+  when the CI lies entirely on the claimed side of the bound, contradicted when
+  it lies entirely on the other side, not shown when it includes the bound;
+- a claimed *range* or value (``low`` and/or ``high`` on the claim's measure;
+  one end may be open): contradicted when the CI lies entirely outside the
+  range. When the range excludes the null (a claimed difference, e.g. RD 0.10),
+  supported when the CI meets the range and excludes the null, not shown when
+  it meets the range but includes the null. When the range includes the null
+  (a claim that allows no difference, e.g. RR 0.8 to 1.25), supported only when
+  the CI lies within the range, not shown when it reaches beyond it;
+- a claim of *no difference* (both bounds empty): contradicted when the CI
+  excludes the null; otherwise not shown, since without a claimed margin an
+  interval that includes the null also includes differences (code the margin
+  as ``low``/``high`` to make such a claim a range);
+- an *event rate* (a proportion, ``measure: event_rate``) is compared with the
+  prediction interval of the pooled rate where one was computed, i.e. with where
+  trials' rates are expected to fall, and with the CI of the pooled rate only
+  where there is none: supported when that interval lies within the claimed
+  range, contradicted when it lies entirely outside it, not shown when it
+  reaches beyond it. The reason names the interval used.
 
 Claims about adults, and published meta-analyses (all of adults), are set
 against the pooled estimates of the adult trials when those are given
@@ -49,6 +74,7 @@ from depmeta.stats.effects import RATIO_MEASURES
 
 __all__ = [
     "evaluate_claims",
+    "judge_claim",
     "compare_benchmarks",
     "network_benchmarks",
     "about_adults",
@@ -59,10 +85,11 @@ __all__ = [
     "SEPARATE_COMPARISONS",
 ]
 
-CLAIM_VERDICTS = ("consistent", "not consistent", "not testable")
+#: The verdicts, from the strongest for the claim to none.
+CLAIM_VERDICTS = ("supported", "not shown", "contradicted", "not testable")
 _COLS = ["id", "article", "claim", "comparison", "outcome", "measure", "low", "high", "population", "subgroup",
          "timing", "domain", "evidence", "verdict", "reason", "pooled_measure", "pooled_k", "pooled_estimate",
-         "pooled_ci_low", "pooled_ci_high"]
+         "pooled_ci_low", "pooled_ci_high", "pooled_pi_low", "pooled_pi_high"]
 
 #: Subgroups with an estimate of their own: which trials of the study sheet belong
 #: to each (``condition``, ``chronicity`` and ``design`` are coded fields).
@@ -128,6 +155,85 @@ def _fmt_range(low: float, high: float) -> str:
     if math.isnan(high):
         return f"≥ {low:g}"
     return f"{low:g}" if low == high else f"{low:g} to {high:g}"
+
+
+def _side(low: float, high: float, ci_low: float, ci_high: float) -> str:
+    """Where the interval lies against the range: 'above', 'below' (entirely outside it),
+    'within' (entirely inside it) or 'overlaps'."""
+    lo = -math.inf if math.isnan(low) else low
+    hi = math.inf if math.isnan(high) else high
+    if ci_high < lo:
+        return "below"
+    if ci_low > hi:
+        return "above"
+    return "within" if lo <= ci_low and ci_high <= hi else "overlaps"
+
+
+def judge_claim(kind: str, low: float, high: float, null: float, ci: tuple[float, float], pct: str,
+                label: str = "CI", measure: str = "") -> tuple[str, str]:
+    """The verdict on a claim and the reason, from one interval (the rules of the module
+    docstring).
+
+    Parameters
+    ----------
+    kind : {"direction", "range", "rate"}
+        ``direction``: one bound (``low``: the claim is above it; ``high``: below it);
+        ``range``: the claimed value or range on an effect measure (both bounds empty: no
+        difference); ``rate``: a claimed event rate or range of rates.
+    low, high : float
+        The claimed bounds (NaN: open).
+    null : float
+        No difference on the measure's scale (1 for ratios, 0 for RD and g; unused for rates).
+    ci : (float, float)
+        The interval the claim is set against.
+    pct : str
+        Its level ("95%").
+    label : str
+        What the interval is, for the reason ("CI", "prediction interval ...").
+    measure : str
+        The measure's name, for the reason ("RR", "event rate").
+    """
+    a, b = ci
+    name, on = (f"{measure} ", f" in {measure}") if measure else ("", "")
+    iv = f"the {pct} {label} {a:.2f} to {b:.2f}"
+    nothing = f"{null:g} (no difference)"
+    meets = "includes it" if low == high else "overlaps it"
+    if kind == "direction":
+        up = not math.isnan(low)
+        bound = low if up else high
+        at = nothing if bound == null else f"{bound:g}"
+        claimed = f"claimed {name}{'above' if up else 'below'} {at}"
+        if (a > bound) if up else (b < bound):
+            return "supported", f"{claimed}; {iv} lies entirely {'above' if up else 'below'} it"
+        if (b < bound) if up else (a > bound):
+            return "contradicted", (f"{claimed}; {iv} lies entirely {'below' if up else 'above'} it, "
+                                    "the opposite direction")
+        return "not shown", f"{claimed}; {iv} includes {at}, so neither direction is shown"
+    if kind == "rate":
+        claimed = f"claimed {name}{_fmt_range(low, high)}"
+        where = _side(low, high, a, b)
+        if where == "within":
+            return "supported", f"{claimed}; {iv} lies within it"
+        if where in ("above", "below"):
+            return "contradicted", f"{claimed}; {iv} lies entirely {where} it"
+        return "not shown", f"{claimed}; {iv} {meets} but reaches beyond it"
+    if math.isnan(low) and math.isnan(high):
+        if a > null or b < null:
+            return "contradicted", f"claimed no difference{on}; {iv} excludes {nothing}"
+        return "not shown", (f"claimed no difference{on}; {iv} includes {nothing} but also differences up to its "
+                             "bounds, and the claim states no margin within which a difference would not matter")
+    claimed = f"claimed {name}{_fmt_range(low, high)}"
+    where = _side(low, high, a, b)
+    if where in ("above", "below"):
+        return "contradicted", f"{claimed}; {iv} lies entirely {where} it"
+    if _side(low, high, null, null) in ("above", "below"):
+        # the claimed range lies on one side of no difference: a claimed difference
+        if a > null or b < null:
+            return "supported", f"{claimed}; {iv} {meets} and excludes {nothing}"
+        return "not shown", f"{claimed}; {iv} {meets} but also includes {nothing}"
+    if where == "within":
+        return "supported", f"{claimed} (a range that includes no difference); {iv} lies within it"
+    return "not shown", f"{claimed} (a range that includes no difference); {iv} reaches beyond it"
 
 
 def subgroup_studies(studies: pd.DataFrame, subgroup: str) -> set:
@@ -225,7 +331,7 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
         evidence = [ADULT_TRIALS if use_adult else ALL_TRIALS]
         out.update(low=low, high=high, subgroup=subgroup or "", timing=timing or "", domain=domain or "",
                    pooled_measure="", pooled_k=np.nan, pooled_estimate=np.nan, pooled_ci_low=np.nan,
-                   pooled_ci_high=np.nan)
+                   pooled_ci_high=np.nan, pooled_pi_low=np.nan, pooled_pi_high=np.nan)
 
         def untestable(reason, out=out, evidence=evidence):
             rows.append({**out, "evidence": "; ".join(evidence), "verdict": "not testable", "reason": reason})
@@ -274,6 +380,7 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
                 untestable(missing)
                 continue
             est, lo, hi, m, k = r.estimate_rate, r.ci_low_rate, r.ci_high_rate, "event rate", int(r.k)
+            pi_lo, pi_hi = _num(r.get("pi_low_rate")), _num(r.get("pi_high_rate"))
         else:
             r, missing = _pick(summary_c, comparison, outcome, measure)
             if missing:
@@ -281,17 +388,22 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
                 continue
             m = r.measure
             est, lo, hi, k = r.estimate_display, r.ci_low_display, r.ci_high_display, int(r.k)
-        out.update(pooled_measure=m, pooled_k=k, pooled_estimate=est, pooled_ci_low=lo, pooled_ci_high=hi)
-        if math.isnan(low) and math.isnan(high):
-            null = 1.0 if out["pooled_measure"] in RATIO_MEASURES else 0.0
-            ok = lo <= null <= hi
-            why = f"{pct} CI {lo:.2f} to {hi:.2f} {'includes' if ok else 'excludes'} {null:g} (no difference)"
+            pi_lo, pi_hi = _num(r.get("pi_low_display")), _num(r.get("pi_high_display"))
+        out.update(pooled_measure=m, pooled_k=k, pooled_estimate=est, pooled_ci_low=lo, pooled_ci_high=hi,
+                   pooled_pi_low=pi_lo, pooled_pi_high=pi_hi)
+        if measure == "event_rate":
+            has_pi = not (math.isnan(pi_lo) or math.isnan(pi_hi))
+            label = ("prediction interval of the pooled rate (where trials' rates are expected to fall)" if has_pi
+                     else "CI of the pooled rate (no prediction interval was computed)")
+            verdict, why = judge_claim("rate", low, high, math.nan, (pi_lo, pi_hi) if has_pi else (lo, hi), pct,
+                                       label, "event rate")
+            if has_pi:
+                why += f"; the pooled rate is {est:.2f} ({pct} CI {lo:.2f} to {hi:.2f})"
         else:
-            ok = _overlaps(low, high, lo, hi)
-            why = (f"claimed {_fmt_range(low, high)}; {pct} CI {lo:.2f} to {hi:.2f} "
-                   f"{'overlaps' if ok else 'does not overlap'} it")
-        rows.append({**out, "evidence": "; ".join(evidence), "verdict": "consistent" if ok else "not consistent",
-                     "reason": why})
+            null = 1.0 if m in RATIO_MEASURES else 0.0
+            kind = "direction" if measure == "direction" and math.isnan(low) != math.isnan(high) else "range"
+            verdict, why = judge_claim(kind, low, high, null, (lo, hi), pct, measure=m)
+        rows.append({**out, "evidence": "; ".join(evidence), "verdict": verdict, "reason": why})
     return pd.DataFrame(rows, columns=_COLS)
 
 
