@@ -294,6 +294,43 @@ def test_speed_claim_is_set_against_the_earliest_timepoint_or_not_testable():
     assert v.verdict == "not testable" and "time course" in v.reason
 
 
+def test_a_trial_gives_early_evidence_only_with_a_timepoint_before_its_end_of_treatment():
+    from depmeta.review.checks import early_contrasts
+
+    def contrasts(*rows):
+        return pd.DataFrame([dict(study_id=s, comparison="combined_vs_medication", outcome="response",
+                                  source_kind=kind, timepoint_weeks=tp) for s, tp, kind in rows])
+
+    main = contrasts(("a", 16, "arms"), ("b", 12, "arms"), ("d", 0, "hazard_ratio"), ("e", 12, "reported"))
+    early = contrasts(("a", 8, "arms"), ("b", 12, "arms"), ("c", 4, "arms"), ("d", 4, "arms"), ("e", 6, "reported"))
+    # a: 8 weeks before its end of treatment at 16; b: one timepoint; c, d: no end-of-treatment contrast
+    assert early_contrasts(early, main).study_id.tolist() == ["a", "e"]
+    assert early_contrasts(early, main.iloc[:0]).empty and early_contrasts(early.iloc[:0], main).empty
+
+
+def test_speed_claim_on_an_early_pool_that_rests_on_end_of_treatment_estimates_is_not_testable():
+    kw = dict(comparison="combined_vs_medication", outcome="response", measure="direction", low=1.0, high=None,
+              timing="early")
+    rows = ["s1:c:response:12w:ITT", "s1:m:response:12w:ITT", "s2:c:response:8w:ITT", "s2:m:response:8w:ITT"]
+    main = SUMMARY.assign(row_ids=[rows, [], []])
+    # the same input rows: the early pool is the end-of-treatment pool (every trial has one timepoint)
+    same = EARLY.assign(row_ids=[rows])
+    v = evaluate_claims([claim(**kw)], main, RATES, early=(same, None)).iloc[0]
+    assert v.verdict == "not testable" and "rests on the same estimates as the end-of-treatment pool" in v.reason
+    assert "2 studies at the same timepoints" in v.reason and np.isnan(v.pooled_estimate)
+    # in a result table the row ids are ';'-joined; one of two trials enters with its end-of-treatment rows
+    part = EARLY.assign(row_ids=[";".join(rows[:2] + ["s3:c:response:4w:ITT", "s3:m:response:4w:ITT"])])
+    v = evaluate_claims([claim(**kw)], main, RATES, early=(part, None)).iloc[0]
+    assert v.verdict == "not testable" and "1 study of the pool at the earliest timepoint" in v.reason
+    # earlier rows of their own: evaluated
+    own = EARLY.assign(row_ids=[["s1:c:response:4w:ITT", "s1:m:response:4w:ITT"]])
+    v = evaluate_claims([claim(**kw)], main, RATES, early=(own, None)).iloc[0]
+    assert (v.verdict, v.pooled_estimate) == ("not shown", 1.02)
+    # nothing pooled before the end of treatment: the reason says so
+    v = evaluate_claims([claim(**kw)], main, RATES, early=(EARLY.assign(status="not pooled", k=1), None)).iloc[0]
+    assert v.verdict == "not testable" and v.reason.endswith("(1 study) with a timepoint before the end of treatment")
+
+
 def test_absolute_difference_claim_is_set_against_the_risk_difference():
     kw = dict(comparison="combined_vs_medication", outcome="response", measure="RD", low=0.10, high=0.10)
     v = evaluate_claims([claim(**kw)], WITH_RD, RATES).iloc[0]

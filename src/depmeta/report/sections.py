@@ -627,8 +627,9 @@ def claims_intro(claims: pd.DataFrame, pct: str) -> str:
         "is at best not shown. A claimed event rate is set against the prediction interval of the pooled "
         "rate, where trials' rates are expected to fall, where one was computed. Each claim is set only "
         "against the estimate of its own population, timepoint and scale: a claim about a subgroup against "
-        "the trials of that subgroup, a claim about speed against each trial's earliest timepoint, a claim of "
-        "an absolute difference against the risk difference; otherwise it is not testable, with the reason.")
+        "the trials of that subgroup, a claim about speed against the trials with a timepoint before their "
+        "end of treatment (at the earliest), a claim of an absolute difference against the risk difference; "
+        "otherwise it is not testable, with the reason.")
     n_adult = int(claims.evidence.str.startswith("adult trials").sum()) if "evidence" in claims else 0
     if n_adult == len(claims):
         out(" Every claim concerns adults and is set against the pooled estimates of the adult trials.")

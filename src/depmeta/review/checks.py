@@ -51,8 +51,12 @@ and scale it speaks of, else it is ``not testable`` with the reason:
   subgroups the study sheet does not code (:data:`SUBGROUP_UNCODED`, e.g.
   baseline severity, which is free text) are not testable;
 - ``timing: early`` (speed, "faster relief"): the estimate pooled at each
-  trial's earliest reported timepoint; ``timing: course`` (a time course) is
-  not testable;
+  trial's earliest reported timepoint, from the trials whose earliest timepoint
+  lies before the one of the main analysis, their end of treatment
+  (:func:`early_contrasts`: a trial with one timepoint gives no early evidence);
+  an early pool that rests on end-of-treatment estimates (input rows of the
+  main pool) is not testable; ``timing: course`` (a time course) is not
+  testable;
 - ``measure: RD`` (an absolute difference): the risk-difference estimate,
   pooled beside the ratio measure for binary outcomes;
 - ``domain`` functioning or quality of life: not testable against symptom
@@ -74,6 +78,7 @@ from depmeta.stats.effects import RATIO_MEASURES
 
 __all__ = [
     "evaluate_claims",
+    "early_contrasts",
     "judge_claim",
     "compare_benchmarks",
     "network_benchmarks",
@@ -242,6 +247,51 @@ def subgroup_studies(studies: pd.DataFrame, subgroup: str) -> set:
     return set(studies.study_id[rule(studies)])
 
 
+def early_contrasts(early: pd.DataFrame, main: pd.DataFrame) -> pd.DataFrame:
+    """The contrasts at each trial's earliest timepoint that can speak of speed: those whose
+    timepoint lies before the timepoint of the same trial, comparison and outcome in the
+    main analysis (``main``: its contrasts, at the configured ``timepoint``, by default each
+    trial's latest, taken as its end of treatment; the arm sheet's phases are all treatment
+    phases). A trial whose earliest timepoint is its end-of-treatment timepoint gives no
+    early evidence and is left out."""
+    if not len(early) or not len(main):
+        return early.iloc[:0] if len(early) else early
+    arm_level = main[main.source_kind != "hazard_ratio"] if "source_kind" in main else main
+    end = {(r.study_id, r.comparison, r.outcome): float(r.timepoint_weeks) for r in arm_level.itertuples()}
+    keep = [float(tp) < end.get(key, -math.inf)
+            for key, tp in zip(zip(early.study_id, early.comparison, early.outcome), early.timepoint_weeks)]
+    return early[np.array(keep, bool)].reset_index(drop=True)
+
+
+def _input_rows(x) -> set:
+    """A pooled row's input row ids (a list in memory, ``;``-joined in a result table)."""
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return {str(i) for i in x}
+    return set() if _blank(x) else set(str(x).split(";"))
+
+
+def _same_estimates(early_row, main: pd.DataFrame) -> str:
+    """Why the early pooled row says nothing about speed, or "": when it rests on input rows
+    of the main (end-of-treatment) pool of the same comparison, outcome and measure."""
+    if not len(main) or "row_ids" not in early_row or "row_ids" not in main:
+        return ""
+    hit = main[(main.comparison == early_row.comparison) & (main.outcome == early_row.outcome)
+               & (main.measure == early_row.measure)]
+    if not len(hit):
+        return ""
+    early_ids, main_ids = _input_rows(early_row.row_ids), _input_rows(hit.iloc[0].row_ids)
+    shared = early_ids & main_ids
+    if not shared:
+        return ""
+    if early_ids <= main_ids:
+        return ("the pool at the earliest timepoint rests on the same estimates as the end-of-treatment pool "
+                f"({studies_text(len({i.split(':')[0] for i in early_ids}))} at the same timepoints), so it says "
+                "nothing about speed")
+    n = len({i.split(":")[0] for i in shared})
+    return (f"{studies_text(n)} of the pool at the earliest timepoint enter it with their end-of-treatment "
+            "estimates, so it does not measure speed")
+
+
 def _rates_row(frame: pd.DataFrame, strategy: str, outcome: str):
     hit = frame[(frame.strategy == strategy) & (frame.outcome == outcome)] if len(frame) else frame
     if len(hit) and hit.iloc[0].status == "pooled":
@@ -307,8 +357,10 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
         (:func:`about_adults`) are evaluated against it, and the ``evidence``
         column says which set was used.
     early : (summary, adult summary), optional
-        Pooled estimates at each trial's earliest timepoint; speed claims
-        (``timing: early``) are evaluated against it, else not testable.
+        Pooled estimates at each trial's earliest timepoint before its end of
+        treatment (:func:`early_contrasts`); speed claims (``timing: early``) are
+        evaluated against it, else not testable. Where its row rests on input
+        rows of the main pool (``row_ids``), the claim is not testable.
     subgroups : dict, optional
         Subgroup name -> (summary, adult summary) pooled from the trials of that
         subgroup; subgroup claims are evaluated against it, else not testable.
@@ -372,7 +424,7 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
                 untestable("a claim about speed needs the estimate at the earliest timepoint"
                            + (" in that subgroup" if subgroup is not None else "") + ", which was not computed")
                 continue
-            summary_c = early[1] if use_adult and early[1] is not None else early[0]
+            main_c, summary_c = summary_c, early[1] if use_adult and early[1] is not None else early[0]
             evidence.append("earliest timepoint")
         if measure == "event_rate":
             r, missing = _rates_row(rates_c, comparison, outcome)
@@ -384,7 +436,12 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
         else:
             r, missing = _pick(summary_c, comparison, outcome, measure)
             if missing:
-                untestable(missing + (f" in the {subgroup.replace('_', ' ')} subgroup" if subgroup else ""))
+                untestable(missing + (f" in the {subgroup.replace('_', ' ')} subgroup" if subgroup else "")
+                           + (" with a timepoint before the end of treatment" if timing == "early" else ""))
+                continue
+            same = _same_estimates(r, main_c) if timing == "early" else ""
+            if same:
+                untestable(same)
                 continue
             m = r.measure
             est, lo, hi, k = r.estimate_display, r.ci_low_display, r.ci_high_display, int(r.k)

@@ -1,6 +1,7 @@
 """The published benchmarks and the claims set against this review's estimates. Each claim is
 evaluated only on its own population, timepoint and scale: absolute-difference claims on the
-risk differences, speed claims on each trial's earliest timepoint, subgroup claims on the
+risk differences, speed claims on each trial's earliest timepoint where it lies before the trial's
+end of treatment, subgroup claims on the
 trials of that subgroup (:data:`depmeta.review.checks.SUBGROUP_RULES`). Frames in, frames
 out, no file I/O."""
 
@@ -14,6 +15,7 @@ from depmeta.review.analysis import AnalysisOptions, adult_study_ids, assemble_c
 from depmeta.review.checks import (
     SUBGROUP_RULES,
     compare_benchmarks,
+    early_contrasts,
     evaluate_claims,
     network_benchmarks,
     subgroup_studies,
@@ -34,9 +36,10 @@ def evidence_tables(sheets: dict[str, pd.DataFrame], pooled: dict[str, pd.DataFr
     adult_ids = adult_study_ids(studies)
     contrasts = assemble_contrasts(sheets, opts).contrasts
     early_opts = replace(opts, timepoint="earliest")
-    early_contrasts = assemble_contrasts(sheets, early_opts, hazard=False).contrasts
-    summary_early = pooled_with_rd(early_contrasts, early_opts)
-    early_adults = pooled_with_rd(early_contrasts, early_opts, adult_ids)
+    # only trials with a timepoint before their end of treatment speak of speed
+    early = early_contrasts(assemble_contrasts(sheets, early_opts, hazard=False).contrasts, contrasts)
+    summary_early = pooled_with_rd(early, early_opts)
+    early_adults = pooled_with_rd(early, early_opts, adult_ids)
     subgroups, subgroup_tables = {}, []
     for name in SUBGROUP_RULES:
         ids = subgroup_studies(studies, name)
