@@ -353,14 +353,34 @@ def test_functioning_and_quality_of_life_claims_are_not_testable_against_symptom
         assert v.verdict == "not testable" and "symptom scores" in v.reason and np.isnan(v.pooled_estimate)
 
 
-def test_relapse_direction_claim_uses_the_hazard_ratio_only_where_no_count_analysis_is_pooled():
-    hr = pd.DataFrame([_row("combined_vs_psychotherapy", "relapse", "HR", 0.7, 0.5, 0.9, k=3)])
-    both = pd.concat([SUMMARY, hr], ignore_index=True)
+def test_relapse_direction_claim_uses_the_pooled_hazard_ratio_where_the_trials_report_one():
     kw = dict(comparison="combined_vs_psychotherapy", outcome="relapse", measure="direction", low=None, high=1.0)
+    counts = pd.DataFrame([_row("combined_vs_psychotherapy", "relapse", "RR", 0.95, 0.75, 1.20, k=4)])
+    hr = pd.DataFrame([_row("combined_vs_psychotherapy", "relapse", "HR", 0.7, 0.5, 0.9, k=3)])
+    # only hazard ratios pooled (the count-based row has 1 study)
+    v = evaluate_claims([claim(**kw)], pd.concat([SUMMARY, hr], ignore_index=True), RATES).iloc[0]
+    assert (v.pooled_measure, v.pooled_k, v.verdict) == ("HR", 3, "supported")
+    assert v.reason.startswith("pooled hazard ratio of relapse from published hazard ratios")
+    # both pooled: the hazard ratio decides, and the reason gives the count-based estimate beside it
+    both = pd.concat([counts, hr], ignore_index=True)
     v = evaluate_claims([claim(**kw)], both, RATES).iloc[0]
     assert (v.pooled_measure, v.verdict) == ("HR", "supported")
+    assert "the count-based RR of relapse (4 studies) is 0.95 (0.75 to 1.20)" in v.reason
+    # the hazard ratios not pooled: the count-based analysis
+    v = evaluate_claims([claim(**kw)], pd.concat([counts, hr.assign(status="not pooled", k=1)]), RATES).iloc[0]
+    assert (v.pooled_measure, v.verdict) == ("RR", "not shown") and "hazard" not in v.reason
+    # neither: not testable, counting both kinds of trial
+    v = evaluate_claims([claim(**kw)], pd.concat([SUMMARY, hr.assign(status="not pooled", k=1)]), RATES).iloc[0]
+    assert v.verdict == "not testable" and "(1 study with counts, 1 study with a hazard ratio)" in v.reason
+    # a claim on the HR scale takes the HR row; one stated as an RR never does
     v = evaluate_claims([claim(**{**kw, "measure": "HR", "low": 0.6, "high": 0.8})], both, RATES).iloc[0]
     assert (v.pooled_measure, v.verdict) == ("HR", "supported")
+    v = evaluate_claims([claim(**{**kw, "measure": "RR", "low": 0.6, "high": 0.8})], both, RATES).iloc[0]
+    assert (v.pooled_measure, v.verdict) == ("RR", "not shown")
+    # other outcomes keep the primary analysis
+    v = evaluate_claims([claim(comparison="combined_vs_medication", outcome="response", measure="direction",
+                               low=1.0, high=None)], pd.concat([SUMMARY, hr]), RATES).iloc[0]
+    assert v.pooled_measure == "RR"
 
 
 def test_sequential_treatment_is_kept_apart_from_combined_vs_medication():

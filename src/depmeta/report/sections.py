@@ -628,7 +628,8 @@ def claims_intro(claims: pd.DataFrame, pct: str) -> str:
         "rate, where trials' rates are expected to fall, where one was computed. Each claim is set only "
         "against the estimate of its own population, timepoint and scale: a claim about a subgroup against "
         "the trials of that subgroup, a claim about speed against the trials with a timepoint before their "
-        "end of treatment (at the earliest), a claim of an absolute difference against the risk difference; "
+        "end of treatment (at the earliest), a claim about relapse against the pooled hazard ratio where the "
+        "trials report hazard ratios, a claim of an absolute difference against the risk difference; "
         "otherwise it is not testable, with the reason.")
     n_adult = int(claims.evidence.str.startswith("adult trials").sum()) if "evidence" in claims else 0
     if n_adult == len(claims):

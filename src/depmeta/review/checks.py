@@ -59,6 +59,10 @@ and scale it speaks of, else it is ``not testable`` with the reason:
   testable;
 - ``measure: RD`` (an absolute difference): the risk-difference estimate,
   pooled beside the ratio measure for binary outcomes;
+- a directional claim about relapse: the pooled hazard ratio (time to
+  relapse) where the trials' published hazard ratios are pooled, else the
+  count-based ratio; the reason gives the count-based estimate beside the
+  hazard ratio where both are pooled;
 - ``domain`` functioning or quality of life: not testable against symptom
   scores or response counts;
 - a comparison that is not one of :data:`depmeta.review.contrasts.COMPARISONS`
@@ -301,34 +305,51 @@ def _rates_row(frame: pd.DataFrame, strategy: str, outcome: str):
 
 
 def _pick(frame: pd.DataFrame, comparison: str, outcome: str, measure: str):
-    """The pooled row on the claim's scale, or (None, reason).
+    """The pooled row on the claim's scale, or (None, reason), and a note on the other
+    pooled relapse measure.
 
-    A ``direction`` claim takes the primary analysis (the configured measure;
-    the hazard-ratio analysis of relapse only where no count-based one is
-    pooled); any other claim takes the row of its own measure (RD, HR, ...)."""
+    A ``direction`` claim about relapse takes the pooled hazard ratio where the trials
+    report hazard ratios and they are pooled (time to relapse, with each trial's follow-up
+    and censoring), else the count-based analysis; the note gives the other one where it
+    is pooled too. Any other ``direction`` claim takes the primary analysis (the configured
+    measure); any other claim the row of its own measure (RD, HR, ...)."""
     if not len(frame):
-        return None, f"no pooled estimate for {comparison}, {outcome} ({studies_text(0)})"
+        return None, f"no pooled estimate for {comparison}, {outcome} ({studies_text(0)})", ""
     hit = frame[(frame.comparison == comparison) & (frame.outcome == outcome)]
     if "measure" not in hit:
         hit = hit.assign(measure="")
     if measure == "direction":
         primary = hit[~hit.measure.isin(["RD", "HR"])]
-        if len(primary) and primary.iloc[0].status == "pooled":
-            return primary.iloc[0], ""
-        hr = hit[(hit.measure == "HR") & (hit.status == "pooled")]
-        if len(hr):
-            return hr.iloc[0], ""
+        hr = hit[hit.measure == "HR"]
+        pooled_primary = primary[primary.status == "pooled"]
+        pooled_hr = hr[hr.status == "pooled"]
+        if len(pooled_hr) and outcome == "relapse":
+            note = ""
+            if len(pooled_primary):
+                r = pooled_primary.iloc[0]
+                note = (f"the count-based {r.measure} of relapse ({studies_text(int(r.k))}) is "
+                        f"{r.estimate_display:.2f} ({r.ci_low_display:.2f} to {r.ci_high_display:.2f})")
+            return pooled_hr.iloc[0], "", note
+        if len(pooled_primary):
+            return pooled_primary.iloc[0], "", ""
+        if len(pooled_hr):
+            return pooled_hr.iloc[0], "", ""
         k = int(primary.iloc[0].k) if len(primary) else 0
-        return None, f"no pooled estimate for {comparison}, {outcome} ({studies_text(k)})"
+        if len(hr):
+            k_hr = int(hr.iloc[0].k)
+            return None, (f"no pooled estimate for {comparison}, {outcome} ({studies_text(k)} with counts, "
+                          f"{studies_text(k_hr)} with a hazard ratio)"), ""
+        return None, f"no pooled estimate for {comparison}, {outcome} ({studies_text(k)})", ""
     wanted = {"g": "SMD"}.get(measure, measure)
     mine = hit[hit.measure == wanted]
     if not len(mine):
         if len(hit):
-            return None, f"claim is a {measure}; the evidence here is pooled as {', '.join(dict.fromkeys(hit.measure))}"
-        return None, f"no pooled estimate for {comparison}, {outcome} ({studies_text(0)})"
+            return None, (f"claim is a {measure}; the evidence here is pooled as "
+                          f"{', '.join(dict.fromkeys(hit.measure))}"), ""
+        return None, f"no pooled estimate for {comparison}, {outcome} ({studies_text(0)})", ""
     if mine.iloc[0].status != "pooled":
-        return None, f"no pooled estimate for {comparison}, {outcome} ({studies_text(int(mine.iloc[0].k))})"
-    return mine.iloc[0], ""
+        return None, f"no pooled estimate for {comparison}, {outcome} ({studies_text(int(mine.iloc[0].k))})", ""
+    return mine.iloc[0], "", ""
 
 
 def _blank(x) -> bool:
@@ -434,7 +455,7 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
             est, lo, hi, m, k = r.estimate_rate, r.ci_low_rate, r.ci_high_rate, "event rate", int(r.k)
             pi_lo, pi_hi = _num(r.get("pi_low_rate")), _num(r.get("pi_high_rate"))
         else:
-            r, missing = _pick(summary_c, comparison, outcome, measure)
+            r, missing, aside = _pick(summary_c, comparison, outcome, measure)
             if missing:
                 untestable(missing + (f" in the {subgroup.replace('_', ' ')} subgroup" if subgroup else "")
                            + (" with a timepoint before the end of treatment" if timing == "early" else ""))
@@ -460,6 +481,10 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
             null = 1.0 if m in RATIO_MEASURES else 0.0
             kind = "direction" if measure == "direction" and math.isnan(low) != math.isnan(high) else "range"
             verdict, why = judge_claim(kind, low, high, null, (lo, hi), pct, measure=m)
+            if m == "HR":
+                why = f"pooled hazard ratio of relapse from published hazard ratios; {why}"
+            if aside:
+                why += f"; {aside}"
         rows.append({**out, "evidence": "; ".join(evidence), "verdict": verdict, "reason": why})
     return pd.DataFrame(rows, columns=_COLS)
 
