@@ -383,6 +383,111 @@ def test_relapse_direction_claim_uses_the_pooled_hazard_ratio_where_the_trials_r
     assert v.pooled_measure == "RR"
 
 
+# --- claims about a named therapy or drug class: the arms of it ------------------------------------------
+
+def _arm(study, arm, arm_type, therapy="", drug=""):
+    return dict(study_id=study, arm_id=arm, arm_type=arm_type, therapy_type=therapy, drug_class=drug)
+
+
+ARMS = pd.DataFrame([
+    _arm("t1", "cbt", "psychotherapy", "CBT"), _arm("t1", "ipt", "psychotherapy", "IPT"),
+    _arm("t1", "imi", "medication", drug="TCA"), _arm("t1", "pbo", "placebo"),
+    _arm("t2", "comb", "combined", "CBT", "SSRI"), _arm("t2", "flx", "medication", drug="SSRI"),
+    _arm("t3", "couns", "psychotherapy", "other"), _arm("t3", "ad", "medication"),
+])
+
+
+def _pair(study, a1, t1, a2, t2):
+    return dict(study_id=study, arm1_id=a1, arm1_type=t1, arm2_id=a2, arm2_type=t2)
+
+
+def test_specific_sheets_keep_only_the_arms_of_the_named_therapy_or_drug_class():
+    from depmeta.review.checks import specific_sheets
+
+    reported = pd.DataFrame([_pair("t1", "ipt", "psychotherapy", "imi", "medication"),
+                             _pair("t1", "cbt", "psychotherapy", "imi", "medication")])
+    hazard = pd.DataFrame([_pair("t2", "comb", "combined", "flx", "medication"),
+                           _pair("t9", "mbct", "psychotherapy", "tau", "usual_care"),
+                           _pair("t9", "adm", "medication", "stop", "other_control")])
+    sheets = {"arms": ARMS, "contrasts": reported, "hazard_ratios": hazard, "studies": pd.DataFrame()}
+    ipt = specific_sheets(sheets, ["IPT"])
+    # the trial enters with its IPT arm; its CBT arm, and CBT or uncoded therapy elsewhere, are set aside
+    assert list(zip(ipt["arms"].study_id, ipt["arms"].arm_id)) == [
+        ("t1", "ipt"), ("t1", "imi"), ("t1", "pbo"), ("t2", "flx"), ("t3", "ad")]
+    assert ipt["contrasts"].arm1_id.tolist() == ["ipt"]
+    # a hazard ratio of an arm the arm sheet does not have is left out; one without a psychotherapy arm is kept
+    assert ipt["hazard_ratios"].study_id.tolist() == ["t9"] and ipt["hazard_ratios"].arm1_id.tolist() == ["adm"]
+    ssri = specific_sheets(sheets, drug_classes=["SSRI"])
+    assert set(ssri["arms"].arm_id) == {"cbt", "ipt", "pbo", "comb", "flx", "couns"}
+    assert ssri["hazard_ratios"].study_id.tolist() == ["t2", "t9"]
+    both = specific_sheets(sheets, ["CBT", "CT"], ["SSRI"])
+    assert set(both["arms"].arm_id) == {"cbt", "pbo", "comb", "flx"}
+    assert specific_sheets(sheets) == sheets
+
+
+def test_hazard_ratios_left_out_for_want_of_coded_arms_are_named_by_comparison():
+    from depmeta.review.checks import uncoded_hazard_studies
+
+    hazard = pd.DataFrame([_pair("t2", "comb", "combined", "flx", "medication"),
+                           _pair("t9", "tau", "usual_care", "mbct", "psychotherapy"),
+                           _pair("t8", "cm", "medication", "ct_cm", "combined")])
+    sheets = {"arms": ARMS, "hazard_ratios": hazard}
+    assert uncoded_hazard_studies(sheets, ["MBCT"]) == {"psychotherapy_vs_control": ["t9"],
+                                                        "combined_vs_medication": ["t8"]}
+    assert uncoded_hazard_studies(sheets, drug_classes=["SSRI"]) == {"combined_vs_medication": ["t8"]}
+    assert uncoded_hazard_studies(sheets) == {}
+
+
+def test_claim_about_a_named_therapy_is_set_against_the_arms_of_it_or_not_testable():
+    from depmeta.review.checks import ClaimEvidence, claim_arms
+
+    kw = dict(comparison="psychotherapy_vs_medication", outcome="symptoms", measure="direction", low=None,
+              high=0.0, therapy_type=["IPT"])
+    assert claim_arms(claim(**kw)) == (("IPT",), ()) and claim_arms(claim()) == ((), ())
+    assert claim_arms(claim(therapy_type=["CT", "CBT"], drug_class="SSRI")) == (("CBT", "CT"), ("SSRI",))
+    ipt = pd.DataFrame([_row("psychotherapy_vs_medication", "symptoms", "SMD", -0.4, -0.6, -0.2, k=2),
+                        _row("psychotherapy_vs_medication", "relapse", "RR", 0.7, 0.5, 0.9, k=2)])
+    specific = {(("IPT",), ()): ClaimEvidence(ipt, RATES.assign(strategy="psychotherapy", k=2, estimate_rate=0.6,
+                                                                ci_low_rate=0.5, ci_high_rate=0.7),
+                                              relapse_notes={("psychotherapy_vs_medication", False, None): "t9 out"})}
+    v = evaluate_claims([claim(**kw)], SUMMARY, RATES, specific=specific).iloc[0]
+    # all trials (-0.10 [-0.30, 0.10]) would have said not shown; the IPT arms decide
+    assert (v.evidence, v.pooled_k, v.verdict, v.therapy_type) == ("all trials; IPT arms", 2, "supported", "IPT")
+    v = evaluate_claims([claim(**{**kw, "outcome": "relapse", "high": 1.0})], SUMMARY, RATES,
+                        specific=specific).iloc[0]
+    assert v.verdict == "supported" and v.reason.endswith("; t9 out")
+    rate = dict(comparison="psychotherapy", outcome="remission", measure="event_rate", low=0.45, high=0.75,
+                therapy_type=["IPT"])
+    assert evaluate_claims([claim(**rate)], SUMMARY, RATES, specific=specific).iloc[0].verdict == "supported"
+    # none pooled from those arms: not testable, saying from which arms
+    v = evaluate_claims([claim(**{**kw, "outcome": "response"})], SUMMARY, RATES, specific=specific).iloc[0]
+    assert v.verdict == "not testable" and v.reason.endswith("(0 studies) from IPT arms")
+    # no estimate from the arms at all, or a comparison without an arm of that kind: not testable
+    v = evaluate_claims([claim(**kw)], SUMMARY, RATES).iloc[0]
+    assert v.verdict == "not testable" and "IPT arms, and no estimate from them was computed" in v.reason
+    v = evaluate_claims([claim(**{**kw, "comparison": "medication_vs_control"})], SUMMARY, RATES,
+                        specific=specific).iloc[0]
+    assert v.verdict == "not testable" and "has no psychotherapy or combined arm" in v.reason
+    v = evaluate_claims([claim(**{**kw, "therapy_type": None, "drug_class": ["SSRI"],
+                                  "comparison": "psychotherapy_vs_control"})], SUMMARY, RATES).iloc[0]
+    assert v.verdict == "not testable" and "names the drug class SSRI" in v.reason
+
+
+def test_embedded_claims_naming_a_therapy_or_drug_class_carry_it():
+    import re
+
+    doc = yaml.safe_load((ROOT / "data" / "claims.yaml").read_text())
+    therapy = re.compile(r"\b(CBT|cognitive[- ]behaviou?ral|IPT|interpersonal (psycho)?therapy|MBCT|mindfulness|"
+                         r"CBASP|psychodynamic|problem[- ]solving therapy|behaviou?ral activation)\b", re.I)
+    drug = re.compile(r"\b(SSRIs?|SNRIs?|tricyclics?|TCAs?|MAOIs?)\b", re.I)
+    for c in doc["claims"]:
+        if not c["testable"]:
+            continue
+        text = f"{c['claim']} {c['quote']}"
+        assert bool(therapy.search(text)) == bool(c.get("therapy_type")), f"{c['id']}: code its therapy_type"
+        assert bool(drug.search(text)) == bool(c.get("drug_class")), f"{c['id']}: code its drug_class"
+
+
 def test_sequential_treatment_is_kept_apart_from_combined_vs_medication():
     v = verdict(comparison="sequential", outcome="relapse", measure="RR", low=0.84, high=0.84)
     assert v.verdict == "not testable" and "comparison of its own" in v.reason
@@ -431,20 +536,32 @@ def test_no_embedded_claim_gets_a_verdict_from_the_wrong_population_timepoint_or
                     rows.append(_row(comp, outcome, "RD", marker_rd, marker_rd - 1, marker_rd + 1))
         return pd.DataFrame(rows)
 
+    from depmeta.review.checks import ClaimEvidence, claim_arms
+
     doc = yaml.safe_load((ROOT / "data" / "claims.yaml").read_text())
     main, early, sub = frame(11, 22), frame(33, 33), frame(44, 44)
+    # the estimates from the arms of a named therapy or drug class: 55 + 100 x (early, subgroup)
+    arms, arms_early, arms_sub = frame(55, 66), frame(155, 155), frame(255, 255)
+    arms_ev = ClaimEvidence(arms, RATES, adult=(arms, RATES), early=(arms_early, arms_early),
+                            subgroups={name: (arms_sub, arms_sub) for name in SUBGROUP_RULES})
+    specific = {claim_arms(c): arms_ev for c in doc["claims"] if any(claim_arms(c))}
     out = evaluate_claims(doc["claims"], main, RATES, adult=(main, RATES), early=(early, early),
-                          subgroups={name: (sub, sub) for name in SUBGROUP_RULES}).set_index("id")
+                          subgroups={name: (sub, sub) for name in SUBGROUP_RULES}, specific=specific).set_index("id")
     for c in doc["claims"]:
         got = out.loc[c["id"], "pooled_estimate"]
         if not c["testable"] or np.isnan(got) or c.get("measure") == "event_rate":
             continue
         if c.get("domain") or c.get("comparison") == "sequential" or c.get("timing") == "course":
             raise AssertionError(f"{c['id']}: a verdict against symptom or pairwise estimates")
+        named = any(claim_arms(c))
         if c.get("subgroup"):
-            assert got == 44, c["id"]
+            assert got == (255 if named else 44), c["id"]
         elif c.get("timing") == "early":
-            assert got == 33, c["id"]
+            assert got == (155 if named else 33), c["id"]
+        elif named:
+            assert got == (66 if c["measure"] == "RD" else 55), c["id"]
         else:
             assert got == (22 if c["measure"] == "RD" else 11), c["id"]
-    assert (out.loc[[c["id"] for c in doc["claims"] if c.get("subgroup")], "pooled_estimate"].dropna() == 44).all()
+    subgroup_ids = [c["id"] for c in doc["claims"] if c.get("subgroup") and not any(claim_arms(c))]
+    assert (out.loc[subgroup_ids, "pooled_estimate"].dropna() == 44).all()
+    assert out.loc[[c["id"] for c in doc["claims"] if any(claim_arms(c))], "pooled_estimate"].notna().any()

@@ -258,6 +258,8 @@ def test_claims_studies_rob_exclusions_methods_and_coverage_sections():
     # an event rate shows the prediction interval it was set against
     rate = claims.assign(pooled_measure=["event rate", ""], pooled_pi_low=[0.3, None], pooled_pi_high=[0.8, None])
     assert "PI\u00a0\\[0.30,\u00a00.80\\]" in sec.claims_table(rate) and "PI" not in sec.claims_table(claims)
+    named = claims.assign(evidence=["adult trials; MBCT arms; remitted subgroup", "adult trials"])
+    assert "(k=5; MBCT arms; remitted subgroup)" in sec.claims_table(named) and "(k=5)" in sec.claims_table(claims)
     assert "C1" in sec.claims_table(claims) and "C2" not in sec.claims_table(claims)
     assert "no early data" in sec.claims_untestable_table(claims) and "Articles: a1: x." in \
         sec.claims_untestable_table(claims)

@@ -628,7 +628,8 @@ def claims_intro(claims: pd.DataFrame, pct: str) -> str:
         "rate, where trials' rates are expected to fall, where one was computed. Each claim is set only "
         "against the estimate of its own population, timepoint and scale: a claim about a subgroup against "
         "the trials of that subgroup, a claim about speed against the trials with a timepoint before their "
-        "end of treatment (at the earliest), a claim about relapse against the pooled hazard ratio where the "
+        "end of treatment (at the earliest), a claim about a named therapy or drug class against the arms of it, "
+        "a claim about relapse against the pooled hazard ratio where the "
         "trials report hazard ratios, a claim of an absolute difference against the risk difference; "
         "otherwise it is not testable, with the reason.")
     n_adult = int(claims.evidence.str.startswith("adult trials").sum()) if "evidence" in claims else 0
@@ -645,12 +646,15 @@ def claims_intro(claims: pd.DataFrame, pct: str) -> str:
 
 
 def _pooled_cell(r) -> str:
-    """The pooled estimate a claim was set against, with its prediction interval for an event rate."""
+    """The pooled estimate a claim was set against, with its prediction interval for an event rate,
+    the number of trials and what the trials were restricted to beyond their population (arms of a
+    named therapy, a subgroup, the earliest timepoint)."""
     text = f"{r.pooled_measure}{NBSP}{fmt_est_ci(r.pooled_estimate, r.pooled_ci_low, r.pooled_ci_high)}"
     pi_low, pi_high = r.get("pooled_pi_low", math.nan), r.get("pooled_pi_high", math.nan)
     if r.pooled_measure == "event rate" and not (pd.isna(pi_low) or pd.isna(pi_high)):
         text += f", PI{NBSP}{fmt_ci(pi_low, pi_high)}"
-    return f"{text} (k={r.pooled_k:.0f})"
+    within = str(r.get("evidence", "") or "").split("; ")[1:]
+    return f"{text} (k={r.pooled_k:.0f}{''.join('; ' + w for w in within)})"
 
 
 def claims_table(claims: pd.DataFrame) -> str:

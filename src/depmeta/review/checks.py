@@ -59,6 +59,13 @@ and scale it speaks of, else it is ``not testable`` with the reason:
   testable;
 - ``measure: RD`` (an absolute difference): the risk-difference estimate,
   pooled beside the ratio measure for binary outcomes;
+- ``therapy_type`` / ``drug_class`` (a claim about named therapies, e.g. IPT,
+  or drug classes, e.g. SSRIs): the estimates pooled from those arms only
+  (:func:`specific_sheets`: psychotherapy and combined arms of another therapy
+  type, medication and combined arms of another drug class set aside), so that
+  a trial enters with its arm of that therapy, or not at all; a claim naming a
+  therapy for a comparison without a psychotherapy or combined arm (a drug
+  class without a medication or combined arm) is not testable;
 - a directional claim about relapse: the pooled hazard ratio (time to
   relapse) where the trials' published hazard ratios are pooled, else the
   count-based ratio; the reason gives the count-based estimate beside the
@@ -73,14 +80,20 @@ and scale it speaks of, else it is ``not testable`` with the reason:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from depmeta.review.contrasts import studies_text
+from depmeta.review.vocabulary import COMPARISONS, STRATEGY
 from depmeta.stats.effects import RATIO_MEASURES
 
 __all__ = [
+    "ClaimEvidence",
+    "claim_arms",
+    "specific_sheets",
+    "uncoded_hazard_studies",
     "evaluate_claims",
     "early_contrasts",
     "judge_claim",
@@ -97,8 +110,8 @@ __all__ = [
 #: The verdicts, from the strongest for the claim to none.
 CLAIM_VERDICTS = ("supported", "not shown", "contradicted", "not testable")
 _COLS = ["id", "article", "claim", "comparison", "outcome", "measure", "low", "high", "population", "subgroup",
-         "timing", "domain", "evidence", "verdict", "reason", "pooled_measure", "pooled_k", "pooled_estimate",
-         "pooled_ci_low", "pooled_ci_high", "pooled_pi_low", "pooled_pi_high"]
+         "timing", "domain", "therapy_type", "drug_class", "evidence", "verdict", "reason", "pooled_measure",
+         "pooled_k", "pooled_estimate", "pooled_ci_low", "pooled_ci_high", "pooled_pi_low", "pooled_pi_high"]
 
 #: Subgroups with an estimate of their own: which trials of the study sheet belong
 #: to each (``condition``, ``chronicity`` and ``design`` are coded fields).
@@ -136,6 +149,8 @@ SEPARATE_COMPARISONS = {
 _NOT_SYMPTOMS = ("the claim is about {}; the evidence here is symptom scores and response, remission, relapse "
                  "and dropout counts, which do not measure it")
 ALL_TRIALS, ADULT_TRIALS = "all trials", "adult trials"
+#: The arm types a claim's ``therapy_type`` / ``drug_class`` applies to (the arm sheet's columns).
+ARMS_OF = {"therapy_type": ("psychotherapy", "combined"), "drug_class": ("medication", "combined")}
 _YOUNG = ("adolescen", "child", "youth", "young people")
 
 
@@ -154,6 +169,104 @@ def _overlaps(low: float, high: float, ci_low: float, ci_high: float) -> bool:
     lo = -math.inf if math.isnan(low) else low
     hi = math.inf if math.isnan(high) else high
     return bool(lo <= ci_high and hi >= ci_low)
+
+
+@dataclass(frozen=True)
+class ClaimEvidence:
+    """The pooled estimates one set of trials or arms offers the claims: ``summary`` and
+    ``rates`` of all trials and the optional ``adult``, ``early`` and ``subgroups`` of
+    :func:`evaluate_claims` (same meaning); ``relapse_notes``: (comparison, about adults,
+    subgroup or None) -> what the reason of a relapse claim set against them adds (e.g. hazard ratios left out)."""
+
+    summary: pd.DataFrame
+    rates: pd.DataFrame
+    adult: tuple | None = None
+    early: tuple | None = None
+    subgroups: dict | None = None
+    relapse_notes: dict | None = None
+
+
+def _codes(value) -> tuple[str, ...]:
+    """A claim field of codes (a list, one string or empty) as a sorted tuple."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ()
+    values = [value] if isinstance(value, str) else value
+    return tuple(sorted({str(v).strip() for v in values if str(v).strip()}))
+
+
+def claim_arms(claim: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The therapy types and drug classes a claim is about (its ``therapy_type`` and
+    ``drug_class``, sorted; empty tuples when it names none): the key of the estimates
+    pooled from those arms (``specific`` of :func:`evaluate_claims`)."""
+    return _codes(claim.get("therapy_type")), _codes(claim.get("drug_class"))
+
+
+def _arms_text(key: tuple[tuple[str, ...], tuple[str, ...]], sep: str = " and ") -> str:
+    return sep.join(" or ".join(v) + " arms" for v in key if v)
+
+
+def specific_sheets(sheets: dict[str, pd.DataFrame], therapy_types=(), drug_classes=()) -> dict[str, pd.DataFrame]:
+    """The sheets with only the arms of the named therapy types and drug classes among the
+    arms they apply to (:data:`ARMS_OF`): psychotherapy and combined arms of another (or no
+    coded) therapy type and medication and combined arms of another (or no coded) drug class
+    are left out, the other arms kept. Reported effects (``contrasts``) and hazard ratios
+    (``hazard_ratios``) are kept only when each of their arms the filter applies to is an arm of
+    the arm sheet coded with a named value (a hazard ratio of arms the arm sheet does not have
+    is left out). Contrasts formed from the result hold only those arms."""
+    wanted = {"therapy_type": set(therapy_types), "drug_class": set(drug_classes)}
+    wanted = {col: values for col, values in wanted.items() if values}
+    out = dict(sheets)
+    arms = sheets["arms"]
+    if not wanted or not len(arms):
+        return out
+    coded = {col: dict(zip(zip(arms.study_id, arms.arm_id), arms[col])) for col in wanted}
+    keep = np.ones(len(arms), bool)
+    for col, values in wanted.items():
+        keep &= ~arms.arm_type.isin(ARMS_OF[col]).to_numpy() | arms[col].isin(values).to_numpy()
+    out["arms"] = arms[keep]
+
+    def named(study, arm, arm_type) -> bool:
+        return all(arm_type not in ARMS_OF[col] or coded[col].get((study, arm)) in values
+                   for col, values in wanted.items())
+
+    for name in ("contrasts", "hazard_ratios"):
+        sheet = sheets.get(name)
+        if sheet is not None and len(sheet):
+            ok = [named(r.study_id, r.arm1_id, r.arm1_type) and named(r.study_id, r.arm2_id, r.arm2_type)
+                  for r in sheet.itertuples()]
+            out[name] = sheet[np.array(ok, bool)]
+    return out
+
+
+def uncoded_hazard_studies(sheets: dict[str, pd.DataFrame], therapy_types=(), drug_classes=()) -> dict[str, list]:
+    """The studies of the hazard-ratio sheet that :func:`specific_sheets` leaves out because an arm
+    the filter applies to is not in the arm sheet (so its therapy type or drug class is not coded),
+    by the comparison of their hazard ratio."""
+    hr, arms = sheets.get("hazard_ratios"), sheets["arms"]
+    cols = [col for col, values in zip(ARMS_OF, (therapy_types, drug_classes)) if values]
+    if hr is None or not len(hr) or not cols:
+        return {}
+    known = set(zip(arms.study_id, arms.arm_id))
+    pair = {frozenset(v) if v[0] != v[1] else frozenset(v[:1]): k for k, v in COMPARISONS.items()}
+    out: dict[str, list] = {}
+    for r in hr.itertuples():
+        sides = ((r.arm1_id, r.arm1_type), (r.arm2_id, r.arm2_type))
+        if any((r.study_id, arm) not in known and arm_type in ARMS_OF[col] for col in cols for arm, arm_type in sides):
+            comparison = pair.get(frozenset(STRATEGY.get(t, t) for _, t in sides))
+            if comparison and r.study_id not in out.setdefault(comparison, []):
+                out[comparison].append(r.study_id)
+    return out
+
+
+def _arms_apply(comparison: str, key) -> str:
+    """Why a claim's named therapy or drug class cannot apply to its comparison, or ""."""
+    strategies = COMPARISONS.get(comparison, (comparison,))
+    for col, values in zip(ARMS_OF, key):
+        if values and not set(strategies) & set(ARMS_OF[col]):
+            what = "therapy" if col == "therapy_type" else "drug class"
+            return (f"the claim names the {what} {' or '.join(values)}, but {comparison.replace('_', ' ')} has no "
+                    f"{' or '.join(ARMS_OF[col])} arm")
+    return ""
 
 
 def _fmt_range(low: float, high: float) -> str:
@@ -359,7 +472,8 @@ def _blank(x) -> bool:
 def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFrame, level: float = 0.95,
                     adult: tuple[pd.DataFrame, pd.DataFrame] | None = None,
                     early: tuple[pd.DataFrame, pd.DataFrame | None] | None = None,
-                    subgroups: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]] | None = None) -> pd.DataFrame:
+                    subgroups: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]] | None = None,
+                    specific: dict[tuple, ClaimEvidence] | None = None) -> pd.DataFrame:
     """One row per claim with its verdict and the pooled estimate beside it.
 
     Parameters
@@ -385,6 +499,10 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
     subgroups : dict, optional
         Subgroup name -> (summary, adult summary) pooled from the trials of that
         subgroup; subgroup claims are evaluated against it, else not testable.
+    specific : dict, optional
+        :func:`claim_arms` key -> :class:`ClaimEvidence` pooled from those arms only
+        (:func:`specific_sheets`); claims naming a therapy type or drug class are
+        evaluated against it, else not testable.
 
     Scales: ``event_rate`` claims are proportions (0-1) compared with the pooled
     event rate of the strategy named in ``comparison``; ``RR``/``OR``/``HR``
@@ -399,15 +517,20 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
         low, high = _num(c.get("low")), _num(c.get("high"))
         out = {k: c.get(k) for k in ("id", "article", "claim", "comparison", "outcome", "measure", "population")}
         subgroup, timing, domain = (None if _blank(c.get(k)) else c.get(k) for k in ("subgroup", "timing", "domain"))
+        ev = ClaimEvidence(summary, rates, adult, early, subgroups)
         use_adult = adult is not None and about_adults(c.get("population"))
-        summary_c, rates_c = adult if use_adult else (summary, rates)
         evidence = [ADULT_TRIALS if use_adult else ALL_TRIALS]
+        key = claim_arms(c)
         out.update(low=low, high=high, subgroup=subgroup or "", timing=timing or "", domain=domain or "",
+                   therapy_type="+".join(key[0]), drug_class="+".join(key[1]),
                    pooled_measure="", pooled_k=np.nan, pooled_estimate=np.nan, pooled_ci_low=np.nan,
                    pooled_ci_high=np.nan, pooled_pi_low=np.nan, pooled_pi_high=np.nan)
 
-        def untestable(reason, out=out, evidence=evidence):
-            rows.append({**out, "evidence": "; ".join(evidence), "verdict": "not testable", "reason": reason})
+        notes = []  # what the reason adds whatever the verdict
+
+        def untestable(reason, out=out, evidence=evidence, notes=notes):
+            rows.append({**out, "evidence": "; ".join(evidence), "verdict": "not testable",
+                         "reason": "; ".join([reason, *notes])})
 
         if not c.get("testable", True):
             untestable(c.get("why") or "not a testable claim")
@@ -423,6 +546,18 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
             untestable("a claim about the time course of the effect needs outcomes at several timepoints per "
                        "trial; the estimates here are at one timepoint per trial")
             continue
+        if any(key):
+            problem = _arms_apply(comparison, key)
+            if problem or specific is None or key not in specific:
+                untestable(problem or f"the claim is about {_arms_text(key)}, and no estimate from them was computed")
+                continue
+            ev = specific[key]
+            evidence.append(_arms_text(key, "; "))
+            relapse_note = ((ev.relapse_notes or {}).get((comparison, use_adult, subgroup))
+                            if outcome == "relapse" else None)
+            if relapse_note:
+                notes.append(relapse_note)
+        summary_c, rates_c = ev.adult if use_adult and ev.adult is not None else (ev.summary, ev.rates)
         if subgroup is not None:
             name = subgroup.replace("_", " ")
             if subgroup in SUBGROUP_UNCODED:
@@ -431,26 +566,26 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
             if measure == "event_rate":
                 untestable(f"the claim is about the {name} subgroup; event rates are not pooled by subgroup here")
                 continue
-            if subgroups is None or subgroup not in subgroups:
+            if ev.subgroups is None or subgroup not in ev.subgroups:
                 untestable(f"the claim is about the {name} subgroup, and no estimate in it was computed")
                 continue
-            pair = subgroups[subgroup]
+            pair = ev.subgroups[subgroup]
             summary_c = pair[1] if use_adult and pair[1] is not None else pair[0]
             evidence.append(f"{name} subgroup")
         if timing == "early":
             if measure == "event_rate":
                 untestable("a claim about speed; event rates are pooled at each trial's latest timepoint only")
                 continue
-            if subgroup is not None or early is None:
+            if subgroup is not None or ev.early is None:
                 untestable("a claim about speed needs the estimate at the earliest timepoint"
                            + (" in that subgroup" if subgroup is not None else "") + ", which was not computed")
                 continue
-            main_c, summary_c = summary_c, early[1] if use_adult and early[1] is not None else early[0]
+            main_c, summary_c = summary_c, ev.early[1] if use_adult and ev.early[1] is not None else ev.early[0]
             evidence.append("earliest timepoint")
         if measure == "event_rate":
             r, missing = _rates_row(rates_c, comparison, outcome)
             if missing:
-                untestable(missing)
+                untestable(missing + (f" from {_arms_text(key)}" if any(key) else ""))
                 continue
             est, lo, hi, m, k = r.estimate_rate, r.ci_low_rate, r.ci_high_rate, "event rate", int(r.k)
             pi_lo, pi_hi = _num(r.get("pi_low_rate")), _num(r.get("pi_high_rate"))
@@ -458,7 +593,8 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
             r, missing, aside = _pick(summary_c, comparison, outcome, measure)
             if missing:
                 untestable(missing + (f" in the {subgroup.replace('_', ' ')} subgroup" if subgroup else "")
-                           + (" with a timepoint before the end of treatment" if timing == "early" else ""))
+                           + (" with a timepoint before the end of treatment" if timing == "early" else "")
+                           + (f" from {_arms_text(key)}" if any(key) else ""))
                 continue
             same = _same_estimates(r, main_c) if timing == "early" else ""
             if same:
@@ -485,7 +621,7 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
                 why = f"pooled hazard ratio of relapse from published hazard ratios; {why}"
             if aside:
                 why += f"; {aside}"
-        rows.append({**out, "evidence": "; ".join(evidence), "verdict": verdict, "reason": why})
+        rows.append({**out, "evidence": "; ".join(evidence), "verdict": verdict, "reason": "; ".join([why, *notes])})
     return pd.DataFrame(rows, columns=_COLS)
 
 
