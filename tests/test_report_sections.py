@@ -259,12 +259,18 @@ def test_claims_studies_rob_exclusions_methods_and_coverage_sections():
 
     assert sec.claims_intro(pd.DataFrame(), "95%") == sec.claims_table(pd.DataFrame()) == ""
     claims = pd.DataFrame({"id": ["C1", "C2"], "claim": ["more response", "faster"], "article": ["a1: x", "a1: x"],
-                           "verdict": ["consistent", "not testable"], "reason": ["meets the CI", "no early data"],
+                           "verdict": ["supported", "not testable"], "reason": ["above 1", "no early data"],
                            "evidence": ["adult trials", "adult trials"], "pooled_measure": ["RR", ""],
                            "pooled_estimate": [1.2, float("nan")], "pooled_ci_low": [1.0, float("nan")],
                            "pooled_ci_high": [1.4, float("nan")], "pooled_k": [5.0, float("nan")]})
-    assert "1 are consistent" in sec.claims_intro(claims, "95%") and "Every claim concerns adults" in \
-        sec.claims_intro(claims, "95%")
+    intro = sec.claims_intro(claims, "95%")
+    assert "1 are supported, 0 are not shown and 0 are contradicted" in intro and "1 cannot be tested" in intro
+    assert "Every claim concerns adults" in intro and "\nSupported: C1." in intro and "Not shown:" not in intro
+    # an event rate shows the prediction interval it was set against
+    rate = claims.assign(pooled_measure=["event rate", ""], pooled_pi_low=[0.3, None], pooled_pi_high=[0.8, None])
+    assert "PI\u00a0\\[0.30,\u00a00.80\\]" in sec.claims_table(rate) and "PI" not in sec.claims_table(claims)
+    named = claims.assign(evidence=["adult trials; MBCT arms; remitted subgroup", "adult trials"])
+    assert "(k=5; MBCT arms; remitted subgroup)" in sec.claims_table(named) and "(k=5)" in sec.claims_table(claims)
     assert "C1" in sec.claims_table(claims) and "C2" not in sec.claims_table(claims)
     assert "no early data" in sec.claims_untestable_table(claims) and "Articles: a1: x." in \
         sec.claims_untestable_table(claims)

@@ -48,6 +48,13 @@ def test_arm_sheet_lists_are_the_vocabulary():
     assert tuple(_enum(arms, "properties", "drug_class")) == (*voc.DRUG_CLASSES, "")
 
 
+def test_claim_lists_are_the_vocabulary():
+    item = _schema("claims")["properties"]["claims"]["items"]["properties"]
+    assert set(_enum(item, "outcome")) == {*voc.OUTCOMES, None}
+    assert tuple(_enum(item, "therapy_type")) == voc.THERAPY_TYPES
+    assert tuple(_enum(item, "drug_class")) == voc.DRUG_CLASSES
+
+
 def test_config_lists_are_the_vocabulary():
     cfg = _schema("config")["properties"]
     analysis, network = cfg["analysis"]["properties"], cfg["network"]["properties"]

@@ -39,6 +39,7 @@ from depmeta.report.tables import (
     sentence,
     summary_table,
 )
+from depmeta.review.checks import CLAIM_VERDICTS
 from depmeta.review.vocabulary import COMPARISONS
 
 __all__ = ["MAIN_COMPARISONS", "benchmarks_intro", "benchmarks_table", "claims_intro", "claims_table",
@@ -612,39 +613,65 @@ def metapsy_section(meta: dict, msum: pd.DataFrame, pct: str) -> str:
 
 
 def claims_intro(claims: pd.DataFrame, pct: str) -> str:
-    """How many claims were checked and with what verdicts, and what a verdict means."""
+    """How many claims were checked, the tally of each verdict with the claims that got it,
+    and what each verdict means."""
     out = _Text()
     if not len(claims):
         return ""
     counts = claims.verdict.value_counts()
+    n = {v: int(counts.get(v, 0)) for v in CLAIM_VERDICTS}
     out(f"{len(claims)} quantitative or testable claims were extracted from articles in circulation about "
-        f"combining medication and psychotherapy. Against the pooled evidence here, "
-        f"{counts.get('consistent', 0)} are consistent (the claimed value or range meets the {pct} CI), "
-        f"{counts.get('not consistent', 0)} are not, and {counts.get('not testable', 0)} cannot be tested "
-        "with this evidence (@tbl-claims, @tbl-claims-untestable). A consistent verdict for a directional "
-        "claim only means the interval reaches the claimed side. Each claim is set only against the estimate "
-        "of its own population, timepoint and scale: a claim about a subgroup against the trials of that "
-        "subgroup, a claim about speed against each trial's earliest timepoint, a claim of an absolute "
-        "difference against the risk difference; otherwise it is not testable, with the reason.")
-    n_adult = int((claims.evidence == "adult trials").sum())
+        f"combining medication and psychotherapy. Against the pooled evidence here, {n['supported']} are "
+        f"supported, {n['not shown']} are not shown and {n['contradicted']} are contradicted by it, and "
+        f"{n['not testable']} cannot be tested with this evidence (@tbl-claims, @tbl-claims-untestable). "
+        f"A claim that something differs is *supported* when the {pct} confidence interval excludes no "
+        "difference on the claimed side, *contradicted* when it excludes no difference on the other side, and "
+        "*not shown* when it includes no difference: an interval that merely reaches the claimed side does "
+        "not support a claim. A claimed value or range is contradicted when the interval lies entirely "
+        "outside it, and supported when the interval meets it and excludes no difference (for a range that "
+        "includes no difference: when the interval lies within it); a claim of no difference with no margin "
+        "is at best not shown. A claimed event rate is set against the prediction interval of the pooled "
+        "rate, where trials' rates are expected to fall, where one was computed. Each claim is set only "
+        "against the estimate of its own population, timepoint and scale: a claim about a subgroup against "
+        "the trials of that subgroup, a claim about speed against the trials with a timepoint before their "
+        "end of treatment (at the earliest), a claim about a named therapy or drug class against the arms of it, "
+        "a claim about relapse against the pooled hazard ratio where the "
+        "trials report hazard ratios, a claim of an absolute difference against the risk difference; "
+        "otherwise it is not testable, with the reason.")
+    n_adult = int(claims.evidence.str.startswith("adult trials").sum()) if "evidence" in claims else 0
     if n_adult == len(claims):
         out(" Every claim concerns adults and is set against the pooled estimates of the adult trials.")
     elif n_adult:
         out(f" {n_adult} of the {len(claims)} claims concern adults and are set against the pooled estimates "
             "of the adult trials; the others against all trials.")
+    for verdict in CLAIM_VERDICTS[:3]:
+        ids = claims.id[claims.verdict == verdict].tolist()
+        if ids:
+            out(f"\n{_capital(verdict)}: {', '.join(ids)}.")
     return str(out)
 
 
+def _pooled_cell(r) -> str:
+    """The pooled estimate a claim was set against, with its prediction interval for an event rate,
+    the number of trials and what the trials were restricted to beyond their population (arms of a
+    named therapy, a subgroup, the earliest timepoint)."""
+    text = f"{r.pooled_measure}{NBSP}{fmt_est_ci(r.pooled_estimate, r.pooled_ci_low, r.pooled_ci_high)}"
+    pi_low, pi_high = r.get("pooled_pi_low", math.nan), r.get("pooled_pi_high", math.nan)
+    if r.pooled_measure == "event rate" and not (pd.isna(pi_low) or pd.isna(pi_high)):
+        text += f", PI{NBSP}{fmt_ci(pi_low, pi_high)}"
+    within = str(r.get("evidence", "") or "").split("; ")[1:]
+    return f"{text} (k={r.pooled_k:.0f}{''.join('; ' + w for w in within)})"
+
+
 def claims_table(claims: pd.DataFrame) -> str:
-    """The testable claims with the pooled estimate beside each and the verdict."""
+    """The testable claims with the pooled estimate beside each (and, for an event rate, the
+    prediction interval) and the verdict with its reason."""
     if not len(claims):
         return ""
     tested = claims[claims.verdict != "not testable"]
     return md_table(pd.DataFrame({
         "ID": tested.id, "Claim": tested.claim, "Article": tested.article.str.split(":").str[0],
-        "Pooled": [f"{m}{NBSP}{fmt_est_ci(e, a, b)} (k={k:.0f})" for m, e, a, b, k in
-                   zip(tested.pooled_measure, tested.pooled_estimate, tested.pooled_ci_low, tested.pooled_ci_high,
-                       tested.pooled_k)],
+        "Pooled": [_pooled_cell(r) for _, r in tested.iterrows()],
         "Verdict": tested.verdict + ": " + tested.reason,
     })) + "\n"
 
