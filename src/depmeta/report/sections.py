@@ -200,9 +200,10 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
             "when the CI excludes no effect and the optimal information size is met, and is rated down when the CI "
             "includes no effect and appreciable benefit or harm. The CINeMA domains, the contribution matrix and "
             "the three levels of concern are those of Nikolakopoulou et al. (2020) and Papakonstantinou et al. "
-            "(2020); the imprecision, heterogeneity and incoherence rules and the three contribution rules follow "
-            "the CINeMA application's documentation, as the papers' rule tables could not be checked; the "
-            "reporting-bias default and the summary of the six domains into one rating are this project's.\n")
+            "(2020); the imprecision, heterogeneity and incoherence rules are those the CINeMA web application's "
+            "code applies (version 2.0.0; it differs from its documentation), the three contribution rules those "
+            "of its documentation, as the papers' rule tables could not be checked; the reporting-bias default "
+            "and the summary of the six domains into one rating are this project's.\n")
         out(md_table(rules))
         out("\n: The rule behind each domain's judgement. {#tbl-certainty-rules}\n")
     return str(out)

@@ -29,15 +29,40 @@ CINeMA (network)
     "very low")"; "The dataset should include assessments of study-level risk
     of bias and judgments on indirectness" (Papakonstantinou, Abstract).
     NOT confirmed from the papers: their full rule tables could not be
-    retrieved from the stored text of either paper. The imprecision,
-    heterogeneity and incoherence rules and the three contribution rules
-    follow instead the CINeMA web application's documentation
-    (:data:`CINEMA_DOC`), read for the rules it states in words (no code of
-    the application was read or used). What neither source states (rounding
-    and ties of the contribution rules, the reporting-bias default, how the
-    six domains combine into one rating, cases without a prediction interval
-    or a test) is this project's, a config option where it is a choice, and
-    each function says which part is which.
+    retrieved from the stored text of either paper.
+
+    The imprecision, heterogeneity and incoherence rules follow the CINeMA web
+    application's code (:data:`CINEMA_APP`), which is what CINeMA's users get
+    and differs from its documentation (:data:`CINEMA_DOC`); each function
+    names the file and function it follows and says where the two differ:
+
+    * imprecision (``imprecision/update.js`` ``getRuleLevel``,
+      ``purescripts/src/Imprecision/Rules.purs`` ``numberOfCrosses``): the CI
+      against no effect and the clinically important effect on the far side
+      of it from the estimate;
+    * heterogeneity (``inconsistency/heterogeneity/update.js``
+      ``getRuleLevel``, ``purescripts/src/Inconsistency/Heterogeneity/Nodes.purs``
+      ``jointCrosses``, ``ruleLevel``): the prediction interval's crossings of
+      the same limits beyond the CI's;
+    * incoherence (``inconsistency/incoherence/update.js``
+      ``getRuleJudgement``; its statistics from the R back end's
+      ``getHatMatrix``, ``R/hatmatrix.R`` of esm-ispm-unibe-ch/flow_contribution):
+      mixed evidence by the side-splitting p and then the agreement of the
+      direct and indirect CIs; direct-only and indirect-only comparisons by
+      the random-effects design-by-treatment test
+      (:attr:`depmeta.stats.network.NetworkResult.q_between_random_pval`),
+      major concerns without one.
+
+    The application compares limits and p-values as it prints them, to three
+    decimals (:data:`APP_DECIMALS`), and so do these rules. Its statistics come
+    from netmeta with a DerSimonian-Laird τ² and netmeta's t-based prediction
+    interval; these rules judge the estimates of this project's network
+    (``network.method``, metafor's normal prediction interval), so the same
+    rule can meet slightly different intervals. The three contribution rules
+    and reporting bias follow the documentation. What neither source states
+    (rounding and ties of the contribution rules, the reporting-bias default,
+    how the six domains combine into one rating) is this project's, a config
+    option where it is a choice, and each function says which part is which.
 
 Every rule is a small function whose ``rule`` text states it, so a reader of
 ``grade.csv`` sees what was applied; reviewer overrides replace a judgement
@@ -48,6 +73,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -69,7 +95,8 @@ __all__ = [
     "ABSOLUTE_COLUMNS", "CertaintyOptions", "CertaintyTables", "rate_certainty",
     "study_rob_levels", "rob_domain", "inconsistency_domain", "indirectness_domain",
     "imprecision_domain", "publication_bias_domain", "contribution_domain", "reporting_bias_domain",
-    "cinema_imprecision", "cinema_heterogeneity", "cinema_incoherence", "CINEMA_DOC", "regions", "GRADE_DOMAINS",
+    "cinema_imprecision", "cinema_heterogeneity", "cinema_incoherence", "CINEMA_APP", "CINEMA_DOC", "zone_crossings",
+    "APP_DECIMALS", "GRADE_DOMAINS",
     "CINEMA_DOMAINS", "assumed_risks", "grade_pairwise", "cinema_network", "study_sizes", "plain_statement", "sof_rows",
 ]
 
@@ -109,8 +136,7 @@ class CertaintyOptions:
     reporting_bias: str = "suspected"
     reporting_bias_reason: str = ""
     incoherence_some_p: float = 0.10
-    incoherence_major_p: float = 0.01
-    incoherence_mixed_rule: str = "agreement"
+    incoherence_major_p: float = 0.05
     assumed_risk: dict = field(default_factory=dict)
     smd_control_event_rate: object = "response"
     indirectness: tuple = ()
@@ -145,7 +171,6 @@ class CertaintyOptions:
             ("indirectness", "judgements"): "indirectness",
             ("reporting_bias", "level"): "reporting_bias", ("reporting_bias", "reason"): "reporting_bias_reason",
             ("incoherence", "some_p"): "incoherence_some_p", ("incoherence", "major_p"): "incoherence_major_p",
-            ("incoherence", "mixed_rule"): "incoherence_mixed_rule",
             ("sensitivity", "low_risk_of_bias"): "sens_low_rob",
             ("sensitivity", "influential"): "sens_influential",
             ("sensitivity", "trimfill"): "sens_trimfill",
@@ -459,128 +484,189 @@ def reporting_bias_domain(level: str = "suspected", reason: str = "", k_tested: 
                      f"concerns); a small-study test with p < {alpha:g} makes it at least suspected")
 
 
-def regions(low: float, high: float, zone) -> set:
-    """Which of the three regions an interval touches: 0 below the zone, 1 inside it, 2 above it."""
-    zl, zh = zone
-    out = set()
-    if low < zl:
-        out.add(0)
-    if high >= zl and low <= zh:
-        out.add(1)
-    if high > zh:
-        out.add(2)
-    return out
-
-
-def cinema_imprecision(ci_low: float, ci_high: float, zone) -> Judgement:
-    """CINeMA imprecision: no concerns if the CI lies in one region (wholly below, inside or above
-    the zone of unimportant effects); some concerns if it crosses one limit; major if it crosses both.
-
-    Confirmed (Nikolakopoulou 2020, Abstract): imprecision is judged by "the
-    impact of these components of variability in forming clinical
-    decisions", i.e. against clinically important effects. The rule is the
-    CINeMA documentation's default (:data:`CINEMA_DOC`, section Imprecision):
-    estimates "whose confidence intervals cross both limits of the clinically
-    important effects zone" major, "If only one of the two values is crossed"
-    some, none crossed no concerns. A CI limit equal to a zone limit does not
-    cross it (this project's reading)."""
-    n = len(regions(ci_low, ci_high, zone))
-    rule = (f"regions of the CI relative to the zone {zone[0]:g} to {zone[1]:g}: 1 no, 2 some, 3 major concerns "
-            "(CINeMA documentation)")
-    where = {1: "lies in one region", 2: "crosses one limit of the zone", 3: "crosses both limits of the zone"}[n]
-    return Judgement("imprecision", _CIN[n], n - 1, f"CI {ci_low:.2f} to {ci_high:.2f} {where}", rule)
-
-
-def cinema_heterogeneity(ci_low: float, ci_high: float, pi_low: float, pi_high: float, zone) -> Judgement:
-    """CINeMA heterogeneity: does the prediction interval reach regions the CI does not?
-
-    no concerns if the PI lies in the same regions as the CI; some concerns if
-    it reaches one more region; major concerns if two more. No PI (tau² not
-    estimable) counts as no additional region.
-
-    The CINeMA documentation's table (:data:`CINEMA_DOC`, section
-    Heterogeneity: "the number of crossings of the confidence and prediction
-    interval with the clinical important interval") gives no concerns when
-    the PI crosses as many zone limits as the CI, some concerns with one more
-    crossing, major with two more; as the PI contains the CI, one more region
-    reached is one more crossing, so the two statements agree. No PI: this
-    project's rule.
-    """
-    rule = "regions the PI reaches beyond the CI's: 0 no, 1 some, 2 major concerns (CINeMA documentation)"
-    if not (math.isfinite(pi_low) and math.isfinite(pi_high)):
-        return Judgement("heterogeneity", "no concerns", 0, "no prediction interval", rule)
-    extra = len(regions(pi_low, pi_high, zone) - regions(ci_low, ci_high, zone))
-    return Judgement("heterogeneity", _CIN[extra + 1], extra,
-                     f"PI {pi_low:.2f} to {pi_high:.2f} reaches {extra} region(s) beyond the CI "
-                     f"{ci_low:.2f} to {ci_high:.2f}", rule)
-
-
-#: Source of the CINeMA rules that the papers' stored text did not show: the CINeMA web application's
-#: documentation (docs/documentation.md of github.com/esm-ispm-unibe-ch/cinema, commit 728c66f), read
-#: for its stated rules only (no code of the application was used).
+#: Source of the CINeMA rules that the papers' stored text did not show and the application's code does not
+#: decide (the contribution rules' wording, reporting bias): the CINeMA web application's documentation
+#: (docs/documentation.md of github.com/esm-ispm-unibe-ch/cinema, commit 728c66f), read for its stated rules.
 CINEMA_DOC = "CINeMA documentation (docs/documentation.md, esm-ispm-unibe-ch/cinema@728c66f)"
+#: Source of the imprecision, heterogeneity and incoherence rules: the CINeMA web application's code (frontend
+#: v2.0.0, github.com/esm-ispm-unibe-ch/cinema, commit 399245a), where it differs from its documentation; the
+#: statistics it judges come from its R back end (getHatMatrix, R/hatmatrix.R of
+#: github.com/esm-ispm-unibe-ch/flow_contribution, on netmeta). Read for the rules; the code here is this
+#: project's.
+CINEMA_APP = "CINeMA application (esm-ispm-unibe-ch/cinema@399245a, webapp/app/scripts)"
+#: Decimals of the limits and p-values the application compares: it prints each as JavaScript's
+#: ``toFixed(3)`` and compares the printed number, so a p-value of 0.1004 is judged as 0.100.
+APP_DECIMALS = 3
 
 
-def cinema_incoherence(split_p: float | None, global_p: float | None, zone, direct=None, indirect=None,
-                       some_p: float = 0.10, major_p: float = 0.01, has_direct: bool = True,
-                       mixed_rule: str = "agreement") -> Judgement:
-    """CINeMA incoherence.
+def _as_shown(x) -> float:
+    """``x`` as the application prints it: rounded to :data:`APP_DECIMALS` decimals, a tie (in the exact
+    binary value) away from zero, as JavaScript's ``toFixed``; not finite (a missing value) stays so."""
+    if x is None:
+        return math.nan
+    x = float(x)
+    if not math.isfinite(x):
+        return x
+    return float(Decimal(x).quantize(Decimal(1).scaleb(-APP_DECIMALS), rounding=ROUND_HALF_UP))
 
-    Rules as the CINeMA documentation states them (:data:`CINEMA_DOC`,
-    section Incoherence; the papers' stored text did not show them):
 
-    * direct evidence only: no concerns ("We judge comparisons that only
-      direct evidence exists as 'no serious' with respect to incoherence");
-    * indirect evidence only: the design-by-treatment test's p-value, no /
-      some / major concerns "depending on whether the p-value of the design by
-      treatment interaction model is more 0.10, between 0.01 and 0.10 and less
-      than 0.01 respectively" (``some_p``, ``major_p``; p equal to 0.10 counts
-      as no concerns, 0.01 as some: this project's reading of the
-      boundaries); no test available: some concerns (this project's rule);
-    * direct and indirect evidence (``mixed_rule="agreement"``, default): the
-      agreement of the direct and indirect 95% CIs (``(low, high)`` each,
-      display scale) with respect to the three areas "left from the clinically
-      important zone", "the clinically important zone itself", "right from the
-      clinically important zone"; each CI is a vector of which areas it
-      touches, and the number of areas on which the two vectors agree gives
-      3 no, 2 some, 1 or 0 major concerns (the documentation's table; reading
-      "areas they have in common" as agreeing entries of the two vectors is
-      this project's). The side-splitting p-value is reported with it. With
-      ``mixed_rule="side_p"`` (this project's alternative) the side-splitting
-      p is judged with ``some_p`` / ``major_p`` instead, major concerns also
-      when p < ``some_p`` and the two CIs share no area.
+def zone_crossings(low: float, high: float, zone_low: float, zone_high: float) -> int:
+    """How many limits of the zone ``zone_low`` to ``zone_high`` the interval ``low`` to ``high``
+    crosses, counted as the CINeMA application counts them (``numberOfCrosses`` in
+    ``purescripts/src/Imprecision/Rules.purs`` and ``Inconsistency/Heterogeneity/Nodes.purs``).
+
+    0: the interval lies strictly inside the zone, or strictly below or above it, or starts on the
+    lower limit and ends inside. 1: it reaches from below the lower limit to inside the zone (ending on
+    that limit counts), or from inside to above the upper limit (starting on that limit counts).
+    2: anything else, which is an interval covering the zone, and also an interval ending exactly on the
+    upper limit from inside, or starting on the lower limit and reaching past the upper one (the
+    application's arithmetic at those ties). A missing limit (``nan``) gives 2.
     """
-    if mixed_rule not in ("agreement", "side_p"):
-        raise ValueError(f"incoherence mixed_rule must be agreement or side_p, got {mixed_rule!r}")
-    mixed_text = ("direct and indirect CIs agree on 3 / 2 / <= 1 of the areas below, inside, above the zone: no / "
-                  "some / major concerns" if mixed_rule == "agreement" else
-                  f"side-splitting p >= {some_p:g} no, {major_p:g} to {some_p:g} some, < {major_p:g} major "
-                  f"concerns (major too if p < {some_p:g} and the direct and indirect CIs share no area)")
-    rule = (f"direct only: no concerns; indirect only: design-by-treatment p >= {some_p:g} no, {major_p:g} to "
-            f"{some_p:g} some, < {major_p:g} major (no test: some); mixed: {mixed_text} (CINeMA documentation)")
-    split = (f"side-splitting p = {split_p:.3f}" if split_p is not None and math.isfinite(split_p)
-             else "no side-splitting p")
+    if zone_low < low and high < zone_high:
+        return 0
+    if (high < zone_low and low < zone_high) or (low > zone_high and high > zone_low):
+        return 0
+    if (low < zone_low and high < zone_high) or (low > zone_low and high > zone_high):
+        return 1
+    # what is left below the upper limit starts on the lower limit
+    return 0 if high < zone_high else 2
+
+
+def _far_zone(estimate: float, zone, null: float, at_null) -> tuple:
+    """The zone the application measures crossings against once an interval is not inside the
+    clinically important zone: from no effect to the important effect on the far side of it from the
+    estimate (``zone[0]`` to ``null`` for an estimate above no effect, ``null`` to ``zone[1]`` below it);
+    ``at_null`` for an estimate exactly at no effect."""
+    if estimate > null:
+        return zone[0], null
+    if estimate < null:
+        return null, zone[1]
+    return at_null
+
+
+def cinema_imprecision(estimate: float, ci_low: float, ci_high: float, zone, null: float) -> Judgement:
+    """CINeMA imprecision as the CINeMA application decides it (:data:`CINEMA_APP`:
+    ``imprecision/update.js``, ``getRuleLevel``; ``purescripts/src/Imprecision/Rules.purs``,
+    ``numberOfCrosses``).
+
+    The CI (display scale, limits as printed to three decimals) is compared with two values: no effect
+    (``null``) and the clinically important effect on the far side of no effect from the point estimate
+    (``zone[0]`` for an estimate above no effect, ``zone[1]`` below it; the application's changelog,
+    v1.5-6: "clinically important zones defined as the null effect and the further from the point
+    estimate clinical important value"). The number of those two values the CI crosses
+    (:func:`zone_crossings`) gives the level: 0 no concerns, 1 some concerns, 2 major concerns. A CI
+    strictly inside the zone ``zone`` has no concerns whatever the estimate. An estimate exactly at no
+    effect is measured against no effect alone, which a CI around it crosses twice (major concerns).
+
+    So for an estimate above no effect: a CI excluding no effect has no concerns however far it reaches
+    into important effects; a CI reaching no effect (its lower limit at or below it) but not the
+    important effect below it (lower limit above ``zone[0]``), some concerns; a CI reaching
+    ``zone[0]`` (at or below it), major concerns. The documentation's rule (the CI against both zone
+    limits: "If only one of the two values is crossed", some concerns) is not what the application does.
+    """
+    lo, hi = _as_shown(ci_low), _as_shown(ci_high)
+    rule = (f"crossings of the CI with no effect ({null:g}) and the important effect on the other side of it from the "
+            f"estimate ({zone[0]:g} or {zone[1]:g}), none for a CI inside {zone[0]:g} to {zone[1]:g}: 0 no, 1 some, "
+            f"2 major concerns ({CINEMA_APP})")
+    text = f"estimate {estimate:.2f}, CI {lo:.3f} to {hi:.3f}"
+    if zone[0] < lo and hi < zone[1]:
+        return Judgement("imprecision", _CIN[1], 0, f"{text} inside the zone {zone[0]:g} to {zone[1]:g}", rule)
+    n = zone_crossings(lo, hi, *_far_zone(estimate, zone, null, (null, null)))
+    if estimate == null:
+        return Judgement("imprecision", _CIN[n + 1], n, f"{text} around no effect: crosses it {n} times", rule)
+    far = zone[0] if estimate > null else zone[1]
+    return Judgement("imprecision", _CIN[n + 1], n, f"{text} crosses {n} of no effect ({null:g}) and {far:g}", rule)
+
+
+def cinema_heterogeneity(estimate: float, ci_low: float, ci_high: float, pi_low: float, pi_high: float, zone,
+                         null: float) -> Judgement:
+    """CINeMA heterogeneity as the CINeMA application decides it (:data:`CINEMA_APP`:
+    ``inconsistency/heterogeneity/update.js``, ``getRuleLevel``;
+    ``purescripts/src/Inconsistency/Heterogeneity/Nodes.purs``, ``jointCrosses`` and ``ruleLevel``).
+
+    Crossings (:func:`zone_crossings`; limits as printed to three decimals) of the CI and of the
+    prediction interval with the zone the application uses: for a CI strictly inside the zone, the CI
+    counts 0 and the PI is measured against the whole zone; otherwise both are measured against the
+    part from no effect to the important effect on the far side of it from the estimate (as
+    imprecision; the whole zone for an estimate exactly at no effect). The level is one more than the
+    PI's extra crossings: PI crossings minus CI crossings 0 no concerns, 1 some concerns, 2 major
+    concerns (the documentation's table of CI by PI crossings, applied to those zones; the PI contains
+    the CI, so it cannot cross fewer, and the table has no entry for that). A missing PI counts as
+    crossing both limits, which is what the application's arithmetic gives for a missing value (netmeta
+    gives none when the network's Q has fewer than 2 df): heterogeneity is not shown to be small.
+    """
+    lo, hi, plo, phi = (_as_shown(x) for x in (ci_low, ci_high, pi_low, pi_high))
+    rule = ("crossings of the PI beyond the CI's, with no effect and the important effect on the other side of it "
+            f"from the estimate (the whole zone {zone[0]:g} to {zone[1]:g} when the CI lies inside it): 0 no, 1 some, "
+            f"2 major concerns ({CINEMA_APP})")
+    inside = zone[0] < lo and hi < zone[1]
+    part = _far_zone(estimate, zone, null, tuple(zone))
+    ci_n = 0 if inside else zone_crossings(lo, hi, *part)
+    pi_n = zone_crossings(plo, phi, *(zone if inside else part))
+    extra = max(pi_n - ci_n, 0)
+    where = f"{zone[0]:g} to {zone[1]:g}" if inside else f"{part[0]:g} to {part[1]:g}"
+    pi_text = (f"PI {plo:.3f} to {phi:.3f}" if math.isfinite(plo) and math.isfinite(phi)
+               else "no prediction interval (counted as crossing both limits)")
+    return Judgement("heterogeneity", _CIN[extra + 1], extra,
+                     f"CI {lo:.3f} to {hi:.3f} crosses {ci_n}, {pi_text} crosses {pi_n} of the limits of {where}",
+                     rule)
+
+
+def _areas(low: float, high: float, zone) -> tuple:
+    """Which areas an interval reaches, as the application's incoherence rule tells them (``makeVector``):
+    below the zone (``low < zone[0]``), the zone (``low < zone[1]`` and ``high > zone[0]``), above it
+    (``high > zone[1]``); an interval touching a limit does not reach across it."""
+    return low < zone[0], low < zone[1] and high > zone[0], high > zone[1]
+
+
+def cinema_incoherence(split_p: float | None, dbt_p: float | None, zone, direct=None, indirect=None,
+                       some_p: float = 0.10, major_p: float = 0.05, has_direct: bool = True) -> Judgement:
+    """CINeMA incoherence as the CINeMA application decides it (:data:`CINEMA_APP`:
+    ``inconsistency/incoherence/update.js``, ``getRuleJudgement``, ``rfvs`` and ``createEstimators``).
+
+    The application reads, per estimate, netmeta's side-splitting (``netsplit``, random effects:
+    direct and indirect estimates with their CIs and the p-value of their difference) and, for the
+    network, the random-effects design-by-treatment interaction test (``decomp.design(...)$Q.inc.random``;
+    back end ``getHatMatrix``). Every p-value and limit is compared as printed, to three decimals.
+
+    * Mixed evidence (``direct`` and ``indirect``, each ``(low, high)`` on the display scale):
+      side-splitting p at or above ``some_p`` (0.10 in the application): no concerns. Below it, the
+      agreement of the two CIs on the three areas below, inside and above the zone (:func:`_areas`):
+      agreeing on 3 no, 2 some, 1 or 0 major concerns.
+    * Direct evidence only (no indirect estimate: a comparison no loop reaches) or indirect evidence
+      only (``has_direct`` tells which, for the reason): the design-by-treatment p-value ``dbt_p`` above
+      ``some_p`` no concerns, above ``major_p`` (0.05) up to ``some_p`` some, at or below ``major_p``
+      major concerns. A network without that test (no loops of designs, no degrees of freedom:
+      ``dbt_p`` None or ``nan``): major concerns (the application's "star network" branch).
+
+    The documentation differs: it judges mixed evidence by the CIs' agreement whatever the
+    side-splitting p, direct-only comparisons as no concerns, and puts the lower cut-off at 0.01; the
+    application changed these in v1.5-6 and v1.7.0 (its changelog).
+    """
+    rule = (f"mixed: side-splitting p >= {some_p:g} no concerns, else the direct and indirect CIs agree on 3 / 2 / "
+            f"<= 1 of the areas below, inside, above the zone: no / some / major; direct only or indirect only: "
+            f"random-effects design-by-treatment test p > {some_p:g} no, {major_p:g} < p <= {some_p:g} some, "
+            f"p <= {major_p:g} or no test (no loops) major concerns ({CINEMA_APP})")
     if direct is not None and indirect is not None:
-        rd, ri = regions(*direct, zone), regions(*indirect, zone)
-        agree = 3 - len(rd ^ ri)
-        facts = (f"direct CI {direct[0]:.2f} to {direct[1]:.2f}, indirect CI {indirect[0]:.2f} to {indirect[1]:.2f}: "
-                 f"agree on {agree} of 3 areas; {split}")
-        if mixed_rule == "agreement":
-            score = {3: 1, 2: 2}.get(agree, 3)
-            return Judgement("incoherence", _CIN[score], score - 1, facts, rule)
-        if split_p is None or not math.isfinite(split_p):
-            return Judgement("incoherence", "some concerns", 1, facts + " (no test possible)", rule)
-        score = 1 if split_p >= some_p else (2 if split_p >= major_p else 3)
-        if score == 2 and not rd & ri:
-            score = 3
-        return Judgement("incoherence", _CIN[score], score - 1, facts, rule)
-    if has_direct:
-        return Judgement("incoherence", "no concerns", 0, "direct evidence only", rule)
-    if global_p is None or not math.isfinite(global_p):
-        return Judgement("incoherence", "some concerns", 1, "indirect evidence only and no test possible", rule)
-    score = 1 if global_p >= some_p else (2 if global_p >= major_p else 3)
+        p = _as_shown(split_p)
+        split = f"side-splitting p = {p:.3f}" if math.isfinite(p) else "no side-splitting p"
+        if p >= some_p:
+            return Judgement("incoherence", _CIN[1], 0, split, rule)
+        z = tuple(_as_shown(x) for x in zone)
+        d, i = tuple(_as_shown(x) for x in direct), tuple(_as_shown(x) for x in indirect)
+        agree = sum(a == b for a, b in zip(_areas(*d, z), _areas(*i, z)))
+        score = {3: 1, 2: 2}.get(agree, 3)
+        return Judgement("incoherence", _CIN[score], score - 1,
+                         f"{split}; direct CI {d[0]:.3f} to {d[1]:.3f}, indirect CI {i[0]:.3f} to {i[1]:.3f}: agree "
+                         f"on {agree} of 3 areas", rule)
+    which = "direct evidence only" if has_direct else "indirect evidence only"
+    p = _as_shown(dbt_p)
+    if not math.isfinite(p):
+        return Judgement("incoherence", _CIN[3], 2,
+                         f"{which}; no design-by-treatment test (no loops of designs in the network)", rule)
+    score = 1 if p > some_p else (2 if p > major_p else 3)
     return Judgement("incoherence", _CIN[score], score - 1,
-                     f"indirect evidence only; design-by-treatment test p = {global_p:.3f}", rule)
+                     f"{which}; random-effects design-by-treatment test p = {p:.3f}", rule)
 
 
 # ---------------------------------------------------------------- tables: pairwise GRADE, CINeMA, SoF
@@ -808,7 +894,8 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
     level = rob_levels.set_index("study_id").level.to_dict()
     age = dict(zip(studies.study_id, studies.age_group))
     sizes = study_sizes(per_study) if len(per_study) else {}
-    global_p = net_summary.set_index("outcome").q_between_pval.to_dict() if len(net_summary) else {}
+    # the random-effects design-by-treatment test, the one the CINeMA application reads (nan: no test)
+    dbt_p = net_summary.set_index("outcome").q_between_random_pval.to_dict() if len(net_summary) else {}
     z = norm_ppf(0.975)
     rows, results = [], []
     est = estimates[estimates.comparison.fillna("").astype(str) != ""]
@@ -819,7 +906,7 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
         if not len(c):
             raise ValueError(f"network_contributions.csv: no contributions for {r.outcome}, "
                              f"{r.treatment1} vs {r.treatment2}")
-        zone = tuple(opts.zone[r.measure])
+        zone, null = tuple(opts.zone[r.measure]), opts.null(r.measure)
         back = np.exp if r.measure in RATIO else (lambda x: x)
         study_rob = [_CINEMA_ROB.get(level.get(s, "not assessed"), opts.cinema_not_assessed) for s in c.study_id]
         study_ind = [opts.cinema_adolescent if age.get(s) == "adolescent" else "low" for s in c.study_id]
@@ -832,12 +919,12 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
             contribution_domain("within-study bias", c.contribution, study_rob, opts.cinema_rule),
             reporting_bias_domain(opts.reporting_bias, opts.reporting_bias_reason, k_pb, p_pb, opts.pb_alpha),
             contribution_domain("indirectness", c.contribution, study_ind, opts.cinema_rule),
-            cinema_imprecision(r.ci_low_display, r.ci_high_display, zone),
-            cinema_heterogeneity(r.ci_low_display, r.ci_high_display, r.pi_low_display, r.pi_high_display, zone),
-            cinema_incoherence(r.split_pval if pd.notna(r.split_pval) else None, global_p.get(r.outcome), zone,
+            cinema_imprecision(r.estimate_display, r.ci_low_display, r.ci_high_display, zone, null),
+            cinema_heterogeneity(r.estimate_display, r.ci_low_display, r.ci_high_display, r.pi_low_display,
+                                 r.pi_high_display, zone, null),
+            cinema_incoherence(r.split_pval if pd.notna(r.split_pval) else None, dbt_p.get(r.outcome), zone,
                                direct, indirect, opts.incoherence_some_p, opts.incoherence_major_p,
-                               has_direct=bool(pd.notna(r.direct_k) and r.direct_k > 0),
-                               mixed_rule=opts.incoherence_mixed_rule),
+                               has_direct=bool(pd.notna(r.direct_k) and r.direct_k > 0)),
         ]
         js = _overridden(js, r.comparison, r.outcome, "network", opts)
         cert = overall_certainty(js)
