@@ -306,6 +306,69 @@ def test_contribution_rules():
     assert contribution_domain("indirectness", [1, 0], ["low", "high"], "highest").level == "no concerns"
     with pytest.raises(ValueError, match="low, moderate or high"):
         contribution_domain("indirectness", [1], ["unclear"])
+    # indirectness is judged for every study: a study without a judgement is an error there
+    with pytest.raises(ValueError, match="low, moderate or high, got \\['not assessed'\\]"):
+        contribution_domain("indirectness", [1], ["not assessed"])
+
+
+NOT_ASSESSED_CASES = [
+    # (contributions, levels, rule, not_assessed, level, why)
+    ([0.5, 0.5], ["not assessed", "high"], "average", "flag", "not assessed",
+     "unassessed trials carry exactly half: not assessed, no downgrade"),
+    ([0.99, 0.01], ["not assessed", "high"], "highest", "flag", "not assessed",
+     "99% unassessed: the 1% at high risk does not decide"),
+    ([0.49, 0.51], ["not assessed", "high"], "average", "flag", "major concerns",
+     "51% assessed, all high: judged on the assessed trials"),
+    ([0.2, 0.5, 0.3], ["not assessed", "low", "high"], "average", "flag", "some concerns",
+     "assessed 0.5 low + 0.3 high -> 62.5% low, 37.5% high: mean 1.75 -> some concerns"),
+    ([0.2, 0.5, 0.3], ["not assessed", "low", "high"], "majority", "flag", "no concerns",
+     "assessed: low carries the majority"),
+    ([0.5, 0.5], ["not assessed", "high"], "average", "moderate", "major concerns",
+     "counted as moderate: 0.5*2 + 0.5*3 = 2.5 -> major concerns"),
+    ([1.0], ["not assessed"], "average", "moderate", "some concerns",
+     "all unassessed counted as moderate: some concerns (the rule some concerns)"),
+    ([1.0], ["not assessed"], "average", "low", "no concerns", "counted as low"),
+    ([0.6, 0.4], ["low", "high"], "average", "flag", "some concerns", "nothing unassessed: the rule as usual"),
+]
+
+
+@pytest.mark.parametrize("c, lev, rule, na, level, why", NOT_ASSESSED_CASES, ids=[x[-1] for x in NOT_ASSESSED_CASES])
+def test_within_study_bias_not_assessed_worked_cases(c, lev, rule, na, level, why):
+    j = contribution_domain("within-study bias", c, lev, rule, not_assessed=na)
+    assert j.level == level and j.downgrade == CINEMA_LEVELS[level]
+    shown = "trials without an assessment" in j.reason
+    assert shown == ("not assessed" in lev)      # the share without an assessment is always in the reason
+
+
+def test_within_study_bias_not_assessed_reasons():
+    j = contribution_domain("within-study bias", [0.7, 0.3], ["not assessed", "high"], "average", "flag")
+    assert j.reason == "contributions 70% from trials without an assessment; 0% low, 0% moderate, 30% high risk"
+    assert j.rule.endswith("the domain not assessed when they carry >= 50% of the contributions")
+    j = contribution_domain("within-study bias", [0.2, 0.8], ["not assessed", "low"], "average", "flag")
+    assert "(the assessed trials; 20% from trials without an assessment set aside)" in j.reason
+    j = contribution_domain("within-study bias", [0.7, 0.3], ["not assessed", "high"], "average", "moderate")
+    assert "(70% from trials without an assessment, counted as moderate)" in j.reason
+    assert j.rule.endswith("a trial without an assessment counts as moderate")
+    with pytest.raises(ValueError, match="not_assessed must be flag or a study level"):
+        contribution_domain("within-study bias", [1], ["low"], "average", "unclear")
+
+
+def test_reporting_bias_not_assessed():
+    # nothing assessed, rule flag: its own state, no downgrade; the reviewer's reason printed
+    j = reporting_bias_domain("not assessed", "no search of registries recorded")
+    assert (j.level, j.downgrade) == ("not assessed", 0) and j.reason.endswith("no search of registries recorded")
+    # a small-study test without a signal is reported but is not an assessment
+    j = reporting_bias_domain("not assessed", k_tested=12, small_study_p=0.40)
+    assert j.level == "not assessed" and "p = 0.400" in j.reason
+    # a small-study test with p < 0.10 makes it suspected either way
+    assert reporting_bias_domain("not assessed", k_tested=12, small_study_p=0.05).level == "some concerns"
+    # rule some concerns: counted as suspected
+    j = reporting_bias_domain("not assessed", not_assessed="some concerns")
+    assert (j.level, j.downgrade) == ("some concerns", 1) and j.reason.endswith("(counted as some concerns)")
+    # a reviewer's judgement is not touched by the rule
+    assert reporting_bias_domain("suspected", not_assessed="flag").level == "some concerns"
+    with pytest.raises(ValueError, match="not_assessed must be one of"):
+        reporting_bias_domain("not assessed", not_assessed="unclear")
 
 
 def test_reporting_bias():
@@ -466,6 +529,10 @@ def test_options_from_config():
     assert o.null("OR") == 1.0 and o.null("SMD") == 0.0
     with pytest.raises(ValueError, match="cinema_rule"):
         CertaintyOptions.from_config({"risk_of_bias": {"cinema_rule": "mean"}})
+    assert (o.not_assessed, o.reporting_bias) == ("flag", "not assessed")
+    assert CertaintyOptions.from_config({"not_assessed": "some concerns"}).not_assessed == "some concerns"
+    with pytest.raises(ValueError, match="certainty.not_assessed must be one of some concerns, flag"):
+        CertaintyOptions.from_config({"not_assessed": "unclear"})
     assert np.isclose(CertaintyOptions().i2_serious, 50)
 
 
@@ -587,18 +654,20 @@ def test_cinema_network_end_to_end():
     cin, res = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1})
     assert len(res) == 1          # only the row naming a project comparison
     c = cin.set_index("domain")
-    # RoB: s1 low 0.5, s2 high 0.3, s3 not assessed -> moderate 0.2: 0.5 + 0.6 + 0.4 = 1.5 -> some concerns
+    # within-study bias, rule flag (default): s3 (20%) has no assessment and is set aside; the assessed
+    # s1 low 0.5 and s2 high 0.3 -> 62.5% low, 37.5% high: 0.625 + 1.125 = 1.75 -> some concerns
     assert c.loc["within-study bias", "concern"] == "some concerns"
     # indirectness: s3 adolescent (moderate) 0.2: 0.8 + 0.4 = 1.2 -> no concerns
     assert c.loc["indirectness", "concern"] == "no concerns"
-    assert c.loc["reporting bias", "concern"] == "some concerns"          # default 'suspected'
+    # reporting bias: nothing assessed (the default level) -> its own state, no downgrade
+    assert (c.loc["reporting bias", "concern"], c.loc["reporting bias", "downgrade"]) == ("not assessed", 0)
     # estimate 1.3 above no effect: the limits that matter are 1 and 0.8; CI 1.1-1.5 crosses neither
     assert c.loc["imprecision", "concern"] == "no concerns"
     assert c.loc["heterogeneity", "concern"] == "some concerns"           # PI 1.0-1.7 reaches no effect
     assert c.loc["incoherence", "concern"] == "no concerns"               # side-splitting p 0.5 >= 0.10
     r = res.iloc[0]
-    # some concerns in 3 domains: 4 - 3 = 1, very low; patients 200 + 200 + 100
-    assert (r.certainty, r.k, r.k_direct, r.n_patients) == ("very low", 3, 2, 500)
+    # some concerns in 2 domains: 4 - 2 = 2, low, with reporting bias not assessed; patients 200 + 200 + 100
+    assert (r.certainty, r.not_assessed, r.k, r.k_direct, r.n_patients) == ("low", "reporting bias", 3, 2, 500)
     # risk 400 -> 520 per 1000 (440 to 600): NNTB 1/0.12 = 8.3 -> 9, CI 1/0.2 = 5 to 1/0.04 = 25
     assert (r.risk_intervention, r.risk_intervention_low, r.risk_intervention_high) == pytest.approx((520, 440, 600))
     assert r.nnt == "NNTB 9 (5 to 25)"
@@ -606,11 +675,30 @@ def test_cinema_network_end_to_end():
     _, res_rows = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1},
                                  input_rows={"response": {"s1": ["x1", "x2"], "s3": ["x3"]}})
     assert res_rows.iloc[0].row_ids == "x1;x2;x3"
-    # a reviewer lifting reporting bias for network estimates: 4 - 2 = low
-    o = CertaintyOptions(overrides=({"domain": "reporting bias", "evidence": "network", "level": "no concerns",
+    # rule some concerns (the earlier behaviour): s3 counts as moderate, 0.5 + 0.9 + 0.4 = 1.8 -> some
+    # concerns; reporting bias not assessed -> some concerns: three domains down, very low, nothing flagged
+    sc = CertaintyOptions(not_assessed="some concerns")
+    cin_sc, res_sc = cinema_network(est, summ, contrib, levels, studies, per_study, sc, risks, {"response": 1})
+    c_sc = cin_sc.set_index("domain")
+    assert "counted as moderate" in c_sc.loc["within-study bias", "reason"]
+    assert c_sc.loc["reporting bias", "concern"] == "some concerns"
+    assert (res_sc.iloc[0].certainty, res_sc.iloc[0].not_assessed) == ("very low", "")
+    # the unassessed (adolescent) s3 carrying 60%: within-study bias not assessed too; heterogeneity and
+    # indirectness (0.4 low + 0.6 moderate = 1.6 -> some concerns) down: low
+    most = contrib.assign(contribution=[0.2, 0.2, 0.6])
+    cin_na, res_na = cinema_network(est, summ, most, levels, studies, per_study, opts, risks, {"response": 1})
+    assert cin_na.set_index("domain").loc["within-study bias", "concern"] == "not assessed"
+    assert (res_na.iloc[0].certainty, res_na.iloc[0].not_assessed) == ("low", "within-study bias; reporting bias")
+    # a reviewer's judgement of reporting bias (suspected: some concerns), lifted for network estimates by an
+    # override: within-study bias and heterogeneity down, 4 - 2 = low (without the override: very low)
+    o = CertaintyOptions(reporting_bias="suspected",
+                         overrides=({"domain": "reporting bias", "evidence": "network", "level": "no concerns",
                                      "reason": "registries searched"},))
     _, res2 = cinema_network(est, summ, contrib, levels, studies, per_study, o, risks, {"response": 1})
     assert res2.iloc[0].certainty == "low"
+    suspected = CertaintyOptions(reporting_bias="suspected")
+    _, res3 = cinema_network(est, summ, contrib, levels, studies, per_study, suspected, risks, {"response": 1})
+    assert res3.iloc[0].certainty == "very low"
     # a pair with no contributions is an error naming the file
     with pytest.raises(ValueError, match="network_contributions.csv"):
         cinema_network(est, summ, contrib.iloc[:0], levels, studies, per_study, opts, risks, {"response": 1})
@@ -635,8 +723,11 @@ def test_sof_rows_prefer_network_and_list_downgrades():
                    {"combined_vs_medication": ("combined treatment", "medication")})
     assert len(sof) == 2 and list(sof.evidence) == ["network", "pairwise"] and list(sof.primary) == [True, False]
     notes = sof.iloc[0].footnotes
-    assert [n["domain"] for n in notes] == ["within-study bias", "reporting bias", "heterogeneity"]
-    assert sof.iloc[0].statement.startswith("The evidence is very uncertain")
+    # downgraded domains and the not-assessed one (reporting bias) get a footnote
+    assert [(n["domain"], n["level"]) for n in notes] == [("within-study bias", "some concerns"),
+                                                          ("reporting bias", "not assessed"),
+                                                          ("heterogeneity", "some concerns")]
+    assert sof.iloc[0].statement == "Compared with medication, combined treatment may increase response."
     # pairwise only when there is no network estimate
     sof_p = sof_rows(res, grade, opts, ["response"], {"combined_vs_medication": ("combined treatment", "medication")})
     assert sof_p.iloc[0].evidence == "pairwise" and sof_p.iloc[0].primary

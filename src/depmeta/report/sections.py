@@ -192,8 +192,16 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
         out("Each domain's judgement follows the rule below (thresholds from the `certainty` section of the "
             "configuration; a reviewer's override replaces it, with the reason printed). Study-level inputs: the "
             "overall risk of bias published for a trial, else derived from its published domain judgements (any "
-            "high: high; all low: low; otherwise some concerns), else *not assessed*, which CINeMA counts as "
-            f"{_option(certainty_options, 'cinema_not_assessed', 'certainty.json')}; trials in adolescents count as "
+            "high: high; all low: low; otherwise some concerns), else *not assessed*, which GRADE counts with the "
+            "trials at high risk for a serious risk of bias and "
+            + _choice({"flag": "CINeMA sets aside: within-study bias is *not assessed*, not downgraded and named "
+                               "beside the rating, where such trials carry at least half of the contributions, and "
+                               "judged on the assessed trials otherwise (a reporting bias nobody assessed likewise)",
+                       "some concerns": "CINeMA counts as "
+                                        f"{_option(certainty_options, 'cinema_not_assessed', 'certainty.json')} "
+                                        "(a reporting bias nobody assessed as some concerns)"},
+                      _option(certainty_options, "not_assessed", "certainty.json"), "certainty.not_assessed")
+            + "; trials in adolescents count as "
             f"{_option(certainty_options, 'cinema_adolescent', 'certainty.json')} indirectness "
             "for CINeMA. CINeMA's summary: one level down per domain with some concerns, two per domain with major "
             "concerns. GRADE imprecision follows GRADE guidelines 6 (Guyatt et al. 2011): precision is adequate "

@@ -61,7 +61,9 @@ CINeMA (network)
     rule can meet slightly different intervals. The three contribution rules
     and reporting bias follow the documentation. What neither source states
     (rounding and ties of the contribution rules, the reporting-bias default,
-    how the six domains combine into one rating) is this project's, a config
+    the state ``not assessed`` of a domain nobody assessed (:data:`NOT_ASSESSED`,
+    config ``certainty.not_assessed``), how the six domains combine into one
+    rating) is this project's, a config
     option where it is a choice, and each function says which part is which.
 
 Every rule is a small function whose ``rule`` text states it, so a reader of
@@ -96,7 +98,7 @@ __all__ = [
     "study_rob_levels", "rob_domain", "inconsistency_domain", "indirectness_domain",
     "imprecision_domain", "publication_bias_domain", "contribution_domain", "reporting_bias_domain",
     "cinema_imprecision", "cinema_heterogeneity", "cinema_incoherence", "CINEMA_APP", "CINEMA_DOC", "zone_crossings",
-    "APP_DECIMALS", "GRADE_DOMAINS",
+    "APP_DECIMALS", "NOT_ASSESSED", "NOT_ASSESSED_RULES", "NOT_ASSESSED_SHARE", "GRADE_DOMAINS",
     "CINEMA_DOMAINS", "assumed_risks", "grade_pairwise", "cinema_network", "study_sizes", "plain_statement", "sof_rows",
 ]
 
@@ -133,7 +135,9 @@ class CertaintyOptions:
     cinema_rule: str = "average"
     cinema_not_assessed: str = "moderate"
     cinema_adolescent: str = "moderate"
-    reporting_bias: str = "suspected"
+    #: a CINeMA domain nobody assessed: ``flag`` (no downgrade, shown as not assessed) or ``some concerns``
+    not_assessed: str = "flag"
+    reporting_bias: str = "not assessed"
     reporting_bias_reason: str = ""
     incoherence_some_p: float = 0.10
     incoherence_major_p: float = 0.05
@@ -178,13 +182,15 @@ class CertaintyOptions:
         for (sec, key), name in flat.items():
             if key in s.get(sec, {}):
                 kw[name] = s[sec][key]
-        for key in ("assumed_risk", "smd_control_event_rate", "overrides"):
+        for key in ("assumed_risk", "smd_control_event_rate", "overrides", "not_assessed"):
             if key in s:
                 kw[key] = s[key]
         kw["indirectness"] = tuple(kw.get("indirectness", ()))
         kw["overrides"] = tuple(kw.get("overrides", ()))
         if kw.get("cinema_rule", "average") not in ("average", "majority", "highest"):
             raise ValueError("certainty.risk_of_bias.cinema_rule must be average, majority or highest")
+        if kw.get("not_assessed", "flag") not in NOT_ASSESSED_RULES:
+            raise ValueError(f"certainty.not_assessed must be one of {', '.join(NOT_ASSESSED_RULES)}")
         return cls(**kw)
 
     def grade_thresholds(self, measure: str) -> tuple:
@@ -400,13 +406,34 @@ def publication_bias_domain(k: int, pval: float | None, min_studies: int = 10, a
 
 _CIN = {1: "no concerns", 2: "some concerns", 3: "major concerns"}
 _STUDY_SCORE = {"low": 1, "moderate": 2, "high": 3}
+#: The state of a CINeMA domain (and of a trial's risk of bias) that nobody assessed.
+NOT_ASSESSED = "not assessed"
+#: How a missing assessment is treated (config ``certainty.not_assessed``): counted as some concerns, or
+#: not downgraded and flagged as not assessed.
+NOT_ASSESSED_RULES = ("some concerns", "flag")
+#: With ``flag``, a contribution-based domain is not assessed when the trials without an assessment carry
+#: at least this share of the estimate's contributions; below it the assessed trials are judged.
+NOT_ASSESSED_SHARE = 0.5
 
 
-def contribution_domain(domain: str, contributions, levels, rule: str = "average") -> Judgement:
+def contribution_domain(domain: str, contributions, levels, rule: str = "average", not_assessed: str | None = None
+                        ) -> Judgement:
     """CINeMA within-study bias or indirectness from contributions × study-level judgements.
 
-    ``levels`` are ``low``/``moderate``/``high`` per study. Rules
-    (Papakonstantinou 2020): ``majority`` the level carrying the largest
+    ``levels`` are ``low``/``moderate``/``high`` per study, or ``not assessed``
+    for a study nobody assessed, treated by ``not_assessed``: a study level
+    (``low``/``moderate``/``high``: counted at that level, the rule
+    ``certainty.not_assessed: some concerns`` with
+    ``certainty.risk_of_bias.cinema_not_assessed``), or ``flag``: the domain
+    is ``not assessed`` (no downgrade) when those studies carry at least
+    :data:`NOT_ASSESSED_SHARE` of the contributions, and otherwise judged on
+    the assessed studies' contributions alone; ``None`` (indirectness, judged
+    for every study): a ``not assessed`` level is an error. Either way the
+    reason gives the share without an assessment. CINeMA itself has no such
+    state (its input needs a judgement per study); the ``flag`` rule and its
+    half are this project's.
+
+    Rules (Papakonstantinou 2020): ``majority`` the level carrying the largest
     contribution (a tie goes to the worse level); ``average`` the
     contribution-weighted mean of 1/2/3, rounded to the nearest level (1.5 and
     2.5 round up); ``highest`` the worst level among contributing studies.
@@ -428,60 +455,105 @@ def contribution_domain(domain: str, contributions, levels, rule: str = "average
     project's choice).
     """
     lev = np.asarray(levels, object)
-    bad = sorted(set(lev) - set(_STUDY_SCORE))
+    allowed = set(_STUDY_SCORE) | ({NOT_ASSESSED} if not_assessed is not None else set())
+    bad = sorted(set(lev) - allowed)
     if bad:
-        raise ValueError(f"{domain}: study levels must be low, moderate or high, got {bad}")
-    s = _shares(contributions, lev, ("low", "moderate", "high"))
-    facts = ", ".join(f"{_pct(s[k])} {k}" for k in ("low", "moderate", "high"))
-    facts = f"contributions {facts} {'risk' if domain == 'within-study bias' else 'indirectness'}"
+        also = f" (or {NOT_ASSESSED})" if not_assessed is not None else ""
+        raise ValueError(f"{domain}: study levels must be low, moderate or high{also}, got {bad}")
+    if not_assessed is not None and not_assessed != "flag" and not_assessed not in _STUDY_SCORE:
+        raise ValueError(f"{domain}: not_assessed must be flag or a study level, not {not_assessed!r}")
     c = np.asarray(contributions, float)
+    what = "risk" if domain == "within-study bias" else "indirectness"
+    share_na = _shares(c, lev, (NOT_ASSESSED,))[NOT_ASSESSED]
+    na_rule = ""
+    if not_assessed == "flag":
+        na_rule = (f"; trials without an assessment set aside, the domain {NOT_ASSESSED} when they carry >= "
+                   f"{_pct(NOT_ASSESSED_SHARE)} of the contributions")
+        if share_na >= NOT_ASSESSED_SHARE - SHARE_TOL:
+            s = _shares(c, lev, ("low", "moderate", "high"))
+            facts = (f"contributions {_pct(share_na)} from trials without an assessment; "
+                     + ", ".join(f"{_pct(s[k])} {k}" for k in _STUDY_SCORE) + f" {what}")
+            return Judgement(domain, NOT_ASSESSED, 0, facts, _contribution_rule(rule) + na_rule)
+        keep = lev != NOT_ASSESSED
+        c, lev = c[keep], lev[keep]
+    elif not_assessed is not None:
+        na_rule = f"; a trial without an assessment counts as {not_assessed}"
+        lev = np.where(lev == NOT_ASSESSED, not_assessed, lev)
+    s = _shares(c, lev, ("low", "moderate", "high"))
+    facts = f"contributions {', '.join(f'{_pct(s[k])} {k}' for k in _STUDY_SCORE)} {what}"
+    if share_na > 0:
+        facts += (f" (the assessed trials; {_pct(share_na)} from trials without an assessment set aside)"
+                  if not_assessed == "flag" else
+                  f" ({_pct(share_na)} from trials without an assessment, counted as {not_assessed})")
+    text = _contribution_rule(rule) + na_rule
     if rule == "majority":
         top = max(s.values())
         best = max((k for k in _STUDY_SCORE if s[k] >= top - SHARE_TOL), key=_STUDY_SCORE.get)
         score = _STUDY_SCORE[best]
-        text = "majority: the level with the largest contribution"
     elif rule == "average":
         mean = sum(_STUDY_SCORE[k] * s[k] for k in _STUDY_SCORE)
         score = int(math.floor(mean + 0.5 + SHARE_TOL))
         facts += f" (weighted mean {mean:.2f}; low 1, high 3)"
-        text = "average: contribution-weighted mean of low 1 / moderate 2 / high 3, rounded"
-    elif rule == "highest":
-        score = max(_STUDY_SCORE[k] for k, ci in zip(lev, c) if ci > 0)
-        text = "highest: the worst level among contributing studies"
     else:
-        raise ValueError(f"unknown CINeMA rule {rule!r}")
+        score = max(_STUDY_SCORE[k] for k, ci in zip(lev, c) if ci > 0)
     return Judgement(domain, _CIN[score], score - 1, facts, text)
 
 
-def reporting_bias_domain(level: str = "suspected", reason: str = "", k_tested: int = 0,
-                          small_study_p: float | None = None, alpha: float = 0.10) -> Judgement:
-    """CINeMA reporting bias: the reviewer's judgement ``undetected`` / ``suspected`` / ``strongly suspected``.
+def _contribution_rule(rule: str) -> str:
+    texts = {"majority": "majority: the level with the largest contribution",
+             "average": "average: contribution-weighted mean of low 1 / moderate 2 / high 3, rounded",
+             "highest": "highest: the worst level among contributing studies"}
+    if rule not in texts:
+        raise ValueError(f"unknown CINeMA rule {rule!r}")
+    return texts[rule]
+
+
+def reporting_bias_domain(level: str = NOT_ASSESSED, reason: str = "", k_tested: int = 0,
+                          small_study_p: float | None = None, alpha: float = 0.10, not_assessed: str = "flag"
+                          ) -> Judgement:
+    """CINeMA reporting bias: the reviewer's judgement ``undetected`` / ``suspected`` /
+    ``strongly suspected``, or ``not assessed``.
 
     Mapped to no / some / major concerns. A small-study test with p < ``alpha``
-    in a direct comparison raises ``undetected`` to ``suspected``.
+    in a direct comparison raises ``undetected`` (or ``not assessed``) to
+    ``suspected``. ``not assessed`` otherwise follows ``not_assessed``
+    (config ``certainty.not_assessed``): ``flag`` keeps the state ``not
+    assessed`` (no downgrade; a test with p >= ``alpha`` is reported, not
+    taken for an assessment), ``some concerns`` counts it as suspected.
 
     Not confirmed from the papers' stored text: the three-level scale's
     wording and its mapping, and any default. The CINeMA documentation
     (:data:`CINEMA_DOC`, section Across-studies bias) leaves it to the
     reviewer: "users are limited to report whether they suspect or not the
     presence of bias on a per comparison level". The level is the reviewer's
-    (config ``certainty.reporting_bias.level``); the shipped default
-    ``suspected`` is this project's judgement of its own search (data/README),
-    not a default taken from CINeMA; the small-study test's role is this
+    (config ``certainty.reporting_bias.level``, default ``not assessed``); the
+    shipped configuration's ``suspected`` is this project's judgement of its
+    own search (data/README), not a default taken from CINeMA; the
+    small-study test's role and the ``not assessed`` state are this
     project's.
     """
     mapping = {"undetected": 1, "suspected": 2, "strongly suspected": 3}
-    if level not in mapping:
-        raise ValueError(f"reporting bias level must be one of {sorted(mapping)}, got {level!r}")
-    score = mapping[level]
+    if level not in mapping and level != NOT_ASSESSED:
+        raise ValueError(f"reporting bias level must be one of {sorted(mapping) + [NOT_ASSESSED]}, got {level!r}")
+    if not_assessed not in NOT_ASSESSED_RULES:
+        raise ValueError(f"not_assessed must be one of {NOT_ASSESSED_RULES}, not {not_assessed!r}")
+    rule = ("reviewer's judgement (undetected / suspected / strongly suspected -> no / some / major concerns; "
+            + ("not assessed -> not assessed, no downgrade" if not_assessed == "flag"
+               else "not assessed -> some concerns")
+            + f"); a small-study test with p < {alpha:g} makes it at least suspected")
     facts = f"reporting bias {level}" + (f": {reason}" if reason else "")
-    if small_study_p is not None and math.isfinite(small_study_p):
+    tested = small_study_p is not None and math.isfinite(small_study_p)
+    if tested:
         facts += f"; small-study test on the {k_tested} direct trials p = {small_study_p:.3f}"
-        if small_study_p < alpha:
-            score = max(score, 2)
-    return Judgement("reporting bias", _CIN[score], score - 1, facts,
-                     "reviewer's judgement (undetected / suspected / strongly suspected -> no / some / major "
-                     f"concerns); a small-study test with p < {alpha:g} makes it at least suspected")
+    raised = tested and small_study_p < alpha
+    if level == NOT_ASSESSED:
+        if raised:
+            return Judgement("reporting bias", _CIN[2], 1, facts, rule)
+        if not_assessed == "flag":
+            return Judgement("reporting bias", NOT_ASSESSED, 0, facts, rule)
+        return Judgement("reporting bias", _CIN[2], 1, facts + " (counted as some concerns)", rule)
+    score = max(mapping[level], 2) if raised else mapping[level]
+    return Judgement("reporting bias", _CIN[score], score - 1, facts, rule)
 
 
 #: Source of the CINeMA rules that the papers' stored text did not show and the application's code does not
@@ -908,7 +980,7 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
                              f"{r.treatment1} vs {r.treatment2}")
         zone, null = tuple(opts.zone[r.measure]), opts.null(r.measure)
         back = np.exp if r.measure in RATIO else (lambda x: x)
-        study_rob = [_CINEMA_ROB.get(level.get(s, "not assessed"), opts.cinema_not_assessed) for s in c.study_id]
+        study_rob = [_CINEMA_ROB.get(level.get(s, NOT_ASSESSED), NOT_ASSESSED) for s in c.study_id]
         study_ind = [opts.cinema_adolescent if age.get(s) == "adolescent" else "low" for s in c.study_id]
         direct = indirect = None
         if pd.notna(r.direct_estimate) and pd.notna(r.indirect_estimate):
@@ -916,8 +988,10 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
             indirect = tuple(back(r.indirect_estimate + s * z * r.indirect_se) for s in (-1, 1))
         k_pb, p_pb = (small_study or {}).get((r.comparison, r.outcome), (0, None))
         js = [
-            contribution_domain("within-study bias", c.contribution, study_rob, opts.cinema_rule),
-            reporting_bias_domain(opts.reporting_bias, opts.reporting_bias_reason, k_pb, p_pb, opts.pb_alpha),
+            contribution_domain("within-study bias", c.contribution, study_rob, opts.cinema_rule,
+                                "flag" if opts.not_assessed == "flag" else opts.cinema_not_assessed),
+            reporting_bias_domain(opts.reporting_bias, opts.reporting_bias_reason, k_pb, p_pb, opts.pb_alpha,
+                                  opts.not_assessed),
             contribution_domain("indirectness", c.contribution, study_ind, opts.cinema_rule),
             cinema_imprecision(r.estimate_display, r.ci_low_display, r.ci_high_display, zone, null),
             cinema_heterogeneity(r.estimate_display, r.ci_low_display, r.ci_high_display, r.pi_low_display,
@@ -942,7 +1016,9 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
                "k": len(ids), "n_patients": int(sum(sizes.get((s, r.outcome), 0) for s in ids)),
                "k_direct": int(r.n_studies) if pd.notna(r.n_studies) else 0,
                "certainty": cert.word, "certainty_score": cert.score, "symbols": cert.symbols,
-               "downgrades": cert.downgrades, "followup_weeks": _weeks(wk), "studies": ";".join(ids),
+               "downgrades": cert.downgrades,
+               "not_assessed": "; ".join(j.domain for j in js if j.level == NOT_ASSESSED),
+               "followup_weeks": _weeks(wk), "studies": ";".join(ids),
                "row_ids": _network_rows(r, ids, input_rows)}
         row.update(_absolute_row(r.measure, r.estimate_display, r.ci_low_display, r.ci_high_display, r.outcome,
                                  risks.get((r.comparison, r.outcome)), _cer(opts, risks, r.comparison),
@@ -986,7 +1062,7 @@ def plain_statement(intervention: str, comparator: str, outcome: str, measure: s
 
 def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions, outcomes, pairs: dict) -> pd.DataFrame:
     """Summary-of-findings rows: every estimate (network and pairwise) with its footnotes (every
-    domain downgraded or overridden) and a plain-language statement; ``primary`` marks the row the
+    domain downgraded, overridden or not assessed) and a plain-language statement; ``primary`` marks the row the
     table shows per comparison × outcome: the network estimate where there is one, else the
     pairwise estimate.
 
@@ -1004,7 +1080,7 @@ def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions,
                 g = grade[(grade.evidence == r.evidence) & (grade.comparison == comp) & (grade.outcome == outcome)]
                 notes = [{"domain": d.domain, "level": d.concern, "downgrade": int(d.downgrade), "reason": d.reason,
                           "overridden": bool(d.overridden)}
-                         for d in g.itertuples() if d.downgrade > 0 or d.overridden]
+                         for d in g.itertuples() if d.downgrade > 0 or d.overridden or d.concern == NOT_ASSESSED]
                 a, b = pairs[comp]
                 rec = r.to_dict()
                 rec.update(primary=i == 0, footnotes=notes,
