@@ -782,6 +782,35 @@ def test_sof_table_format_and_answer():
                     "(RR 1.20, 95% CI 1.05 to 1.37, 480 vs 400 per 1000, pairwise, 3 trials; low certainty).")
 
 
+def test_ratings_name_the_domains_not_assessed_beside_them():
+    from depmeta.report.summary_of_findings import answer_items, sof_table
+
+    studies, per_study, _ = _pairwise_fixture()
+    est, summ, contrib = _network_fixture()
+    levels = study_rob_levels(studies, None)
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    cin, net = cinema_network(est, summ, contrib, levels, studies, per_study, CertaintyOptions(), risks,
+                              {"response": 1})
+    sof = sof_rows(net, cin, CertaintyOptions(), ["response"],
+                   {"combined_vs_medication": ("combined treatment", "medication")})
+    tab, notes = sof_table(sof, "combined_vs_medication")
+    # low (within-study bias and heterogeneity down) with reporting bias not assessed and its footnote (b)
+    assert tab.iloc[0]["Certainty"] == "⊕⊕◯◯ low; reporting bias not assessed (a,b,c)"
+    assert notes[1] == "b. Reporting bias (CINeMA: not assessed): reporting bias not assessed."
+    ((_, text),) = answer_items(sof, ["combined_vs_medication"])
+    assert text.endswith("; low certainty, reporting bias not assessed).")
+    # very low outcomes in one sentence: the domains said once when they share them, else per outcome
+    two = pd.concat([sof, sof.assign(outcome="remission")], ignore_index=True).assign(
+        certainty="very low", certainty_score=1)
+    ((_, text),) = answer_items(two, ["combined_vs_medication"])
+    assert text.endswith("per 1000; very low certainty, reporting bias not assessed).")
+    assert text.count("not assessed") == 1
+    mixed = two.assign(not_assessed=["reporting bias", "within-study bias; reporting bias"])
+    ((_, text),) = answer_items(mixed, ["combined_vs_medication"])
+    assert "per 1000, reporting bias not assessed; remission:" in text
+    assert text.endswith("per 1000, within-study bias; reporting bias not assessed; very low certainty).")
+
+
 def test_publication_bias_uses_regtest_from_ten_studies():
     from depmeta.stats.bias import regtest
 

@@ -78,7 +78,7 @@ def test_inconsistency_table_shows_the_random_effects_test_and_dashes_without_df
         "q_between_random_pval": [0.959, np.nan, np.nan]})
     t = inconsistency_table(summary)
     assert list(t.Outcome) == ["response", "symptoms"]  # relapse not analysed: no row
-    assert list(t.columns[-3:]) == ["Between, random", "p" + nbsp * 3, "τ² within"]
+    assert list(t.columns[-2:]) == ["Between, random", "p" + nbsp * 3]
     r, s = t.iloc[0], t.iloc[1]
-    assert r["Between, random"] == f"2.01{nbsp}(7)" and r["τ² within"] == "0.086"
+    assert r["Between, random"] == f"2.01{nbsp}(7)" and r["p" + nbsp * 3] == "0.959"
     assert (s["Between"], s["Between, random"], s["p" + nbsp * 3]) == ("–", "–", "–")

@@ -61,6 +61,9 @@ def test_summary_of_findings_tables_notes_and_rules():
     # the rating in the table names the domain nobody assessed, with its footnote
     assert "⊕⊕◯◯ low; reporting bias not assessed (" in text
     assert "Reporting bias (CINeMA: not assessed): reporting bias not assessed." in text
+    assert "A domain named *not assessed* beside a certainty was not judged" in text
+    assert "named *not assessed*" not in summary_of_findings(sof.assign(not_assessed=""), ["combined_vs_medication"],
+                                                            grade, cin, OPTIONS)
     counted = summary_of_findings(sof, ["combined_vs_medication"], grade, cin,
                                   {**OPTIONS, "not_assessed": "some concerns"})
     assert "CINeMA counts as moderate" in counted

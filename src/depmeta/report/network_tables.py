@@ -123,8 +123,9 @@ def ranking_table(ranking: pd.DataFrame, outcomes: list[str], order: list[str]) 
 
 def inconsistency_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Per outcome: trials, designs, tau², Q and its design-by-treatment decomposition, and the
-    random-effects design-by-treatment test (with the tau² of the interaction model); "–" where a
-    part has no degrees of freedom."""
+    random-effects design-by-treatment test; "–" where a part has no degrees of freedom. (The tau²
+    of that test's interaction model, ``tau2_within``, stays in the summary table: a thirteenth
+    column would push the table off a portrait page.)"""
     def q(r, part):
         if pd.isna(r[f"q_{part}"]) or r[f"q_{part}_df"] == 0:
             return "–", "–"
@@ -141,7 +142,6 @@ def inconsistency_table(summary: pd.DataFrame) -> pd.DataFrame:
         for i, (part, name) in enumerate((("total", "Q (df)"), ("within", "Within"), ("between", "Between"),
                                            ("between_random", "Between, random"))):
             row[name], row["p" + NBSP * i] = q(r, part)
-        row["τ² within"] = f"{r.tau2_within:.3f}"
         rows.append(row)
     return pd.DataFrame(rows)
 

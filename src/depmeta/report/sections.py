@@ -108,6 +108,11 @@ def _notes(notes: list[str]) -> str:
     return "\n" + " ".join(f"**{n.split('.', 1)[0]}.**{n.split('.', 1)[1]}" for n in notes) + "\n"
 
 
+def _any_not_assessed(sof: pd.DataFrame) -> bool:
+    """Whether a summary-of-findings row names a domain nobody assessed."""
+    return "not_assessed" in sof and bool((sof.not_assessed.fillna("").astype(str) != "").any())
+
+
 def what_the_trials_show(sof: pd.DataFrame) -> str:
     """The opening answer: one plain-language item per comparison of the active treatments
     with a pooled or network estimate (``sof``: results/certainty/sof.csv)."""
@@ -139,8 +144,8 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
     if len(sof):
         out("One table per comparison, laid out as in Cochrane reviews. Each row is the network estimate where "
             "there is one (certainty by CINeMA's six domains), else the pairwise estimate (certainty by GRADE's "
-            "five). Letters in the certainty column point to the reason for each downgrade, printed under the "
-            "table.\n")
+            "five). Letters in the certainty column point to the reason for each downgrade (and each domain not "
+            "assessed), printed under the table.\n")
     for comp in [c for c in comparisons if len(sof) and c in set(sof.comparison)]:
         tab, notes = sof_table(sof, comp)
         slug = comp.replace("_", "-")
@@ -161,7 +166,11 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
             "estimate count every trial contributing to it, of which *direct* compared the two treatments head to "
             "head. ‡ Pairwise estimate (no network estimate for this comparison and outcome). wk: weeks. "
             "CI: confidence interval; RR: risk ratio; SMD: standardised mean difference (Hedges' g). "
-            "GRADE Working Group grades of evidence: " + GRADE_NOTES + "\n")
+            + ("A domain named *not assessed* beside a certainty was not judged (for within-study bias: most of "
+               "the trials behind the estimate have no published risk-of-bias assessment) and did not lower it; "
+               "the certainty does not rule out bias there (`certainty.not_assessed`). "
+               if _any_not_assessed(sof) else "")
+            + "GRADE Working Group grades of evidence: " + GRADE_NOTES + "\n")
     nnt = nnt_table(sof, comparisons) if len(sof) else pd.DataFrame()
     if len(nnt):
         out("\n## Numbers needed to treat\n")

@@ -140,10 +140,15 @@ def answer_items(sof: pd.DataFrame, comparisons) -> list[tuple[str, str]]:
             na = f", {_not_assessed(r)}" if _not_assessed(r) else ""
             parts.append(f"{r.statement[:-1]} ({_effect_text(r)}; {r.certainty} certainty{na}).")
         if len(unsure):
-            listed = "; ".join(f"{r.outcome}: {_effect_text(r)}" + (f", {_not_assessed(r)}" if _not_assessed(r) else "")
+            # the domains not assessed said once when every outcome of the sentence shares them
+            same = {_not_assessed(r) for r in unsure.itertuples()}
+            common = same.pop() if len(same) == 1 else ""
+            listed = "; ".join(f"{r.outcome}: {_effect_text(r)}"
+                               + (f", {_not_assessed(r)}" if _not_assessed(r) and not common else "")
                                for r in unsure.itertuples())
             parts.append(f"The evidence is very uncertain about the effect of {a} compared with {b} on "
-                         f"{_and([r.outcome for r in unsure.itertuples()])} ({listed}; very low certainty).")
+                         f"{_and([r.outcome for r in unsure.itertuples()])} ({listed}; very low certainty"
+                         + (f", {common}" if common else "") + ").")
         items.append((comp, " ".join(parts)))
     return items
 

@@ -566,6 +566,8 @@ CINEMA_DOC = "CINeMA documentation (docs/documentation.md, esm-ispm-unibe-ch/cin
 #: github.com/esm-ispm-unibe-ch/flow_contribution, on netmeta). Read for the rules; the code here is this
 #: project's.
 CINEMA_APP = "CINeMA application (esm-ispm-unibe-ch/cinema@399245a, webapp/app/scripts)"
+#: How a rule's text names its source in cinema.csv and the report.
+_APP_RULE = "the CINeMA application's rule, version 2.0.0"
 #: Decimals of the limits and p-values the application compares: it prints each as JavaScript's
 #: ``toFixed(3)`` and compares the printed number, so a p-value of 0.1004 is judged as 0.100.
 APP_DECIMALS = 3
@@ -639,8 +641,8 @@ def cinema_imprecision(estimate: float, ci_low: float, ci_high: float, zone, nul
     lo, hi = _as_shown(ci_low), _as_shown(ci_high)
     rule = (f"crossings of the CI with no effect ({null:g}) and the important effect on the other side of it from the "
             f"estimate ({zone[0]:g} or {zone[1]:g}), none for a CI inside {zone[0]:g} to {zone[1]:g}: 0 no, 1 some, "
-            f"2 major concerns ({CINEMA_APP})")
-    text = f"estimate {estimate:.2f}, CI {lo:.3f} to {hi:.3f}"
+            f"2 major concerns ({_APP_RULE})")
+    text = f"estimate {estimate:.3f}, CI {lo:.3f} to {hi:.3f}"
     if zone[0] < lo and hi < zone[1]:
         return Judgement("imprecision", _CIN[1], 0, f"{text} inside the zone {zone[0]:g} to {zone[1]:g}", rule)
     n = zone_crossings(lo, hi, *_far_zone(estimate, zone, null, (null, null)))
@@ -670,7 +672,7 @@ def cinema_heterogeneity(estimate: float, ci_low: float, ci_high: float, pi_low:
     lo, hi, plo, phi = (_as_shown(x) for x in (ci_low, ci_high, pi_low, pi_high))
     rule = ("crossings of the PI beyond the CI's, with no effect and the important effect on the other side of it "
             f"from the estimate (the whole zone {zone[0]:g} to {zone[1]:g} when the CI lies inside it): 0 no, 1 some, "
-            f"2 major concerns ({CINEMA_APP})")
+            f"2 major concerns ({_APP_RULE})")
     inside = zone[0] < lo and hi < zone[1]
     part = _far_zone(estimate, zone, null, tuple(zone))
     ci_n = 0 if inside else zone_crossings(lo, hi, *part)
@@ -718,7 +720,7 @@ def cinema_incoherence(split_p: float | None, dbt_p: float | None, zone, direct=
     rule = (f"mixed: side-splitting p >= {some_p:g} no concerns, else the direct and indirect CIs agree on 3 / 2 / "
             f"<= 1 of the areas below, inside, above the zone: no / some / major; direct only or indirect only: "
             f"random-effects design-by-treatment test p > {some_p:g} no, {major_p:g} < p <= {some_p:g} some, "
-            f"p <= {major_p:g} or no test (no loops) major concerns ({CINEMA_APP})")
+            f"p <= {major_p:g} or no test (no loops) major concerns ({_APP_RULE})")
     if direct is not None and indirect is not None:
         p = _as_shown(split_p)
         split = f"side-splitting p = {p:.3f}" if math.isfinite(p) else "no side-splitting p"
