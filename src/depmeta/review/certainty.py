@@ -63,8 +63,8 @@ CINeMA (network)
     (rounding and ties of the contribution rules, the reporting-bias default,
     the state ``not assessed`` of a domain nobody assessed (:data:`NOT_ASSESSED`,
     config ``certainty.not_assessed``), how the six domains combine into one
-    rating) is this project's, a config
-    option where it is a choice, and each function says which part is which.
+    rating) is this project's, a config option where it is a choice, and each
+    function says which part is which.
 
 Every rule is a small function whose ``rule`` text states it, so a reader of
 ``grade.csv`` sees what was applied; reviewer overrides replace a judgement
