@@ -15,7 +15,9 @@ import pandas as pd
 import pytest
 
 from depmeta.review.certainty import (
+    APP_DECIMALS,
     CertaintyOptions,
+    _as_shown,
     cinema_heterogeneity,
     cinema_imprecision,
     cinema_incoherence,
@@ -24,12 +26,12 @@ from depmeta.review.certainty import (
     inconsistency_domain,
     indirectness_domain,
     publication_bias_domain,
-    regions,
     reporting_bias_domain,
     rob_domain,
     study_rob_levels,
+    zone_crossings,
 )
-from depmeta.review.judgements import Judgement, apply_override, overall_certainty
+from depmeta.review.judgements import CINEMA_LEVELS, Judgement, apply_override, overall_certainty
 from depmeta.review.robustness import robust_inconsistency, robust_publication_bias, robust_rob, robustness_findings
 from depmeta.stats.absolute import (
     absolute_effect,
@@ -304,6 +306,69 @@ def test_contribution_rules():
     assert contribution_domain("indirectness", [1, 0], ["low", "high"], "highest").level == "no concerns"
     with pytest.raises(ValueError, match="low, moderate or high"):
         contribution_domain("indirectness", [1], ["unclear"])
+    # indirectness is judged for every study: a study without a judgement is an error there
+    with pytest.raises(ValueError, match="low, moderate or high, got \\['not assessed'\\]"):
+        contribution_domain("indirectness", [1], ["not assessed"])
+
+
+NOT_ASSESSED_CASES = [
+    # (contributions, levels, rule, not_assessed, level, why)
+    ([0.5, 0.5], ["not assessed", "high"], "average", "flag", "not assessed",
+     "unassessed trials carry exactly half: not assessed, no downgrade"),
+    ([0.99, 0.01], ["not assessed", "high"], "highest", "flag", "not assessed",
+     "99% unassessed: the 1% at high risk does not decide"),
+    ([0.49, 0.51], ["not assessed", "high"], "average", "flag", "major concerns",
+     "51% assessed, all high: judged on the assessed trials"),
+    ([0.2, 0.5, 0.3], ["not assessed", "low", "high"], "average", "flag", "some concerns",
+     "assessed 0.5 low + 0.3 high -> 62.5% low, 37.5% high: mean 1.75 -> some concerns"),
+    ([0.2, 0.5, 0.3], ["not assessed", "low", "high"], "majority", "flag", "no concerns",
+     "assessed: low carries the majority"),
+    ([0.5, 0.5], ["not assessed", "high"], "average", "moderate", "major concerns",
+     "counted as moderate: 0.5*2 + 0.5*3 = 2.5 -> major concerns"),
+    ([1.0], ["not assessed"], "average", "moderate", "some concerns",
+     "all unassessed counted as moderate: some concerns (the rule some concerns)"),
+    ([1.0], ["not assessed"], "average", "low", "no concerns", "counted as low"),
+    ([0.6, 0.4], ["low", "high"], "average", "flag", "some concerns", "nothing unassessed: the rule as usual"),
+]
+
+
+@pytest.mark.parametrize("c, lev, rule, na, level, why", NOT_ASSESSED_CASES, ids=[x[-1] for x in NOT_ASSESSED_CASES])
+def test_within_study_bias_not_assessed_worked_cases(c, lev, rule, na, level, why):
+    j = contribution_domain("within-study bias", c, lev, rule, not_assessed=na)
+    assert j.level == level and j.downgrade == CINEMA_LEVELS[level]
+    shown = "trials without an assessment" in j.reason
+    assert shown == ("not assessed" in lev)      # the share without an assessment is always in the reason
+
+
+def test_within_study_bias_not_assessed_reasons():
+    j = contribution_domain("within-study bias", [0.7, 0.3], ["not assessed", "high"], "average", "flag")
+    assert j.reason == "contributions 70% from trials without an assessment; 0% low, 0% moderate, 30% high risk"
+    assert j.rule.endswith("the domain not assessed when they carry >= 50% of the contributions")
+    j = contribution_domain("within-study bias", [0.2, 0.8], ["not assessed", "low"], "average", "flag")
+    assert "(the assessed trials; 20% from trials without an assessment set aside)" in j.reason
+    j = contribution_domain("within-study bias", [0.7, 0.3], ["not assessed", "high"], "average", "moderate")
+    assert "(70% from trials without an assessment, counted as moderate)" in j.reason
+    assert j.rule.endswith("a trial without an assessment counts as moderate")
+    with pytest.raises(ValueError, match="not_assessed must be flag or a study level"):
+        contribution_domain("within-study bias", [1], ["low"], "average", "unclear")
+
+
+def test_reporting_bias_not_assessed():
+    # nothing assessed, rule flag: its own state, no downgrade; the reviewer's reason printed
+    j = reporting_bias_domain("not assessed", "no search of registries recorded")
+    assert (j.level, j.downgrade) == ("not assessed", 0) and j.reason.endswith("no search of registries recorded")
+    # a small-study test without a signal is reported but is not an assessment
+    j = reporting_bias_domain("not assessed", k_tested=12, small_study_p=0.40)
+    assert j.level == "not assessed" and "p = 0.400" in j.reason
+    # a small-study test with p < 0.10 makes it suspected either way
+    assert reporting_bias_domain("not assessed", k_tested=12, small_study_p=0.05).level == "some concerns"
+    # rule some concerns: counted as suspected
+    j = reporting_bias_domain("not assessed", not_assessed="some concerns")
+    assert (j.level, j.downgrade) == ("some concerns", 1) and j.reason.endswith("(counted as some concerns)")
+    # a reviewer's judgement is not touched by the rule
+    assert reporting_bias_domain("suspected", not_assessed="flag").level == "some concerns"
+    with pytest.raises(ValueError, match="not_assessed must be one of"):
+        reporting_bias_domain("not assessed", not_assessed="unclear")
 
 
 def test_reporting_bias():
@@ -317,74 +382,141 @@ def test_reporting_bias():
         reporting_bias_domain("low")
 
 
-def test_regions_and_cinema_imprecision():
-    # regions: 0 below 0.8, 1 in [0.8, 1.25], 2 above 1.25; limits belong to the zone
-    assert regions(0.9, 1.1, ZONE) == {1}
-    assert regions(0.8, 1.25, ZONE) == {1}
-    assert regions(0.5, 0.79, ZONE) == {0}
-    assert regions(0.79, 1.26, ZONE) == {0, 1, 2}
-    assert cinema_imprecision(0.85, 1.2, ZONE).level == "no concerns"      # inside the zone
-    assert cinema_imprecision(1.3, 2.0, ZONE).level == "no concerns"       # wholly important
-    assert cinema_imprecision(1.1, 1.5, ZONE).level == "some concerns"     # crosses 1.25
-    assert cinema_imprecision(0.7, 1.3, ZONE).level == "major concerns"    # crosses both
+# ---------------------------------------------------------------- CINeMA rules as the CINeMA application decides them
+# Worked cases: the inputs, the judgement, and why, one per branch of each rule, with the boundaries
+# (a limit on a zone limit or on no effect; p at 0.10 and 0.05) and the application's rounding to three
+# decimals. ZONE is 0.8 to 1.25, no effect 1; SMD_ZONE -0.2 to 0.2, no effect 0.
+
+SMD_ZONE = (-0.2, 0.2)
+
+ZONE_CROSSINGS = [
+    # (low, high, zone_low, zone_high, crossings, why)
+    (0.9, 1.1, 0.8, 1.25, 0, "strictly inside"),
+    (1.3, 2.0, 0.8, 1.25, 0, "wholly above"),
+    (0.5, 0.7, 0.8, 1.25, 0, "wholly below"),
+    (0.7, 1.1, 0.8, 1.25, 1, "across the lower limit"),
+    (0.7, 0.8, 0.8, 1.25, 1, "ending on the lower limit counts as crossing it"),
+    (1.1, 1.5, 0.8, 1.25, 1, "across the upper limit"),
+    (1.25, 1.5, 0.8, 1.25, 1, "starting on the upper limit counts as crossing it"),
+    (0.7, 1.3, 0.8, 1.25, 2, "across both"),
+    (0.8, 1.1, 0.8, 1.25, 0, "starting on the lower limit and ending inside: none"),
+    (0.9, 1.25, 0.8, 1.25, 2, "ending on the upper limit from inside: two (the application's arithmetic)"),
+    (0.8, 1.3, 0.8, 1.25, 2, "from the lower limit past the upper one: two"),
+    (math.nan, math.nan, 0.8, 1.25, 2, "a missing interval: two"),
+]
 
 
-def test_cinema_heterogeneity():
-    # CI and PI both inside the zone -> no concerns
-    assert cinema_heterogeneity(0.9, 1.1, 0.85, 1.2, ZONE).level == "no concerns"
-    # CI above the zone, PI reaching into it: one more region -> some concerns
-    assert cinema_heterogeneity(1.3, 1.6, 1.1, 1.9, ZONE).level == "some concerns"
-    # CI inside the zone, PI reaching both sides: two more -> major concerns
-    assert cinema_heterogeneity(0.9, 1.1, 0.7, 1.4, ZONE).level == "major concerns"
-    # no PI -> no concerns
-    assert cinema_heterogeneity(0.9, 1.1, math.nan, math.nan, ZONE).level == "no concerns"
-    # the CINeMA documentation's table by crossings of the zone limits (CI crossings, PI crossings):
-    # (1, 1) no: CI 1.1-1.4 and PI 1.0-1.6 both cross 1.25 only
-    assert cinema_heterogeneity(1.1, 1.4, 1.0, 1.6, ZONE).level == "no concerns"
-    # (1, 2) some: CI 1.1-1.4 crosses 1.25, PI 0.7-1.8 crosses 0.8 and 1.25
-    assert cinema_heterogeneity(1.1, 1.4, 0.7, 1.8, ZONE).level == "some concerns"
-    # (2, 2) no: CI 0.7-1.3 already crosses both limits
-    assert cinema_heterogeneity(0.7, 1.3, 0.5, 2.0, ZONE).level == "no concerns"
-    # (0, 1) at the boundary: PI upper limit exactly 1.25 does not cross it -> no concerns; 1.26 -> some
-    assert cinema_heterogeneity(0.9, 1.1, 0.85, 1.25, ZONE).level == "no concerns"
-    assert cinema_heterogeneity(0.9, 1.1, 0.85, 1.26, ZONE).level == "some concerns"
+@pytest.mark.parametrize("low, high, zl, zh, n, why", ZONE_CROSSINGS, ids=[c[-1] for c in ZONE_CROSSINGS])
+def test_zone_crossings_count_as_the_application(low, high, zl, zh, n, why):
+    assert zone_crossings(low, high, zl, zh) == n
 
 
-def test_cinema_incoherence():
-    # Regions of ZONE (0.8, 1.25): 0 below, 1 inside, 2 above; limits belong to the zone.
-    # Mixed evidence, default rule (CINeMA documentation): areas on which the direct and indirect CIs agree.
-    # direct 0.9-1.1 -> {1}, indirect 0.85-1.2 -> {1}: symmetric difference {} -> agree on 3 -> no concerns
-    j = cinema_incoherence(0.001, None, ZONE, direct=(0.9, 1.1), indirect=(0.85, 1.2))
-    assert j.level == "no concerns" and "agree on 3 of 3" in j.reason and "p = 0.001" in j.reason
-    # direct {1}, indirect 1.1-1.5 -> {1, 2}: difference {2} -> agree on 2 -> some concerns
-    assert cinema_incoherence(0.5, None, ZONE, direct=(0.9, 1.1), indirect=(1.1, 1.5)).level == "some concerns"
-    # indirect 1.1-1.25 stays inside (upper limit at the zone limit) -> {1}: agree on 3 -> no concerns
-    assert cinema_incoherence(0.5, None, ZONE, direct=(0.9, 1.1), indirect=(1.1, 1.25)).level == "no concerns"
-    # direct 1.3-2.0 -> {2}, indirect 0.5-0.75 -> {0}: difference {0, 2} -> agree on 1 -> major concerns
-    assert cinema_incoherence(0.5, None, ZONE, direct=(1.3, 2.0), indirect=(0.5, 0.75)).level == "major concerns"
-    # direct {2}, indirect 0.5-0.9 -> {0, 1}: difference {0, 1, 2} -> agree on 0 -> major concerns
-    assert cinema_incoherence(0.5, None, ZONE, direct=(1.3, 2.0), indirect=(0.5, 0.9)).downgrade == 2
-    # direct only: no concerns whatever the design-by-treatment p
-    j = cinema_incoherence(None, 0.001, ZONE, has_direct=True)
-    assert j.level == "no concerns" and j.reason == "direct evidence only"
-    # indirect only: design-by-treatment p 0.10 -> no, 0.099 -> some, 0.01 -> some, 0.0099 -> major
-    assert cinema_incoherence(None, 0.10, ZONE, has_direct=False).level == "no concerns"
-    assert cinema_incoherence(None, 0.099, ZONE, has_direct=False).level == "some concerns"
-    assert cinema_incoherence(None, 0.01, ZONE, has_direct=False).level == "some concerns"
-    j = cinema_incoherence(math.nan, 0.0099, ZONE, has_direct=False)
-    assert j.level == "major concerns" and "design-by-treatment test p = 0.010" in j.reason
-    # indirect only without any test: some concerns
-    assert cinema_incoherence(None, math.nan, ZONE, has_direct=False).level == "some concerns"
-    # the alternative rule: side-splitting p 0.10 -> no; 0.099 -> some; 0.0099 -> major; p < 0.10 with the CIs
-    # sharing no area -> major
-    mixed = dict(direct=(1.1, 2.0), indirect=(0.5, 0.9), mixed_rule="side_p")     # {1, 2} and {0, 1} share {1}
-    assert cinema_incoherence(0.10, None, ZONE, **mixed).level == "no concerns"
-    assert cinema_incoherence(0.099, None, ZONE, **mixed).level == "some concerns"
-    assert cinema_incoherence(0.0099, None, ZONE, **mixed).level == "major concerns"
-    assert cinema_incoherence(0.05, None, ZONE, direct=(1.3, 2.0), indirect=(0.5, 0.75),
-                              mixed_rule="side_p").level == "major concerns"
-    with pytest.raises(ValueError, match="mixed_rule"):
-        cinema_incoherence(0.5, None, ZONE, mixed_rule="p")
+def test_limits_and_p_values_are_compared_as_the_application_prints_them():
+    # JavaScript's toFixed(3): to three decimals, an exact tie away from zero (0.0625 is exact in binary)
+    assert (_as_shown(0.0625), _as_shown(-0.0625), _as_shown(0.1004), _as_shown(0.0996)) == (0.063, -0.063, 0.1, 0.1)
+    assert math.isnan(_as_shown(None)) and math.isnan(_as_shown(math.nan)) and APP_DECIMALS == 3
+
+
+IMPRECISION = [
+    # (estimate, ci_low, ci_high, zone, null, level, why)
+    (1.0, 0.85, 1.20, ZONE, 1, "no concerns", "CI strictly inside the zone"),
+    (1.5, 1.30, 2.00, ZONE, 1, "no concerns", "above the zone: crosses neither 1 nor 0.8"),
+    (1.5, 1.10, 2.00, ZONE, 1, "no concerns", "crosses 1.25 but excludes no effect: the far limit is 0.8"),
+    (1.3, 0.95, 1.80, ZONE, 1, "some concerns", "crosses 1, not 0.8"),
+    (1.3, 0.75, 2.20, ZONE, 1, "major concerns", "crosses 1 and 0.8"),
+    (1.3, 1.00, 1.60, ZONE, 1, "some concerns", "lower limit on no effect counts as crossing it"),
+    (1.3, 1.0004, 1.60, ZONE, 1, "some concerns", "1.0004 is printed 1.000: on no effect"),
+    (1.3, 1.0006, 1.60, ZONE, 1, "no concerns", "1.0006 is printed 1.001: above no effect"),
+    (1.3, 0.80, 1.60, ZONE, 1, "major concerns", "lower limit on 0.8 counts as crossing it"),
+    (1.1, 0.80, 1.20, ZONE, 1, "major concerns", "not strictly inside (0.80 on the limit), reaches 0.8"),
+    (0.7, 0.50, 0.95, ZONE, 1, "no concerns", "below no effect: the far limit is 1.25"),
+    (0.7, 0.50, 1.10, ZONE, 1, "some concerns", "crosses 1, not 1.25"),
+    (0.7, 0.50, 1.2496, ZONE, 1, "major concerns", "1.2496 is printed 1.250: on the far limit"),
+    (0.7, 0.50, 1.2494, ZONE, 1, "some concerns", "1.2494 is printed 1.249"),
+    (1.0, 0.90, 1.30, ZONE, 1, "major concerns", "estimate at no effect, CI not inside the zone: crosses 1 twice"),
+    (-0.5, -0.80, -0.25, SMD_ZONE, 0, "no concerns", "SMD: excludes 0"),
+    (-0.3, -0.50, 0.10, SMD_ZONE, 0, "some concerns", "SMD: crosses 0, not 0.2"),
+    (-0.3, -0.60, 0.20, SMD_ZONE, 0, "major concerns", "SMD: reaches 0.2"),
+]
+
+
+@pytest.mark.parametrize("est, lo, hi, zone, null, level, why", IMPRECISION, ids=[c[-1] for c in IMPRECISION])
+def test_cinema_imprecision_worked_cases(est, lo, hi, zone, null, level, why):
+    j = cinema_imprecision(est, lo, hi, zone, null)
+    assert j.level == level and j.downgrade == CINEMA_LEVELS[level] and "CINeMA application" in j.rule
+
+
+HETEROGENEITY = [
+    # (estimate, ci, pi, level, why); crossings of (CI, PI)
+    (1.0, (0.90, 1.10), (0.85, 1.20), "no concerns", "CI inside the zone, PI inside (0, 0)"),
+    (1.0, (0.90, 1.10), (0.85, 1.30), "some concerns", "CI inside, PI crosses 1.25 of the whole zone (0, 1)"),
+    (1.0, (0.90, 1.10), (0.70, 1.40), "major concerns", "CI inside, PI crosses both zone limits (0, 2)"),
+    (1.3, (1.10, 1.50), (1.05, 1.70), "no concerns", "estimate above 1: limits 0.8 and 1; PI excludes 1 (0, 0)"),
+    (1.3, (1.10, 1.50), (0.90, 1.80), "some concerns", "PI crosses 1 (0, 1)"),
+    (1.3, (1.10, 1.50), (0.70, 2.00), "major concerns", "PI crosses 1 and 0.8 (0, 2)"),
+    (1.3, (0.95, 1.50), (0.85, 1.70), "no concerns", "CI and PI both cross 1 (1, 1)"),
+    (1.3, (0.95, 1.50), (0.70, 2.00), "some concerns", "PI crosses 0.8 too (1, 2)"),
+    (1.3, (0.70, 2.00), (0.50, 3.00), "no concerns", "CI already crosses both (2, 2)"),
+    (1.3, (1.10, 1.50), (1.00, 1.70), "some concerns", "PI lower limit on no effect counts (0, 1)"),
+    (1.3, (1.10, 1.50), (1.0006, 1.70), "no concerns", "1.0006 is printed 1.001 (0, 0)"),
+    (0.7, (0.60, 0.90), (0.50, 1.05), "some concerns", "estimate below 1: limits 1 and 1.25; PI crosses 1 (0, 1)"),
+    (1.3, (1.10, 1.50), (math.nan, math.nan), "major concerns", "no PI counts as crossing both (0, 2)"),
+    (1.3, (0.95, 1.50), (math.nan, math.nan), "some concerns", "no PI (1, 2)"),
+    (1.3, (0.70, 2.00), (math.nan, math.nan), "no concerns", "no PI (2, 2)"),
+]
+
+
+@pytest.mark.parametrize("est, ci, pi, level, why", HETEROGENEITY, ids=[c[-1] for c in HETEROGENEITY])
+def test_cinema_heterogeneity_worked_cases(est, ci, pi, level, why):
+    j = cinema_heterogeneity(est, *ci, *pi, ZONE, 1.0)
+    assert j.level == level and j.downgrade == CINEMA_LEVELS[level]
+
+
+INCOHERENCE = [
+    # (split_p, dbt_p, direct, indirect, has_direct, level, why); areas (below, inside, above) of 0.8 to 1.25
+    (0.35, None, (1.3, 2.0), (0.5, 0.75), True, "no concerns", "mixed, side p >= 0.10: no concerns whatever the CIs"),
+    (0.100, None, (1.3, 2.0), (0.5, 0.75), True, "no concerns", "mixed, side p exactly 0.10"),
+    (0.0996, None, (1.3, 2.0), (0.5, 0.75), True, "no concerns", "side p 0.0996 is printed 0.100"),
+    (0.0994, None, (0.9, 1.1), (0.85, 1.2), True, "no concerns", "side p 0.099: CIs agree on 3 areas"),
+    (0.05, None, (0.9, 1.1), (1.1, 1.5), True, "some concerns", "(F,T,F) and (F,T,T) agree on 2"),
+    (0.05, None, (1.3, 2.0), (0.5, 0.75), True, "major concerns", "(F,F,T) and (T,F,F) agree on 1"),
+    (0.05, None, (1.3, 2.0), (0.5, 0.9), True, "major concerns", "(F,F,T) and (T,T,F) agree on 0"),
+    (0.05, None, (0.8, 1.1), (1.1, 1.25), True, "no concerns", "a CI on a zone limit does not reach across it"),
+    (0.05, None, (0.9, 1.1), (1.25, 1.6), True, "major concerns", "from 1.25 up: (F,F,T) against (F,T,F)"),
+    (None, None, (0.9, 1.1), (1.1, 1.5), True, "some concerns", "mixed without a side p: the CIs decide"),
+    (None, 0.5, None, None, True, "no concerns", "direct only, design-by-treatment p 0.5"),
+    (None, 0.100, None, None, True, "some concerns", "p exactly 0.10 is not above 0.10"),
+    (None, 0.1004, None, None, True, "some concerns", "0.1004 is printed 0.100"),
+    (None, 0.1006, None, None, True, "no concerns", "0.1006 is printed 0.101"),
+    (None, 0.06, None, None, False, "some concerns", "indirect only, p 0.06"),
+    (None, 0.0506, None, None, False, "some concerns", "0.0506 is printed 0.051"),
+    (None, 0.050, None, None, False, "major concerns", "p exactly 0.05 is not above 0.05"),
+    (None, 0.0504, None, None, False, "major concerns", "0.0504 is printed 0.050"),
+    (None, 0.001, None, None, True, "major concerns", "direct only, p 0.001"),
+    (None, None, None, None, True, "major concerns", "direct only, no test (no loops)"),
+    (None, math.nan, None, None, False, "major concerns", "indirect only, no test (p nan)"),
+]
+
+
+@pytest.mark.parametrize("split_p, dbt_p, direct, indirect, has_direct, level, why", INCOHERENCE,
+                         ids=[c[-1] for c in INCOHERENCE])
+def test_cinema_incoherence_worked_cases(split_p, dbt_p, direct, indirect, has_direct, level, why):
+    j = cinema_incoherence(split_p, dbt_p, ZONE, direct, indirect, has_direct=has_direct)
+    assert j.level == level and j.downgrade == CINEMA_LEVELS[level]
+
+
+def test_cinema_incoherence_reasons_and_thresholds():
+    j = cinema_incoherence(0.04, None, ZONE, (0.9, 1.1), (1.1, 1.5))
+    assert j.reason == ("side-splitting p = 0.040; direct CI 0.900 to 1.100, indirect CI 1.100 to 1.500: agree on 2 "
+                        "of 3 areas")
+    assert cinema_incoherence(None, 0.0123, ZONE, has_direct=False).reason == (
+        "indirect evidence only; random-effects design-by-treatment test p = 0.012")
+    assert cinema_incoherence(None, math.nan, ZONE).reason == (
+        "direct evidence only; no design-by-treatment test (no loops of designs in the network)")
+    # the thresholds are the config's (certainty.incoherence): 0.2 / 0.01
+    assert cinema_incoherence(None, 0.15, ZONE, some_p=0.2, major_p=0.01).level == "some concerns"
+    assert cinema_incoherence(None, 0.02, ZONE, some_p=0.2, major_p=0.01).level == "some concerns"
+    assert cinema_incoherence(0.15, None, ZONE, (1.3, 2.0), (0.5, 0.75), some_p=0.2).level == "major concerns"
 
 
 def test_options_from_config():
@@ -392,11 +524,15 @@ def test_options_from_config():
                                       "imprecision": {"rrr": 0.2}, "overrides": [{"domain": "imprecision"}]})
     assert o.zone["RR"] == (0.9, 1.11) and o.zone["SMD"] == (-0.2, 0.2)
     assert (o.cinema_rule, o.ois_rrr, len(o.overrides)) == ("highest", 0.2, 1)
-    assert o.incoherence_mixed_rule == "agreement"
-    assert CertaintyOptions.from_config({"incoherence": {"mixed_rule": "side_p"}}).incoherence_mixed_rule == "side_p"
+    assert (o.incoherence_some_p, o.incoherence_major_p) == (0.1, 0.05)  # the CINeMA application's cut-offs
+    assert CertaintyOptions.from_config({"incoherence": {"major_p": 0.01}}).incoherence_major_p == 0.01
     assert o.null("OR") == 1.0 and o.null("SMD") == 0.0
     with pytest.raises(ValueError, match="cinema_rule"):
         CertaintyOptions.from_config({"risk_of_bias": {"cinema_rule": "mean"}})
+    assert (o.not_assessed, o.reporting_bias) == ("flag", "not assessed")
+    assert CertaintyOptions.from_config({"not_assessed": "some concerns"}).not_assessed == "some concerns"
+    with pytest.raises(ValueError, match="certainty.not_assessed must be one of some concerns, flag"):
+        CertaintyOptions.from_config({"not_assessed": "unclear"})
     assert np.isclose(CertaintyOptions().i2_serious, 50)
 
 
@@ -502,7 +638,7 @@ def _network_fixture():
         "direct_estimate": [np.log(1.3), -np.log(1.3)], "direct_se": [0.1, 0.1], "direct_k": [2, 2],
         "indirect_estimate": [np.log(1.2), -np.log(1.2)], "indirect_se": [0.2, 0.2],
         "split_pval": [0.5, 0.5], "n_studies": [2, 2], "row_ids": ["a;b", "a;b"]})
-    summ = pd.DataFrame({"outcome": ["response"], "q_between_pval": [0.3]})
+    summ = pd.DataFrame({"outcome": ["response"], "q_between_random_pval": [0.3]})
     contrib = pd.DataFrame({"outcome": ["response"] * 3, "treatment1": ["combined"] * 3,
                             "treatment2": ["medication"] * 3, "study_id": ["s1", "s2", "s3"],
                             "contribution": [0.5, 0.3, 0.2]})
@@ -518,19 +654,20 @@ def test_cinema_network_end_to_end():
     cin, res = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1})
     assert len(res) == 1          # only the row naming a project comparison
     c = cin.set_index("domain")
-    # RoB: s1 low 0.5, s2 high 0.3, s3 not assessed -> moderate 0.2: 0.5 + 0.6 + 0.4 = 1.5 -> some concerns
+    # within-study bias, rule flag (default): s3 (20%) has no assessment and is set aside; the assessed
+    # s1 low 0.5 and s2 high 0.3 -> 62.5% low, 37.5% high: 0.625 + 1.125 = 1.75 -> some concerns
     assert c.loc["within-study bias", "concern"] == "some concerns"
     # indirectness: s3 adolescent (moderate) 0.2: 0.8 + 0.4 = 1.2 -> no concerns
     assert c.loc["indirectness", "concern"] == "no concerns"
-    assert c.loc["reporting bias", "concern"] == "some concerns"          # default 'suspected'
-    assert c.loc["imprecision", "concern"] == "some concerns"             # 1.1-1.5 crosses 1.25
-    assert c.loc["heterogeneity", "concern"] == "no concerns"             # PI 1.0-1.7 same regions {1, 2}
-    # direct CI exp(log 1.3 -/+ 1.96 * 0.1) = 1.07 to 1.58 -> {inside, above}; indirect exp(log 1.2 -/+ 1.96 * 0.2)
-    # = 0.81 to 1.78 -> {inside, above}: agree on 3 areas -> no concerns
-    assert c.loc["incoherence", "concern"] == "no concerns"
+    # reporting bias: nothing assessed (the default level) -> its own state, no downgrade
+    assert (c.loc["reporting bias", "concern"], c.loc["reporting bias", "downgrade"]) == ("not assessed", 0)
+    # estimate 1.3 above no effect: the limits that matter are 1 and 0.8; CI 1.1-1.5 crosses neither
+    assert c.loc["imprecision", "concern"] == "no concerns"
+    assert c.loc["heterogeneity", "concern"] == "some concerns"           # PI 1.0-1.7 reaches no effect
+    assert c.loc["incoherence", "concern"] == "no concerns"               # side-splitting p 0.5 >= 0.10
     r = res.iloc[0]
-    # some concerns in 3 domains: 4 - 3 = 1, very low; patients 200 + 200 + 100
-    assert (r.certainty, r.k, r.k_direct, r.n_patients) == ("very low", 3, 2, 500)
+    # some concerns in 2 domains: 4 - 2 = 2, low, with reporting bias not assessed; patients 200 + 200 + 100
+    assert (r.certainty, r.not_assessed, r.k, r.k_direct, r.n_patients) == ("low", "reporting bias", 3, 2, 500)
     # risk 400 -> 520 per 1000 (440 to 600): NNTB 1/0.12 = 8.3 -> 9, CI 1/0.2 = 5 to 1/0.04 = 25
     assert (r.risk_intervention, r.risk_intervention_low, r.risk_intervention_high) == pytest.approx((520, 440, 600))
     assert r.nnt == "NNTB 9 (5 to 25)"
@@ -538,11 +675,30 @@ def test_cinema_network_end_to_end():
     _, res_rows = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1},
                                  input_rows={"response": {"s1": ["x1", "x2"], "s3": ["x3"]}})
     assert res_rows.iloc[0].row_ids == "x1;x2;x3"
-    # a reviewer lifting reporting bias for network estimates: 4 - 2 = low
-    o = CertaintyOptions(overrides=({"domain": "reporting bias", "evidence": "network", "level": "no concerns",
+    # rule some concerns (the earlier behaviour): s3 counts as moderate, 0.5 + 0.9 + 0.4 = 1.8 -> some
+    # concerns; reporting bias not assessed -> some concerns: three domains down, very low, nothing flagged
+    sc = CertaintyOptions(not_assessed="some concerns")
+    cin_sc, res_sc = cinema_network(est, summ, contrib, levels, studies, per_study, sc, risks, {"response": 1})
+    c_sc = cin_sc.set_index("domain")
+    assert "counted as moderate" in c_sc.loc["within-study bias", "reason"]
+    assert c_sc.loc["reporting bias", "concern"] == "some concerns"
+    assert (res_sc.iloc[0].certainty, res_sc.iloc[0].not_assessed) == ("very low", "")
+    # the unassessed (adolescent) s3 carrying 60%: within-study bias not assessed too; heterogeneity and
+    # indirectness (0.4 low + 0.6 moderate = 1.6 -> some concerns) down: low
+    most = contrib.assign(contribution=[0.2, 0.2, 0.6])
+    cin_na, res_na = cinema_network(est, summ, most, levels, studies, per_study, opts, risks, {"response": 1})
+    assert cin_na.set_index("domain").loc["within-study bias", "concern"] == "not assessed"
+    assert (res_na.iloc[0].certainty, res_na.iloc[0].not_assessed) == ("low", "within-study bias; reporting bias")
+    # a reviewer's judgement of reporting bias (suspected: some concerns), lifted for network estimates by an
+    # override: within-study bias and heterogeneity down, 4 - 2 = low (without the override: very low)
+    o = CertaintyOptions(reporting_bias="suspected",
+                         overrides=({"domain": "reporting bias", "evidence": "network", "level": "no concerns",
                                      "reason": "registries searched"},))
     _, res2 = cinema_network(est, summ, contrib, levels, studies, per_study, o, risks, {"response": 1})
     assert res2.iloc[0].certainty == "low"
+    suspected = CertaintyOptions(reporting_bias="suspected")
+    _, res3 = cinema_network(est, summ, contrib, levels, studies, per_study, suspected, risks, {"response": 1})
+    assert res3.iloc[0].certainty == "very low"
     # a pair with no contributions is an error naming the file
     with pytest.raises(ValueError, match="network_contributions.csv"):
         cinema_network(est, summ, contrib.iloc[:0], levels, studies, per_study, opts, risks, {"response": 1})
@@ -567,8 +723,11 @@ def test_sof_rows_prefer_network_and_list_downgrades():
                    {"combined_vs_medication": ("combined treatment", "medication")})
     assert len(sof) == 2 and list(sof.evidence) == ["network", "pairwise"] and list(sof.primary) == [True, False]
     notes = sof.iloc[0].footnotes
-    assert [n["domain"] for n in notes] == ["within-study bias", "reporting bias", "imprecision"]
-    assert sof.iloc[0].statement.startswith("The evidence is very uncertain")
+    # downgraded domains and the not-assessed one (reporting bias) get a footnote
+    assert [(n["domain"], n["level"]) for n in notes] == [("within-study bias", "some concerns"),
+                                                          ("reporting bias", "not assessed"),
+                                                          ("heterogeneity", "some concerns")]
+    assert sof.iloc[0].statement == "Compared with medication, combined treatment may increase response."
     # pairwise only when there is no network estimate
     sof_p = sof_rows(res, grade, opts, ["response"], {"combined_vs_medication": ("combined treatment", "medication")})
     assert sof_p.iloc[0].evidence == "pairwise" and sof_p.iloc[0].primary
@@ -621,6 +780,35 @@ def test_sof_table_format_and_answer():
     # RR 1.20 lies inside the zone 0.8-1.25: "little or no difference", "may" for low certainty
     assert text == ("Compared with medication, combined treatment may make little or no difference to response "
                     "(RR 1.20, 95% CI 1.05 to 1.37, 480 vs 400 per 1000, pairwise, 3 trials; low certainty).")
+
+
+def test_ratings_name_the_domains_not_assessed_beside_them():
+    from depmeta.report.summary_of_findings import answer_items, sof_table
+
+    studies, per_study, _ = _pairwise_fixture()
+    est, summ, contrib = _network_fixture()
+    levels = study_rob_levels(studies, None)
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    cin, net = cinema_network(est, summ, contrib, levels, studies, per_study, CertaintyOptions(), risks,
+                              {"response": 1})
+    sof = sof_rows(net, cin, CertaintyOptions(), ["response"],
+                   {"combined_vs_medication": ("combined treatment", "medication")})
+    tab, notes = sof_table(sof, "combined_vs_medication")
+    # low (within-study bias and heterogeneity down) with reporting bias not assessed and its footnote (b)
+    assert tab.iloc[0]["Certainty"] == "⊕⊕◯◯ low; reporting bias not assessed (a,b,c)"
+    assert notes[1] == "b. Reporting bias (CINeMA: not assessed): reporting bias not assessed."
+    ((_, text),) = answer_items(sof, ["combined_vs_medication"])
+    assert text.endswith("; low certainty, reporting bias not assessed).")
+    # very low outcomes in one sentence: the domains said once when they share them, else per outcome
+    two = pd.concat([sof, sof.assign(outcome="remission")], ignore_index=True).assign(
+        certainty="very low", certainty_score=1)
+    ((_, text),) = answer_items(two, ["combined_vs_medication"])
+    assert text.endswith("per 1000; very low certainty, reporting bias not assessed).")
+    assert text.count("not assessed") == 1
+    mixed = two.assign(not_assessed=["reporting bias", "within-study bias; reporting bias"])
+    ((_, text),) = answer_items(mixed, ["combined_vs_medication"])
+    assert "per 1000, reporting bias not assessed; remission:" in text
+    assert text.endswith("per 1000, within-study bias; reporting bias not assessed; very low certainty).")
 
 
 def test_publication_bias_uses_regtest_from_ten_studies():

@@ -1,7 +1,10 @@
 """Network meta-analysis engine (depmeta.stats.network) against metafor's rma.mv and netmeta's printout.
 
 References: tests/reference/network.json from tests/reference/generate_network.R (metafor's
-contrast-based model, REML and tau² = 0, on metadat's senn2013 and linde2016)."""
+contrast-based model, REML and tau² = 0, on metadat's senn2013 and linde2016);
+tests/reference/decomp.json from tests/reference/generate_decomp.R (netmeta's random-effects
+design-by-treatment test, Q.inc.random, rebuilt with metafor on netmeta's Linde2016, a part of it
+and metadat's senn2013)."""
 
 from __future__ import annotations
 
@@ -23,10 +26,16 @@ from depmeta.stats.network import (
 )
 
 REF = json.loads((Path(__file__).parent / "reference" / "network.json").read_text())
+DECOMP = json.loads((Path(__file__).parent / "reference" / "decomp.json").read_text())
 
 #: metafor parity: the R references polish tau² by Brent's method on metafor's own restricted
 #: likelihood (relative accuracy ~sqrt(machine eps) in tau², far less in the estimates).
 RTOL = 1e-6
+#: The design-by-treatment statistics against the R reference: both sides are closed-form linear
+#: algebra (a method-of-moments tau², generalised least squares, no iterative fit), so they agree to
+#: rounding (observed ~1e-15 relative); 1e-10 leaves room for the condition of the 108 x 108
+#: covariance of Linde 2016 on other BLAS builds.
+RTOL_DECOMP = 1e-10
 #: netmeta's published Senn 2013 printout (Rücker & Schwarzer 2015; netmeta's help) is rounded to
 #: 3-5 digits and computed from netmeta's own rounded TE/seTE; the arm data here give Q 96.984
 #: (printed 96.986). Tolerances: half a unit in the printed last digit plus that data rounding.
@@ -101,6 +110,54 @@ def test_senn2013_dl_matches_netmeta_printout():
     assert abs(res.q_total - 96.986) < TOL_Q
     assert abs(res.q_within - 74.455) < TOL_Q
     assert abs(res.q_between - 22.530) < TOL_Q
+
+
+def _netmeta_linde(treatments=None):
+    d = pd.read_csv(shared_path("datasets", "netmeta", "Linde2016.csv"))
+    if treatments is not None:
+        d = d[d.treat1.isin(treatments) & d.treat2.isin(treatments)]
+    return contrasts_from_pairwise(d.id, d.treat1, d.treat2, d.lnOR, sei=d.selnOR)
+
+
+@pytest.mark.parametrize("name", ["linde2016", "linde2016_tcas", "senn2013"])
+def test_random_effects_design_by_treatment_test_matches_the_r_reference(name):
+    """netmeta's Q.inc.random: tau² of the full design-by-treatment interaction model by the method
+    of moments, then the consistency minus the interaction model's Q at that tau² (in linde2016_tcas
+    the moment estimate is truncated at 0, so the test equals the fixed-effect one)."""
+    ref = DECOMP[name]
+    if name == "senn2013":
+        p = pd.DataFrame(ref["pairwise"])
+        contrasts = contrasts_from_pairwise(p.study, p.t1, p.t2, p.y, p.v)
+    else:
+        contrasts = _netmeta_linde(("TCA", "SSRI", "Placebo") if name == "linde2016_tcas" else None)
+    res = fit_network(contrasts, reference=ref["treatments"][0])
+    assert (len(res.studies), len(res.designs)) == (ref["n_studies"], ref["n_designs"])
+    for field in ("q_total", "q_within", "q_between", "tau2_within", "q_between_random", "q_between_random_pval"):
+        np.testing.assert_allclose(getattr(res, field), ref[field], rtol=RTOL_DECOMP, atol=1e-300, err_msg=field)
+    assert (res.q_total_df, res.q_within_df, res.q_between_df, res.q_between_random_df) == \
+        (ref["q_total_df"], ref["q_within_df"], ref["q_between_df"], ref["q_between_random_df"])
+    if name == "linde2016_tcas":
+        assert res.tau2_within == 0 and res.q_between_random == res.q_between
+
+
+def test_random_effects_design_by_treatment_test_ignores_the_network_estimator():
+    """tau2_within belongs to the interaction model: REML, DL or a fixed tau² of the network leave
+    the test unchanged."""
+    fits = [fit_network(_senn(), method=m, reference="placebo") for m in ("REML", "DL", "FE")]
+    fits.append(fit_network(_senn(), reference="placebo", tau2=0.5))
+    assert len({(f.tau2_within, f.q_between_random, f.q_between_random_pval) for f in fits}) == 1
+    assert len({f.tau2 for f in fits}) == 4
+
+
+def test_network_without_loops_has_no_design_by_treatment_test():
+    """A star (every design a different pair with the reference) has no between-designs df: the
+    random-effects test has no p-value, as netmeta's decomp.design (p NA at df 0)."""
+    contrasts = contrasts_from_pairwise(["s1", "s2", "s3", "s4"], ["a", "a", "b", "c"], ["ref"] * 4,
+                                        [0.1, 0.9, 0.1, -0.3], [0.04, 0.05, 0.03, 0.06])
+    res = fit_network(contrasts, reference="ref")
+    assert res.q_between_df == res.q_between_random_df == 0
+    assert np.isnan(res.q_between_random_pval) and np.isnan(res.q_between_pval)
+    assert abs(res.q_between_random) < 1e-12 and res.tau2_within > 0
 
 
 def test_reference_and_order_do_not_change_estimates():

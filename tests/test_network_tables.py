@@ -1,5 +1,5 @@
-"""Display tables of the network outputs (depmeta.report.network_tables): split node labels, league table
-and the list of pairs for large networks."""
+"""Display tables of the network outputs (depmeta.report.network_tables): split node labels, league table,
+the list of pairs for large networks and the heterogeneity and inconsistency table."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from depmeta.report.network_tables import abbreviations, league_table, node_label, pairs_table, split_table
+from depmeta.report.network_tables import (
+    abbreviations,
+    inconsistency_table,
+    league_table,
+    node_label,
+    pairs_table,
+    split_table,
+)
 from depmeta.report.tables import md_table
 
 
@@ -57,3 +64,21 @@ def test_league_table_uses_short_names_and_pairs_table_lists_each_pair_once():
     assert pt.Network.iloc[0].startswith("0.90") and pt.Direct.iloc[0].endswith("(k=2)")
     assert pt.set_index("Comparison").Direct["Psy CBT vs control"] == "·"
     assert split_table(est, trts).empty
+
+
+def test_inconsistency_table_shows_the_random_effects_test_and_dashes_without_df():
+    nbsp = "\u00a0"
+    summary = pd.DataFrame({
+        "outcome": ["response", "symptoms", "relapse"], "n_studies": [15, 3, 1], "n_designs": [6, 2, np.nan],
+        "tau2": [0.042, 0.006, np.nan], "q_total": [50.5, 1.39, np.nan], "q_total_df": [16, 1, np.nan],
+        "q_total_pval": [1.9e-5, 0.238, np.nan], "q_within": [37.7, 1.39, np.nan], "q_within_df": [9, 1, np.nan],
+        "q_within_pval": [2e-5, 0.238, np.nan], "q_between": [12.8, 0.0, np.nan], "q_between_df": [7, 0, np.nan],
+        "q_between_pval": [0.077, np.nan, np.nan], "tau2_within": [0.086, 0.0064, np.nan],
+        "q_between_random": [2.01, 0.0, np.nan], "q_between_random_df": [7, 0, np.nan],
+        "q_between_random_pval": [0.959, np.nan, np.nan]})
+    t = inconsistency_table(summary)
+    assert list(t.Outcome) == ["response", "symptoms"]  # relapse not analysed: no row
+    assert list(t.columns[-2:]) == ["Between, random", "p" + nbsp * 3]
+    r, s = t.iloc[0], t.iloc[1]
+    assert r["Between, random"] == f"2.01{nbsp}(7)" and r["p" + nbsp * 3] == "0.959"
+    assert (s["Between"], s["Between, random"], s["p" + nbsp * 3]) == ("–", "–", "–")

@@ -33,12 +33,13 @@ def test_a_reporting_bias_judgement_needs_the_reviews_own_reason(level):
     config = {"sheets": SHEETS, "certainty": {"reporting_bias": {"level": level, "reason": "  "}}}
     (message,) = check_protocol(config)
     assert message.startswith("certainty.reporting_bias:") and repr(level) in message
-    assert "level: undetected" in message  # the other way out is named
+    assert "level: undetected" in message and "level: not assessed" in message  # the other ways out are named
 
 
-def test_reporting_bias_left_out_entirely_is_refused_and_undetected_needs_no_reason():
-    assert len(check_protocol({"sheets": SHEETS})) == 1
-    assert check_protocol({"sheets": SHEETS, "certainty": {"reporting_bias": {"level": "undetected"}}}) == []
+@pytest.mark.parametrize("level", ["undetected", "not assessed"])
+def test_reporting_bias_undetected_or_not_assessed_needs_no_reason(level):
+    assert check_protocol({"sheets": SHEETS}) == []  # left out: not assessed, shown as such
+    assert check_protocol({"sheets": SHEETS, "certainty": {"reporting_bias": {"level": level}}}) == []
 
 
 def test_a_protocol_names_its_trial_sheets_and_replaces_its_placeholders():

@@ -12,7 +12,7 @@ from depmeta.report.sections import summary_of_findings, what_the_trials_show
 from depmeta.review.certainty import CertaintyOptions, cinema_network, grade_pairwise, sof_rows, study_rob_levels
 
 PAIRS = {"combined_vs_medication": ("combined treatment", "medication")}
-OPTIONS = {"cinema_not_assessed": "moderate", "cinema_adolescent": "moderate"}
+OPTIONS = {"cinema_not_assessed": "moderate", "cinema_adolescent": "moderate", "not_assessed": "flag"}
 
 
 def _certainty(network: bool):
@@ -44,7 +44,9 @@ def test_opening_answer_names_its_evidence_and_answers_each_comparison(network):
     items = [line for line in text.splitlines() if line.startswith("- **")]
     assert len(items) == 1 and items[0].startswith("- **Combined vs medication.** ")
     assert "combined treatment" in items[0] and "medication" in items[0] and "response" in items[0]
-    assert items[0].endswith("certainty).")
+    assert items[0].endswith("certainty).") or items[0].endswith("not assessed).")
+    # the network rating beside the domain nobody assessed (reporting bias, the default level)
+    assert ("low certainty, reporting bias not assessed)." in items[0]) == network
 
 
 def test_opening_answer_covers_comparisons_with_controls_in_the_protocols_order():
@@ -65,8 +67,19 @@ def test_summary_of_findings_tables_notes_and_rules():
     assert text.count("{#tbl-sof-") == 1 and "{#tbl-sof-combined-vs-medication}" in text
     assert "## Numbers needed to treat" in text and "{#tbl-nnt}" in text
     assert "{#tbl-grade-pairwise}" in text  # pairwise ratings beside the network ones
-    assert "{#tbl-certainty-rules}" in text and "CINeMA counts as moderate" in text
+    assert "{#tbl-certainty-rules}" in text and "CINeMA sets aside" in text
     assert "**a.**" in text  # the downgrades' footnotes under the table
+    # the rating in the table names the domain nobody assessed, with its footnote
+    assert "⊕⊕◯◯ low; reporting bias not assessed (" in text
+    assert "Reporting bias (CINeMA: not assessed): reporting bias not assessed." in text
+    assert "A domain named *not assessed* beside a certainty was not judged" in text
+    assert "named *not assessed*" not in summary_of_findings(sof.assign(not_assessed=""), ["combined_vs_medication"],
+                                                            grade, cin, OPTIONS)
+    counted = summary_of_findings(sof, ["combined_vs_medication"], grade, cin,
+                                  {**OPTIONS, "not_assessed": "some concerns"})
+    assert "CINeMA counts as moderate" in counted
+    with pytest.raises(ValueError, match="certainty.not_assessed = 'x' is not one the report describes"):
+        summary_of_findings(sof, ["combined_vs_medication"], grade, cin, {**OPTIONS, "not_assessed": "x"})
 
 
 def test_summary_of_findings_pairwise_only_and_empty():
@@ -80,6 +93,9 @@ def test_summary_of_findings_pairwise_only_and_empty():
 def test_a_missing_option_is_a_clear_error():
     sof, grade, cin = _certainty(True)
     with pytest.raises(ValueError, match="'cinema_adolescent' is missing"):
+        summary_of_findings(sof, ["combined_vs_medication"], grade, cin, {"cinema_not_assessed": "moderate",
+                                                                           "not_assessed": "flag"})
+    with pytest.raises(ValueError, match="'not_assessed' is missing"):
         summary_of_findings(sof, ["combined_vs_medication"], grade, cin, {"cinema_not_assessed": "moderate"})
 
 

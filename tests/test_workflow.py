@@ -214,8 +214,10 @@ def test_report_opens_with_the_answer_and_prints_every_downgrade(run):
     for r in sof.itertuples():
         assert f"{r.measure} {fmt(r.estimate_display)} ({fmt(r.ci_low_display)} to {fmt(r.ci_high_display)})" in text
         for note in json.loads(r.footnotes):
-            assert note["downgrade"] > 0 or note["overridden"]
+            assert note["downgrade"] > 0 or note["overridden"] or note["level"] == "not assessed"
             assert re.sub(r"\s+", " ", note["reason"]) in text, note
+        if isinstance(r.not_assessed, str) and r.primary:
+            assert f"{r.certainty}; {r.not_assessed} not assessed" in text  # the state beside the rating
     # the test config's reviewer override is applied and its reason printed
     assert "registries of this comparison were searched (test override)" in text
     cinema = pd.read_csv(run / "results" / "certainty" / "cinema.csv")

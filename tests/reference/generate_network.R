@@ -13,29 +13,8 @@ args <- commandArgs(trailingOnly = TRUE)
 datadir <- args[1]
 out <- args[2]
 tight <- list(optimizer = "BFGS", reltol = 1e-14)  # nlminb stops short at tight tolerances
-bsort <- function(x) sort(unique(x), method = "radix")  # byte order, as Python's sorted()
-
-# Pairwise rows (study, t1, t2, y = t1 - t2, v) -> contrasts vs each study's baseline arm + block V.
-contrast_data <- function(p) {
-  rows <- list(); blocks <- list()
-  for (s in unique(p$study)) {
-    d <- p[p$study == s, ]
-    arms <- bsort(c(d$t1, d$t2)); a <- arms[1]
-    pair <- function(x, y) {
-      i <- which(d$t1 == x & d$t2 == y); if (length(i)) return(c(d$y[i], d$v[i]))
-      i <- which(d$t1 == y & d$t2 == x); c(-d$y[i], d$v[i])
-    }
-    others <- arms[-1]
-    yv <- t(sapply(others, function(b) pair(a, b)))
-    V <- diag(yv[, 2], nrow = length(others))
-    if (length(others) > 1) for (i in seq_along(others)) for (j in seq_along(others)) if (i != j)
-      V[i, j] <- (yv[i, 2] + yv[j, 2] - pair(others[i], others[j])[2]) / 2
-    rows[[s]] <- data.frame(study = s, t1 = a, t2 = others, yi = yv[, 1], vi = yv[, 2],
-                            comp = paste(a, others, sep = " vs "))
-    blocks[[s]] <- V
-  }
-  list(dat = do.call(rbind, rows), V = bldiag(blocks))
-}
+here <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))))
+source(file.path(here, "network_contrasts.R"))  # bsort, contrast_data, senn_pairwise
 
 fit_network <- function(p, reference) {
   cd <- contrast_data(p)
@@ -76,17 +55,7 @@ fit_network <- function(p, reference) {
        pscore = setNames(as.list(rowMeans(P, na.rm = TRUE)), trts))
 }
 
-# Senn 2013: mean differences from the arms (escalc "MD": v = sd1^2/n1 + sd2^2/n2) for every pair.
-senn <- read.csv(file.path(datadir, "senn2013.csv"), stringsAsFactors = FALSE)
-sp <- do.call(rbind, lapply(split(senn, senn$study), function(d) {
-  cb <- combn(nrow(d), 2)
-  do.call(rbind, lapply(seq_len(ncol(cb)), function(c) {
-    i <- cb[1, c]; j <- cb[2, c]
-    e <- escalc("MD", m1i = d$mi[i], sd1i = d$sdi[i], n1i = d$ni[i], m2i = d$mi[j], sd2i = d$sdi[j], n2i = d$ni[j])
-    data.frame(study = d$study[1], t1 = d$treatment[i], t2 = d$treatment[j], y = as.numeric(e$yi), v = as.numeric(e$vi))
-  }))
-}))
-sp <- sp[order(match(sp$study, unique(senn$study))), ]
+sp <- senn_pairwise(file.path(datadir, "senn2013.csv"))
 
 linde <- read.csv(file.path(datadir, "linde2016.csv"), stringsAsFactors = FALSE)
 lp <- data.frame(study = as.character(linde$id), t1 = linde$treat1, t2 = linde$treat2, y = linde$lnOR,

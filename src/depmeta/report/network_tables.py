@@ -122,7 +122,10 @@ def ranking_table(ranking: pd.DataFrame, outcomes: list[str], order: list[str]) 
 
 
 def inconsistency_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per outcome: trials, designs, tau², Q and its design-by-treatment decomposition."""
+    """Per outcome: trials, designs, tau², Q and its design-by-treatment decomposition, and the
+    random-effects design-by-treatment test; "–" where a part has no degrees of freedom. (The tau²
+    of that test's interaction model, ``tau2_within``, stays in the summary table: a thirteenth
+    column would push the table off a portrait page.)"""
     def q(r, part):
         if pd.isna(r[f"q_{part}"]) or r[f"q_{part}_df"] == 0:
             return "–", "–"
@@ -136,7 +139,8 @@ def inconsistency_table(summary: pd.DataFrame) -> pd.DataFrame:
         row = {"Outcome": r.outcome, "Trials": int(r.n_studies), "Designs": int(r.n_designs),
                "τ²": f"{r.tau2:.3f}"}
         # short headers (the caption explains them); the p columns told apart by trailing no-break spaces
-        for i, (part, name) in enumerate((("total", "Q (df)"), ("within", "Within"), ("between", "Between"))):
+        for i, (part, name) in enumerate((("total", "Q (df)"), ("within", "Within"), ("between", "Between"),
+                                           ("between_random", "Between, random"))):
             row[name], row["p" + NBSP * i] = q(r, part)
         rows.append(row)
     return pd.DataFrame(rows)

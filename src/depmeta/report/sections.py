@@ -109,6 +109,11 @@ def _notes(notes: list[str]) -> str:
     return "\n" + " ".join(f"**{n.split('.', 1)[0]}.**{n.split('.', 1)[1]}" for n in notes) + "\n"
 
 
+def _any_not_assessed(sof: pd.DataFrame) -> bool:
+    """Whether a summary-of-findings row names a domain nobody assessed."""
+    return "not_assessed" in sof and bool((sof.not_assessed.fillna("").astype(str) != "").any())
+
+
 def what_the_trials_show(sof: pd.DataFrame, comparisons=()) -> str:
     """The opening answer: one plain-language item per comparison with a pooled or network
     estimate (``sof``: results/certainty/sof.csv), whatever the review compared: the active
@@ -146,8 +151,8 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
     if len(sof):
         out("One table per comparison, laid out as in Cochrane reviews. Each row is the network estimate where "
             "there is one (certainty by CINeMA's six domains), else the pairwise estimate (certainty by GRADE's "
-            "five). Letters in the certainty column point to the reason for each downgrade, printed under the "
-            "table.\n")
+            "five). Letters in the certainty column point to the reason for each downgrade (and each domain not "
+            "assessed), printed under the table.\n")
     for comp in [c for c in comparisons if len(sof) and c in set(sof.comparison)]:
         tab, notes = sof_table(sof, comp)
         slug = comp.replace("_", "-")
@@ -168,7 +173,11 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
             "estimate count every trial contributing to it, of which *direct* compared the two treatments head to "
             "head. ‡ Pairwise estimate (no network estimate for this comparison and outcome). wk: weeks. "
             "CI: confidence interval; RR: risk ratio; SMD: standardised mean difference (Hedges' g). "
-            "GRADE Working Group grades of evidence: " + GRADE_NOTES + "\n")
+            + ("A domain named *not assessed* beside a certainty was not judged (for within-study bias: most of "
+               "the trials behind the estimate have no published risk-of-bias assessment) and did not lower it; "
+               "the certainty does not rule out bias there (`certainty.not_assessed`). "
+               if _any_not_assessed(sof) else "")
+            + "GRADE Working Group grades of evidence: " + GRADE_NOTES + "\n")
     nnt = nnt_table(sof, comparisons) if len(sof) else pd.DataFrame()
     if len(nnt):
         out("\n## Numbers needed to treat\n")
@@ -199,17 +208,26 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
         out("Each domain's judgement follows the rule below (thresholds from the `certainty` section of the "
             "configuration; a reviewer's override replaces it, with the reason printed). Study-level inputs: the "
             "overall risk of bias published for a trial, else derived from its published domain judgements (any "
-            "high: high; all low: low; otherwise some concerns), else *not assessed*, which CINeMA counts as "
-            f"{_option(certainty_options, 'cinema_not_assessed', 'certainty.json')}; trials in adolescents count as "
+            "high: high; all low: low; otherwise some concerns), else *not assessed*, which GRADE counts with the "
+            "trials at high risk for a serious risk of bias and "
+            + _choice({"flag": "CINeMA sets aside: within-study bias is *not assessed*, not downgraded and named "
+                               "beside the rating, where such trials carry at least half of the contributions, and "
+                               "judged on the assessed trials otherwise (a reporting bias nobody assessed likewise)",
+                       "some concerns": "CINeMA counts as "
+                                        f"{_option(certainty_options, 'cinema_not_assessed', 'certainty.json')} "
+                                        "(a reporting bias nobody assessed as some concerns)"},
+                      _option(certainty_options, "not_assessed", "certainty.json"), "certainty.not_assessed")
+            + "; trials in adolescents count as "
             f"{_option(certainty_options, 'cinema_adolescent', 'certainty.json')} indirectness "
             "for CINeMA. CINeMA's summary: one level down per domain with some concerns, two per domain with major "
             "concerns. GRADE imprecision follows GRADE guidelines 6 (Guyatt et al. 2011): precision is adequate "
             "when the CI excludes no effect and the optimal information size is met, and is rated down when the CI "
             "includes no effect and appreciable benefit or harm. The CINeMA domains, the contribution matrix and "
             "the three levels of concern are those of Nikolakopoulou et al. (2020) and Papakonstantinou et al. "
-            "(2020); the imprecision, heterogeneity and incoherence rules and the three contribution rules follow "
-            "the CINeMA application's documentation, as the papers' rule tables could not be checked; the "
-            "reporting-bias default and the summary of the six domains into one rating are this project's.\n")
+            "(2020); the imprecision, heterogeneity and incoherence rules are those the CINeMA web application's "
+            "code applies (version 2.0.0; it differs from its documentation), the three contribution rules those "
+            "of its documentation, as the papers' rule tables could not be checked; the reporting-bias default "
+            "and the summary of the six domains into one rating are this project's.\n")
         out(md_table(rules))
         out("\n: The rule behind each domain's judgement. {#tbl-certainty-rules}\n")
     return str(out)

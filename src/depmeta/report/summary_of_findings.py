@@ -54,6 +54,12 @@ def _participants(r) -> str:
     return text + ")"
 
 
+def _not_assessed(r) -> str:
+    """The domains of a rating nobody assessed, as printed beside it ("" when none)."""
+    domains = getattr(r, "not_assessed", "")
+    return f"{domains} not assessed" if isinstance(domains, str) and domains else ""
+
+
 def _footnotes(r) -> list[dict]:
     notes = r.footnotes
     return json.loads(notes) if isinstance(notes, str) else list(notes or [])
@@ -62,8 +68,10 @@ def _footnotes(r) -> list[dict]:
 def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[str]]:
     """One comparison's summary-of-findings table (six columns) and its footnotes ("a. ...").
 
-    Every domain that lowered the certainty, or that a reviewer overrode, gets a
-    letter in the certainty cell and its reason below the table; the assumed
+    Every domain that lowered the certainty, that a reviewer overrode, or that
+    nobody assessed gets a letter in the certainty cell and its reason below the
+    table, and the domains not assessed are named in the cell ("within-study
+    bias not assessed"), so that the rating is not read as bias ruled out; the assumed
     comparator risk gets a letter naming its source (Cochrane Handbook 5.1,
     11.5.6.3: "A footnote should specify the source or rationale for each
     control group risk"). Layout after the Handbook's standard table (11.5.3:
@@ -109,7 +117,8 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
             f"Risk with {strategy_name(a)}, per 1000 (95% CI)": int_risk,
             "Relative effect (95% CI)": _relative(r),
             "Participants (trials)": _participants(r),
-            "Certainty": f"{r.symbols} {r.certainty}" + (f" ({','.join(letters)})" if letters else ""),
+            "Certainty": f"{r.symbols} {r.certainty}" + (f"; {_not_assessed(r)}" if _not_assessed(r) else "")
+                         + (f" ({','.join(letters)})" if letters else ""),
         })
     return pd.DataFrame(rows), notes
 
@@ -117,7 +126,8 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
 def answer_items(sof: pd.DataFrame, comparisons) -> list[tuple[str, str]]:
     """The plain-language summary, one ``(comparison, text)`` item per comparison: for each
     outcome the statement the pipeline derived from the estimate and its certainty, with the
-    relative and absolute effect; the outcomes with very low certainty in one sentence."""
+    relative and absolute effect, and the domains not assessed beside the certainty; the outcomes
+    with very low certainty in one sentence."""
     items = []
     for comp in comparisons:
         sub = sof[(sof.comparison == comp) & _primary(sof)]
@@ -127,11 +137,18 @@ def answer_items(sof: pd.DataFrame, comparisons) -> list[tuple[str, str]]:
         parts = []
         sure, unsure = sub[sub.certainty_score > 1], sub[sub.certainty_score <= 1]
         for r in sure.itertuples():
-            parts.append(f"{r.statement[:-1]} ({_effect_text(r)}; {r.certainty} certainty).")
+            na = f", {_not_assessed(r)}" if _not_assessed(r) else ""
+            parts.append(f"{r.statement[:-1]} ({_effect_text(r)}; {r.certainty} certainty{na}).")
         if len(unsure):
-            listed = "; ".join(f"{r.outcome}: {_effect_text(r)}" for r in unsure.itertuples())
+            # the domains not assessed said once when every outcome of the sentence shares them
+            same = {_not_assessed(r) for r in unsure.itertuples()}
+            common = same.pop() if len(same) == 1 else ""
+            listed = "; ".join(f"{r.outcome}: {_effect_text(r)}"
+                               + (f", {_not_assessed(r)}" if _not_assessed(r) and not common else "")
+                               for r in unsure.itertuples())
             parts.append(f"The evidence is very uncertain about the effect of {a} compared with {b} on "
-                         f"{_and([r.outcome for r in unsure.itertuples()])} ({listed}; very low certainty).")
+                         f"{_and([r.outcome for r in unsure.itertuples()])} ({listed}; very low certainty"
+                         + (f", {common}" if common else "") + ").")
         items.append((comp, " ".join(parts)))
     return items
 

@@ -29,15 +29,42 @@ CINeMA (network)
     "very low")"; "The dataset should include assessments of study-level risk
     of bias and judgments on indirectness" (Papakonstantinou, Abstract).
     NOT confirmed from the papers: their full rule tables could not be
-    retrieved from the stored text of either paper. The imprecision,
-    heterogeneity and incoherence rules and the three contribution rules
-    follow instead the CINeMA web application's documentation
-    (:data:`CINEMA_DOC`), read for the rules it states in words (no code of
-    the application was read or used). What neither source states (rounding
-    and ties of the contribution rules, the reporting-bias default, how the
-    six domains combine into one rating, cases without a prediction interval
-    or a test) is this project's, a config option where it is a choice, and
-    each function says which part is which.
+    retrieved from the stored text of either paper.
+
+    The imprecision, heterogeneity and incoherence rules follow the CINeMA web
+    application's code (:data:`CINEMA_APP`), which is what CINeMA's users get
+    and differs from its documentation (:data:`CINEMA_DOC`); each function
+    names the file and function it follows and says where the two differ:
+
+    * imprecision (``imprecision/update.js`` ``getRuleLevel``,
+      ``purescripts/src/Imprecision/Rules.purs`` ``numberOfCrosses``): the CI
+      against no effect and the clinically important effect on the far side
+      of it from the estimate;
+    * heterogeneity (``inconsistency/heterogeneity/update.js``
+      ``getRuleLevel``, ``purescripts/src/Inconsistency/Heterogeneity/Nodes.purs``
+      ``jointCrosses``, ``ruleLevel``): the prediction interval's crossings of
+      the same limits beyond the CI's;
+    * incoherence (``inconsistency/incoherence/update.js``
+      ``getRuleJudgement``; its statistics from the R back end's
+      ``getHatMatrix``, ``R/hatmatrix.R`` of esm-ispm-unibe-ch/flow_contribution):
+      mixed evidence by the side-splitting p and then the agreement of the
+      direct and indirect CIs; direct-only and indirect-only comparisons by
+      the random-effects design-by-treatment test
+      (:attr:`depmeta.stats.network.NetworkResult.q_between_random_pval`),
+      major concerns without one.
+
+    The application compares limits and p-values as it prints them, to three
+    decimals (:data:`APP_DECIMALS`), and so do these rules. Its statistics come
+    from netmeta with a DerSimonian-Laird τ² and netmeta's t-based prediction
+    interval; these rules judge the estimates of this project's network
+    (``network.method``, metafor's normal prediction interval), so the same
+    rule can meet slightly different intervals. The three contribution rules
+    and reporting bias follow the documentation. What neither source states
+    (rounding and ties of the contribution rules, the reporting-bias default,
+    the state ``not assessed`` of a domain nobody assessed (:data:`NOT_ASSESSED`,
+    config ``certainty.not_assessed``), how the six domains combine into one
+    rating) is this project's, a config option where it is a choice, and each
+    function says which part is which.
 
 Every rule is a small function whose ``rule`` text states it, so a reader of
 ``grade.csv`` sees what was applied; reviewer overrides replace a judgement
@@ -48,6 +75,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -69,7 +97,8 @@ __all__ = [
     "ABSOLUTE_COLUMNS", "CertaintyOptions", "CertaintyTables", "rate_certainty",
     "study_rob_levels", "rob_domain", "inconsistency_domain", "indirectness_domain",
     "imprecision_domain", "publication_bias_domain", "contribution_domain", "reporting_bias_domain",
-    "cinema_imprecision", "cinema_heterogeneity", "cinema_incoherence", "CINEMA_DOC", "regions", "GRADE_DOMAINS",
+    "cinema_imprecision", "cinema_heterogeneity", "cinema_incoherence", "CINEMA_APP", "CINEMA_DOC", "zone_crossings",
+    "APP_DECIMALS", "NOT_ASSESSED", "NOT_ASSESSED_RULES", "NOT_ASSESSED_SHARE", "GRADE_DOMAINS",
     "CINEMA_DOMAINS", "assumed_risks", "grade_pairwise", "cinema_network", "study_sizes", "plain_statement", "sof_rows",
 ]
 
@@ -106,11 +135,12 @@ class CertaintyOptions:
     cinema_rule: str = "average"
     cinema_not_assessed: str = "moderate"
     cinema_adolescent: str = "moderate"
-    reporting_bias: str = "suspected"
+    #: a CINeMA domain nobody assessed: ``flag`` (no downgrade, shown as not assessed) or ``some concerns``
+    not_assessed: str = "flag"
+    reporting_bias: str = "not assessed"
     reporting_bias_reason: str = ""
     incoherence_some_p: float = 0.10
-    incoherence_major_p: float = 0.01
-    incoherence_mixed_rule: str = "agreement"
+    incoherence_major_p: float = 0.05
     assumed_risk: dict = field(default_factory=dict)
     smd_control_event_rate: object = "response"
     indirectness: tuple = ()
@@ -145,7 +175,6 @@ class CertaintyOptions:
             ("indirectness", "judgements"): "indirectness",
             ("reporting_bias", "level"): "reporting_bias", ("reporting_bias", "reason"): "reporting_bias_reason",
             ("incoherence", "some_p"): "incoherence_some_p", ("incoherence", "major_p"): "incoherence_major_p",
-            ("incoherence", "mixed_rule"): "incoherence_mixed_rule",
             ("sensitivity", "low_risk_of_bias"): "sens_low_rob",
             ("sensitivity", "influential"): "sens_influential",
             ("sensitivity", "trimfill"): "sens_trimfill",
@@ -153,13 +182,15 @@ class CertaintyOptions:
         for (sec, key), name in flat.items():
             if key in s.get(sec, {}):
                 kw[name] = s[sec][key]
-        for key in ("assumed_risk", "smd_control_event_rate", "overrides"):
+        for key in ("assumed_risk", "smd_control_event_rate", "overrides", "not_assessed"):
             if key in s:
                 kw[key] = s[key]
         kw["indirectness"] = tuple(kw.get("indirectness", ()))
         kw["overrides"] = tuple(kw.get("overrides", ()))
         if kw.get("cinema_rule", "average") not in ("average", "majority", "highest"):
             raise ValueError("certainty.risk_of_bias.cinema_rule must be average, majority or highest")
+        if kw.get("not_assessed", "flag") not in NOT_ASSESSED_RULES:
+            raise ValueError(f"certainty.not_assessed must be one of {', '.join(NOT_ASSESSED_RULES)}")
         return cls(**kw)
 
     def grade_thresholds(self, measure: str) -> tuple:
@@ -375,13 +406,34 @@ def publication_bias_domain(k: int, pval: float | None, min_studies: int = 10, a
 
 _CIN = {1: "no concerns", 2: "some concerns", 3: "major concerns"}
 _STUDY_SCORE = {"low": 1, "moderate": 2, "high": 3}
+#: The state of a CINeMA domain (and of a trial's risk of bias) that nobody assessed.
+NOT_ASSESSED = "not assessed"
+#: How a missing assessment is treated (config ``certainty.not_assessed``): counted as some concerns, or
+#: not downgraded and flagged as not assessed.
+NOT_ASSESSED_RULES = ("some concerns", "flag")
+#: With ``flag``, a contribution-based domain is not assessed when the trials without an assessment carry
+#: at least this share of the estimate's contributions; below it the assessed trials are judged.
+NOT_ASSESSED_SHARE = 0.5
 
 
-def contribution_domain(domain: str, contributions, levels, rule: str = "average") -> Judgement:
+def contribution_domain(domain: str, contributions, levels, rule: str = "average", not_assessed: str | None = None
+                        ) -> Judgement:
     """CINeMA within-study bias or indirectness from contributions × study-level judgements.
 
-    ``levels`` are ``low``/``moderate``/``high`` per study. Rules
-    (Papakonstantinou 2020): ``majority`` the level carrying the largest
+    ``levels`` are ``low``/``moderate``/``high`` per study, or ``not assessed``
+    for a study nobody assessed, treated by ``not_assessed``: a study level
+    (``low``/``moderate``/``high``: counted at that level, the rule
+    ``certainty.not_assessed: some concerns`` with
+    ``certainty.risk_of_bias.cinema_not_assessed``), or ``flag``: the domain
+    is ``not assessed`` (no downgrade) when those studies carry at least
+    :data:`NOT_ASSESSED_SHARE` of the contributions, and otherwise judged on
+    the assessed studies' contributions alone; ``None`` (indirectness, judged
+    for every study): a ``not assessed`` level is an error. Either way the
+    reason gives the share without an assessment. CINeMA itself has no such
+    state (its input needs a judgement per study); the ``flag`` rule and its
+    half are this project's.
+
+    Rules (Papakonstantinou 2020): ``majority`` the level carrying the largest
     contribution (a tie goes to the worse level); ``average`` the
     contribution-weighted mean of 1/2/3, rounded to the nearest level (1.5 and
     2.5 round up); ``highest`` the worst level among contributing studies.
@@ -403,184 +455,292 @@ def contribution_domain(domain: str, contributions, levels, rule: str = "average
     project's choice).
     """
     lev = np.asarray(levels, object)
-    bad = sorted(set(lev) - set(_STUDY_SCORE))
+    allowed = set(_STUDY_SCORE) | ({NOT_ASSESSED} if not_assessed is not None else set())
+    bad = sorted(set(lev) - allowed)
     if bad:
-        raise ValueError(f"{domain}: study levels must be low, moderate or high, got {bad}")
-    s = _shares(contributions, lev, ("low", "moderate", "high"))
-    facts = ", ".join(f"{_pct(s[k])} {k}" for k in ("low", "moderate", "high"))
-    facts = f"contributions {facts} {'risk' if domain == 'within-study bias' else 'indirectness'}"
+        also = f" (or {NOT_ASSESSED})" if not_assessed is not None else ""
+        raise ValueError(f"{domain}: study levels must be low, moderate or high{also}, got {bad}")
+    if not_assessed is not None and not_assessed != "flag" and not_assessed not in _STUDY_SCORE:
+        raise ValueError(f"{domain}: not_assessed must be flag or a study level, not {not_assessed!r}")
     c = np.asarray(contributions, float)
+    what = "risk" if domain == "within-study bias" else "indirectness"
+    share_na = _shares(c, lev, (NOT_ASSESSED,))[NOT_ASSESSED]
+    na_rule = ""
+    if not_assessed == "flag":
+        na_rule = (f"; trials without an assessment set aside, the domain {NOT_ASSESSED} when they carry >= "
+                   f"{_pct(NOT_ASSESSED_SHARE)} of the contributions")
+        if share_na >= NOT_ASSESSED_SHARE - SHARE_TOL:
+            s = _shares(c, lev, ("low", "moderate", "high"))
+            facts = (f"contributions {_pct(share_na)} from trials without an assessment; "
+                     + ", ".join(f"{_pct(s[k])} {k}" for k in _STUDY_SCORE) + f" {what}")
+            return Judgement(domain, NOT_ASSESSED, 0, facts, _contribution_rule(rule) + na_rule)
+        keep = lev != NOT_ASSESSED
+        c, lev = c[keep], lev[keep]
+    elif not_assessed is not None:
+        na_rule = f"; a trial without an assessment counts as {not_assessed}"
+        lev = np.where(lev == NOT_ASSESSED, not_assessed, lev)
+    s = _shares(c, lev, ("low", "moderate", "high"))
+    facts = f"contributions {', '.join(f'{_pct(s[k])} {k}' for k in _STUDY_SCORE)} {what}"
+    if share_na > 0:
+        facts += (f" (the assessed trials; {_pct(share_na)} from trials without an assessment set aside)"
+                  if not_assessed == "flag" else
+                  f" ({_pct(share_na)} from trials without an assessment, counted as {not_assessed})")
+    text = _contribution_rule(rule) + na_rule
     if rule == "majority":
         top = max(s.values())
         best = max((k for k in _STUDY_SCORE if s[k] >= top - SHARE_TOL), key=_STUDY_SCORE.get)
         score = _STUDY_SCORE[best]
-        text = "majority: the level with the largest contribution"
     elif rule == "average":
         mean = sum(_STUDY_SCORE[k] * s[k] for k in _STUDY_SCORE)
         score = int(math.floor(mean + 0.5 + SHARE_TOL))
         facts += f" (weighted mean {mean:.2f}; low 1, high 3)"
-        text = "average: contribution-weighted mean of low 1 / moderate 2 / high 3, rounded"
-    elif rule == "highest":
-        score = max(_STUDY_SCORE[k] for k, ci in zip(lev, c) if ci > 0)
-        text = "highest: the worst level among contributing studies"
     else:
-        raise ValueError(f"unknown CINeMA rule {rule!r}")
+        score = max(_STUDY_SCORE[k] for k, ci in zip(lev, c) if ci > 0)
     return Judgement(domain, _CIN[score], score - 1, facts, text)
 
 
-def reporting_bias_domain(level: str = "suspected", reason: str = "", k_tested: int = 0,
-                          small_study_p: float | None = None, alpha: float = 0.10) -> Judgement:
-    """CINeMA reporting bias: the reviewer's judgement ``undetected`` / ``suspected`` / ``strongly suspected``.
+def _contribution_rule(rule: str) -> str:
+    texts = {"majority": "majority: the level with the largest contribution",
+             "average": "average: contribution-weighted mean of low 1 / moderate 2 / high 3, rounded",
+             "highest": "highest: the worst level among contributing studies"}
+    if rule not in texts:
+        raise ValueError(f"unknown CINeMA rule {rule!r}")
+    return texts[rule]
+
+
+def reporting_bias_domain(level: str = NOT_ASSESSED, reason: str = "", k_tested: int = 0,
+                          small_study_p: float | None = None, alpha: float = 0.10, not_assessed: str = "flag"
+                          ) -> Judgement:
+    """CINeMA reporting bias: the reviewer's judgement ``undetected`` / ``suspected`` /
+    ``strongly suspected``, or ``not assessed``.
 
     Mapped to no / some / major concerns. A small-study test with p < ``alpha``
-    in a direct comparison raises ``undetected`` to ``suspected``.
+    in a direct comparison raises ``undetected`` (or ``not assessed``) to
+    ``suspected``. ``not assessed`` otherwise follows ``not_assessed``
+    (config ``certainty.not_assessed``): ``flag`` keeps the state ``not
+    assessed`` (no downgrade; a test with p >= ``alpha`` is reported, not
+    taken for an assessment), ``some concerns`` counts it as suspected.
 
     Not confirmed from the papers' stored text: the three-level scale's
     wording and its mapping, and any default. The CINeMA documentation
     (:data:`CINEMA_DOC`, section Across-studies bias) leaves it to the
     reviewer: "users are limited to report whether they suspect or not the
     presence of bias on a per comparison level". The level is the reviewer's
-    (config ``certainty.reporting_bias.level``); the shipped default
-    ``suspected`` is this project's judgement of its own search (data/README),
-    not a default taken from CINeMA; the small-study test's role is this
+    (config ``certainty.reporting_bias.level``, default ``not assessed``); the
+    shipped configuration's ``suspected`` is this project's judgement of its
+    own search (data/README), not a default taken from CINeMA; the
+    small-study test's role and the ``not assessed`` state are this
     project's.
     """
     mapping = {"undetected": 1, "suspected": 2, "strongly suspected": 3}
-    if level not in mapping:
-        raise ValueError(f"reporting bias level must be one of {sorted(mapping)}, got {level!r}")
-    score = mapping[level]
+    if level not in mapping and level != NOT_ASSESSED:
+        raise ValueError(f"reporting bias level must be one of {sorted(mapping) + [NOT_ASSESSED]}, got {level!r}")
+    if not_assessed not in NOT_ASSESSED_RULES:
+        raise ValueError(f"not_assessed must be one of {NOT_ASSESSED_RULES}, not {not_assessed!r}")
+    rule = ("reviewer's judgement (undetected / suspected / strongly suspected -> no / some / major concerns; "
+            + ("not assessed -> not assessed, no downgrade" if not_assessed == "flag"
+               else "not assessed -> some concerns")
+            + f"); a small-study test with p < {alpha:g} makes it at least suspected")
     facts = f"reporting bias {level}" + (f": {reason}" if reason else "")
-    if small_study_p is not None and math.isfinite(small_study_p):
+    tested = small_study_p is not None and math.isfinite(small_study_p)
+    if tested:
         facts += f"; small-study test on the {k_tested} direct trials p = {small_study_p:.3f}"
-        if small_study_p < alpha:
-            score = max(score, 2)
-    return Judgement("reporting bias", _CIN[score], score - 1, facts,
-                     "reviewer's judgement (undetected / suspected / strongly suspected -> no / some / major "
-                     f"concerns); a small-study test with p < {alpha:g} makes it at least suspected")
+    raised = tested and small_study_p < alpha
+    if level == NOT_ASSESSED:
+        if raised:
+            return Judgement("reporting bias", _CIN[2], 1, facts, rule)
+        if not_assessed == "flag":
+            return Judgement("reporting bias", NOT_ASSESSED, 0, facts, rule)
+        return Judgement("reporting bias", _CIN[2], 1, facts + " (counted as some concerns)", rule)
+    score = max(mapping[level], 2) if raised else mapping[level]
+    return Judgement("reporting bias", _CIN[score], score - 1, facts, rule)
 
 
-def regions(low: float, high: float, zone) -> set:
-    """Which of the three regions an interval touches: 0 below the zone, 1 inside it, 2 above it."""
-    zl, zh = zone
-    out = set()
-    if low < zl:
-        out.add(0)
-    if high >= zl and low <= zh:
-        out.add(1)
-    if high > zh:
-        out.add(2)
-    return out
-
-
-def cinema_imprecision(ci_low: float, ci_high: float, zone) -> Judgement:
-    """CINeMA imprecision: no concerns if the CI lies in one region (wholly below, inside or above
-    the zone of unimportant effects); some concerns if it crosses one limit; major if it crosses both.
-
-    Confirmed (Nikolakopoulou 2020, Abstract): imprecision is judged by "the
-    impact of these components of variability in forming clinical
-    decisions", i.e. against clinically important effects. The rule is the
-    CINeMA documentation's default (:data:`CINEMA_DOC`, section Imprecision):
-    estimates "whose confidence intervals cross both limits of the clinically
-    important effects zone" major, "If only one of the two values is crossed"
-    some, none crossed no concerns. A CI limit equal to a zone limit does not
-    cross it (this project's reading)."""
-    n = len(regions(ci_low, ci_high, zone))
-    rule = (f"regions of the CI relative to the zone {zone[0]:g} to {zone[1]:g}: 1 no, 2 some, 3 major concerns "
-            "(CINeMA documentation)")
-    where = {1: "lies in one region", 2: "crosses one limit of the zone", 3: "crosses both limits of the zone"}[n]
-    return Judgement("imprecision", _CIN[n], n - 1, f"CI {ci_low:.2f} to {ci_high:.2f} {where}", rule)
-
-
-def cinema_heterogeneity(ci_low: float, ci_high: float, pi_low: float, pi_high: float, zone) -> Judgement:
-    """CINeMA heterogeneity: does the prediction interval reach regions the CI does not?
-
-    no concerns if the PI lies in the same regions as the CI; some concerns if
-    it reaches one more region; major concerns if two more. No PI (tau² not
-    estimable) counts as no additional region.
-
-    The CINeMA documentation's table (:data:`CINEMA_DOC`, section
-    Heterogeneity: "the number of crossings of the confidence and prediction
-    interval with the clinical important interval") gives no concerns when
-    the PI crosses as many zone limits as the CI, some concerns with one more
-    crossing, major with two more; as the PI contains the CI, one more region
-    reached is one more crossing, so the two statements agree. No PI: this
-    project's rule.
-    """
-    rule = "regions the PI reaches beyond the CI's: 0 no, 1 some, 2 major concerns (CINeMA documentation)"
-    if not (math.isfinite(pi_low) and math.isfinite(pi_high)):
-        return Judgement("heterogeneity", "no concerns", 0, "no prediction interval", rule)
-    extra = len(regions(pi_low, pi_high, zone) - regions(ci_low, ci_high, zone))
-    return Judgement("heterogeneity", _CIN[extra + 1], extra,
-                     f"PI {pi_low:.2f} to {pi_high:.2f} reaches {extra} region(s) beyond the CI "
-                     f"{ci_low:.2f} to {ci_high:.2f}", rule)
-
-
-#: Source of the CINeMA rules that the papers' stored text did not show: the CINeMA web application's
-#: documentation (docs/documentation.md of github.com/esm-ispm-unibe-ch/cinema, commit 728c66f), read
-#: for its stated rules only (no code of the application was used).
+#: Source of the CINeMA rules that the papers' stored text did not show and the application's code does not
+#: decide (the contribution rules' wording, reporting bias): the CINeMA web application's documentation
+#: (docs/documentation.md of github.com/esm-ispm-unibe-ch/cinema, commit 728c66f), read for its stated rules.
 CINEMA_DOC = "CINeMA documentation (docs/documentation.md, esm-ispm-unibe-ch/cinema@728c66f)"
+#: Source of the imprecision, heterogeneity and incoherence rules: the CINeMA web application's code (frontend
+#: v2.0.0, github.com/esm-ispm-unibe-ch/cinema, commit 399245a), where it differs from its documentation; the
+#: statistics it judges come from its R back end (getHatMatrix, R/hatmatrix.R of
+#: github.com/esm-ispm-unibe-ch/flow_contribution, on netmeta). Read for the rules; the code here is this
+#: project's.
+CINEMA_APP = "CINeMA application (esm-ispm-unibe-ch/cinema@399245a, webapp/app/scripts)"
+#: How a rule's text names its source in cinema.csv and the report.
+_APP_RULE = "the CINeMA application's rule, version 2.0.0"
+#: Decimals of the limits and p-values the application compares: it prints each as JavaScript's
+#: ``toFixed(3)`` and compares the printed number, so a p-value of 0.1004 is judged as 0.100.
+APP_DECIMALS = 3
 
 
-def cinema_incoherence(split_p: float | None, global_p: float | None, zone, direct=None, indirect=None,
-                       some_p: float = 0.10, major_p: float = 0.01, has_direct: bool = True,
-                       mixed_rule: str = "agreement") -> Judgement:
-    """CINeMA incoherence.
+def _as_shown(x) -> float:
+    """``x`` as the application prints it: rounded to :data:`APP_DECIMALS` decimals, a tie (in the exact
+    binary value) away from zero, as JavaScript's ``toFixed``; not finite (a missing value) stays so."""
+    if x is None:
+        return math.nan
+    x = float(x)
+    if not math.isfinite(x):
+        return x
+    return float(Decimal(x).quantize(Decimal(1).scaleb(-APP_DECIMALS), rounding=ROUND_HALF_UP))
 
-    Rules as the CINeMA documentation states them (:data:`CINEMA_DOC`,
-    section Incoherence; the papers' stored text did not show them):
 
-    * direct evidence only: no concerns ("We judge comparisons that only
-      direct evidence exists as 'no serious' with respect to incoherence");
-    * indirect evidence only: the design-by-treatment test's p-value, no /
-      some / major concerns "depending on whether the p-value of the design by
-      treatment interaction model is more 0.10, between 0.01 and 0.10 and less
-      than 0.01 respectively" (``some_p``, ``major_p``; p equal to 0.10 counts
-      as no concerns, 0.01 as some: this project's reading of the
-      boundaries); no test available: some concerns (this project's rule);
-    * direct and indirect evidence (``mixed_rule="agreement"``, default): the
-      agreement of the direct and indirect 95% CIs (``(low, high)`` each,
-      display scale) with respect to the three areas "left from the clinically
-      important zone", "the clinically important zone itself", "right from the
-      clinically important zone"; each CI is a vector of which areas it
-      touches, and the number of areas on which the two vectors agree gives
-      3 no, 2 some, 1 or 0 major concerns (the documentation's table; reading
-      "areas they have in common" as agreeing entries of the two vectors is
-      this project's). The side-splitting p-value is reported with it. With
-      ``mixed_rule="side_p"`` (this project's alternative) the side-splitting
-      p is judged with ``some_p`` / ``major_p`` instead, major concerns also
-      when p < ``some_p`` and the two CIs share no area.
+def zone_crossings(low: float, high: float, zone_low: float, zone_high: float) -> int:
+    """How many limits of the zone ``zone_low`` to ``zone_high`` the interval ``low`` to ``high``
+    crosses, counted as the CINeMA application counts them (``numberOfCrosses`` in
+    ``purescripts/src/Imprecision/Rules.purs`` and ``Inconsistency/Heterogeneity/Nodes.purs``).
+
+    0: the interval lies strictly inside the zone, or strictly below or above it, or starts on the
+    lower limit and ends inside. 1: it reaches from below the lower limit to inside the zone (ending on
+    that limit counts), or from inside to above the upper limit (starting on that limit counts).
+    2: anything else, which is an interval covering the zone, and also an interval ending exactly on the
+    upper limit from inside, or starting on the lower limit and reaching past the upper one (the
+    application's arithmetic at those ties). A missing limit (``nan``) gives 2.
     """
-    if mixed_rule not in ("agreement", "side_p"):
-        raise ValueError(f"incoherence mixed_rule must be agreement or side_p, got {mixed_rule!r}")
-    mixed_text = ("direct and indirect CIs agree on 3 / 2 / <= 1 of the areas below, inside, above the zone: no / "
-                  "some / major concerns" if mixed_rule == "agreement" else
-                  f"side-splitting p >= {some_p:g} no, {major_p:g} to {some_p:g} some, < {major_p:g} major "
-                  f"concerns (major too if p < {some_p:g} and the direct and indirect CIs share no area)")
-    rule = (f"direct only: no concerns; indirect only: design-by-treatment p >= {some_p:g} no, {major_p:g} to "
-            f"{some_p:g} some, < {major_p:g} major (no test: some); mixed: {mixed_text} (CINeMA documentation)")
-    split = (f"side-splitting p = {split_p:.3f}" if split_p is not None and math.isfinite(split_p)
-             else "no side-splitting p")
+    if zone_low < low and high < zone_high:
+        return 0
+    if (high < zone_low and low < zone_high) or (low > zone_high and high > zone_low):
+        return 0
+    if (low < zone_low and high < zone_high) or (low > zone_low and high > zone_high):
+        return 1
+    # what is left below the upper limit starts on the lower limit
+    return 0 if high < zone_high else 2
+
+
+def _far_zone(estimate: float, zone, null: float, at_null) -> tuple:
+    """The zone the application measures crossings against once an interval is not inside the
+    clinically important zone: from no effect to the important effect on the far side of it from the
+    estimate (``zone[0]`` to ``null`` for an estimate above no effect, ``null`` to ``zone[1]`` below it);
+    ``at_null`` for an estimate exactly at no effect."""
+    if estimate > null:
+        return zone[0], null
+    if estimate < null:
+        return null, zone[1]
+    return at_null
+
+
+def cinema_imprecision(estimate: float, ci_low: float, ci_high: float, zone, null: float) -> Judgement:
+    """CINeMA imprecision as the CINeMA application decides it (:data:`CINEMA_APP`:
+    ``imprecision/update.js``, ``getRuleLevel``; ``purescripts/src/Imprecision/Rules.purs``,
+    ``numberOfCrosses``).
+
+    The CI (display scale, limits as printed to three decimals) is compared with two values: no effect
+    (``null``) and the clinically important effect on the far side of no effect from the point estimate
+    (``zone[0]`` for an estimate above no effect, ``zone[1]`` below it; the application's changelog,
+    v1.5-6: "clinically important zones defined as the null effect and the further from the point
+    estimate clinical important value"). The number of those two values the CI crosses
+    (:func:`zone_crossings`) gives the level: 0 no concerns, 1 some concerns, 2 major concerns. A CI
+    strictly inside the zone ``zone`` has no concerns whatever the estimate. An estimate exactly at no
+    effect is measured against no effect alone, which a CI around it crosses twice (major concerns).
+
+    So for an estimate above no effect: a CI excluding no effect has no concerns however far it reaches
+    into important effects; a CI reaching no effect (its lower limit at or below it) but not the
+    important effect below it (lower limit above ``zone[0]``), some concerns; a CI reaching
+    ``zone[0]`` (at or below it), major concerns. The documentation's rule (the CI against both zone
+    limits: "If only one of the two values is crossed", some concerns) is not what the application does.
+    """
+    lo, hi = _as_shown(ci_low), _as_shown(ci_high)
+    rule = (f"crossings of the CI with no effect ({null:g}) and the important effect on the other side of it from the "
+            f"estimate ({zone[0]:g} or {zone[1]:g}), none for a CI inside {zone[0]:g} to {zone[1]:g}: 0 no, 1 some, "
+            f"2 major concerns ({_APP_RULE})")
+    text = f"estimate {estimate:.3f}, CI {lo:.3f} to {hi:.3f}"
+    if zone[0] < lo and hi < zone[1]:
+        return Judgement("imprecision", _CIN[1], 0, f"{text} inside the zone {zone[0]:g} to {zone[1]:g}", rule)
+    n = zone_crossings(lo, hi, *_far_zone(estimate, zone, null, (null, null)))
+    if estimate == null:
+        return Judgement("imprecision", _CIN[n + 1], n, f"{text} around no effect: crosses it {n} times", rule)
+    far = zone[0] if estimate > null else zone[1]
+    return Judgement("imprecision", _CIN[n + 1], n, f"{text} crosses {n} of no effect ({null:g}) and {far:g}", rule)
+
+
+def cinema_heterogeneity(estimate: float, ci_low: float, ci_high: float, pi_low: float, pi_high: float, zone,
+                         null: float) -> Judgement:
+    """CINeMA heterogeneity as the CINeMA application decides it (:data:`CINEMA_APP`:
+    ``inconsistency/heterogeneity/update.js``, ``getRuleLevel``;
+    ``purescripts/src/Inconsistency/Heterogeneity/Nodes.purs``, ``jointCrosses`` and ``ruleLevel``).
+
+    Crossings (:func:`zone_crossings`; limits as printed to three decimals) of the CI and of the
+    prediction interval with the zone the application uses: for a CI strictly inside the zone, the CI
+    counts 0 and the PI is measured against the whole zone; otherwise both are measured against the
+    part from no effect to the important effect on the far side of it from the estimate (as
+    imprecision; the whole zone for an estimate exactly at no effect). The level is one more than the
+    PI's extra crossings: PI crossings minus CI crossings 0 no concerns, 1 some concerns, 2 major
+    concerns (the documentation's table of CI by PI crossings, applied to those zones; the PI contains
+    the CI, so it cannot cross fewer, and the table has no entry for that). A missing PI counts as
+    crossing both limits, which is what the application's arithmetic gives for a missing value (netmeta
+    gives none when the network's Q has fewer than 2 df): heterogeneity is not shown to be small.
+    """
+    lo, hi, plo, phi = (_as_shown(x) for x in (ci_low, ci_high, pi_low, pi_high))
+    rule = ("crossings of the PI beyond the CI's, with no effect and the important effect on the other side of it "
+            f"from the estimate (the whole zone {zone[0]:g} to {zone[1]:g} when the CI lies inside it): 0 no, 1 some, "
+            f"2 major concerns ({_APP_RULE})")
+    inside = zone[0] < lo and hi < zone[1]
+    part = _far_zone(estimate, zone, null, tuple(zone))
+    ci_n = 0 if inside else zone_crossings(lo, hi, *part)
+    pi_n = zone_crossings(plo, phi, *(zone if inside else part))
+    extra = max(pi_n - ci_n, 0)
+    where = f"{zone[0]:g} to {zone[1]:g}" if inside else f"{part[0]:g} to {part[1]:g}"
+    pi_text = (f"PI {plo:.3f} to {phi:.3f}" if math.isfinite(plo) and math.isfinite(phi)
+               else "no prediction interval (counted as crossing both limits)")
+    return Judgement("heterogeneity", _CIN[extra + 1], extra,
+                     f"CI {lo:.3f} to {hi:.3f} crosses {ci_n}, {pi_text} crosses {pi_n} of the limits of {where}",
+                     rule)
+
+
+def _areas(low: float, high: float, zone) -> tuple:
+    """Which areas an interval reaches, as the application's incoherence rule tells them (``makeVector``):
+    below the zone (``low < zone[0]``), the zone (``low < zone[1]`` and ``high > zone[0]``), above it
+    (``high > zone[1]``); an interval touching a limit does not reach across it."""
+    return low < zone[0], low < zone[1] and high > zone[0], high > zone[1]
+
+
+def cinema_incoherence(split_p: float | None, dbt_p: float | None, zone, direct=None, indirect=None,
+                       some_p: float = 0.10, major_p: float = 0.05, has_direct: bool = True) -> Judgement:
+    """CINeMA incoherence as the CINeMA application decides it (:data:`CINEMA_APP`:
+    ``inconsistency/incoherence/update.js``, ``getRuleJudgement``, ``rfvs`` and ``createEstimators``).
+
+    The application reads, per estimate, netmeta's side-splitting (``netsplit``, random effects:
+    direct and indirect estimates with their CIs and the p-value of their difference) and, for the
+    network, the random-effects design-by-treatment interaction test (``decomp.design(...)$Q.inc.random``;
+    back end ``getHatMatrix``). Every p-value and limit is compared as printed, to three decimals.
+
+    * Mixed evidence (``direct`` and ``indirect``, each ``(low, high)`` on the display scale):
+      side-splitting p at or above ``some_p`` (0.10 in the application): no concerns. Below it, the
+      agreement of the two CIs on the three areas below, inside and above the zone (:func:`_areas`):
+      agreeing on 3 no, 2 some, 1 or 0 major concerns.
+    * Direct evidence only (no indirect estimate: a comparison no loop reaches) or indirect evidence
+      only (``has_direct`` tells which, for the reason): the design-by-treatment p-value ``dbt_p`` above
+      ``some_p`` no concerns, above ``major_p`` (0.05) up to ``some_p`` some, at or below ``major_p``
+      major concerns. A network without that test (no loops of designs, no degrees of freedom:
+      ``dbt_p`` None or ``nan``): major concerns (the application's "star network" branch).
+
+    The documentation differs: it judges mixed evidence by the CIs' agreement whatever the
+    side-splitting p, direct-only comparisons as no concerns, and puts the lower cut-off at 0.01; the
+    application changed these in v1.5-6 and v1.7.0 (its changelog).
+    """
+    rule = (f"mixed: side-splitting p >= {some_p:g} no concerns, else the direct and indirect CIs agree on 3 / 2 / "
+            f"<= 1 of the areas below, inside, above the zone: no / some / major; direct only or indirect only: "
+            f"random-effects design-by-treatment test p > {some_p:g} no, {major_p:g} < p <= {some_p:g} some, "
+            f"p <= {major_p:g} or no test (no loops) major concerns ({_APP_RULE})")
     if direct is not None and indirect is not None:
-        rd, ri = regions(*direct, zone), regions(*indirect, zone)
-        agree = 3 - len(rd ^ ri)
-        facts = (f"direct CI {direct[0]:.2f} to {direct[1]:.2f}, indirect CI {indirect[0]:.2f} to {indirect[1]:.2f}: "
-                 f"agree on {agree} of 3 areas; {split}")
-        if mixed_rule == "agreement":
-            score = {3: 1, 2: 2}.get(agree, 3)
-            return Judgement("incoherence", _CIN[score], score - 1, facts, rule)
-        if split_p is None or not math.isfinite(split_p):
-            return Judgement("incoherence", "some concerns", 1, facts + " (no test possible)", rule)
-        score = 1 if split_p >= some_p else (2 if split_p >= major_p else 3)
-        if score == 2 and not rd & ri:
-            score = 3
-        return Judgement("incoherence", _CIN[score], score - 1, facts, rule)
-    if has_direct:
-        return Judgement("incoherence", "no concerns", 0, "direct evidence only", rule)
-    if global_p is None or not math.isfinite(global_p):
-        return Judgement("incoherence", "some concerns", 1, "indirect evidence only and no test possible", rule)
-    score = 1 if global_p >= some_p else (2 if global_p >= major_p else 3)
+        p = _as_shown(split_p)
+        split = f"side-splitting p = {p:.3f}" if math.isfinite(p) else "no side-splitting p"
+        if p >= some_p:
+            return Judgement("incoherence", _CIN[1], 0, split, rule)
+        z = tuple(_as_shown(x) for x in zone)
+        d, i = tuple(_as_shown(x) for x in direct), tuple(_as_shown(x) for x in indirect)
+        agree = sum(a == b for a, b in zip(_areas(*d, z), _areas(*i, z)))
+        score = {3: 1, 2: 2}.get(agree, 3)
+        return Judgement("incoherence", _CIN[score], score - 1,
+                         f"{split}; direct CI {d[0]:.3f} to {d[1]:.3f}, indirect CI {i[0]:.3f} to {i[1]:.3f}: agree "
+                         f"on {agree} of 3 areas", rule)
+    which = "direct evidence only" if has_direct else "indirect evidence only"
+    p = _as_shown(dbt_p)
+    if not math.isfinite(p):
+        return Judgement("incoherence", _CIN[3], 2,
+                         f"{which}; no design-by-treatment test (no loops of designs in the network)", rule)
+    score = 1 if p > some_p else (2 if p > major_p else 3)
     return Judgement("incoherence", _CIN[score], score - 1,
-                     f"indirect evidence only; design-by-treatment test p = {global_p:.3f}", rule)
+                     f"{which}; random-effects design-by-treatment test p = {p:.3f}", rule)
 
 
 # ---------------------------------------------------------------- tables: pairwise GRADE, CINeMA, SoF
@@ -808,7 +968,8 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
     level = rob_levels.set_index("study_id").level.to_dict()
     age = dict(zip(studies.study_id, studies.age_group))
     sizes = study_sizes(per_study) if len(per_study) else {}
-    global_p = net_summary.set_index("outcome").q_between_pval.to_dict() if len(net_summary) else {}
+    # the random-effects design-by-treatment test, the one the CINeMA application reads (nan: no test)
+    dbt_p = net_summary.set_index("outcome").q_between_random_pval.to_dict() if len(net_summary) else {}
     z = norm_ppf(0.975)
     rows, results = [], []
     est = estimates[estimates.comparison.fillna("").astype(str) != ""]
@@ -819,9 +980,9 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
         if not len(c):
             raise ValueError(f"network_contributions.csv: no contributions for {r.outcome}, "
                              f"{r.treatment1} vs {r.treatment2}")
-        zone = tuple(opts.zone[r.measure])
+        zone, null = tuple(opts.zone[r.measure]), opts.null(r.measure)
         back = np.exp if r.measure in RATIO else (lambda x: x)
-        study_rob = [_CINEMA_ROB.get(level.get(s, "not assessed"), opts.cinema_not_assessed) for s in c.study_id]
+        study_rob = [_CINEMA_ROB.get(level.get(s, NOT_ASSESSED), NOT_ASSESSED) for s in c.study_id]
         study_ind = [opts.cinema_adolescent if age.get(s) == "adolescent" else "low" for s in c.study_id]
         direct = indirect = None
         if pd.notna(r.direct_estimate) and pd.notna(r.indirect_estimate):
@@ -829,15 +990,17 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
             indirect = tuple(back(r.indirect_estimate + s * z * r.indirect_se) for s in (-1, 1))
         k_pb, p_pb = (small_study or {}).get((r.comparison, r.outcome), (0, None))
         js = [
-            contribution_domain("within-study bias", c.contribution, study_rob, opts.cinema_rule),
-            reporting_bias_domain(opts.reporting_bias, opts.reporting_bias_reason, k_pb, p_pb, opts.pb_alpha),
+            contribution_domain("within-study bias", c.contribution, study_rob, opts.cinema_rule,
+                                "flag" if opts.not_assessed == "flag" else opts.cinema_not_assessed),
+            reporting_bias_domain(opts.reporting_bias, opts.reporting_bias_reason, k_pb, p_pb, opts.pb_alpha,
+                                  opts.not_assessed),
             contribution_domain("indirectness", c.contribution, study_ind, opts.cinema_rule),
-            cinema_imprecision(r.ci_low_display, r.ci_high_display, zone),
-            cinema_heterogeneity(r.ci_low_display, r.ci_high_display, r.pi_low_display, r.pi_high_display, zone),
-            cinema_incoherence(r.split_pval if pd.notna(r.split_pval) else None, global_p.get(r.outcome), zone,
+            cinema_imprecision(r.estimate_display, r.ci_low_display, r.ci_high_display, zone, null),
+            cinema_heterogeneity(r.estimate_display, r.ci_low_display, r.ci_high_display, r.pi_low_display,
+                                 r.pi_high_display, zone, null),
+            cinema_incoherence(r.split_pval if pd.notna(r.split_pval) else None, dbt_p.get(r.outcome), zone,
                                direct, indirect, opts.incoherence_some_p, opts.incoherence_major_p,
-                               has_direct=bool(pd.notna(r.direct_k) and r.direct_k > 0),
-                               mixed_rule=opts.incoherence_mixed_rule),
+                               has_direct=bool(pd.notna(r.direct_k) and r.direct_k > 0)),
         ]
         js = _overridden(js, r.comparison, r.outcome, "network", opts)
         cert = overall_certainty(js)
@@ -855,7 +1018,9 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
                "k": len(ids), "n_patients": int(sum(sizes.get((s, r.outcome), 0) for s in ids)),
                "k_direct": int(r.n_studies) if pd.notna(r.n_studies) else 0,
                "certainty": cert.word, "certainty_score": cert.score, "symbols": cert.symbols,
-               "downgrades": cert.downgrades, "followup_weeks": _weeks(wk), "studies": ";".join(ids),
+               "downgrades": cert.downgrades,
+               "not_assessed": "; ".join(j.domain for j in js if j.level == NOT_ASSESSED),
+               "followup_weeks": _weeks(wk), "studies": ";".join(ids),
                "row_ids": _network_rows(r, ids, input_rows)}
         row.update(_absolute_row(r.measure, r.estimate_display, r.ci_low_display, r.ci_high_display, r.outcome,
                                  risks.get((r.comparison, r.outcome)), _cer(opts, risks, r.comparison),
@@ -899,7 +1064,7 @@ def plain_statement(intervention: str, comparator: str, outcome: str, measure: s
 
 def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions, outcomes, pairs: dict) -> pd.DataFrame:
     """Summary-of-findings rows: every estimate (network and pairwise) with its footnotes (every
-    domain downgraded or overridden) and a plain-language statement; ``primary`` marks the row the
+    domain downgraded, overridden or not assessed) and a plain-language statement; ``primary`` marks the row the
     table shows per comparison × outcome: the network estimate where there is one, else the
     pairwise estimate.
 
@@ -917,7 +1082,7 @@ def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions,
                 g = grade[(grade.evidence == r.evidence) & (grade.comparison == comp) & (grade.outcome == outcome)]
                 notes = [{"domain": d.domain, "level": d.concern, "downgrade": int(d.downgrade), "reason": d.reason,
                           "overridden": bool(d.overridden)}
-                         for d in g.itertuples() if d.downgrade > 0 or d.overridden]
+                         for d in g.itertuples() if d.downgrade > 0 or d.overridden or d.concern == NOT_ASSESSED]
                 a, b = pairs[comp]
                 rec = r.to_dict()
                 rec.update(primary=i == 0, footnotes=notes,

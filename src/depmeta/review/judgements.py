@@ -15,8 +15,9 @@ __all__ = ["CERTAINTY_WORDS", "CINEMA_LEVELS", "GRADE_LEVELS", "Certainty", "Jud
 GRADE_LEVELS = {"no": 0, "serious": 1, "very serious": 2, "not assessable": 0}
 
 
-#: CINeMA levels of concern and the downgrade the summary applies.
-CINEMA_LEVELS = {"no concerns": 0, "some concerns": 1, "major concerns": 2}
+#: CINeMA levels of concern and the downgrade the summary applies; ``not assessed`` is this project's state of
+#: a domain nobody assessed, shown beside the rating instead of lowering it (certainty.not_assessed: flag).
+CINEMA_LEVELS = {"no concerns": 0, "some concerns": 1, "major concerns": 2, "not assessed": 0}
 
 
 #: Certainty by number of levels left (4 = high), with GRADE's symbols.
@@ -35,7 +36,7 @@ class Judgement:
     domain : str
     level : str
         ``no``/``serious``/``very serious``/``not assessable`` (GRADE) or
-        ``no concerns``/``some concerns``/``major concerns`` (CINeMA).
+        ``no concerns``/``some concerns``/``major concerns``/``not assessed`` (CINeMA).
     downgrade : int
         Levels of certainty taken off (0, 1 or 2).
     reason : str

@@ -37,7 +37,8 @@ ESTIMATE_COLUMNS = [
 SUMMARY_COLUMNS = [
     "outcome", "measure", "method", "tau2", "tau", "n_studies", "n_treatments", "n_designs", "q_total",
     "q_total_df", "q_total_pval", "q_within", "q_within_df", "q_within_pval", "q_between", "q_between_df",
-    "q_between_pval", "components", "reference", "note",
+    "q_between_pval", "tau2_within", "q_between_random", "q_between_random_df", "q_between_random_pval",
+    "components", "reference", "note",
 ]
 ADULT_COLUMNS = [
     "outcome", "measure", "treatment1", "treatment2", "comparison", "estimate", "se", "ci_low", "ci_high",
@@ -166,8 +167,9 @@ def network_tables(networks: list[OutcomeNetwork], method: str) -> dict[str, pd.
         main = net.fits[0]
         summary.append({**base, "n_designs": sum(len(f.designs) for f in net.fits), "tau2": main.tau2,
                         "tau": main.tau,
-                        **{f"q_{q}{s}": getattr(main, f"q_{q}{s}") for q in ("total", "within", "between")
-                           for s in ("", "_df", "_pval")},
+                        **{f"q_{q}{s}": getattr(main, f"q_{q}{s}")
+                           for q in ("total", "within", "between", "between_random") for s in ("", "_df", "_pval")},
+                        "tau2_within": main.tau2_within,
                         "components": len(net.fits), "reference": net.reference,
                         "note": net.note + (" Heterogeneity and Q are those of the largest part." if net.note else "")})
         for part, fit in enumerate(net.fits, 1):

@@ -12,8 +12,8 @@ Checks the JSON schema cannot say (each message names the key and the fix):
 - other sheets without a protocol: ``--config sheets=...`` on the embedded review's
   protocol would set the embedded claims, benchmarks and judgements against another
   review's trials;
-- a reporting-bias judgement other than ``undetected`` without its reason (the reason is
-  printed under every summary-of-findings table, and is the review's own);
+- a reporting-bias judgement of ``suspected`` or ``strongly suspected`` without its reason (the
+  reason is printed under every summary-of-findings table, and is the review's own);
 - no trial sheets: ``sheets.studies`` and ``sheets.arms``, or ``sheets.workbook``;
 - a placeholder left in (``<...>``, as ``depmeta init`` writes them).
 
@@ -86,12 +86,13 @@ def check_protocol(config: dict) -> list[str]:
         problems.append("sheets: name the review's trial sheets: `studies` and `arms` (CSV files), or `workbook` "
                         "(an .xlsx workbook with sheets named studies and arms); data/README.md describes them.")
     rb = (config.get("certainty") or {}).get("reporting_bias") or {}
-    if rb.get("level", "suspected") != "undetected" and not str(rb.get("reason", "")).strip():
+    level = rb.get("level", "not assessed")
+    if level in ("suspected", "strongly suspected") and not str(rb.get("reason", "")).strip():
         problems.append(
-            f"certainty.reporting_bias: the level is {rb.get('level', 'suspected')!r} but no reason is given. "
-            "State the review's own judgement of reporting bias and why (e.g. `reason: the search covered "
-            "trial registries and unpublished trials were sought`), or set `level: undetected`; the reason "
-            "is printed under every summary-of-findings table.")
+            f"certainty.reporting_bias: the level is {level!r} but no reason is given. State the review's own "
+            "judgement of reporting bias and why (e.g. `reason: the search did not cover trial registries`), or "
+            "set `level: undetected` or `level: not assessed`; the reason is printed under every "
+            "summary-of-findings table.")
     return problems
 
 

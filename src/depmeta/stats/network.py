@@ -42,6 +42,19 @@ Pieces and where they come from
 - Design-by-treatment decomposition of the fixed-effect Q (netmeta
   ``decomp.design``): ``Q_within`` sums each design's Q around its own
   (multivariate) fixed-effect mean, ``Q_between = Q - Q_within``.
+- The random-effects design-by-treatment interaction test (netmeta
+  ``decomp.design``'s ``Q.inc.random``, the statistic the CINeMA application's
+  incoherence rule reads; Higgins et al. 2012). Its between-study variance is
+  not the network's: netmeta's ``tau.within`` estimates it in the full
+  design-by-treatment interaction model (every design its own effects), by the
+  same method of moments as ``DL`` above, with that model's Q (``Q_within``)
+  and projection, ``max(0, (Q_within - df_within) / tr(P_int Sigma))`` (0 when
+  ``df_within`` is 0), whatever the network's estimator. With
+  ``V = S + tau²_within Sigma`` the statistic is the consistency model's
+  generalised Q minus the interaction model's, both at ``V``, on
+  ``df_between`` degrees of freedom (netmeta's ``decomp.tau`` with
+  ``tau.preset = tau.within``). A network without loops of designs
+  (``df_between`` 0) has no test: the p-value is ``nan``.
 - Contributions (``contribution=``):
 
   ``"streams"`` (default; Papakonstantinou et al. 2018, the method CINeMA uses).
@@ -637,6 +650,13 @@ class NetworkResult:
         P-scores, in the direction ``larger_is_better``.
     q_total, q_within, q_between : float; ``*_df`` int; ``*_pval`` float
         Fixed-effect Q and its design-by-treatment decomposition.
+    tau2_within : float
+        Between-study variance of the full design-by-treatment interaction
+        model (method of moments; netmeta's ``tau.within`` squared).
+    q_between_random, q_between_random_df, q_between_random_pval : float, int, float
+        The random-effects design-by-treatment interaction test at ``tau2_within``
+        (netmeta's ``decomp.design(...)$Q.inc.random``); the p-value is ``nan``
+        without degrees of freedom.
     contributions : ndarray (n, n, n_studies)
         Share of each network estimate from each study (rows sum to 1), by
         ``contribution_method`` (see the module notes).
@@ -701,6 +721,10 @@ class NetworkResult:
     q_between: float
     q_between_df: int
     q_between_pval: float
+    tau2_within: float
+    q_between_random: float
+    q_between_random_df: int
+    q_between_random_pval: float
     contributions: np.ndarray = field(repr=False)
     hat: np.ndarray = field(repr=False)
     contrast_study: np.ndarray = field(repr=False)
@@ -802,6 +826,43 @@ def _pmat(V, X):
     return W - WX @ np.linalg.solve(X.T @ WX, WX.T)
 
 
+def _tau2_moments(q, df, S, X, Sig):
+    """Multivariate method of moments (Jackson, White & Riley 2012): ``max(0, (Q - df) / tr(P Sigma))``
+    for a model ``X`` whose fixed-effect Q on ``df`` degrees of freedom is ``q``; 0 without df."""
+    if df == 0:
+        return 0.0
+    return max(0.0, (q - df) / float(np.trace(_pmat(S, X) @ Sig)))
+
+
+def _q_within_designs(designs, tau2=0.0):
+    """Q of the full design-by-treatment interaction model (each design around its own multivariate
+    mean) with covariances ``S_s + tau2 Sigma_s``, and its degrees of freedom."""
+    q, df = 0.0, 0
+    for arms, cs in designs.items():
+        if len(cs) < 2:
+            continue
+        m = len(arms) - 1
+        sig = np.full((m, m), 0.5) + 0.5 * np.eye(m)
+        Wi = [np.linalg.inv(c.cov if tau2 == 0 else c.cov + tau2 * sig) for c in cs]
+        mean = np.linalg.solve(sum(Wi), sum(w @ c.y for w, c in zip(Wi, cs)))
+        q += float(sum((c.y - mean) @ w @ (c.y - mean) for w, c in zip(Wi, cs)))
+        df += (len(cs) - 1) * m
+    return q, df
+
+
+def _interaction_matrix(contrasts, designs):
+    """Design matrix of the full design-by-treatment interaction model on the stacked contrasts: one
+    column per design and contrast (``arms[0] - arms[b]``), in the row order of :func:`_stack`."""
+    offset, m = {}, 0
+    for arms in designs:
+        offset[arms] = m
+        m += len(arms) - 1
+    rows = [offset[c.arms] + b for c in contrasts for b in range(len(c.y))]
+    Xi = np.zeros((len(rows), m))
+    Xi[np.arange(len(rows)), rows] = 1
+    return Xi
+
+
 def _tau2_reml(y, S, X, Sig):
     def score(t):
         P = _pmat(S + t * Sig, X)
@@ -894,22 +955,20 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
     designs = {}
     for c in contrasts:
         designs.setdefault(c.arms, []).append(c)
-    q_within, q_within_df = 0.0, 0
-    for arms, cs in designs.items():
-        if len(cs) < 2:
-            continue
-        Wi = [np.linalg.inv(c.cov) for c in cs]
-        mean = np.linalg.solve(sum(Wi), sum(w @ c.y for w, c in zip(Wi, cs)))
-        q_within += float(sum((c.y - mean) @ w @ (c.y - mean) for w, c in zip(Wi, cs)))
-        q_within_df += (len(cs) - 1) * (len(arms) - 1)
+    q_within, q_within_df = _q_within_designs(designs)
     q_between, q_between_df = q_total - q_within, q_df - q_within_df
+    # the random-effects test: tau² of the interaction model, then both models' Q at that tau²
+    tau2_within = _tau2_moments(q_within, q_within_df, S, _interaction_matrix(contrasts, designs), Sig)
+    beta_w, _, W_w = _gls(y, S + tau2_within * Sig, X)
+    r_w = y - X @ beta_w
+    q_between_random = float(r_w @ W_w @ r_w) - _q_within_designs(designs, tau2_within)[0]
 
     if tau2 is not None:
         t2 = float(tau2)
     elif method == "FE" or q_df == 0:
         t2 = 0.0
     elif method == "DL":
-        t2 = max(0.0, (q_total - q_df) / float(np.trace(_pmat(S, X) @ Sig)))
+        t2 = _tau2_moments(q_total, q_df, S, X, Sig)
     else:
         t2 = _tau2_reml(y, S, X, Sig)
 
@@ -1011,6 +1070,8 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
         q_within_pval=float(chi(q_within, q_within_df)) if q_within_df else np.nan,
         q_between=q_between, q_between_df=int(q_between_df),
         q_between_pval=float(chi(q_between, q_between_df)) if q_between_df else np.nan,
+        tau2_within=tau2_within, q_between_random=q_between_random, q_between_random_df=int(q_between_df),
+        q_between_random_pval=float(chi(q_between_random, q_between_df)) if q_between_df else np.nan,
         contributions=contrib, hat=Hd, contrast_study=owner, n_patients=npat,
         row_ids={k: list(dict.fromkeys(v)) for k, v in rows.items()},
         contribution_method=contribution, stream_selection=stream_selection,
