@@ -153,6 +153,7 @@ def test_a_review_of_ones_own_gets_a_report_with_nothing_of_the_embedded_review(
         assert label not in html, label
     for claim in claims:
         assert claim["claim"] not in html, claim["id"]
+    assert "Claims in circulation" not in html and "Published benchmarks" not in html  # sections it does not have
     assert not len(pd.read_csv(work / "results" / "tables" / "claims.csv"))
     assert not len(pd.read_csv(work / "results" / "tables" / "benchmarks.csv"))
     for citation in benchmarks.citation.dropna().unique():

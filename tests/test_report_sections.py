@@ -313,3 +313,53 @@ def test_claims_studies_rob_exclusions_methods_and_coverage_sections():
                              "pi_t_k2": [float("nan"), 0.9]})
     assert "the z interval covered 85.0% to 85.0%" in sec.coverage_intro(coverage)
     assert "–" in sec.coverage_table(coverage)  # no t (k − 2) interval at tau² = 0 here
+
+
+def test_captioned_numbers_a_table_or_the_text_in_its_place():
+    from depmeta.report.sections import captioned
+
+    table = captioned("| a |\n|---|\n| 1 |\n\nA note after it.\n", "Caption.", "tbl-x")
+    assert table == "\n| a |\n|---|\n| 1 |\n\n: Caption. {#tbl-x}\n\n\nA note after it.\n"
+    assert captioned("*(none)*", "Caption.", "tbl-x") == "\n::: {#tbl-x}\n*(none)*\n\nCaption.\n:::\n"
+
+
+def test_sections_a_review_does_not_have_do_not_appear():
+    from depmeta.report.sections import benchmarks_section, claims_section, network_section
+
+    empty = pd.DataFrame()
+    assert benchmarks_section(empty) == claims_section(empty, "95%") == ""
+    assert network_section(None, empty, empty, empty, empty, "figs", "95%") == ""
+
+
+def test_network_section_has_its_heading_and_its_three_numbered_tables():
+    from pathlib import Path
+
+    from depmeta.report.sections import network_section
+
+    net, t = _networks()
+    net["options"] = {"method": "REML", "nodes": "therapy_type", "timepoint": "latest"}
+    text = network_section(net, t["summary"], t["estimates"], t["ranking"], t["exclusions"], Path("figs"), "95%")
+    assert text.startswith("# Network meta-analysis\n\n")
+    for label in ("tbl-network-ranking", "tbl-network-inconsistency", "tbl-network-split"):
+        assert text.count(f"{{#{label}}}") == 1, label
+    assert "## Response network" in text
+
+
+def test_claims_and_benchmarks_sections_have_their_heading_and_numbered_tables():
+    from depmeta.report.sections import benchmarks_section, claims_section
+
+    claims = pd.DataFrame({"id": ["C1"], "claim": ["more response"], "article": ["a1: x"], "verdict": ["supported"],
+                           "reason": ["above 1"], "evidence": ["adult trials"], "pooled_measure": ["RR"],
+                           "pooled_estimate": [1.2], "pooled_ci_low": [1.0], "pooled_ci_high": [1.4],
+                           "pooled_k": [5.0]})
+    text = claims_section(claims, "95%")
+    assert text.startswith("# Claims in circulation\n\n") and ": Testable claims" in text and "{#tbl-claims}" in text
+    # no untestable claim: the numbered table says so rather than vanishing from under its reference
+    assert "::: {#tbl-claims-untestable}\n*(none)*" in text
+    bench = pd.DataFrame({"citation": ["Cuijpers P, Noma H. Title. 2020."], "comparison": ["combined_vs_medication"],
+                          "outcome": ["response"], "subgroup": ["all"], "published_measure": ["RR"],
+                          "published_estimate": [1.25], "published_ci_low": [1.1], "published_ci_high": [1.4],
+                          "ours_measure": ["RR"], "ours_estimate": [1.2], "ours_ci_low": [1.0], "ours_ci_high": [1.4],
+                          "ours_k": [8.0], "evidence": ["all trials"], "note": [""]})
+    text = benchmarks_section(bench)
+    assert text.startswith("# Published benchmarks\n\n@tbl-benchmarks sets 1") and "{#tbl-benchmarks}" in text

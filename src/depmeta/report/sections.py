@@ -13,7 +13,15 @@ from pathlib import PurePath
 import pandas as pd
 
 from depmeta.report.labels import comparison_label, fmt_p
-from depmeta.report.network_tables import LEAGUE_MAX_NODES, abbreviations, league_table, pairs_table
+from depmeta.report.network_tables import (
+    LEAGUE_MAX_NODES,
+    abbreviations,
+    inconsistency_table,
+    league_table,
+    pairs_table,
+    ranking_table,
+    split_table,
+)
 from depmeta.report.sensitivity_tables import (
     alternatives_display,
     influence_display,
@@ -40,11 +48,13 @@ from depmeta.report.tables import (
     summary_table,
 )
 from depmeta.review.checks import CLAIM_VERDICTS
+from depmeta.review.nodes import node_order
 from depmeta.review.vocabulary import COMPARISONS
 
-__all__ = ["MAIN_COMPARISONS", "benchmarks_intro", "benchmarks_table", "claims_intro", "claims_table",
-           "claims_untestable_table", "coverage_intro", "coverage_table", "event_rates_intro", "exclusions_section",
-           "meta_regression_table", "metapsy_section", "methods_section", "network_methods", "network_outcomes",
+__all__ = ["MAIN_COMPARISONS", "benchmarks_intro", "benchmarks_section", "benchmarks_table", "captioned",
+           "claims_intro", "claims_section", "claims_table", "claims_untestable_table", "coverage_intro",
+           "coverage_table", "event_rates_intro", "exclusions_section", "meta_regression_table", "metapsy_section",
+           "methods_section", "network_methods", "network_outcomes", "network_section",
            "pairwise_intro", "results_by_outcome", "risk_of_bias_section", "sensitivity_section", "studies_table",
            "subgroup_bubbles", "subgroup_groups_table", "subgroup_tests_table", "subgroups_intro",
            "summary_of_findings", "what_the_trials_show"]
@@ -112,6 +122,20 @@ def _notes(notes: list[str]) -> str:
 def _any_not_assessed(sof: pd.DataFrame) -> bool:
     """Whether a summary-of-findings row names a domain nobody assessed."""
     return "not_assessed" in sof and bool((sof.not_assessed.fillna("").astype(str) != "").any())
+
+
+
+def captioned(body: str, caption: str, label: str) -> str:
+    """A numbered table in the report's markdown: a pipe table with its caption line
+    ``: caption {#label}``, or, for text in place of a table (e.g. "(none)"), a div holding the
+    text with the caption last, as Quarto numbers a cell's output (the fallback renderer takes
+    both forms alike)."""
+    body = body.strip("\n")
+    if not body.lstrip().startswith("|"):
+        return f"\n::: {{#{label}}}\n{body}\n\n{caption}\n:::\n"
+    lines = body.split("\n")
+    end = next((j for j, line in enumerate(lines) if not line.startswith("|")), len(lines))
+    return "\n" + "\n".join([*lines[:end], "", f": {caption} {{#{label}}}", "", *lines[end:]]).rstrip("\n") + "\n"
 
 
 def what_the_trials_show(sof: pd.DataFrame, comparisons=()) -> str:
@@ -231,6 +255,41 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
         out(md_table(rules))
         out("\n: The rule behind each domain's judgement. {#tbl-certainty-rules}\n")
     return str(out)
+
+
+#: Captions of the network section's tables.
+NETWORK_CAPTIONS = {
+    "ranking": ("P-scores (rank) per treatment and outcome: the mean certainty that a treatment is better than "
+                "another, 1 best; better means more remission and response, less relapse, symptoms and dropout."),
+    "inconsistency": ("Heterogeneity and inconsistency per network: trials, designs (distinct sets of compared "
+                      "nodes), between-study variance τ², the common-effect Q (df) and its design-by-treatment "
+                      "decomposition into heterogeneity within designs and inconsistency between designs, and the "
+                      "between-designs Q of the random-effects design-by-treatment interaction model (its τ² "
+                      "estimated within designs, `tau2_within` in results/network/network_summary.csv), the global "
+                      "test CINeMA's incoherence rule reads, each with its p-value; – no test (no loops of designs)."),
+    "split": ("Direct and indirect evidence for every comparison that has both: k trials compare the two directly; "
+              "the indirect estimate is back-calculated from the network and direct estimates; p: test of their "
+              "difference."),
+}
+
+
+def network_section(net: dict | None, net_sum: pd.DataFrame, net_est: pd.DataFrame, net_rank: pd.DataFrame,
+                    net_excl: pd.DataFrame, figure_dir, pct: str) -> str:
+    """The network meta-analysis with its heading: how the networks were built, each outcome's
+    network, the ranking, heterogeneity and inconsistency, and direct against indirect evidence;
+    nothing at all when no network was run (``net``: network.json, or None)."""
+    if net is None:
+        return ""
+    opts = net["options"]
+    outcomes = [o for o in net_sum.outcome if o in net["outcomes"]]
+    order = node_order(opts["nodes"], set(net_rank.treatment) | set(net_est.treatment1))
+    return ("# Network meta-analysis\n\n" + network_methods(opts, net_sum, net_est, net_excl)
+            + network_outcomes(net, net_sum, net_est, outcomes, figure_dir, pct)
+            + captioned(md_table(ranking_table(net_rank, outcomes, order)), NETWORK_CAPTIONS["ranking"],
+                        "tbl-network-ranking")
+            + captioned(md_table(inconsistency_table(net_sum)), NETWORK_CAPTIONS["inconsistency"],
+                        "tbl-network-inconsistency")
+            + captioned(md_table(split_table(net_est, order)), NETWORK_CAPTIONS["split"], "tbl-network-split"))
 
 
 def network_methods(net_options: dict, net_sum: pd.DataFrame, net_est: pd.DataFrame, net_excl: pd.DataFrame) -> str:
@@ -550,6 +609,20 @@ def sensitivity_section(summary: pd.DataFrame, influence: pd.DataFrame, leave1ou
     return str(out)
 
 
+BENCHMARKS_CAPTION = ("Published pooled estimates and this pipeline's estimate for the same comparison and outcome "
+                      "(Here: pairwise; Network here: the network meta-analysis of the same adult trials, in the "
+                      "published measure, where run).")
+
+
+def benchmarks_section(bench: pd.DataFrame) -> str:
+    """The published benchmarks beside this review's estimates, with its heading; nothing at all
+    when the protocol names no benchmarks (``bench``: as :func:`benchmarks_intro`)."""
+    if not len(bench):
+        return ""
+    return ("# Published benchmarks\n\n" + benchmarks_intro(bench)
+            + captioned(benchmarks_table(bench), BENCHMARKS_CAPTION, "tbl-benchmarks"))
+
+
 def benchmarks_intro(bench: pd.DataFrame) -> str:
     """What the benchmarks table sets side by side (``bench``: benchmarks.csv, with the network
     columns of network_benchmarks.csv joined where the network ran)."""
@@ -679,6 +752,18 @@ def _pooled_cell(r) -> str:
         text += f", PI{NBSP}{fmt_ci(pi_low, pi_high)}"
     within = str(r.get("evidence", "") or "").split("; ")[1:]
     return f"{text} (k={r.pooled_k:.0f}{''.join('; ' + w for w in within)})"
+
+
+def claims_section(claims: pd.DataFrame, pct: str) -> str:
+    """The claims set against the evidence, with the heading; nothing at all when the protocol
+    names no claims (``claims``: results/tables/claims.csv)."""
+    if not len(claims):
+        return ""
+    return ("# Claims in circulation\n\n" + claims_intro(claims, pct)
+            + captioned(claims_table(claims) or "*(none)*",
+                        "Testable claims, the pooled estimate beside each, and the verdict.", "tbl-claims")
+            + captioned(claims_untestable_table(claims) or "*(none)*",
+                        "Claims that cannot be tested with this evidence, and why.", "tbl-claims-untestable"))
 
 
 def claims_table(claims: pd.DataFrame) -> str:
