@@ -363,3 +363,25 @@ def test_claims_and_benchmarks_sections_have_their_heading_and_numbered_tables()
                           "ours_k": [8.0], "evidence": ["all trials"], "note": [""]})
     text = benchmarks_section(bench)
     assert text.startswith("# Published benchmarks\n\n@tbl-benchmarks sets 1") and "{#tbl-benchmarks}" in text
+
+
+def test_the_unused_data_list_says_where_the_network_uses_a_row():
+    from depmeta.report.sections import exclusions_section, network_input_rows
+
+    excl = pd.DataFrame({"study_id": ["a", "b", "c"], "label": ["A 2001", "B 2002", None],
+                         "comparison": ["psychotherapy_vs_medication", None, "medication_vs_control"],
+                         "outcome": ["symptoms", "remission", "symptoms"],
+                         "row_ids": ["a:cbt:symptoms:13w:ITT;a:flx:symptoms:13w:ITT", "b:x:remission:12w:ITT", None],
+                         "reason": ["comparison not pooled: 1 usable study; min_studies is 2", "not used: other week",
+                                    "comparison not pooled"]})
+    net = {"outcomes": {"symptoms": {"input_rows": {"a": ["a:cbt:symptoms:13w:ITT", "a:flx:symptoms:13w:ITT"]}},
+                        "remission": {"input_rows": {"z": ["z:y:remission:12w:ITT"]}}}}
+    rows = network_input_rows(net)
+    assert rows == {"symptoms": {"a:cbt:symptoms:13w:ITT", "a:flx:symptoms:13w:ITT"},
+                    "remission": {"z:y:remission:12w:ITT"}}
+    table = exclusions_section(excl, rows)
+    lines = [line for line in table.splitlines() if line.startswith("| ") and "Study" not in line]
+    assert lines[0].endswith("| yes (symptoms network) |") and lines[1].endswith("| no |")
+    assert "| c |" in lines[2] and lines[2].endswith("| no |")
+    assert "In the network" not in exclusions_section(excl)  # no network run: no such column
+    assert network_input_rows(None) == {}

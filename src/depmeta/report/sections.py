@@ -54,7 +54,7 @@ from depmeta.review.vocabulary import COMPARISONS
 __all__ = ["MAIN_COMPARISONS", "benchmarks_intro", "benchmarks_section", "benchmarks_table", "captioned",
            "claims_intro", "claims_section", "claims_table", "claims_untestable_table", "coverage_intro",
            "coverage_table", "event_rates_intro", "exclusions_section", "meta_regression_table", "metapsy_section",
-           "methods_section", "network_methods", "network_outcomes", "network_section",
+           "methods_section", "network_input_rows", "network_methods", "network_outcomes", "network_section",
            "pairwise_intro", "results_by_outcome", "risk_of_bias_section", "sensitivity_section", "studies_table",
            "subgroup_bubbles", "subgroup_groups_table", "subgroup_tests_table", "subgroups_intro",
            "summary_of_findings", "what_the_trials_show"]
@@ -837,16 +837,36 @@ def risk_of_bias_section(rob: pd.DataFrame, studies: pd.DataFrame) -> str:
     return str(out)
 
 
-def exclusions_section(exclusions: pd.DataFrame) -> str:
-    """Every valid row, contrast and comparison not in a pooled estimate, with the reason."""
+def network_input_rows(net: dict | None) -> dict[str, set]:
+    """The input rows of each outcome's network (``net``: network.json; none without a network)."""
+    if not net:
+        return {}
+    return {outcome: {rid for rows in rec.get("input_rows", {}).values() for rid in rows}
+            for outcome, rec in net.get("outcomes", {}).items()}
+
+
+def exclusions_section(exclusions: pd.DataFrame, network_rows: dict | None = None) -> str:
+    """Every valid row, contrast and comparison not in a pooled pairwise estimate, with the reason,
+    and whether the network meta-analysis uses it (``network_rows``: :func:`network_input_rows`),
+    so that nothing the network rests on is called unused."""
     if not len(exclusions):
         return "*(none)*\n"
-    return md_table(pd.DataFrame({
+    network_rows = network_rows or {}
+
+    def in_network(row) -> str:
+        ids = set(str(row.row_ids).split(";")) if isinstance(row.row_ids, str) else set()
+        used = [o for o, rows in network_rows.items() if ids & rows and o == row.outcome]
+        return f"yes ({', '.join(used)} network)" if used else ("no" if network_rows else "–")
+
+    table = pd.DataFrame({
         "Study": exclusions.label.fillna(exclusions.study_id),
         "Comparison": exclusions.comparison.fillna("").map(lambda c: comparison_label(c) if c else "–"),
         "Outcome": exclusions.outcome,
         "Reason": exclusions.reason,
-    })) + "\n"
+    })
+    if network_rows:
+        table["In the network"] = [in_network(r) for r in exclusions.itertuples()]
+    return md_table(table) + "\n"
 
 
 #: How the report names each prediction interval and test of the analysis options.
