@@ -132,7 +132,7 @@ def test_two_reported_effects_of_one_trial_and_comparison_give_one_estimate_ever
     assert kept.g.tolist() == [-0.4]  # the latest timepoint
     assert apart.sheet_row.tolist() == [2, 3]
     assert (apart.reason == "not used: another reported effect of this trial for the same arms and outcome is used "
-                            "(madeup2021:cbt-vs-wl:symptoms:12w:ITT)").all()
+                            "(madeup2021:cbt-vs-wl:symptoms:12w:ITT, scale BDI-II)").all()
     early, _ = analysable_reported(sheets, timepoint="earliest")
     assert early.g.tolist() == [-0.6]  # the earliest, then the first in the sheet
     formed = assemble_contrasts(sheets, AnalysisOptions(outcomes=("symptoms",)), hazard=False)

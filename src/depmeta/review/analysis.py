@@ -343,8 +343,10 @@ def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=(
             best[key] = (order, i)
     for i, key in keys.items():
         if best[key][1] != i:
+            used = reported.loc[best[key][1]]
+            scale = f", scale {used.scale}" if str(used.get("scale") or "").strip() else ""
             apart[i] = (f"not used: another reported effect of this trial for the same arms and outcome is used "
-                        f"({contrast_row_id(reported.loc[best[key][1]])})")
+                        f"({contrast_row_id(used)}{scale})")
     out = [{"study_id": reported.at[i, "study_id"], "row_ids": [contrast_row_id(reported.loc[i])],
             "sheet": "contrasts", "sheet_row": int(i) + 2, "comparison": "", "outcome": reported.at[i, "outcome"],
             "reason": apart[i]} for i in reported.index if i in apart]
