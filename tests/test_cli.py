@@ -10,7 +10,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from depmeta.cli import failed_run_summary, init_review, main, set_aside_outdated, validate_review
+from depmeta.cli import (
+    failed_run_message,
+    failed_run_summary,
+    init_review,
+    main,
+    remove_outdated,
+    set_aside_outdated,
+    validate_review,
+)
 from depmeta.review.reading import read_sheet
 
 ARMS = [("t1", "drug", "medication", 40, 22), ("t1", "pill", "placebo", 41, 12),
@@ -159,3 +167,15 @@ def test_a_report_made_before_a_failed_run_is_set_aside(tmp_path):
     moved = set_aside_outdated([old, new, tmp_path / "absent.html"], since=1000.0)
     assert moved == [tmp_path / "report.outdated.html"]
     assert not old.exists() and moved[0].read_text() == "earlier" and new.exists()
+    remove_outdated([old, new])  # the next run that succeeds
+    assert not moved[0].exists() and new.exists()
+
+
+def test_a_failed_run_message_ends_with_the_reports_set_aside(tmp_path):
+    (tmp_path / "logs").mkdir()
+    report = tmp_path / "report.html"
+    report.write_text("earlier")
+    os.utime(report, (100.0, 100.0))
+    text = failed_run_message(tmp_path / "logs", 1000.0, [report])
+    assert text.splitlines()[1].startswith("The run stopped; the error is in the output above")
+    assert text.endswith(f"{tmp_path / 'report.outdated.html'}: the report of an earlier run, set aside")

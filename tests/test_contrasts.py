@@ -171,3 +171,25 @@ def test_exclusions_table_lists_contrasts_rows_and_comparisons_with_their_reason
     analysis = by_kind["analysis"].iloc[0]
     assert (analysis.comparison, analysis.label) == ("psychotherapy_vs_medication", "Three 2003")
     assert analysis.reason.startswith("comparison not pooled: 1 usable study")
+
+
+def test_a_trial_without_a_reported_week_or_population_is_analysed_at_its_end_of_treatment():
+    """Secondary datasets often give neither the week nor the analysis population: blank cells
+    are the end of treatment and 'not reported', in the pairwise and network analyses alike."""
+    from depmeta.review.nodes import outcome_network
+
+    arms = sheet(arm("t1", "drug", "medication", 50, 25, tp=np.nan, pop=""),
+                 arm("t1", "pbo", "placebo", 50, 15, tp=np.nan, pop=""),
+                 arm("t2", "drug", "medication", 60, 30), arm("t2", "pbo", "placebo", 60, 20))
+    assert arms.row_id.tolist()[:2] == ["t1:drug:response:end:not reported", "t1:pbo:response:end:not reported"]
+    c, unused = form_contrasts(arms, comparisons=["medication_vs_control"],
+                               population_preference=("ITT", "mITT", "completers", "not reported"))
+    t1 = c[c.study_id == "t1"].iloc[0]
+    assert (t1.n1, t1.events1, t1.n2, t1.events2) == (50, 25, 50, 15) and np.isnan(t1.timepoint_weeks)
+    assert unused.empty
+    network, excl = outcome_network(arms, "response", "RR", population_preference=("ITT", "not reported"))
+    assert {c.study for c in network} == {"t1", "t2"} and not len(excl)
+    # a population the protocol does not list is set apart with the reason, never dropped silently
+    c, unused = form_contrasts(arms, comparisons=["medication_vs_control"])
+    assert set(c.study_id) == {"t2"}
+    assert (unused.reason == "not used: analysis population not reported not in population_preference").sum() == 2

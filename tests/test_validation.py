@@ -139,3 +139,15 @@ def test_an_excel_cell_formatted_as_a_percentage_is_refused(tmp_path):
     (problem,) = err.value.problems
     assert (problem.file, problem.row, problem.column) == ("book.xlsx [sheet arms]", 2, "percent")
     assert "holds the proportion 0.632" in problem.message and "enter 63.2 for 63.2 %" in problem.message
+
+
+def test_a_week_is_given_on_every_row_of_a_trial_and_outcome_or_on_none():
+    arms = _read("arms")
+    study, outcome = arms.loc[0, ["study_id", "outcome"]]
+    rows = arms.index[(arms.study_id == study) & (arms.outcome == outcome)]
+    arms.loc[rows, ["timepoint_weeks", "analysis_population"]] = ""  # none: valid (end of treatment)
+    assert _extraction(arms=arms).ok
+    arms.loc[rows[1:], "timepoint_weeks"] = "12"  # some: refused, naming the first blank row
+    (problem,) = _extraction(arms=arms).problems
+    assert (problem.row, problem.column) == (rows[0] + 2, "timepoint_weeks")
+    assert "give the week on every row of a trial and outcome, or on none" in problem.message

@@ -42,7 +42,7 @@ def test_arm_types_in_the_sheets_are_the_vocabulary(sheet, columns):
 def test_arm_sheet_lists_are_the_vocabulary():
     arms = _schema("arms")
     assert set(_enum(arms, "properties", "outcome")) == set(voc.OUTCOMES)
-    assert tuple(_enum(arms, "properties", "analysis_population")) == voc.ANALYSIS_POPULATIONS
+    assert tuple(_enum(arms, "properties", "analysis_population")) == (*voc.ANALYSIS_POPULATIONS, "")
     assert tuple(_enum(arms, "properties", "phase")) == voc.PHASES
     assert tuple(_enum(arms, "properties", "therapy_type")) == (*voc.THERAPY_TYPES, "")
     assert tuple(_enum(arms, "properties", "drug_class")) == (*voc.DRUG_CLASSES, "")
@@ -62,7 +62,9 @@ def test_config_lists_are_the_vocabulary():
     assert tuple(network["outcomes"]["default"]) == voc.OUTCOMES
     assert set(_enum(analysis, "outcomes")) == set(voc.OUTCOMES)
     assert set(_enum(analysis, "comparisons")) == set(voc.COMPARISONS)
-    assert tuple(_enum(analysis, "population_preference")) == voc.ANALYSIS_POPULATIONS
+    assert tuple(_enum(analysis, "population_preference")) == (*voc.ANALYSIS_POPULATIONS, voc.POPULATION_NOT_REPORTED)
+    assert tuple(analysis["population_preference"]["default"]) == (*voc.ANALYSIS_POPULATIONS,
+                                                                    voc.POPULATION_NOT_REPORTED)
     assert (ROOT / "config" / "config.yaml").exists()
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     assert tuple(config["analysis"]["outcomes"]) == voc.OUTCOMES

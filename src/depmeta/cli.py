@@ -31,7 +31,8 @@ from depmeta.review.protocol import GROUP_FILES, check_protocol, group_files
 from depmeta.review.reading import read_group
 from depmeta.review.validation import BOOK_SHEETS, GROUPS, validate_group
 
-__all__ = ["failed_run_summary", "init_review", "main", "set_aside_outdated", "validate_review"]
+__all__ = ["failed_run_message", "failed_run_summary", "init_review", "main", "remove_outdated",
+           "set_aside_outdated", "validate_review"]
 
 #: The workflow's schemas (the protocol's and each sheet's), in the project the package runs from.
 SCHEMAS = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
@@ -255,10 +256,28 @@ def set_aside_outdated(files, since: float) -> list[Path]:
     moved = []
     for f in map(Path, files):
         if f.is_file() and f.stat().st_mtime < since:
-            target = f.with_name(f"{f.stem}.outdated{f.suffix}")
+            target = _outdated(f)
             f.replace(target)
             moved.append(target)
     return moved
+
+
+def _outdated(f: Path) -> Path:
+    return f.with_name(f"{f.stem}.outdated{f.suffix}")
+
+
+def failed_run_message(logs: str | Path, since: float, report_files) -> str:
+    """What a failed run prints last: :func:`failed_run_summary`, and the reports of an earlier
+    run set aside (:func:`set_aside_outdated`)."""
+    moved = set_aside_outdated(report_files, since)
+    return "\n".join(["", failed_run_summary(logs, since),
+                      *(f"{p}: the report of an earlier run, set aside" for p in moved)])
+
+
+def remove_outdated(report_files) -> None:
+    """After a run that succeeded: the reports set aside by an earlier failed run are removed."""
+    for f in map(Path, report_files):
+        _outdated(f).unlink(missing_ok=True)
 
 
 # --- the command ----------------------------------------------------------------------

@@ -241,7 +241,7 @@ def pool_event_rates(arms: pd.DataFrame, labels: dict, opts: AnalysisOptions):
             continue
         picked = []
         for sid, srows in rows.groupby("study_id", sort=True):
-            best = min(srows.groupby(["analysis_population", "timepoint_weeks"]),
+            best = min(srows.groupby(["analysis_population", "timepoint_weeks"], dropna=False),
                        key=lambda kv: preferred(*kv[0]))[1]
             picked.append({"strategy": strategy, "outcome": outcome, "study_id": sid,
                            "label": labels.get(sid, sid), "events": float(best.events_used.sum()),
@@ -330,15 +330,14 @@ def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=(
     why = {} if excluded is None else {(r.study_id, r.arm_id): r.reason for r in excluded.itertuples()}
     apart = {i: f"excluded: {h}" for i, r in zip(reported.index, reported.itertuples())
              if (h := why.get((r.study_id, r.arm1_id)) or why.get((r.study_id, r.arm2_id))) is not None}
-    rank = {p: j for j, p in enumerate(population_preference)}
-    sign = -1.0 if timepoint == "latest" else 1.0
+    preferred = preference_key(population_preference, timepoint)
     best: dict[tuple, tuple] = {}  # key -> (order, index) of the row used; the sheet order breaks ties
     keys = {}
     for i, r in zip(reported.index, reported.itertuples()):
         if i in apart:
             continue
         keys[i] = key = (r.study_id, frozenset((r.arm1_id, r.arm2_id)), r.outcome)
-        order = (rank.get(r.analysis_population, len(rank)), sign * r.timepoint_weeks)
+        order = preferred(r.analysis_population, r.timepoint_weeks)
         if key not in best or order < best[key][0]:
             best[key] = (order, i)
     for i, key in keys.items():

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from depmeta.review.vocabulary import COMPARISONS, OUTCOMES, STRATEGY, contrast_row_id
+from depmeta.review.vocabulary import COMPARISONS, OUTCOMES, STRATEGY, contrast_row_id, weeks_text
 
 __all__ = ["combine_means", "exclude_arms", "form_contrasts", "preference_key", "studies_text"]
 
@@ -42,7 +42,9 @@ def preference_key(population_preference, timepoint: str = "latest"):
         raise ValueError("timepoint must be 'latest' or 'earliest'")
     rank = {p: i for i, p in enumerate(population_preference)}
     sign = -1.0 if timepoint == "latest" else 1.0
-    return lambda population, weeks: (rank[population], sign * weeks)
+    # a trial x outcome gives every row's week or none (the validation's rule): an unreported week
+    # is its only timepoint, and sorts as any
+    return lambda population, weeks: (rank.get(population, len(rank)), 0.0 if pd.isna(weeks) else sign * weeks)
 
 
 def studies_text(k: int, adjective: str = "") -> str:
@@ -117,14 +119,15 @@ def form_contrasts(
     records_a = a.to_dict("records")
     by_study: dict[tuple, dict[tuple, list[dict]]] = {}
     for r in records_a:
-        key = (r["timepoint_weeks"], r["analysis_population"], r["phase"])
-        if any(pd.isna(v) for v in key):
+        # an unreported week is a timepoint of its own: NaN is never equal to itself, so it is keyed as None
+        key = (None if pd.isna(r["timepoint_weeks"]) else r["timepoint_weeks"], r["analysis_population"], r["phase"])
+        if any(pd.isna(v) for v in key[1:]):
             continue
         by_study.setdefault((r["study_id"], r["outcome"]), {}).setdefault(key, []).append(r)
     used: set[str] = set()
     records = []
     for (sid, outcome) in sorted(by_study):
-        slices = [(preferred(pop, tp), tp, pop, phase, rows)
+        slices = [(preferred(pop, np.nan if tp is None else tp), np.nan if tp is None else tp, pop, phase, rows)
                   for (tp, pop, phase), rows in by_study[(sid, outcome)].items()]
         slices.sort(key=lambda s: s[0])
         for comp in comparisons:
@@ -172,7 +175,7 @@ def form_contrasts(
         best = first_used.get((r["study_id"], r["outcome"]))
         if best is not None:
             reason = (f"not used: the study's {r['outcome']} contrasts use "
-                      f"{best['analysis_population']} at week {best['timepoint_weeks']:g}")
+                      f"{best['analysis_population']} at {weeks_text(best['timepoint_weeks'])}")
         else:
             reason = (f"not used: no arm of another strategy reports {r['outcome']} at the same timepoint "
                       "and population")

@@ -8,7 +8,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from depmeta.review.vocabulary import ARM_TYPES, DRUG_CLASSES, STRATEGIES, STRATEGY, THERAPY_TYPES, contrast_row_id
+from depmeta.review.vocabulary import (
+    ARM_TYPES,
+    DRUG_CLASSES,
+    STRATEGIES,
+    STRATEGY,
+    THERAPY_TYPES,
+    contrast_row_id,
+    weeks_text,
+)
 from depmeta.stats.network import contrasts_from_arms, contrasts_from_pairwise
 
 __all__ = ["NODE_ORDER", "NODE_SCHEMES", "node_of", "node_order", "outcome_network"]
@@ -171,7 +179,8 @@ def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str =
         # preferred population first, then the slice with the most nodes (all randomised arms of
         # a multi-arm trial at one timepoint), then the latest (earliest) timepoint
         slices = sorted(((preferred(pop, tp), i, rows) for i, ((tp, pop, phase), rows) in
-                         enumerate(srows.groupby(["timepoint_weeks", "analysis_population", "phase"], sort=False))),
+                         enumerate(srows.groupby(["timepoint_weeks", "analysis_population", "phase"], sort=False,
+                                                 dropna=False))),
                         key=lambda s: (s[0][0], -s[2].node.nunique(), s[0][1], s[1]))
         best = next((rows for _, _, rows in slices if rows.node.nunique() >= 2), None)
         if best is None:
@@ -187,7 +196,7 @@ def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str =
         for r in srows[~srows.row_id.isin(best.row_id)].itertuples():
             b0 = best.iloc[0]
             excl.append((sid, [r.row_id], f"not used: the study's {outcome} network contrast uses "
-                                          f"{b0.analysis_population} at week {b0.timepoint_weeks:g} ({b0.phase})"))
+                                          f"{b0.analysis_population} at {weeks_text(b0.timepoint_weeks)} ({b0.phase})"))
         for node, g in best.groupby("node", sort=False):
             rec = {"study": sid, "treatment": node, "n": float(g.n.astype(float).sum()), "row_ids": list(g.row_id)}
             if cont:

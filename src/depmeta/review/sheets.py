@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from depmeta.review.vocabulary import BINARY_OUTCOMES, arm_row_id
+from depmeta.review.vocabulary import BINARY_OUTCOMES, POPULATION_NOT_REPORTED, arm_row_id, weeks_text
 from depmeta.stats.effects import counts_from_percent
 
 __all__ = [
@@ -266,8 +266,17 @@ def check_extraction(
         r = arms.loc[i]
         problems.append(Problem(
             fa, _row(i), "arm_id",
-            f"duplicated arm row: {r['study_id']}/{r['arm_id']}, {r['outcome']} at week "
-            f"{r['timepoint_weeks']:g} ({r['analysis_population']}) already appears at row {first[i]}"))
+            f"duplicated arm row: {r['study_id']}/{r['arm_id']}, {r['outcome']} at {weeks_text(r['timepoint_weeks'])} "
+            f"({r['analysis_population'] or POPULATION_NOT_REPORTED}) already appears at row {first[i]}"))
+    # a trial's rows of one outcome give their week, or none of them does (the end of treatment)
+    unreported = arms["timepoint_weeks"].isna()
+    for (sid, outcome), rows in arms.groupby(["study_id", "outcome"], sort=False):
+        blank = unreported[rows.index]
+        if blank.any() and not blank.all():
+            i = rows.index[blank.to_numpy()][0]
+            problems.append(Problem(fa, _row(i), "timepoint_weeks", (
+                f"{sid}'s {outcome} rows give a week on some rows and none on others: give the week on every row "
+                "of a trial and outcome, or on none (then the end of treatment)")))
     types = arms.groupby(["study_id", "arm_id"])["arm_type"].nunique()
     for (sid, aid), n_types in types.items():
         if n_types > 1:
@@ -459,6 +468,7 @@ def prepare_arms(arms: pd.DataFrame) -> pd.DataFrame:
     (rounded half up) with ``events_derived`` set.
     """
     out = arms.copy()
+    out["analysis_population"] = out["analysis_population"].replace("", POPULATION_NOT_REPORTED)
     out["sheet_row"] = [_row(i) for i in out.index]
     out["row_id"] = [arm_row_id(r) for r in out.itertuples()]
     binary = out["outcome"].isin(BINARY_OUTCOMES)

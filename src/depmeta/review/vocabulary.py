@@ -8,8 +8,8 @@ from __future__ import annotations
 
 __all__ = [
     "ANALYSIS_POPULATIONS", "ARM_TYPES", "BINARY_OUTCOMES", "COMPARISONS", "CONTINUOUS_OUTCOMES", "CONTROL_TYPES",
-    "DRUG_CLASSES", "OUTCOMES", "OUTCOME_DIRECTION", "PHASES", "STRATEGIES", "STRATEGY", "THERAPY_TYPES",
-    "arm_row_id", "contrast_row_id", "hazard_row_id",
+    "DRUG_CLASSES", "OUTCOMES", "OUTCOME_DIRECTION", "PHASES", "POPULATION_NOT_REPORTED", "STRATEGIES", "STRATEGY",
+    "THERAPY_TYPES", "arm_row_id", "contrast_row_id", "hazard_row_id", "weeks_id", "weeks_text",
 ]
 
 #: Active strategies, then control, in the order tables and node lists use.
@@ -48,14 +48,29 @@ THERAPY_TYPES = ("CBT", "CT", "IPT", "BA", "CBASP", "MBCT", "PST", "psychodynami
 DRUG_CLASSES = ("SSRI", "SNRI", "TCA", "MAOI", "other")
 
 
+#: The analysis population of a row whose sheet leaves it blank.
+POPULATION_NOT_REPORTED = "not reported"
+
+
+def weeks_id(weeks) -> str:
+    """A timepoint in a row id: ``12w``, or ``end`` where the sheet gives none (the end of treatment)."""
+    return "end" if weeks is None or weeks != weeks else f"{weeks:g}w"
+
+
+def weeks_text(weeks) -> str:
+    """A timepoint in words: ``week 12``, or ``the end of treatment (week not reported)``."""
+    return "the end of treatment (week not reported)" if weeks is None or weeks != weeks else f"week {weeks:g}"
+
+
 def arm_row_id(r) -> str:
-    """Id of an arm-sheet row: ``study:arm:outcome:<weeks>w:population``."""
-    return f"{r.study_id}:{r.arm_id}:{r.outcome}:{r.timepoint_weeks:g}w:{r.analysis_population}"
+    """Id of an arm-sheet row: ``study:arm:outcome:<weeks>w:population`` (``end`` for an unreported week)."""
+    return f"{r.study_id}:{r.arm_id}:{r.outcome}:{weeks_id(r.timepoint_weeks)}:{r.analysis_population}"
 
 
 def contrast_row_id(r) -> str:
     """Id of a contrasts-sheet row (a reported effect): ``study:arm1-vs-arm2:outcome:<weeks>w:population``."""
-    return f"{r.study_id}:{r.arm1_id}-vs-{r.arm2_id}:{r.outcome}:{r.timepoint_weeks:g}w:{r.analysis_population}"
+    return (f"{r.study_id}:{r.arm1_id}-vs-{r.arm2_id}:{r.outcome}:{weeks_id(r.timepoint_weeks)}:"
+            f"{r.analysis_population}")
 
 
 def hazard_row_id(r) -> str:
