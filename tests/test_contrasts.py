@@ -193,3 +193,15 @@ def test_a_trial_without_a_reported_week_or_population_is_analysed_at_its_end_of
     c, unused = form_contrasts(arms, comparisons=["medication_vs_control"])
     assert set(c.study_id) == {"t2"}
     assert (unused.reason == "not used: analysis population not reported not in population_preference").sum() == 2
+
+
+def test_a_trial_within_one_strategy_is_named_as_such_among_the_unused_rows():
+    arms = sheet(arm("t1", "ssri", "medication", 50, 25), arm("t1", "tca", "medication", 50, 20),
+                 arm("t2", "ssri", "medication", 60, 30), arm("t2", "pbo", "placebo", 60, 20),
+                 arm("t3", "ssri", "medication", 40, 20))
+    _, unused = form_contrasts(arms, comparisons=["medication_vs_control"])
+    why = dict(zip(unused.row_ids.str[0], unused.reason))
+    assert why["t1:ssri:response:12w:ITT"] == ("not used in the pairwise analyses: every arm of the trial is "
+                                              "medication (a comparison within a strategy)")
+    assert why["t3:ssri:response:12w:ITT"] == "not used: the trial reports response for one arm only"
+    assert len(why) == 3

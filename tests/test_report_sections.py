@@ -381,7 +381,14 @@ def test_the_unused_data_list_says_where_the_network_uses_a_row():
                     "remission": {"z:y:remission:12w:ITT"}}
     table = exclusions_section(excl, rows)
     lines = [line for line in table.splitlines() if line.startswith("| ") and "Study" not in line]
-    assert lines[0].endswith("| yes (symptoms network) |") and lines[1].endswith("| no |")
+    assert lines[0].endswith("| yes |") and lines[1].endswith("| no |")
     assert "| c |" in lines[2] and lines[2].endswith("| no |")
+    # a trial's arm rows with the same reason are one line, their outcomes listed together
+    arms = pd.DataFrame({"study_id": ["d"] * 4, "label": ["D 2004"] * 4, "comparison": [None] * 4,
+                         "outcome": ["response", "response", "dropout", "dropout"],
+                         "row_ids": ["d:x:response:end:ITT", "d:y:response:end:ITT", "d:x:dropout:end:ITT",
+                                     "d:y:dropout:end:ITT"], "reason": ["within a strategy"] * 4})
+    (line,) = [x for x in exclusions_section(arms, rows).splitlines() if x.startswith("| D 2004")]
+    assert "| response, dropout |" in line and line.endswith("| no |")
     assert "In the network" not in exclusions_section(excl)  # no network run: no such column
     assert network_input_rows(None) == {}

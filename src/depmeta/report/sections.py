@@ -848,25 +848,30 @@ def network_input_rows(net: dict | None) -> dict[str, set]:
 def exclusions_section(exclusions: pd.DataFrame, network_rows: dict | None = None) -> str:
     """Every valid row, contrast and comparison not in a pooled pairwise estimate, with the reason,
     and whether the network meta-analysis uses it (``network_rows``: :func:`network_input_rows`),
-    so that nothing the network rests on is called unused."""
+    so that nothing the network rests on is called unused; one line per study, comparison, reason
+    and network use, with its outcomes (the rows of a trial's arms once)."""
     if not len(exclusions):
         return "*(none)*\n"
     network_rows = network_rows or {}
 
     def in_network(row) -> str:
         ids = set(str(row.row_ids).split(";")) if isinstance(row.row_ids, str) else set()
-        used = [o for o, rows in network_rows.items() if ids & rows and o == row.outcome]
-        return f"yes ({', '.join(used)} network)" if used else ("no" if network_rows else "–")
+        return "yes" if ids & network_rows.get(row.outcome, set()) else "no"
 
     table = pd.DataFrame({
-        "Study": exclusions.label.fillna(exclusions.study_id),
-        "Comparison": exclusions.comparison.fillna("").map(lambda c: comparison_label(c) if c else "–"),
-        "Outcome": exclusions.outcome,
-        "Reason": exclusions.reason,
+        "Study": exclusions.label.fillna(exclusions.study_id).to_numpy(),
+        "Comparison": exclusions.comparison.fillna("").map(lambda c: comparison_label(c) if c else "–").to_numpy(),
+        "Outcome": exclusions.outcome.to_numpy(),
+        "Reason": exclusions.reason.to_numpy(),
     })
     if network_rows:
         table["In the network"] = [in_network(r) for r in exclusions.itertuples()]
-    return md_table(table) + "\n"
+    # one line per study, comparison and reason: its outcomes listed together, rows of the same
+    # outcome (a trial's arms) once
+    keys = [c for c in table.columns if c != "Outcome"]
+    table = (table.groupby(keys, sort=False, dropna=False)["Outcome"]
+             .agg(lambda o: ", ".join(dict.fromkeys(o))).reset_index())
+    return md_table(table[["Study", "Comparison", "Outcome", "Reason", *keys[3:]]]) + "\n"
 
 
 #: How the report names each prediction interval and test of the analysis options.

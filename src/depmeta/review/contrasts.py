@@ -168,6 +168,11 @@ def form_contrasts(
     for r in records_a:
         if r["row_id"] in used:
             first_used.setdefault((r["study_id"], r["outcome"]), r)
+    strategies_of: dict[tuple, set] = {}
+    arms_of: dict[tuple, set] = {}
+    for r in records_a:
+        strategies_of.setdefault((r["study_id"], r["outcome"]), set()).add(r["strategy"])
+        arms_of.setdefault((r["study_id"], r["outcome"]), set()).add(r["arm_id"])
     unused = []
     for r in records_a:
         if r["row_id"] in used:
@@ -176,9 +181,13 @@ def form_contrasts(
         if best is not None:
             reason = (f"not used: the study's {r['outcome']} contrasts use "
                       f"{best['analysis_population']} at {weeks_text(best['timepoint_weeks'])}")
+        elif len(arms_of[(r["study_id"], r["outcome"])]) == 1:
+            reason = f"not used: the trial reports {r['outcome']} for one arm only"
+        elif strategies_of[(r["study_id"], r["outcome"])] == {r["strategy"]}:
+            reason = (f"not used in the pairwise analyses: every arm of the trial is {r['strategy']} (a comparison "
+                      "within a strategy)")
         else:
-            reason = (f"not used: no arm of another strategy reports {r['outcome']} at the same timepoint "
-                      "and population")
+            reason = "not used: no arm of another strategy at the same timepoint and population"
         unused.append({"study_id": r["study_id"], "row_ids": [r["row_id"]], "sheet": "arms",
                        "sheet_row": r["sheet_row"], "comparison": "", "outcome": r["outcome"], "reason": reason})
     skipped = arms[~arms["outcome"].isin(outcomes) | ~arms["analysis_population"].isin(population_preference)]
