@@ -107,19 +107,28 @@ def as_array(values) -> np.ndarray:
     return np.array([np.nan if x is None else x for x in np.ravel(np.asarray(values, dtype=object))], float)
 
 
-def max_rel_diff(ours, theirs, atol: float = 1e-8) -> float:
-    """Largest relative difference among the entries that differ by more than ``atol``."""
+def max_rel_diff(ours, theirs, atol: float = 1e-8, floor: float | None = None) -> float:
+    """Largest relative difference ``|ours - theirs| / |theirs|``.
+
+    Without ``floor``, entries that differ by at most ``atol`` are left out (so that a tau² of 0 on
+    both sides is no infinite ratio); with it, every entry counts and ``|theirs|`` is taken as at
+    least ``floor`` (values nearer 0 are compared on that scale).
+    """
     ours, theirs = as_array(ours), as_array(theirs)
     diff = np.abs(ours - theirs)
-    rel = diff / np.maximum(np.abs(theirs), 1e-300) * (diff > atol)
+    if floor is not None:
+        rel = diff / np.maximum(np.abs(theirs), floor)
+    else:
+        rel = diff / np.maximum(np.abs(theirs), 1e-300) * (diff > atol)
     return float(np.nanmax(rel)) if rel.size else 0.0
 
 
-def agree(ours, theirs, name: str, rtol: float = 1e-6, atol: float = 1e-8) -> dict:
-    """Whether ``ours`` is within ``rtol`` relative (``atol`` absolute, for values near 0) of ``theirs``."""
+def agree(ours, theirs, name: str, rtol: float = 1e-6, atol: float = 1e-8, floor: float | None = None) -> dict:
+    """Whether ``ours`` is within ``rtol`` relative (``atol`` absolute, for values near 0) of ``theirs``,
+    and the largest relative difference (:func:`max_rel_diff` with ``atol`` and ``floor``)."""
     ours_a, theirs_a = as_array(ours), as_array(theirs)
     ok = ours_a.shape == theirs_a.shape and bool(np.allclose(ours_a, theirs_a, rtol=rtol, atol=atol))
-    return {"quantity": name, "ok": ok, "max_rel_diff": max_rel_diff(ours_a, theirs_a, atol)}
+    return {"quantity": name, "ok": ok, "max_rel_diff": max_rel_diff(ours_a, theirs_a, atol, floor)}
 
 
 def seconds(x: float) -> str:
