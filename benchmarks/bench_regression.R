@@ -1,41 +1,47 @@
-# metafor side of benchmarks/bench_regression.py (run by it; not on its own):
-#   Rscript benchmarks/bench_regression.R DATA.csv OUT.json REPS_FIT REPS_PERM K_PERM ITER SEED
-# Times rma(REML) on every Metapsy comparison (intercept only, and with year as moderator) and
-# permutest() with ITER random permutations at k = K_PERM, and writes the fits, the timings and
-# the permutations drawn (as 0-based row orders of the design matrix) for the agreement check.
-suppressMessages({ library(metafor); library(jsonlite) })
-a <- commandArgs(trailingOnly = TRUE)
-d <- read.csv(a[1], sep = ";", dec = ",")
-d <- d[!is.na(d$.g) & !is.na(d$.g_se), ]
-reps_fit <- as.integer(a[3]); reps_perm <- as.integer(a[4]); kp <- as.integer(a[5])
-iter <- as.integer(a[6]); seed <- as.integer(a[7])
-# Tight convergence (both sides iterate to about 1e-12), metafor's default step length.
-ctrl <- list(tol = 1e-12, threshold = 1e-12, maxiter = 10000)
-yi <- d$.g; vi <- d$.g_se^2; year <- d$year
-
-elapsed <- function(expr) { t0 <- proc.time()[["elapsed"]]; force(expr); proc.time()[["elapsed"]] - t0 }
-t_int <- t_mod <- numeric(reps_fit)
-for (r in seq_len(reps_fit)) {
-  t_int[r] <- elapsed(m0 <- rma(yi, vi, method = "REML", control = ctrl))
-  t_mod[r] <- elapsed(m1 <- rma(yi, vi, mods = ~ year, method = "REML", control = ctrl))
+# metafor side of benchmarks/bench_regression.py, run once per round so that the two sides'
+# repeats alternate. Usage (run by bench_regression.py):
+#   Rscript benchmarks/bench_regression.R IN.json OUT.json time       one timed repeat of each analysis,
+#                                                                      metafor at its default control
+#   Rscript benchmarks/bench_regression.R IN.json OUT.json reference  the same analyses at tight control,
+#                                                                      untimed: the exact roots for the
+#                                                                      agreement check, and the permutations
+# IN.json: yi, vi and year of the Metapsy comparisons, the permutation test's k, iterations and seed,
+# and which analyses to run (pool: REML intercept only; regression: REML on year; permutation:
+# permutest at k = k_perm). OUT.json: per analysis the elapsed and CPU (user + system) seconds and
+# the results; in reference mode also the permutations permutest drew; plus R's BLAS and LAPACK.
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(), value = TRUE))), "benchlib.R"))
+args <- commandArgs(trailingOnly = TRUE)
+d <- fromJSON(args[1])
+mode <- args[3]
+control <- if (mode == "reference") list(tol = 1e-12, threshold = 1e-12, maxiter = 10000) else list()
+yi <- d$yi; vi <- d$vi; year <- d$year
+out <- r_info(mode)
+res <- list()
+if ("pool" %in% d$analyses) {
+  r <- timed(rma(yi, vi, method = "REML", control = control)); m <- r$value
+  res$pool <- list(elapsed = r$elapsed, cpu = r$cpu, k = m$k, coef = unname(c(coef(m))), se = m$se,
+                   tau2 = m$tau2, q = m$QE)
 }
-
-s <- seq_len(kp)
-mp <- rma(yi[s], vi[s], mods = ~ year[s], method = "REML", control = ctrl)
-t_perm <- numeric(reps_perm)
-for (r in seq_len(reps_perm)) t_perm[r] <- elapsed(p <- permutest(mp, iter = iter, seed = seed, progbar = FALSE))
-# The permutations permutest drew: after set.seed(seed), one sample(k) per iteration, applied to
-# the rows of the design matrix sorted by its columns.
-set.seed(seed)
-P <- t(replicate(iter, sample(kp)))
-ord <- do.call(order, as.data.frame(mp$X))
-orders <- matrix(ord[P], nrow = iter) - 1
-
-writeLines(toJSON(list(
-  metafor_version = as.character(packageVersion("metafor")), r_version = R.version.string, k = m0$k,
-  time_fit_intercept = t_int, time_fit_year = t_mod, time_permutest = t_perm,
-  fit_intercept = list(coef = unname(c(coef(m0))), se = m0$se, tau2 = m0$tau2, q = m0$QE),
-  fit_year = list(coef = unname(c(coef(m1))), se = unname(m1$se), tau2 = m1$tau2, qm = m1$QM, qe = m1$QE, r2 = m1$R2),
-  permutest = list(k = kp, iter = iter, seed = seed, qm = mp$QM, pval = unname(p$pval), qm_pval = p$QMp,
-                   qm_perm = p$QM.perm, zval_perm = as.matrix(p$zval.perm), orders = orders)
-), auto_unbox = TRUE, digits = NA, na = "null"), a[2])
+if ("regression" %in% d$analyses) {
+  r <- timed(rma(yi, vi, mods = ~ year, method = "REML", control = control)); m <- r$value
+  res$regression <- list(elapsed = r$elapsed, cpu = r$cpu, coef = unname(c(coef(m))), se = unname(m$se),
+                         tau2 = m$tau2, qm = m$QM, qe = m$QE, r2 = m$R2)
+}
+if ("permutation" %in% d$analyses) {
+  kp <- d$k_perm; s <- seq_len(kp)
+  # the fit is not timed; permutest refits it at the fit's own control once per permutation
+  mp <- rma(yi[s], vi[s], mods = ~ year[s], method = "REML", control = control)
+  r <- timed(permutest(mp, iter = d$iter, seed = d$seed, progbar = FALSE)); p <- r$value
+  res$permutation <- list(elapsed = r$elapsed, cpu = r$cpu, qm = mp$QM, pval = unname(p$pval), qm_pval = p$QMp,
+                          qm_perm = p$QM.perm, zval_perm = as.matrix(p$zval.perm))
+  if (mode == "reference") {
+    # The permutations permutest drew: after set.seed(seed), one sample(k) per iteration, applied to
+    # the rows of the design matrix sorted by its columns (0-based row orders).
+    set.seed(d$seed)
+    P <- t(replicate(d$iter, sample(kp)))
+    ord <- do.call(order, as.data.frame(mp$X))
+    res$permutation$orders <- matrix(ord[P], nrow = d$iter) - 1
+  }
+}
+out$results <- res
+write_json_out(out, args[2])

@@ -7,20 +7,13 @@
 #                                                                       agreement check
 # IN.json: the simulated data and which analyses to run; OUT.json: per analysis the elapsed and CPU
 # (user + system) seconds, or the results; plus R's BLAS and LAPACK libraries.
-suppressMessages({ library(metafor); library(jsonlite) })
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(), value = TRUE))), "benchlib.R"))
 args <- commandArgs(trailingOnly = TRUE)
 d <- fromJSON(args[1])
 mode <- args[3]
 control <- if (mode == "reference") list(tol = 1e-12, threshold = 1e-12, maxiter = 10000, stepadj = 0.5) else list()
 fit <- function(x) rma(x$yi, x$vi, method = "REML", control = control)
-timed <- function(expr) {
-  f <- substitute(expr); env <- parent.frame()
-  t0 <- proc.time(); val <- eval(f, env); t <- proc.time() - t0
-  list(elapsed = t[["elapsed"]], cpu = t[["user.self"]] + t[["sys.self"]], value = val)
-}
-blas <- tryCatch(extSoftVersion()[["BLAS"]], error = function(e) "")
-out <- list(metafor_version = as.character(packageVersion("metafor")), r_version = R.version.string,
-            blas = if (nzchar(blas)) blas else sessionInfo()$BLAS, lapack = La_library(), mode = mode)
+out <- r_info(mode)
 m200 <- fit(d$large)
 res <- list()
 if ("leave1out" %in% d$analyses) {
@@ -48,4 +41,4 @@ if ("gosh" %in% d$analyses) {
   res$gosh <- list(elapsed = r$elapsed, cpu = r$cpu)
 }
 out$results <- res
-writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, na = "null"), args[2])
+write_json_out(out, args[2])

@@ -27,18 +27,17 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from benchlib import agree, run_r, span, timed, write_block
 
 from depmeta.stats.sensitivity import cumulative, gosh, influence, leave1out
 
 HERE = Path(__file__).resolve().parent
-RTOL = 1e-6  # the project's promise of agreement with metafor
-ATOL = 1e-8  # tau² at or near 0, where a relative criterion is meaningless
+R_SCRIPT = HERE / "bench_sensitivity.R"
 MARKERS = ("<!-- bench_sensitivity:start -->", "<!-- bench_sensitivity:end -->")
 NAMES = {
     "leave1out": "leave-one-out, k = 200",
@@ -67,27 +66,6 @@ def ours(large, small):
         "cumul200": lambda: cumulative(*large, order=large[1]),
         "gosh": lambda: gosh(*small, method="REML"),
     }
-
-
-def run_r(data: dict, analyses: list[str], mode: str) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        inp, out = Path(tmp) / "in.json", Path(tmp) / "out.json"
-        inp.write_text(json.dumps({**data, "analyses": analyses}))
-        subprocess.run(["Rscript", str(HERE / "bench_sensitivity.R"), str(inp), str(out), mode], check=True)
-        return json.loads(out.read_text())
-
-
-def span(values) -> tuple[float, float, float]:
-    return min(values), statistics.median(values), max(values)
-
-
-def agree(ours_value, theirs, name):
-    ours_value = np.asarray(ours_value, float)
-    theirs = np.array([np.nan if x is None else x for x in np.atleast_1d(theirs)], float)
-    ok = np.allclose(ours_value, theirs, rtol=RTOL, atol=ATOL)
-    diff = np.abs(ours_value - theirs)
-    worst = np.nanmax(diff / np.maximum(np.abs(theirs), 1e-300) * (diff > ATOL))
-    return {"quantity": name, "ok": bool(ok), "max_rel_diff": float(worst)}
 
 
 def gosh20_child():
@@ -122,18 +100,17 @@ def main():
         names = [n for n in fns if n != "gosh" or rnd < args.gosh_rounds]
         before = os.getloadavg()[0]
         for name in names:
-            w0, c0 = time.perf_counter(), time.process_time()
-            fns[name]()
-            times[name]["depmeta"].append((time.perf_counter() - w0, time.process_time() - c0))
+            times[name]["depmeta"].append(timed(fns[name])[:2])
         print(f"round {rnd + 1}: metafor ...", file=sys.stderr, flush=True)
-        r = run_r(data, names, "time")
+        r = run_r(R_SCRIPT, {**data, "analyses": names}, "time")
         info = {k: r[k] for k in ("metafor_version", "r_version", "blas", "lapack")}
         for name in names:
             times[name]["metafor"].append((r["results"][name]["elapsed"], r["results"][name]["cpu"]))
         loads.append((before, os.getloadavg()[0]))
 
     print("metafor at tight control (the exact roots, untimed) ...", file=sys.stderr, flush=True)
-    ref = run_r(data, ["leave1out", "influence", "cumul50", "cumul200"], "reference")["results"]
+    ref = run_r(R_SCRIPT, {**data, "analyses": ["leave1out", "influence", "cumul50", "cumul200"]},
+                "reference")["results"]
     l1, inf = fns["leave1out"](), fns["influence"]()
     c50, c200 = fns["cumul50"](), fns["cumul200"]()
     checks = [agree(l1.estimate, ref["leave1out"]["estimate"], "leave-one-out estimate"),
@@ -184,10 +161,7 @@ def main():
     block = "\n".join(lines)
     print(block)
     if args.write:
-        readme = HERE / "README.md"
-        text = readme.read_text()
-        start, end = (text.index(m) for m in MARKERS)
-        readme.write_text(text[:start + len(MARKERS[0])] + "\n" + block + "\n" + text[end:])
+        write_block(MARKERS, block)
     if not all(c["ok"] for c in checks):
         sys.exit("disagreement with metafor beyond 1e-6")
 
