@@ -38,5 +38,6 @@ def test_linde2015_drug_classes_in_primary_care(tmp_path):
     # the drug-class networks, and head-to-head trials listed as the network's, not as unused
     assert "Response network" in text and "Remission network" in text
     assert "every arm of the trial is medication (a comparison within a strategy)" in text
+    assert "Med NaSSA vs Med SARI" in text and "Med hypericum" in text  # the review's own drug classes
     studies = pd.read_csv(work / "results" / "validated" / "studies.csv")
     assert len(studies) == 66 and studies.study_id.is_unique

@@ -151,3 +151,20 @@ def test_a_week_is_given_on_every_row_of_a_trial_and_outcome_or_on_none():
     (problem,) = _extraction(arms=arms).problems
     assert (problem.row, problem.column) == (rows[0] + 2, "timepoint_weeks")
     assert "give the week on every row of a trial and outcome, or on none" in problem.message
+
+
+def test_drug_classes_and_therapy_types_are_the_protocols_open_lists():
+    arms = _read("arms")
+    i = int(arms.index[arms.drug_class.eq("SSRI")][0])
+    arms.loc[i, "drug_class"] = "NaSSA"
+    (problem,) = _extraction(arms=arms).problems
+    assert (problem.row, problem.column) == (i + 2, "drug_class")
+    assert problem.message.startswith("'NaSSA' is not a drug class of this review's protocol: add it to "
+                                      "vocabulary.drug_classes in the protocol, or use one of 'SSRI'")
+    raw = {name: _read(name) for name in GROUPS["extraction"]} | {"arms": arms}
+    extended = {"drug_classes": ["SSRI", "SNRI", "TCA", "MAOI", "NaSSA", "other"]}
+    check = validate_group("extraction", raw, SCHEMAS, {n: f"{n}.csv" for n in raw}, vocabulary=extended)
+    assert check.ok and "NaSSA" in set(check.sheets["arms"].drug_class)
+    arms.loc[i, "drug_class"] = "ssri"
+    (problem,) = _extraction(arms=arms).problems
+    assert problem.message.endswith(": write 'SSRI'")

@@ -44,8 +44,11 @@ def test_arm_sheet_lists_are_the_vocabulary():
     assert set(_enum(arms, "properties", "outcome")) == set(voc.OUTCOMES)
     assert tuple(_enum(arms, "properties", "analysis_population")) == (*voc.ANALYSIS_POPULATIONS, "")
     assert tuple(_enum(arms, "properties", "phase")) == voc.PHASES
-    assert tuple(_enum(arms, "properties", "therapy_type")) == (*voc.THERAPY_TYPES, "")
-    assert tuple(_enum(arms, "properties", "drug_class")) == (*voc.DRUG_CLASSES, "")
+    # drug classes and therapy types are the protocol's open lists, their defaults the vocabulary's
+    vocabulary = _schema("config")["properties"]["vocabulary"]["properties"]
+    for key, (column, default) in voc.OPEN_LISTS.items():
+        assert "enum" not in arms["properties"][column]
+        assert tuple(vocabulary[key]["default"]) == default
 
 
 def test_claim_lists_are_the_vocabulary():

@@ -115,7 +115,7 @@ def validate_review(protocol: str | Path) -> tuple[list[str], dict]:
             continue  # the studies did not validate: their problems are listed already
         checked = validate_group(group, raw, schemas, labels, read_problems, claims_doc=claims_doc,
                                  claims_label=files.get("claims", "claims"), validated_studies=studies,
-                                 studies_label=labels.get("studies", "studies"))
+                                 studies_label=labels.get("studies", "studies"), vocabulary=config["vocabulary"])
         if checked.problems:
             problems += [str(p) for p in checked.problems]
             continue

@@ -8,8 +8,8 @@ network meta-analysis. Ann Fam Med 2015;13(1):69-79, doi:10.1370/afm.1687, as ex
 review's authors and distributed with R package metadat (a secondary source: the trials' own
 reports were not read). The dataset gives neither the week nor the analysis population, so
 both are left blank (the end of treatment; not reported); risk of bias is not assessed here.
-Drug classes outside the arm sheet's list (NaSSA, low-dose SARI, NRI, hypericum) are ``other``,
-named in ``treatment``."""
+The protocol lists the review's own drug classes (NaSSA, low-dose SARI, NRI and hypericum beside
+the default ones)."""
 
 from __future__ import annotations
 
@@ -30,10 +30,10 @@ TREATMENTS = {
     "SSRI": ("medication", "SSRI", "selective serotonin reuptake inhibitor"),
     "SNRI": ("medication", "SNRI", "serotonin-norepinephrine reuptake inhibitor"),
     "rMAO-A": ("medication", "MAOI", "reversible inhibitor of monoamine oxidase A"),
-    "NaSSa": ("medication", "other", "noradrenergic and specific serotonergic antidepressant (NaSSA)"),
-    "Low-dose SARI": ("medication", "other", "low-dose serotonin antagonist and reuptake inhibitor (SARI)"),
-    "NRI": ("medication", "other", "norepinephrine reuptake inhibitor (NRI)"),
-    "Hypericum": ("medication", "other", "hypericum (St John's wort) extract"),
+    "NaSSa": ("medication", "NaSSA", "noradrenergic and specific serotonergic antidepressant"),
+    "Low-dose SARI": ("medication", "SARI", "low-dose serotonin antagonist and reuptake inhibitor"),
+    "NRI": ("medication", "NRI", "norepinephrine reuptake inhibitor"),
+    "Hypericum": ("medication", "hypericum", "hypericum (St John's wort) extract"),
     "Placebo": ("placebo", "", "placebo"),
 }
 OUTCOMES = {"resp": "response", "remi": "remission", "loss": "dropout"}
@@ -85,6 +85,8 @@ def write_review(dataset: Path, root: Path, folder: str = "reviews/linde2015") -
             antidepressants compare with placebo and with each other on response, remission and dropout?
           authors: []
           registration: ""
+        vocabulary:
+          drug_classes: [TCA, SSRI, SNRI, MAOI, NaSSA, SARI, NRI, hypericum]
         sheets:
           studies: {folder}/studies.csv
           arms: {folder}/arms.csv

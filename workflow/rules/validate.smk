@@ -32,6 +32,7 @@ rule validate_extraction:
         "../../environment.yml"
     params:
         group="extraction",
+        vocabulary=config["vocabulary"],
     script:
         "../scripts/validate_sheets.py"
 

@@ -35,7 +35,8 @@ checked = validate_group(
     claims_doc=(yaml.safe_load(Path(inputs["claims"]).read_text()) or {}) if "claims" in inputs else None,
     claims_label=inputs.get("claims", "claims"),
     validated_studies=read_sheet(inputs["validated_studies"]) if "validated_studies" in inputs else None,
-    studies_label=getattr(snakemake.params, "studies_label", "studies"))
+    studies_label=getattr(snakemake.params, "studies_label", "studies"),
+    vocabulary=getattr(snakemake.params, "vocabulary", None))
 problems, typed, claims = checked.problems, checked.sheets, checked.claims
 
 if problems:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from depmeta.review.vocabulary import BINARY_OUTCOMES, POPULATION_NOT_REPORTED, arm_row_id, weeks_text
+from depmeta.review.vocabulary import BINARY_OUTCOMES, OPEN_LISTS, POPULATION_NOT_REPORTED, arm_row_id, weeks_text
 from depmeta.stats.effects import counts_from_percent
 
 __all__ = [
@@ -232,6 +232,28 @@ def coerce(df: pd.DataFrame, schema: dict) -> pd.DataFrame:
         else:
             out[col] = text
     return out
+
+
+def check_open_lists(arms: pd.DataFrame, vocabulary: dict | None, file: str) -> list[Problem]:
+    """The arm sheet's drug classes and therapy types against the protocol's lists (config
+    ``vocabulary``; the defaults of :data:`~depmeta.review.vocabulary.OPEN_LISTS` where it gives
+    none): a value the protocol does not list is named, with the list and the way to extend it."""
+    vocabulary = vocabulary or {}
+    problems = []
+    for key, (column, default) in OPEN_LISTS.items():
+        if column not in arms.columns:
+            continue
+        allowed = tuple(vocabulary.get(key) or default)
+        by_case = {a.casefold(): a for a in allowed}
+        text = _text(arms[column])
+        for i, value in zip(arms.index, text):
+            if value and value not in allowed:
+                near = by_case.get(value.casefold())
+                fix = (f"write {near!r}" if near else
+                       f"add it to vocabulary.{key} in the protocol, or use one of {', '.join(map(repr, allowed))}")
+                problems.append(Problem(file, _row(i), column, f"{value!r} is not a {column.replace('_', ' ')} of "
+                                                               f"this review's protocol: {fix}"))
+    return problems
 
 
 def check_extraction(

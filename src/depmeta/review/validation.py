@@ -22,6 +22,7 @@ from depmeta.review.sheets import (
     check_excluded_arms,
     check_extraction,
     check_hazard_ratios,
+    check_open_lists,
     check_risk_of_bias,
     check_sheet,
     coerce,
@@ -58,7 +59,8 @@ class GroupCheck:
 
 def validate_group(group: str, raw: dict[str, pd.DataFrame], schemas: dict[str, dict], labels: dict[str, str],
                    read_problems=(), claims_doc: dict | None = None, claims_label: str = "claims",
-                   validated_studies: pd.DataFrame | None = None, studies_label: str = "studies") -> GroupCheck:
+                   validated_studies: pd.DataFrame | None = None, studies_label: str = "studies",
+                   vocabulary: dict | None = None) -> GroupCheck:
     """Validate one group of sheets.
 
     Parameters
@@ -77,12 +79,17 @@ def validate_group(group: str, raw: dict[str, pd.DataFrame], schemas: dict[str, 
     validated_studies : DataFrame, optional
         The studies as the extraction group validated them (group ``risk_of_bias``), named
         ``studies_label`` in messages.
+    vocabulary : dict, optional
+        The protocol's open lists (config ``vocabulary``: drug classes, therapy types) the arm
+        sheet is checked against; the defaults where absent.
     """
     if group not in GROUPS:
         raise ValueError(f"unknown validation group {group!r}; choose one of {tuple(GROUPS)}")
     problems: list[Problem] = list(read_problems)
     for name, df in raw.items():
         problems += check_sheet(df, schemas[name], labels[name])
+        if name == "arms":
+            problems += check_open_lists(df, vocabulary, labels[name])
         if name in REQUIRED_ROWS and len(df.columns) and not len(df):
             problems.append(Problem(labels[name], None, None, "no data rows: the sheet has a header only"))
     claims = []

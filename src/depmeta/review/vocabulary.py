@@ -8,8 +8,8 @@ from __future__ import annotations
 
 __all__ = [
     "ANALYSIS_POPULATIONS", "ARM_TYPES", "BINARY_OUTCOMES", "COMPARISONS", "CONTINUOUS_OUTCOMES", "CONTROL_TYPES",
-    "DRUG_CLASSES", "OUTCOMES", "OUTCOME_DIRECTION", "PHASES", "POPULATION_NOT_REPORTED", "STRATEGIES", "STRATEGY",
-    "THERAPY_TYPES", "arm_row_id", "contrast_row_id", "hazard_row_id", "weeks_id", "weeks_text",
+    "DRUG_CLASSES", "OPEN_LISTS", "OUTCOMES", "OUTCOME_DIRECTION", "PHASES", "POPULATION_NOT_REPORTED", "STRATEGIES",
+    "STRATEGY", "THERAPY_TYPES", "arm_row_id", "contrast_row_id", "hazard_row_id", "weeks_id", "weeks_text",
 ]
 
 #: Active strategies, then control, in the order tables and node lists use.
@@ -46,6 +46,9 @@ PHASES = ("acute", "continuation", "maintenance")
 #: Sub-types of the split network schemes, in the arm sheet's order.
 THERAPY_TYPES = ("CBT", "CT", "IPT", "BA", "CBASP", "MBCT", "PST", "psychodynamic", "supportive", "other")
 DRUG_CLASSES = ("SSRI", "SNRI", "TCA", "MAOI", "other")
+#: The open lists a protocol may extend (config ``vocabulary``): the arm sheet's column each
+#: governs, and the default list.
+OPEN_LISTS = {"drug_classes": ("drug_class", DRUG_CLASSES), "therapy_types": ("therapy_type", THERAPY_TYPES)}
 
 
 #: The analysis population of a row whose sheet leaves it blank.
