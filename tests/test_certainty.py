@@ -734,6 +734,27 @@ def test_sof_rows_prefer_network_and_list_downgrades():
     assert [n["domain"] for n in sof_p.iloc[0].footnotes] == ["risk of bias", "imprecision"]
 
 
+def test_a_network_estimate_from_one_trial_gives_way_to_a_pairwise_estimate_of_more():
+    studies, per_study, summary = _pairwise_fixture()
+    est, summ, contrib = _network_fixture()
+    levels = study_rob_levels(studies, None)
+    opts = CertaintyOptions()
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
+    cin, net = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1})
+    pairs = {"combined_vs_medication": ("combined treatment", "medication")}
+    one = net.assign(k=1)
+    sof = sof_rows(pd.concat([res, one]), pd.concat([grade, cin]), opts, ["response"], pairs)
+    assert list(sof.evidence) == ["pairwise", "network"] and list(sof.primary) == [True, False]
+    # with no pairwise estimate the single trial's network estimate is still shown, as what there is
+    sof = sof_rows(one, cin, opts, ["response"], pairs)
+    assert list(sof.evidence) == ["network"] and list(sof.primary) == [True]
+    from depmeta.report.summary_of_findings import answer_items
+
+    (item,) = answer_items(sof, ["combined_vs_medication"])
+    assert "network, one trial" in item[1]  # and it says so where it is printed
+
+
 def test_plain_statements():
     z = (0.8, 1.25)
     assert plain_statement("A", "B", "response", "RR", 1.3, 4, z) == "Compared with B, A increases response."

@@ -223,6 +223,8 @@ def _effect_text(r) -> str:
         what += f", {_per1000(r.risk_intervention)} vs {_per1000(r.risk_comparator)}{unit} per 1000"
     if r.evidence != "network":
         what += f", pairwise, {int(r.k)} {'trial' if int(r.k) == 1 else 'trials'}"
+    elif int(r.k) == 1:
+        what += ", network, one trial"  # an estimate resting on one trial says so where it is printed
     return what
 
 

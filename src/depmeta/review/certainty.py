@@ -1066,7 +1066,8 @@ def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions,
     """Summary-of-findings rows: every estimate (network and pairwise) with its footnotes (every
     domain downgraded, overridden or not assessed) and a plain-language statement; ``primary`` marks the row the
     table shows per comparison × outcome: the network estimate where there is one, else the
-    pairwise estimate.
+    pairwise estimate; a network estimate that rests on one trial gives way to a pairwise estimate
+    of more trials where there is one (a single small trial is never the headline).
 
     ``pairs`` maps comparison -> (intervention, comparator)."""
     if not len(results):
@@ -1077,7 +1078,10 @@ def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions,
     for comp in dict.fromkeys(results.comparison):
         sub = results[results.comparison == comp]
         for outcome in sorted(set(sub.outcome), key=lambda o: order.get(o, 99)):
-            cand = sub[sub.outcome == outcome].sort_values("evidence", key=lambda e: e.map(rank), kind="stable")
+            cand = sub[sub.outcome == outcome]
+            one_trial = (cand.evidence == "network") & (cand.k.astype(float) < 2)
+            cand = cand.assign(_rank=cand.evidence.map(rank) + 2 * one_trial).sort_values("_rank", kind="stable")
+            cand = cand.drop(columns="_rank")
             for i, (_, r) in enumerate(cand.iterrows()):
                 g = grade[(grade.evidence == r.evidence) & (grade.comparison == comp) & (grade.outcome == outcome)]
                 notes = [{"domain": d.domain, "level": d.concern, "downgrade": int(d.downgrade), "reason": d.reason,
