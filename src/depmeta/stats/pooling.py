@@ -5,13 +5,16 @@ Pure functions on arrays: no pandas, no file I/O. The numerical core works on
 leave-one-out, permutation and simulation analyses can be run in one call;
 :func:`pool` is the one-dataset front end.
 
+tau² comes from :mod:`depmeta.stats.tau2`, the engine meta-regression shares, on its
+intercept-only sums.
+
 Where libraries are used and where not
 --------------------------------------
 - DL and HE tau² are closed forms written out on the ``(k, d)`` arrays; they
   equal PyMARE's ``DerSimonianLaird`` and ``Hedges`` to rounding (checked in
   tests/test_library_crosscheck.py), which solve one least-squares problem
   per dataset and are about 50 times slower on large batches.
-- ML, REML, PM/EB, SJ and HS are written here. PyMARE fits ML/REML with
+- ML, REML, PM/EB, SJ and HS are written out too. PyMARE fits ML/REML with
   ``scipy.optimize.minimize`` at its default tolerance (agreement with metafor
   to about 1e-4, not 1e-6) and has no PM, SJ or HS; statsmodels'
   ``combine_effects`` leaves the DL tau² untruncated (negative tau², negative
@@ -31,7 +34,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from depmeta.stats import tau2 as engine
 from depmeta.stats.distributions import chi2_ppf, chi2_sf, norm_ppf, norm_sf, t_ppf, t_sf
+from depmeta.stats.tau2 import LL0_THRESHOLD, LL0_TOL, ll0_wins  # noqa: F401 (re-exported for regression)
 
 __all__ = ["METHODS", "PI_METHODS", "TESTS", "BatchPoolResult", "LocalMaximumWarning", "PoolResult", "check_yivi",
            "pool", "pool_batch", "tau2_estimate", "q_profile"]
@@ -52,23 +57,11 @@ class LocalMaximumWarning(UserWarning):
     a local maximum")."""
 
 
-#: metafor's ``ll0check`` (``rma.uni``): after ML/REML, tau² is set to 0 where the (restricted)
-#: log-likelihood at 0 exceeds the one at the root by more than metafor's default control
-#: ``tol`` (``.Machine$double.eps^0.25``) and the root lies above its default ``threshold``.
-LL0_TOL = float(np.finfo(float).eps ** 0.25)
-LL0_THRESHOLD = 1e-5
 #: What a fit that was reset to tau² = 0 says (PoolResult.note, MetaRegressionResult.note).
 LL0_NOTE = ("tau² = 0: the likelihood is higher there than at the root Fisher scoring reached "
             "(a local maximum; metafor's ll0check)")
 #: What a one-study fit under a t-based test says (metafor sets test = "z" at k = 1).
 K1_NOTE = "k = 1: the z test is used (Knapp-Hartung and t tests need at least two studies)"
-
-
-def ll0_wins(ll0, ll, tau2) -> np.ndarray:
-    """Where the log-likelihood at tau² = 0 (``ll0``) beats the one at the root ``tau2``
-    (``ll``) by metafor's ``ll0check`` rule; ``False`` where the fit did not converge."""
-    with np.errstate(invalid="ignore"):
-        return (ll0 - ll > LL0_TOL) & (tau2 > LL0_THRESHOLD)
 
 
 def check_level(level: float) -> None:
@@ -331,24 +324,11 @@ def _ll0check(y, v, tau2, restricted: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _tau2(y, v, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """tau² of checked ``(k, d)`` arrays, and where ML/REML was reset to 0 by the ll0check."""
-    reset = np.zeros(y.shape[1], bool)
-    if method == "EE":
-        return np.zeros(y.shape[1]), reset
-    if method == "DL":
-        return _tau2_dl(y, v), reset
-    if method == "HE":
-        return _tau2_he(y, v), reset
-    if method in ("PM", "EB"):
-        return _solve_q(y, v, y.shape[0] - 1), reset
-    if method == "SJ":
-        return _tau2_sj(y, v), reset
-    if method == "HS":
-        return _tau2_hs(y, v), reset
-    if method in ("REML", "ML"):
-        restricted = method == "REML"
-        return _ll0check(y, v, _tau2_plain_where_zero(y, v, _tau2_fisher(y, v, restricted), restricted), restricted)
-    raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    """tau² of checked ``(k, d)`` arrays, and where ML/REML was reset to 0 by the ll0check
+    (:func:`depmeta.stats.tau2.estimate`, intercept-only)."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    return engine.estimate(engine.design(y, v), method)
 
 
 def tau2_estimate(yi, vi, method: str = "REML") -> np.ndarray:
@@ -387,8 +367,9 @@ def q_profile(yi, vi, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     check_level(level)
     df = y.shape[0] - 1
     alpha = 1 - level
-    lower = _solve_q(y, v, chi2_ppf(1 - alpha / 2, df))
-    upper = _solve_q(y, v, chi2_ppf(alpha / 2, df))
+    m = engine.design(y, v)
+    lower = engine.solve_q(m, chi2_ppf(1 - alpha / 2, df))
+    upper = engine.solve_q(m, chi2_ppf(alpha / 2, df))
     return lower, upper
 
 
@@ -515,7 +496,7 @@ def pool(
     tau2, reset = _tau2(y2, v2, method) if k > 1 else (np.zeros(1), np.zeros(1, bool))
     tau2 = float(tau2[0])
     if np.isnan(tau2):
-        raise RuntimeError(f"the {method} estimator of tau² did not converge in {_MAXITER} iterations")
+        raise RuntimeError(f"the {method} estimator of tau² did not converge in {engine.MAXITER} iterations")
     if reset[0]:
         warnings.warn(LL0_NOTE, LocalMaximumWarning, stacklevel=2)
         notes.append(LL0_NOTE)
