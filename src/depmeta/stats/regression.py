@@ -2,28 +2,29 @@
 ``rma.uni(mods = ...)``, its subgroup idioms and ``permutest()``.
 
 Pure functions on arrays: no pandas, no file I/O. The numerical core fits ``d``
-models at once: outcomes ``y`` and variances ``v`` of shape ``(d, k)`` and
-design matrices of shape ``(d, k, p)`` (broadcast where shared), so that a
-permutation test is a handful of batched calls instead of thousands of fits.
-The public functions take the usual ``(k,)`` vectors and a ``(k, q)``
-moderator matrix.
+models at once, in the layout of :mod:`depmeta.stats.tau2`: outcomes ``y`` and
+variances ``v`` of shape ``(k, d)`` and designs of shape ``(k, d, p)`` (``(k, 1, p)``
+where shared), so that a permutation test is a handful of batched calls instead of
+thousands of fits. The public functions take the usual ``(k,)`` vectors and a
+``(k, q)`` moderator matrix.
 
 Where libraries are used and where not
 --------------------------------------
-- Weighted least squares is written here with ``numpy`` batched linear
-  algebra: statsmodels' ``WLS`` fits one model per call (a permutation test
+- Weighted least squares is written out (:mod:`depmeta.stats.tau2`) with ``numpy``
+  batched linear algebra: statsmodels' ``WLS`` fits one model per call (a permutation test
   would be thousands of Python-level fits) and has no between-study variance;
   PyMARE's ``VarianceBasedLikelihoodEstimator`` fits ML/REML with
   ``scipy.optimize`` at its default tolerance (about 1e-4 from metafor).
-- tau² follows metafor 3.8-1 exactly: Fisher scoring for ML/REML (from the
-  Hedges start, steps halved to stay >= 0), the method-of-moments forms of
-  DL, HE, SJ and HS with moderators, and for PM/EB the root of the generalised
-  Q statistic ``Q(tau2) = k - p`` by Newton's method (Q is decreasing and
-  convex in tau², so the iteration from 0 rises monotonically to the root).
-  As metafor's ``ll0check``, an ML/REML root is compared with tau² = 0 and
-  replaced by 0 where the likelihood is higher there (Fisher scoring can stop
-  at a local maximum: dat.bcg, studies 2, 5, 7, 9, 11 and 12 with latitude,
-  tests/test_boundary.py); the rule is :func:`depmeta.stats.pooling.ll0_wins`.
+- tau² is :mod:`depmeta.stats.tau2`'s, the engine pooling uses too, and follows
+  metafor 3.8-1: Fisher scoring for ML/REML (from the Hedges start, steps halved
+  to stay >= 0), the method-of-moments forms of DL, HE, SJ and HS with
+  moderators, and for PM/EB the root of the generalised Q statistic
+  ``Q(tau2) = k - p`` by Newton's method. As metafor's ``ll0check``, an ML/REML
+  root is compared with tau² = 0 and replaced by 0 where the likelihood is higher
+  there (Fisher scoring can stop at a local maximum: dat.bcg, studies 2, 5, 7, 9,
+  11 and 12 with latitude, tests/test_boundary.py); the rule is
+  :func:`depmeta.stats.tau2.ll0_wins`. The intercept-only model (R²'s reference
+  fit, sign-flip permutations, subgroups) takes the engine's closed-form sums.
 - Distributions from ``scipy.stats``.
 
 References
@@ -40,6 +41,7 @@ from math import factorial
 
 import numpy as np
 
+from depmeta.stats import tau2 as engine
 from depmeta.stats.distributions import chi2_sf, f_sf, norm_ppf, norm_sf, t_ppf, t_sf
 from depmeta.stats.pooling import LL0_NOTE, LL0_THRESHOLD, check_options, ll0_wins, pool
 
@@ -305,16 +307,19 @@ def _standardise(X, intercept):
 
 
 def _fit(y, v, X, method, test, btt, T=None):
-    """Batched fit: coefficients, their covariance, z/t statistics and QM.
+    """Batched fit of outcomes ``y`` and variances ``v`` (k, d or 1) on the design ``X``
+    (k, d or 1, p; ``None`` for the intercept-only model): tau², where the ``ll0check`` set it to
+    0, coefficients, their covariance, z/t statistics and QM.
 
     ``X`` is the (standardised) design and ``T`` maps its coefficients back
     to the original parametrisation (``beta = T @ beta_s``)."""
-    k, p = X.shape[-2], X.shape[-1]
-    tau2 = _tau2(y, v, X, method)
-    w = 1.0 / (v + tau2[..., None])
-    beta, vb = _wls(y, w, X)
+    m = engine.design(y, v, X)
+    k, p = m.k, m.p
+    tau2, reset = engine.estimate(m, method)
+    w = 1.0 / (m.v + tau2)
+    beta, vb, r = m.wls(w)
     if test in ("knha", "adhoc"):
-        rss = (w * _resid(y, X, beta) ** 2).sum(-1)
+        rss = (w * r**2).sum(0)
         s2w = np.where(rss <= np.finfo(float).eps, 0.0, rss / (k - p))
         if test == "adhoc":
             s2w = np.maximum(s2w, 1.0)
@@ -330,7 +335,13 @@ def _fit(y, v, X, method, test, btt, T=None):
         qm = (bb[..., None, :] @ np.linalg.solve(vbb, bb[..., None]))[..., 0, 0]
     if test != "z":
         qm = qm / len(btt)
-    return tau2, beta, vb, se, stat, qm
+    return tau2, reset, beta, vb, se, stat, qm
+
+
+def _design(X, intercept):
+    """The design as the engine takes it, (k, 1, p), or ``None`` for the intercept-only model
+    (whose sums the engine has in closed form)."""
+    return None if intercept and X.shape[-1] == 1 else X[:, None, :]
 
 
 def _prepare(yi, vi, mods, intercept):
@@ -500,21 +511,17 @@ def meta_regression(
         raise ValueError(f"{len(names) - int(intercept)} names for {q} moderator columns")
     btt = _btt(X, intercept)
     Xs, T = _standardise(X, intercept)
-    fitted = _fit(y[None], v[None], Xs[None], method, test, btt, T)
-    tau2, beta, vb, se, stat, qm = (a[0] for a in fitted)
-    reset = (method in ("ML", "REML") and tau2 == 0
-             and _tau2_fisher(y[None], v[None], Xs[None], k, p, method == "REML", ll0check=False)[0] > LL0_THRESHOLD)
+    fitted = _fit(y[:, None], v[:, None], _design(Xs, intercept), method, test, btt, T)
+    tau2, reset, beta, vb, se, stat, qm = (a[0] for a in fitted)
     df = float("inf") if test == "z" else float(k - p)
     m = len(btt)
     qm_pval = float(chi2_sf(qm, m) if test == "z" else f_sf(qm, m, k - p))
     crit = _crit(level, df)
 
     # Residual heterogeneity with the equal-effects weights.
-    w0 = 1.0 / v
-    b0, A0 = _wls(y[None], w0[None], Xs[None])
-    qe = max(0.0, float((w0 * _resid(y[None], Xs[None], b0)[0] ** 2).sum()))
-    tr_p0, _ = _traces(w0[None], Xs[None], A0)
-    vt = (k - p) / float(tr_p0[0])
+    model, zero = engine.design(y[:, None], v[:, None], _design(Xs, intercept)), np.zeros(1)
+    qe = max(0.0, float(model.q(zero)[0][0]))
+    vt = (k - p) / float(model.tr_p(zero)[0])
     if method == "EE":
         i2 = max(0.0, 100 * (qe - (k - p)) / qe) if qe > 0 else 0.0
         h2 = qe / (k - p)
@@ -526,11 +533,12 @@ def meta_regression(
     if intercept and p > 1:
         if method == "EE":
             # metafor: adjusted R² of the weighted least-squares fit.
+            w0 = 1.0 / v
             ybar = (w0 * y).sum() / w0.sum()
             tss = (w0 * (y - ybar) ** 2).sum()
             r2 = 0.0 if tss == 0 else max(0.0, 100 * (1 - (qe / tss) * (k - 1) / (k - p)))
         else:
-            tau2_re = float(_tau2(y[None], v[None], np.ones((1, k, 1)), method)[0])
+            tau2_re = float(engine.estimate(engine.design(y[:, None], v[:, None]), method)[0][0])
             r2 = 0.0 if tau2_re == 0 else max(0.0, 100 * (tau2_re - float(tau2)) / tau2_re)
 
     return MetaRegressionResult(
@@ -733,16 +741,16 @@ def permutation_test(
 
     stat_all, qm_all = [], []
     for signs, perms in batches():
-        if signs is not None:
-            yb, Xb = signs * y[None, :], Xs[None]
-        else:
-            yb, Xb = y[None, :], Xs[perms]
+        if signs is not None:  # the intercept-only model: signs flipped, (k, n) outcomes
+            yb, Xb, n = (signs * y[None, :]).T, _design(Xs, intercept), len(signs)
+        else:  # rows of the design permuted: (k, n, p)
+            yb, Xb, n = y[:, None], Xs[perms.T], len(perms)
         with np.errstate(all="ignore"):
             try:
-                _, _, _, _, st, qm = _fit(yb, v[None, :], Xb, method, test, btt, T)
+                *_, st, qm = _fit(yb, v[:, None], Xb, method, test, btt, T)
             except np.linalg.LinAlgError:
-                st = np.full((len(Xb) if perms is not None else len(yb), p), np.nan)
-                qm = np.full(st.shape[0], np.nan)
+                st = np.full((n, p), np.nan)
+                qm = np.full(n, np.nan)
         stat_all.append(st)
         qm_all.append(qm)
     st = np.concatenate(stat_all)

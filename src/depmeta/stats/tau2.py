@@ -91,6 +91,13 @@ class _Intercept:
     def take(self, cols):
         return _Intercept(self.y[:, cols], self.v[:, cols])
 
+    def wls(self, w):
+        """Weighted mean with weights ``w`` (k, d) as a least-squares fit: coefficient (d, 1),
+        its variance ``1 / sum(w)`` (d, 1, 1) and residuals (k, d)."""
+        sw = w.sum(0)
+        beta = (w * self.y).sum(0) / sw
+        return beta[:, None], (1.0 / sw)[:, None, None], self.y - beta
+
     def he(self):
         """Hedges' estimator, truncated at 0: the variance of the yi less their mean variance."""
         return np.maximum(0.0, self.y.var(0, ddof=1) - self.v.mean(0))
@@ -166,18 +173,19 @@ class _Design:
 
     def _xtwx(self, ws):
         """``X'WX`` for a stack of weights ``ws`` (n, k, d): (n, d, p, p)."""
-        s = self.pairs[..., 0] @ ws if self.shared else (self.pairs * ws[:, None]).sum(2)
+        s = self.pairs[..., 0] @ ws if self.shared else np.einsum("mkd,nkd->nmd", self.pairs, ws)
         return s[:, self.sym].transpose(0, 2, 1).reshape(ws.shape[0], ws.shape[2], self.p, self.p)
 
     def _xtw(self, wy):
         """``X'Wy`` for ``wy`` (k, d): (d, p)."""
-        return (self.X[..., 0] @ wy if self.shared else (self.X * wy).sum(1)).T
+        return (self.X[..., 0] @ wy if self.shared else np.einsum("pkd,kd->pd", self.X, wy)).T
 
     def _resid(self, A, wy):
         """Residuals (k, d) of the weighted least-squares fit with ``A = (X'WX)^-1`` and
         ``wy = W y``; and its coefficients (d, p)."""
         beta = (A @ self._xtw(wy)[..., None])[..., 0]
-        fitted = self.X[..., 0].T @ beta.T if self.shared else (self.X * beta.T[:, None, :]).sum(0)
+        bt = np.ascontiguousarray(beta.T)
+        fitted = self.X[..., 0].T @ bt if self.shared else np.einsum("pkd,pd->kd", self.X, bt)
         return self.y - fitted, beta
 
     def wls(self, w):
@@ -230,9 +238,11 @@ class _Design:
 
 
 def design(y, v, X=None):
-    """The sums of ``(k, d)`` outcomes ``y`` and variances ``v`` (broadcast to ``y``'s shape)
-    under the intercept-only model (``X`` None) or the design ``X`` (k, d or 1, p)."""
-    v = np.broadcast_to(v, y.shape)
+    """The model of outcomes ``y`` and variances ``v``, (k, d) or (k, 1) (broadcast to each
+    other and to the design), under the intercept-only model (``X`` None) or the design ``X``
+    (k, d or 1, p)."""
+    d = max(np.shape(y)[1], np.shape(v)[1], 1 if X is None else np.shape(X)[1])
+    y, v = (np.broadcast_to(np.asarray(a, dtype=float), (np.shape(a)[0], d)) for a in (y, v))
     return _Intercept(y, v) if X is None else _Design.of(y, v, X)
 
 
