@@ -2,11 +2,12 @@
 one engine behind :mod:`depmeta.stats.pooling` and :mod:`depmeta.stats.regression`.
 
 Pure functions on arrays, no I/O. Every estimator is written once against a small set of
-sums (:class:`_Intercept` and :class:`_Design` compute them), so pooling and meta-regression
-share the Fisher-scoring loop (start, step halving at the boundary, acceleration, convergence,
-the rerun of plain scoring where the accelerated one ends at 0, metafor's ``ll0check``), the
-Newton iteration of PM/EB and of the Q-profile, the method-of-moments estimators and the
-log-likelihood.
+sums (``Q(tau2)`` and its derivative, ``tr(P)``, the score and information, ``log det X'WX``,
+the unweighted fit; :class:`_Intercept` and :class:`_Design` compute them), so pooling and
+meta-regression share the Fisher-scoring loop (start, step halving at the boundary,
+acceleration, convergence, the rerun of plain scoring where the accelerated one ends at 0,
+metafor's ``ll0check``), the Newton iteration of PM/EB and of the Q-profile, the
+method-of-moments estimators and the log-likelihood.
 
 Layout
 ------
@@ -99,9 +100,10 @@ class _Intercept:
         beta = (w * self.y).sum(0) / sw
         return beta[:, None], (1.0 / sw)[:, None, None], self.y - beta
 
-    def he(self):
-        """Hedges' estimator, truncated at 0: the variance of the yi less their mean variance."""
-        return np.maximum(0.0, self.y.var(0, ddof=1) - self.v.mean(0))
+    def ols(self):
+        """The unweighted fit (the plain mean): its residual variance ``RSS / (k - 1)`` and the
+        variances' share in it, ``tr((I - H) V) / (k - 1) = mean(v)``."""
+        return self.y.var(0, ddof=1), self.v.mean(0)
 
     def q(self, tau2):
         """The generalised Q statistic ``y'Py`` and ``y'PPy = -dQ/dtau2`` at ``tau2`` (d,)."""
@@ -125,14 +127,9 @@ class _Intercept:
         sw3 = (w**3).sum(0)
         return ypppy - (sw - sw2 / sw), sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2  # y'PPy - tr(P), tr(PP)
 
-    def loglik(self, tau2, restricted):
-        """The (restricted) log-likelihood less ``(k - p) log(2 pi) / 2``, which cancels in any
-        comparison."""
-        w = 1.0 / (self.v + tau2)
-        sw = w.sum(0)
-        rss = (w * (self.y - (w * self.y).sum(0) / sw) ** 2).sum(0)
-        out = -0.5 * (np.log(self.v + tau2).sum(0) + rss)
-        return out - 0.5 * np.log(sw) if restricted else out
+    def logdet(self, tau2):
+        """``log det(X'WX) = log(sum w)``."""
+        return np.log((1.0 / (self.v + tau2)).sum(0))
 
 
 def _pair_index(p: int) -> tuple[np.ndarray, np.ndarray]:
@@ -196,14 +193,14 @@ class _Design:
         r, beta = self._resid(A, w * self.y)
         return beta, A, r
 
-    def he(self):
-        """Hedges' estimator, truncated at 0: the residual variance of the unweighted fit less
-        the variances' share in it, ``(RSS - tr((I - H) V)) / (k - p)``."""
-        S = self._xtwx(np.stack([np.ones_like(self.v), self.v]))
+    def ols(self):
+        """The unweighted fit: its residual variance ``RSS / (k - p)`` and the variances' share
+        in it, ``tr((I - H) V) / (k - p)``."""
+        S = self._xtwx(np.stack([np.ones_like(self.v), self.v]))  # X'X, X'VX
         A = np.linalg.inv(S[0])
         r, _ = self._resid(A, self.y)
-        tr_pv = self.v.sum(0) - np.einsum("dij,dji->d", A, S[1])
-        return np.maximum(0.0, ((r * r).sum(0) - tr_pv) / (self.k - self.p))
+        df = self.k - self.p
+        return (r * r).sum(0) / df, (self.v.sum(0) - np.einsum("dij,dji->d", A, S[1])) / df
 
     def q(self, tau2):
         w = 1.0 / (self.v + tau2)
@@ -230,12 +227,9 @@ class _Design:
         tr_pp = (w2.sum(0) - 2 * np.einsum("dij,dji->d", A, S[2]) + np.einsum("dij,dji->d", AB, AB))
         return ((w * r) ** 2).sum(0) - tr_p, tr_pp
 
-    def loglik(self, tau2, restricted):
-        w = 1.0 / (self.v + tau2)
-        S = self._xtwx(w[None])[0]
-        r, _ = self._resid(np.linalg.inv(S), w * self.y)
-        out = -0.5 * (np.log(self.v + tau2).sum(0) + (w * r * r).sum(0))
-        return out - 0.5 * np.linalg.slogdet(S)[1] if restricted else out
+    def logdet(self, tau2):
+        """``log det(X'WX)``."""
+        return np.linalg.slogdet(self._xtwx((1.0 / (self.v + tau2))[None])[0])[1]
 
 
 def design(y, v, X=None):
@@ -247,7 +241,22 @@ def design(y, v, X=None):
     return _Intercept(y, v) if X is None else _Design.of(y, v, X)
 
 
-# --------------------------------------------------------------------------- the iterations
+# --------------------------------------------------------------------------- the estimators
+
+
+def _he(m) -> np.ndarray:
+    """Hedges' estimator, truncated at 0: ``(RSS - tr((I - H) V)) / (k - p)`` of the unweighted
+    fit (for the intercept-only model, the variance of the yi less their mean variance)."""
+    s2, share = m.ols()
+    return np.maximum(0.0, s2 - share)
+
+
+def _loglik(m, tau2, restricted: bool) -> np.ndarray:
+    """The (restricted) log-likelihood at ``tau2`` less ``(k - p) log(2 pi) / 2``, which cancels
+    in any comparison: ``-(sum log(v + tau2) + Q(tau2) [+ log det X'WX]) / 2``."""
+    out = -0.5 * (np.log(m.v + tau2).sum(0) + m.q(tau2)[0])
+    return out - 0.5 * m.logdet(tau2) if restricted else out
+
 
 
 def _fisher(m, restricted: bool, accelerate: bool = True) -> np.ndarray:
@@ -260,7 +269,7 @@ def _fisher(m, restricted: bool, accelerate: bool = True) -> np.ndarray:
     one step instead of about forty); without it, this is metafor's algorithm step for step.
     Vectorised over the ``d`` fits, only the fits still moving computed on (the sums are
     compacted as fits converge); a fit not converged after ``MAXITER`` steps is ``nan``."""
-    tau2 = m.he()
+    tau2 = _he(m)
     idx = np.arange(m.d)
     cur, scale = m, m.v.min(0)
     stepadj = 1.0
@@ -323,7 +332,7 @@ def _ml(m, restricted):
     idx = np.flatnonzero(tau2 > LL0_THRESHOLD)
     if idx.size:
         sub, t = m.take(idx), tau2[idx]
-        reset[idx] = ll0_wins(sub.loglik(np.zeros_like(t), restricted), sub.loglik(t, restricted), t)
+        reset[idx] = ll0_wins(_loglik(sub, np.zeros_like(t), restricted), _loglik(sub, t, restricted), t)
         tau2[reset] = 0.0
     return tau2, reset
 
@@ -365,7 +374,7 @@ def estimate(m, method: str) -> tuple[np.ndarray, np.ndarray]:
     if method == "HS":
         return np.maximum(0.0, (m.q(np.zeros(d))[0] - k) / (1.0 / m.v).sum(0)), reset
     if method == "HE":
-        return m.he(), reset
+        return _he(m), reset
     if method == "SJ":  # one weighted step from the crude variance of the yi
         tau0 = ((m.y - m.y.mean(0)) ** 2).sum(0) / k
         return np.maximum(0.0, tau0 * m.q(tau0)[0] / (k - p)), reset
