@@ -141,18 +141,17 @@ def test_two_peaks_reach_metafors_root_or_a_higher_one(case):
     assert case == 6 and ours > theirs + 1e-3, (tau2, ref["tau2"], ours, theirs)
 
 
-def test_an_unconverged_meta_regression_fit_is_not_an_estimate():
-    from depmeta.stats import regression
+@pytest.mark.parametrize("moderator", [True, False])
+def test_an_unconverged_fit_is_not_an_estimate(monkeypatch, moderator):
+    """The one engine behind pool and meta_regression: a fit that has not converged in MAXITER
+    steps is nan, with a moderator (the p x p sums) or without (the intercept-only sums)."""
+    from depmeta.stats import tau2 as engine
 
     y, v = np.asarray(TWO_PEAKS[3]["y"]), np.asarray(TWO_PEAKS[3]["v"])
-    X = np.column_stack([np.ones(len(y)), TWO_PEAKS[3]["x"]])[None]
-    saved = regression._MAXITER
-    regression._MAXITER = 1
-    try:
-        tau2 = regression._tau2_fisher(y[None], v[None], X, len(y), 2, restricted=False)
-    finally:
-        regression._MAXITER = saved
-    assert np.isnan(tau2[0])
+    X = np.column_stack([np.ones(len(y)), TWO_PEAKS[3]["x"]])[:, None, :] if moderator else None
+    monkeypatch.setattr(engine, "MAXITER", 1)
+    tau2, reset = engine.estimate(engine.design(y[:, None], v[:, None], X), "ML")
+    assert np.isnan(tau2[0]) and not reset[0]
 
 
 # --- one study ---------------------------------------------------------------------------

@@ -5,13 +5,16 @@ Pure functions on arrays: no pandas, no file I/O. The numerical core works on
 leave-one-out, permutation and simulation analyses can be run in one call;
 :func:`pool` is the one-dataset front end.
 
+tau² comes from :mod:`depmeta.stats.tau2`, the engine meta-regression shares, on its
+intercept-only sums.
+
 Where libraries are used and where not
 --------------------------------------
 - DL and HE tau² are closed forms written out on the ``(k, d)`` arrays; they
   equal PyMARE's ``DerSimonianLaird`` and ``Hedges`` to rounding (checked in
   tests/test_library_crosscheck.py), which solve one least-squares problem
   per dataset and are about 50 times slower on large batches.
-- ML, REML, PM/EB, SJ and HS are written here. PyMARE fits ML/REML with
+- ML, REML, PM/EB, SJ and HS are written out too. PyMARE fits ML/REML with
   ``scipy.optimize.minimize`` at its default tolerance (agreement with metafor
   to about 1e-4, not 1e-6) and has no PM, SJ or HS; statsmodels'
   ``combine_effects`` leaves the DL tau² untruncated (negative tau², negative
@@ -31,7 +34,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from depmeta.stats import tau2 as engine
 from depmeta.stats.distributions import chi2_ppf, chi2_sf, norm_ppf, norm_sf, t_ppf, t_sf
+from depmeta.stats.tau2 import LL0_THRESHOLD, LL0_TOL, ll0_wins  # noqa: F401 (pooling's names for them)
 
 __all__ = ["METHODS", "PI_METHODS", "TESTS", "BatchPoolResult", "LocalMaximumWarning", "PoolResult", "check_yivi",
            "pool", "pool_batch", "tau2_estimate", "q_profile"]
@@ -40,35 +45,17 @@ METHODS = ("EE", "DL", "REML", "PM", "SJ", "ML", "HE", "EB", "HS")
 TESTS = ("z", "t", "knha", "adhoc")
 PI_METHODS = ("metafor", "z", "t", "t_k2")
 
-#: Relative convergence criterion of the iterative estimators; the loops stop
-#: at the floating-point fixpoint long before this many iterations.
-_TOL = 1e-14
-_MAXITER = 10_000
-
-
 class LocalMaximumWarning(UserWarning):
     """ML/REML: the likelihood is higher at tau² = 0 than at the root Fisher scoring reached,
     so tau² was set to 0 (metafor's warning "Fisher scoring algorithm may have gotten stuck at
     a local maximum")."""
 
 
-#: metafor's ``ll0check`` (``rma.uni``): after ML/REML, tau² is set to 0 where the (restricted)
-#: log-likelihood at 0 exceeds the one at the root by more than metafor's default control
-#: ``tol`` (``.Machine$double.eps^0.25``) and the root lies above its default ``threshold``.
-LL0_TOL = float(np.finfo(float).eps ** 0.25)
-LL0_THRESHOLD = 1e-5
 #: What a fit that was reset to tau² = 0 says (PoolResult.note, MetaRegressionResult.note).
 LL0_NOTE = ("tau² = 0: the likelihood is higher there than at the root Fisher scoring reached "
             "(a local maximum; metafor's ll0check)")
 #: What a one-study fit under a t-based test says (metafor sets test = "z" at k = 1).
 K1_NOTE = "k = 1: the z test is used (Knapp-Hartung and t tests need at least two studies)"
-
-
-def ll0_wins(ll0, ll, tau2) -> np.ndarray:
-    """Where the log-likelihood at tau² = 0 (``ll0``) beats the one at the root ``tau2``
-    (``ll``) by metafor's ``ll0check`` rule; ``False`` where the fit did not converge."""
-    with np.errstate(invalid="ignore"):
-        return (ll0 - ll > LL0_TOL) & (tau2 > LL0_THRESHOLD)
 
 
 def check_level(level: float) -> None:
@@ -116,10 +103,6 @@ def _checked2d(yi, vi) -> tuple[np.ndarray, np.ndarray]:
     return y, v
 
 
-def _wmean(y, w):
-    return (w * y).sum(0) / w.sum(0)
-
-
 def check_yivi(yi, vi, min_k: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """One dataset's effect sizes and sampling variances as flat float arrays, checked: one
     dimension, the same length, finite, positive variances, at least ``min_k`` studies (else
@@ -148,10 +131,9 @@ def q_statistic(y, v, tau2=0.0) -> np.ndarray:
     """Generalised Q, ``sum w_i (y_i - mu_w)^2`` with ``w_i = 1/(v_i + tau2)``.
 
     At ``tau2 = 0`` this is Cochran's Q. Shapes: ``y, v`` (k, d); ``tau2``
-    scalar or (d,); returns (d,).
+    scalar or (d,); returns (d,). The engine's (:mod:`depmeta.stats.tau2`).
     """
-    w = 1.0 / (v + tau2)
-    return (w * (y - _wmean(y, w)) ** 2).sum(0)
+    return engine.design(y, v).q(tau2)[0]
 
 
 def typical_variance(v) -> np.ndarray:
@@ -161,194 +143,12 @@ def typical_variance(v) -> np.ndarray:
     return (k - 1) * w.sum(0) / (w.sum(0) ** 2 - (w**2).sum(0))
 
 
-def _solve_q(y, v, target) -> np.ndarray:
-    """Smallest ``tau2 >= 0`` with ``Q(tau2) = target`` (0 if ``Q(0) <= target``).
-
-    Q decreases and is convex in tau2, so Newton's method started at 0 (left
-    of the root) increases monotonically to the root without overshooting.
-    """
-    target = np.broadcast_to(np.asarray(target, dtype=float), y.shape[1:]).copy()
-    tau2 = np.zeros(y.shape[1])
-    idx = np.flatnonzero(q_statistic(y, v, tau2) > target)
-    ya, va, tt = y[:, idx], v[:, idx], target[idx]  # compacted as columns converge
-    for _ in range(_MAXITER):
-        if idx.size == 0:
-            break
-        t = tau2[idx]
-        w = 1.0 / (va + t)
-        r = ya - _wmean(ya, w)
-        q = (w * r**2).sum(0)
-        dq = (w**2 * r**2).sum(0)  # -dQ/dtau2; the mu term vanishes
-        step = (q - tt) / dq
-        tau2[idx] = t + step
-        # The iterates increase; a step that is not positive is rounding at the root.
-        moving = step > _TOL * np.maximum(t + step, 1e-300)
-        if not moving.all():
-            idx, ya, va, tt = idx[moving], ya[:, moving], va[:, moving], tt[moving]
-    return tau2
-
-
-#: Fisher scoring (ML/REML) stops when a step changes tau² by less than this
-#: fraction of ``tau2 + min(vi)``, the scale of the variances in the score
-#: (relative to tau² alone, a tau² far below the vi never settles: the steps
-#: stay at the score's rounding noise). A million times tighter than the 1e-6
-#: agreement promised with metafor (whose tight reference stops at 1e-12 absolute).
-_FISHER_TOL = 1e-12
-#: After this many full Fisher steps (metafor's default ``maxiter``) the columns
-#: still moving are damped to half steps (metafor's ``stepadj = 0.5``), which
-#: ends the rare two-cycles of undamped scoring.
-_DAMP_AFTER = 100
-
-
-def _tau2_fisher(y, v, restricted: bool, accelerate: bool = True) -> np.ndarray:
-    """ML or REML tau² by Fisher scoring with step halving, as metafor, with Newton steps near the root
-    (``accelerate=False``: Fisher scoring alone, metafor's algorithm step for step).
-
-    The root is metafor's: the zero of the (restricted) likelihood's score
-    reached from the Hedges start, or 0 where the score is negative there.
-    Fisher scoring converges linearly, and slowly where the observed and
-    expected information differ; so from the sixth step on, a column takes
-    the Newton step instead wherever the likelihood is concave there and the
-    Newton step points the same way as Fisher's (then both head for the same
-    root, Newton quadratically). Vectorised over the ``d`` columns with a
-    per-column convergence mask: only the columns still moving are computed
-    on (the arrays are compacted as columns converge). A column that has not
-    converged after ``_MAXITER`` steps is ``nan``.
-    """
-    d = y.shape[1]
-    tau2 = np.maximum(0.0, _tau2_he(y, v))
-    idx = np.arange(d)  # columns still moving
-    ya, va = y, v       # their data, compacted as columns converge
-    scale = v.min(0)
-    stepadj = 1.0
-    for it in range(_MAXITER):
-        if idx.size == 0:
-            break
-        if it == _DAMP_AFTER:
-            stepadj = 0.5
-        t = tau2[idx]
-        w = 1.0 / (va + t)
-        sw, sw2, sw3 = w.sum(0), (w**2).sum(0), (w**3).sum(0)
-        r = ya - (w * ya).sum(0) / sw
-        wr = w * r
-        ypppy = (wr**2).sum(0)  # y'PPy
-        if restricted:
-            score = ypppy - (sw - sw2 / sw)        # 2 x score: y'PPy - tr(P)
-            info = sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2   # tr(PP) = 2 x Fisher information
-        else:
-            score = ypppy - sw
-            info = sw2
-        adj = stepadj * score / info
-        if accelerate and it >= 5:
-            # -2 x second derivative: 2 y'PPPy - tr(PP) (REML), analogous for ML.
-            ypppppy = (w * wr**2).sum(0) - (w * wr).sum(0) ** 2 / sw
-            curv = 2 * ypppppy - info
-            newton = np.divide(score, curv, out=np.zeros_like(score), where=curv > 0)
-            use = (curv > 0) & (newton * score > 0) & (t + newton >= 0)
-            adj = np.where(use, newton, adj)
-        # At the boundary with a negative score the maximum is tau2 = 0.
-        adj[(t == 0) & (adj <= 0)] = 0.0
-        new = t + adj
-        neg = new < 0
-        if neg.any():
-            # Step halving keeps tau2 >= 0: as many halvings as metafor's loop makes.
-            halvings = np.ceil(np.log2(-adj[neg] / t[neg]))
-            adj[neg] = adj[neg] / 2.0**halvings
-            new = t + adj
-            while (new < 0).any():  # rounding at the edge
-                adj = np.where(new < 0, adj / 2, adj)
-                new = t + adj
-        moving = np.abs(new - t) > _FISHER_TOL * (new + scale)
-        tau2[idx] = new
-        if not moving.all():
-            idx, ya, va, scale = idx[moving], ya[:, moving], va[:, moving], scale[moving]
-    if idx.size:
-        tau2[idx] = np.nan
-    return tau2
-
-
-def _tau2_dl(y, v):
-    # DerSimonian-Laird, truncated at zero. A closed form written out rather than
-    # PyMARE's DerSimonianLaird (which it equals to rounding, tests/test_library_crosscheck.py):
-    # PyMARE solves a weighted least-squares problem per column, 50x slower at d = 10^5.
-    w = 1.0 / v
-    sw = w.sum(0)
-    c = sw - (w**2).sum(0) / sw
-    return np.maximum(0.0, (q_statistic(y, v) - (y.shape[0] - 1)) / c)
-
-
-def _tau2_he(y, v):
-    # Hedges' (HE) estimator, truncated at zero: the sample variance of the yi less the
-    # mean sampling variance; PyMARE's Hedges to rounding, written out for speed as DL.
-    return np.maximum(0.0, y.var(0, ddof=1) - v.mean(0))
-
-
-def _tau2_sj(y, v):
-    # Sidik-Jonkman: one weighted step from the crude variance of the yi.
-    k = y.shape[0]
-    tau0 = ((y - y.mean(0)) ** 2).sum(0) / k
-    return tau0 * q_statistic(y, v, tau0) / (k - 1)
-
-
-def _tau2_hs(y, v):
-    # Hunter-Schmidt: (Q - k) / sum(w), truncated at zero.
-    return np.maximum(0.0, (q_statistic(y, v) - y.shape[0]) / (1.0 / v).sum(0))
-
-
-def _tau2_plain_where_zero(y, v, tau2, restricted: bool) -> np.ndarray:
-    """Where the accelerated scoring ended at tau² = 0, metafor's plain scoring again: with two
-    peaks of the likelihood a Newton step can leave the basin plain scoring climbs, and end at
-    the boundary below a higher positive peak (tests/test_boundary.py). A positive root of the
-    plain scoring replaces the 0 (and then faces the ll0check like any root)."""
-    low = np.flatnonzero(tau2 < LL0_THRESHOLD)
-    if low.size:
-        plain = _tau2_fisher(y[:, low], v[:, low], restricted, accelerate=False)
-        up = plain > LL0_THRESHOLD
-        tau2 = tau2.copy()
-        tau2[low[up]] = plain[up]
-    return tau2
-
-
-def _loglik(y, v, tau2, restricted: bool) -> np.ndarray:
-    """The (restricted) log-likelihood of the intercept-only model at ``tau2`` (d,), less the
-    constant ``(k - p) log(2 pi) / 2``, which cancels in any comparison."""
-    w = 1.0 / (v + tau2)
-    sw = w.sum(0)
-    rss = (w * (y - (w * y).sum(0) / sw) ** 2).sum(0)
-    out = -0.5 * (np.log(v + tau2).sum(0) + rss)
-    return out - 0.5 * np.log(sw) if restricted else out
-
-
-def _ll0check(y, v, tau2, restricted: bool) -> tuple[np.ndarray, np.ndarray]:
-    """tau² set to 0 where the likelihood is higher there than at the root (:func:`ll0_wins`);
-    returns the corrected tau² and the columns that were reset."""
-    idx = np.flatnonzero(tau2 > LL0_THRESHOLD)
-    reset = np.zeros(tau2.shape, bool)
-    if idx.size:
-        ya, va, ta = y[:, idx], v[:, idx], tau2[idx]
-        reset[idx] = ll0_wins(_loglik(ya, va, 0.0, restricted), _loglik(ya, va, ta, restricted), ta)
-    return np.where(reset, 0.0, tau2), reset
-
-
 def _tau2(y, v, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """tau² of checked ``(k, d)`` arrays, and where ML/REML was reset to 0 by the ll0check."""
-    reset = np.zeros(y.shape[1], bool)
-    if method == "EE":
-        return np.zeros(y.shape[1]), reset
-    if method == "DL":
-        return _tau2_dl(y, v), reset
-    if method == "HE":
-        return _tau2_he(y, v), reset
-    if method in ("PM", "EB"):
-        return _solve_q(y, v, y.shape[0] - 1), reset
-    if method == "SJ":
-        return _tau2_sj(y, v), reset
-    if method == "HS":
-        return _tau2_hs(y, v), reset
-    if method in ("REML", "ML"):
-        restricted = method == "REML"
-        return _ll0check(y, v, _tau2_plain_where_zero(y, v, _tau2_fisher(y, v, restricted), restricted), restricted)
-    raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    """tau² of checked ``(k, d)`` arrays, and where ML/REML was reset to 0 by the ll0check
+    (:func:`depmeta.stats.tau2.estimate`, intercept-only)."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    return engine.estimate(engine.design(y, v), method)
 
 
 def tau2_estimate(yi, vi, method: str = "REML") -> np.ndarray:
@@ -387,8 +187,9 @@ def q_profile(yi, vi, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     check_level(level)
     df = y.shape[0] - 1
     alpha = 1 - level
-    lower = _solve_q(y, v, chi2_ppf(1 - alpha / 2, df))
-    upper = _solve_q(y, v, chi2_ppf(alpha / 2, df))
+    m = engine.design(y, v)
+    lower = engine.solve_q(m, chi2_ppf(1 - alpha / 2, df))
+    upper = engine.solve_q(m, chi2_ppf(alpha / 2, df))
     return lower, upper
 
 
@@ -515,7 +316,7 @@ def pool(
     tau2, reset = _tau2(y2, v2, method) if k > 1 else (np.zeros(1), np.zeros(1, bool))
     tau2 = float(tau2[0])
     if np.isnan(tau2):
-        raise RuntimeError(f"the {method} estimator of tau² did not converge in {_MAXITER} iterations")
+        raise RuntimeError(f"the {method} estimator of tau² did not converge in {engine.MAXITER} iterations")
     if reset[0]:
         warnings.warn(LL0_NOTE, LocalMaximumWarning, stacklevel=2)
         notes.append(LL0_NOTE)

@@ -2,28 +2,29 @@
 ``rma.uni(mods = ...)``, its subgroup idioms and ``permutest()``.
 
 Pure functions on arrays: no pandas, no file I/O. The numerical core fits ``d``
-models at once: outcomes ``y`` and variances ``v`` of shape ``(d, k)`` and
-design matrices of shape ``(d, k, p)`` (broadcast where shared), so that a
-permutation test is a handful of batched calls instead of thousands of fits.
-The public functions take the usual ``(k,)`` vectors and a ``(k, q)``
-moderator matrix.
+models at once, in the layout of :mod:`depmeta.stats.tau2`: outcomes ``y`` and
+variances ``v`` of shape ``(k, d)`` and designs of shape ``(k, d, p)`` (``(k, 1, p)``
+where shared), so that a permutation test is a handful of batched calls instead of
+thousands of fits. The public functions take the usual ``(k,)`` vectors and a
+``(k, q)`` moderator matrix.
 
 Where libraries are used and where not
 --------------------------------------
-- Weighted least squares is written here with ``numpy`` batched linear
-  algebra: statsmodels' ``WLS`` fits one model per call (a permutation test
+- Weighted least squares is written out (:mod:`depmeta.stats.tau2`) with ``numpy``
+  batched linear algebra: statsmodels' ``WLS`` fits one model per call (a permutation test
   would be thousands of Python-level fits) and has no between-study variance;
   PyMARE's ``VarianceBasedLikelihoodEstimator`` fits ML/REML with
   ``scipy.optimize`` at its default tolerance (about 1e-4 from metafor).
-- tau² follows metafor 3.8-1 exactly: Fisher scoring for ML/REML (from the
-  Hedges start, steps halved to stay >= 0), the method-of-moments forms of
-  DL, HE, SJ and HS with moderators, and for PM/EB the root of the generalised
-  Q statistic ``Q(tau2) = k - p`` by Newton's method (Q is decreasing and
-  convex in tau², so the iteration from 0 rises monotonically to the root).
-  As metafor's ``ll0check``, an ML/REML root is compared with tau² = 0 and
-  replaced by 0 where the likelihood is higher there (Fisher scoring can stop
-  at a local maximum: dat.bcg, studies 2, 5, 7, 9, 11 and 12 with latitude,
-  tests/test_boundary.py); the rule is :func:`depmeta.stats.pooling.ll0_wins`.
+- tau² is :mod:`depmeta.stats.tau2`'s, the engine pooling uses too, and follows
+  metafor 3.8-1: Fisher scoring for ML/REML (from the Hedges start, steps halved
+  to stay >= 0), the method-of-moments forms of DL, HE, SJ and HS with
+  moderators, and for PM/EB the root of the generalised Q statistic
+  ``Q(tau2) = k - p`` by Newton's method. As metafor's ``ll0check``, an ML/REML
+  root is compared with tau² = 0 and replaced by 0 where the likelihood is higher
+  there (Fisher scoring can stop at a local maximum: dat.bcg, studies 2, 5, 7, 9,
+  11 and 12 with latitude, tests/test_boundary.py); the rule is
+  :func:`depmeta.stats.tau2.ll0_wins`. The intercept-only model (R²'s reference
+  fit, sign-flip permutations, subgroups) takes the engine's closed-form sums.
 - Distributions from ``scipy.stats``.
 
 References
@@ -40,8 +41,9 @@ from math import factorial
 
 import numpy as np
 
+from depmeta.stats import tau2 as engine
 from depmeta.stats.distributions import chi2_sf, f_sf, norm_ppf, norm_sf, t_ppf, t_sf
-from depmeta.stats.pooling import LL0_NOTE, LL0_THRESHOLD, check_options, ll0_wins, pool
+from depmeta.stats.pooling import LL0_NOTE, check_options, pool
 
 __all__ = [
     "REG_METHODS",
@@ -57,20 +59,6 @@ __all__ = [
 REG_METHODS = ("EE", "DL", "HE", "REML", "ML", "PM", "EB", "SJ", "HS")
 _TESTS = ("z", "t", "knha", "adhoc")
 
-#: Convergence of the iterative tau² estimators: relative change below this
-#: (metafor's tight reference uses an absolute 1e-12). Not tighter: the scores
-#: are sums of k terms whose rounding (about 1e-15 relative) would keep a few
-#: fits stepping at the floating-point floor for ever.
-_TOL = 1e-12
-#: ... or absolute change below this (tau² values this small are zero for any
-#: purpose: sampling variances are 1e-3 and larger; metafor's own criterion is
-#: an absolute 1e-12 at the reference's tight control).
-_ABS_TOL = 1e-15
-_MAXITER = 10_000
-#: Largest secant step in Fisher scoring, as a multiple of the Fisher step:
-#: on flat likelihoods Fisher scoring crawls (rates of 0.999 occur in
-#: permutations), and the secant step that finishes the job can be 1000x longer.
-_SECANT_MAX = 1e4
 #: metafor's ``comptol`` in ``permutest``: permuted statistics within this of
 #: the observed one count as "as extreme" (guards against rounding ties).
 COMPTOL = np.sqrt(np.finfo(float).eps)
@@ -80,207 +68,8 @@ _BATCH = 2048
 
 
 # --------------------------------------------------------------------------
-# batched core: y, v (d, k); X (d, k, p)
+# batched core: y, v (k, d); X (k, d or 1, p), as depmeta.stats.tau2
 # --------------------------------------------------------------------------
-
-
-def _wls(y, w, X):
-    """Weighted least squares per batch: beta (d, p), (X'WX)^-1 (d, p, p)."""
-    XtW = np.swapaxes(X * w[..., None], -1, -2)  # (d, p, k)
-    A = np.linalg.inv(XtW @ X)
-    beta = (A @ (XtW @ y[..., None]))[..., 0]
-    return beta, A
-
-
-def _resid(y, X, beta):
-    return y - (X @ beta[..., None])[..., 0]
-
-
-def _traces(w, X, A):
-    """tr(P) and tr(PP) for ``P = W - W X A X' W`` without forming k x k matrices."""
-    Xt = np.swapaxes(X, -1, -2)
-    B = (Xt * (w**2)[..., None, :]) @ X  # X' W² X
-    C = (Xt * (w**3)[..., None, :]) @ X  # X' W³ X
-    AB = A @ B
-    tr_p = w.sum(-1) - np.trace(AB, axis1=-2, axis2=-1)
-    tr_pp = ((w**2).sum(-1) - 2 * np.trace(A @ C, axis1=-2, axis2=-1)
-             + np.trace(AB @ AB, axis1=-2, axis2=-1))
-    return tr_p, tr_pp
-
-
-def _rss(y, v, X, tau2):
-    """Generalised Q ``y' P y`` and ``y' P P y`` at ``tau2`` (d,)."""
-    w = 1.0 / (v + tau2[..., None])
-    beta, A = _wls(y, w, X)
-    pr = w * _resid(y, X, beta)  # P y
-    return (pr * _resid(y, X, beta)).sum(-1), (pr**2).sum(-1), w, A
-
-
-def _tau2_he(y, v, X, k, p):
-    ones = np.ones_like(v)
-    beta, A = _wls(y, ones, X)
-    rss = (_resid(y, X, beta) ** 2).sum(-1)
-    Xt = np.swapaxes(X, -1, -2)
-    tr_pv = v.sum(-1) - np.trace(A @ ((Xt * v[..., None, :]) @ X), axis1=-2, axis2=-1)
-    return np.maximum(0.0, (rss - tr_pv) / (k - p))
-
-
-def _sub(a, idx):
-    """Rows ``idx`` of a batch array, or the array itself when it is shared (batch size 1)."""
-    return a if a.shape[0] == 1 else a[idx]
-
-
-def _outer_rows(X):
-    """Per-row outer products ``x_i x_i'`` flattened, shape (..., k, p*p): then
-    ``X' W X`` for several weight vectors at once is one batched product."""
-    p = X.shape[-1]
-    return (X[..., :, :, None] * X[..., :, None, :]).reshape(*X.shape[:-1], p * p)
-
-
-def _fisher_step(y, v, X, XX, tau2, restricted):
-    """One Fisher-scoring step for ML/REML (metafor's ``adj``)."""
-    p = X.shape[-1]
-    w = 1.0 / (v + tau2[..., None])
-    M = np.stack([w, w * w, w * w * w], axis=-2) if restricted else w[..., None, :]
-    S = (M @ XX).reshape(*M.shape[:-1], p, p)  # X'WX, X'W²X, X'W³X
-    A = np.linalg.inv(S[..., 0, :, :])
-    xtwy = ((w * y)[..., None, :] @ X)[..., 0, :]
-    beta = (A @ xtwy[..., None])[..., 0]
-    pr = w * (y - (X @ beta[..., None])[..., 0])  # P y
-    ypppy = (pr * pr).sum(-1)
-    if not restricted:
-        return (ypppy - w.sum(-1)) / (w * w).sum(-1)
-    AB = A @ S[..., 1, :, :]
-    tr_p = w.sum(-1) - np.trace(AB, axis1=-2, axis2=-1)
-    tr_pp = ((w * w).sum(-1) - 2 * np.einsum("...ij,...ji->...", A, S[..., 2, :, :])
-             + np.einsum("...ij,...ji->...", AB, AB))
-    return (ypppy - tr_p) / tr_pp
-
-
-def _loglik(y, v, X, tau2, restricted):
-    """(Restricted) log-likelihood at ``tau2`` (d,), less the constant ``(k - p) log(2 pi) / 2``
-    (it cancels in comparisons); ``log det(X'WX)`` as ``-log det((X'WX)^-1)``."""
-    w = 1.0 / (v + tau2[..., None])
-    beta, A = _wls(y, w, X)
-    ll = -0.5 * (np.log(v + tau2[..., None]).sum(-1) + (w * _resid(y, X, beta) ** 2).sum(-1))
-    return ll + 0.5 * np.linalg.slogdet(A)[1] if restricted else ll
-
-
-def _ll0check(y, v, X, tau2, restricted):
-    """tau² set to 0 where the likelihood is higher there than at the root (metafor's
-    ``ll0check``, :func:`depmeta.stats.pooling.ll0_wins`)."""
-    idx = np.flatnonzero(tau2 > LL0_THRESHOLD)
-    if idx.size:
-        ys, vs, Xs = (_sub(a, idx) for a in (y, v, X))
-        t = tau2[idx]
-        wins = ll0_wins(_loglik(ys, vs, Xs, np.zeros_like(t), restricted), _loglik(ys, vs, Xs, t, restricted), t)
-        tau2[idx[wins]] = 0.0
-    return tau2
-
-
-def _tau2_fisher(y, v, X, k, p, restricted, ll0check=True, accelerate=True):
-    """ML/REML tau² by Fisher scoring, only the fits not yet converged iterated, then
-    compared with tau² = 0 (``ll0check``, as metafor).
-
-    Where a step would leave tau² >= 0, metafor halves it until it does not;
-    with a negative score at 0 that sequence ends at 0, where this jumps
-    directly (same limit, fewer iterations). Fisher scoring converges
-    linearly, slowly where tau² is small (rates near 0.8 occur); from the
-    third step on, a secant step on the Fisher step ``adj(tau2)`` (whose root
-    is the score's) is taken where it moves the same way and at most
-    ``_SECANT_MAX`` times as far, which makes the convergence superlinear.
-    ``accelerate=False`` is metafor's algorithm step for step: no secant steps, and a step
-    that would leave tau² < 0 halved until it does not. Where the accelerated scoring ends at
-    tau² = 0, the plain scoring is run again and a positive root of it replaces the 0 (with two
-    peaks of the likelihood the secant step, or the jump to 0, can leave the basin plain scoring
-    climbs; tests/test_boundary.py)."""
-    tau2 = np.broadcast_to(_tau2_he(y, v, X, k, p),
-                           np.broadcast_shapes(y.shape[:-1], v.shape[:-1], X.shape[:-2])).copy()
-    idx = np.arange(tau2.shape[0])
-    ys, vs, Xs, XXs = y, v, X, _outer_rows(X)  # the unconverged fits, compacted as they finish
-    t_prev = adj_prev = None
-    for it in range(_MAXITER):
-        if not len(idx):
-            break
-        t = tau2[idx]
-        adj = _fisher_step(ys, vs, Xs, XXs, t, restricted)
-        step = adj
-        if accelerate and it >= 2:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                sec = -adj * (t - t_prev) / (adj - adj_prev)
-            use = np.isfinite(sec) & (sec * adj > 0) & (np.abs(sec) <= _SECANT_MAX * np.abs(adj))
-            step = np.where(use, sec, adj)
-        t_prev, adj_prev = t, adj
-        adj = step
-        new = t + adj
-        neg = new < 0
-        if neg.any():
-            at0 = (_fisher_step(_sub(ys, neg), _sub(vs, neg), _sub(Xs, neg), _sub(XXs, neg),
-                                np.zeros(neg.sum()), restricted) <= 0) if accelerate else np.zeros(neg.sum(), bool)
-            adj_neg = adj[neg]
-            new_neg = np.where(at0, 0.0, t[neg] + adj_neg)
-            while (new_neg < 0).any():  # step halving keeps tau2 >= 0
-                adj_neg = np.where(new_neg < 0, adj_neg / 2, adj_neg)
-                new_neg = np.where(at0, 0.0, t[neg] + adj_neg)
-            new[neg] = new_neg
-        done = np.abs(new - t) <= np.maximum(_TOL * new, _ABS_TOL)
-        tau2[idx] = new
-        if done.any():
-            keep = ~done
-            idx = idx[keep]
-            ys, vs, Xs, XXs = (_sub(a, keep) for a in (ys, vs, Xs, XXs))
-            t_prev, adj_prev = t_prev[keep], adj_prev[keep]
-    if len(idx):  # not converged in _MAXITER steps: no estimate, as pooling
-        tau2[idx] = np.nan
-    if accelerate:
-        low = np.flatnonzero(tau2 < LL0_THRESHOLD)
-        if low.size:
-            plain = _tau2_fisher(_sub(y, low), _sub(v, low), _sub(X, low), k, p, restricted, ll0check=False,
-                                 accelerate=False)
-            up = plain > LL0_THRESHOLD
-            tau2[low[up]] = plain[up]
-    return _ll0check(y, v, X, tau2, restricted) if ll0check else tau2
-
-
-def _tau2_pm(y, v, X, k, p):
-    target = k - p
-    tau2 = np.zeros(np.broadcast_shapes(y.shape[:-1], v.shape[:-1], X.shape[:-2]))
-    q, _, _, _ = _rss(y, v, X, tau2)
-    active = q > target
-    for _ in range(_MAXITER):
-        if not active.any():
-            break
-        q, ypppy, _, _ = _rss(y, v, X, tau2)
-        step = np.where(active, (q - target) / ypppy, 0.0)  # dQ/dtau2 = -y'PPy
-        tau2 = tau2 + step
-        active &= np.abs(step) > np.maximum(_TOL * tau2, _ABS_TOL)
-    return tau2
-
-
-def _tau2(y, v, X, method):
-    k, p = X.shape[-2], X.shape[-1]
-    shape = np.broadcast_shapes(y.shape[:-1], v.shape[:-1], X.shape[:-2])
-    if method == "EE":
-        return np.zeros(shape)
-    if method in ("DL", "HS"):
-        zero = np.zeros(shape)
-        rss, _, w, A = _rss(y, v, X, zero)
-        if method == "HS":
-            return np.maximum(0.0, (rss - k) / w.sum(-1))
-        tr_p, _ = _traces(w, X, A)
-        return np.maximum(0.0, (rss - (k - p)) / tr_p)
-    if method == "HE":
-        return np.broadcast_to(_tau2_he(y, v, X, k, p), shape).copy()
-    if method == "SJ":
-        tau0 = ((y - y.mean(-1, keepdims=True)) ** 2).mean(-1)
-        tau0 = np.broadcast_to(tau0, shape)
-        rss, _, _, _ = _rss(y, v, X, tau0)
-        return np.maximum(0.0, tau0 * rss / (k - p))
-    if method in ("PM", "EB"):  # EB's scoring equation has the same root as PM's
-        return _tau2_pm(y, v, X, k, p)
-    if method in ("REML", "ML"):
-        return _tau2_fisher(y, v, X, k, p, restricted=method == "REML")
-    raise ValueError(f"unknown method {method!r}; choose one of {REG_METHODS}")
 
 
 def _standardise(X, intercept):
@@ -305,16 +94,19 @@ def _standardise(X, intercept):
 
 
 def _fit(y, v, X, method, test, btt, T=None):
-    """Batched fit: coefficients, their covariance, z/t statistics and QM.
+    """Batched fit of outcomes ``y`` and variances ``v`` (k, d or 1) on the design ``X``
+    (k, d or 1, p; ``None`` for the intercept-only model): tau², where the ``ll0check`` set it to
+    0, coefficients, their covariance, z/t statistics and QM.
 
     ``X`` is the (standardised) design and ``T`` maps its coefficients back
     to the original parametrisation (``beta = T @ beta_s``)."""
-    k, p = X.shape[-2], X.shape[-1]
-    tau2 = _tau2(y, v, X, method)
-    w = 1.0 / (v + tau2[..., None])
-    beta, vb = _wls(y, w, X)
+    m = engine.design(y, v, X)
+    k, p = m.k, m.p
+    tau2, reset = engine.estimate(m, method)
+    w = 1.0 / (m.v + tau2)
+    beta, vb, r = m.wls(w)
     if test in ("knha", "adhoc"):
-        rss = (w * _resid(y, X, beta) ** 2).sum(-1)
+        rss = (w * r**2).sum(0)
         s2w = np.where(rss <= np.finfo(float).eps, 0.0, rss / (k - p))
         if test == "adhoc":
             s2w = np.maximum(s2w, 1.0)
@@ -330,7 +122,13 @@ def _fit(y, v, X, method, test, btt, T=None):
         qm = (bb[..., None, :] @ np.linalg.solve(vbb, bb[..., None]))[..., 0, 0]
     if test != "z":
         qm = qm / len(btt)
-    return tau2, beta, vb, se, stat, qm
+    return tau2, reset, beta, vb, se, stat, qm
+
+
+def _design(X, intercept):
+    """The design as the engine takes it, (k, 1, p), or ``None`` for the intercept-only model
+    (whose sums the engine has in closed form)."""
+    return None if intercept and X.shape[-1] == 1 else X[:, None, :]
 
 
 def _prepare(yi, vi, mods, intercept):
@@ -500,21 +298,17 @@ def meta_regression(
         raise ValueError(f"{len(names) - int(intercept)} names for {q} moderator columns")
     btt = _btt(X, intercept)
     Xs, T = _standardise(X, intercept)
-    fitted = _fit(y[None], v[None], Xs[None], method, test, btt, T)
-    tau2, beta, vb, se, stat, qm = (a[0] for a in fitted)
-    reset = (method in ("ML", "REML") and tau2 == 0
-             and _tau2_fisher(y[None], v[None], Xs[None], k, p, method == "REML", ll0check=False)[0] > LL0_THRESHOLD)
+    fitted = _fit(y[:, None], v[:, None], _design(Xs, intercept), method, test, btt, T)
+    tau2, reset, beta, vb, se, stat, qm = (a[0] for a in fitted)
     df = float("inf") if test == "z" else float(k - p)
     m = len(btt)
     qm_pval = float(chi2_sf(qm, m) if test == "z" else f_sf(qm, m, k - p))
     crit = _crit(level, df)
 
     # Residual heterogeneity with the equal-effects weights.
-    w0 = 1.0 / v
-    b0, A0 = _wls(y[None], w0[None], Xs[None])
-    qe = max(0.0, float((w0 * _resid(y[None], Xs[None], b0)[0] ** 2).sum()))
-    tr_p0, _ = _traces(w0[None], Xs[None], A0)
-    vt = (k - p) / float(tr_p0[0])
+    model, zero = engine.design(y[:, None], v[:, None], _design(Xs, intercept)), np.zeros(1)
+    qe = max(0.0, float(model.q(zero)[0][0]))
+    vt = (k - p) / float(model.tr_p(zero)[0])
     if method == "EE":
         i2 = max(0.0, 100 * (qe - (k - p)) / qe) if qe > 0 else 0.0
         h2 = qe / (k - p)
@@ -526,11 +320,12 @@ def meta_regression(
     if intercept and p > 1:
         if method == "EE":
             # metafor: adjusted R² of the weighted least-squares fit.
+            w0 = 1.0 / v
             ybar = (w0 * y).sum() / w0.sum()
             tss = (w0 * (y - ybar) ** 2).sum()
             r2 = 0.0 if tss == 0 else max(0.0, 100 * (1 - (qe / tss) * (k - 1) / (k - p)))
         else:
-            tau2_re = float(_tau2(y[None], v[None], np.ones((1, k, 1)), method)[0])
+            tau2_re = float(engine.estimate(engine.design(y[:, None], v[:, None]), method)[0][0])
             r2 = 0.0 if tau2_re == 0 else max(0.0, 100 * (tau2_re - float(tau2)) / tau2_re)
 
     return MetaRegressionResult(
@@ -733,16 +528,16 @@ def permutation_test(
 
     stat_all, qm_all = [], []
     for signs, perms in batches():
-        if signs is not None:
-            yb, Xb = signs * y[None, :], Xs[None]
-        else:
-            yb, Xb = y[None, :], Xs[perms]
+        if signs is not None:  # the intercept-only model: signs flipped, (k, n) outcomes
+            yb, Xb, n = (signs * y[None, :]).T, _design(Xs, intercept), len(signs)
+        else:  # rows of the design permuted: (k, n, p)
+            yb, Xb, n = y[:, None], Xs[perms.T], len(perms)
         with np.errstate(all="ignore"):
             try:
-                _, _, _, _, st, qm = _fit(yb, v[None, :], Xb, method, test, btt, T)
+                *_, st, qm = _fit(yb, v[:, None], Xb, method, test, btt, T)
             except np.linalg.LinAlgError:
-                st = np.full((len(Xb) if perms is not None else len(yb), p), np.nan)
-                qm = np.full(st.shape[0], np.nan)
+                st = np.full((n, p), np.nan)
+                qm = np.full(n, np.nan)
         stat_all.append(st)
         qm_all.append(qm)
     st = np.concatenate(stat_all)
