@@ -711,7 +711,8 @@ def test_study_sizes_count_each_arm_once():
     assert study_sizes(ps) == {("t", "response"): 60.0}
 
 
-def test_sof_rows_prefer_network_and_list_downgrades():
+def _rated():
+    """The pairwise and network fixtures rated: GRADE and CINeMA judgements and estimates."""
     studies, per_study, summary = _pairwise_fixture()
     est, summ, contrib = _network_fixture()
     levels = study_rob_levels(studies, None)
@@ -719,6 +720,11 @@ def test_sof_rows_prefer_network_and_list_downgrades():
     risks = {("combined_vs_medication", "response"): (0.4, "median")}
     grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
     cin, net = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1})
+    return opts, grade, res, cin, net
+
+
+def test_sof_rows_prefer_network_and_list_downgrades():
+    opts, grade, res, cin, net = _rated()
     sof = sof_rows(pd.concat([res, net]), pd.concat([grade, cin]), opts, ["response"],
                    {"combined_vs_medication": ("combined treatment", "medication")})
     assert len(sof) == 2 and list(sof.evidence) == ["network", "pairwise"] and list(sof.primary) == [True, False]
@@ -735,13 +741,7 @@ def test_sof_rows_prefer_network_and_list_downgrades():
 
 
 def test_a_network_estimate_from_one_trial_gives_way_to_a_pairwise_estimate_of_more():
-    studies, per_study, summary = _pairwise_fixture()
-    est, summ, contrib = _network_fixture()
-    levels = study_rob_levels(studies, None)
-    opts = CertaintyOptions()
-    risks = {("combined_vs_medication", "response"): (0.4, "median")}
-    grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
-    cin, net = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1})
+    opts, grade, res, cin, net = _rated()
     pairs = {"combined_vs_medication": ("combined treatment", "medication")}
     one = net.assign(k=1)
     sof = sof_rows(pd.concat([res, one]), pd.concat([grade, cin]), opts, ["response"], pairs)
