@@ -40,7 +40,7 @@ def test_opening_answer_names_its_evidence_and_answers_each_comparison(network):
     sof, _, _ = _certainty(network)
     text = what_the_trials_show(sof)
     assert ("network meta-analysis of all the trials" in text) == network
-    assert ("pairwise meta-analyses (no network estimates in this run)" in text) != network
+    assert ("pairwise meta-analyses (no network estimate compares these treatments)" in text) != network
     items = [line for line in text.splitlines() if line.startswith("- **")]
     assert len(items) == 1 and items[0].startswith("- **Combined vs medication.** ")
     assert "combined treatment" in items[0] and "medication" in items[0] and "response" in items[0]

@@ -322,7 +322,7 @@ def test_therapy_type_nodes_run_through_network_certainty_and_report(tmp_path):
     answers = answer_items(sof, main)
     text = re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ",
                                                        (work / "results" / "report" / "report.html").read_text())))
-    assert "pairwise meta-analyses (no network estimates in this run)" in text
+    assert "pairwise meta-analyses (no network estimate compares these treatments)" in text
     assert answers and all(re.sub(r"\s+", " ", answer) in text for _, answer in answers)
     assert "split by the type of psychotherapy" in text and "rest on the pairwise meta-analyses" in text
     assert "medication vs control" in text  # the one comparison of whole strategies, named in that note

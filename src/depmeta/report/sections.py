@@ -153,7 +153,7 @@ def what_the_trials_show(sof: pd.DataFrame, comparisons=()) -> str:
     n_pair = int((sof.evidence != "network").sum())
     source = ("network meta-analysis of all the trials (direct and indirect evidence together)"
               + (", and of pairwise meta-analyses where the network has no estimate" if n_pair else "")
-              if n_net else "pairwise meta-analyses (no network estimates in this run)")
+              if n_net else "pairwise meta-analyses (no network estimate compares these treatments)")
     judged = ("CINeMA (GRADE adapted to network meta-analysis)" + (" or GRADE" if n_pair else "")
               if n_net else "GRADE")
     out(f"These are the estimates of the {source}, with the certainty of each judged by {judged} and the absolute "
