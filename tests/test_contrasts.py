@@ -151,6 +151,26 @@ def test_event_rates_pool_logits_of_combined_arms():
     assert math.isclose(psy.estimate_rate, 1 / (1 + math.exp(-expected.estimate)), rel_tol=1e-12)
 
 
+def test_event_rates_without_a_continuity_correction_leave_out_the_rates_of_0_or_1():
+    """With zero_cell.add 0 (or to none) a rate of 0 or 1 has no logit: the arm is left out
+    of its strategy's pooled rate, which the others still give."""
+    arms = sheet(arm("e1", "m", "medication", 20, 0), arm("e1", "p", "placebo", 20, 5),
+                 arm("e2", "m", "medication", 30, 6), arm("e2", "p", "placebo", 30, 30),
+                 arm("e3", "m", "medication", 25, 5), arm("e3", "p", "placebo", 25, 8))
+    for zero in ({"add": 0.0}, {"to": "none"}):
+        rates, per_arm = pool_event_rates(arms, {}, AnalysisOptions(outcomes=("response",), **zero))
+        es = escalc("PLO", xi=[6, 5], ni=[30, 25])
+        med = rates[rates.strategy == "medication"].iloc[0]
+        assert (med.status, med.k, med.n_patients, med.studies) == ("pooled", 2, 55, "e2;e3")
+        assert math.isclose(med.estimate, pool(es.yi, es.vi).estimate, rel_tol=1e-12)
+        ctl = rates[rates.strategy == "control"].iloc[0]
+        assert (ctl.status, ctl.k, ctl.studies) == ("pooled", 2, "e1;e3")
+        unweighted = per_arm[per_arm.weight.isna()]
+        assert sorted(zip(unweighted.strategy, unweighted.study_id)) == [("control", "e2"), ("medication", "e1")]
+    rates, _ = pool_event_rates(arms, {}, AnalysisOptions(outcomes=("response",), add=0.0, min_studies=3))
+    assert set(rates.reason) == {"2 usable studies; min_studies is 3"}
+
+
 def test_options_from_config_section():
     opts = AnalysisOptions.from_config({"method": "DL", "zero_cell": {"add": 0.25, "drop00": False},
                                         "outcomes": ["response"]})

@@ -251,20 +251,23 @@ def pool_event_rates(arms: pd.DataFrame, labels: dict, opts: AnalysisOptions):
         p = pd.DataFrame(picked)
         es = escalc("PLO", xi=p.events, ni=p.n, add=opts.add, to=opts.to, drop00=False)
         p["yi"], p["vi"] = es.yi, es.vi
-        k = len(p)
-        row = {"strategy": strategy, "outcome": outcome, "k": k, "n_patients": int(p.n.sum()),
-               "studies": ";".join(p.study_id), "row_ids": [r for ids in p.row_ids for r in ids]}
+        # a rate of 0 or 1 without a continuity correction (zero_cell.add 0, or to none) has no logit
+        ok = np.isfinite(p.yi) & np.isfinite(p.vi)
+        k = int(ok.sum())
+        row = {"strategy": strategy, "outcome": outcome, "k": k, "n_patients": int(p.n[ok].sum()),
+               "studies": ";".join(p.study_id[ok]), "row_ids": [r for ids in p.row_ids[ok] for r in ids]}
+        p["weight"] = np.nan
         if k >= opts.min_studies:
-            res = pool(p.yi, p.vi, method=opts.method, test=opts.test, level=opts.level,
+            res = pool(p.yi[ok], p.vi[ok], method=opts.method, test=opts.test, level=opts.level,
                        pi=opts.prediction_interval)
             d = res.to_dict()
-            p["weight"] = d.pop("weights")
+            p.loc[ok, "weight"] = d.pop("weights")
             row.update(d, status="pooled", reason="")
             for f in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
                 row[f"{f}_rate"] = float(1 / (1 + np.exp(-d[f]))) if np.isfinite(d[f]) else np.nan
         else:
-            p["weight"] = np.nan
-            row.update(status="not pooled", reason=f"{studies_text(k)}; min_studies is {opts.min_studies}")
+            usable = "" if k == len(p) else "usable"
+            row.update(status="not pooled", reason=f"{studies_text(k, usable)}; min_studies is {opts.min_studies}")
         p["rate"] = p.events / p.n
         summary.append(row)
         per_arm.append(p)
