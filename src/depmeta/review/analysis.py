@@ -122,7 +122,8 @@ def _meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptions,
                 continue
             sub = contrasts.iloc[positions].reset_index(drop=True)
             measure, yi, vi, reasons = _effect_sizes(sub, outcome, opts)
-            ok = np.isfinite(yi) & np.isfinite(vi)
+            # a variance of 0 (risks of 0 or 1 in both arms without a continuity correction) has no weight
+            ok = np.isfinite(yi) & np.isfinite(vi) & (vi > 0)
             k = int(ok.sum())
             pooled = k >= opts.min_studies and k >= 1
             row = {
@@ -167,7 +168,9 @@ def _meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptions,
                     excluded.append({"comparison": comp, "outcome": outcome, "measure": measure,
                                      "study_id": r["study_id"],
                                      "label": rec["label"], "row_ids": r["row_ids"],
-                                     "reason": reasons[i] or "effect size not estimable"})
+                                     "reason": reasons[i] or ("sampling variance 0: no continuity correction where "
+                                                              "both arms' risks are 0 or 1" if vi[i] == 0
+                                                              else "effect size not estimable")})
     cols_x = ["comparison", "outcome", "measure", "study_id", "label", "row_ids", "reason"]
     return pd.DataFrame(summary), pd.DataFrame(studies), pd.DataFrame(excluded, columns=cols_x)
 
