@@ -987,3 +987,31 @@ def test_rate_certainty_puts_grade_cinema_absolute_and_sof_together():
     with pytest.raises(ValueError, match="study ids not in the study sheet: \\['s3'\\]"):
         rate_certainty(studies.iloc[:2], None, summary, per_study, rates, CertaintyOptions(),
                        ["combined_vs_medication"], ["response"], egger)
+
+
+def test_an_smd_at_a_control_event_rate_of_0_or_1_has_no_absolute_effect_and_stops_nothing():
+    """A review whose comparator arms have no responder (or only responders) rates its symptom
+    scores; the Furukawa-Leucht conversion, which needs a rate strictly between 0 and 1, is left
+    out with the reason."""
+    from depmeta.review.certainty import rate_certainty
+
+    studies = pd.DataFrame({"study_id": ["s1", "s2"], "risk_of_bias": ["low", "low"], "age_group": ["adult"] * 2})
+    for events2 in (0, 30):
+        per_study = pd.DataFrame({
+            "comparison": ["combined_vs_medication"] * 4, "outcome": ["response"] * 2 + ["symptoms"] * 2,
+            "measure": ["RR", "RR", "SMD", "SMD"], "study_id": ["s1", "s2"] * 2, "n1": [30] * 4, "n2": [30] * 4,
+            "events1": [10, 12, None, None], "events2": [events2, events2, None, None],
+            "timepoint_weeks": [12] * 4, "yi": [0.4, 0.3, -0.3, -0.2], "vi": [0.05] * 4, "weight": [50.0] * 4})
+        summary = pd.DataFrame({
+            "comparison": ["combined_vs_medication"], "outcome": ["symptoms"], "measure": ["SMD"], "k": [2],
+            "n_patients": [120], "status": ["pooled"], "i2": [0.0], "estimate_display": [-0.25],
+            "ci_low_display": [-0.6], "ci_high_display": [0.1], "pi_low_display": [-0.6], "pi_high_display": [0.1],
+            "row_ids": ["r1;r2"]})
+        rated = rate_certainty(studies, None, summary, per_study, pd.DataFrame(), CertaintyOptions(),
+                               ["combined_vs_medication"], ["response", "symptoms"], lambda yi, vi: 0.5)
+        (row,) = rated.absolute.to_dict("records")
+        rate = events2 / 30
+        assert row["absolute_note"] == (f"no SMD conversion at a control event rate of {rate:g} (median risk of the "
+                                        "medication arms of 2 trials): it needs a rate between 0 and 1")
+        assert math.isnan(row.get("risk_intervention", math.nan))
+        assert rated.sof.certainty.tolist() == [rated.results.certainty.iloc[0]]

@@ -4,6 +4,7 @@ and the analyses built on them (exclusions with reasons)."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -149,6 +150,43 @@ def test_event_rates_pool_logits_of_combined_arms():
     expected = pool(es.yi, es.vi)
     assert math.isclose(psy.estimate, expected.estimate, rel_tol=1e-12)
     assert math.isclose(psy.estimate_rate, 1 / (1 + math.exp(-expected.estimate)), rel_tol=1e-12)
+
+
+def test_event_rates_without_a_continuity_correction_leave_out_the_rates_of_0_or_1():
+    """With zero_cell.add 0 (or to none) a rate of 0 or 1 has no logit: the arm is left out
+    of its strategy's pooled rate, which the others still give."""
+    arms = sheet(arm("e1", "m", "medication", 20, 0), arm("e1", "p", "placebo", 20, 5),
+                 arm("e2", "m", "medication", 30, 6), arm("e2", "p", "placebo", 30, 30),
+                 arm("e3", "m", "medication", 25, 5), arm("e3", "p", "placebo", 25, 8))
+    for zero in ({"add": 0.0}, {"to": "none"}):
+        rates, per_arm = pool_event_rates(arms, {}, AnalysisOptions(outcomes=("response",), **zero))
+        es = escalc("PLO", xi=[6, 5], ni=[30, 25])
+        med = rates[rates.strategy == "medication"].iloc[0]
+        assert (med.status, med.k, med.n_patients, med.studies) == ("pooled", 2, 55, "e2;e3")
+        assert math.isclose(med.estimate, pool(es.yi, es.vi).estimate, rel_tol=1e-12)
+        ctl = rates[rates.strategy == "control"].iloc[0]
+        assert (ctl.status, ctl.k, ctl.studies) == ("pooled", 2, "e1;e3")
+        unweighted = per_arm[per_arm.weight.isna()]
+        assert sorted(zip(unweighted.strategy, unweighted.study_id)) == [("control", "e2"), ("medication", "e1")]
+    rates, _ = pool_event_rates(arms, {}, AnalysisOptions(outcomes=("response",), add=0.0, min_studies=3))
+    assert set(rates.reason) == {"2 usable studies; min_studies is 3"}
+
+
+def test_a_risk_difference_of_variance_0_is_set_apart_not_pooled():
+    """Without a continuity correction a trial with no events in either arm has a risk
+    difference of 0 with variance 0: listed as not estimable, with the reason, and the
+    others pooled (the ratio measures are not estimable there either)."""
+    from depmeta.review.analysis import risk_differences
+
+    arms = sheet(arm("d1", "m", "medication", 20, 0), arm("d1", "p", "placebo", 20, 0),
+                 arm("d2", "m", "medication", 30, 6), arm("d2", "p", "placebo", 30, 9))
+    c, _ = form_contrasts(arms, comparisons=["medication_vs_control"])
+    opts = AnalysisOptions(outcomes=("response",), add=0.0, drop00=False, min_studies=1)
+    summary, per_study, excluded = run_meta_analyses(c, {}, replace(opts, binary_measure="RD"))
+    assert (summary.k[0], summary.studies[0], per_study.study_id.tolist()) == (1, "d2", ["d2"])
+    assert excluded.reason.tolist() == ["sampling variance 0: no continuity correction where both arms' risks are "
+                                        "0 or 1"]
+    assert risk_differences(c, opts).studies.tolist() == ["d2"]  # beside the ratio measure, as for claims
 
 
 def test_options_from_config_section():

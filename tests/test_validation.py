@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from depmeta.review.validation import GROUPS, validate_group
+from depmeta.review.validation import GROUPS, GroupCheck, validate_group
 
 SCHEMAS = {p.name.split(".")[0]: yaml.safe_load(p.read_text()) for p in (ROOT / "workflow" / "schemas").glob("*.yaml")}
 
@@ -55,6 +55,26 @@ def test_sheets_are_checked_against_each_other():
 def test_a_header_only_studies_sheet_is_refused():
     check = _extraction(studies=_read("studies").iloc[:0])
     assert any(p.file == "studies.csv" and "header only" in p.message for p in check.problems)
+
+
+def _reported_only(contrasts: pd.DataFrame) -> GroupCheck:
+    """The embedded studies with an arm sheet of its header only and ``contrasts``."""
+    raw = {"studies": _read("studies"), "arms": _read("arms").iloc[:0], "contrasts": contrasts}
+    return validate_group("extraction", raw, SCHEMAS, {n: f"{n}.csv" for n in raw})
+
+
+def test_a_review_of_reported_effects_only_may_leave_the_arm_sheet_a_header():
+    study = _read("studies").study_id[0]
+    reported = pd.DataFrame([{
+        "study_id": study, "arm1_id": "cbt", "arm1_type": "psychotherapy", "arm2_id": "wl", "arm2_type": "waiting_list",
+        "phase": "acute", "outcome": "symptoms", "timepoint_weeks": "12", "analysis_population": "ITT", "n1": "40",
+        "n2": "42", "g": "-0.5", "g_se": "0.22", "scale": "BDI-II", "source": "doi:10.1000/x", "locator": "Table 2"}])
+    check = _reported_only(reported)
+    assert check.ok, check.problems
+    assert not len(check.sheets["arms"]) and len(check.sheets["contrasts"]) == 1
+    # without a reported effect the arm sheet must have rows, as before
+    check = _reported_only(reported.iloc[:0])
+    assert [str(p) for p in check.problems] == ["arms.csv: no data rows: the sheet has a header only"]
 
 
 def test_risk_of_bias_names_an_unknown_study_in_the_users_file():

@@ -20,7 +20,7 @@ summary = read_table(snakemake.input.summary)
 studies = read_sheet(snakemake.input.studies)
 arms = read_sheet(snakemake.input.arms)
 
-moderated = contrast_moderators(per_study, studies, arms) if len(per_study) else per_study
+moderated = contrast_moderators(per_study, studies, arms)
 groups, tests, regression = run_subgroups(moderated, summary, opts)
 log.info("%d subgroup tests (%d tested), %d meta-regressions (%d fitted)", len(tests),
          int((tests.get("status") == "tested").sum()) if len(tests) else 0, len(regression),

@@ -122,7 +122,8 @@ def _meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptions,
                 continue
             sub = contrasts.iloc[positions].reset_index(drop=True)
             measure, yi, vi, reasons = _effect_sizes(sub, outcome, opts)
-            ok = np.isfinite(yi) & np.isfinite(vi)
+            # a variance of 0 (risks of 0 or 1 in both arms without a continuity correction) has no weight
+            ok = np.isfinite(yi) & np.isfinite(vi) & (vi > 0)
             k = int(ok.sum())
             pooled = k >= opts.min_studies and k >= 1
             row = {
@@ -167,7 +168,9 @@ def _meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptions,
                     excluded.append({"comparison": comp, "outcome": outcome, "measure": measure,
                                      "study_id": r["study_id"],
                                      "label": rec["label"], "row_ids": r["row_ids"],
-                                     "reason": reasons[i] or "effect size not estimable"})
+                                     "reason": reasons[i] or ("sampling variance 0: no continuity correction where "
+                                                              "both arms' risks are 0 or 1" if vi[i] == 0
+                                                              else "effect size not estimable")})
     cols_x = ["comparison", "outcome", "measure", "study_id", "label", "row_ids", "reason"]
     return pd.DataFrame(summary), pd.DataFrame(studies), pd.DataFrame(excluded, columns=cols_x)
 
@@ -251,20 +254,23 @@ def pool_event_rates(arms: pd.DataFrame, labels: dict, opts: AnalysisOptions):
         p = pd.DataFrame(picked)
         es = escalc("PLO", xi=p.events, ni=p.n, add=opts.add, to=opts.to, drop00=False)
         p["yi"], p["vi"] = es.yi, es.vi
-        k = len(p)
-        row = {"strategy": strategy, "outcome": outcome, "k": k, "n_patients": int(p.n.sum()),
-               "studies": ";".join(p.study_id), "row_ids": [r for ids in p.row_ids for r in ids]}
+        # a rate of 0 or 1 without a continuity correction (zero_cell.add 0, or to none) has no logit
+        ok = np.isfinite(p.yi) & np.isfinite(p.vi)
+        k = int(ok.sum())
+        row = {"strategy": strategy, "outcome": outcome, "k": k, "n_patients": int(p.n[ok].sum()),
+               "studies": ";".join(p.study_id[ok]), "row_ids": [r for ids in p.row_ids[ok] for r in ids]}
+        p["weight"] = np.nan
         if k >= opts.min_studies:
-            res = pool(p.yi, p.vi, method=opts.method, test=opts.test, level=opts.level,
+            res = pool(p.yi[ok], p.vi[ok], method=opts.method, test=opts.test, level=opts.level,
                        pi=opts.prediction_interval)
             d = res.to_dict()
-            p["weight"] = d.pop("weights")
+            p.loc[ok, "weight"] = d.pop("weights")
             row.update(d, status="pooled", reason="")
             for f in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
                 row[f"{f}_rate"] = float(1 / (1 + np.exp(-d[f]))) if np.isfinite(d[f]) else np.nan
         else:
-            p["weight"] = np.nan
-            row.update(status="not pooled", reason=f"{studies_text(k)}; min_studies is {opts.min_studies}")
+            usable = "" if k == len(p) else "usable"
+            row.update(status="not pooled", reason=f"{studies_text(k, usable)}; min_studies is {opts.min_studies}")
         p["rate"] = p.events / p.n
         summary.append(row)
         per_arm.append(p)

@@ -814,6 +814,9 @@ def _absolute_row(measure: str, est: float, lo: float, hi: float, outcome: str, 
         if cer is None or not math.isfinite(cer[0]):
             return {"absolute_note": "no control event rate for the SMD conversion"}
         c = cer[0]
+        if not 0 < c < 1:  # no responder, or every one, in the comparator arms: no probit to shift
+            return {"absolute_note": f"no SMD conversion at a control event rate of {c:g} ({cer[1]}): it needs a "
+                                     "rate between 0 and 1"}
         eer = [float(smd_to_risk(x, c, direction)) for x in (est, lo, hi)]
         el, eh = min(eer[1:]), max(eer[1:])
         n = nnt(eer[0] - c, el - c, eh - c, 1)

@@ -40,6 +40,9 @@ GROUPS = {
 BOOK_SHEETS = ("studies", "arms", "contrasts", "risk_of_bias", "hazard_ratios", "excluded_arms")
 #: Sheets that must have data rows when present.
 REQUIRED_ROWS = ("studies", "arms")
+#: A required sheet that may be a header only when another sheet has rows: a review whose
+#: trials report only effect sizes has them in the contrasts sheet and no arm rows.
+ROWS_ELSEWHERE = {"arms": "contrasts"}
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ def validate_group(group: str, raw: dict[str, pd.DataFrame], schemas: dict[str, 
         if name == "arms":
             problems += check_open_lists(df, vocabulary, labels[name])
         if name in REQUIRED_ROWS and len(df.columns) and not len(df):
+            if name in ROWS_ELSEWHERE and len(raw.get(ROWS_ELSEWHERE[name], ())):
+                continue
             problems.append(Problem(labels[name], None, None, "no data rows: the sheet has a header only"))
     claims = []
     if claims_doc is not None:
