@@ -1015,3 +1015,33 @@ def test_an_smd_at_a_control_event_rate_of_0_or_1_has_no_absolute_effect_and_sto
                                         "medication arms of 2 trials): it needs a rate between 0 and 1")
         assert math.isnan(row.get("risk_intervention", math.nan))
         assert rated.sof.certainty.tolist() == [rated.results.certainty.iloc[0]]
+
+
+def test_no_small_study_test_is_asked_for_where_it_cannot_run():
+    """A protocol may ask for the small-study test from 2 trials (publication_bias.min_studies
+    has no floor), and trials may share one standard error: Egger's regression then has too few
+    points or no slope, so publication bias is not assessable, as rule sensitivity says, and
+    the test is not called (regtest refused such data and stopped the certainty job)."""
+    from depmeta.review.certainty import rate_certainty, small_study_testable
+
+    def refuse(yi, vi):
+        raise AssertionError(f"asked for a test on {len(yi)} trials of variances {list(vi)}")
+
+    studies = pd.DataFrame({"study_id": ["s1", "s2", "s3"], "risk_of_bias": ["low"] * 3, "age_group": ["adult"] * 3})
+    for k, vi in ((2, [0.01, 0.02]), (3, [0.01] * 3)):
+        per_study = pd.DataFrame({
+            "comparison": ["medication_vs_control"] * k, "outcome": ["symptoms"] * k, "measure": ["SMD"] * k,
+            "study_id": studies.study_id[:k], "n1": [50] * k, "n2": [50] * k, "events1": [np.nan] * k,
+            "events2": [np.nan] * k, "timepoint_weeks": [8] * k,
+            "yi": [-1.2] * k, "vi": vi, "weight": [100 / k] * k})
+        summary = pd.DataFrame({
+            "comparison": ["medication_vs_control"], "outcome": ["symptoms"], "measure": ["SMD"], "k": [k],
+            "n_patients": [100 * k], "status": ["pooled"], "i2": [0.0], "estimate_display": [-1.2],
+            "ci_low_display": [-1.4], "ci_high_display": [-1.0], "pi_low_display": [-1.4], "pi_high_display": [-1.0],
+            "row_ids": ["r"]})
+        rated = rate_certainty(studies, None, summary, per_study, pd.DataFrame(),
+                               CertaintyOptions(pb_min_studies=2), ["medication_vs_control"], ["symptoms"], refuse)
+        pb = rated.grade[rated.grade.domain == "publication bias"].iloc[0]
+        assert (pb.concern, pb.reason) == ("not assessable", f"{k} studies but no test result")
+        assert not small_study_testable(vi)
+    assert small_study_testable([0.01, 0.02, 0.02])

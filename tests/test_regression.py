@@ -190,3 +190,22 @@ def test_explicit_orders_reproduce_the_exact_distribution():
     np.testing.assert_allclose(np.sort(given.qm_perm)[::2], np.sort(exact.qm_perm), rtol=RTOL)
     with pytest.raises(ValueError, match="permutation"):
         permutation_test(YI[:7], VI[:7], mods, orders=np.zeros((3, 7), int))
+
+
+@pytest.mark.parametrize("tau2", ["separate", "common"])
+def test_a_knapp_hartung_fit_without_residual_heterogeneity_has_no_qm(tau2):
+    """Trials with the same effect and variance (reported effects rounded alike): the
+    Knapp-Hartung factor is 0 and so is the covariance of the coefficients, which cannot be
+    inverted; QM is missing, as metafor's NA (its try(chol(vb))), and the subgroups get no
+    between-group test rather than an error."""
+    fit = meta_regression([-1.2, -1.2], [0.01, 0.01], None, method="DL", test="knha")
+    assert (fit.coef[0], fit.se[0]) == (-1.2, 0.0) and math.isnan(fit.qm) and math.isnan(fit.qm_pval)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        res = subgroup_analysis([-1.2, -1.2, 0.3, 0.3], [0.01] * 4, ["a", "a", "b", "b"], tau2=tau2, method="DL",
+                                test="knha")
+    assert res.estimate.tolist() == [-1.2, 0.3] and math.isnan(res.q_between_pval)
+    # effects on a line of the moderator: the orders that keep the line have no QM and are left out of
+    # the permutation distribution, the others keep theirs; the observed order has no QM, so no p-value
+    perm = permutation_test([0.1, 0.2, 0.3, 0.4], [0.01] * 4, [1, 2, 3, 4], method="DL", test="knha")
+    assert (perm.exact, perm.failed, len(perm.qm_perm)) == (True, 2, 22) and np.isfinite(perm.qm_perm).all()
+    assert math.isnan(perm.qm) and math.isnan(perm.qm_pval)

@@ -115,3 +115,19 @@ def test_each_measure_is_analysed_apart():
     sep = tests[(tests.moderator == "age_group") & (tests.tau2_model == "separate")]
     assert sorted(sep.measure) == ["HR", "RR"] and set(sep.k) == {K}
     assert set(regs[regs.moderator == "year"].k) == {K}
+
+
+def test_one_study_per_group_has_no_common_tau2_test():
+    """min_per_group 1 keeps groups of one study; with one study per group no degree of freedom is
+    left for a common tau²: that model is not tested, with the reason, and the separate one is
+    (the common model's fit refused k = number of groups and stopped the subgroups job)."""
+    two = contrast_moderators(PER_STUDY.iloc[[0, 3]], STUDIES, ARMS)  # an adult and an adolescent trial
+    one = contrast_moderators(PER_STUDY.iloc[[0]], STUDIES, ARMS)
+    opts = SubgroupOptions(moderators=("age_group",), regression_moderators=(), min_per_group=1)
+    for moderated, groups in ((two, 2), (one, 1)):
+        _, tests, _ = run_subgroups(moderated, SUMMARY, opts)
+        common = tests[tests.tau2_model == "common"].iloc[0]
+        assert (common.status, common.note) == ("not tested", f"a common τ² needs more studies than groups ({groups} "
+                                                              f"in {groups})")
+        separate = tests[tests.tau2_model == "separate"].iloc[0]
+        assert separate.status == ("tested" if groups == 2 else "not tested")

@@ -843,6 +843,14 @@ def _cer(opts: CertaintyOptions, risks: dict, comparison: str):
     return risks.get((comparison, c))
 
 
+def small_study_testable(vi) -> bool:
+    """Whether a small-study test can be run on trials of these variances: at least three, not
+    all with the same standard error (the regression on it has no slope), as rule sensitivity
+    runs it; otherwise publication bias is not assessable for want of a test result."""
+    v = np.asarray(vi, float)
+    return len(v) >= 3 and bool(np.ptp(v) > 0)
+
+
 def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: pd.DataFrame,
                    studies: pd.DataFrame, opts: CertaintyOptions, risks: dict, direction: dict,
                    small_study_test=None, robustness: dict | None = None):
@@ -896,7 +904,7 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
         if r.k >= opts.pb_min_studies:
             if rb is not None and rb.small_study_p is not None:
                 pb_p = rb.small_study_p
-            elif small_study_test is not None:
+            elif small_study_test is not None and small_study_testable(ps.vi):
                 pb_p = small_study_test(ps.yi.to_numpy(float), ps.vi.to_numpy(float))
         js = [
             rob_domain(w, [level.get(s, "not assessed") for s in ps.study_id], opts.rob_serious_share,
@@ -1159,7 +1167,7 @@ def rate_certainty(studies: pd.DataFrame, rob: pd.DataFrame | None, summary: pd.
             # (its sensitivity.min_k_small_study above certainty.publication_bias.min_studies)
             found = robustness.get((r.comparison, r.outcome, r.measure))
             p = found.small_study_p if found is not None and found.small_study_p is not None else \
-                small_study_test(ps.yi.to_numpy(float), ps.vi.to_numpy(float))
+                small_study_test(ps.yi.to_numpy(float), ps.vi.to_numpy(float)) if small_study_testable(ps.vi) else None
             small[(r.comparison, r.outcome)] = (int(r.k), p)
     cinema, net_results = pd.DataFrame(), pd.DataFrame()
     if network and len(network["estimates"]):

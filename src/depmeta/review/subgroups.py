@@ -221,7 +221,14 @@ def _subgroups_one(rows, key, mod, opts, groups, tests):
             tests.append({**base, "tau2_model": model, "status": "not coded", "note": why})
         return
     labels, ks = np.unique(coded[mod].astype(str), return_counts=True)
+    kept = ks[ks >= opts.min_per_group]
     for model in opts.tau2_models:
+        if model == "common" and len(kept) and kept.sum() <= len(kept):
+            # one study per group (min_per_group 1): no degree of freedom is left for the common tau²
+            tests.append({**base, "tau2_model": model, "n_groups": len(kept), "groups": _counts(labels, ks),
+                          "status": "not tested",
+                          "note": f"a common τ² needs more studies than groups ({kept.sum()} in {len(kept)})"})
+            continue
         res = subgroup_analysis(coded.yi, coded.vi, coded[mod].astype(str), tau2=model, method=opts.method,
                                 test=opts.test, level=opts.level, min_per_group=opts.min_per_group)
         small = "; ".join(f"{g} ({k})" for g, k in res.too_small)

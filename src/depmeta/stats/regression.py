@@ -119,7 +119,7 @@ def _fit(y, v, X, method, test, btt, T=None):
         stat = beta / se
         bb = beta[..., btt]
         vbb = vb[..., btt[:, None], btt[None, :]]
-        qm = (bb[..., None, :] @ np.linalg.solve(vbb, bb[..., None]))[..., 0, 0]
+        qm = _quadratic_form(bb, vbb)
     if test != "z":
         qm = qm / len(btt)
     return tau2, reset, beta, vb, se, stat, qm
@@ -129,6 +129,23 @@ def _design(X, intercept):
     """The design as the engine takes it, (k, 1, p), or ``None`` for the intercept-only model
     (whose sums the engine has in closed form)."""
     return None if intercept and X.shape[-1] == 1 else X[:, None, :]
+
+
+def _quadratic_form(b, V):
+    """``b' V^-1 b`` over the batch, NaN where ``V`` cannot be inverted: as metafor's QM, which
+    is NA where ``chol(vb)`` fails (a Knapp-Hartung fit without residual heterogeneity scales
+    the covariance to 0)."""
+    try:
+        return (b[..., None, :] @ np.linalg.solve(V, b[..., None]))[..., 0, 0]
+    except np.linalg.LinAlgError:
+        flat_b, flat_V = b.reshape(-1, b.shape[-1]), V.reshape(-1, *V.shape[-2:])
+        out = np.full(len(flat_b), np.nan)
+        for i, (bi, Vi) in enumerate(zip(flat_b, flat_V)):
+            try:
+                out[i] = bi @ np.linalg.solve(Vi, bi)
+            except np.linalg.LinAlgError:
+                pass
+        return out.reshape(b.shape[:-1])
 
 
 def _prepare(yi, vi, mods, intercept):
@@ -545,7 +562,8 @@ def permutation_test(
     ok = np.isfinite(qm) & np.all(np.isfinite(st), axis=1)
     st, qm = st[ok], qm[ok]
     pval = np.minimum(1.0, (np.abs(st) >= np.abs(obs.stat)[None, :] - COMPTOL).mean(0))
-    qm_pval = float((qm >= obs.qm - COMPTOL).mean())
+    # no QM for the observed order (a fit without residual heterogeneity): no p-value either
+    qm_pval = float((qm >= obs.qm - COMPTOL).mean()) if np.isfinite(obs.qm) else float("nan")
     return PermutationResult(
         exact=bool(exact), iterations=int(len(ok)),
         seed=None if exact or orders is not None else int(seed),
