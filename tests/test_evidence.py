@@ -55,9 +55,10 @@ def test_claims_and_benchmarks_of_the_embedded_review():
     assert "derubeis2005" in early and "lam2013" not in early
     by_id = tables["claims"].set_index("id")
     assert by_id.verdict["C08"] == "not testable" and "before the end of treatment" in by_id.reason["C08"]
-    # a named therapy: its arms only (C127, IPT vs medication: no trial has IPT and medication arms with response;
-    # C15, MBCT: segal2010 and teasdale2000, not the other psychotherapies of the remitted trials)
-    assert by_id.verdict["C127"] == "not testable" and by_id.reason["C127"].endswith("from IPT arms")
+    # a named therapy: its arms only (C127, IPT vs medication: browne2002 is the one trial with IPT and medication
+    # arms with response, too few to pool, while the other psychotherapies' trials stay out; C15, MBCT: segal2010
+    # and teasdale2000, not the other psychotherapies of the remitted trials)
+    assert by_id.verdict["C127"] == "not testable" and by_id.reason["C127"].endswith("(1 study) from IPT arms")
     assert "MBCT arms" in by_id.evidence["C15"] and by_id.pooled_k["C15"] == 2
     network = pd.DataFrame({"outcome": ["response"], "measure": ["RR"], "comparison": ["combined_vs_medication"],
                             "estimate_display": [1.2], "ci_low_display": [1.0], "ci_high_display": [1.4],
