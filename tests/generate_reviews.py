@@ -47,6 +47,16 @@ SOURCE = "https://example.org/made-up-trial"
 NAMES = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta")
 WEEKS = (8.0, 12.0, 0.0, 2.5, 26.0)
 POPULATIONS = ("ITT", "mITT", "completers")
+#: A protocol's time frames: none (every row, the latest week), the default's acute window, or
+#: frames that take every phase, or none of the phases a generated row has.
+TIMEFRAMES = st.sampled_from((
+    {},
+    {o: {"phases": ["acute"], "from_weeks": 6, "to_weeks": 16, "choose": "nearest", "target_weeks": 12}
+     for o in ("response", "remission", "symptoms", "dropout")}
+    | {"relapse": {"phases": ["continuation", "maintenance"], "choose": "latest"}},
+    {o: {"phases": ["acute", "continuation", "maintenance"], "choose": "earliest"} for o in OUTCOMES},
+    {o: {"phases": ["sequential"], "from_weeks": 1, "to_weeks": 2, "choose": "latest"} for o in OUTCOMES},
+))
 SPLIT = {"medication": "drug_class", "combined": "drug_class", "psychotherapy": "therapy_type"}
 ROB = {"RoB1": (("random_sequence", "allocation_concealment"), ("low", "unclear", "high")),
        "RoB2": (("randomization", "overall"), ("low", "some_concerns", "high")),
@@ -328,7 +338,7 @@ def protocol(draw, outcomes_present) -> dict:
                                    "to": draw(st.sampled_from(("only0", "only0", "all", "none"))),
                                    "drop00": draw(st.booleans())},
                      "min_studies": draw(st.sampled_from((1, 2, 2, 3))), "population_preference": populations,
-                     "timepoint": draw(st.sampled_from(("latest", "earliest"))), "outcomes": outcomes,
+                     "timeframes": draw(TIMEFRAMES), "outcomes": outcomes,
                      "comparisons": comparisons, "event_rates": draw(st.booleans())},
         "network": {"enabled": draw(st.sampled_from((True, True, False))),
                     "method": draw(st.sampled_from(("REML", "DL", "FE"))),

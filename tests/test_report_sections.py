@@ -116,7 +116,7 @@ def test_network_methods_name_the_model_the_nodes_and_what_is_left_out():
     from depmeta.report.sections import network_methods
 
     _, t = _networks()
-    options = {"method": "REML", "nodes": "therapy_type", "timepoint": "latest"}
+    options = {"method": "REML", "nodes": "therapy_type"}
     text = network_methods(options, t["summary"], t["estimates"], t["exclusions"])
     assert "restricted maximum likelihood (REML)" in text and "split by the type of psychotherapy" in text
     assert "- remission: not analysed: 0 usable studies" in text
@@ -301,10 +301,21 @@ def test_claims_studies_rob_exclusions_methods_and_coverage_sections():
     assert "*(no published judgements" in sec.risk_of_bias_section(rob, studies)
     assert sec.exclusions_section(pd.DataFrame()) == "*(none)*\n"
     options = {"prediction_interval": "metafor", "test": "knha", "binary_measure": "RR", "add": 0.5, "to": "only0",
-               "drop00": True, "population_preference": ["ITT"], "timepoint": "latest", "method": "REML",
-               "min_studies": 2}
+               "drop00": True, "population_preference": ["ITT"], "method": "REML", "min_studies": 2,
+               "outcomes": ["response", "relapse", "symptoms"],
+               "timeframes": {"response": {"phases": ["acute"], "from_weeks": 6, "to_weeks": 16, "choose": "nearest",
+                                           "target_weeks": 12},
+                              "relapse": {"phases": ["continuation", "maintenance"], "from_weeks": None,
+                                          "to_weeks": None, "choose": "latest", "target_weeks": None},
+                              "dropout": {"phases": ["acute"], "choose": "latest"}}}
     methods = sec.methods_section(options, {"depmeta": "0.1.0"}, "qmdrender")
     assert "Knapp-Hartung adjustment (t with k − 1 df)" in methods and "Report rendered by qmdrender" in methods
+    # the time frames of the outcomes analysed, in their order (symptoms has none)
+    assert ("(response: acute phase, weeks 6 to 16, the week nearest 12; relapse: continuation and maintenance "
+            "phases, the latest week; symptoms: any phase, the latest week)") in methods
+    assert "dropout: acute" not in methods
+    assert "Per trial and outcome the latest timepoint is used" in sec.methods_section(
+        {**options, "timeframes": None}, {}, "x")
     with pytest.raises(ValueError, match="analysis.test = 'wald' is not one the report describes"):
         sec.methods_section({**options, "test": "wald"}, {}, "x")
     coverage = pd.DataFrame({"k": [3, 3], "tau2": [0.0, 0.1], "replications": [1000, 1000], "method": ["REML"] * 2,
@@ -337,7 +348,7 @@ def test_network_section_has_its_heading_and_its_three_numbered_tables():
     from depmeta.report.sections import network_section
 
     net, t = _networks()
-    net["options"] = {"method": "REML", "nodes": "therapy_type", "timepoint": "latest"}
+    net["options"] = {"method": "REML", "nodes": "therapy_type"}
     text = network_section(net, t["summary"], t["estimates"], t["ranking"], t["exclusions"], Path("figs"), "95%")
     assert text.startswith("# Network meta-analysis\n\n")
     for label in ("tbl-network-ranking", "tbl-network-inconsistency", "tbl-network-split"):

@@ -59,7 +59,7 @@ for name, df in (("contrasts", contrasts), ("per_study", per_study), ("summary",
     log.info("wrote %s (%d rows)", snakemake.output[name], len(df))
 
 write_json(snakemake.output.results, {
-    "options": opts.__dict__,
+    "options": opts.record(),
     "analyses": summary.to_dict(orient="records"),
     "event_rates": rates.to_dict(orient="records"),
     "adult_trials": {"studies": sorted(adult_ids), "analyses": summary_adults.to_dict(orient="records"),

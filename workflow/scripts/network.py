@@ -32,8 +32,8 @@ log.info("network options: %s", cfg)
 schema_dir = Path(snakemake.scriptdir).parent / "schemas"
 sheets = read_validated(snakemake.input, ("arms", "contrasts", "studies", "excluded_arms"), schema_dir)
 # the arms set apart by the excluded-arms sheet enter no network (as no pairwise analysis)
-arms, set_apart = analysable_arms(sheets)
-reported, reported_apart = analysable_reported(sheets, opts.population_preference, opts.timepoint)
+arms, set_apart = analysable_arms(sheets, opts.timeframes)
+reported, reported_apart = analysable_reported(sheets, opts.population_preference, opts.timepoint, opts.timeframes)
 set_apart = pd.concat([set_apart, reported_apart], ignore_index=True)
 
 networks = outcome_networks(arms, reported, opts, set_apart)
@@ -69,7 +69,8 @@ for key, df in tables.items():
     log.info("wrote %s (%d rows)", snakemake.output[key], len(df))
 write_json(snakemake.output.json, {
     "options": {**cfg, "level": opts.level, "population_preference": list(opts.population_preference),
-                "timepoint": opts.timepoint, "binary_measure": opts.binary_measure, "zero_cell_add": opts.add,
+                "timeframes": snakemake.params.analysis.get("timeframes", {}),
+                "binary_measure": opts.binary_measure, "zero_cell_add": opts.add,
                 "prediction_interval": "metafor predict(): estimate ± z·sqrt(se² + tau²)",
                 "contributions": CONTRIBUTION_NOTE[cfg["contribution"]]},
     "outcomes": {net.outcome: network_record(net) for net in networks if net.fits}, "figures": figures,

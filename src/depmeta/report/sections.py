@@ -49,6 +49,7 @@ from depmeta.report.tables import (
 )
 from depmeta.review.checks import CLAIM_VERDICTS
 from depmeta.review.nodes import node_order
+from depmeta.review.timeframes import TimeFrame, frame_text
 from depmeta.review.vocabulary import COMPARISONS
 
 __all__ = ["MAIN_COMPARISONS", "benchmarks_intro", "benchmarks_section", "benchmarks_table", "captioned",
@@ -301,13 +302,13 @@ def network_methods(net_options: dict, net_sum: pd.DataFrame, net_est: pd.DataFr
     out(f"Every outcome's trials form one network whose nodes are {node_text}. All comparisons are estimated "
         f"together in a contrast-based random-effects network meta-analysis (one common between-study "
         f"variance τ², estimated by {method_text}; multi-arm trials enter with all their arms and the "
-        f"correlation between their contrasts). Each trial contributes one timepoint and population "
-        f"(preferred population, then the slice holding most of its arms, then the {net_options['timepoint']} "
-        f"timepoint); arms of the same node are combined, and the standardised mean differences of a "
-        f"multi-arm trial share one standardiser (the SD pooled over all its arms), so that its contrasts "
-        f"add up. Arms set apart in the excluded-arms sheet enter no network. Risk ratios above 1 mean more "
-        f"patients with the outcome under the first-named treatment. The pairwise meta-analyses of the "
-        f"following sections remain as supporting detail.\n")
+        f"correlation between their contrasts). Each trial contributes one timepoint and population: "
+        f"the week its outcome's time frame chooses (the same rule as the pairwise analyses), the preferred "
+        f"population, then the slice holding most of its arms; arms of the same node are combined, and the "
+        f"standardised mean differences of a multi-arm trial share one standardiser (the SD pooled over all "
+        f"its arms), so that its contrasts add up. Arms set apart in the excluded-arms sheet enter no network. "
+        f"Risk ratios above 1 mean more patients with the outcome under the first-named treatment. The "
+        f"pairwise meta-analyses of the following sections remain as supporting detail.\n")
     for _, r in net_sum[net_sum.tau2.isna()].iterrows():
         out(f"- {r.outcome}: {r.note}")
     for _, r in net_sum[net_sum.note.notna() & net_sum.tau2.notna()].iterrows():
@@ -884,6 +885,20 @@ TEST_TEXT = {"z": "Wald-type z test and interval", "t": "t distribution with k �
              "adhoc": "Knapp-Hartung adjustment truncated so the interval is never narrower than the z interval"}
 
 
+def timeframes_text(frames: dict | None, outcomes=()) -> str:
+    """The analyses' time frames in words (``analysis.timeframes`` as the run's options record
+    them, for the run's ``outcomes``): one item per outcome, and what happens to the rows outside."""
+    frames = frames or {}
+    if not any(o in frames for o in outcomes):
+        return "Per trial and outcome the latest timepoint is used, whatever its phase."
+    items = "; ".join(frame_text(o, TimeFrame(**{**frames[o], "phases": tuple(frames[o]["phases"])}))
+                      if o in frames else f"{o}: any phase, the latest week" for o in outcomes)
+    return (f"**Time frames.** Each outcome is analysed at the phase and weeks from randomization the protocol "
+            f"sets ({items}); a row with no week is its trial's end of treatment. Phases are never pooled "
+            "together, and rows outside their outcome's frame (another phase, long-term follow-up, early weeks) "
+            "are listed among the unused data with the reason.")
+
+
 def methods_section(options: dict, software: dict, renderer: str) -> str:
     """The methods in words, from the run's analysis options, and the software that ran it."""
     out = _Text()
@@ -907,7 +922,8 @@ studies with no events (or only events) in both arms {double_zero}.
 **Contrasts.** Formed within each trial. Arms of the same strategy in one trial (e.g. two
 psychotherapies, or placebo and usual care as controls) are combined into one arm, so no arm is
 counted twice in a meta-analysis; per trial the preferred analysis population
-({', '.join(options['population_preference'])}) and the {options['timepoint']} timepoint are used.
+({', '.join(options['population_preference'])}) is used.
+{timeframes_text(options.get('timeframes'), options['outcomes'])}
 
 **Pooling.** Random-effects model with the {options['method']} estimator of τ²; {test_text};
 prediction interval: {pi_text}; τ² confidence interval by the Q-profile method; I² as in metafor

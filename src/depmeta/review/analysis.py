@@ -4,7 +4,7 @@ I/O (the workflow's scripts write them)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,15 @@ import pandas as pd
 from depmeta.review.contrasts import exclude_arms, form_contrasts, preference_key, studies_text
 from depmeta.review.hazard import hazard_contrasts
 from depmeta.review.sheets import prepare_arms
-from depmeta.review.vocabulary import BINARY_OUTCOMES, COMPARISONS, OUTCOMES, STRATEGY, contrast_row_id
+from depmeta.review.timeframes import timeframes_from_config, within_timeframes
+from depmeta.review.vocabulary import (
+    BINARY_OUTCOMES,
+    COMPARISONS,
+    OUTCOMES,
+    STRATEGY,
+    contrast_row_id,
+    hazard_row_id,
+)
 from depmeta.stats.effects import RATIO_MEASURES, escalc
 from depmeta.stats.pooling import pool
 
@@ -38,6 +46,9 @@ class AnalysisOptions:
     outcomes: tuple = OUTCOMES
     population_preference: tuple = ("ITT", "mITT", "completers")
     timepoint: str = "latest"
+    #: outcome -> :class:`~depmeta.review.timeframes.TimeFrame` (``analysis.timeframes``); None: every
+    #: row of every phase and week, the ``timepoint`` week of each trial
+    timeframes: dict | None = None
     event_rates: bool = True
     strategies: tuple = field(default=("medication", "psychotherapy", "combined", "control"))
 
@@ -50,7 +61,21 @@ class AnalysisOptions:
             if key in kw:
                 kw[key] = tuple(kw[key])
         kw.update({k: zc[k] for k in ("add", "to", "drop00") if k in zc})
+        if "timeframes" in kw:
+            kw["timeframes"] = timeframes_from_config(kw["timeframes"])
         return cls(**kw)
+
+    def record(self) -> dict:
+        """The options as a JSON-able mapping (the time frames as the protocol states them)."""
+        frames = None if self.timeframes is None else {o: asdict(f) for o, f in self.timeframes.items()}
+        return {**self.__dict__, "timeframes": frames}
+
+    def early(self) -> "AnalysisOptions":
+        """The options of the analysis at each trial's earliest timepoint (claims about speed): the
+        same phases, any week, the earliest."""
+        frames = None if self.timeframes is None else {o: f.without_window("earliest")
+                                                        for o, f in self.timeframes.items()}
+        return replace(self, timepoint="earliest", timeframes=frames)
 
 
 def display_scale(measure: str, x):
@@ -313,26 +338,35 @@ class ContrastSet:
     n_hazard: int
 
 
-def analysable_arms(sheets: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The one exclusion step every analysis starts from: the arm sheet prepared, and the
-    rows of the excluded-arms sheet set apart (in :func:`depmeta.review.contrasts.form_contrasts`'
-    ``unused`` form, reason "excluded: ..."). Pairwise, network and event-rate analyses all
-    read the arms returned here (and the reported effects of :func:`analysable_reported`)."""
-    return exclude_arms(prepare_arms(sheets["arms"]), sheets["excluded_arms"])
+def analysable_arms(sheets: dict[str, pd.DataFrame], timeframes: dict | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The one exclusion step every analysis starts from: the arm sheet prepared, the rows of
+    the excluded-arms sheet set apart (reason "excluded: ..."), then the rows outside their
+    outcome's time frame (:func:`~depmeta.review.timeframes.within_timeframes`), in
+    :func:`depmeta.review.contrasts.form_contrasts`' ``unused`` form. Pairwise, network and
+    event-rate analyses all read the arms returned here (and the reported effects of
+    :func:`analysable_reported`)."""
+    arms, excluded = exclude_arms(prepare_arms(sheets["arms"]), sheets["excluded_arms"])
+    arms, outside = within_timeframes(arms, timeframes, "arms", lambda r: r["row_id"])
+    return arms, pd.concat([u for u in (excluded, outside) if len(u)] or [excluded], ignore_index=True)
 
 
 def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=("ITT", "mITT", "completers"),
-                        timepoint: str = "latest") -> tuple[pd.DataFrame, pd.DataFrame]:
+                        timepoint: str = "latest", timeframes: dict | None = None
+                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The contrasts sheet's reported effects the analyses may use, and those set apart with the
     reason: those of an excluded arm (the same exclusion step as :func:`analysable_arms`), and
     all but one of a trial's reported effects for the same two arms and outcome (several
     scales, populations or timepoints): the preferred analysis population, then the latest
-    (``timepoint="earliest"``: the earliest) timepoint, then the first in the sheet. Pairwise,
-    network and every other analysis read what is kept here."""
+    (``timepoint="earliest"``: the earliest) timepoint, then the first in the sheet; before that,
+    those outside their outcome's time frame (``timeframes``). Pairwise, network and every other
+    analysis read what is kept here."""
     reported, excluded = sheets["contrasts"], sheets["excluded_arms"]
     cols = ["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"]
     if reported is None or not len(reported):
         return reported, pd.DataFrame(columns=cols)
+    reported, outside = within_timeframes(reported, timeframes, "contrasts", contrast_row_id,
+                                          sheet_rows=reported.index + 2)
     why = {} if excluded is None else {(r.study_id, r.arm_id): r.reason for r in excluded.itertuples()}
     apart = {i: f"excluded: {h}" for i, r in zip(reported.index, reported.itertuples())
              if (h := why.get((r.study_id, r.arm1_id)) or why.get((r.study_id, r.arm2_id))) is not None}
@@ -355,28 +389,42 @@ def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=(
     out = [{"study_id": reported.at[i, "study_id"], "row_ids": [contrast_row_id(reported.loc[i])],
             "sheet": "contrasts", "sheet_row": int(i) + 2, "comparison": "", "outcome": reported.at[i, "outcome"],
             "reason": apart[i]} for i in reported.index if i in apart]
-    return reported.drop(index=list(apart)), pd.DataFrame.from_records(out, columns=cols)
+    apart_rows = pd.DataFrame.from_records(out, columns=cols)
+    return reported.drop(index=list(apart)), (pd.concat([outside, apart_rows], ignore_index=True) if len(outside)
+                                              else apart_rows)
 
 
-def assemble_contrasts(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions,
-                       timepoint: str | None = None, hazard: bool = True) -> ContrastSet:
+def _hazard_in_frame(hazard: pd.DataFrame | None, timeframes: dict | None):
+    """The hazard-ratio rows of a phase in the relapse time frame, and the others with the
+    reason (a hazard ratio spans its follow-up and has no week: only the phases apply)."""
+    if hazard is None or not len(hazard):
+        return hazard, pd.DataFrame()
+    rows = hazard.assign(timepoint_weeks=np.nan)
+    kept, outside = within_timeframes(rows, timeframes, "hazard_ratios", hazard_row_id,
+                                      sheet_rows=hazard.index + 2)
+    return hazard.loc[kept.index], outside
+
+
+def assemble_contrasts(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions, hazard: bool = True) -> ContrastSet:
     """Arms prepared and set apart, contrasts formed, hazard ratios appended.
 
     ``sheets`` holds the typed ``arms``, ``contrasts``, ``hazard_ratios`` and
-    ``excluded_arms`` sheets. ``timepoint`` overrides ``opts.timepoint`` (``"earliest"``
-    for claims about speed); ``hazard=False`` leaves the hazard ratios out (they have
-    no timepoint of their own)."""
-    arms, excluded = analysable_arms(sheets)
-    reported, excluded_reported = analysable_reported(sheets, opts.population_preference,
-                                                      timepoint or opts.timepoint)
+    ``excluded_arms`` sheets. The time frames and the timepoint rule are ``opts``'
+    (:meth:`AnalysisOptions.early` for claims about speed); ``hazard=False`` leaves the hazard
+    ratios out (they have no timepoint of their own)."""
+    arms, excluded = analysable_arms(sheets, opts.timeframes)
+    reported, excluded_reported = analysable_reported(sheets, opts.population_preference, opts.timepoint,
+                                                      opts.timeframes)
     contrasts, unused = form_contrasts(
         arms, reported, comparisons=list(opts.comparisons), outcomes=list(opts.outcomes),
-        population_preference=opts.population_preference, timepoint=timepoint or opts.timepoint,
+        population_preference=opts.population_preference, timepoint=opts.timepoint,
     )
-    hr, hr_unused = (hazard_contrasts(sheets["hazard_ratios"], opts.comparisons, opts.population_preference)
+    hazard_sheet, hr_outside = _hazard_in_frame(sheets["hazard_ratios"] if hazard else None, opts.timeframes)
+    hr, hr_unused = (hazard_contrasts(hazard_sheet, opts.comparisons, opts.population_preference)
                      if hazard else (pd.DataFrame(), pd.DataFrame()))
     if len(hr):
         contrasts = pd.concat([contrasts, hr], ignore_index=True)
-    parts = [u for u in (unused, hr_unused, excluded, excluded_reported) if len(u)]
+    parts = [u for u in (unused, hr_unused, hr_outside, excluded, excluded_reported) if len(u)]
     unused = pd.concat(parts, ignore_index=True) if parts else unused
-    return ContrastSet(arms=arms, contrasts=contrasts, unused=unused, n_excluded_arms=len(excluded), n_hazard=len(hr))
+    n_excluded = int(excluded.reason.str.startswith("excluded:").sum()) if len(excluded) else 0
+    return ContrastSet(arms=arms, contrasts=contrasts, unused=unused, n_excluded_arms=n_excluded, n_hazard=len(hr))

@@ -58,7 +58,7 @@ def claim_evidence(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions,
         by_subgroup[name] = (pooled_with_rd(contrasts, opts, ids), pooled_with_rd(contrasts, opts, ids & adult_ids))
     at_earliest = None
     if early:
-        early_opts = replace(opts, timepoint="earliest")
+        early_opts = opts.early()
         # only trials with a timepoint before their end of treatment speak of speed
         first = early_contrasts(assemble_contrasts(sheets, early_opts, hazard=False).contrasts, contrasts)
         at_earliest = (pooled_with_rd(first, early_opts), pooled_with_rd(first, early_opts, adult_ids))

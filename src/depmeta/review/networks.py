@@ -13,6 +13,7 @@ import pandas as pd
 
 from depmeta.review.analysis import display_scale
 from depmeta.review.nodes import node_order, outcome_network
+from depmeta.review.timeframes import timeframes_from_config
 from depmeta.review.vocabulary import BINARY_OUTCOMES, COMPARISONS, OUTCOME_DIRECTION
 from depmeta.stats.network import NetworkResult, StudyContrasts, fit_network_parts
 
@@ -62,6 +63,8 @@ class NetworkOptions:
     level: float = 0.95
     population_preference: tuple = ("ITT", "mITT", "completers")
     timepoint: str = "latest"
+    #: outcome -> TimeFrame (``analysis.timeframes``), as the pairwise analyses; None: none
+    timeframes: dict | None = None
     binary_measure: str = "RR"
     add: float = 0.5
     min_studies: int = 2
@@ -71,7 +74,8 @@ class NetworkOptions:
         return cls(outcomes=tuple(network["outcomes"]), nodes=network["nodes"], method=network["method"],
                    reference=network["reference"], contribution=network["contribution"],
                    level=analysis.get("level", 0.95), population_preference=tuple(analysis["population_preference"]),
-                   timepoint=analysis["timepoint"], binary_measure=analysis.get("binary_measure", "RR"),
+                   timeframes=timeframes_from_config(analysis["timeframes"]) if "timeframes" in analysis else None,
+                   binary_measure=analysis.get("binary_measure", "RR"),
                    add=analysis["zero_cell"]["add"], min_studies=analysis["min_studies"])
 
     def measure(self, outcome: str) -> str:

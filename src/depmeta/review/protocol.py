@@ -23,6 +23,7 @@ jobs and ``depmeta validate`` both take their inputs from it.
 
 from __future__ import annotations
 
+from depmeta.review.timeframes import timeframes_from_config
 from depmeta.review.validation import BOOK_SHEETS, GROUPS
 
 #: The sheets that hold a review's trials: changing one of them on the command line means
@@ -85,6 +86,11 @@ def check_protocol(config: dict) -> list[str]:
     if not sheets.get("workbook") and not (sheets.get("studies") and sheets.get("arms")):
         problems.append("sheets: name the review's trial sheets: `studies` and `arms` (CSV files), or `workbook` "
                         "(an .xlsx workbook with sheets named studies and arms); data/README.md describes them.")
+    for outcome, frame in ((config.get("analysis") or {}).get("timeframes") or {}).items():
+        try:
+            timeframes_from_config({outcome: frame})
+        except ValueError as err:
+            problems.append(f"analysis.timeframes.{outcome}: {err}")
     rb = (config.get("certainty") or {}).get("reporting_bias") or {}
     level = rb.get("level", "not assessed")
     if level in ("suspected", "strongly suspected") and not str(rb.get("reason", "")).strip():
