@@ -11,8 +11,16 @@ import pandas as pd
 
 from depmeta.review.contrasts import exclude_arms, form_contrasts, preference_key, studies_text
 from depmeta.review.hazard import hazard_contrasts
+from depmeta.review.scales import ScaleOptions, select_scales
 from depmeta.review.sheets import prepare_arms
-from depmeta.review.vocabulary import BINARY_OUTCOMES, COMPARISONS, OUTCOMES, STRATEGY, contrast_row_id
+from depmeta.review.vocabulary import (
+    BINARY_OUTCOMES,
+    COMPARISONS,
+    OUTCOMES,
+    SCALE_PRIORITY,
+    STRATEGY,
+    contrast_row_id,
+)
 from depmeta.stats.effects import RATIO_MEASURES, escalc
 from depmeta.stats.pooling import pool
 
@@ -40,6 +48,10 @@ class AnalysisOptions:
     timepoint: str = "latest"
     event_rates: bool = True
     strategies: tuple = field(default=("medication", "psychotherapy", "combined", "control"))
+    scale_rule: str = "priority"
+    scale_priority: tuple = SCALE_PRIORITY
+    scale_rho: float = 0.5
+    change_scores: str = "never"
 
     @classmethod
     def from_config(cls, section: dict) -> "AnalysisOptions":
@@ -50,7 +62,17 @@ class AnalysisOptions:
             if key in kw:
                 kw[key] = tuple(kw[key])
         kw.update({k: zc[k] for k in ("add", "to", "drop00") if k in zc})
+        sc = section.get("scales", {})
+        kw.update({f"scale_{k}": tuple(sc[k]) if k == "priority" else sc[k] for k in ("rule", "priority", "rho")
+                   if k in sc})
+        if "use" in section.get("change_scores", {}):
+            kw["change_scores"] = section["change_scores"]["use"]
         return cls(**kw)
+
+    @property
+    def scales(self) -> ScaleOptions:
+        """The choice among a trial's symptom rows (:mod:`depmeta.review.scales`)."""
+        return ScaleOptions(self.scale_rule, self.scale_priority, self.scale_rho, self.change_scores)
 
 
 def display_scale(measure: str, x):
@@ -155,6 +177,7 @@ def _meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptions,
                     "arms1": r["arms1"], "arms2": r["arms2"], "timepoint_weeks": r["timepoint_weeks"],
                     "analysis_population": r["analysis_population"], "derived": bool(r["derived"]),
                     "multi_arm": bool(r["multi_arm"]), "source_kind": r["source_kind"],
+                    "scale": r.get("scale", ""), "score_type": r.get("score_type", ""),
                     "yi": yi[i], "vi": vi[i], "row_ids": r["row_ids"],
                 }
                 if ok[i]:
@@ -313,12 +336,18 @@ class ContrastSet:
     n_hazard: int
 
 
-def analysable_arms(sheets: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The one exclusion step every analysis starts from: the arm sheet prepared, and the
-    rows of the excluded-arms sheet set apart (in :func:`depmeta.review.contrasts.form_contrasts`'
-    ``unused`` form, reason "excluded: ..."). Pairwise, network and event-rate analyses all
-    read the arms returned here (and the reported effects of :func:`analysable_reported`)."""
-    return exclude_arms(prepare_arms(sheets["arms"]), sheets["excluded_arms"])
+def analysable_arms(sheets: dict[str, pd.DataFrame],
+                    scales: ScaleOptions | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The one exclusion step every analysis starts from: the arm sheet prepared, the rows of
+    the excluded-arms sheet set apart (in :func:`depmeta.review.contrasts.form_contrasts`'
+    ``unused`` form, reason "excluded: ..."), and the symptom rows of scales or change scores a
+    trial's contrasts do not use (:func:`depmeta.review.scales.select_scales`, with ``scales``,
+    the defaults where None). Pairwise, network and event-rate analyses all read the arms
+    returned here (and the reported effects of :func:`analysable_reported`)."""
+    arms, excluded = exclude_arms(prepare_arms(sheets["arms"]), sheets["excluded_arms"])
+    arms, other_scales = select_scales(arms, scales)
+    parts = [p for p in (excluded, other_scales) if len(p)]
+    return arms, (pd.concat(parts, ignore_index=True) if parts else excluded)
 
 
 def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=("ITT", "mITT", "completers"),
@@ -366,12 +395,13 @@ def assemble_contrasts(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions,
     ``excluded_arms`` sheets. ``timepoint`` overrides ``opts.timepoint`` (``"earliest"``
     for claims about speed); ``hazard=False`` leaves the hazard ratios out (they have
     no timepoint of their own)."""
-    arms, excluded = analysable_arms(sheets)
+    arms, excluded = analysable_arms(sheets, opts.scales)
     reported, excluded_reported = analysable_reported(sheets, opts.population_preference,
                                                       timepoint or opts.timepoint)
     contrasts, unused = form_contrasts(
         arms, reported, comparisons=list(opts.comparisons), outcomes=list(opts.outcomes),
         population_preference=opts.population_preference, timepoint=timepoint or opts.timepoint,
+        rho=opts.scale_rho,
     )
     hr, hr_unused = (hazard_contrasts(sheets["hazard_ratios"], opts.comparisons, opts.population_preference)
                      if hazard else (pd.DataFrame(), pd.DataFrame()))
@@ -379,4 +409,5 @@ def assemble_contrasts(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions,
         contrasts = pd.concat([contrasts, hr], ignore_index=True)
     parts = [u for u in (unused, hr_unused, excluded, excluded_reported) if len(u)]
     unused = pd.concat(parts, ignore_index=True) if parts else unused
-    return ContrastSet(arms=arms, contrasts=contrasts, unused=unused, n_excluded_arms=len(excluded), n_hazard=len(hr))
+    n_excluded = int(excluded.reason.str.startswith("excluded: ").sum()) if len(excluded) else 0
+    return ContrastSet(arms=arms, contrasts=contrasts, unused=unused, n_excluded_arms=n_excluded, n_hazard=len(hr))
