@@ -174,7 +174,8 @@ def test_the_methods_say_the_scale_rule_and_name_pooled_change_scores():
                               "study_id": ["s1", "s3"], "score_type": ["endpoint", "endpoint"]})
     text = symptom_scales_section(opts, per_study, studies)
     assert "use one scale: the one most of its arms report, then the first in the order HRSD, HAMD" in text
-    assert "SMDs of change from baseline are not used" in text and "pooled together" not in text
+    assert "change from baseline is not used, its rows are listed as unused data" in text
+    assert "pooled together" not in text
     mixed = symptom_scales_section({**opts, "change_scores": "when_no_endpoint", "scale_rule": "average"},
                                    per_study.assign(score_type=["endpoint", "change"]), studies)
     assert "averaged within the trial assuming a correlation of 0.5" in mixed

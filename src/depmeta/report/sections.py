@@ -932,14 +932,15 @@ def symptom_scales_section(options: dict, per_study: pd.DataFrame, studies: pd.D
                 f"{priority}")
     else:
         rule = f"one scale: the one most of its arms report, then the first in the order {priority}"
-    change = ("SMDs of change from baseline are not used (the rows are listed as unused data)"
+    change = ("change from baseline is not used, its rows are listed as unused data"
               if options["change_scores"] == "never" else
               "a trial whose arms share no endpoint scale enters with its SMD of change from baseline")
     out = _Text()
     out(f"\n**Symptom scales.** Where an arm reports several symptom scales at one timepoint and population, a "
-        f"trial's contrasts use {rule}; the arms of a trial are compared on the same scale, and a trial whose arms "
-        f"share none is listed as unused. Endpoint scores are preferred; {change} (Cochrane Handbook 10.5.2). "
-        "A scale not in that order ranks after those in it.\n")
+        f"trial's contrasts use {rule}; a scale not in that order ranks after those in it. The arms of a trial are "
+        "compared on the same scale, and a trial whose arms share none is listed as unused. Endpoint scores are "
+        f"preferred and {change} (SMDs of change scores and of endpoint scores divide by different standard "
+        "deviations: Cochrane Handbook, section 10.5.2).\n")
     sym = per_study.iloc[:0]
     if len(per_study) and "score_type" in per_study:
         sym = per_study[(per_study.outcome == "symptoms") & (per_study.score_type == "change")]
