@@ -182,3 +182,46 @@ def test_the_methods_say_the_scale_rule_and_name_pooled_change_scores():
     assert ("**Change and endpoint scores pooled together.** Psychotherapy vs control, symptoms: 1 trial "
             "(Jones 2020) enters with the SMD of change from baseline") in mixed
     assert symptom_scales_section({**opts, "outcomes": ("response",)}, per_study, studies) == ""
+
+
+#: Pooled REML estimates against metafor (roots found to 1e-12 on both sides): the project's
+#: promise of six significant digits.
+RTOL_POOLED = 1e-6
+#: Each trial's g, or average of g's (closed forms on both sides): order of summation only.
+RTOL_EFFECT = 1e-10
+
+
+@pytest.mark.parametrize("rule", ["priority", "average"])
+def test_the_metapsy_subset_pools_as_metafor_under_either_rule(tmp_path, rule):
+    """The outside review of tests/reviews/metapsy_subset.py through validation, the scale rule and
+    pooling (the workflow end to end: tests/test_outside_reviews.py), against
+    tests/reference/generate_metapsy_subset.R, which applies the rules to the database on its own."""
+    import json
+
+    from reviews import metapsy_subset
+
+    from conftest import shared_path
+
+    dataset = shared_path("datasets", "metapsy", "depression-psyctr.csv")
+    protocol = yaml.safe_load(metapsy_subset.write_review(dataset, tmp_path).read_text())
+    raw = {name: pd.read_csv(tmp_path / protocol["sheets"][name], dtype=str, keep_default_na=False)
+           for name in ("studies", "arms", "contrasts")}
+    check = validate_group("extraction", raw, SCHEMAS, {n: f"{n}.csv" for n in raw},
+                           vocabulary=protocol["vocabulary"])
+    assert check.ok, [str(p) for p in check.problems]
+    opts = AnalysisOptions.from_config({**protocol["analysis"], "scales": {"rule": rule}})
+    got = assemble_contrasts(check.sheets, opts, hazard=False)
+    summary, per_study, _ = run_meta_analyses(got.contrasts, {}, opts)
+    ref = json.loads((ROOT / "tests" / "reference" / "metapsy_subset.json").read_text())
+    ref = ref["average"] if rule == "average" else ref
+    (pooled,) = summary.to_dict("records")
+    assert pooled["k"] == ref["k"]
+    for ours, theirs in (("estimate", "estimate"), ("se", "se"), ("ci_low", "ci_lb"), ("ci_high", "ci_ub"),
+                         ("tau2", "tau2"), ("q", "q")):
+        assert pooled[ours] == pytest.approx(ref[theirs], rel=RTOL_POOLED), ours
+    theirs = pd.DataFrame(ref["studies"]).set_index("study_id")
+    ours = per_study.set_index("study_id").loc[theirs.index]
+    assert ours.yi.to_numpy() == pytest.approx(theirs.yi.to_numpy(), rel=RTOL_EFFECT)
+    assert ours.vi.to_numpy() == pytest.approx(theirs.vi.to_numpy(), rel=RTOL_EFFECT)
+    if rule == "average":
+        assert ((ours.source_kind == "averaged") == (theirs.scales > 1)).all()

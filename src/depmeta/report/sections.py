@@ -927,9 +927,9 @@ def symptom_scales_section(options: dict, per_study: pd.DataFrame, studies: pd.D
     priority = md_escape(", ".join(options["scale_priority"]))
     if options["scale_rule"] == "average":
         rule = (f"every scale reported by the same arms, their SMDs averaged within the trial assuming a correlation "
-                f"of {options['scale_rho']:g} between them (metafor's `aggregate(struct = \"CS\")`); the network "
-                f"meta-analysis, whose SMDs take one standardiser per trial, uses one scale, the first in the order "
-                f"{priority}")
+                f"of {options['scale_rho']:g} between them (metafor's `aggregate()` with compound symmetry); the "
+                "network meta-analysis, whose SMDs take one standardiser per trial, uses one scale per trial, chosen "
+                f"as under the priority rule: the one most of its arms report, then the first in the order {priority}")
     else:
         rule = f"one scale: the one most of its arms report, then the first in the order {priority}"
     change = ("change from baseline is not used, its rows are listed as unused data"
