@@ -3,15 +3,23 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
 import pandas as pd
 import pytest
 import yaml
-from reviews import linde2015
+from reviews import linde2015, metapsy_subset
 
-from conftest import copy_project, shared_path, snakemake
+from conftest import ROOT, copy_project, shared_path, snakemake
+
+#: Pooled estimates against metafor (REML roots found to 1e-12 on both sides): the project's
+#: promise of six significant digits.
+RTOL_POOLED = 1e-6
+#: Each trial's Hedges' g (closed form on both sides, the arms combined by the same formula):
+#: floating-point order of summation only.
+RTOL_EFFECT = 1e-10
 
 
 def _text(html: str) -> str:
@@ -41,3 +49,37 @@ def test_linde2015_drug_classes_in_primary_care(tmp_path):
     assert "Med NaSSA vs Med SARI" in text and "Med hypericum" in text  # the review's own drug classes
     studies = pd.read_csv(work / "results" / "validated" / "studies.csv")
     assert len(studies) == 66 and studies.study_id.is_unique
+
+
+@pytest.mark.slow
+def test_metapsy_subset_psychotherapy_vs_control_on_one_scale_per_trial(tmp_path):
+    dataset = shared_path("datasets", "metapsy", "depression-psyctr.csv")
+    ref = json.loads((ROOT / "tests" / "reference" / "metapsy_subset.json").read_text())
+    work = copy_project(tmp_path / "project")
+    embedded = pd.read_csv(work / "data" / "studies.csv")
+    embedded_title = yaml.safe_load((work / "config" / "config.yaml").read_text())["review"]["title"]
+    shutil.rmtree(work / "data")  # a researcher's own project holds only their review
+    protocol = metapsy_subset.write_review(dataset, work)
+    proc = snakemake(work, "--configfile", str(protocol.relative_to(work)))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    text = _text((work / "results" / "report" / "report.html").read_text())
+    assert metapsy_subset.TITLE in text and "Review question." in text and embedded_title not in text
+    assert not [label for label in embedded.label if label in text]
+    assert "Claims in circulation" not in text and "Published benchmarks" not in text
+    assert "Psychotherapy vs control." in text
+    # the scales not chosen are listed with the reason, and the methods say the rule
+    assert "use HDRS-17 (the scale most of its arms report, then analysis.scales.priority)" in text
+    assert "contrasts use one scale: the one most of its arms report, then the first in the order HRSD" in text
+    summary = pd.read_csv(work / "results" / "tables" / "summary.csv")
+    (pooled,) = summary[(summary.comparison == "psychotherapy_vs_control") & (summary.outcome == "symptoms")
+                        ].to_dict("records")
+    assert pooled["k"] == ref["k"]
+    for ours, theirs in (("estimate", "estimate"), ("se", "se"), ("ci_low", "ci_lb"), ("ci_high", "ci_ub"),
+                         ("tau2", "tau2"), ("q", "q"), ("pi_low", "pi_lb"), ("pi_high", "pi_ub")):
+        assert pooled[ours] == pytest.approx(ref[theirs], rel=RTOL_POOLED), ours
+    per_study = pd.read_csv(work / "results" / "tables" / "per_study.csv").set_index("study_id")
+    theirs = pd.DataFrame(ref["studies"]).set_index("study_id")
+    assert set(per_study.index) == set(theirs.index)
+    assert (per_study.scale[theirs.index] == theirs.scale).all()
+    assert per_study.yi[theirs.index].to_numpy() == pytest.approx(theirs.yi.to_numpy(), rel=RTOL_EFFECT)
+    assert per_study.vi[theirs.index].to_numpy() == pytest.approx(theirs.vi.to_numpy(), rel=RTOL_EFFECT)

@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from depmeta.report.network_figure import network_graph  # noqa: E402
-from depmeta.review.analysis import adult_study_ids, analysable_arms, analysable_reported  # noqa: E402
+from depmeta.review.analysis import AnalysisOptions, adult_study_ids, analysable_arms, analysable_reported  # noqa: E402
 from depmeta.review.networks import (  # noqa: E402
     CONTRIBUTION_NOTE,
     NetworkOptions,
@@ -31,8 +31,11 @@ opts = NetworkOptions.from_config(cfg, snakemake.params.analysis)
 log.info("network options: %s", cfg)
 schema_dir = Path(snakemake.scriptdir).parent / "schemas"
 sheets = read_validated(snakemake.input, ("arms", "contrasts", "studies", "excluded_arms"), schema_dir)
-# the arms set apart by the excluded-arms sheet enter no network (as no pairwise analysis)
-arms, set_apart = analysable_arms(sheets, opts.timeframes)
+# the arms set apart by the excluded-arms sheet or outside their outcome's time frame enter no
+# network (as no pairwise analysis); a trial's symptom arms enter on one scale (its SMDs take one
+# standardiser per trial)
+scales = AnalysisOptions.from_config(snakemake.params.analysis).scales.one_scale()
+arms, set_apart = analysable_arms(sheets, opts.timeframes, scales)
 reported, reported_apart = analysable_reported(sheets, opts.population_preference, opts.timepoint, opts.timeframes)
 set_apart = pd.concat([set_apart, reported_apart], ignore_index=True)
 

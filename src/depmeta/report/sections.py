@@ -935,6 +935,47 @@ estimator and back-transformed. The statistics were checked against R's metafor 
     return str(out)
 
 
+def symptom_scales_section(options: dict, per_study: pd.DataFrame, studies: pd.DataFrame) -> str:
+    """How a trial's symptom scales and change scores were chosen (``options``: results.json's
+    analysis options), and each pooled SMD that mixes change and endpoint scores, with its trials."""
+    if "symptoms" not in options["outcomes"]:
+        return ""
+    priority = md_escape(", ".join(options["scale_priority"]))
+    if options["scale_rule"] == "average":
+        rule = (f"every scale reported by the same arms, their SMDs averaged within the trial assuming a correlation "
+                f"of {options['scale_rho']:g} between them (metafor's `aggregate()` with compound symmetry); the "
+                "network meta-analysis, whose SMDs take one standardiser per trial, uses one scale per trial, chosen "
+                f"as under the priority rule: the one most of its arms report, then the first in the order {priority}")
+    else:
+        rule = f"one scale: the one most of its arms report, then the first in the order {priority}"
+    change = ("change from baseline is not used, its rows are listed as unused data"
+              if options["change_scores"] == "never" else
+              "a trial whose arms share no endpoint scale enters with its SMD of change from baseline")
+    out = _Text()
+    out(f"\n**Symptom scales.** Where an arm reports several symptom scales at one timepoint and population, a "
+        f"trial's contrasts use {rule}; a scale not in that order ranks after those in it. The arms of a trial are "
+        "compared on the same scale, and a trial whose arms share none is listed as unused. Endpoint scores are "
+        f"preferred and {change} (SMDs of change scores and of endpoint scores divide by different standard "
+        "deviations: Cochrane Handbook, section 10.5.2).\n")
+    sym = per_study.iloc[:0]
+    if len(per_study) and "score_type" in per_study:
+        sym = per_study[(per_study.outcome == "symptoms") & (per_study.score_type == "change")]
+    labels = dict(zip(studies.study_id, studies.label))
+    for (comp, _), rows in sym.groupby(["comparison", "outcome"], sort=False):
+        names = ", ".join(labels.get(s, s) for s in rows.study_id)
+        verb = "enters" if len(rows) == 1 else "enter"
+        out(f"\n**Change and endpoint scores pooled together.** {_capital(comparison_label(comp))}, symptoms: "
+            f"{studies_text_count(len(rows))} ({md_escape(names)}) {verb} with the SMD of change from baseline "
+            "beside endpoint SMDs (analysis.change_scores.use when_no_endpoint). The two SMDs divide by different "
+            "standard deviations, of the change and of the score, so the pooled SMD mixes both.\n")
+    return str(out)
+
+
+def studies_text_count(k: int) -> str:
+    """'1 trial', '3 trials'."""
+    return f"{k} trial" if k == 1 else f"{k} trials"
+
+
 def coverage_intro(coverage: pd.DataFrame) -> str:
     """What the coverage simulation did, and the range of coverage of the z and Knapp-Hartung
     intervals where τ² > 0."""

@@ -11,12 +11,14 @@ import pandas as pd
 
 from depmeta.review.contrasts import exclude_arms, form_contrasts, preference_key, studies_text
 from depmeta.review.hazard import hazard_contrasts
+from depmeta.review.scales import ScaleOptions, select_scales
 from depmeta.review.sheets import prepare_arms
 from depmeta.review.timeframes import timeframes_from_config, within_timeframes
 from depmeta.review.vocabulary import (
     BINARY_OUTCOMES,
     COMPARISONS,
     OUTCOMES,
+    SCALE_PRIORITY,
     STRATEGY,
     contrast_row_id,
     hazard_row_id,
@@ -51,6 +53,10 @@ class AnalysisOptions:
     timeframes: dict | None = None
     event_rates: bool = True
     strategies: tuple = field(default=("medication", "psychotherapy", "combined", "control"))
+    scale_rule: str = "priority"
+    scale_priority: tuple = SCALE_PRIORITY
+    scale_rho: float = 0.5
+    change_scores: str = "never"
 
     @classmethod
     def from_config(cls, section: dict) -> "AnalysisOptions":
@@ -61,9 +67,19 @@ class AnalysisOptions:
             if key in kw:
                 kw[key] = tuple(kw[key])
         kw.update({k: zc[k] for k in ("add", "to", "drop00") if k in zc})
+        sc = section.get("scales", {})
+        kw.update({f"scale_{k}": tuple(sc[k]) if k == "priority" else sc[k] for k in ("rule", "priority", "rho")
+                   if k in sc})
+        if "use" in section.get("change_scores", {}):
+            kw["change_scores"] = section["change_scores"]["use"]
         if "timeframes" in kw:
             kw["timeframes"] = timeframes_from_config(kw["timeframes"])
         return cls(**kw)
+
+    @property
+    def scales(self) -> ScaleOptions:
+        """The choice among a trial's symptom rows (:mod:`depmeta.review.scales`)."""
+        return ScaleOptions(self.scale_rule, self.scale_priority, self.scale_rho, self.change_scores)
 
     def record(self) -> dict:
         """The options as a JSON-able mapping (the time frames as the protocol states them)."""
@@ -180,6 +196,7 @@ def _meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptions,
                     "arms1": r["arms1"], "arms2": r["arms2"], "timepoint_weeks": r["timepoint_weeks"],
                     "analysis_population": r["analysis_population"], "derived": bool(r["derived"]),
                     "multi_arm": bool(r["multi_arm"]), "source_kind": r["source_kind"],
+                    "scale": r.get("scale", ""), "score_type": r.get("score_type", ""),
                     "yi": yi[i], "vi": vi[i], "row_ids": r["row_ids"],
                 }
                 if ok[i]:
@@ -338,17 +355,21 @@ class ContrastSet:
     n_hazard: int
 
 
-def analysable_arms(sheets: dict[str, pd.DataFrame], timeframes: dict | None = None
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def analysable_arms(sheets: dict[str, pd.DataFrame], timeframes: dict | None = None,
+                    scales: ScaleOptions | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The one exclusion step every analysis starts from: the arm sheet prepared, the rows of
     the excluded-arms sheet set apart (reason "excluded: ..."), then the rows outside their
-    outcome's time frame (:func:`~depmeta.review.timeframes.within_timeframes`), in
+    outcome's time frame (:func:`~depmeta.review.timeframes.within_timeframes`), then the
+    symptom rows of scales or change scores a trial's contrasts do not use
+    (:func:`depmeta.review.scales.select_scales`, with ``scales``, the defaults where None), in
     :func:`depmeta.review.contrasts.form_contrasts`' ``unused`` form. Pairwise, network and
     event-rate analyses all read the arms returned here (and the reported effects of
     :func:`analysable_reported`)."""
     arms, excluded = exclude_arms(prepare_arms(sheets["arms"]), sheets["excluded_arms"])
     arms, outside = within_timeframes(arms, timeframes, "arms", lambda r: r["row_id"])
-    return arms, pd.concat([u for u in (excluded, outside) if len(u)] or [excluded], ignore_index=True)
+    arms, other_scales = select_scales(arms, scales)
+    parts = [p for p in (excluded, outside, other_scales) if len(p)]
+    return arms, (pd.concat(parts, ignore_index=True) if parts else excluded)
 
 
 def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=("ITT", "mITT", "completers"),
@@ -412,12 +433,13 @@ def assemble_contrasts(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions, h
     ``excluded_arms`` sheets. The time frames and the timepoint rule are ``opts``'
     (:meth:`AnalysisOptions.early` for claims about speed); ``hazard=False`` leaves the hazard
     ratios out (they have no timepoint of their own)."""
-    arms, excluded = analysable_arms(sheets, opts.timeframes)
+    arms, excluded = analysable_arms(sheets, opts.timeframes, opts.scales)
     reported, excluded_reported = analysable_reported(sheets, opts.population_preference, opts.timepoint,
                                                       opts.timeframes)
     contrasts, unused = form_contrasts(
         arms, reported, comparisons=list(opts.comparisons), outcomes=list(opts.outcomes),
         population_preference=opts.population_preference, timepoint=opts.timepoint,
+        rho=opts.scale_rho,
     )
     hazard_sheet, hr_outside = _hazard_in_frame(sheets["hazard_ratios"] if hazard else None, opts.timeframes)
     hr, hr_unused = (hazard_contrasts(hazard_sheet, opts.comparisons, opts.population_preference)

@@ -18,6 +18,9 @@ Rules, in order (documented in ``config/README.md``):
    into one (events and n summed; means and SDs by the Cochrane Handbook's
    formula, section 6.5.2.10), so a study enters each meta-analysis once and
    no arm is counted twice within an analysis (Cochrane Handbook 23.3.4).
+   Symptom rows: one scale per slice, or several averaged (``analysis.scales``), as
+   :func:`depmeta.review.scales.select_scales` chose them; several are averaged here
+   (:func:`depmeta.review.scales.averaged_smd`, ``source_kind`` ``averaged``).
 4. Reported Hedges' g (contrasts sheet) is used for a study × comparison
    where no arm-level means and SDs exist; its sign is turned to A minus B.
 5. Arm rows used by no contrast are returned with the reason.
@@ -28,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from depmeta.review.scales import averaged_smd
 from depmeta.review.vocabulary import COMPARISONS, OUTCOMES, STRATEGY, contrast_row_id, weeks_text
 
 __all__ = ["combine_means", "exclude_arms", "form_contrasts", "preference_key", "studies_text"]
@@ -95,8 +99,10 @@ def form_contrasts(
     outcomes: list[str] | None = None,
     population_preference: tuple[str, ...] = ("ITT", "mITT", "completers"),
     timepoint: str = "latest",
+    rho: float = 0.5,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Form within-study contrasts.
+    """Form within-study contrasts (``rho``: the correlation of a trial's SMDs on several scales,
+    where the arm rows hold several; ``analysis.scales.rho``).
 
     Returns
     -------
@@ -161,6 +167,12 @@ def form_contrasts(
                 rec[f"treatments{side}"] = m["treatments"]
                 for f in ("events", "mean", "sd"):
                     rec[f"{f}{side}"] = m.get(f, np.nan)
+            rec["scale"] = "; ".join(dict.fromkeys(r["scale"] for r in g1 + g2)) if cont else ""
+            rec["score_type"] = ("change" if any(r.get("score_type") == "change" for r in g1 + g2)
+                                 else "endpoint") if cont else ""
+            if cont and len({r["scale"] for r in g1 + g2}) > 1:
+                rec.update(averaged_smd(g1, g2, rho, combine_means), source_kind="averaged",
+                           mean1=np.nan, sd1=np.nan, mean2=np.nan, sd2=np.nan)
             records.append(rec)
 
     # for each study x outcome, the first used row in sheet order (what its contrasts use)
@@ -236,7 +248,8 @@ def _add_reported(contrasts, reported, comparisons, outcomes):
         records.append({
             "study_id": r.study_id, "comparison": comp, "outcome": r.outcome, "source_kind": "reported",
             "timepoint_weeks": r.timepoint_weeks, "analysis_population": r.analysis_population,
-            "phase": r.phase, "followup_months": np.nan, "outcome_definition": r.scale,
+            "phase": r.phase, "followup_months": np.nan, "outcome_definition": r.scale, "scale": r.scale,
+            "score_type": "",
             "multi_arm": False, "derived": False, "row_ids": [rid], "sources": r.source,
             "n1": float(r.n2 if flip else r.n1), "n2": float(r.n1 if flip else r.n2),
             "arms1": r.arm2_id if flip else r.arm1_id, "arms2": r.arm1_id if flip else r.arm2_id,

@@ -281,15 +281,26 @@ def check_extraction(
             problems.append(Problem(fs, _row(i), "doi", "missing source: give a DOI, PMID or URL"))
     known = set(studies["study_id"])
 
-    key = ["study_id", "arm_id", "outcome", "timepoint_weeks", "analysis_population"]
-    dup = arms.duplicated(subset=key, keep="first")
-    first = _first_rows(arms, key)
+    # symptoms: one row per scale and kind of score (several scales per arm; the protocol's
+    # analysis.scales chooses among them); other outcomes: one row
+    keyed = arms.assign(_scale=_symptom_values(arms, "scale"), _score=_symptom_values(arms, "score_type"))
+    key = ["study_id", "arm_id", "outcome", "timepoint_weeks", "analysis_population", "_scale", "_score"]
+    dup = keyed.duplicated(subset=key, keep="first")
+    first = _first_rows(keyed, key)
     for i in arms.index[dup]:
         r = arms.loc[i]
+        what = (f", scale {r['scale'] or '(blank)'} ({keyed.at[i, '_score']})" if r["outcome"] in CONTINUOUS_OUTCOMES
+                else "")
+        fix = ("; a second scale of the arm goes in a row with another scale (or score_type)"
+               if r["outcome"] in CONTINUOUS_OUTCOMES else "")
         problems.append(Problem(
             fa, _row(i), "arm_id",
             f"duplicated arm row: {r['study_id']}/{r['arm_id']}, {r['outcome']} at {weeks_text(r['timepoint_weeks'])} "
-            f"({r['analysis_population'] or POPULATION_NOT_REPORTED}) already appears at row {first[i]}"))
+            f"({r['analysis_population'] or POPULATION_NOT_REPORTED}){what} already appears at row {first[i]}{fix}"))
+    for i in arms.index[arms.outcome.isin(BINARY_OUTCOMES) & arms.score_type.ne("")]:
+        problems.append(Problem(fa, _row(i), "score_type", (
+            f"score_type {arms.at[i, 'score_type']!r} given for binary outcome {arms.at[i, 'outcome']!r}: "
+            "leave it blank (it says whether a symptom score is at endpoint or a change from baseline)")))
     # a trial's rows of one outcome give their week, or none of them does (the end of treatment)
     unreported = arms["timepoint_weeks"].isna()
     for (sid, outcome), rows in arms.groupby(["study_id", "outcome"], sort=False):
@@ -351,6 +362,12 @@ def check_extraction(
                         Problem(fc, _row(i), f"{side}_type", f"{t!r} in {fa} but {r[f'{side}_type']!r} here")
                     )
     return problems
+
+
+def _symptom_values(arms: pd.DataFrame, column: str) -> pd.Series:
+    """A column's value on symptom rows (``score_type``: blank is ``endpoint``), "" on the others."""
+    values = arms[column].where(arms[column].ne("") | (column != "score_type"), "endpoint")
+    return values.where(arms.outcome.isin(CONTINUOUS_OUTCOMES), "")
 
 
 def check_risk_of_bias(rob: pd.DataFrame, studies: pd.DataFrame, files: dict[str, str]) -> list[Problem]:
@@ -492,7 +509,17 @@ def prepare_arms(arms: pd.DataFrame) -> pd.DataFrame:
     out = arms.copy()
     out["analysis_population"] = out["analysis_population"].replace("", POPULATION_NOT_REPORTED)
     out["sheet_row"] = [_row(i) for i in out.index]
-    out["row_id"] = [arm_row_id(r) for r in out.itertuples()]
+    if "score_type" in out:
+        out["score_type"] = _symptom_values(out, "score_type")
+    ids = pd.Series([arm_row_id(r) for r in out.itertuples()], index=out.index)
+    # an arm with several symptom rows at one timepoint and population: each id names its scale
+    # (and ':change' for a change from baseline), so that every row id stays unique
+    several = ids.duplicated(keep=False) & out.outcome.isin(CONTINUOUS_OUTCOMES)
+    if several.any():
+        kinds = out.get("score_type", pd.Series("", index=out.index))
+        ids[several] = [f"{i}:{s or 'blank'}" + (":change" if k == "change" else "")
+                        for i, s, k in zip(ids[several], out.scale[several], kinds[several])]
+    out["row_id"] = ids.tolist()
     binary = out["outcome"].isin(BINARY_OUTCOMES)
     printed = out["events"].notna()
     derive = binary & ~printed

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 __all__ = [
     "ANALYSIS_POPULATIONS", "ARM_TYPES", "BINARY_OUTCOMES", "COMPARISONS", "CONTINUOUS_OUTCOMES", "CONTROL_TYPES",
-    "DRUG_CLASSES", "OPEN_LISTS", "OUTCOMES", "OUTCOME_DIRECTION", "PHASES", "POPULATION_NOT_REPORTED", "STRATEGIES",
-    "STRATEGY", "THERAPY_TYPES", "arm_row_id", "contrast_row_id", "hazard_row_id", "weeks_id", "weeks_text",
+    "DRUG_CLASSES", "OPEN_LISTS", "OUTCOMES", "OUTCOME_DIRECTION", "PHASES", "POPULATION_NOT_REPORTED",
+    "SCALE_PRIORITY", "SCORE_TYPES", "STRATEGIES", "STRATEGY", "THERAPY_TYPES", "arm_row_id", "contrast_row_id",
+    "hazard_row_id", "weeks_id", "weeks_text",
 ]
 
 #: Active strategies, then control, in the order tables and node lists use.
@@ -38,6 +39,15 @@ BINARY_OUTCOMES = ("remission", "response", "relapse", "dropout")
 CONTINUOUS_OUTCOMES = ("symptoms",)
 #: +1: a larger value favours arm 1 (good outcome); -1: a smaller value does.
 OUTCOME_DIRECTION = {"remission": 1, "response": 1, "relapse": -1, "dropout": -1, "symptoms": -1}
+
+#: Kinds of symptom score (the arm sheet's ``score_type``; blank is ``endpoint``).
+SCORE_TYPES = ("endpoint", "change")
+#: The default order in which a trial's symptom scales are chosen (config ``analysis.scales.priority``):
+#: clinician-rated before self-report, as the priority lists of metapsyTools' ``filterPriorityRule``
+#: are written. An entry names a scale with or without its version (``HRSD`` is also HRSD-17, HRSD 24,
+#: ``BDI`` also BDI-II and BDI-2); MADRS-S and QIDS-SR are self-report forms, listed apart.
+SCALE_PRIORITY = ("HRSD", "HAMD", "HAM-D", "HDRS", "MADRS", "QIDS-C", "IDS-C", "CDRS-R", "CSDD",
+                  "BDI", "PHQ-9", "QIDS-SR", "IDS-SR", "MADRS-S", "MADRS-SR", "CES-D", "HADS-D", "GDS", "EPDS")
 
 ANALYSIS_POPULATIONS = ("ITT", "mITT", "completers")
 #: Treatment phases of an arm row (the hazard-ratio sheet adds ``sequential``).

@@ -25,6 +25,7 @@ __all__ = [
     "MEASURES",
     "RATIO_MEASURES",
     "EffectSizes",
+    "aggregate_correlated",
     "counts_from_percent",
     "escalc",
     "hedges_correction",
@@ -316,3 +317,37 @@ def _gen(yi, vi, sei) -> EffectSizes:
     k = y.shape[0]
     false = np.zeros(k, bool)
     return EffectSizes("GEN", y, v, false, false.copy(), (None,) * k)
+
+
+def aggregate_correlated(yi, vi, rho: float) -> tuple[float, float]:
+    """One effect from several correlated effects of one study: metafor's
+    ``aggregate.escalc(struct = "CS", rho = rho, weighted = TRUE)``.
+
+    The effects share one correlation ``rho`` (compound symmetry); with
+    ``V = D^1/2 R D^1/2`` (``D`` the variances, ``R`` 1 on the diagonal and ``rho`` off it)
+    the result is the generalised least-squares mean ``1'V⁻¹y / 1'V⁻¹1`` with variance
+    ``1 / 1'V⁻¹1``. A single effect is returned unchanged.
+
+    Raises ``ValueError`` where ``rho`` is outside [0, 1), the effects or variances are not
+    finite, a variance is not positive, or ``V`` is not positive definite (metafor refuses it
+    too).
+    """
+    y, v = np.asarray(yi, float).ravel(), np.asarray(vi, float).ravel()
+    if y.shape != v.shape or not len(y):
+        raise ValueError("aggregate_correlated: yi and vi must be non-empty and of one length")
+    if not 0 <= rho < 1:
+        raise ValueError(f"aggregate_correlated: rho must lie in [0, 1), not {rho}")
+    if not (np.isfinite(y).all() and np.isfinite(v).all()) or (v <= 0).any():
+        raise ValueError("aggregate_correlated: effects and variances must be finite, variances positive")
+    s = np.sqrt(v)
+    corr = np.full((len(y), len(y)), rho)
+    np.fill_diagonal(corr, 1.0)
+    cov = corr * np.outer(s, s)
+    try:
+        chol = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError as err:
+        raise ValueError("aggregate_correlated: the covariance of the effects is not positive definite") from err
+    ones = np.ones(len(y))
+    w = np.linalg.solve(chol.T, np.linalg.solve(chol, ones))  # V^-1 1
+    total = float(w @ ones)
+    return float(w @ y) / total, 1.0 / total
