@@ -328,6 +328,20 @@ def protocol(draw, outcomes_present) -> dict:
     populations = populations or draw(st.lists(st.sampled_from(("ITT", "mITT", "completers", "not reported")),
                                                min_size=1, unique=True))
     level = draw(st.sampled_from(("not assessed", "undetected", "suspected")))
+    certainty = {"reporting_bias": {"level": level,
+                                    "reason": "the made-up search left out registries" if level == "suspected" else ""},
+                 "not_assessed": draw(st.sampled_from(("flag", "some concerns"))),
+                 "publication_bias": {"min_studies": draw(st.sampled_from((10, 3, 2)))}}
+    if draw(st.booleans()):
+        certainty.update(
+            assumed_risk=draw(st.sampled_from(({}, {"response": 0.4}, {"relapse": 0.0, "dropout": 1.0}))),
+            smd_control_event_rate=draw(st.sampled_from(("response", "remission", 0.3, 0.0))),
+            risk_of_bias={"cinema_rule": draw(st.sampled_from(("average", "majority", "highest")))},
+            indirectness={"judgements": [{"comparison": "*", "outcome": draw(st.sampled_from(("*", "response"))),
+                                          "level": "serious", "reason": "made-up populations"}]},
+            overrides=[{"domain": draw(st.sampled_from(("imprecision", "heterogeneity", "risk of bias"))),
+                        "evidence": "*", "level": draw(st.sampled_from(("serious", "some concerns"))),
+                        "reason": "a made-up judgement"}])
     out = {
         "analysis": {"method": draw(st.sampled_from(("REML", "REML", "DL", "PM", "EE", "ML", "SJ", "HS"))),
                      "test": draw(st.sampled_from(("z", "knha", "t", "adhoc"))),
@@ -343,15 +357,23 @@ def protocol(draw, outcomes_present) -> dict:
         "network": {"enabled": draw(st.sampled_from((True, True, False))),
                     "method": draw(st.sampled_from(("REML", "DL", "FE"))),
                     "nodes": draw(st.sampled_from(("strategy", "strategy", "arm_type", "therapy_type", "drug_class"))),
-                    "outcomes": draw(st.sampled_from((outcomes, list(OUTCOMES)))),
+                    "outcomes": draw(st.sampled_from((list(outcomes), list(OUTCOMES), []))),
+                    "reference": draw(st.sampled_from(("control", "control", "placebo", "medication",
+                                                       "psychotherapy:CBT"))),
                     "contribution": draw(st.sampled_from(("streams", "proportion")))},
-        "certainty": {"reporting_bias": {"level": level,
-                                         "reason": "the made-up search left out registries" if level == "suspected"
-                                         else ""},
-                      "not_assessed": draw(st.sampled_from(("flag", "some concerns")))},
-        "subgroups": {"permutations": 20, "exact_limit": 24},
-        "sensitivity": {"min_k_small_study": draw(st.sampled_from((3, 10))), "min_k_gosh": 3,
-                        "gosh_max_exhaustive_k": 8, "alternative_methods": ["DL", "EE"]},
+        "certainty": certainty,
+        "subgroups": {"moderators": draw(st.sampled_from((["age_group", "chronicity", "baseline_severity",
+                                                            "therapy_type", "drug_class", "risk_of_bias"],
+                                                           ["drug_class"], []))),
+                      "regression_moderators": draw(st.sampled_from((["year", "baseline_severity"], ["year"], []))),
+                      "tau2": draw(st.sampled_from((["separate", "common"], ["common"]))),
+                      "min_per_group": draw(st.sampled_from((1, 2))),
+                      "min_studies_regression": draw(st.sampled_from((3, 4))), "permutations": 20,
+                      "exact_limit": 24},
+        "sensitivity": {"min_k_small_study": draw(st.sampled_from((3, 10))),
+                        "min_k_gosh": draw(st.sampled_from((2, 3))), "gosh_max_exhaustive_k": 8,
+                        "cumulative_order": draw(st.sampled_from((["year", "precision"], ["precision"], []))),
+                        "alternative_methods": draw(st.sampled_from((["DL", "EE"], ["REML", "PM", "HS"])))},
         "report": {"pdf": False},
         "simulation": {"replications": 5, "k": [3], "tau2": [0.0]},
     }

@@ -10,6 +10,7 @@ function), and if it does, does it go through every job? A job's exception propa
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import logging
 import re
@@ -17,6 +18,9 @@ import runpy
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
+
+import yaml
 
 from conftest import ROOT
 from depmeta.cli import load_protocol, validate_review
@@ -47,10 +51,9 @@ class Named(list):
     """A rule's inputs, outputs or params as a script reads them: by name (``input.summary``,
     ``input["summary"]``, ``keys()``, ``items()``) and by position."""
 
-    def __init__(self, named: dict | None = None, *positional):
-        named = dict(named or {})
-        super().__init__([*positional, *named.values()])
-        self._named = named
+    def __init__(self, named: dict):
+        super().__init__(named.values())
+        self._named = dict(named)
 
     def __getattr__(self, name):
         try:
@@ -106,7 +109,8 @@ def jobs(config: dict, results: Path) -> list[Job]:
             {**group_files(sheets, "risk_of_bias"), "validated_studies": v["studies"],
              "schemas": _schemas("risk_of_bias", "studies")},
             {"risk_of_bias": v["risk_of_bias"], "provenance": provenance["risk_of_bias"]},
-            {"group": "risk_of_bias", "studies_label": sheets.get("studies") or "studies"}),
+            {"group": "risk_of_bias", "studies_label": f"{sheets['workbook']} [sheet studies]"
+             if sheets.get("workbook") else sheets["studies"]}),
         Job("validate_evidence", "validate_sheets.py",
             {**group_files(sheets, "evidence"), "schemas": _schemas("benchmarks", "claims")},
             {"benchmarks": v["benchmarks"], "claims": str(r / "validated" / "claims.json"),
@@ -165,7 +169,7 @@ def run_job(job: Job, logs: Path) -> None:
     logs.mkdir(parents=True, exist_ok=True)
     smk = type("Snakemake", (), {})()
     smk.input, smk.output, smk.params = Named(job.input), Named(job.output), Named(job.params)
-    smk.log, smk.scriptdir = Named({}, str(logs / f"{job.rule}.log")), str(SCRIPTS)
+    smk.log, smk.scriptdir = Named({"log": str(logs / f"{job.rule}.log")}), str(SCRIPTS)
     path = list(sys.path)
     try:
         runpy.run_path(str(SCRIPTS / job.script), init_globals={"snakemake": smk}, run_name="__main__")
@@ -177,10 +181,33 @@ def run_job(job: Job, logs: Path) -> None:
             handler.close()
 
 
+_PARSED: dict[str, object] = {}
+_SAFE_LOAD = yaml.safe_load
+
+
+def _parsed_once(stream):
+    """``yaml.safe_load`` of a text read before in this process: the same document, parsed once
+    (each job reads the schemas it writes and reads through; parsing them is most of a small
+    review's time)."""
+    if not isinstance(stream, str):
+        return _SAFE_LOAD(stream)
+    if stream not in _PARSED:
+        _PARSED[stream] = _SAFE_LOAD(stream)
+    return copy.deepcopy(_PARSED[stream])
+
+
 def run_review(protocol: Path, results: Path) -> Run:
     """Validate the review of ``protocol`` as ``depmeta validate`` does; a valid one then goes
-    through every job of the workflow into ``results`` (logs beside it) and the report's
-    Python. Paths in the protocol are relative to the current folder, as for Snakemake."""
+    through every job of the workflow into ``results`` (a folder named ``results``, as the
+    tables' schemas are found by their path under it; logs beside it) and the report's Python.
+    Paths in the protocol are relative to the current folder, as for Snakemake."""
+    if results.name != "results":
+        raise ValueError(f"{results}: the results folder must be named 'results'")
+    with mock.patch.object(yaml, "safe_load", _parsed_once):
+        return _run_review(protocol, results)
+
+
+def _run_review(protocol: Path, results: Path) -> Run:
     problems, _ = validate_review(protocol)
     run = Run(problems=problems)
     if problems:

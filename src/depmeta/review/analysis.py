@@ -112,16 +112,28 @@ def _effect_sizes(sub: pd.DataFrame, outcome: str, opts: AnalysisOptions):
         return opts.binary_measure, es.yi, es.vi, list(es.reasons)
     yi = np.full(len(sub), np.nan)
     vi = np.full(len(sub), np.nan)
+    reasons = [None] * len(sub)
     arm = (sub.source_kind == "arms").to_numpy()
+    # a standardiser needs a pooled SD above 0 on at least one degree of freedom: arms of one
+    # patient each leave none (and several such arms combined have an SD of 0)
+    no_sd = np.zeros(len(sub), bool)
+    if arm.any():
+        s = sub[arm]
+        no_sd[arm] = ((s.n1 + s.n2 <= 2) | ~(s.sd1 > 0) | ~(s.sd2 > 0)).to_numpy()
+    for i in np.flatnonzero(no_sd):
+        reasons[i] = (f"SMD not estimable: arms of {sub.n1.iloc[i]:g} and {sub.n2.iloc[i]:g} patients with SDs "
+                      f"{sub.sd1.iloc[i]:.3g} and {sub.sd2.iloc[i]:.3g} give no pooled SD")
+    arm = arm & ~no_sd
     if arm.any():
         s = sub[arm]
         es = escalc("SMD", m1i=s.mean1, sd1i=s.sd1, n1i=s.n1, m2i=s.mean2, sd2i=s.sd2, n2i=s.n2)
         yi[arm], vi[arm] = es.yi, es.vi
-    if (~arm).any():
-        s = sub[~arm]
+    rep = (sub.source_kind != "arms").to_numpy()
+    if rep.any():
+        s = sub[rep]
         es = escalc("GEN", yi=s.g, sei=s.g_se)
-        yi[~arm], vi[~arm] = es.yi, es.vi
-    return "SMD", yi, vi, [None] * len(sub)
+        yi[rep], vi[rep] = es.yi, es.vi
+    return "SMD", yi, vi, reasons
 
 
 #: arm-level summaries carried into the per-study table (NaN where a contrast has none)

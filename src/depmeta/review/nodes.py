@@ -206,6 +206,17 @@ def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str =
                 rec["events"] = float(g.events_used.sum())
             arm_rows.append(rec)
     f = pd.DataFrame.from_records(arm_rows, columns=["study", "treatment", "n", "events", "mean", "sd", "row_ids"])
+    if cont and len(f):
+        # arms of one patient each, combined, have an SD of 0, and a trial of one patient per node no
+        # degree of freedom: neither gives a standardiser
+        no_sd = f.groupby("study").apply(lambda g: bool((g.sd <= 0).any() or g.n.sum() <= len(g)),
+                                         include_groups=False)
+        for sid in no_sd.index[no_sd]:
+            g = f[f.study == sid]
+            excl.append((sid, list(g.row_ids.sum()), f"SMD not estimable: nodes of {', '.join(f'{n:g}' for n in g.n)} "
+                                                     f"patients with SDs {', '.join(f'{x:.3g}' for x in g.sd)} "
+                                                     "give no pooled SD"))
+        f = f[~f.study.isin(no_sd.index[no_sd])]
     out, dropped = contrasts_from_arms(f.study, f.treatment, measure, f.n, events=f.get("events"),
                                        mean=f.get("mean"), sd=f.get("sd"), row_ids=f.row_ids, add=add) \
         if len(f) else ((), [])
