@@ -308,16 +308,18 @@ def test_claims_studies_rob_exclusions_methods_and_coverage_sections():
                               "relapse": {"phases": ["continuation", "maintenance"], "from_weeks": None,
                                           "to_weeks": None, "choose": "latest", "target_weeks": None},
                               "dropout": {"phases": ["acute"], "choose": "latest"}}}
-    methods = sec.methods_section(options, {"depmeta": "0.1.0"}, "qmdrender")
-    assert "Knapp-Hartung adjustment (t with k − 1 df)" in methods and "Report rendered by qmdrender" in methods
+    methods = sec.methods_section(options)
+    assert "Knapp-Hartung adjustment (t with k − 1 df)" in methods
+    assert sec.software_paragraph({"depmeta": "0.1.0"}, "qmdrender") == ("\n**Software.** depmeta 0.1.0. Report "
+                                                                        "rendered by qmdrender.\n")
     # the time frames of the outcomes analysed, in their order (symptoms has none)
     assert ("(response: acute phase, weeks 6 to 16, the week nearest 12; relapse: continuation and maintenance "
             "phases, the latest week; symptoms: any phase, the latest week)") in methods
     assert "dropout: acute" not in methods
     assert "Per trial and outcome the latest timepoint is used" in sec.methods_section(
-        {**options, "timeframes": None}, {}, "x")
+        {**options, "timeframes": None})
     with pytest.raises(ValueError, match="analysis.test = 'wald' is not one the report describes"):
-        sec.methods_section({**options, "test": "wald"}, {}, "x")
+        sec.methods_section({**options, "test": "wald"})
     coverage = pd.DataFrame({"k": [3, 3], "tau2": [0.0, 0.1], "replications": [1000, 1000], "method": ["REML"] * 2,
                              "level": [0.95] * 2, "mc_se": [0.007] * 2, "ci_z": [0.95, 0.85],
                              "ci_knha": [0.96, 0.94], "ci_adhoc": [0.97, 0.95], "pi_z": [0.9, 0.8],

@@ -56,8 +56,8 @@ __all__ = ["MAIN_COMPARISONS", "benchmarks_intro", "benchmarks_section", "benchm
            "claims_intro", "claims_section", "claims_table", "claims_untestable_table", "coverage_intro",
            "coverage_table", "event_rates_intro", "exclusions_section", "meta_regression_table", "metapsy_section",
            "methods_section", "network_input_rows", "network_methods", "network_outcomes", "network_section",
-           "pairwise_intro", "results_by_outcome", "risk_of_bias_section", "sensitivity_section", "studies_table",
-           "subgroup_bubbles", "subgroup_groups_table", "subgroup_tests_table", "subgroups_intro",
+           "pairwise_intro", "results_by_outcome", "risk_of_bias_section", "sensitivity_section", "software_paragraph",
+           "studies_table", "subgroup_bubbles", "subgroup_groups_table", "subgroup_tests_table", "subgroups_intro",
            "summary_of_findings", "what_the_trials_show"]
 
 #: The report's name of each test of a meta-regression slope.
@@ -899,8 +899,9 @@ def timeframes_text(frames: dict | None, outcomes=()) -> str:
             "are listed among the unused data with the reason.")
 
 
-def methods_section(options: dict, software: dict, renderer: str) -> str:
-    """The methods in words, from the run's analysis options, and the software that ran it."""
+def methods_section(options: dict) -> str:
+    """The methods in words, from the run's analysis options (the symptom scales and the software
+    follow: :func:`symptom_scales_section`, :func:`software_paragraph`)."""
     out = _Text()
     pi_text = _choice(PREDICTION_INTERVAL_TEXT, options["prediction_interval"], "analysis.prediction_interval")
     test_text = _choice(TEST_TEXT, options["test"], "analysis.test")
@@ -931,8 +932,13 @@ prediction interval: {pi_text}; τ² confidence interval by the Q-profile method
 {options['min_studies']} studies contribute. Event rates are pooled on the logit scale with the same
 estimator and back-transformed. The statistics were checked against R's metafor to six significant digits.
 """)
-    out("\n**Software.** " + "; ".join(f"{k} {v}" for k, v in software.items()) + f". Report rendered by {renderer}.\n")
     return str(out)
+
+
+def software_paragraph(software: dict, renderer: str) -> str:
+    """The software that ran the analyses and rendered the report, the methods' last paragraph."""
+    versions = "; ".join(f"{k} {v}" for k, v in software.items())
+    return f"\n**Software.** {versions}. Report rendered by {renderer}.\n"
 
 
 def symptom_scales_section(options: dict, per_study: pd.DataFrame, studies: pd.DataFrame) -> str:
