@@ -41,6 +41,7 @@ from depmeta.stats.absolute import (
     risk_with_intervention,
     smd_to_risk,
 )
+from depmeta.stats.distributions import norm_ppf
 
 #: R's power.prop.test and pnorm/qnorm agree with scipy's normal quantiles to
 #: double precision; 1e-9 relative leaves room for the root-finding tolerance.
@@ -638,6 +639,11 @@ def _network_fixture():
         "direct_estimate": [np.log(1.3), -np.log(1.3)], "direct_se": [0.1, 0.1], "direct_k": [2, 2],
         "indirect_estimate": [np.log(1.2), -np.log(1.2)], "indirect_se": [0.2, 0.2],
         "split_pval": [0.5, 0.5], "n_studies": [2, 2], "row_ids": ["a;b", "a;b"]})
+    # the direct and indirect 95% CIs as the network rule writes them (normal quantile, display scale)
+    z = norm_ppf(0.975)
+    for kind in ("direct", "indirect"):
+        for side, sign in (("low", -1), ("high", 1)):
+            est[f"{kind}_ci_{side}_display"] = np.exp(est[f"{kind}_estimate"] + sign * z * est[f"{kind}_se"])
     summ = pd.DataFrame({"outcome": ["response"], "q_between_random_pval": [0.3]})
     contrib = pd.DataFrame({"outcome": ["response"] * 3, "treatment1": ["combined"] * 3,
                             "treatment2": ["medication"] * 3, "study_id": ["s1", "s2", "s3"],

@@ -78,7 +78,8 @@ def test_pooled_hazard_ratio_matches_metafor_gen(method):
     sheet = coerce(_fixture_sheet(), SCHEMA)
     contrasts, unused = hazard_contrasts(sheet, ["combined_vs_medication"])
     assert len(contrasts) == 6 and not len(unused)
-    opts = AnalysisOptions(method=method, comparisons=("combined_vs_medication",), outcomes=("relapse",))
+    # the reference is metafor's default z test
+    opts = AnalysisOptions(method=method, test="z", comparisons=("combined_vs_medication",), outcomes=("relapse",))
     summary, per_study, excluded = run_meta_analyses(contrasts, {}, opts)
     ref = REF["fits"][method]
     row = summary.iloc[0]

@@ -60,13 +60,15 @@ def test_analyses_match_metafor_on_the_shared_copy(shared):
     contrasts, unusable, notes = metapsy_contrasts(df, codebook, "depression-psyctr.csv")
     assert len(contrasts) == 900 and not len(unusable)
     np.testing.assert_allclose(contrasts.g, -df[".g"].to_numpy())  # this project's sign
-    out = analyse_metapsy(contrasts, {"method": "REML"})
+    out = analyse_metapsy(contrasts, {"method": "REML", "test": "z"})  # the reference is metafor's default z
     _check(out[out.analysis == "overall"].iloc[0], REF["overall"])
     for code, ref in REF["control_type"].items():
         _check(out[(out.analysis == "control type") & (out.group == CODES[code])].iloc[0], ref)
     for code, ref in REF["therapy_type"].items():
         _check(out[(out.analysis == "therapy type") & (out.group == code)].iloc[0], ref)
     _check(out[out.analysis == "low risk of bias"].iloc[0], REF["low_rob"])
+    knha = analyse_metapsy(contrasts, {"method": "REML", "test": "knha"})
+    _check(knha[knha.analysis == "overall"].iloc[0], REF["overall_knha"])
     # the three ba = 2 rows (a value the codebook does not define) are noted, not dropped
     assert any(n.startswith("column 'ba': value '2'") and "row(s) 893, 894, 895;" in n for n in notes)
 
@@ -185,7 +187,7 @@ def test_rule_runs_end_to_end_on_the_shared_copy(tmp_path):
     proc = snakemake(work, "--configfile", "config/config.yaml", str(cfg), "--", "results/metapsy/metapsy.json")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     summary = pd.read_csv(work / "results" / "metapsy" / "summary.csv")
-    _check(summary[summary.analysis == "overall"].iloc[0], REF["overall"])
+    _check(summary[summary.analysis == "overall"].iloc[0], REF["overall_knha"])  # the protocol's Knapp-Hartung
     meta = json.loads((work / "results" / "metapsy" / "metapsy.json").read_text())
     assert (meta["rows"], meta["usable"], meta["version"]) == (900, 900, "local copy")
     assert not (work / "resources").exists()  # a local copy: nothing downloaded

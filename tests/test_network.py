@@ -2,6 +2,9 @@
 
 References: tests/reference/network.json from tests/reference/generate_network.R (metafor's
 contrast-based model, REML and tau² = 0, on metadat's senn2013 and linde2016);
+tests/reference/network_t.json from tests/reference/generate_network_t.R (the same model under
+metafor's test = "t": t quantiles with contrasts minus treatment effects df, for the confidence
+and prediction intervals; senn2013, a three-study part of it and linde2016);
 tests/reference/decomp.json from tests/reference/generate_decomp.R (netmeta's random-effects
 design-by-treatment test, Q.inc.random, rebuilt with metafor on netmeta's Linde2016, a part of it
 and metadat's senn2013)."""
@@ -18,6 +21,7 @@ import pytest
 from conftest import shared_path
 from depmeta.stats.effects import escalc
 from depmeta.stats.network import (
+    T_DF0_NOTE,
     connected_components,
     contrasts_from_arms,
     contrasts_from_pairwise,
@@ -26,6 +30,7 @@ from depmeta.stats.network import (
 )
 
 REF = json.loads((Path(__file__).parent / "reference" / "network.json").read_text())
+REF_T = json.loads((Path(__file__).parent / "reference" / "network_t.json").read_text())
 DECOMP = json.loads((Path(__file__).parent / "reference" / "decomp.json").read_text())
 
 #: metafor parity: the R references polish tau² by Brent's method on metafor's own restricted
@@ -86,6 +91,52 @@ def test_linde2016_matches_metafor(method):
     res = fit_network(_linde(), method=method, reference="Placebo")
     _check_fit(res, REF["linde2016"]["fit"], random=method == "REML")
     assert len(res.treatments) == 22 and len(res.studies) == 93
+
+
+@pytest.mark.parametrize("method", ["REML", "FE"])
+@pytest.mark.parametrize("name", ["senn2013", "senn2013_part", "linde2016"])
+def test_t_intervals_match_metafor(name, method):
+    """test="t": estimates and SEs as under z, CIs and PIs with the t quantile on contrasts minus
+    treatment effects df (rma.mv(test = "t") and predict()); the same RTOL as the z parity."""
+    ref = REF_T[name]["fit"]
+    if name == "linde2016":
+        contrasts = _linde()
+    else:
+        p = pd.DataFrame(REF_T[name]["pairwise"])
+        contrasts = contrasts_from_pairwise(p.study, p.t1, p.t2, p.y, p.v)
+    res = fit_network(contrasts, method=method, reference=ref["reference"], test="t")
+    assert (res.test, res.note) == ("t", "")
+    assert res.df == ref["ddf"] == ref["pi_ddf"] == ref["k_contrasts"] - ref["n_parameters"]
+    pairs = ref["pairs"]["random" if method == "REML" else "fixed"]
+    i = [res.index(t) for t in ref["pairs"]["treatment1"]]
+    j = [res.index(t) for t in ref["pairs"]["treatment2"]]
+    est = np.asarray(pairs["estimate"])
+    np.testing.assert_allclose(res.estimate[i, j], est, rtol=RTOL)
+    np.testing.assert_allclose(res.se[i, j], pairs["se"], rtol=RTOL)
+    if method == "REML":
+        np.testing.assert_allclose(res.tau2, ref["tau2"], rtol=RTOL)
+    limits = [("ci_low", "ci_lb"), ("ci_high", "ci_ub")] + ([("pi_low", "pi_lb"), ("pi_high", "pi_ub")]
+                                                            if method == "REML" else [])
+    for ours, theirs in limits:
+        # RTOL relative to the interval's half-width (a limit near 0 has no relative accuracy of its own)
+        half = np.abs(np.asarray(pairs[theirs]) - est)
+        np.testing.assert_allclose(getattr(res, ours)[i, j] - res.estimate[i, j], np.asarray(pairs[theirs]) - est,
+                                   rtol=RTOL, err_msg=ours)
+        assert np.all(np.abs(getattr(res, ours)[i, j] - pairs[theirs]) <= RTOL * half), ours
+
+
+def test_t_without_residual_df_falls_back_to_z():
+    """A star of one study per comparison has as many contrasts as effects: no t quantile exists
+    (metafor gives no interval), so the intervals are the z ones and the note says why."""
+    contrasts = contrasts_from_pairwise(["s1", "s2", "s3"], ["a", "b", "c"], ["ref"] * 3,
+                                        [0.1, 0.9, -0.3], [0.04, 0.05, 0.06])
+    t = fit_network(contrasts, reference="ref", test="t")
+    z = fit_network(contrasts, reference="ref")
+    assert (t.test, t.df, t.note) == ("z", float("inf"), T_DF0_NOTE)
+    np.testing.assert_array_equal(t.ci_low, z.ci_low)
+    np.testing.assert_array_equal(t.pi_high, z.pi_high)
+    with pytest.raises(ValueError, match="test must be one of"):
+        fit_network(contrasts, reference="ref", test="knha")
 
 
 @pytest.mark.parametrize("name", ["senn2013", "linde2016"])

@@ -28,6 +28,28 @@ def test_the_embedded_protocol_passes_its_own_checks():
     assert EMBEDDED["review"]["title"]
 
 
+def test_intervals_default_to_knapp_hartung_and_t(tmp_path):
+    """A protocol that leaves the tests out gets Knapp-Hartung for the pooled estimates, metafor's
+    prediction interval (t with k - 1 df under it) and t intervals for the network; the embedded
+    protocol says so explicitly, and the options' own defaults are the schema's."""
+    from depmeta.cli import load_protocol
+    from depmeta.review.analysis import AnalysisOptions
+    from depmeta.review.networks import NetworkOptions
+    from depmeta.review.sensitivity import SensitivityOptions
+    from depmeta.review.subgroups import SubgroupOptions
+
+    path = tmp_path / "protocol.yaml"
+    path.write_text(yaml.safe_dump({"review": {"title": "T"}, "sheets": SHEETS}))
+    config, problems = load_protocol(path)
+    assert problems == []
+    assert (config["analysis"]["test"], config["analysis"]["prediction_interval"]) == ("knha", "metafor")
+    assert config["network"]["test"] == "t"
+    assert (EMBEDDED["analysis"]["test"], EMBEDDED["network"]["test"]) == ("knha", "t")
+    assert AnalysisOptions().test == SensitivityOptions().test == SubgroupOptions().test == "knha"
+    assert NetworkOptions().test == "t"
+    assert NetworkOptions.from_config(config["network"], config["analysis"]).test == "t"
+
+
 @pytest.mark.parametrize("level", ["suspected", "strongly suspected"])
 def test_a_reporting_bias_judgement_needs_the_reviews_own_reason(level):
     config = {"sheets": SHEETS, "certainty": {"reporting_bias": {"level": level, "reason": "  "}}}

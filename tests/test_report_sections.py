@@ -116,9 +116,19 @@ def test_network_methods_name_the_model_the_nodes_and_what_is_left_out():
     from depmeta.report.sections import network_methods
 
     _, t = _networks()
-    options = {"method": "REML", "nodes": "therapy_type"}
+    options = {"method": "REML", "nodes": "therapy_type", "test": "t"}
     text = network_methods(options, t["summary"], t["estimates"], t["exclusions"])
     assert "restricted maximum likelihood (REML)" in text and "split by the type of psychotherapy" in text
+    # the intervals' quantile, with each analysed outcome's degrees of freedom from the summary table
+    df = int(t["summary"].set_index("outcome").loc["response", "df"])
+    assert ("use a t distribution whose degrees of freedom are the network's contrasts minus its treatment "
+            "effects") in text and f"Degrees of freedom: response {df}" in text
+    assert "Direct and indirect estimates and the test of their difference use the normal quantile" in text
+    z = network_methods({**options, "test": "z"}, t["summary"], t["estimates"], t["exclusions"])
+    assert "use the normal quantile (metafor's default)" in z
+    with pytest.raises(ValueError, match="network methods: the option 'test' is missing"):
+        network_methods({k: v for k, v in options.items() if k != "test"}, t["summary"], t["estimates"],
+                        t["exclusions"])
     assert "- remission: not analysed: 0 usable studies" in text
     assert "With the nodes split by type, only medication vs control compares two strategies left whole" in text
     with pytest.raises(ValueError, match="network.method = 'XX' is not one the report describes"):
@@ -309,7 +319,15 @@ def test_claims_studies_rob_exclusions_methods_and_coverage_sections():
                                           "to_weeks": None, "choose": "latest", "target_weeks": None},
                               "dropout": {"phases": ["acute"], "choose": "latest"}}}
     methods = sec.methods_section(options)
-    assert "Knapp-Hartung adjustment (t with k − 1 df)" in methods
+    # the interval method and why, and the prediction interval metafor's predict() gives under that test
+    assert "Knapp-Hartung (Hartung-Knapp-Sidik-Jonkman) adjustment, t with k − 1 df" in methods
+    assert "Cochrane's Statistical Methods Group recommends it" in methods
+    assert "z interval of the same estimator is shown beside it in the sensitivity analyses" in methods
+    assert ("prediction interval: t with k − 1 df (the R package meta's default), as metafor's predict() gives it "
+            "under the Knapp-Hartung test") in " ".join(methods.split())
+    z = " ".join(sec.methods_section({**options, "test": "z"}).split())
+    assert "Wald-type z test and interval" in z and "Knapp-Hartung interval of the same estimator" in z
+    assert "prediction interval: normal quantile, as metafor's predict() gives it under the z test" in z
     assert sec.software_paragraph({"depmeta": "0.1.0"}, "qmdrender") == ("\n**Software.** depmeta 0.1.0. Report "
                                                                         "rendered by qmdrender.\n")
     # the time frames of the outcomes analysed, in their order (symptoms has none)
@@ -350,7 +368,7 @@ def test_network_section_has_its_heading_and_its_three_numbered_tables():
     from depmeta.report.sections import network_section
 
     net, t = _networks()
-    net["options"] = {"method": "REML", "nodes": "therapy_type"}
+    net["options"] = {"method": "REML", "nodes": "therapy_type", "test": "t"}
     text = network_section(net, t["summary"], t["estimates"], t["ranking"], t["exclusions"], Path("figs"), "95%")
     assert text.startswith("# Network meta-analysis\n\n")
     for label in ("tbl-network-ranking", "tbl-network-inconsistency", "tbl-network-split"):

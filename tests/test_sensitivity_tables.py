@@ -41,7 +41,7 @@ def frames():
 
 def test_tables_per_analysis(frames):
     per_study, summary, studies, low = frames
-    t = run_sensitivity(per_study, summary, studies, low, SensitivityOptions())
+    t = run_sensitivity(per_study, summary, studies, low, SensitivityOptions(test="z"))  # as the references below
     assert set(t.influence.comparison) == {"combined_vs_medication", "psychotherapy_vs_medication"}  # k >= 3
     assert len(t.leave1out) == len(per_study)
     ss = t.small_study.set_index("comparison")
@@ -96,3 +96,47 @@ def test_each_measure_is_analysed_apart(frames):
     np.testing.assert_allclose(rr, leave1out(four.yi, four.vi).estimate, rtol=RTOL)
     assert len(influence_display(t.influence, t.leave1out, "psychotherapy_vs_medication", "response", 0.95,
                                  "HR")) == 4
+
+
+def test_primary_estimator_under_z_and_the_conclusions_that_differ():
+    """Under Knapp-Hartung the alternatives hold the primary estimator with z; the conclusions under both
+    tests come from those two rows, and the report names the estimates whose conclusion differs. Two
+    trials of 0.3 and 0.5 (variance 0.02 each): z gives 0.40 [0.20, 0.60], Knapp-Hartung with 1 df an
+    interval about 12.7 / 1.96 times as wide around the same estimate, which includes 0."""
+    from depmeta.report.sections import other_test_section
+    from depmeta.review.robustness import conclusion, other_test_conclusions
+
+    rng = np.random.default_rng(7)
+    y = {"combined_vs_medication": list(rng.normal(0.3, 0.1, 6)), "psychotherapy_vs_medication": [0.3, 0.5]}
+    per_study = pd.DataFrame([{"comparison": c, "outcome": "symptoms", "measure": "SMD", "study_id": f"{c[:3]}{i}",
+                               "label": f"Trial {i}", "yi": yi, "vi": 0.02, "n1": 50, "n2": 50, "row_ids": f"r{i}"}
+                              for c, ys in y.items() for i, yi in enumerate(ys)])
+    summary = pd.DataFrame([{"comparison": c, "outcome": "symptoms", "measure": "SMD", "k": len(ys),
+                             "status": "pooled", "method": "REML", "test": "knha",
+                             "estimate_display": pool(ys, [0.02] * len(ys), test="knha").estimate}
+                            for c, ys in y.items()])
+    studies = pd.DataFrame({"study_id": per_study.study_id, "year": 2000})
+    alt = run_sensitivity(per_study, summary, studies, set(), SensitivityOptions(test="knha")).alternatives
+    conc = other_test_conclusions(summary, alt).set_index("comparison")
+    for c, ys in y.items():
+        rows = alt[alt.comparison == c].set_index("analysis")
+        z, kh = pool(ys, [0.02] * len(ys), test="z"), pool(ys, [0.02] * len(ys), test="knha")
+        assert rows.loc["estimator REML, z", "ci_low"] == pytest.approx(z.ci_low, rel=RTOL)
+        assert rows.loc["main analysis (REML, knha)", "ci_high"] == pytest.approx(kh.ci_high, rel=RTOL)
+        assert "estimator REML, knha" not in rows.index  # the main analysis is not repeated
+        r = conc.loc[c]
+        assert (r.other_test, r.conclusion, r.other_conclusion) == (
+            "z", conclusion(kh.ci_low, kh.ci_high, 0.0), conclusion(z.ci_low, z.ci_high, 0.0))
+    assert (conc.loc["psychotherapy_vs_medication", "conclusion"],
+            conc.loc["psychotherapy_vs_medication", "other_conclusion"]) == ("includes", "above")
+    assert bool(conc.loc["psychotherapy_vs_medication", "differs"])
+    assert not conc.loc["combined_vs_medication", "differs"]  # six trials around 0.3: above under both
+    text = other_test_section(other_test_conclusions(summary, alt), 0.95)
+    assert ("The conclusion (the interval's side of no effect) differs for 1 of 2: psychotherapy vs medication, "
+            "symptoms (k = 2: includes no effect under Knapp-Hartung, above no effect under z).") in text
+    assert "{#tbl-sensitivity-test}" in text and "| psychotherapy vs medication | symptoms | 2 |" in text
+    # under z the other test is Knapp-Hartung, from the rows of the same run under z
+    alt_z = run_sensitivity(per_study, summary.assign(test="z"), studies, set(), SensitivityOptions(test="z"))
+    conc_z = other_test_conclusions(summary.assign(test="z"), alt_z.alternatives).set_index("comparison")
+    assert list(conc_z.other_test) == ["knha", "knha"]
+    assert (conc_z.differs == conc.differs).all()

@@ -56,7 +56,7 @@ def test_moderators_from_the_sheets(tables):
 def test_subgroup_tests_equal_the_engine(tables):
     m, groups, tests, _ = tables
     row = tests[(tests.moderator == "age_group") & (tests.tau2_model == "separate")].iloc[0]
-    ref = subgroup_analysis(m.yi, m.vi, m.age_group, tau2="separate", min_per_group=2)
+    ref = subgroup_analysis(m.yi, m.vi, m.age_group, tau2="separate", test=OPTS.test, min_per_group=2)
     assert row.status == "tested"
     assert row.q_between == ref.q_between and row.q_between_pval == ref.q_between_pval
     assert row.too_small == "older_adult (1)"

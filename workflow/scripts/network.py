@@ -16,6 +16,7 @@ from depmeta.report.network_figure import network_graph  # noqa: E402
 from depmeta.review.analysis import AnalysisOptions, adult_study_ids, analysable_arms, analysable_reported  # noqa: E402
 from depmeta.review.networks import (  # noqa: E402
     CONTRIBUTION_NOTE,
+    INTERVAL_NOTE,
     NetworkOptions,
     adult_estimates,
     network_record,
@@ -50,6 +51,9 @@ for net in networks:
         continue
     if net.note:
         log.warning("%s: %s", net.outcome, net.note)
+    for fit in net.fits:
+        if fit.note:
+            log.warning("%s: %s", net.outcome, fit.note)
     main = net.fits[0]
     log.info("%s: %d studies, %d nodes, tau2 %.4g, Q %.3f on %d df%s", net.outcome, len(net.contrasts),
              len(net.nodes), main.tau2, main.q_total, main.q_total_df, f"; {net.note}" if net.note else "")
@@ -74,7 +78,7 @@ write_json(snakemake.output.json, {
     "options": {**cfg, "level": opts.level, "population_preference": list(opts.population_preference),
                 "timeframes": snakemake.params.analysis.get("timeframes", {}),
                 "binary_measure": opts.binary_measure, "zero_cell_add": opts.add,
-                "prediction_interval": "metafor predict(): estimate ± z·sqrt(se² + tau²)",
+                "test": opts.test, "prediction_interval": INTERVAL_NOTE[opts.test],
                 "contributions": CONTRIBUTION_NOTE[cfg["contribution"]]},
     "outcomes": {net.outcome: network_record(net) for net in networks if net.fits}, "figures": figures,
     **{k: tables[k].to_dict(orient="records") for k in ("summary", "ranking")},

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MEASURE_LABEL", "comparison_label", "fmt_p", "p_text"]
+__all__ = ["MEASURE_LABEL", "TEST_NAME", "comparison_label", "fmt_p", "p_text"]
 
 MEASURE_LABEL = {"RR": "Risk ratio", "OR": "Odds ratio", "RD": "Risk difference", "SMD": "Hedges' g",
                  "HR": "Hazard ratio"}
+
+#: The short name of each test of a pooled estimate (``analysis.test``), for table headings.
+TEST_NAME = {"z": "z", "t": "t", "knha": "Knapp-Hartung", "adhoc": "Knapp-Hartung (ad hoc)"}
 
 
 def comparison_label(comparison: str) -> str:

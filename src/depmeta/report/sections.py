@@ -12,7 +12,7 @@ from pathlib import PurePath
 
 import pandas as pd
 
-from depmeta.report.labels import comparison_label, fmt_p
+from depmeta.report.labels import TEST_NAME, comparison_label, fmt_p
 from depmeta.report.network_tables import (
     LEAGUE_MAX_NODES,
     abbreviations,
@@ -25,6 +25,7 @@ from depmeta.report.network_tables import (
 from depmeta.report.sensitivity_tables import (
     alternatives_display,
     influence_display,
+    other_test_display,
     overview_table,
     small_study_display,
 )
@@ -49,6 +50,7 @@ from depmeta.report.tables import (
 )
 from depmeta.review.checks import CLAIM_VERDICTS
 from depmeta.review.nodes import node_order
+from depmeta.review.robustness import other_test_conclusions
 from depmeta.review.timeframes import TimeFrame, frame_text
 from depmeta.review.vocabulary import COMPARISONS
 
@@ -56,6 +58,7 @@ __all__ = ["MAIN_COMPARISONS", "benchmarks_intro", "benchmarks_section", "benchm
            "claims_intro", "claims_section", "claims_table", "claims_untestable_table", "coverage_intro",
            "coverage_table", "event_rates_intro", "exclusions_section", "meta_regression_table", "metapsy_section",
            "methods_section", "network_input_rows", "network_methods", "network_outcomes", "network_section",
+           "network_test_text", "other_test_section",
            "pairwise_intro", "results_by_outcome", "risk_of_bias_section", "sensitivity_section", "software_paragraph",
            "studies_table", "subgroup_bubbles", "subgroup_groups_table", "subgroup_tests_table", "subgroups_intro",
            "summary_of_findings", "what_the_trials_show"]
@@ -309,6 +312,7 @@ def network_methods(net_options: dict, net_sum: pd.DataFrame, net_est: pd.DataFr
         f"its arms), so that its contrasts add up. Arms set apart in the excluded-arms sheet enter no network. "
         f"Risk ratios above 1 mean more patients with the outcome under the first-named treatment. The "
         f"pairwise meta-analyses of the following sections remain as supporting detail.\n")
+    out(network_test_text(_option(net_options, "test", "network methods"), net_sum))
     for _, r in net_sum[net_sum.tau2.isna()].iterrows():
         out(f"- {r.outcome}: {r.note}")
     for _, r in net_sum[net_sum.note.notna() & net_sum.tau2.notna()].iterrows():
@@ -324,6 +328,35 @@ def network_methods(net_options: dict, net_sum: pd.DataFrame, net_est: pd.DataFr
         out(f"\n{len(net_excl)} arm rows are in no network (another timepoint or population of the same trial, "
             "or a trial without two nodes); they are listed with the reason in "
             "`results/network/network_exclusions.csv`.\n")
+    return str(out)
+
+
+#: The quantile of the network estimates' intervals under each ``network.test``, and why.
+NETWORK_TEST_TEXT = {
+    "z": "Confidence and prediction intervals of the network estimates use the normal quantile (metafor's default), "
+         "which with few trials per comparison contains the true effect less often than its level says.",
+    "t": "Confidence and prediction intervals of the network estimates use a t distribution whose degrees of "
+         "freedom are the network's contrasts minus its treatment effects (metafor's rma.mv with test = \"t\" "
+         "and its predict()), for the same reason as the pairwise Knapp-Hartung intervals: with few trials the "
+         "normal quantile makes them too narrow.",
+}
+
+
+def network_test_text(test: str, net_sum: pd.DataFrame) -> str:
+    """How the network estimates' intervals are formed, with each analysed outcome's degrees of freedom."""
+    out = _Text()
+    out(_choice(NETWORK_TEST_TEXT, test, "network.test"), end="")
+    fitted = net_sum[net_sum.tau2.notna()] if len(net_sum) and "df" in net_sum else net_sum.iloc[:0]
+    with_t = fitted[fitted.test == "t"] if len(fitted) else fitted
+    if len(with_t):
+        out(" Degrees of freedom: " + ", ".join(f"{r.outcome} {int(r.df)}" for r in with_t.itertuples())
+            + (" (with 1 or 2 degrees of freedom the intervals are very wide, as the evidence warrants)"
+               if (with_t.df <= 2).any() else "") + ".", end="")
+    if test == "t" and len(fitted) and (fitted.test == "z").any():
+        out(" " + ", ".join(fitted[fitted.test == "z"].outcome) + ": no residual degrees of freedom, so the "
+            "normal quantile.", end="")
+    out(" Direct and indirect estimates and the test of their difference use the normal quantile, as netmeta's "
+        "netsplit.\n")
     return str(out)
 
 
@@ -577,6 +610,7 @@ def sensitivity_section(summary: pd.DataFrame, influence: pd.DataFrame, leave1ou
     out(f"\n{md_table(overview_table(summary, influence, leave1out, small_study))}\n\n"
         ": Sensitivity at a glance: estimate (display scale), range of the leave-one-out estimates, trials "
         "flagged as influential, and the small-study tests. {#tbl-sensitivity-overview}\n")
+    out(other_test_section(other_test_conclusions(summary, alternatives), level))
     pooled = summary[summary.status == "pooled"] if len(summary) else summary
     for _, r in pooled.iterrows():
         stem = f"{r.comparison.replace('_', '-')}-{r.outcome}-{r.measure.lower()}"
@@ -607,6 +641,33 @@ def sensitivity_section(summary: pd.DataFrame, influence: pd.DataFrame, leave1ou
             out(f"Small-study tests and funnel plot not run: {ss.iloc[0].reason}.\n")
         out(f"\n{md_table(alternatives_display(alternatives, r.comparison, r.outcome, level, r.measure))}\n\n"
             f": Alternative analyses ({name}). {{#tbl-alternatives-{stem}}}\n")
+    return str(out)
+
+
+def other_test_section(conclusions: pd.DataFrame, level: float) -> str:
+    """Which pooled conclusions differ between the primary test and the other one (z, or Knapp-Hartung
+    where the primary test is z): a sentence naming them and a table of every pooled estimate
+    (``conclusions``: :func:`depmeta.review.robustness.other_test_conclusions`)."""
+    if not len(conclusions):
+        return ""
+    c = conclusions
+    main, other = TEST_NAME[c.test.iloc[0]], TEST_NAME[c.other_test.iloc[0]]
+    differ = c[c.differs.fillna(False).astype(bool)]
+    out = _Text()
+    out(f"\n**{main} or {other}?** The pooled estimates use the {main} interval; "
+        f"@tbl-sensitivity-test sets each beside the same estimator with the {other} interval. ", end="")
+    if len(differ):
+        names = "; ".join(f"{comparison_label(r.comparison)}, {r.outcome}"
+                          + (" (hazard ratio)" if r.measure == "HR" else "")
+                          + f" (k = {r.k}: {r.conclusion} no effect under {main}, "
+                            f"{r.other_conclusion} no effect under {other})"
+                          for r in differ.itertuples())
+        out(f"The conclusion (the interval's side of no effect) differs for {len(differ)} of {len(c)}: {names}.\n")
+    else:
+        out(f"The conclusion (the interval's side of no effect) is the same for all {len(c)}.\n")
+    out(f"\n{md_table(other_test_display(c, level))}\n\n"
+        f": Conclusions under the {main} and the {other} interval (same τ² estimator); *above* or *below*: "
+        f"the interval lies wholly on one side of no effect. {{#tbl-sensitivity-test}}\n")
     return str(out)
 
 
@@ -877,12 +938,32 @@ def exclusions_section(exclusions: pd.DataFrame, network_rows: dict | None = Non
 
 #: How the report names each prediction interval and test of the analysis options.
 PREDICTION_INTERVAL_TEXT = {
-    "metafor": "normal quantile under the z test and t with k − 1 df otherwise (metafor's predict())",
+    "metafor": "{quantile}, as metafor's predict() gives it under the {test} test",
     "z": "normal quantile", "t": "t with k − 1 df", "t_k2": "t with k − 2 df (Higgins et al. 2009)",
 }
+#: The quantile of the prediction interval ``metafor`` gives under each test.
+METAFOR_PI_QUANTILE = {"z": "normal quantile", "t": "t with k − 1 df (the R package meta's default)",
+                       "knha": "t with k − 1 df (the R package meta's default)",
+                       "adhoc": "t with k − 1 df (the R package meta's default)"}
 TEST_TEXT = {"z": "Wald-type z test and interval", "t": "t distribution with k − 1 df",
-             "knha": "Knapp-Hartung adjustment (t with k − 1 df)",
+             "knha": "Knapp-Hartung (Hartung-Knapp-Sidik-Jonkman) adjustment, t with k − 1 df",
              "adhoc": "Knapp-Hartung adjustment truncated so the interval is never narrower than the z interval"}
+#: Why each test is the pooled estimates' test, and what the sensitivity analyses set beside it.
+TEST_REASON = {
+    "z": "the normal interval is the usual one, but with few trials it contains the true mean less often "
+         "than its level says (see the coverage simulation in the appendix); the Knapp-Hartung interval of the "
+         "same estimator is shown beside it in the sensitivity analyses",
+    "t": "the t quantile widens the interval for few trials without rescaling its standard error; the z interval "
+         "of the same estimator is shown beside it in the sensitivity analyses",
+    "knha": "with the few trials per comparison of this review the normal (z) interval contains the true mean "
+            "less often than its level says, the Knapp-Hartung interval close to it (see the coverage simulation "
+            "in the appendix); Cochrane's Statistical Methods Group recommends it and RevMan uses it since 2025. "
+            "With two trials (1 df) its intervals are very wide, as they should be. The z interval of the same "
+            "estimator is shown beside it in the sensitivity analyses, with the conclusions that differ",
+    "adhoc": "Knapp-Hartung's rescaled standard error can narrow the interval below the z interval when the trials "
+             "agree more than their standard errors lead one to expect; the truncation prevents that. The z "
+             "interval of the same estimator is shown beside it in the sensitivity analyses",
+}
 
 
 def timeframes_text(frames: dict | None, outcomes=()) -> str:
@@ -903,8 +984,11 @@ def methods_section(options: dict) -> str:
     """The methods in words, from the run's analysis options (the symptom scales and the software
     follow: :func:`symptom_scales_section`, :func:`software_paragraph`)."""
     out = _Text()
-    pi_text = _choice(PREDICTION_INTERVAL_TEXT, options["prediction_interval"], "analysis.prediction_interval")
+    pi_text = _choice(PREDICTION_INTERVAL_TEXT, options["prediction_interval"], "analysis.prediction_interval").format(
+        quantile=_choice(METAFOR_PI_QUANTILE, options["test"], "analysis.test"),
+        test=_choice(TEST_NAME, options["test"], "analysis.test"))
     test_text = _choice(TEST_TEXT, options["test"], "analysis.test")
+    test_reason = _choice(TEST_REASON, options["test"], "analysis.test")
     double_zero = "are excluded from ratio measures" if options["drop00"] else "are kept"
     out(f"""
 **Effect sizes.** Binary outcomes (remission, response, relapse, dropout) as {options['binary_measure']}
@@ -926,8 +1010,8 @@ counted twice in a meta-analysis; per trial the preferred analysis population
 ({', '.join(options['population_preference'])}) is used.
 {timeframes_text(options.get('timeframes'), options['outcomes'])}
 
-**Pooling.** Random-effects model with the {options['method']} estimator of τ²; {test_text};
-prediction interval: {pi_text}; τ² confidence interval by the Q-profile method; I² as in metafor
+**Pooling.** Random-effects model with the {options['method']} estimator of τ²; {test_text}
+({test_reason}); prediction interval: {pi_text}; τ² confidence interval by the Q-profile method; I² as in metafor
 (τ² relative to the typical within-study variance). Estimates are pooled when at least
 {options['min_studies']} studies contribute. Event rates are pooled on the logit scale with the same
 estimator and back-transformed. The statistics were checked against R's metafor to six significant digits.

@@ -6,11 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from depmeta.report.labels import comparison_label, fmt_p
+from depmeta.report.labels import TEST_NAME, comparison_label, fmt_p
 from depmeta.report.tables import fmt, fmt_ci
 from depmeta.stats.effects import RATIO_MEASURES
 
-__all__ = ["alternatives_display", "influence_display", "overview_table", "small_study_display"]
+__all__ = ["alternatives_display", "influence_display", "other_test_display", "overview_table",
+           "small_study_display"]
+
+#: How a conclusion (``depmeta.review.robustness.conclusion``) reads in a table.
+CONCLUSION_TEXT = {"above": "above no effect", "below": "below no effect", "includes": "includes no effect",
+                   "": "–"}
 
 
 def _d(measure, x):
@@ -109,3 +114,25 @@ def small_study_display(row: pd.Series, level: float) -> pd.DataFrame:
          "p": "–", f"Adjusted estimate ({ci})": f"{fmt(_d(m, row.pet_peese_estimate))} "
                                                 f"{fmt_ci(_d(m, row.pet_peese_ci_low), _d(m, row.pet_peese_ci_high))}"},
     ])
+
+
+def other_test_display(conclusions: pd.DataFrame, level: float) -> pd.DataFrame:
+    """Per pooled estimate: its CI under the primary test and under the other test, and whether the
+    conclusion (the interval's side of no effect) differs (``depmeta.review.robustness.other_test_conclusions``)."""
+    c = conclusions
+    if not len(c):
+        return pd.DataFrame()
+    main, other = TEST_NAME[c.test.iloc[0]], TEST_NAME[c.other_test.iloc[0]]
+    ci = f"{100 * level:g}% CI"
+    return pd.DataFrame({
+        "Comparison": [comparison_label(x) for x in c.comparison],
+        "Outcome": [o + (" (HR)" if m == "HR" else "") for o, m in zip(c.outcome, c.measure)],
+        "k": c.k.astype(int),
+        f"Estimate, {main} {ci}": [f"{fmt(e)} {fmt_ci(lo, hi)}" for e, lo, hi in
+                                   zip(c.estimate_display, c.ci_low_display, c.ci_high_display)],
+        f"{other} {ci}": [fmt_ci(lo, hi) for lo, hi in zip(c.other_ci_low_display, c.other_ci_high_display)],
+        f"Conclusion, {main} → {other}": [
+            CONCLUSION_TEXT[a] if a == b else f"{CONCLUSION_TEXT[a]} → {CONCLUSION_TEXT[b]}"
+            for a, b in zip(c.conclusion, c.other_conclusion)],
+        "Differs": ["–" if pd.isna(d) else ("yes" if d else "no") for d in c.differs],
+    })

@@ -36,7 +36,7 @@ class AnalysisOptions:
     """Analysis choices (the ``analysis`` section of ``config/config.yaml``)."""
 
     method: str = "REML"
-    test: str = "z"
+    test: str = "knha"
     level: float = 0.95
     prediction_interval: str = "metafor"
     binary_measure: str = "RR"

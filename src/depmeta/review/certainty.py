@@ -57,8 +57,11 @@ CINeMA (network)
     decimals (:data:`APP_DECIMALS`), and so do these rules. Its statistics come
     from netmeta with a DerSimonian-Laird τ² and netmeta's t-based prediction
     interval; these rules judge the estimates of this project's network
-    (``network.method``, metafor's normal prediction interval), so the same
-    rule can meet slightly different intervals. The three contribution rules
+    (``network.method``, and ``network.test``'s CI and prediction interval: by
+    default t on the network's residual df, as metafor's ``rma.mv(test = "t")``;
+    the direct and indirect CIs of the incoherence rule are the network rule's,
+    normal at the network's level, as netsplit), so the same rule can meet
+    slightly different intervals. The three contribution rules
     and reporting bias follow the documentation. What neither source states
     (rounding and ties of the contribution rules, the reporting-bias default,
     the state ``not assessed`` of a domain nobody assessed (:data:`NOT_ASSESSED`,
@@ -90,7 +93,6 @@ from depmeta.review.judgements import (
 from depmeta.review.robustness import robust_inconsistency, robust_publication_bias, robust_rob
 from depmeta.review.vocabulary import COMPARISONS, OUTCOME_DIRECTION
 from depmeta.stats.absolute import absolute_effect, median_risk, nnt, optimal_information_size, smd_to_risk
-from depmeta.stats.distributions import norm_ppf
 from depmeta.stats.effects import RATIO_MEASURES
 
 __all__ = [
@@ -981,7 +983,6 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
     sizes = study_sizes(per_study) if len(per_study) else {}
     # the random-effects design-by-treatment test, the one the CINeMA application reads (nan: no test)
     dbt_p = net_summary.set_index("outcome").q_between_random_pval.to_dict() if len(net_summary) else {}
-    z = norm_ppf(0.975)
     rows, results = [], []
     est = estimates[estimates.comparison.fillna("").astype(str) != ""]
     for r in est.itertuples():
@@ -992,13 +993,13 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
             raise ValueError(f"network_contributions.csv: no contributions for {r.outcome}, "
                              f"{r.treatment1} vs {r.treatment2}")
         zone, null = tuple(opts.zone[r.measure]), opts.null(r.measure)
-        back = np.exp if r.measure in RATIO else (lambda x: x)
         study_rob = [_CINEMA_ROB.get(level.get(s, NOT_ASSESSED), NOT_ASSESSED) for s in c.study_id]
         study_ind = [opts.cinema_adolescent if age.get(s) == "adolescent" else "low" for s in c.study_id]
         direct = indirect = None
         if pd.notna(r.direct_estimate) and pd.notna(r.indirect_estimate):
-            direct = tuple(back(r.direct_estimate + s * z * r.direct_se) for s in (-1, 1))
-            indirect = tuple(back(r.indirect_estimate + s * z * r.indirect_se) for s in (-1, 1))
+            # the network rule's direct and indirect CIs (normal quantile at the network's level, as netsplit)
+            direct = (r.direct_ci_low_display, r.direct_ci_high_display)
+            indirect = (r.indirect_ci_low_display, r.indirect_ci_high_display)
         k_pb, p_pb = (small_study or {}).get((r.comparison, r.outcome), (0, None))
         js = [
             contribution_domain("within-study bias", c.contribution, study_rob, opts.cinema_rule,

@@ -190,7 +190,8 @@ def _pool_row(sub: pd.DataFrame, analysis: str, group: str, opts: dict) -> dict:
         return {**row, "status": "not pooled", "reason": f"{len(sub)} comparison(s); min_studies is "
                                                           f"{opts.get('min_studies', 2)}"}
     res = pool(sub.g.to_numpy(float), sub.g_se.to_numpy(float) ** 2, method=opts.get("method", "REML"),
-               test=opts.get("test", "z"), level=opts.get("level", 0.95), pi=opts.get("prediction_interval", "metafor"))
+               test=opts.get("test", "knha"), level=opts.get("level", 0.95),
+               pi=opts.get("prediction_interval", "metafor"))
     d = res.to_dict()
     d.pop("weights")
     return {**row, **d, "status": "pooled", "reason": ""}

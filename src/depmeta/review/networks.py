@@ -17,7 +17,7 @@ from depmeta.review.timeframes import timeframes_from_config
 from depmeta.review.vocabulary import BINARY_OUTCOMES, COMPARISONS, OUTCOME_DIRECTION
 from depmeta.stats.network import NetworkResult, StudyContrasts, fit_network_parts
 
-__all__ = ["ADULT_COLUMNS", "ESTIMATE_COLUMNS", "NetworkOptions", "OutcomeNetwork", "SUMMARY_COLUMNS",
+__all__ = ["ADULT_COLUMNS", "ESTIMATE_COLUMNS", "INTERVAL_NOTE", "NetworkOptions", "OutcomeNetwork", "SUMMARY_COLUMNS",
            "adult_estimates", "network_record", "network_tables", "outcome_networks"]
 
 #: How the study contributions are computed, as the report and network.json say it.
@@ -25,6 +25,13 @@ CONTRIBUTION_NOTE = {
     "streams": "Papakonstantinou et al. 2018 streams of the aggregate hat matrix (shortest path first), "
                "split to studies by their weight in each direct comparison",
     "proportion": "study-level proportion contributions from the hat matrix (Chaimani et al. 2013)",
+}
+#: The network estimates' intervals under each ``network.test``, as network.json says it.
+INTERVAL_NOTE = {
+    "z": "metafor predict() under test = 'z': estimate ± z·se (CI), estimate ± z·sqrt(se² + tau²) (PI)",
+    "t": "metafor predict() under rma.mv(test = 't'): estimate ± t·se (CI), estimate ± t·sqrt(se² + tau²) (PI), "
+         "t with contrasts minus treatment effects df (df in network_summary.csv); the normal quantile where "
+         "there are no such df",
 }
 #: Columns of network_estimates.csv, network_summary.csv and network_estimates_adults.csv.
 ESTIMATE_COLUMNS = [
@@ -36,7 +43,7 @@ ESTIMATE_COLUMNS = [
     "direct_ci_high_display", "indirect_estimate_display", "indirect_ci_low_display", "indirect_ci_high_display",
 ]
 SUMMARY_COLUMNS = [
-    "outcome", "measure", "method", "tau2", "tau", "n_studies", "n_treatments", "n_designs", "q_total",
+    "outcome", "measure", "method", "test", "df", "tau2", "tau", "n_studies", "n_treatments", "n_designs", "q_total",
     "q_total_df", "q_total_pval", "q_within", "q_within_df", "q_within_pval", "q_between", "q_between_df",
     "q_between_pval", "tau2_within", "q_between_random", "q_between_random_df", "q_between_random_pval",
     "components", "reference", "note",
@@ -58,6 +65,7 @@ class NetworkOptions:
     outcomes: tuple = ()
     nodes: str = "strategy"
     method: str = "REML"
+    test: str = "t"
     reference: str = "control"
     contribution: str = "streams"
     level: float = 0.95
@@ -72,7 +80,8 @@ class NetworkOptions:
     @classmethod
     def from_config(cls, network: dict, analysis: dict) -> "NetworkOptions":
         return cls(outcomes=tuple(network["outcomes"]), nodes=network["nodes"], method=network["method"],
-                   reference=network["reference"], contribution=network["contribution"],
+                   test=network.get("test", cls.test), reference=network["reference"],
+                   contribution=network["contribution"],
                    level=analysis.get("level", 0.95), population_preference=tuple(analysis["population_preference"]),
                    timeframes=timeframes_from_config(analysis["timeframes"]) if "timeframes" in analysis else None,
                    binary_measure=analysis.get("binary_measure", "RR"),
@@ -134,10 +143,14 @@ def outcome_networks(arms: pd.DataFrame, reported: pd.DataFrame | None, opts: Ne
         reference = _reference(opts, nodes)
         fits, note = fit_network_parts(contrasts, method=opts.method, level=opts.level, treatments=nodes,
                                        reference=reference, larger_is_better=OUTCOME_DIRECTION[outcome] > 0,
-                                       contribution=opts.contribution)
+                                       contribution=opts.contribution, test=opts.test)
         out.append(OutcomeNetwork(outcome, measure, tuple(contrasts), _concat(parts), tuple(nodes), reference,
                                   tuple(fits), note))
     return out
+
+
+def _capital(text: str) -> str:
+    return text[0].upper() + text[1:]
 
 
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -169,13 +182,17 @@ def network_tables(networks: list[OutcomeNetwork], method: str) -> dict[str, pd.
             summary.append({**base, "components": np.nan, "note": net.why})
             continue
         main = net.fits[0]
-        summary.append({**base, "n_designs": sum(len(f.designs) for f in net.fits), "tau2": main.tau2,
+        notes = [net.note + (" Heterogeneity and Q are those of the largest part." if net.note else "")]
+        notes += [f"{_capital(f.note)}" + (f" (part {p})." if len(net.fits) > 1 else ".")
+                  for p, f in enumerate(net.fits, 1) if f.note]
+        summary.append({**base, "test": main.test, "df": main.df,
+                        "n_designs": sum(len(f.designs) for f in net.fits), "tau2": main.tau2,
                         "tau": main.tau,
                         **{f"q_{q}{s}": getattr(main, f"q_{q}{s}")
                            for q in ("total", "within", "between", "between_random") for s in ("", "_df", "_pval")},
                         "tau2_within": main.tau2_within,
                         "components": len(net.fits), "reference": net.reference,
-                        "note": net.note + (" Heterogeneity and Q are those of the largest part." if net.note else "")})
+                        "note": " ".join(filter(None, notes))})
         for part, fit in enumerate(net.fits, 1):
             estimates.append(_pairs(net, fit, part))
             ranking.append(fit.ranking_frame().assign(outcome=net.outcome, part=part))

@@ -37,8 +37,11 @@ import pandas as pd
 
 from depmeta.review.analysis import display_scale
 from depmeta.review.judgements import Judgement
+from depmeta.review.sensitivity import alternative_label, main_label
+from depmeta.stats.effects import RATIO_MEASURES
 
-__all__ = ["Robustness", "conclusion", "robust_inconsistency", "robust_publication_bias", "robust_rob",
+__all__ = ["Robustness", "conclusion", "other_test", "other_test_conclusions", "robust_inconsistency",
+           "robust_publication_bias", "robust_rob",
            "robustness_findings"]
 
 KEY = ["comparison", "outcome", "measure"]
@@ -124,6 +127,51 @@ def robustness_findings(influence: pd.DataFrame, leave1out: pd.DataFrame, altern
                 tf = (int(r.trimfill_k0), float(est), float(lo), float(hi))
             out[key] = replace(get(key), small_study_p=p, trimfill=tf)
     return out
+
+
+def other_test(test: str) -> str:
+    """The test a pooled estimate's conclusion is checked against: z (the normal interval, the
+    usual one before Knapp-Hartung), or Knapp-Hartung where the primary test is z."""
+    return "knha" if test == "z" else "z"
+
+
+def other_test_conclusions(summary: pd.DataFrame, alternatives: pd.DataFrame) -> pd.DataFrame:
+    """Per pooled estimate of ``summary``: its interval and conclusion (:func:`conclusion`) under its own
+    test and under :func:`other_test` with the same estimator, both read from the sensitivity rule's
+    ``alternatives.csv`` (the primary fit's row and the estimator's row under the other test).
+
+    Returns one row per pooled comparison × outcome × measure: ``comparison, outcome, measure, k,
+    method, test, other_test, estimate_display, ci_low_display, ci_high_display,
+    other_ci_low_display, other_ci_high_display, conclusion, other_conclusion, differs``; an
+    estimate whose other-test row is missing (or without an interval) has ``differs`` missing.
+    """
+    cols = ["comparison", "outcome", "measure", "k", "method", "test", "other_test", "estimate_display",
+            "ci_low_display", "ci_high_display", "other_ci_low_display", "other_ci_high_display", "conclusion",
+            "other_conclusion", "differs"]
+    pooled = summary[summary.status == "pooled"] if len(summary) else summary
+    if not len(pooled) or not len(alternatives):
+        return pd.DataFrame(columns=cols)
+    alt = alternatives.set_index(KEY + ["analysis"])
+    rows = []
+    for s in pooled.itertuples():
+        other = other_test(s.test)
+        key = (s.comparison, s.outcome, s.measure)
+        null = 1.0 if s.measure in RATIO_MEASURES else 0.0
+        main = alt.loc[(*key, main_label(s.method, s.test))] if (*key, main_label(s.method, s.test)) in alt.index \
+            else None
+        oth = alt.loc[(*key, alternative_label(s.method, other))] \
+            if (*key, alternative_label(s.method, other)) in alt.index else None
+        lo, hi = (float(main.ci_low_display), float(main.ci_high_display)) if main is not None \
+            else (float(s.ci_low_display), float(s.ci_high_display))
+        olo, ohi = (float(oth.ci_low_display), float(oth.ci_high_display)) if oth is not None else (math.nan,) * 2
+        mine = conclusion(lo, hi, null)
+        theirs = conclusion(olo, ohi, null) if math.isfinite(olo) and math.isfinite(ohi) else ""
+        rows.append({"comparison": s.comparison, "outcome": s.outcome, "measure": s.measure, "k": int(s.k),
+                     "method": s.method, "test": s.test, "other_test": other,
+                     "estimate_display": float(s.estimate_display), "ci_low_display": lo, "ci_high_display": hi,
+                     "other_ci_low_display": olo, "other_ci_high_display": ohi, "conclusion": mine,
+                     "other_conclusion": theirs, "differs": (mine != theirs) if theirs else pd.NA})
+    return pd.DataFrame(rows, columns=cols)
 
 
 def _raise(j: Judgement, finding: str, rule: str, changes: bool, use: bool) -> Judgement:

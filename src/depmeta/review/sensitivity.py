@@ -25,7 +25,21 @@ from depmeta.stats.sensitivity import (
     outliers,
 )
 
-__all__ = ["SensitivityOptions", "SensitivityTables", "run_sensitivity"]
+__all__ = ["ALTERNATIVE_TESTS", "SensitivityOptions", "SensitivityTables", "alternative_label", "main_label",
+           "run_sensitivity"]
+
+#: Tests of the alternative-estimator analyses, each with every estimator (the primary one too).
+ALTERNATIVE_TESTS = ("z", "knha")
+
+
+def main_label(method: str, test: str) -> str:
+    """The ``analysis`` of the primary fit's row in ``alternatives.csv``."""
+    return f"main analysis ({method}, {test})"
+
+
+def alternative_label(method: str, test: str) -> str:
+    """The ``analysis`` of an alternative estimator and test's row in ``alternatives.csv``."""
+    return f"estimator {method}, {test}"
 
 
 @dataclass(frozen=True)
@@ -33,7 +47,7 @@ class SensitivityOptions:
     """The ``sensitivity`` section of the config (with the analysis' method, test and level)."""
 
     method: str = "REML"
-    test: str = "z"
+    test: str = "knha"
     level: float = 0.95
     min_k_small_study: int = 10
     min_k_gosh: int = 5
@@ -167,10 +181,12 @@ def run_sensitivity(per_study: pd.DataFrame, summary: pd.DataFrame, studies: pd.
         tabs["small_study"].append(_small_study(key, y, v, k, opts))
 
         alt = tabs["alternatives"]
-        alt.append(_alt_row(key, f"main analysis ({m}, {t})", main, s.measure))
-        for f in alternative_estimators(y, v, methods=opts.alternative_methods, tests=("z", "knha"), level=lv):
+        alt.append(_alt_row(key, main_label(m, t), main, s.measure))
+        # the primary estimator under the other tests first (e.g. REML with z under Knapp-Hartung), then the others
+        methods = tuple(dict.fromkeys((m, *opts.alternative_methods)))
+        for f in alternative_estimators(y, v, methods=methods, tests=ALTERNATIVE_TESTS, level=lv):
             if (f.method, f.test) != (m, t):
-                alt.append(_alt_row(key, f"estimator {f.method}, {f.test}", f, s.measure))
+                alt.append(_alt_row(key, alternative_label(f.method, f.test), f, s.measure))
         if k >= 3:
             out = outliers(y, v, method=m, test=t, level=lv)
             note = "; ".join(np.array(labels)[out]) if out.any() else "no outliers"

@@ -62,7 +62,7 @@ class SubgroupOptions:
     min_per_group: int = 2
     min_studies_regression: int = 4
     method: str = "REML"
-    test: str = "z"
+    test: str = "knha"
     regression_test: str = "knha"
     level: float = 0.95
     permutations: int = 1000

@@ -27,10 +27,21 @@ Pieces and where they come from
   uses: ``max(0, (Q - df) / tr(P Sigma))`` with ``Q`` the fixed-effect
   generalised Q and ``P = W - W X (X'WX)^-1 X'W``, ``W = S^-1``; ``FE`` fixes
   ``tau² = 0``.
-- Every pairwise estimate ``d_i - d_j`` with its CI (normal quantile) and
-  prediction interval as metafor's ``predict.rma.mv`` with the z test:
-  ``estimate ± z sqrt(se² + tau²)``, checked against metafor (netmeta's
-  prediction interval is not reproduced).
+- Every pairwise estimate ``d_i - d_j`` with its CI and prediction interval
+  as metafor's ``predict.rma.mv``: ``estimate ± c se`` and
+  ``estimate ± c sqrt(se² + tau²)``, with ``c`` the normal quantile under
+  ``test="z"`` (metafor's default) and under ``test="t"`` the quantile of a t
+  distribution with ``N - p`` degrees of freedom (``N`` stacked contrasts,
+  ``p`` treatment effects: ``rma.mv(test = "t")``'s residual df, which its
+  ``predict()`` uses for the prediction interval too); the standard errors are
+  the same under both. A network with no residual df (``N = p``: no loop and
+  one study per comparison) has no t quantile (metafor gives no interval); its
+  intervals use the normal quantile and :data:`T_DF0_NOTE` says so. Checked
+  against metafor under both tests (netmeta's prediction interval, t with
+  ``N - p - 1`` df, is not reproduced).
+- Direct and indirect estimates and the side-splitting test use the normal
+  quantile whatever ``test`` is, as netmeta's ``netsplit``: they are inverse-variance
+  summaries of parts of the evidence, for which metafor gives no t reference.
 - P-scores (Rücker & Schwarzer 2015): mean over the other treatments of
   ``Φ((d_i - d_j) / se_ij)``, sign turned when smaller values are better.
 - Direct evidence: as netmeta (``nma.ruecker``'s ``TE.direct``), the studies
@@ -119,7 +130,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from depmeta.stats.distributions import chi2_sf, norm_cdf, norm_ppf, norm_sf
+from depmeta.stats.distributions import chi2_sf, norm_cdf, norm_ppf, norm_sf, t_ppf
 from depmeta.stats.effects import hedges_correction
 
 __all__ = [
@@ -129,6 +140,8 @@ __all__ = [
     "flow_streams",
     "NETWORK_METHODS",
     "NETWORK_MEASURES",
+    "NETWORK_TESTS",
+    "T_DF0_NOTE",
     "StudyContrasts",
     "NetworkResult",
     "contrasts_from_pairwise",
@@ -140,6 +153,10 @@ __all__ = [
 
 NETWORK_METHODS = ("REML", "DL", "FE")
 NETWORK_MEASURES = ("RR", "OR", "RD", "SMD", "MD")
+NETWORK_TESTS = ("z", "t")
+#: What a fit under ``test="t"`` without residual degrees of freedom says (its intervals are normal).
+T_DF0_NOTE = ("no residual degrees of freedom (as many contrasts as treatment effects): the network's "
+              "intervals use the normal quantile, as a t distribution needs at least one")
 CONTRIBUTION_METHODS = ("streams", "proportion")
 STREAM_SELECTIONS = ("shortest", "randomwalk")
 
@@ -634,6 +651,14 @@ class NetworkResult:
     method : str
         ``REML``, ``DL`` or ``FE``.
     level : float
+    test : str
+        ``z`` or ``t``: the quantile of the confidence and prediction intervals of
+        the network estimates (``z`` where ``t`` was asked for without residual df).
+    df : float
+        Degrees of freedom of that quantile: stacked contrasts minus treatment
+        effects under ``t``, ``inf`` under ``z``.
+    note : str
+        :data:`T_DF0_NOTE` where ``t`` fell back to ``z``, else empty.
     tau2 : float
     studies : tuple of str
     designs : tuple of tuple
@@ -642,6 +667,7 @@ class NetworkResult:
         Effects relative to ``reference`` (0 for it); ``cov_d`` their covariance.
     estimate, se, ci_low, ci_high, pi_low, pi_high : ndarray (n, n)
     direct_estimate, direct_se : ndarray (n, n), ``nan`` without direct evidence
+        (their intervals in :meth:`pairs_frame` use the normal quantile, as netsplit)
     direct_k : ndarray of int (n, n)
         Studies holding both treatments.
     indirect_estimate, indirect_se, split_z, split_pval : ndarray (n, n)
@@ -732,6 +758,9 @@ class NetworkResult:
     row_ids: dict = field(repr=False)
     contribution_method: str = "streams"
     stream_selection: str = "shortest"
+    test: str = "z"
+    df: float = float("inf")
+    note: str = ""
     edges: tuple = ()
     edge_estimate: np.ndarray = field(default=None, repr=False)
     edge_weights: np.ndarray = field(default=None, repr=False)
@@ -749,7 +778,8 @@ class NetworkResult:
 
     def pairs_frame(self) -> pd.DataFrame:
         """One row per ordered pair (both orientations), the fields of the pair matrices, and the
-        confidence intervals of the direct and indirect estimates."""
+        confidence intervals of the direct and indirect estimates (normal quantile at ``level``,
+        as netmeta's ``netsplit``, whatever ``test`` the network estimates use)."""
         n = len(self.treatments)
         z = norm_ppf(0.5 + self.level / 2)
         rec = []
@@ -885,7 +915,7 @@ def _tau2_reml(y, S, X, Sig):
 
 def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference: str | None = None,
                 treatments=None, larger_is_better: bool = True, tau2: float | None = None,
-                contribution: str = "streams", stream_selection: str = "shortest") -> NetworkResult:
+                contribution: str = "streams", stream_selection: str = "shortest", test: str = "z") -> NetworkResult:
     """Fit the random-effects network meta-analysis.
 
     Parameters
@@ -911,6 +941,14 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
         hat matrix, or Chaimani et al. (2013)'s proportion contributions.
     stream_selection : {"shortest", "randomwalk"}, default "shortest"
         Which streams (see :func:`flow_streams`).
+    test : {"z", "t"}, default "z"
+        Quantile of the network estimates' confidence and prediction intervals:
+        normal (``z``, metafor's default) or t with the residual degrees of
+        freedom, stacked contrasts minus treatment effects (``t``, as
+        ``rma.mv(test = "t")`` and its ``predict()``). Standard errors, P-scores
+        (normal, Rücker & Schwarzer 2015), the direct and indirect estimates and
+        the side-splitting test (normal, as netmeta's ``netsplit``) do not depend
+        on it. Without residual df ``t`` falls back to ``z`` (:data:`T_DF0_NOTE`).
 
     Returns
     -------
@@ -919,13 +957,15 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
     Raises
     ------
     ValueError
-        For an unknown method, fewer than two treatments, or a disconnected
+        For an unknown method or test, fewer than two treatments, or a disconnected
         network (naming the studies of each part; see :func:`fit_network_parts`).
     """
     if method not in NETWORK_METHODS:
         raise ValueError(f"method must be one of {NETWORK_METHODS}, not {method!r}")
     if contribution not in CONTRIBUTION_METHODS:
         raise ValueError(f"contribution must be one of {CONTRIBUTION_METHODS}, not {contribution!r}")
+    if test not in NETWORK_TESTS:
+        raise ValueError(f"test must be one of {NETWORK_TESTS}, not {test!r}")
     if stream_selection not in STREAM_SELECTIONS:
         raise ValueError(f"stream_selection must be one of {STREAM_SELECTIONS}, not {stream_selection!r}")
     contrasts = tuple(contrasts)
@@ -983,7 +1023,11 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
     dv = np.diag(cov_d)
     var = dv[:, None] + dv[None, :] - 2 * cov_d
     se = np.sqrt(np.maximum(var, 0))
-    z = norm_ppf(0.5 + level / 2)
+    note = ""
+    if test == "t" and q_df == 0:
+        test, note = "z", T_DF0_NOTE
+    df = float(q_df) if test == "t" else float("inf")
+    crit = t_ppf(0.5 + level / 2, df) if test == "t" else norm_ppf(0.5 + level / 2)
     np.fill_diagonal(se, np.nan)
     pse = np.sqrt(se**2 + t2)
 
@@ -1062,7 +1106,7 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
         treatments=treatments, reference=reference, method=method, level=level,
         larger_is_better=larger_is_better, tau2=t2, studies=tuple(c.study for c in contrasts),
         designs=tuple(designs), d=d, cov_d=cov_d, estimate=est, se=se,
-        ci_low=est - z * se, ci_high=est + z * se, pi_low=est - z * pse, pi_high=est + z * pse,
+        ci_low=est - crit * se, ci_high=est + crit * se, pi_low=est - crit * pse, pi_high=est + crit * pse,
         direct_estimate=dest, direct_se=dse, direct_k=dk, indirect_estimate=ind, indirect_se=ind_se,
         split_z=sz, split_pval=spv, pscore=pscore,
         q_total=q_total, q_total_df=int(q_df), q_total_pval=float(chi(q_total, q_df)) if q_df else np.nan,
@@ -1074,7 +1118,7 @@ def fit_network(contrasts, method: str = "REML", level: float = 0.95, reference:
         q_between_random_pval=float(chi(q_between_random, q_between_df)) if q_between_df else np.nan,
         contributions=contrib, hat=Hd, contrast_study=owner, n_patients=npat,
         row_ids={k: list(dict.fromkeys(v)) for k, v in rows.items()},
-        contribution_method=contribution, stream_selection=stream_selection,
+        contribution_method=contribution, stream_selection=stream_selection, test=test, df=df, note=note,
         edges=tuple((treatments[a], treatments[b]) for a, b in edges), edge_estimate=ybar, edge_weights=ew,
         comparison_hat=Hagg, edge_contributions=econtrib,
     )
