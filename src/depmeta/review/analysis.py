@@ -11,8 +11,8 @@ import pandas as pd
 
 from depmeta.review.contrasts import exclude_arms, form_contrasts, preference_key, studies_text
 from depmeta.review.hazard import hazard_contrasts
-from depmeta.review.sheets import prepare_arms
-from depmeta.review.vocabulary import BINARY_OUTCOMES, COMPARISONS, OUTCOMES, STRATEGY, contrast_row_id
+from depmeta.review.sheets import prepare_arms, prepare_contrasts
+from depmeta.review.vocabulary import BINARY_OUTCOMES, COMPARISONS, OUTCOMES, STRATEGY
 from depmeta.stats.effects import RATIO_MEASURES, escalc
 from depmeta.stats.pooling import pool
 
@@ -61,26 +61,32 @@ def display_scale(measure: str, x):
 
 
 def _effect_sizes(sub: pd.DataFrame, outcome: str, opts: AnalysisOptions):
+    """Effect sizes of one analysis: from the arms, or a reported effect already on the
+    analysis's pooled scale and oriented (metafor's ``escalc(measure="GEN")``)."""
     if (sub.source_kind == "hazard_ratio").all():
-        # Published log hazard ratios, already oriented (depmeta.review.hazard): metafor's measure="GEN".
-        es = escalc("GEN", yi=sub.log_hr, sei=sub.se_log_hr)
+        # published log hazard ratios, already oriented (depmeta.review.hazard)
+        es = escalc("GEN", yi=sub.reported_yi, sei=sub.reported_se)
         return "HR", es.yi, es.vi, [None] * len(sub)
-    if outcome in BINARY_OUTCOMES:
-        es = escalc(opts.binary_measure, ai=sub.events1, n1i=sub.n1, ci=sub.events2, n2i=sub.n2,
-                    add=opts.add, to=opts.to, drop00=opts.drop00)
-        return opts.binary_measure, es.yi, es.vi, list(es.reasons)
+    measure = opts.binary_measure if outcome in BINARY_OUTCOMES else "SMD"
     yi = np.full(len(sub), np.nan)
     vi = np.full(len(sub), np.nan)
+    reasons = [None] * len(sub)
     arm = (sub.source_kind == "arms").to_numpy()
     if arm.any():
         s = sub[arm]
-        es = escalc("SMD", m1i=s.mean1, sd1i=s.sd1, n1i=s.n1, m2i=s.mean2, sd2i=s.sd2, n2i=s.n2)
+        if outcome in BINARY_OUTCOMES:
+            es = escalc(measure, ai=s.events1, n1i=s.n1, ci=s.events2, n2i=s.n2, add=opts.add, to=opts.to,
+                        drop00=opts.drop00)
+            for i, why in zip(np.flatnonzero(arm), es.reasons):
+                reasons[i] = why
+        else:
+            es = escalc("SMD", m1i=s.mean1, sd1i=s.sd1, n1i=s.n1, m2i=s.mean2, sd2i=s.sd2, n2i=s.n2)
         yi[arm], vi[arm] = es.yi, es.vi
     if (~arm).any():
         s = sub[~arm]
-        es = escalc("GEN", yi=s.g, sei=s.g_se)
+        es = escalc("GEN", yi=s.reported_yi, sei=s.reported_se)
         yi[~arm], vi[~arm] = es.yi, es.vi
-    return "SMD", yi, vi, [None] * len(sub)
+    return measure, yi, vi, reasons
 
 
 #: arm-level summaries carried into the per-study table (NaN where a contrast has none)
@@ -205,7 +211,9 @@ def risk_differences(contrasts: pd.DataFrame, opts: AnalysisOptions):
     binary = tuple(o for o in opts.outcomes if o in BINARY_OUTCOMES)
     if not binary:
         return pd.DataFrame()
-    arm_level = contrasts[contrasts.source_kind != "hazard_ratio"] if len(contrasts) else contrasts
+    # arm-level contrasts, and reported risk differences; a reported ratio has no RD
+    arm_level = contrasts[(contrasts.source_kind == "arms") | (contrasts.get("reported_measure") == "RD")] \
+        if len(contrasts) else contrasts
     return pooled_summary(arm_level, replace(opts, binary_measure="RD", outcomes=binary))
 
 
@@ -323,13 +331,15 @@ def analysable_arms(sheets: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.D
 
 def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=("ITT", "mITT", "completers"),
                         timepoint: str = "latest") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The contrasts sheet's reported effects the analyses may use, and those set apart with the
-    reason: those of an excluded arm (the same exclusion step as :func:`analysable_arms`), and
-    all but one of a trial's reported effects for the same two arms and outcome (several
-    scales, populations or timepoints): the preferred analysis population, then the latest
-    (``timepoint="earliest"``: the earliest) timepoint, then the first in the sheet. Pairwise,
-    network and every other analysis read what is kept here."""
-    reported, excluded = sheets["contrasts"], sheets["excluded_arms"]
+    """The contrasts sheet's reported effects the analyses may use (prepared:
+    :func:`depmeta.review.sheets.prepare_contrasts`), and those set apart with the reason: those
+    of an excluded arm (the same exclusion step as :func:`analysable_arms`), and all but one of
+    a trial's reported effects for the same two arms, outcome and measure (several scales,
+    populations or timepoints): the preferred analysis population, then the latest
+    (``timepoint="earliest"``: the earliest) timepoint, then the first in the sheet. Hazard
+    ratios are chosen among by :func:`depmeta.review.hazard.hazard_contrasts` (population, then
+    the longest follow-up). Pairwise, network and every other analysis read what is kept here."""
+    reported, excluded = prepare_contrasts(sheets["contrasts"]), sheets["excluded_arms"]
     cols = ["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"]
     if reported is None or not len(reported):
         return reported, pd.DataFrame(columns=cols)
@@ -340,9 +350,9 @@ def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=(
     best: dict[tuple, tuple] = {}  # key -> (order, index) of the row used; the sheet order breaks ties
     keys = {}
     for i, r in zip(reported.index, reported.itertuples()):
-        if i in apart:
+        if i in apart or r.measure == "HR":
             continue
-        keys[i] = key = (r.study_id, frozenset((r.arm1_id, r.arm2_id)), r.outcome)
+        keys[i] = key = (r.study_id, frozenset((r.arm1_id, r.arm2_id)), r.outcome, r.measure)
         order = preferred(r.analysis_population, r.timepoint_weeks)
         if key not in best or order < best[key][0]:
             best[key] = (order, i)
@@ -350,11 +360,11 @@ def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=(
         if best[key][1] != i:
             used = reported.loc[best[key][1]]
             scale = f", scale {used.scale}" if str(used.get("scale") or "").strip() else ""
-            apart[i] = (f"not used: another reported effect of this trial for the same arms and outcome is used "
-                        f"({contrast_row_id(used)}{scale})")
-    out = [{"study_id": reported.at[i, "study_id"], "row_ids": [contrast_row_id(reported.loc[i])],
-            "sheet": "contrasts", "sheet_row": int(i) + 2, "comparison": "", "outcome": reported.at[i, "outcome"],
-            "reason": apart[i]} for i in reported.index if i in apart]
+            apart[i] = (f"not used: another reported effect of this trial for the same arms, outcome and measure "
+                        f"is used ({used.row_id}{scale})")
+    out = [{"study_id": reported.at[i, "study_id"], "row_ids": [reported.at[i, "row_id"]],
+            "sheet": "contrasts", "sheet_row": int(reported.at[i, "sheet_row"]), "comparison": "",
+            "outcome": reported.at[i, "outcome"], "reason": apart[i]} for i in reported.index if i in apart]
     return reported.drop(index=list(apart)), pd.DataFrame.from_records(out, columns=cols)
 
 
@@ -362,18 +372,23 @@ def assemble_contrasts(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions,
                        timepoint: str | None = None, hazard: bool = True) -> ContrastSet:
     """Arms prepared and set apart, contrasts formed, hazard ratios appended.
 
-    ``sheets`` holds the typed ``arms``, ``contrasts``, ``hazard_ratios`` and
-    ``excluded_arms`` sheets. ``timepoint`` overrides ``opts.timepoint`` (``"earliest"``
+    ``sheets`` holds the typed ``arms``, ``contrasts`` and ``excluded_arms`` sheets; the
+    contrasts sheet's hazard ratios (measure HR) are pooled apart (:func:`hazard_contrasts`).
+    ``timepoint`` overrides ``opts.timepoint`` (``"earliest"``
     for claims about speed); ``hazard=False`` leaves the hazard ratios out (they have
     no timepoint of their own)."""
     arms, excluded = analysable_arms(sheets)
     reported, excluded_reported = analysable_reported(sheets, opts.population_preference,
                                                       timepoint or opts.timepoint)
+    hazards = reported[reported.measure == "HR"] if reported is not None and len(reported) else None
+    if hazards is not None:
+        reported = reported[reported.measure != "HR"]
     contrasts, unused = form_contrasts(
         arms, reported, comparisons=list(opts.comparisons), outcomes=list(opts.outcomes),
         population_preference=opts.population_preference, timepoint=timepoint or opts.timepoint,
+        binary_measure=opts.binary_measure,
     )
-    hr, hr_unused = (hazard_contrasts(sheets["hazard_ratios"], opts.comparisons, opts.population_preference)
+    hr, hr_unused = (hazard_contrasts(hazards, opts.comparisons, opts.population_preference)
                      if hazard else (pd.DataFrame(), pd.DataFrame()))
     if len(hr):
         contrasts = pd.concat([contrasts, hr], ignore_index=True)
