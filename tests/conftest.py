@@ -79,3 +79,8 @@ def reported_rows(rows):
                         for r in rows])
     return prepare_contrasts(coerce(raw, schema))
 
+
+def load_linde2016_reference() -> dict:
+    """rma.mv's fit of the Linde 2016 outside review's response network
+    (tests/reference/linde2016_review.json, made by tests/reference/generate_linde2016_review.R)."""
+    return json.loads((Path(__file__).resolve().parent / "reference" / "linde2016_review.json").read_text())

@@ -2,7 +2,12 @@
 HR, RD, MD, SMD), with a CI at its level or an SE. Its validation (every problem by file, row and
 column with the fix; the layouts it replaced named with their conversion), which analysis each
 row joins (only one on its own scale; the others listed with the reason), and multi-arm trials
-in the network: every pair of arms given, the arms' variances back-calculated as netmeta does."""
+in the network: every pair of arms given, the arms' variances back-calculated as netmeta does,
+checked against metafor's rma.mv on Linde 2016's response network
+(tests/reference/linde2016_review.json, made by tests/reference/generate_linde2016_review.R).
+
+Tolerances: RTOL = 1e-6, the project's six significant digits (the engine's REML agrees with
+the polished rma.mv fit to about 1e-9); ATOL = 1e-8 for log odds ratios near 0."""
 
 from __future__ import annotations
 
@@ -12,8 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from reviews import linde2016
 
-from conftest import ROOT
+from conftest import ROOT, load_linde2016_reference, shared_path
 from depmeta.review.analysis import AnalysisOptions, analysable_reported, assemble_contrasts
 from depmeta.review.networks import NetworkOptions, outcome_networks
 from depmeta.review.protocol import check_protocol
@@ -22,6 +28,7 @@ from depmeta.review.validation import validate_group
 from depmeta.stats.distributions import norm_ppf
 
 SCHEMAS = {p.name.split(".")[0]: yaml.safe_load(p.read_text()) for p in (ROOT / "workflow" / "schemas").glob("*.yaml")}
+RTOL, ATOL = 1e-6, 1e-8
 STUDIES = pd.DataFrame([{"study_id": s, "label": s, "year": "2001", "age_group": "adult", "condition": "MDD",
                          "design": "acute", "risk_of_bias": "not assessed", "reference": "R", "doi": "10.1/x"}
                         for s in ("t1", "t2", "t3")])
@@ -168,3 +175,53 @@ def test_a_multi_arm_trial_without_every_pair_stays_out_of_the_network_with_the_
     # its pairs still enter the pairwise analyses
     formed = assemble_contrasts(_sheets(rows), AnalysisOptions(outcomes=("response",), binary_measure="OR"))
     assert "t1" in set(formed.contrasts.study_id)
+
+
+def test_linde2016_network_from_reported_odds_ratios_matches_rma_mv(tmp_path):
+    """Linde 2016 laid out as its own review (tests/reviews/linde2016.py), validated and its response
+    network fitted in process: every network OR as metafor's rma.mv on the same contrasts."""
+    from depmeta.cli import validate_review
+    from depmeta.review.sheets import coerce
+
+    dataset = shared_path("datasets", "netmeta", "Linde2016.csv")
+    ref = load_linde2016_reference()
+    protocol = linde2016.write_review(dataset, tmp_path, folder="linde2016")
+    text = protocol.read_text().replace("linde2016/", f"{tmp_path}/linde2016/")
+    protocol.write_text(text)
+    problems, counts = validate_review(protocol)
+    assert problems == [] and counts[f"{tmp_path}/linde2016/contrasts.csv"] == 124
+    config = yaml.safe_load(text)
+    raw = pd.read_csv(tmp_path / "linde2016" / "contrasts.csv", dtype=str, keep_default_na=False)
+    sheets = {"arms": ARMS, "excluded_arms": None, "contrasts": coerce(raw, SCHEMAS["contrasts"])}
+    reported, apart = analysable_reported(sheets)
+    assert not len(apart)
+    opts = NetworkOptions(outcomes=("response",), nodes=config["network"]["nodes"], binary_measure="OR",
+                          population_preference=("ITT", "mITT", "completers", "not reported"))
+    net = outcome_networks(ARMS, reported, opts)[0]
+    fit = net.fits[0]
+    assert sorted(fit.treatments) == sorted(ref["nodes"]) and len(fit.studies) == ref["n_studies"]
+    assert fit.tau2 == pytest.approx(ref["tau2"], rel=RTOL)
+    pairs = fit.pairs_frame().set_index(["treatment1", "treatment2"])
+    p = ref["pairs"]
+    for t1, t2, y, se in zip(p["treatment1"], p["treatment2"], p["estimate"], p["se"]):
+        assert pairs.loc[(t1, t2)].estimate == pytest.approx(y, rel=RTOL, abs=ATOL), (t1, t2)
+        assert pairs.loc[(t1, t2)].se == pytest.approx(se, rel=RTOL), (t1, t2)
+    # the trials with two arms in one node (two psychotherapies), listed with the reason
+    assert net.exclusions.study_id.nunique() == len(ref["studies_left_out"])
+    assert net.exclusions.reason.str.contains("same network node|are one network node").all()
+
+
+def test_a_workbook_with_a_hazard_ratio_sheet_is_told_where_its_rows_go(tmp_path):
+    from depmeta.review.reading import read_group
+    from depmeta.review.validation import BOOK_SHEETS, GROUPS
+
+    book = tmp_path / "sheets.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        for name, frame in (("studies", STUDIES), ("arms", ARMS), ("hazard_ratios", pd.DataFrame([{"hr": 0.6}]))):
+            frame.to_excel(writer, sheet_name=name, index=False)
+    _, _, _, problems = read_group(GROUPS["extraction"], {"workbook": str(book)}, BOOK_SHEETS)
+    assert [str(p) for p in problems] == [
+        f"{book} [sheet hazard_ratios]: hazard ratios are rows of the contrasts sheet (measure HR) now: move the "
+        "rows to the sheet contrasts, rename hr to estimate (or log_hr to log_estimate and se_log_hr to se), add "
+        "measure HR on every row, and delete the sheet hazard_ratios; data/README.md, 'contrasts.csv', describes "
+        "the layout"]
