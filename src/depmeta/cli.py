@@ -1,6 +1,6 @@
 """The ``depmeta`` command: start a review and check it before running the workflow.
 
-- ``depmeta init DIR`` writes a new review: ``DIR/protocol.yaml`` (every optional part off,
+- ``depmeta init DIR`` writes a new review: ``DIR/protocol.yaml`` (every optional part off but the contrasts sheet,
   placeholders ``<...>`` that fail validation until filled, the reporting-bias judgement
   among them), ``DIR/studies.csv``, ``DIR/arms.csv`` and ``DIR/contrasts.csv`` (effects
   reported as contrasts; the header and one comment row with an example each), and the same
