@@ -63,3 +63,24 @@ def workflow_run(tmp_path_factory):
     proc = snakemake(work, "--configfile", "tests/config/config.yaml")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return work
+
+
+def reported_rows(rows):
+    """Rows of the contrasts sheet (dicts of its columns; the others blank) typed and prepared as
+    the analyses read them (:func:`depmeta.review.sheets.prepare_contrasts`)."""
+    import pandas as pd
+    import yaml
+
+    from depmeta.review.sheets import coerce, prepare_contrasts
+
+    schema = yaml.safe_load((Path(__file__).resolve().parents[1] / "workflow" / "schemas"
+                             / "contrasts.schema.yaml").read_text())
+    raw = pd.DataFrame([{c: "" if pd.isna(r.get(c, "")) else str(r.get(c, "")) for c in schema["properties"]}
+                        for r in rows])
+    return prepare_contrasts(coerce(raw, schema))
+
+
+def load_linde2016_reference() -> dict:
+    """rma.mv's fit of the Linde 2016 outside review's response network
+    (tests/reference/linde2016_review.json, made by tests/reference/generate_linde2016_review.R)."""
+    return json.loads((Path(__file__).resolve().parent / "reference" / "linde2016_review.json").read_text())

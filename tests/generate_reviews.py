@@ -42,7 +42,7 @@ from depmeta.review.vocabulary import (
 SHAPES = ("any", "medication_vs_placebo", "symptoms_only", "reported_only", "one_trial", "two_trials", "disconnected",
           "no_common_outcome", "multi_arm", "duplicated_reported", "blank_week_population", "optional_sheets")
 #: The sheets a workbook holds (the others are files of their own).
-BOOK_SHEETS = ("studies", "arms", "contrasts", "risk_of_bias", "hazard_ratios", "excluded_arms")
+BOOK_SHEETS = ("studies", "arms", "contrasts", "risk_of_bias", "excluded_arms")
 SOURCE = "https://example.org/made-up-trial"
 NAMES = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta")
 WEEKS = (8.0, 12.0, 0.0, 2.5, 26.0)
@@ -121,11 +121,9 @@ COLUMNS = {
              "timepoint_weeks", "followup_months", "analysis_population", "n", "events", "percent", "mean", "sd",
              "scale", "source", "locator"],
     "contrasts": ["study_id", "arm1_id", "arm1_type", "arm2_id", "arm2_type", "phase", "outcome", "timepoint_weeks",
-                  "analysis_population", "n1", "n2", "g", "g_se", "scale", "source", "locator"],
+                  "followup_months", "analysis_population", "n1", "n2", "measure", "estimate", "ci_low", "ci_high",
+                  "log_estimate", "se", "scale", "source", "locator"],
     "risk_of_bias": ["study_id", "tool", "domain", "judgement", "source", "locator"],
-    "hazard_ratios": ["study_id", "arm1_id", "arm1_type", "arm2_id", "arm2_type", "phase", "outcome",
-                      "followup_months", "analysis_population", "n1", "n2", "hr", "ci_low", "ci_high", "log_hr",
-                      "se_log_hr", "source", "locator"],
     "excluded_arms": ["study_id", "arm_id", "reason"],
     "benchmarks": ["benchmark_id", "citation", "locator", "comparison", "outcome", "measure", "estimate", "ci_low",
                    "ci_high", "k", "subgroup"],
@@ -223,8 +221,9 @@ def reported(draw, sid: str, arm1: dict, arm2: dict, scales=("HRSD-17",)) -> lis
     n1, n2 = draw(st.integers(2, 200)), draw(st.integers(2, 200))
     return [{"study_id": sid, "arm1_id": arm1["arm_id"], "arm1_type": arm1["arm_type"], "arm2_id": arm2["arm_id"],
              "arm2_type": arm2["arm_type"], "phase": phase, "outcome": "symptoms", "timepoint_weeks": week,
-             "analysis_population": pop, "n1": n1, "n2": n2, "g": draw(st.sampled_from((-0.5, 0.0, 0.3, -1.2))),
-             "g_se": draw(st.sampled_from((0.1, 0.25, 0.6))), "scale": scale, "source": SOURCE,
+             "analysis_population": pop, "n1": n1, "n2": n2, "measure": "SMD",
+             "estimate": draw(st.sampled_from((-0.5, 0.0, 0.3, -1.2))),
+             "se": draw(st.sampled_from((0.1, 0.25, 0.6))), "scale": scale, "source": SOURCE,
              "locator": "Table 3"} for scale in scales]
 
 
@@ -235,12 +234,12 @@ def hazard_ratio(draw, sid: str, arm1: dict, arm2: dict) -> dict:
            "outcome": "relapse", "followup_months": draw(st.sampled_from((6.0, 12.0, 24.0))),
            "analysis_population": draw(st.sampled_from(POPULATIONS)),
            "n1": draw(st.sampled_from(("", 40))), "n2": draw(st.sampled_from(("", 38))),
-           "source": SOURCE, "locator": "Figure 2"}
+           "measure": "HR", "source": SOURCE, "locator": "Figure 2"}
     if draw(st.booleans()):
         hr = draw(st.sampled_from((0.5, 0.9, 1.4)))
-        row.update(hr=hr, ci_low=round(hr * 0.6, 3), ci_high=round(hr * 1.7, 3))
+        row.update(estimate=hr, ci_low=round(hr * 0.6, 3), ci_high=round(hr * 1.7, 3))
     else:
-        row.update(log_hr=draw(st.sampled_from((-0.7, 0.0, 0.3))), se_log_hr=draw(st.sampled_from((0.2, 0.5))))
+        row.update(log_estimate=draw(st.sampled_from((-0.7, 0.0, 0.3))), se=draw(st.sampled_from((0.2, 0.5))))
     return row
 
 
@@ -451,11 +450,11 @@ def reviews(draw, shape: str | None = None) -> Review:
         sheets["contrasts"] = contrasts
     if shape == "optional_sheets":
         sheets["risk_of_bias"] = draw(risk_of_bias_rows(sids))
-        sheets["hazard_ratios"] = []
         for sid in draw(st.lists(st.sampled_from(sids), min_size=1, unique=True)):
             these = trial_arms[sid] if len(trial_arms[sid]) >= 2 else trial_arms[sid] + [
                 {"arm_id": "other9", "arm_type": "usual_care"}]
-            sheets["hazard_ratios"].append(draw(hazard_ratio(sid, these[0], these[1])))
+            contrasts.append(draw(hazard_ratio(sid, these[0], these[1])))
+        sheets["contrasts"] = contrasts
         in_sheet = sorted({(r["study_id"], r["arm_id"]) for r in arms})
         excluded = draw(st.lists(st.sampled_from(in_sheet), max_size=2, unique=True)) if in_sheet else []
         sheets["excluded_arms"] = [{"study_id": s, "arm_id": a, "reason": "a made-up factorial margin"}

@@ -29,7 +29,7 @@ from depmeta.review.protocol import group_files
 SCRIPTS = ROOT / "workflow" / "scripts"
 SCHEMAS = ROOT / "workflow" / "schemas"
 QMD = ROOT / "report" / "report.qmd"
-EXTRACTION = ("studies", "arms", "contrasts", "hazard_ratios", "excluded_arms")
+EXTRACTION = ("studies", "arms", "contrasts", "excluded_arms")
 NETWORK = ("estimates", "estimates_adults", "summary", "ranking", "contributions", "exclusions")
 
 

@@ -404,22 +404,23 @@ def _pair(study, a1, t1, a2, t2):
 def test_specific_sheets_keep_only_the_arms_of_the_named_therapy_or_drug_class():
     from depmeta.review.checks import specific_sheets
 
-    reported = pd.DataFrame([_pair("t1", "ipt", "psychotherapy", "imi", "medication"),
-                             _pair("t1", "cbt", "psychotherapy", "imi", "medication")])
-    hazard = pd.DataFrame([_pair("t2", "comb", "combined", "flx", "medication"),
-                           _pair("t9", "mbct", "psychotherapy", "tau", "usual_care"),
-                           _pair("t9", "adm", "medication", "stop", "other_control")])
-    sheets = {"arms": ARMS, "contrasts": reported, "hazard_ratios": hazard, "studies": pd.DataFrame()}
+    reported = pd.DataFrame([{**_pair("t1", "ipt", "psychotherapy", "imi", "medication"), "measure": "SMD"},
+                             {**_pair("t1", "cbt", "psychotherapy", "imi", "medication"), "measure": "SMD"},
+                             {**_pair("t2", "comb", "combined", "flx", "medication"), "measure": "HR"},
+                             {**_pair("t9", "mbct", "psychotherapy", "tau", "usual_care"), "measure": "HR"},
+                             {**_pair("t9", "adm", "medication", "stop", "other_control"), "measure": "HR"}])
+    sheets = {"arms": ARMS, "contrasts": reported, "studies": pd.DataFrame()}
     ipt = specific_sheets(sheets, ["IPT"])
     # the trial enters with its IPT arm; its CBT arm, and CBT or uncoded therapy elsewhere, are set aside
     assert list(zip(ipt["arms"].study_id, ipt["arms"].arm_id)) == [
         ("t1", "ipt"), ("t1", "imi"), ("t1", "pbo"), ("t2", "flx"), ("t3", "ad")]
-    assert ipt["contrasts"].arm1_id.tolist() == ["ipt"]
+    assert ipt["contrasts"].arm1_id.tolist() == ["ipt", "adm"]
     # a hazard ratio of an arm the arm sheet does not have is left out; one without a psychotherapy arm is kept
-    assert ipt["hazard_ratios"].study_id.tolist() == ["t9"] and ipt["hazard_ratios"].arm1_id.tolist() == ["adm"]
+    hr = ipt["contrasts"][ipt["contrasts"].measure == "HR"]
+    assert hr.study_id.tolist() == ["t9"] and hr.arm1_id.tolist() == ["adm"]
     ssri = specific_sheets(sheets, drug_classes=["SSRI"])
     assert set(ssri["arms"].arm_id) == {"cbt", "ipt", "pbo", "comb", "flx", "couns"}
-    assert ssri["hazard_ratios"].study_id.tolist() == ["t2", "t9"]
+    assert ssri["contrasts"][ssri["contrasts"].measure == "HR"].study_id.tolist() == ["t2", "t9"]
     both = specific_sheets(sheets, ["CBT", "CT"], ["SSRI"])
     assert set(both["arms"].arm_id) == {"cbt", "pbo", "comb", "flx"}
     assert specific_sheets(sheets) == sheets
@@ -430,8 +431,8 @@ def test_hazard_ratios_left_out_for_want_of_coded_arms_are_named_by_comparison()
 
     hazard = pd.DataFrame([_pair("t2", "comb", "combined", "flx", "medication"),
                            _pair("t9", "tau", "usual_care", "mbct", "psychotherapy"),
-                           _pair("t8", "cm", "medication", "ct_cm", "combined")])
-    sheets = {"arms": ARMS, "hazard_ratios": hazard}
+                           _pair("t8", "cm", "medication", "ct_cm", "combined")]).assign(measure="HR")
+    sheets = {"arms": ARMS, "contrasts": hazard}
     assert uncoded_hazard_studies(sheets, ["MBCT"]) == {"psychotherapy_vs_control": ["t9"],
                                                         "combined_vs_medication": ["t8"]}
     assert uncoded_hazard_studies(sheets, drug_classes=["SSRI"]) == {"combined_vs_medication": ["t8"]}

@@ -49,10 +49,11 @@ def _fill(folder):
 def test_init_writes_a_review_that_names_what_is_missing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     written = init_review("mine")
-    assert [p.name for p in written] == ["protocol.yaml", "studies.csv", "arms.csv", "sheets.xlsx"]
+    assert [p.name for p in written] == ["protocol.yaml", "studies.csv", "arms.csv", "contrasts.csv", "sheets.xlsx"]
     protocol = yaml.safe_load(written[0].read_text())
     assert protocol["sheets"]["studies"] == "mine/studies.csv"
-    assert not any(protocol["sheets"][k] for k in ("claims", "benchmarks", "contrasts", "risk_of_bias"))
+    assert protocol["sheets"]["contrasts"] == "mine/contrasts.csv"  # a header and a comment: no rows, valid
+    assert not any(protocol["sheets"][k] for k in ("claims", "benchmarks", "risk_of_bias", "excluded_arms"))
     assert protocol["metapsy"]["enabled"] is False
     problems, _ = validate_review(written[0])
     assert any("review.title: replace the placeholder" in p for p in problems)
@@ -87,7 +88,13 @@ def test_a_filled_in_review_validates_and_a_planted_mistake_is_named(tmp_path, m
 def test_the_workbook_has_notes_drop_downs_and_the_example_as_a_comment(tmp_path):
     init_review(tmp_path / "mine")
     book = openpyxl.load_workbook(tmp_path / "mine" / "sheets.xlsx")
-    assert book.sheetnames == ["studies", "arms"]
+    assert book.sheetnames == ["studies", "arms", "contrasts"]
+    contrasts = book["contrasts"]
+    header = [c.value for c in contrasts[1]]
+    assert contrasts.cell(1, header.index("estimate") + 1).comment.text.startswith("The effect as printed")
+    measures = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in contrasts.data_validations.dataValidation}
+    assert measures[f"{openpyxl.utils.get_column_letter(header.index('measure') + 1)}3"] == '"OR,RR,HR,RD,MD,SMD"'
+    assert len(read_sheet(str(tmp_path / "mine" / "sheets.xlsx"), "contrasts")) == 0
     arms = book["arms"]
     header = [c.value for c in arms[1]]
     assert arms.cell(1, header.index("arm_type") + 1).comment.text.startswith("Treatment strategy")
@@ -122,7 +129,7 @@ def test_a_sheet_the_protocol_names_but_that_is_not_there(tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)
     init_review("mine")
     protocol = _fill(tmp_path / "mine")
-    protocol.write_text(protocol.read_text().replace('contrasts: ""', "contrasts: mine/contrasts.csv"))
+    (tmp_path / "mine" / "contrasts.csv").unlink()
     problems, _ = validate_review(protocol)
     assert problems == [f"mine/contrasts.csv: no such file (sheets.contrasts in {protocol})"]
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import reported_rows
 from depmeta import escalc, pool
 from depmeta.review.analysis import (
     AnalysisOptions,
@@ -76,17 +77,17 @@ def test_preferred_population_and_latest_timepoint_and_unused_rows_listed():
 def test_reported_g_is_oriented_and_used_only_without_arm_data():
     arms = sheet(arm("t3", "cbt", "psychotherapy", 30, outcome="symptoms", mean=10.0, sd=5.0),
                  arm("t3", "ssri", "medication", 30, outcome="symptoms", mean=12.0, sd=5.0))
-    reported = pd.DataFrame([
+    reported = reported_rows([
         dict(study_id="t4", arm1_id="ssri", arm1_type="medication", arm2_id="cbt", arm2_type="psychotherapy",
              phase="acute", outcome="symptoms", timepoint_weeks=12.0, analysis_population="ITT", n1=40, n2=41,
-             g=0.3, g_se=0.2, scale="HRSD", source="doi:10.1/y", locator="Table 2", notes=""),
+             measure="SMD", estimate=0.3, se=0.2, scale="HRSD", source="doi:10.1/y", locator="Table 2"),
         dict(study_id="t3", arm1_id="cbt", arm1_type="psychotherapy", arm2_id="ssri", arm2_type="medication",
              phase="acute", outcome="symptoms", timepoint_weeks=12.0, analysis_population="ITT", n1=30, n2=30,
-             g=-0.5, g_se=0.2, scale="HRSD", source="doi:10.1/y", locator="Table 2", notes=""),
+             measure="SMD", estimate=-0.5, se=0.2, scale="HRSD", source="doi:10.1/y", locator="Table 2"),
     ])
     c, unused = form_contrasts(arms, reported, comparisons=["psychotherapy_vs_medication"], outcomes=["symptoms"])
     t4 = c[c.study_id == "t4"].iloc[0]
-    assert t4.g == -0.3 and (t4.n1, t4.n2) == (41, 40)  # turned to psychotherapy minus medication
+    assert t4.reported_yi == -0.3 and (t4.n1, t4.n2) == (41, 40)  # turned to psychotherapy minus medication
     assert "arm-level data" in unused.iloc[0].reason
     summary, per_study, _ = run_meta_analyses(c, {}, AnalysisOptions(outcomes=("symptoms",),
                                                                      comparisons=("psychotherapy_vs_medication",)))

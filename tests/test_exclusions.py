@@ -11,7 +11,7 @@ import yaml
 from depmeta.review.analysis import analysable_arms
 from depmeta.review.contrasts import exclude_arms, form_contrasts
 from depmeta.review.nodes import outcome_network
-from depmeta.review.sheets import check_excluded_arms, check_sheet, coerce, prepare_arms
+from depmeta.review.sheets import check_excluded_arms, check_sheet, coerce, prepare_arms, prepare_contrasts
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = {n: yaml.safe_load((ROOT / "workflow" / "schemas" / f"{n}.schema.yaml").read_text())
@@ -94,19 +94,19 @@ def test_a_reported_effect_of_an_excluded_arm_enters_no_analysis():
     reported = coerce(pd.DataFrame([{
         "study_id": "lesperance2007", "arm1_id": "citalopram", "arm1_type": "medication", "arm2_id": "placebo",
         "arm2_type": "placebo", "phase": "acute", "outcome": "symptoms", "timepoint_weeks": "12",
-        "analysis_population": "ITT", "n1": "142", "n2": "142", "g": "-0.33", "g_se": "0.12", "scale": "HAM-D",
+        "analysis_population": "ITT", "n1": "142", "n2": "142", "measure": "SMD", "estimate": "-0.33", "se": "0.12",
+        "scale": "HAM-D",
         "source": "PMID:17244833", "locator": "Abstract", "notes": ""}]), schema)
     sheets = {"arms": coerce(_read("arms"), SCHEMAS["arms"]), "contrasts": reported,
-              "excluded_arms": coerce(_read("excluded_arms"), SCHEMAS["excluded_arms"]),
-              "hazard_ratios": None}
+              "excluded_arms": coerce(_read("excluded_arms"), SCHEMAS["excluded_arms"])}
     kept, apart = analysable_reported(sheets)
     assert not len(kept) and apart.reason.str.startswith("excluded: CREATE is a 2 x 2 factorial").all()
-    assert apart.row_ids.tolist() == [["lesperance2007:citalopram-vs-placebo:symptoms:12w:ITT"]]
+    assert apart.row_ids.tolist() == [["lesperance2007:citalopram-vs-placebo:symptoms:SMD:12w:ITT"]]
     formed = assemble_contrasts(sheets, AnalysisOptions(), hazard=False)
     assert "lesperance2007" not in set(formed.contrasts.study_id)
-    assert "lesperance2007:citalopram-vs-placebo:symptoms:12w:ITT" in formed.unused.row_ids.sum()
+    assert "lesperance2007:citalopram-vs-placebo:symptoms:SMD:12w:ITT" in formed.unused.row_ids.sum()
     arms, _ = analysable_arms(sheets)
-    with_it, _ = outcome_network(arms, "symptoms", "SMD", reported=reported)
+    with_it, _ = outcome_network(arms, "symptoms", "SMD", reported=prepare_contrasts(reported))
     without, _ = outcome_network(arms, "symptoms", "SMD", reported=kept)
     assert "lesperance2007" in {c.study for c in with_it} and "lesperance2007" not in {c.study for c in without}
 
@@ -121,23 +121,24 @@ def test_two_reported_effects_of_one_trial_and_comparison_give_one_estimate_ever
     schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "contrasts.schema.yaml").read_text())
     base = {"study_id": "madeup2021", "arm1_id": "cbt", "arm1_type": "psychotherapy", "arm2_id": "wl",
             "arm2_type": "waiting_list", "phase": "acute", "outcome": "symptoms", "analysis_population": "ITT",
-            "n1": "40", "n2": "40", "g_se": "0.23", "source": "https://example.org", "locator": "Table 3", "notes": ""}
-    rows = [{**base, "timepoint_weeks": "8", "g": "-0.6", "scale": "BDI-II"},
-            {**base, "timepoint_weeks": "8", "g": "-0.5", "scale": "HRSD"},
-            {**base, "timepoint_weeks": "12", "g": "-0.4", "scale": "BDI-II"}]
+            "n1": "40", "n2": "40", "measure": "SMD", "se": "0.23", "source": "https://example.org",
+            "locator": "Table 3", "notes": ""}
+    rows = [{**base, "timepoint_weeks": "8", "estimate": "-0.6", "scale": "BDI-II"},
+            {**base, "timepoint_weeks": "8", "estimate": "-0.5", "scale": "HRSD"},
+            {**base, "timepoint_weeks": "12", "estimate": "-0.4", "scale": "BDI-II"}]
     reported = coerce(pd.DataFrame(rows), schema)
     sheets = {"arms": coerce(_read("arms"), SCHEMAS["arms"]), "contrasts": reported,
-              "excluded_arms": coerce(_read("excluded_arms"), SCHEMAS["excluded_arms"]), "hazard_ratios": None}
+              "excluded_arms": coerce(_read("excluded_arms"), SCHEMAS["excluded_arms"])}
     kept, apart = analysable_reported(sheets)
-    assert kept.g.tolist() == [-0.4]  # the latest timepoint
+    assert kept.estimate.tolist() == [-0.4]  # the latest timepoint
     assert apart.sheet_row.tolist() == [2, 3]
-    assert (apart.reason == "not used: another reported effect of this trial for the same arms and outcome is used "
-                            "(madeup2021:cbt-vs-wl:symptoms:12w:ITT, scale BDI-II)").all()
+    assert (apart.reason == "not used: another reported effect of this trial for the same arms, outcome and measure "
+                            "is used (madeup2021:cbt-vs-wl:symptoms:SMD:12w:ITT, scale BDI-II)").all()
     early, _ = analysable_reported(sheets, timepoint="earliest")
-    assert early.g.tolist() == [-0.6]  # the earliest, then the first in the sheet
+    assert early.estimate.tolist() == [-0.6]  # the earliest, then the first in the sheet
     formed = assemble_contrasts(sheets, AnalysisOptions(outcomes=("symptoms",)), hazard=False)
     mine = formed.contrasts[formed.contrasts.study_id == "madeup2021"]
-    assert mine.g.tolist() == [-0.4]
+    assert mine.reported_yi.tolist() == [-0.4]
     arms, _ = analysable_arms(sheets)
     network, _ = outcome_network(arms, "symptoms", "SMD", reported=kept)
     assert [c.study for c in network].count("madeup2021") == 1

@@ -125,6 +125,24 @@ def test_any_cell_value_is_accepted_or_named_never_a_crash(value, column):
         assert any(m.startswith("arms.csv, row 7, ") for m in found), found
 
 
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(value=st.one_of(st.text(max_size=8), st.sampled_from(["0", "-1", "1e300", "0.5", "2", "OR", "HR", "SMD"])),
+       column=st.sampled_from(["measure", "estimate", "ci_low", "ci_high", "ci_level", "log_estimate", "se",
+                               "outcome", "followup_months", "n1"]))
+def test_any_contrast_cell_is_accepted_or_named_never_a_crash(value, column):
+    """The contrasts sheet (its hazard ratios, every measure's forms): a changed cell is valid or a
+    problem naming its row, never an exception."""
+    contrasts = reference("contrasts")
+    contrasts.loc[2, column] = value
+    found = check_sheet(contrasts, SCHEMAS["contrasts"], "contrasts.csv")
+    if not found:
+        found = check_extraction(coerce(reference("studies"), SCHEMAS["studies"]), coerce(reference("arms"),
+                                 SCHEMAS["arms"]), coerce(contrasts, SCHEMAS["contrasts"]),
+                                 {"studies": "studies.csv", "arms": "arms.csv", "contrasts": "contrasts.csv"})
+    for message in map(str, found):
+        assert message.startswith("contrasts.csv, row 4, "), message
+
+
 # --- size ------------------------------------------------------------------------------
 
 @pytest.mark.slow

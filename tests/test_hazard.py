@@ -1,5 +1,5 @@
-"""Relapse as time to event: the hazard-ratio sheet's validation, orientation and
-generic inverse-variance pooling, against metafor.
+"""Relapse as time to event: the contrasts sheet's hazard ratios (measure HR), their
+validation, orientation and generic inverse-variance pooling, against metafor.
 
 Reference: tests/reference/hazard.json, made by tests/reference/generate_hazard.R
 (``rma(yi, vi, measure = "GEN")`` with tol 1e-12). Its hazard ratios are SIMULATED
@@ -22,13 +22,13 @@ import pytest
 import yaml
 
 from depmeta.review.analysis import AnalysisOptions, run_meta_analyses
-from depmeta.review.hazard import hazard_contrasts, log_hazard_ratios
-from depmeta.review.sheets import check_hazard_ratios, check_sheet, coerce
+from depmeta.review.hazard import hazard_contrasts
+from depmeta.review.sheets import check_contrasts, check_sheet, coerce, effect_scale, prepare_contrasts
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = json.loads((ROOT / "tests" / "reference" / "hazard.json").read_text())
-SCHEMA = yaml.safe_load((ROOT / "workflow" / "schemas" / "hazard_ratios.schema.yaml").read_text())
-FILES = {"hazard_ratios": "hazard_ratios.csv", "studies": "studies.csv", "arms": "arms.csv"}
+SCHEMA = yaml.safe_load((ROOT / "workflow" / "schemas" / "contrasts.schema.yaml").read_text())
+FILES = {"contrasts": "contrasts.csv", "studies": "studies.csv", "arms": "arms.csv"}
 RTOL, ATOL = 1e-6, 1e-8
 
 
@@ -51,12 +51,17 @@ def _fixture_sheet() -> pd.DataFrame:
             "arm1_type": "medication" if flip else "combined", "arm2_id": "combo" if flip else "adm",
             "arm2_type": "combined" if flip else "medication", "phase": "maintenance", "outcome": "relapse",
             "followup_months": "24", "analysis_population": "ITT", "n1": str(40 + i), "n2": str(50 + i),
-            "hr": "" if hr is None else repr(hr), "ci_low": "" if lo is None else repr(lo),
-            "ci_high": "" if hi is None else repr(hi), "log_hr": "" if lhr is None else repr(lhr),
-            "se_log_hr": "" if se is None else repr(se), "source": "https://example.org/trial",
+            "measure": "HR", "estimate": "" if hr is None else repr(hr), "ci_low": "" if lo is None else repr(lo),
+            "ci_high": "" if hi is None else repr(hi), "log_estimate": "" if lhr is None else repr(lhr),
+            "se": "" if se is None else repr(se), "source": "https://example.org/trial",
             "locator": "Table 2", "derived_note": "", "notes": "relapse (simulated fixture)",
         })
     return pd.DataFrame(rows)
+
+
+def _sheet(raw: pd.DataFrame) -> pd.DataFrame:
+    """The typed, prepared rows (as the analyses read them)."""
+    return prepare_contrasts(coerce(raw, SCHEMA))
 
 
 def _studies(ids):
@@ -67,15 +72,17 @@ ARMS = pd.DataFrame(columns=["study_id", "arm_id", "arm_type"])
 
 
 def test_log_hazard_ratios_match_metafor_escalc():
+    """A CI at the default level (95) gives the SE as metafor's (log(ub) - log(lb)) / (2 * 1.96)."""
     inp = REF["input"]
-    yi, sei = log_hazard_ratios(*(_nan(inp[k]) for k in ("hr", "ci_low", "ci_high", "log_hr", "se_log_hr")))
+    yi, sei = effect_scale(["HR"] * 6, *(_nan(inp[k]) for k in ("hr", "ci_low", "ci_high")), np.full(6, np.nan),
+                           *(_nan(inp[k]) for k in ("log_hr", "se_log_hr")))
     np.testing.assert_allclose(yi, REF["escalc"]["yi"], rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(sei**2, REF["escalc"]["vi"], rtol=RTOL, atol=ATOL)
 
 
 @pytest.mark.parametrize("method", ["REML", "DL", "EE"])
 def test_pooled_hazard_ratio_matches_metafor_gen(method):
-    sheet = coerce(_fixture_sheet(), SCHEMA)
+    sheet = _sheet(_fixture_sheet())
     contrasts, unused = hazard_contrasts(sheet, ["combined_vs_medication"])
     assert len(contrasts) == 6 and not len(unused)
     # the reference is metafor's default z test
@@ -103,12 +110,12 @@ def test_pooled_hazard_ratio_matches_metafor_gen(method):
 
 
 def test_inverted_row_is_oriented_to_the_comparison():
-    sheet = coerce(_fixture_sheet(), SCHEMA)
+    sheet = _sheet(_fixture_sheet())
     contrasts, _ = hazard_contrasts(sheet, ["combined_vs_medication"])
     third = contrasts.set_index("study_id").loc["trial3"]
     assert bool(third.inverted) and (third.arms1, third.arms2) == ("combo", "adm")
     assert (third.n1, third.n2) == (52.0, 42.0)  # the sheet's n2 (combined) is the comparison's arm 1
-    assert math.isclose(third.log_hr, REF["escalc"]["yi"][2], rel_tol=RTOL)
+    assert math.isclose(third.reported_yi, REF["escalc"]["yi"][2], rel_tol=RTOL)
     assert not contrasts.set_index("study_id").loc["trial1"].inverted
 
 
@@ -116,8 +123,8 @@ def test_preferred_population_then_longest_follow_up_and_the_rest_listed():
     raw = _fixture_sheet().iloc[[0, 0, 0]].reset_index(drop=True)
     raw.loc[1, ["analysis_population", "followup_months"]] = ["completers", "36"]
     raw.loc[2, "followup_months"] = "12"
-    raw.loc[0, "hr"], raw.loc[2, "hr"] = "0.5", "0.6"
-    contrasts, unused = hazard_contrasts(coerce(raw, SCHEMA), ["combined_vs_medication"])
+    raw.loc[0, "estimate"], raw.loc[2, "estimate"] = "0.5", "0.6"
+    contrasts, unused = hazard_contrasts(_sheet(raw), ["combined_vs_medication"])
     assert (
         len(contrasts) == 1
         and contrasts.iloc[0].followup_months == 24
@@ -127,35 +134,41 @@ def test_preferred_population_then_longest_follow_up_and_the_rest_listed():
 
 
 def test_row_of_no_selected_comparison_is_listed_with_its_reason():
-    sheet = coerce(_fixture_sheet(), SCHEMA)
+    sheet = _sheet(_fixture_sheet())
     contrasts, unused = hazard_contrasts(sheet, ["psychotherapy_vs_control"])
     assert not len(contrasts) and len(unused) == 6
     assert unused.reason.str.contains("is not a comparison selected in config").all()
     assert unused.sheet_row.tolist() == [2, 3, 4, 5, 6, 7]
 
 
-def test_embedded_sheet_is_valid():
-    raw = pd.read_csv(ROOT / "data" / "hazard_ratios.csv", dtype=str, keep_default_na=False)
+def test_embedded_hazard_ratios_are_rows_of_the_contrasts_sheet():
+    raw = pd.read_csv(ROOT / "data" / "contrasts.csv", dtype=str, keep_default_na=False)
     assert list(raw.columns) == list(SCHEMA["properties"])
-    assert check_sheet(raw, SCHEMA, "hazard_ratios.csv") == []
+    assert check_sheet(raw, SCHEMA, "contrasts.csv") == []
+    assert (raw.measure == "HR").sum() == 11  # every row of the former hazard-ratio sheet, sources kept
+    assert (raw.source != "").all() and (raw.locator != "").all()
 
 
 def _cross(raw, known=None):
-    found = check_sheet(raw, SCHEMA, "hazard_ratios.csv")
+    found = check_sheet(raw, SCHEMA, "contrasts.csv")
     if found:
         return [str(p) for p in found]
     studies = _studies(known if known is not None else raw.study_id)
-    return [str(p) for p in check_hazard_ratios(coerce(raw, SCHEMA), studies, ARMS, FILES)]
+    return [str(p) for p in check_contrasts(coerce(raw, SCHEMA), studies, ARMS, FILES)]
 
 
 @pytest.mark.parametrize(("row", "edit", "expected"), [
-    (0, {"log_hr": "-0.5", "se_log_hr": "0.2"}, "row 2, column 'log_hr': give either hr, ci_low, ci_high or log_hr"),
-    (0, {"hr": "", "ci_low": "", "ci_high": ""}, "row 2, column 'hr': a hazard ratio is missing"),
+    (0, {"log_estimate": "-0.5", "se": "0.2"}, "row 2, column 'log_estimate': give either estimate, ci_low, "
+                                               "ci_high (the HR and its CI as printed) or log_estimate, se"),
+    (0, {"estimate": "", "ci_low": "", "ci_high": ""}, "row 2, column 'estimate': the effect is missing"),
     (0, {"ci_high": ""}, "row 2, column 'ci_high': ci_high is missing"),
-    (4, {"se_log_hr": ""}, "row 6, column 'se_log_hr': se_log_hr is missing"),
-    (0, {"hr": "0.9"}, "row 2, column 'hr': the HR 0.9 must lie strictly inside its CI (0.34 to 0.86)"),
-    (0, {"ci_low": "0.86", "ci_high": "0.34"}, "row 2, column 'hr': the HR 0.54 must lie strictly inside"),
-    (4, {"se_log_hr": "0"}, "row 6, column 'se_log_hr': 0.0 must be greater than 0"),
+    (4, {"se": ""}, "row 6, column 'se': se is missing"),
+    (0, {"estimate": "0.9"}, "row 2, column 'estimate': the HR 0.9 must lie strictly inside its CI (0.34 to 0.86)"),
+    (0, {"ci_low": "0.86", "ci_high": "0.34"}, "row 2, column 'estimate': the HR 0.54 must lie strictly inside"),
+    (4, {"se": "0"}, "row 6, column 'se': 0.0 must be greater than 0"),
+    (0, {"se": "0.2", "ci_low": "", "ci_high": ""}, "row 2, column 'se': se is the standard error of the log HR"),
+    (0, {"estimate": "-0.6"}, "row 2, column 'estimate': -0.6 is not a HR: a ratio is greater than 0"),
+    (0, {"followup_months": ""}, "row 2, column 'followup_months': a relapse row needs its follow-up length"),
     (1, {"arm2_id": "combo"}, "row 3, column 'arm2_id': an arm cannot be compared with itself"),
     (1, {"arm1_type": "pill"}, "row 3, column 'arm1_type': 'pill' is not one of"),
 ])
@@ -164,21 +177,21 @@ def test_bad_cell_is_named(row, edit, expected):
     for col, value in edit.items():
         raw.loc[row, col] = value
     messages = _cross(raw)
-    assert any(m.startswith("hazard_ratios.csv, ") and expected in m for m in messages), messages
+    assert any(m.startswith("contrasts.csv, ") and expected in m for m in messages), messages
 
 
 def test_unknown_study_and_arm_type_disagreeing_with_the_arm_sheet():
     raw = _fixture_sheet()
     arms = pd.DataFrame({"study_id": ["trial1"], "arm_id": ["combo"], "arm_type": ["psychotherapy"]})
-    found = [str(p) for p in check_hazard_ratios(coerce(raw, SCHEMA), _studies(["trial2"]), arms, FILES)]
-    assert "hazard_ratios.csv, row 2, column 'study_id': study 'trial1' is not in studies.csv" in found
-    assert "hazard_ratios.csv, row 2, column 'arm1_type': 'psychotherapy' in arms.csv but 'combined' here" in found
+    found = [str(p) for p in check_contrasts(coerce(raw, SCHEMA), _studies(["trial2"]), arms, FILES)]
+    assert "contrasts.csv, row 2, column 'study_id': study 'trial1' is not in studies.csv" in found
+    assert "contrasts.csv, row 2, column 'arm1_type': 'psychotherapy' in arms.csv but 'combined' here" in found
 
 
 @pytest.mark.slow
-def test_workflow_pools_a_hazard_ratio_sheet_beside_the_counts(tmp_path):
-    """validate_extraction → analyse → figures on a copy of the project whose hazard-ratio sheet is
-    a fixture: the reference's first three (simulated) HRs, set on three real maintenance trials
+def test_workflow_pools_hazard_ratios_beside_the_counts(tmp_path):
+    """validate_extraction → analyse → figures on a copy of the project whose contrasts sheet is
+    a fixture of hazard ratios: the reference's first three (simulated) HRs, set on three real maintenance trials
     of psychotherapy vs medication, the second printed the other way round."""
     from tests.test_workflow import copy_project, snakemake
 
@@ -189,7 +202,7 @@ def test_workflow_pools_a_hazard_ratio_sheet_beside_the_counts(tmp_path):
     raw["arm2_type"] = raw.arm2_type.map({"combined": "psychotherapy", "medication": "medication"})
     raw["arm1_id"] = raw.arm1_id.map({"combo": "mbct_fixture", "adm": "adm_fixture"})
     raw["arm2_id"] = raw.arm2_id.map({"combo": "mbct_fixture", "adm": "adm_fixture"})
-    raw.to_csv(work / "data" / "hazard_ratios.csv", index=False)
+    raw.to_csv(work / "data" / "contrasts.csv", index=False)
     proc = snakemake(work, "--configfile", "config/config.yaml", "--", "results/figures")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     summary = pd.read_csv(work / "results" / "tables" / "summary.csv")
@@ -208,7 +221,7 @@ def test_workflow_pools_a_hazard_ratio_sheet_beside_the_counts(tmp_path):
     assert any(f["measure"] == "HR" and f["file"].endswith("_relapse_HR.png") for f in manifest["forest"])
     # a bad row stops validation with file, row and column
     raw.loc[1, "ci_high"] = "0.1"
-    raw.to_csv(work / "data" / "hazard_ratios.csv", index=False)
-    proc = snakemake(work, "--configfile", "config/config.yaml", "--", "results/validated/hazard_ratios.csv")
+    raw.to_csv(work / "data" / "contrasts.csv", index=False)
+    proc = snakemake(work, "--configfile", "config/config.yaml", "--", "results/validated/contrasts.csv")
     log = (work / "logs" / "validate_extraction.log").read_text()
-    assert proc.returncode != 0 and "data/hazard_ratios.csv, row 3, column 'hr'" in log
+    assert proc.returncode != 0 and "data/contrasts.csv, row 3, column 'estimate'" in log

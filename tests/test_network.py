@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import shared_path
+from conftest import reported_rows, shared_path
 from depmeta.stats.effects import escalc
 from depmeta.stats.network import (
     T_DF0_NOTE,
@@ -405,18 +405,18 @@ def test_outcome_network_uses_reported_g_only_without_arm_data():
 
     arms = _arms([("a1", "med", "medication", 8, "ITT", 30, 0), ("a1", "cbt", "psychotherapy", 8, "ITT", 30, 0)])
     arms["outcome"], arms["mean"], arms["sd"] = "symptoms", [10.0, 12.0], [4.0, 5.0]
-    rep = pd.DataFrame({"study_id": ["a1", "r1", "r2"], "arm1_id": ["med", "comb", "x"], "arm2_id": ["cbt", "med", "y"],
-                        "arm1_type": ["medication", "combined", "medication"],
-                        "arm2_type": ["psychotherapy", "medication", "medication"],
-                        "outcome": "symptoms", "timepoint_weeks": 12.0, "analysis_population": "ITT",
-                        "n1": [30, 40, 20], "n2": [30, 42, 20], "g": [-0.2, -0.4, 0.1], "g_se": [0.26, 0.22, 0.3]})
+    rep = _reported({"study_id": ["a1", "r1", "r2"], "arm1_id": ["med", "comb", "x"], "arm2_id": ["cbt", "med", "y"],
+                     "arm1_type": ["medication", "combined", "medication"],
+                     "arm2_type": ["psychotherapy", "medication", "medication"],
+                     "outcome": "symptoms", "timepoint_weeks": 12.0, "analysis_population": "ITT",
+                     "n1": [30, 40, 20], "n2": [30, 42, 20], "estimate": [-0.2, -0.4, 0.1], "se": [0.26, 0.22, 0.3]})
     c, excl = outcome_network(arms, "symptoms", "SMD", reported=rep)
     by = {x.study: x for x in c}
     assert set(by) == {"a1", "r1"}
     assert by["r1"].arms == ("combined", "medication") and by["r1"].y[0] == -0.4
     np.testing.assert_allclose(by["r1"].cov, [[0.22**2]])
     reasons = dict(zip(excl.study_id, excl.reason))
-    assert "has arm-level means and SDs" in reasons["a1"]
+    assert "the study has arm-level data" in reasons["a1"]
     assert "same network node" in reasons["r2"]
 
 
@@ -558,13 +558,21 @@ def test_reported_g_rows_take_the_arm_sheet_therapy_type():
     arms = _typed_arms([("r1", "cbt", "psychotherapy", 8, "ITT", 30, 0, "CBT", ""),
                         ("r1", "ipt", "psychotherapy", 8, "ITT", 30, 0, "IPT", "")])
     arms["outcome"] = "response"  # the arm sheet holds the arms, but for another outcome
-    rep = pd.DataFrame({"study_id": ["r1", "r2"], "arm1_id": ["cbt", "x"], "arm2_id": ["ipt", "y"],
-                        "arm1_type": ["psychotherapy", "psychotherapy"], "arm2_type": ["psychotherapy", "placebo"],
-                        "outcome": "symptoms", "timepoint_weeks": 12.0, "analysis_population": "ITT",
-                        "n1": [30, 20], "n2": [30, 21], "g": [-0.3, -0.5], "g_se": [0.26, 0.3]})
+    rep = _reported({"study_id": ["r1", "r2"], "arm1_id": ["cbt", "x"], "arm2_id": ["ipt", "y"],
+                     "arm1_type": ["psychotherapy", "psychotherapy"], "arm2_type": ["psychotherapy", "placebo"],
+                     "outcome": "symptoms", "timepoint_weeks": 12.0, "analysis_population": "ITT",
+                     "n1": [30, 20], "n2": [30, 21], "estimate": [-0.3, -0.5], "se": [0.26, 0.3]})
     c, excl = outcome_network(arms, "symptoms", "SMD", nodes="therapy_type", reported=rep)
     by = {x.study: x for x in c}
     assert by["r1"].arms == ("psychotherapy:CBT", "psychotherapy:IPT") and by["r1"].y[0] == -0.3
     assert by["r2"].arms == ("control", "psychotherapy:unspecified")  # arm not in the arm sheet
     c2, excl2 = outcome_network(arms, "symptoms", "SMD", nodes="strategy", reported=rep)
     assert {x.study for x in c2} == {"r2"} and "same network node" in excl2.reason.iloc[0]
+
+
+def _reported(columns: dict) -> pd.DataFrame:
+    """Reported SMDs of the contrasts sheet from columns (a scalar is every row's)."""
+    n = max(len(v) for v in columns.values() if isinstance(v, list))
+    rows = [{k: (v[i] if isinstance(v, list) else v) for k, v in columns.items()} for i in range(n)]
+    return reported_rows([{**r, "measure": "SMD", "phase": "acute", "source": "doi:10.1/x", "locator": "Table 1"}
+                          for r in rows])

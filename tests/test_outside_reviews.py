@@ -10,9 +10,9 @@ import shutil
 import pandas as pd
 import pytest
 import yaml
-from reviews import linde2015, metapsy_subset
+from reviews import linde2015, linde2016, metapsy_subset
 
-from conftest import ROOT, copy_project, shared_path, snakemake
+from conftest import ROOT, copy_project, load_linde2016_reference, shared_path, snakemake
 
 #: Pooled estimates against metafor (REML roots found to 1e-12 on both sides): the project's
 #: promise of six significant digits.
@@ -83,3 +83,49 @@ def test_metapsy_subset_psychotherapy_vs_control_on_one_scale_per_trial(tmp_path
     assert (per_study.scale[theirs.index] == theirs.scale).all()
     assert per_study.yi[theirs.index].to_numpy() == pytest.approx(theirs.yi.to_numpy(), rel=RTOL_EFFECT)
     assert per_study.vi[theirs.index].to_numpy() == pytest.approx(theirs.vi.to_numpy(), rel=RTOL_EFFECT)
+#: Network estimates against metafor's rma.mv on the same contrasts (tests/reference/linde2016_review.json):
+#: the engine's REML agrees to the project's six significant digits (tests/test_network.py); the CSV keeps
+#: every digit, so the comparison is as tight. ATOL for log odds ratios near 0.
+RTOL_NETWORK, ATOL_NETWORK = 1e-6, 1e-8
+
+
+@pytest.mark.slow
+def test_linde2016_treatments_in_primary_care_from_reported_odds_ratios(tmp_path):
+    dataset = shared_path("datasets", "netmeta", "Linde2016.csv")
+    ref = load_linde2016_reference()
+    work = copy_project(tmp_path / "project")
+    embedded = pd.read_csv(work / "data" / "studies.csv")
+    embedded_title = yaml.safe_load((work / "config" / "config.yaml").read_text())["review"]["title"]
+    shutil.rmtree(work / "data")
+    protocol = linde2016.write_review(dataset, work)
+    proc = snakemake(work, "--configfile", str(protocol.relative_to(work)))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    text = _text((work / "results" / "report" / "report.html").read_text())
+    assert linde2016.TITLE in text and "Review question." in text and embedded_title not in text
+    assert "how do psychological treatments, antidepressants and their combination compare" in text
+    own = set(pd.read_csv(work / "results" / "validated" / "studies.csv").label)
+    # none of the embedded trials, except one both reviews include (Schulberg 1996)
+    assert not [label for label in embedded.label if label in text and label not in own]
+    assert "Claims in circulation" not in text and "Published benchmarks" not in text
+    assert "Response network" in text and "Med SSRI" in text and "Med hypericum" in text
+    assert "reported effects are in no network" in text
+    assert len(pd.read_csv(work / "results" / "validated" / "studies.csv")) == 93
+    # the network estimates, against rma.mv on the same contrasts
+    est = pd.read_csv(work / "results" / "network" / "network_estimates.csv")
+    est = est.set_index(["treatment1", "treatment2"])
+    pairs = ref["pairs"]
+    checked = 0
+    for t1, t2, y, lo, hi in zip(pairs["treatment1"], pairs["treatment2"], pairs["estimate"], pairs["ci_lb"],
+                                 pairs["ci_ub"]):
+        if (t1, t2) in est.index:
+            row = est.loc[(t1, t2)]
+            assert row.measure == "OR"
+            for ours, theirs in ((row.estimate, y), (row.ci_low, lo), (row.ci_high, hi)):
+                assert ours == pytest.approx(theirs, rel=RTOL_NETWORK, abs=ATOL_NETWORK), (t1, t2)
+            checked += 1
+    assert checked == len(pairs["estimate"]) == 66
+    summary = pd.read_csv(work / "results" / "network" / "network_summary.csv").iloc[0]
+    assert summary.tau2 == pytest.approx(ref["tau2"], rel=RTOL_NETWORK) and summary.n_studies == ref["n_studies"]
+    # the trials whose arms share a node are listed with the reason, not dropped
+    excl = pd.read_csv(work / "results" / "network" / "network_exclusions.csv")
+    assert excl.reason.str.contains("one network node|same network node").sum() == len(ref["studies_left_out"])

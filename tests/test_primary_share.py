@@ -76,7 +76,7 @@ def test_share_on_empty_frame_is_nan():
     assert share != share
 
 
-@pytest.mark.parametrize("sheet", ["arms.csv", "hazard_ratios.csv"])
+@pytest.mark.parametrize("sheet", ["arms.csv", "contrasts.csv"])
 def test_share_on_embedded_sheets_is_a_proportion(sheet):
     path = ROOT / "data" / sheet
     if not path.exists():

@@ -77,9 +77,10 @@ def test_writer_conforms_and_refuses(tmp_path):
 def test_optional_columns_are_written_only_when_present(tmp_path):
     path = tmp_path / "results" / "tables" / "contrasts.csv"
     frame = pd.DataFrame({"study_id": ["s1"], "comparison": ["combined_vs_medication"]})
-    assert "g" not in conform_table(frame, str(path)).columns
-    assert list(conform_table(frame.assign(g=[0.3], g_se=[0.1]), str(path)).columns).index("g_se") == \
-        table_schema(str(path))["columns"].index("g_se")
+    assert "reported_yi" not in conform_table(frame, str(path)).columns
+    assert list(conform_table(frame.assign(reported_measure=["SMD"], reported_yi=[0.3], reported_se=[0.1],
+                                                  inverted=[False]), str(path)).columns).index(
+        "reported_se") == table_schema(str(path))["columns"].index("reported_se")
 
 
 def test_a_table_without_a_schema_is_an_error(tmp_path):

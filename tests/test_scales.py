@@ -102,7 +102,7 @@ def test_average_rule_averages_the_scales_smds_as_metafor_aggregate():
     es = escalc("SMD", m1i=[14.0, 9.0], sd1i=[8.0, 6.0], n1i=[40, 40], m2i=[19.0, 12.0], sd2i=[9.0, 6.0],
                 n2i=[40, 40])
     g, v = aggregate_correlated(es.yi, es.vi, 0.5)
-    assert (c["g"], c["g_se"]) == (pytest.approx(g, rel=1e-12), pytest.approx(np.sqrt(v), rel=1e-12))
+    assert (c["reported_yi"], c["reported_se"]) == (pytest.approx(g, rel=1e-12), pytest.approx(np.sqrt(v), rel=1e-12))
     _, per_study, _ = run_meta_analyses(got.contrasts, {"s1": "S1"}, AnalysisOptions(min_studies=1))
     assert per_study.yi.iloc[0] == pytest.approx(g, rel=1e-12)
 
@@ -209,7 +209,8 @@ def test_the_metapsy_subset_pools_as_metafor_under_either_rule(tmp_path, rule):
     check = validate_group("extraction", raw, SCHEMAS, {n: f"{n}.csv" for n in raw},
                            vocabulary=protocol["vocabulary"])
     assert check.ok, [str(p) for p in check.problems]
-    opts = AnalysisOptions.from_config({**protocol["analysis"], "scales": {"rule": rule}})
+    # the reference is metafor's rma() with its default z test
+    opts = AnalysisOptions.from_config({**protocol["analysis"], "scales": {"rule": rule}, "test": "z"})
     got = assemble_contrasts(check.sheets, opts, hazard=False)
     summary, per_study, _ = run_meta_analyses(got.contrasts, {}, opts)
     ref = json.loads((ROOT / "tests" / "reference" / "metapsy_subset.json").read_text())

@@ -68,7 +68,8 @@ def test_a_review_of_reported_effects_only_may_leave_the_arm_sheet_a_header():
     reported = pd.DataFrame([{
         "study_id": study, "arm1_id": "cbt", "arm1_type": "psychotherapy", "arm2_id": "wl", "arm2_type": "waiting_list",
         "phase": "acute", "outcome": "symptoms", "timepoint_weeks": "12", "analysis_population": "ITT", "n1": "40",
-        "n2": "42", "g": "-0.5", "g_se": "0.22", "scale": "BDI-II", "source": "doi:10.1000/x", "locator": "Table 2"}])
+        "n2": "42", "measure": "SMD", "estimate": "-0.5", "se": "0.22", "scale": "BDI-II", "source": "doi:10.1000/x",
+        "locator": "Table 2"}])
     check = _reported_only(reported)
     assert check.ok, check.problems
     assert not len(check.sheets["arms"]) and len(check.sheets["contrasts"]) == 1

@@ -32,11 +32,18 @@ def _enum(schema: dict, *path: str) -> list:
 
 
 @pytest.mark.parametrize("sheet, columns", [
-    ("arms", ["arm_type"]), ("contrasts", ["arm1_type", "arm2_type"]), ("hazard_ratios", ["arm1_type", "arm2_type"]),
+    ("arms", ["arm_type"]), ("contrasts", ["arm1_type", "arm2_type"]),
 ])
 def test_arm_types_in_the_sheets_are_the_vocabulary(sheet, columns):
     for col in columns:
         assert tuple(_enum(_schema(sheet), "properties", col)) == voc.ARM_TYPES, (sheet, col)
+
+
+def test_contrast_sheet_lists_are_the_vocabulary():
+    contrasts = _schema("contrasts")
+    assert set(_enum(contrasts, "properties", "outcome")) == set(voc.OUTCOMES) == set(voc.MEASURES_OF)
+    assert tuple(_enum(contrasts, "properties", "measure")) == voc.CONTRAST_MEASURES
+    assert {m for ms in voc.MEASURES_OF.values() for m in ms} == set(voc.CONTRAST_MEASURES)
 
 
 def test_arm_sheet_lists_are_the_vocabulary():
@@ -97,9 +104,12 @@ def test_row_ids_have_one_format():
     assert prepare_arms(arms).row_id.tolist() == ["s1:a:response:12w:ITT"] == [voc.arm_row_id(r)
                                                                                 for r in arms.itertuples()]
     row = pd.Series(dict(study_id="s1", arm1_id="a", arm2_id="b", outcome="symptoms", timepoint_weeks=8.5,
-                         analysis_population="mITT", followup_months=24.0))
-    assert voc.contrast_row_id(row) == "s1:a-vs-b:symptoms:8.5w:mITT"
-    assert voc.hazard_row_id(row) == "s1:a-vs-b:relapse:HR:24m:mITT"
+                         analysis_population="mITT", followup_months=float("nan"), measure="SMD"))
+    assert voc.contrast_row_id(row) == "s1:a-vs-b:symptoms:SMD:8.5w:mITT"
+    # a hazard ratio by its follow-up (the ids the former hazard-ratio sheet gave, kept)
+    hr = row.copy()
+    hr.update(dict(outcome="relapse", measure="HR", followup_months=24.0))
+    assert voc.contrast_row_id(hr) == "s1:a-vs-b:relapse:HR:24m:mITT"
 
 
 def test_the_vocabulary_module_is_the_only_definition():

@@ -1,9 +1,10 @@
 """The ``depmeta`` command: start a review and check it before running the workflow.
 
-- ``depmeta init DIR`` writes a new review: ``DIR/protocol.yaml`` (every optional part off,
+- ``depmeta init DIR`` writes a new review: ``DIR/protocol.yaml`` (every optional part off but the contrasts sheet,
   placeholders ``<...>`` that fail validation until filled, the reporting-bias judgement
-  among them), ``DIR/studies.csv`` and ``DIR/arms.csv`` (the header and one comment row
-  with an example), and the same sheets as ``DIR/sheets.xlsx`` with a note on every column
+  among them), ``DIR/studies.csv``, ``DIR/arms.csv`` and ``DIR/contrasts.csv`` (effects
+  reported as contrasts; the header and one comment row with an example each), and the same
+  sheets as ``DIR/sheets.xlsx`` with a note on every column
   and drop-down lists for the coded ones.
 - ``depmeta validate PROTOCOL`` checks the protocol and its sheets with the workflow's own
   rules (:mod:`depmeta.review.protocol`, :mod:`depmeta.review.reading`,
@@ -143,10 +144,9 @@ review:
 sheets:                     # paths relative to the folder snakemake runs in
   studies: {folder}/studies.csv
   arms: {folder}/arms.csv
-  workbook: ""              # or {folder}/sheets.xlsx instead of the two CSV files
-  contrasts: ""             # optional sheets, off: data/README.md describes each
-  risk_of_bias: ""
-  hazard_ratios: ""
+  workbook: ""              # or {folder}/sheets.xlsx instead of the CSV files
+  contrasts: {folder}/contrasts.csv   # effects reported as contrasts (OR, RR, HR, RD, MD, SMD), if any
+  risk_of_bias: ""          # optional sheets, off: data/README.md describes each
   excluded_arms: ""
   benchmarks: ""            # published pooled results to set beside the review's (off)
   claims: ""                # claims to check against the pooled evidence (off)
@@ -184,6 +184,13 @@ EXAMPLES = {
              "outcome_definition": "HRSD-17 reduced by at least 50%", "timepoint_weeks": "12",
              "analysis_population": "ITT", "n": "60", "events": "31", "source": "doi:10.1000/example",
              "locator": "Table 2"},
+    "contrasts": {"study_id": "# example: jones2020", "arm1_id": "cbt", "arm1_type": "psychotherapy",
+                  "arm1_treatment": "group CBT, 12 sessions", "arm1_therapy_type": "CBT", "arm2_id": "tau",
+                  "arm2_type": "usual_care", "phase": "acute", "outcome": "response", "timepoint_weeks": "12",
+                  "analysis_population": "ITT", "n1": "120", "n2": "118", "measure": "OR", "estimate": "1.62",
+                  "ci_low": "1.05", "ci_high": "2.50", "ci_level": "95",
+                  "adjustment": "cluster-randomized: odds ratio from a mixed model with practice as random effect",
+                  "source": "doi:10.1000/example2", "locator": "Table 3"},
 }
 
 
@@ -217,12 +224,12 @@ def _write_workbook(path: Path, sheets: dict[str, dict]) -> None:
 def init_review(folder: str | Path) -> list[Path]:
     """Write a new review into ``folder`` (which must not hold one); the files written."""
     folder = Path(folder)
-    targets = [folder / n for n in ("protocol.yaml", "studies.csv", "arms.csv", "sheets.xlsx")]
+    targets = [folder / n for n in ("protocol.yaml", "studies.csv", "arms.csv", "contrasts.csv", "sheets.xlsx")]
     present = [str(t) for t in targets if t.exists()]
     if present:
         raise FileExistsError(f"{', '.join(present)} already there: nothing written (choose a new folder)")
     folder.mkdir(parents=True, exist_ok=True)
-    schemas = {name: _schema(name) for name in ("studies", "arms")}
+    schemas = {name: _schema(name) for name in ("studies", "arms", "contrasts")}
     for name, schema in schemas.items():
         columns = list(schema["properties"])
         pd.DataFrame([{c: EXAMPLES[name].get(c, "") for c in columns}]).to_csv(folder / f"{name}.csv", index=False)

@@ -27,8 +27,8 @@ list, care as usual, other control). Mapping:
   priority list (clinician-rated first), so a trial with several instruments enters with one;
 - a reported g is turned to this project's sign (negative: fewer symptoms with psychotherapy, the
   database's ``precalc_g`` is positive then), its arm sizes the randomised ``rand_arm1/2``.
-  Johnson 2019's two reported g's give no week (``time_weeks`` NA), which the contrasts sheet
-  requires: they are not entered.
+  Johnson 2019's two reported g's give no week (``time_weeks`` NA): they are left out of the
+  subset (and of its reference).
 
 :func:`effect_sizes` lists what the pipeline should pool, for the metafor reference
 (tests/reference/generate_metapsy_subset.R computes the same from the database on its own).
@@ -102,7 +102,8 @@ def write_review(dataset: Path, root: Path, folder: str = "reviews/metapsy_subse
         if r.outcome_type == "other statistic":
             reported.append({**common, "arm1_id": _slug(arm1), "arm1_type": "psychotherapy",
                              "arm2_id": _slug(arm2), "arm2_type": control, "n1": int(r.rand_arm1),
-                             "n2": int(r.rand_arm2), "g": -r.precalc_g, "g_se": r.precalc_g_se,
+                             "n2": int(r.rand_arm2), "measure": "SMD", "estimate": -r.precalc_g,
+                             "se": r.precalc_g_se,
                              "scale": r.instrument.upper(),
                              "locator": f"{common['locator']} (precalc_g {r.precalc_g:g}: positive favours "
                                         "psychotherapy, entered with the sign turned)"})
@@ -127,8 +128,8 @@ def write_review(dataset: Path, root: Path, folder: str = "reviews/metapsy_subse
         template = pd.read_csv(root / folder / f"{name}.csv", dtype=str, keep_default_na=False)
         pd.DataFrame(data, columns=template.columns).to_csv(root / folder / f"{name}.csv", index=False)
     columns = ["study_id", "arm1_id", "arm1_type", "arm2_id", "arm2_type", "phase", "outcome", "timepoint_weeks",
-               "analysis_population", "n1", "n2", "g", "g_se", "scale", "source", "locator", "notes"]
-    reported = [r for r in reported if r["timepoint_weeks"]]  # the contrasts sheet requires the week
+               "analysis_population", "n1", "n2", "measure", "estimate", "se", "scale", "source", "locator", "notes"]
+    reported = [r for r in reported if r["timepoint_weeks"]]  # those without a week are left out (see above)
     pd.DataFrame(reported, columns=columns).to_csv(root / folder / "contrasts.csv", index=False)
     protocol.write_text(textwrap.dedent(f"""\
         review:

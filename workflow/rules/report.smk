@@ -22,7 +22,7 @@ rule report:
         provenance=list(PROVENANCE.values()),
         risk_of_bias="results/validated/risk_of_bias.csv",
         arms="results/validated/arms.csv",
-        hazard_ratios="results/validated/hazard_ratios.csv",
+        contrasts="results/validated/contrasts.csv",
         tables=rules.analyse.output,
         evidence=rules.evidence.output,
         network=list(network_outputs().values()),

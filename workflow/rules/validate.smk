@@ -12,7 +12,6 @@ rule validate_extraction:
             "workflow/schemas/studies.schema.yaml",
             "workflow/schemas/arms.schema.yaml",
             "workflow/schemas/contrasts.schema.yaml",
-            "workflow/schemas/hazard_ratios.schema.yaml",
             "workflow/schemas/excluded_arms.schema.yaml",
         ],
         engine=ENGINE,
@@ -20,7 +19,6 @@ rule validate_extraction:
         studies="results/validated/studies.csv",
         arms="results/validated/arms.csv",
         contrasts="results/validated/contrasts.csv",
-        hazard_ratios="results/validated/hazard_ratios.csv",
         excluded_arms="results/validated/excluded_arms.csv",
         provenance=PROVENANCE["extraction"],
     log:

@@ -22,7 +22,7 @@ from pipeline_io import read_validated, setup_logging, write_csv, write_json  # 
 
 log = setup_logging(snakemake.log[0])
 schema_dir = Path(snakemake.scriptdir).parent / "schemas"
-sheets = read_validated(snakemake.input, ("studies", "arms", "contrasts", "hazard_ratios", "excluded_arms"),
+sheets = read_validated(snakemake.input, ("studies", "arms", "contrasts", "excluded_arms"),
                         schema_dir)
 opts = AnalysisOptions.from_config(snakemake.params.analysis)
 log.info("options: %s", opts)

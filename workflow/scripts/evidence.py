@@ -16,7 +16,7 @@ from pipeline_io import read_table, read_validated, setup_logging, write_csv  # 
 log = setup_logging(snakemake.log[0])
 schema_dir = Path(snakemake.scriptdir).parent / "schemas"
 sheets = read_validated(snakemake.input,
-                        ("studies", "arms", "contrasts", "hazard_ratios", "excluded_arms", "benchmarks"), schema_dir)
+                        ("studies", "arms", "contrasts", "excluded_arms", "benchmarks"), schema_dir)
 pooled = {name: read_table(snakemake.input[name])
           for name in ("summary", "summary_rd", "summary_adults", "event_rates", "event_rates_adults")}
 tables = evidence_tables(

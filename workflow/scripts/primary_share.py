@@ -1,6 +1,6 @@
 """Share of extracted rows whose numbers rest wholly on the trial's own report.
 
-A row of ``data/arms.csv`` or ``data/hazard_ratios.csv`` counts as *secondary*
+A row of ``data/arms.csv`` or ``data/contrasts.csv`` counts as *secondary*
 when its ``locator`` says that any of its numbers was read somewhere other than
 a report of the trial itself: a review or meta-analysis table, a trial registry,
 a news item or another secondary summary. The rule is textual and documented in
@@ -11,7 +11,7 @@ a news item or another secondary summary. The rule is textual and documented in
 Run from the project root (it reads the sheets, prints the counts and writes
 nothing)::
 
-    python workflow/scripts/primary_share.py [data/arms.csv] [data/hazard_ratios.csv]
+    python workflow/scripts/primary_share.py [data/arms.csv] [data/contrasts.csv]
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def primary_share(frame: pd.DataFrame) -> tuple[int, int, float]:
 
 def main(paths: list[str]) -> None:
     """Print the primary share of each sheet given (default: arms and hazard ratios)."""
-    for path in paths or ["data/arms.csv", "data/hazard_ratios.csv"]:
+    for path in paths or ["data/arms.csv", "data/contrasts.csv"]:
         if not Path(path).exists():
             print(f"{path}: not found")
             continue

@@ -38,7 +38,7 @@ def _favours(comparison: str, outcome: str) -> tuple[str, str]:
 
 
 def _cells(row: pd.Series, measure: str) -> tuple[str, str]:
-    if measure == "HR" or (measure == "SMD" and row.get("source_kind") in ("reported", "averaged")):
+    if measure == "HR" or row.get("source_kind") in ("reported", "averaged"):
         return f"n={row.n1:.0f}", f"n={row.n2:.0f}"
     if measure == "SMD":
         return f"{row.mean1:.1f} ({row.sd1:.1f}), {row.n1:.0f}", f"{row.mean2:.1f} ({row.sd2:.1f}), {row.n2:.0f}"

@@ -298,7 +298,7 @@ def network_section(net: dict | None, net_sum: pd.DataFrame, net_est: pd.DataFra
 
 def network_methods(net_options: dict, net_sum: pd.DataFrame, net_est: pd.DataFrame, net_excl: pd.DataFrame) -> str:
     """How the networks were built and fitted, the outcomes not analysed or split into parts,
-    and how many arm rows are in no network (``net_options``: network.json's options)."""
+    and how many arm rows and reported effects are in no network (``net_options``: network.json's options)."""
     out = _Text()
     method_text = _choice(NETWORK_METHOD_TEXT, net_options["method"], "network.method")
     node_text = _choice(NODE_SCHEME_TEXT, net_options["nodes"], "network.nodes")
@@ -325,9 +325,15 @@ def network_methods(net_options: dict, net_sum: pd.DataFrame, net_est: pd.DataFr
         out(f"\nWith the nodes split by type, {whole_text} the summary of findings and the answer above rest on the "
             "pairwise meta-analyses (certainty by GRADE).\n")
     if len(net_excl):
-        out(f"\n{len(net_excl)} arm rows are in no network (another timepoint or population of the same trial, "
-            "or a trial without two nodes); they are listed with the reason in "
-            "`results/network/network_exclusions.csv`.\n")
+        # a reported effect's row id names its two arms (study:arm1-vs-arm2:...)
+        reported = net_excl.row_ids.astype(str).str.contains("-vs-", regex=False)
+        parts = [f"{(~reported).sum()} arm rows" if (~reported).any() else "",
+                 f"{reported.sum()} reported effects" if reported.any() else ""]
+        why = ("another timepoint or population of the same trial, or a trial without two nodes" if not reported.any()
+               else "another timepoint, population or measure of the same trial, a trial without two nodes, or "
+                    "a trial whose reported contrasts cannot enter as given")
+        out(f"\n{' and '.join(p for p in parts if p)} are in no network ({why}); they are listed with "
+            "the reason in `results/network/network_exclusions.csv`.\n")
     return str(out)
 
 
@@ -852,11 +858,11 @@ def claims_untestable_table(claims: pd.DataFrame) -> str:
             + "\n" + "\n\nArticles: " + "; ".join(map(md_escape, arts)) + ".\n")
 
 
-def studies_table(studies: pd.DataFrame, arms: pd.DataFrame, hazard_ratios: pd.DataFrame) -> str:
+def studies_table(studies: pd.DataFrame, arms: pd.DataFrame, contrasts: pd.DataFrame) -> str:
     """Characteristics of the included studies, with their arms (of the arm sheet, and of the
-    hazard-ratio sheet for trials entered only with hazard ratios)."""
+    contrasts sheet for trials entered only with reported effects or hazard ratios)."""
     arm_types = pd.concat([arms[["study_id", "arm_type"]]] + [
-        hazard_ratios[["study_id", f"arm{i}_type"]].rename(columns={f"arm{i}_type": "arm_type"}) for i in (1, 2)])
+        contrasts[["study_id", f"arm{i}_type"]].rename(columns={f"arm{i}_type": "arm_type"}) for i in (1, 2)])
     arm_list = arm_types.groupby("study_id").arm_type.agg(
         lambda t: ", ".join(dict.fromkeys(t.str.replace("_", " "))))
     return md_table(pd.DataFrame({

@@ -12,7 +12,7 @@ import pandas as pd
 from depmeta.review.contrasts import exclude_arms, form_contrasts, preference_key, studies_text
 from depmeta.review.hazard import hazard_contrasts
 from depmeta.review.scales import ScaleOptions, select_scales
-from depmeta.review.sheets import prepare_arms
+from depmeta.review.sheets import prepare_arms, prepare_contrasts
 from depmeta.review.timeframes import timeframes_from_config, within_timeframes
 from depmeta.review.vocabulary import (
     BINARY_OUTCOMES,
@@ -20,8 +20,6 @@ from depmeta.review.vocabulary import (
     OUTCOMES,
     SCALE_PRIORITY,
     STRATEGY,
-    contrast_row_id,
-    hazard_row_id,
 )
 from depmeta.stats.effects import RATIO_MEASURES, escalc
 from depmeta.stats.pooling import pool
@@ -102,14 +100,13 @@ def display_scale(measure: str, x):
 
 
 def _effect_sizes(sub: pd.DataFrame, outcome: str, opts: AnalysisOptions):
+    """Effect sizes of one analysis: from the arms, or a reported effect already on the
+    analysis's pooled scale and oriented (metafor's ``escalc(measure="GEN")``)."""
     if (sub.source_kind == "hazard_ratio").all():
-        # Published log hazard ratios, already oriented (depmeta.review.hazard): metafor's measure="GEN".
-        es = escalc("GEN", yi=sub.log_hr, sei=sub.se_log_hr)
+        # published log hazard ratios, already oriented (depmeta.review.hazard)
+        es = escalc("GEN", yi=sub.reported_yi, sei=sub.reported_se)
         return "HR", es.yi, es.vi, [None] * len(sub)
-    if outcome in BINARY_OUTCOMES:
-        es = escalc(opts.binary_measure, ai=sub.events1, n1i=sub.n1, ci=sub.events2, n2i=sub.n2,
-                    add=opts.add, to=opts.to, drop00=opts.drop00)
-        return opts.binary_measure, es.yi, es.vi, list(es.reasons)
+    measure = opts.binary_measure if outcome in BINARY_OUTCOMES else "SMD"
     yi = np.full(len(sub), np.nan)
     vi = np.full(len(sub), np.nan)
     reasons = [None] * len(sub)
@@ -117,7 +114,7 @@ def _effect_sizes(sub: pd.DataFrame, outcome: str, opts: AnalysisOptions):
     # a standardiser needs a pooled SD above 0 on at least one degree of freedom: arms of one
     # patient each leave none (and several such arms combined have an SD of 0)
     no_sd = np.zeros(len(sub), bool)
-    if arm.any():
+    if arm.any() and outcome not in BINARY_OUTCOMES:
         s = sub[arm]
         no_sd[arm] = ((s.n1 + s.n2 <= 2) | ~(s.sd1 > 0) | ~(s.sd2 > 0)).to_numpy()
     for i in np.flatnonzero(no_sd):
@@ -126,14 +123,20 @@ def _effect_sizes(sub: pd.DataFrame, outcome: str, opts: AnalysisOptions):
     arm = arm & ~no_sd
     if arm.any():
         s = sub[arm]
-        es = escalc("SMD", m1i=s.mean1, sd1i=s.sd1, n1i=s.n1, m2i=s.mean2, sd2i=s.sd2, n2i=s.n2)
+        if outcome in BINARY_OUTCOMES:
+            es = escalc(measure, ai=s.events1, n1i=s.n1, ci=s.events2, n2i=s.n2, add=opts.add, to=opts.to,
+                        drop00=opts.drop00)
+            for i, why in zip(np.flatnonzero(arm), es.reasons):
+                reasons[i] = why
+        else:
+            es = escalc("SMD", m1i=s.mean1, sd1i=s.sd1, n1i=s.n1, m2i=s.mean2, sd2i=s.sd2, n2i=s.n2)
         yi[arm], vi[arm] = es.yi, es.vi
-    rep = (sub.source_kind != "arms").to_numpy()
+    rep = (sub.source_kind != "arms").to_numpy() & ~no_sd
     if rep.any():
         s = sub[rep]
-        es = escalc("GEN", yi=s.g, sei=s.g_se)
+        es = escalc("GEN", yi=s.reported_yi, sei=s.reported_se)
         yi[rep], vi[rep] = es.yi, es.vi
-    return "SMD", yi, vi, reasons
+    return measure, yi, vi, reasons
 
 
 #: arm-level summaries carried into the per-study table (NaN where a contrast has none)
@@ -259,7 +262,9 @@ def risk_differences(contrasts: pd.DataFrame, opts: AnalysisOptions):
     binary = tuple(o for o in opts.outcomes if o in BINARY_OUTCOMES)
     if not binary:
         return pd.DataFrame()
-    arm_level = contrasts[contrasts.source_kind != "hazard_ratio"] if len(contrasts) else contrasts
+    # arm-level contrasts, and reported risk differences; a reported ratio has no RD
+    arm_level = contrasts[(contrasts.source_kind == "arms") | (contrasts.get("reported_measure") == "RD")] \
+        if len(contrasts) else contrasts
     return pooled_summary(arm_level, replace(opts, binary_measure="RD", outcomes=binary))
 
 
@@ -387,19 +392,20 @@ def analysable_arms(sheets: dict[str, pd.DataFrame], timeframes: dict | None = N
 def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=("ITT", "mITT", "completers"),
                         timepoint: str = "latest", timeframes: dict | None = None
                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The contrasts sheet's reported effects the analyses may use, and those set apart with the
-    reason: those of an excluded arm (the same exclusion step as :func:`analysable_arms`), and
-    all but one of a trial's reported effects for the same two arms and outcome (several
-    scales, populations or timepoints): the preferred analysis population, then the latest
-    (``timepoint="earliest"``: the earliest) timepoint, then the first in the sheet; before that,
-    those outside their outcome's time frame (``timeframes``). Pairwise, network and every other
-    analysis read what is kept here."""
-    reported, excluded = sheets["contrasts"], sheets["excluded_arms"]
+    """The contrasts sheet's reported effects the analyses may use (prepared:
+    :func:`depmeta.review.sheets.prepare_contrasts`), and those set apart with the reason: those
+    of an excluded arm (the same exclusion step as :func:`analysable_arms`), those outside their
+    outcome's time frame (``timeframes``), and all but one of a trial's reported effects for the
+    same two arms, outcome and measure (several scales, populations or timepoints): the preferred
+    analysis population, then the latest (``timepoint="earliest"``: the earliest) timepoint, then
+    the first in the sheet. Hazard ratios are chosen among by
+    :func:`depmeta.review.hazard.hazard_contrasts` (population, then the longest follow-up).
+    Pairwise, network and every other analysis read what is kept here."""
+    reported, excluded = prepare_contrasts(sheets["contrasts"]), sheets["excluded_arms"]
     cols = ["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"]
     if reported is None or not len(reported):
         return reported, pd.DataFrame(columns=cols)
-    reported, outside = within_timeframes(reported, timeframes, "contrasts", contrast_row_id,
-                                          sheet_rows=reported.index + 2)
+    reported, outside = within_timeframes(reported, timeframes, "contrasts", lambda r: r["row_id"])
     why = {} if excluded is None else {(r.study_id, r.arm_id): r.reason for r in excluded.itertuples()}
     apart = {i: f"excluded: {h}" for i, r in zip(reported.index, reported.itertuples())
              if (h := why.get((r.study_id, r.arm1_id)) or why.get((r.study_id, r.arm2_id))) is not None}
@@ -407,9 +413,9 @@ def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=(
     best: dict[tuple, tuple] = {}  # key -> (order, index) of the row used; the sheet order breaks ties
     keys = {}
     for i, r in zip(reported.index, reported.itertuples()):
-        if i in apart:
+        if i in apart or r.measure == "HR":
             continue
-        keys[i] = key = (r.study_id, frozenset((r.arm1_id, r.arm2_id)), r.outcome)
+        keys[i] = key = (r.study_id, frozenset((r.arm1_id, r.arm2_id)), r.outcome, r.measure)
         order = preferred(r.analysis_population, r.timepoint_weeks)
         if key not in best or order < best[key][0]:
             best[key] = (order, i)
@@ -417,48 +423,40 @@ def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=(
         if best[key][1] != i:
             used = reported.loc[best[key][1]]
             scale = f", scale {used.scale}" if str(used.get("scale") or "").strip() else ""
-            apart[i] = (f"not used: another reported effect of this trial for the same arms and outcome is used "
-                        f"({contrast_row_id(used)}{scale})")
-    out = [{"study_id": reported.at[i, "study_id"], "row_ids": [contrast_row_id(reported.loc[i])],
-            "sheet": "contrasts", "sheet_row": int(i) + 2, "comparison": "", "outcome": reported.at[i, "outcome"],
-            "reason": apart[i]} for i in reported.index if i in apart]
+            apart[i] = (f"not used: another reported effect of this trial for the same arms, outcome and measure "
+                        f"is used ({used.row_id}{scale})")
+    out = [{"study_id": reported.at[i, "study_id"], "row_ids": [reported.at[i, "row_id"]],
+            "sheet": "contrasts", "sheet_row": int(reported.at[i, "sheet_row"]), "comparison": "",
+            "outcome": reported.at[i, "outcome"], "reason": apart[i]} for i in reported.index if i in apart]
     apart_rows = pd.DataFrame.from_records(out, columns=cols)
     return reported.drop(index=list(apart)), (pd.concat([outside, apart_rows], ignore_index=True) if len(outside)
                                               else apart_rows)
 
 
-def _hazard_in_frame(hazard: pd.DataFrame | None, timeframes: dict | None):
-    """The hazard-ratio rows of a phase in the relapse time frame, and the others with the
-    reason (a hazard ratio spans its follow-up and has no week: only the phases apply)."""
-    if hazard is None or not len(hazard):
-        return hazard, pd.DataFrame()
-    rows = hazard.assign(timepoint_weeks=np.nan)
-    kept, outside = within_timeframes(rows, timeframes, "hazard_ratios", hazard_row_id,
-                                      sheet_rows=hazard.index + 2)
-    return hazard.loc[kept.index], outside
-
-
 def assemble_contrasts(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions, hazard: bool = True) -> ContrastSet:
     """Arms prepared and set apart, contrasts formed, hazard ratios appended.
 
-    ``sheets`` holds the typed ``arms``, ``contrasts``, ``hazard_ratios`` and
-    ``excluded_arms`` sheets. The time frames and the timepoint rule are ``opts``'
-    (:meth:`AnalysisOptions.early` for claims about speed); ``hazard=False`` leaves the hazard
-    ratios out (they have no timepoint of their own)."""
+    ``sheets`` holds the typed ``arms``, ``contrasts`` and ``excluded_arms`` sheets; the
+    contrasts sheet's hazard ratios (measure HR) are pooled apart (:func:`hazard_contrasts`).
+    The time frames and the timepoint rule are ``opts``' (:meth:`AnalysisOptions.early` for
+    claims about speed); ``hazard=False`` leaves the hazard ratios out (they have no timepoint
+    of their own)."""
     arms, excluded = analysable_arms(sheets, opts.timeframes, opts.scales)
     reported, excluded_reported = analysable_reported(sheets, opts.population_preference, opts.timepoint,
                                                       opts.timeframes)
+    hazards = reported[reported.measure == "HR"] if reported is not None and len(reported) else None
+    if hazards is not None:
+        reported = reported[reported.measure != "HR"]
     contrasts, unused = form_contrasts(
         arms, reported, comparisons=list(opts.comparisons), outcomes=list(opts.outcomes),
         population_preference=opts.population_preference, timepoint=opts.timepoint,
-        rho=opts.scale_rho,
+        binary_measure=opts.binary_measure, rho=opts.scale_rho,
     )
-    hazard_sheet, hr_outside = _hazard_in_frame(sheets["hazard_ratios"] if hazard else None, opts.timeframes)
-    hr, hr_unused = (hazard_contrasts(hazard_sheet, opts.comparisons, opts.population_preference)
+    hr, hr_unused = (hazard_contrasts(hazards, opts.comparisons, opts.population_preference)
                      if hazard else (pd.DataFrame(), pd.DataFrame()))
     if len(hr):
         contrasts = pd.concat([contrasts, hr], ignore_index=True)
-    parts = [u for u in (unused, hr_unused, hr_outside, excluded, excluded_reported) if len(u)]
+    parts = [u for u in (unused, hr_unused, excluded, excluded_reported) if len(u)]
     unused = pd.concat(parts, ignore_index=True) if parts else unused
     n_excluded = int(excluded.reason.str.startswith("excluded:").sum()) if len(excluded) else 0
     return ContrastSet(arms=arms, contrasts=contrasts, unused=unused, n_excluded_arms=n_excluded, n_hazard=len(hr))

@@ -209,10 +209,10 @@ def specific_sheets(sheets: dict[str, pd.DataFrame], therapy_types=(), drug_clas
     """The sheets with only the arms of the named therapy types and drug classes among the
     arms they apply to (:data:`ARMS_OF`): psychotherapy and combined arms of another (or no
     coded) therapy type and medication and combined arms of another (or no coded) drug class
-    are left out, the other arms kept. Reported effects (``contrasts``) and hazard ratios
-    (``hazard_ratios``) are kept only when each of their arms the filter applies to is an arm of
-    the arm sheet coded with a named value (a hazard ratio of arms the arm sheet does not have
-    is left out). Contrasts formed from the result hold only those arms."""
+    are left out, the other arms kept. Reported effects (``contrasts``, hazard ratios among
+    them) are kept only when each of their arms the filter applies to is an arm of the arm
+    sheet coded with a named value (a hazard ratio of arms the arm sheet does not have is left
+    out). Contrasts formed from the result hold only those arms."""
     wanted = {"therapy_type": set(therapy_types), "drug_class": set(drug_classes)}
     wanted = {col: values for col, values in wanted.items() if values}
     out = dict(sheets)
@@ -229,20 +229,20 @@ def specific_sheets(sheets: dict[str, pd.DataFrame], therapy_types=(), drug_clas
         return all(arm_type not in ARMS_OF[col] or coded[col].get((study, arm)) in values
                    for col, values in wanted.items())
 
-    for name in ("contrasts", "hazard_ratios"):
-        sheet = sheets.get(name)
-        if sheet is not None and len(sheet):
-            ok = [named(r.study_id, r.arm1_id, r.arm1_type) and named(r.study_id, r.arm2_id, r.arm2_type)
-                  for r in sheet.itertuples()]
-            out[name] = sheet[np.array(ok, bool)]
+    sheet = sheets.get("contrasts")
+    if sheet is not None and len(sheet):
+        ok = [named(r.study_id, r.arm1_id, r.arm1_type) and named(r.study_id, r.arm2_id, r.arm2_type)
+              for r in sheet.itertuples()]
+        out["contrasts"] = sheet[np.array(ok, bool)]
     return out
 
 
 def uncoded_hazard_studies(sheets: dict[str, pd.DataFrame], therapy_types=(), drug_classes=()) -> dict[str, list]:
-    """The studies of the hazard-ratio sheet that :func:`specific_sheets` leaves out because an arm
-    the filter applies to is not in the arm sheet (so its therapy type or drug class is not coded),
-    by the comparison of their hazard ratio."""
-    hr, arms = sheets.get("hazard_ratios"), sheets["arms"]
+    """The studies of the contrasts sheet's hazard ratios that :func:`specific_sheets` leaves out
+    because an arm the filter applies to is not in the arm sheet (so its therapy type or drug
+    class is not coded), by the comparison of their hazard ratio."""
+    hr, arms = sheets.get("contrasts"), sheets["arms"]
+    hr = hr[hr.measure == "HR"] if hr is not None and len(hr) else hr
     cols = [col for col, values in zip(ARMS_OF, (therapy_types, drug_classes)) if values]
     if hr is None or not len(hr) or not cols:
         return {}

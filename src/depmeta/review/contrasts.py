@@ -21,8 +21,10 @@ Rules, in order (documented in ``config/README.md``):
    Symptom rows: one scale per slice, or several averaged (``analysis.scales``), as
    :func:`depmeta.review.scales.select_scales` chose them; several are averaged here
    (:func:`depmeta.review.scales.averaged_smd`, ``source_kind`` ``averaged``).
-4. Reported Hedges' g (contrasts sheet) is used for a study × comparison
-   where no arm-level means and SDs exist; its sign is turned to A minus B.
+4. A reported effect (contrasts sheet) is used for a study × comparison where no
+   arm-level data exist, on the scale of the analysis only (an OR where binary
+   outcomes are pooled as OR, an SMD for symptoms); its sign is turned to A
+   minus B. Hazard ratios are pooled apart (:mod:`depmeta.review.hazard`).
 5. Arm rows used by no contrast are returned with the reason.
 """
 
@@ -32,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from depmeta.review.scales import averaged_smd
-from depmeta.review.vocabulary import COMPARISONS, OUTCOMES, STRATEGY, contrast_row_id, weeks_text
+from depmeta.review.vocabulary import BINARY_OUTCOMES, COMPARISONS, OUTCOMES, STRATEGY, weeks_text
 
 __all__ = ["combine_means", "exclude_arms", "form_contrasts", "preference_key", "studies_text"]
 
@@ -100,15 +102,21 @@ def form_contrasts(
     population_preference: tuple[str, ...] = ("ITT", "mITT", "completers"),
     timepoint: str = "latest",
     rho: float = 0.5,
+    binary_measure: str = "RR",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Form within-study contrasts (``rho``: the correlation of a trial's SMDs on several scales,
     where the arm rows hold several; ``analysis.scales.rho``).
+
+    ``reported`` is the contrasts sheet as :func:`depmeta.review.sheets.prepare_contrasts`
+    gives it, without hazard ratios; ``binary_measure`` is the measure binary outcomes are
+    pooled on (a reported effect on another measure is listed as unused).
 
     Returns
     -------
     contrasts : DataFrame
         One row per study × comparison × outcome, with arm-level summaries of
-        both sides (``n1, events1, mean1, sd1, ...``) or a reported ``g``/``g_se``.
+        both sides (``n1, events1, mean1, sd1, ...``) or a reported effect
+        (``reported_measure``, ``reported_yi``, ``reported_se`` on the pooled scale).
     unused : DataFrame
         Arm rows (and reported effect sizes) no contrast uses, with ``reason``.
     """
@@ -211,22 +219,21 @@ def form_contrasts(
 
     contrasts = pd.DataFrame.from_records(records)
     if reported is not None and len(reported):
-        contrasts, extra_unused = _add_reported(contrasts, reported, comparisons, outcomes)
+        contrasts, extra_unused = _add_reported(contrasts, reported, comparisons, outcomes, binary_measure)
         unused.extend(extra_unused)
     return contrasts, pd.DataFrame.from_records(
         unused, columns=["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"])
 
 
-def _add_reported(contrasts, reported, comparisons, outcomes):
-    have = set()
+def _add_reported(contrasts, reported, comparisons, outcomes, binary_measure):
+    have: dict[tuple, str] = {}  # study x comparison x outcome -> what its contrast uses
     if len(contrasts):
-        have = set(zip(contrasts.study_id, contrasts.comparison, contrasts.outcome))
+        have = {key: "" for key in zip(contrasts.study_id, contrasts.comparison, contrasts.outcome)}
     records, unused = [], []
     rep = reported.copy()
     rep["s1"] = rep["arm1_type"].map(STRATEGY)
     rep["s2"] = rep["arm2_type"].map(STRATEGY)
-    for i, r in rep.iterrows():
-        rid = contrast_row_id(r)
+    for r in rep.itertuples():
         comp, flip = None, False
         for name in comparisons:
             s1, s2 = COMPARISONS[name]
@@ -234,28 +241,40 @@ def _add_reported(contrasts, reported, comparisons, outcomes):
                 comp = name
             elif (r.s2, r.s1) == (s1, s2):
                 comp, flip = name, True
-        base = {"study_id": r.study_id, "row_ids": [rid], "sheet": "contrasts", "sheet_row": int(i) + 2,
+        base = {"study_id": r.study_id, "row_ids": [r.row_id], "sheet": "contrasts", "sheet_row": r.sheet_row,
                 "comparison": comp or "", "outcome": r.outcome}
         if comp is None or r.outcome not in outcomes:
-            unused.append({**base, "reason": "not used: comparison or outcome not selected in config"})
+            why = (f"outcome {r.outcome} not selected in config" if r.outcome not in outcomes
+                   else f"both arms are {r.s1} (a comparison within a strategy)" if r.s1 == r.s2
+                   else f"{r.s1} vs {r.s2} is not a comparison selected in config")
+            unused.append({**base, "reason": f"not used in the pairwise analyses: {why}"})
+            continue
+        pooled_as = binary_measure if r.outcome in BINARY_OUTCOMES else "SMD"
+        if r.measure != pooled_as:
+            how = "analysis.binary_measure" if r.outcome in BINARY_OUTCOMES else "symptom scores are pooled as SMD"
+            unused.append({**base, "reason": f"not used: a {r.measure}, and {r.outcome} is pooled as {pooled_as} "
+                                             f"({how})"})
             continue
         if (r.study_id, comp, r.outcome) in have:
-            unused.append({**base, "reason": "not used: the study has arm-level data (or another reported g) "
-                                             "for this comparison"})
+            other = have[(r.study_id, comp, r.outcome)]
+            unused.append({**base, "reason": f"not used: another reported effect of the trial is used for this "
+                                             f"comparison ({other})" if other else
+                                             "not used: the study has arm-level data for this comparison"})
             continue
-        have.add((r.study_id, comp, r.outcome))
+        have[(r.study_id, comp, r.outcome)] = r.row_id
         sgn = -1.0 if flip else 1.0
         records.append({
             "study_id": r.study_id, "comparison": comp, "outcome": r.outcome, "source_kind": "reported",
             "timepoint_weeks": r.timepoint_weeks, "analysis_population": r.analysis_population,
-            "phase": r.phase, "followup_months": np.nan, "outcome_definition": r.scale, "scale": r.scale,
-            "score_type": "",
-            "multi_arm": False, "derived": False, "row_ids": [rid], "sources": r.source,
-            "n1": float(r.n2 if flip else r.n1), "n2": float(r.n1 if flip else r.n2),
+            "phase": r.phase, "followup_months": r.followup_months, "outcome_definition": r.scale or r.notes,
+            "scale": r.scale, "score_type": "",
+            "multi_arm": False, "derived": False, "row_ids": [r.row_id], "sources": r.source,
+            "n1": float("nan") if pd.isna(r.n2 if flip else r.n1) else float(r.n2 if flip else r.n1),
+            "n2": float("nan") if pd.isna(r.n1 if flip else r.n2) else float(r.n1 if flip else r.n2),
             "arms1": r.arm2_id if flip else r.arm1_id, "arms2": r.arm1_id if flip else r.arm2_id,
             "arm_types1": r.arm2_type if flip else r.arm1_type, "arm_types2": r.arm1_type if flip else r.arm2_type,
             "treatments1": "", "treatments2": "",
-            "g": sgn * r.g, "g_se": r.g_se,
+            "reported_measure": r.measure, "reported_yi": sgn * r.yi, "reported_se": r.sei, "inverted": flip,
         })
     out = pd.concat([contrasts, pd.DataFrame.from_records(records)], ignore_index=True) if records else contrasts
     return out, unused

@@ -1,56 +1,25 @@
-"""Relapse as time to event: published hazard ratios turned into contrasts.
+"""Time to event: published hazard ratios turned into contrasts.
 
 Maintenance and sequential trials often report relapse only as a hazard ratio
-(Cox model) or a Kaplan-Meier comparison. The ``hazard_ratios`` sheet holds the
-published HR of arm1 relative to arm2, as ``hr`` with its 95% CI or as
-``log_hr`` with its SE. This module puts each row on the log scale, orients it
-to one of the project's comparisons (inverting the HR when the sheet's arm1 is
-the comparison's arm2) and returns contrasts that
-:func:`depmeta.review.analysis.run_meta_analyses` pools by generic inverse variance
-(metafor's ``escalc(measure="GEN")`` + ``rma``) as outcome ``relapse`` with
-measure ``HR``, beside the count-based RR. Counts are never derived from
-survival curves. No file I/O.
+(Cox model) or a Kaplan-Meier comparison. The contrasts sheet holds the
+published HR of arm1 relative to arm2 as a row of measure ``HR`` (the HR with
+its CI, or its log with the SE; :func:`depmeta.review.sheets.effect_scale` puts
+it on the log scale). This module orients each row to one of the project's
+comparisons (inverting the HR when the sheet's arm1 is the comparison's arm2)
+and returns contrasts that :func:`depmeta.review.analysis.run_meta_analyses`
+pools by generic inverse variance (metafor's ``escalc(measure="GEN")`` +
+``rma``) with measure ``HR``, beside the count-based measure of the same
+outcome. Counts are never derived from survival curves. No file I/O.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from depmeta.review.contrasts import preference_key
-from depmeta.review.vocabulary import COMPARISONS, STRATEGY, hazard_row_id
-from depmeta.stats.distributions import norm_ppf
+from depmeta.review.vocabulary import COMPARISONS, STRATEGY
 
-__all__ = ["HR_CI_LEVEL", "log_hazard_ratios", "hazard_contrasts"]
-
-#: The sheet's CIs are 95% intervals (the schema says so): the SE of a log HR
-#: is the width of the log CI over 2 * z(0.975), whatever the analysis level.
-HR_CI_LEVEL = 0.95
-
-
-def log_hazard_ratios(hr, ci_low, ci_high, log_hr, se_log_hr) -> tuple[np.ndarray, np.ndarray]:
-    """Log hazard ratios and their standard errors from either published form.
-
-    Parameters
-    ----------
-    hr, ci_low, ci_high : array_like, shape (k,)
-        Hazard ratio and its 95% CI; ``nan`` where the row gives the log form.
-    log_hr, se_log_hr : array_like, shape (k,)
-        Log hazard ratio and its SE; ``nan`` where the row gives the HR form.
-
-    Returns
-    -------
-    yi, sei : ndarray, shape (k,)
-        ``log(hr)`` and ``(log(ci_high) - log(ci_low)) / (2 z)`` for the HR form,
-        ``log_hr`` and ``se_log_hr`` otherwise.
-    """
-    hr, lo, hi, lhr, se = (np.atleast_1d(np.asarray(x, float)) for x in (hr, ci_low, ci_high, log_hr, se_log_hr))
-    z = norm_ppf(0.5 + HR_CI_LEVEL / 2)
-    has_hr = np.isfinite(hr)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        yi = np.where(has_hr, np.log(hr), lhr)
-        sei = np.where(has_hr, (np.log(hi) - np.log(lo)) / (2 * z), se)
-    return yi, sei
+__all__ = ["hazard_contrasts"]
 
 
 def _count(n) -> float:
@@ -60,7 +29,8 @@ def _count(n) -> float:
 
 def hazard_contrasts(hazard: pd.DataFrame, comparisons=None,
                      population_preference=("ITT", "mITT", "completers")) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One relapse contrast per study × comparison from the typed hazard-ratio sheet.
+    """One contrast per study × comparison × outcome from the contrasts sheet's hazard ratios
+    (its rows of measure HR, as :func:`depmeta.review.sheets.prepare_contrasts` gives them).
 
     Orientation: the log HR is of the comparison's first strategy relative to
     its second; a row whose arm1 is of the comparison's second strategy is
@@ -73,8 +43,8 @@ def hazard_contrasts(hazard: pd.DataFrame, comparisons=None,
     -------
     contrasts : DataFrame
         Columns of :func:`depmeta.review.contrasts.form_contrasts` (``source_kind`` is
-        ``hazard_ratio``, ``timepoint_weeks`` is the follow-up in weeks) plus
-        ``log_hr``, ``se_log_hr`` and ``inverted``.
+        ``hazard_ratio``, ``timepoint_weeks`` is the follow-up in weeks) with the log HR in
+        ``reported_yi``, its SE in ``reported_se`` and ``inverted``.
     unused : DataFrame
         Rows no contrast uses (``study_id, row_ids, sheet, sheet_row, comparison,
         outcome, reason``).
@@ -83,10 +53,9 @@ def hazard_contrasts(hazard: pd.DataFrame, comparisons=None,
     cols_u = ["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"]
     if hazard is None or not len(hazard):
         return pd.DataFrame(), pd.DataFrame(columns=cols_u)
-    yi, sei = log_hazard_ratios(hazard.hr, hazard.ci_low, hazard.ci_high, hazard.log_hr, hazard.se_log_hr)
     rank = {p: i for i, p in enumerate(population_preference)}
     candidates, unused = [], []
-    for pos, (i, r) in enumerate(hazard.iterrows()):
+    for r in hazard.itertuples():
         s1, s2 = STRATEGY[r.arm1_type], STRATEGY[r.arm2_type]
         comp, flip = None, False
         for name in comparisons:
@@ -95,8 +64,8 @@ def hazard_contrasts(hazard: pd.DataFrame, comparisons=None,
                 comp = name
             elif (s2, s1) == (a, b):
                 comp, flip = name, True
-        base = {"study_id": r.study_id, "row_ids": [hazard_row_id(r)], "sheet": "hazard_ratios",
-                "sheet_row": int(i) + 2, "comparison": comp or "", "outcome": "relapse"}
+        base = {"study_id": r.study_id, "row_ids": [r.row_id], "sheet": "contrasts",
+                "sheet_row": r.sheet_row, "comparison": comp or "", "outcome": r.outcome}
         if comp is None:
             unused.append({**base, "reason": f"not used: {s1} vs {s2} is not a comparison selected in config"})
             continue
@@ -106,20 +75,21 @@ def hazard_contrasts(hazard: pd.DataFrame, comparisons=None,
             continue
         sgn = -1.0 if flip else 1.0
         candidates.append((base, {
-            "study_id": r.study_id, "comparison": comp, "outcome": "relapse", "source_kind": "hazard_ratio",
-            "timepoint_weeks": float(r.followup_months) * 52.0 / 12.0, "analysis_population": r.analysis_population,
+            "study_id": r.study_id, "comparison": comp, "outcome": r.outcome, "source_kind": "hazard_ratio",
+            "timepoint_weeks": float(r.followup_months) * 52.0 / 12.0 if pd.notna(r.followup_months)
+            else r.timepoint_weeks, "analysis_population": r.analysis_population,
             "phase": r.phase, "followup_months": float(r.followup_months), "outcome_definition": r.notes,
-            "multi_arm": False, "derived": False, "row_ids": [hazard_row_id(r)], "sources": r.source,
+            "multi_arm": False, "derived": False, "row_ids": [r.row_id], "sources": r.source,
             "n1": _count(r.n2 if flip else r.n1), "n2": _count(r.n1 if flip else r.n2),
             "arms1": r.arm2_id if flip else r.arm1_id, "arms2": r.arm1_id if flip else r.arm2_id,
             "arm_types1": r.arm2_type if flip else r.arm1_type, "arm_types2": r.arm1_type if flip else r.arm2_type,
             "treatments1": "", "treatments2": "",
-            "log_hr": sgn * yi[pos], "se_log_hr": sei[pos], "inverted": flip,
+            "reported_measure": "HR", "reported_yi": sgn * r.yi, "reported_se": r.sei, "inverted": flip,
         }))
     chosen = {}
     preferred = preference_key(population_preference, "latest")
     for base, rec in candidates:
-        key = (rec["study_id"], rec["comparison"])
+        key = (rec["study_id"], rec["comparison"], rec["outcome"])
         best = chosen.get(key)
         if best is None or preferred(rec["analysis_population"], rec["followup_months"]) < \
                 preferred(best[1]["analysis_population"], best[1]["followup_months"]):

@@ -14,7 +14,6 @@ from depmeta.review.vocabulary import (
     STRATEGIES,
     STRATEGY,
     THERAPY_TYPES,
-    contrast_row_id,
     weeks_text,
 )
 from depmeta.stats.network import contrasts_from_arms, contrasts_from_pairwise
@@ -135,9 +134,9 @@ def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str =
     slice with the most nodes (so that a multi-arm trial enters with all its
     randomised arms at one timepoint), then the latest (or earliest)
     timepoint; arms of the same node (:func:`node_of`) in it are combined (events and n summed;
-    means and SDs by :func:`depmeta.review.contrasts.combine_means`). For ``SMD``, a
-    study without two such arms may contribute reported Hedges' g rows
-    (``reported``, the contrasts sheet).
+    means and SDs by :func:`depmeta.review.contrasts.combine_means`). A study without two
+    such arms may contribute the rows of the contrasts sheet (``reported``) on the network's
+    measure (:func:`_reported_contrasts`).
 
     Parameters
     ----------
@@ -147,12 +146,13 @@ def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str =
     measure : {"RR", "OR", "RD", "SMD", "MD"}
     nodes : {"strategy", "arm_type", "therapy_type", "drug_class"}
         Node scheme (:func:`node_of`); the split schemes read the arm sheet's
-        ``therapy_type`` / ``drug_class`` (a reported g row: those of its arms in ``arms``;
-        blank or not found gives ``<strategy>:unspecified``).
+        ``therapy_type`` / ``drug_class`` (a reported effect: its own ``arm1_drug_class``, ...,
+        else those of its arms in ``arms``; blank or not found gives ``<strategy>:unspecified``).
     population_preference, timepoint
         As in the ``analysis`` config.
     reported : DataFrame, optional
-        The contrasts sheet (``g``, ``g_se``, ``arm1_type``, ``arm2_type``, ...).
+        The contrasts sheet as :func:`depmeta.review.sheets.prepare_contrasts` gives it (``measure``,
+        ``yi``, ``sei`` on the pooled scale, ``arm1_type``, ``arm2_type``, ...).
     add : float
         Zero-cell correction (see :func:`contrasts_from_arms`).
 
@@ -222,35 +222,87 @@ def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str =
         if len(f) else ((), [])
     for sid, why in dropped:
         excl.append((sid, list(f.row_ids[f.study == sid].sum()), why))
-    if reported is not None and len(reported) and measure == "SMD":
-        rid = contrast_row_id
-        rep = reported[reported.outcome == outcome]
-        for r in rep[rep.study_id.isin(used_studies)].itertuples():
-            excl.append((r.study_id, [rid(r)], "reported g not used: the study has arm-level means and SDs"))
-        rep = rep[~rep.study_id.isin(used_studies)]
-        for r in rep[~rep.analysis_population.isin(population_preference)].itertuples():
-            excl.append((r.study_id, [rid(r)], f"analysis population {r.analysis_population} not in "
-                                               "population_preference"))
-        rep = rep[rep.analysis_population.isin(population_preference)]
-        if len(rep):
-            ids = [rid(r) for r in rep.itertuples()]
-            # a reported row's therapy type / drug class: its arm's in the arm sheet (any outcome)
-            sub = {}
-            for r in arms.itertuples():
-                for col in ("therapy_type", "drug_class"):
-                    v = getattr(r, col, "")
-                    if not _blank(v):
-                        sub.setdefault((r.study_id, r.arm_id, col), v)
-            n1, n2 = ([node_of(t, nodes, sub.get((s, i, "therapy_type"), ""), sub.get((s, i, "drug_class"), ""))
-                       for s, i, t in zip(rep.study_id, rep[f"arm{k}_id"], rep[f"arm{k}_type"])] for k in (1, 2))
-            same = [x == y for x, y in zip(n1, n2)]
-            for r, rid, s in zip(rep.itertuples(), ids, same):
-                if s:
-                    excl.append((r.study_id, [rid], "reported g compares two arms of the same network node"))
-            keep = ~np.asarray(same, bool)
-            sel = rep[keep]
-            out = tuple(out) + contrasts_from_pairwise(
-                sel.study_id, np.asarray(n1, object)[keep], np.asarray(n2, object)[keep], sel.g,
-                sei=sel.g_se, n1=sel.n1, n2=sel.n2, row_ids=np.asarray(ids, object)[keep])
+    if reported is not None and len(reported):
+        out = tuple(out) + _reported_contrasts(reported[reported.outcome == outcome], arms, outcome, measure,
+                                               nodes, used_studies, preferred, population_preference, excl)
     exclusions = pd.DataFrame.from_records(excl, columns=["study_id", "row_ids", "reason"])
     return tuple(out), exclusions
+
+
+def _reported_contrasts(rep: pd.DataFrame, arms: pd.DataFrame, outcome: str, measure: str, nodes: str,
+                        used_studies: set, preferred, population_preference, excl: list) -> tuple:
+    """The network contrasts of one outcome's reported effects (the contrasts sheet), and the
+    rows left out appended to ``excl`` with the reason.
+
+    Rules: a row enters only on the network's measure (hazard ratios are not network rows:
+    time to event is an analysis of its own, pooled pair by pair); a study with arm-level data
+    in the network keeps those; per study one slice (timepoint, follow-up, population, phase;
+    the preferred population, then the most arms, then the latest or earliest timepoint); a
+    trial of more than two arms enters only when its rows give every pair of its arms (their
+    estimates and variances checked to add up by the validation), from which
+    :func:`~depmeta.stats.network.contrasts_from_pairwise` back-calculates the arms' variances
+    and the covariance of the contrasts against one arm, as netmeta does; and its arms must be
+    different nodes (contrasts, unlike arms, cannot be merged)."""
+    rep = rep[rep.measure != "HR"]  # time to event: an analysis of its own (depmeta.review.hazard)
+    for r in rep[rep.measure != measure].itertuples():
+        excl.append((r.study_id, [r.row_id], f"not used in the network: a {r.measure}, and the {outcome} "
+                                             f"network is on the {measure} scale"))
+    rep = rep[rep.measure == measure]
+    for r in rep[rep.study_id.isin(used_studies)].itertuples():
+        excl.append((r.study_id, [r.row_id], "reported effect not used: the study has arm-level data"))
+    rep = rep[~rep.study_id.isin(used_studies)]
+    for r in rep[~rep.analysis_population.isin(population_preference)].itertuples():
+        excl.append((r.study_id, [r.row_id], f"analysis population {r.analysis_population} not in "
+                                             "population_preference"))
+    rep = rep[rep.analysis_population.isin(population_preference)]
+    if not len(rep):
+        return ()
+    # a row's therapy type / drug class / treatment: its own, else its arm's in the arm sheet (any outcome)
+    sub = {}
+    for r in arms.itertuples():
+        for col in ("therapy_type", "drug_class"):
+            v = getattr(r, col, "")
+            if not _blank(v):
+                sub.setdefault((r.study_id, r.arm_id, col), v)
+
+    def own(r, k, col):
+        v = getattr(r, f"arm{k}_{col}", "")
+        return sub.get((r.study_id, getattr(r, f"arm{k}_id"), col), "") if _blank(v) else v
+
+    node = {k: [node_of(getattr(r, f"arm{k}_type"), nodes, own(r, k, "therapy_type"), own(r, k, "drug_class"))
+                for r in rep.itertuples()] for k in (1, 2)}
+    rep = rep.assign(node1=node[1], node2=node[2])
+    keep = []
+    for sid, srows in rep.groupby("study_id", sort=True):
+        slices = sorted(((preferred(pop, tp), -len(set(rows.arm1_id) | set(rows.arm2_id)), i, rows) for i, (
+            (tp, fu, pop, phase), rows) in enumerate(srows.groupby(
+                ["timepoint_weeks", "followup_months", "analysis_population", "phase"], sort=False, dropna=False))),
+            key=lambda s: (s[0][0], s[1], s[0][1], s[2]))
+        best = slices[0][3]
+        b0 = best.iloc[0]
+        for r in srows[~srows.row_id.isin(best.row_id)].itertuples():
+            excl.append((sid, [r.row_id], f"not used: the study's {outcome} network contrasts use "
+                                          f"{b0.analysis_population} at {weeks_text(b0.timepoint_weeks)} ({b0.phase})"))
+        ids = list(best.row_id)
+        arm_node = dict(zip(best.arm1_id, best.node1)) | dict(zip(best.arm2_id, best.node2))
+        p = len(arm_node)
+        shared = sorted({n for n in arm_node.values() if list(arm_node.values()).count(n) > 1})
+        if p == 2 and shared:
+            excl.append((sid, ids, "reported effect compares two arms of the same network node"))
+        elif shared:
+            together = ", ".join(a for a, n in arm_node.items() if n in shared)
+            excl.append((sid, ids, f"arms {together} of the trial are one network node ({', '.join(shared)}): "
+                                   "reported contrasts cannot be merged as arm-level data can (give arm-level "
+                                   "data, or choose a finer network.nodes)"))
+        elif len(best) < p * (p - 1) // 2:
+            excl.append((sid, ids, f"the trial's {p} arms are not given as every pair (only "
+                                   f"{', '.join(f'{a} vs {b}' for a, b in zip(best.arm1_id, best.arm2_id))}): the "
+                                   "covariance of its contrasts is unknown (give every pair, as netmeta needs, "
+                                   "or arm-level data); its pairs enter the pairwise analyses"))
+        else:
+            keep.append(best)
+    if not keep:
+        return ()
+    sel = pd.concat(keep)
+    return contrasts_from_pairwise(sel.study_id, sel.node1, sel.node2, sel.yi, sei=sel.sei, n1=sel.n1.astype(float),
+                                   n2=sel.n2.astype(float), row_ids=sel.row_id)

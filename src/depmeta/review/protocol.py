@@ -15,6 +15,7 @@ Checks the JSON schema cannot say (each message names the key and the fix):
 - a reporting-bias judgement of ``suspected`` or ``strongly suspected`` without its reason (the
   reason is printed under every summary-of-findings table, and is the review's own);
 - no trial sheets: ``sheets.studies`` and ``sheets.arms``, or ``sheets.workbook``;
+- a hazard-ratio sheet (``sheets.hazard_ratios``): its rows belong in the contrasts sheet now;
 - a placeholder left in (``<...>``, as ``depmeta init`` writes them).
 
 :func:`group_files` says which files each validation group reads; the workflow's validation
@@ -91,6 +92,12 @@ def check_protocol(config: dict) -> list[str]:
             timeframes_from_config({outcome: frame})
         except ValueError as err:
             problems.append(f"analysis.timeframes.{outcome}: {err}")
+    if sheets.get("hazard_ratios"):
+        problems.append(
+            f"sheets.hazard_ratios: hazard ratios are rows of the contrasts sheet (measure HR) now. Move the rows of "
+            f"{sheets['hazard_ratios']} into the contrasts sheet (sheets.contrasts): rename hr to estimate (or "
+            "log_hr to log_estimate and se_log_hr to se), add measure HR on every row, and remove "
+            "sheets.hazard_ratios; data/README.md, 'contrasts.csv', describes the layout.")
     rb = (config.get("certainty") or {}).get("reporting_bias") or {}
     level = rb.get("level", "not assessed")
     if level in ("suspected", "strongly suspected") and not str(rb.get("reason", "")).strip():

@@ -160,6 +160,12 @@ def read_group(sheets: tuple[str, ...], files: dict[str, str], book_sheets: tupl
         for name in book_sheets:
             if name in present and name in sheets:
                 locations[name], labels[name] = (book, name), f"{book} [sheet {name}]"
+        if "hazard_ratios" in present and "contrasts" in sheets:
+            problems.append(Problem(f"{book} [sheet hazard_ratios]", None, None, (
+                "hazard ratios are rows of the contrasts sheet (measure HR) now: move the rows to the sheet "
+                "contrasts, rename hr to estimate (or log_hr to log_estimate and se_log_hr to se), add measure HR "
+                "on every row, and delete the sheet hazard_ratios; data/README.md, 'contrasts.csv', describes "
+                "the layout")))
         missing = [name for name in required if name in sheets and name not in locations]
         if missing:
             return {}, {}, {}, [Problem(book, None, None, f"the workbook has no sheet named "

@@ -163,7 +163,8 @@ def averaged_smd(side1: list[dict], side2: list[dict], rho: float, merge) -> dic
     the arms of a side merged (``merge``, :func:`depmeta.review.contrasts.combine_means`), Hedges'
     g of side 1 minus side 2, then the g's averaged with correlation ``rho``
     (:func:`depmeta.stats.effects.aggregate_correlated`; metafor's ``aggregate(struct = "CS")``).
-    Returns ``g``, ``g_se``, the arms' sizes (each side's largest over the scales) and the scales."""
+    Returns the average as a reported SMD (``reported_measure``, ``reported_yi``, ``reported_se``),
+    the arms' sizes (each side's largest over the scales) and the scales."""
     scales = list(dict.fromkeys(r["scale"] for r in side1 + side2))
     merged = []
     for s in scales:
@@ -175,5 +176,6 @@ def averaged_smd(side1: list[dict], side2: list[dict], rho: float, merge) -> dic
     es = escalc("SMD", m1i=[a[1] for a, _ in merged], sd1i=[a[2] for a, _ in merged], n1i=[a[0] for a, _ in merged],
                 m2i=[b[1] for _, b in merged], sd2i=[b[2] for _, b in merged], n2i=[b[0] for _, b in merged])
     g, v = aggregate_correlated(es.yi, es.vi, rho)
-    return {"g": g, "g_se": float(np.sqrt(v)), "n1": max(a[0] for a, _ in merged),
+    return {"reported_measure": "SMD", "reported_yi": g, "reported_se": float(np.sqrt(v)),
+            "n1": max(a[0] for a, _ in merged),
             "n2": max(b[0] for _, b in merged), "scale": "; ".join(scales)}

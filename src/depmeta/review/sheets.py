@@ -28,11 +28,14 @@ __all__ = [
     "check_claims",
     "check_extraction",
     "check_excluded_arms",
-    "check_hazard_ratios",
+    "check_contrasts",
+    "check_layout",
+    "effect_scale",
     "check_risk_of_bias",
     "check_sheet",
     "coerce",
     "prepare_arms",
+    "prepare_contrasts",
 ]
 
 CONTINUOUS_OUTCOMES = ("symptoms",)
@@ -240,19 +243,20 @@ def check_open_lists(arms: pd.DataFrame, vocabulary: dict | None, file: str) -> 
     none): a value the protocol does not list is named, with the list and the way to extend it."""
     vocabulary = vocabulary or {}
     problems = []
-    for key, (column, default) in OPEN_LISTS.items():
-        if column not in arms.columns:
-            continue
+    for key, (name, default) in OPEN_LISTS.items():
         allowed = tuple(vocabulary.get(key) or default)
         by_case = {a.casefold(): a for a in allowed}
-        text = _text(arms[column])
-        for i, value in zip(arms.index, text):
-            if value and value not in allowed:
-                near = by_case.get(value.casefold())
-                fix = (f"write {near!r}" if near else
-                       f"add it to vocabulary.{key} in the protocol, or use one of {', '.join(map(repr, allowed))}")
-                problems.append(Problem(file, _row(i), column, f"{value!r} is not a {column.replace('_', ' ')} of "
-                                                               f"this review's protocol: {fix}"))
+        # the arm sheet's column, and each arm's in the contrasts sheet
+        for column, text in [(c, _text(arms[c])) for c in (name, f"arm1_{name}", f"arm2_{name}")
+                             if c in arms.columns]:
+            for i, value in zip(arms.index, text):
+                if value and value not in allowed:
+                    near = by_case.get(value.casefold())
+                    fix = (f"write {near!r}" if near else
+                           f"add it to vocabulary.{key} in the protocol, or use one of "
+                           f"{', '.join(map(repr, allowed))}")
+                    problems.append(Problem(file, _row(i), column, f"{value!r} is not a {name.replace('_', ' ')} "
+                                                                   f"of this review's protocol: {fix}"))
     return problems
 
 
@@ -265,7 +269,7 @@ def check_extraction(
     """Cross-field and cross-sheet rules on typed sheets (after :func:`coerce`).
 
     ``files`` maps ``"studies"``, ``"arms"``, ``"contrasts"`` to the names used
-    in messages.
+    in messages; the contrasts sheet's rules are :func:`check_contrasts`'.
     """
     fs, fa = files["studies"], files["arms"]
     problems: list[Problem] = []
@@ -348,19 +352,7 @@ def check_extraction(
             problems.append(Problem(fa, _row(i), "followup_months", "a relapse row needs its follow-up length"))
 
     if contrasts is not None and len(contrasts):
-        fc = files["contrasts"]
-        arm_types = {(s, a): t for s, a, t in arms[["study_id", "arm_id", "arm_type"]].itertuples(index=False)}
-        for i, r in _records(contrasts, ("study_id", "arm1_id", "arm2_id", "arm1_type", "arm2_type")):
-            if r["study_id"] not in known:
-                problems.append(Problem(fc, _row(i), "study_id", f"study {r['study_id']!r} is not in {fs}"))
-            if r["arm1_id"] == r["arm2_id"]:
-                problems.append(Problem(fc, _row(i), "arm2_id", "an arm cannot be compared with itself"))
-            for side in ("arm1", "arm2"):
-                t = arm_types.get((r["study_id"], r[f"{side}_id"]))
-                if t is not None and t != r[f"{side}_type"]:
-                    problems.append(
-                        Problem(fc, _row(i), f"{side}_type", f"{t!r} in {fa} but {r[f'{side}_type']!r} here")
-                    )
+        problems += check_contrasts(contrasts, studies, arms, files)
     return problems
 
 
@@ -401,61 +393,212 @@ def check_risk_of_bias(rob: pd.DataFrame, studies: pd.DataFrame, files: dict[str
     return problems
 
 
-HR_FORMS = (("hr", "ci_low", "ci_high"), ("log_hr", "se_log_hr"))
+#: The two forms of a reported effect: its estimate with the CI, or the estimate on the pooled
+#: scale (``log_estimate`` for a ratio, ``estimate`` for a difference) with its SE.
+CI_FORM = ("estimate", "ci_low", "ci_high")
+#: The CI level of a row that leaves ``ci_level`` blank, in percent.
+DEFAULT_CI_LEVEL = 95.0
+#: Columns of the layouts the contrasts sheet replaced, and how to convert each row.
+OLD_LAYOUTS = {
+    "g": "an old contrasts sheet (g, g_se): rename g to estimate and g_se to se, and add measure SMD on every row",
+    "g_se": "an old contrasts sheet (g, g_se): rename g to estimate and g_se to se, and add measure SMD on every row",
+    "hr": "a hazard-ratio sheet (hr, ci_low, ci_high): rename hr to estimate, add measure HR on every row, and "
+          "keep the rows in the contrasts sheet (sheets.contrasts)",
+    "log_hr": "a hazard-ratio sheet (log_hr, se_log_hr): rename log_hr to log_estimate and se_log_hr to se, add "
+              "measure HR on every row, and keep the rows in the contrasts sheet (sheets.contrasts)",
+    "se_log_hr": "a hazard-ratio sheet (log_hr, se_log_hr): rename log_hr to log_estimate and se_log_hr to se, "
+                 "add measure HR on every row, and keep the rows in the contrasts sheet (sheets.contrasts)",
+}
 
 
-def check_hazard_ratios(hazard: pd.DataFrame, studies: pd.DataFrame, arms: pd.DataFrame,
-                        files: dict[str, str]) -> list[Problem]:
-    """Cross-field rules of the typed hazard-ratio sheet (after :func:`coerce`).
+def check_layout(df: pd.DataFrame, file: str) -> list[Problem]:
+    """A contrasts sheet in a layout it replaced (reported g; the hazard-ratio sheet): one
+    problem per old column, with the conversion."""
+    return [Problem(file, 1, col, f"this is {fix}; data/README.md, 'contrasts.csv', describes the layout")
+            for col, fix in OLD_LAYOUTS.items() if col in df.columns]
 
-    Exactly one of the two forms per row (``hr, ci_low, ci_high`` or
-    ``log_hr, se_log_hr``), complete; ``ci_low < hr < ci_high``;
-    ``se_log_hr > 0``; a known study; two different arms whose types agree with
-    the arm sheet where the arm is there. ``files`` maps ``"hazard_ratios"``,
-    ``"studies"`` and ``"arms"`` to the names used in messages.
+
+def effect_scale(measure, estimate, ci_low, ci_high, ci_level, log_estimate, se) -> tuple[np.ndarray, np.ndarray]:
+    """Reported effects on the scale they are pooled on, with their standard errors.
+
+    Parameters
+    ----------
+    measure : array_like of str, shape (k,)
+        ``OR``, ``RR``, ``HR`` (ratios, pooled as logs) or ``RD``, ``MD``, ``SMD``.
+    estimate, ci_low, ci_high : array_like, shape (k,)
+        The effect and its CI on the measure's own scale (``nan`` where not given).
+    ci_level : array_like, shape (k,)
+        The CI's level in percent (``nan``: 95).
+    log_estimate, se : array_like, shape (k,)
+        The log of a ratio, and the SE on the pooled scale.
+
+    Returns
+    -------
+    yi, sei : ndarray, shape (k,)
+        ``log`` of a ratio or the difference; the SE as given, else the width of the CI on the
+        pooled scale over ``2 z``, ``z`` the normal quantile of the row's level.
     """
-    fh, fs, fa = files["hazard_ratios"], files["studies"], files["arms"]
+    from depmeta.stats.distributions import norm_ppf
+    from depmeta.stats.effects import RATIO_MEASURES
+
+    ratio = np.isin(np.asarray(measure, dtype=object).astype(str), RATIO_MEASURES)
+    est, lo, hi, level, lest, se = (np.atleast_1d(np.asarray(x, float))
+                                    for x in (estimate, ci_low, ci_high, ci_level, log_estimate, se))
+    level = np.where(np.isnan(level), DEFAULT_CI_LEVEL, level)
+    z = norm_ppf(0.5 + level / 200)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        yi = np.where(ratio, np.where(np.isfinite(lest), lest, np.log(est)), est)
+        width = np.where(ratio, np.log(hi) - np.log(lo), hi - lo)
+        sei = np.where(np.isfinite(se), se, width / (2 * z))
+    return yi, sei
+
+
+def check_contrasts(contrasts: pd.DataFrame, studies: pd.DataFrame, arms: pd.DataFrame,
+                    files: dict[str, str]) -> list[Problem]:
+    """Cross-field rules of the typed contrasts sheet (after :func:`coerce`).
+
+    A known study; two different arms whose types agree with the arm sheet where the arm is
+    there; a measure of the outcome's kind (:data:`~depmeta.review.vocabulary.MEASURES_OF`); a
+    relapse row's follow-up; exactly one complete form (the estimate with its CI, or the
+    estimate on the pooled scale with its SE), the estimate inside its CI, a ratio above 0;
+    one row per study, pair of arms, outcome, measure, timepoint, follow-up and population; and
+    a trial with more than two arms in one slice (outcome, measure, timepoint, follow-up,
+    population, phase) whose rows give every pair of its arms gives them consistently, as
+    netmeta requires (:data:`depmeta.stats.network.TOL_MULTIARM`). Hazard ratios are pooled
+    pair by pair, never in a network, and are not held to the last rule. ``files`` maps
+    ``"contrasts"``, ``"studies"`` and ``"arms"`` to the names used in messages.
+    """
+    from depmeta.review.vocabulary import MEASURES_OF
+    from depmeta.stats.effects import RATIO_MEASURES
+    from depmeta.stats.network import contrasts_from_pairwise
+
+    fc, fs, fa = files["contrasts"], files["studies"], files["arms"]
     known = set(studies["study_id"])
     arm_types = {(s, a): t for s, a, t in arms[["study_id", "arm_id", "arm_type"]].itertuples(index=False)}
     problems: list[Problem] = []
-    for i, r in hazard.iterrows():
+    usable = []
+    columns = ("study_id", "arm1_id", "arm2_id", "arm1_type", "arm2_type", "outcome", "measure", "followup_months",
+               "estimate", "ci_low", "ci_high", "ci_level", "log_estimate", "se")
+    for i, r in _records(contrasts, columns):
+        where = (fc, _row(i))
         if r["study_id"] not in known:
-            problems.append(Problem(fh, _row(i), "study_id", f"study {r['study_id']!r} is not in {fs}"))
+            problems.append(Problem(*where, "study_id", f"study {r['study_id']!r} is not in {fs}"))
         if r["arm1_id"] == r["arm2_id"]:
-            problems.append(Problem(fh, _row(i), "arm2_id", "an arm cannot be compared with itself"))
+            problems.append(Problem(*where, "arm2_id", "an arm cannot be compared with itself"))
         for side in ("arm1", "arm2"):
             t = arm_types.get((r["study_id"], r[f"{side}_id"]))
             if t is not None and t != r[f"{side}_type"]:
-                problems.append(Problem(fh, _row(i), f"{side}_type", f"{t!r} in {fa} but {r[f'{side}_type']!r} here"))
-        given = [[c for c in form if not np.isnan(r[c])] for form in HR_FORMS]
-        if given[0] and given[1]:
-            problems.append(
-                Problem(
-                    fh,
-                    _row(i),
-                    "log_hr",
-                    "give either hr, ci_low, ci_high or log_hr, se_log_hr, "
-                    "not both: what was published goes in, the other stays empty",
-                )
-            )
+                problems.append(Problem(*where, f"{side}_type", f"{t!r} in {fa} but {r[f'{side}_type']!r} here"))
+        m, outcome = r["measure"], r["outcome"]
+        if m not in MEASURES_OF[outcome]:
+            problems.append(Problem(*where, "measure", f"{m} is not a measure of {outcome}: use one of "
+                                                        f"{', '.join(MEASURES_OF[outcome])}"))
             continue
-        if not given[0] and not given[1]:
-            problems.append(Problem(fh, _row(i), "hr", "a hazard ratio is missing: give hr, ci_low, ci_high "
-                                                       "or log_hr, se_log_hr"))
+        if outcome == "relapse" and np.isnan(r["followup_months"]):
+            problems.append(Problem(*where, "followup_months", "a relapse row needs its follow-up length"))
+        ratio = m in RATIO_MEASURES
+        given = {c: not np.isnan(r[c]) for c in ("estimate", "ci_low", "ci_high", "log_estimate", "se")}
+        before = len(problems)
+        if given["log_estimate"] and not ratio:
+            problems.append(Problem(*where, "log_estimate", f"a {m} is not a ratio: give it in estimate, with se "
+                                                            "or its CI, and leave log_estimate empty"))
+        elif ratio and given["log_estimate"] and given["estimate"]:
+            problems.append(Problem(*where, "log_estimate", (
+                f"give either estimate, ci_low, ci_high (the {m} and its CI as printed) or log_estimate, se, not "
+                "both: what was published goes in, the other stays empty")))
+        elif given["se"] and (given["ci_low"] or given["ci_high"]):
+            problems.append(Problem(*where, "se", "give either the CI (ci_low, ci_high) or se, not both: what was "
+                                                  "published goes in, the other stays empty"))
+        elif ratio and given["estimate"] and given["se"]:
+            problems.append(Problem(*where, "se", (
+                f"se is the standard error of the log {m}: give the {m} with its CI (ci_low, ci_high), or its "
+                f"log in log_estimate with se")))
+        elif not (given["estimate"] or given["log_estimate"]):
+            problems.append(Problem(*where, "estimate", (
+                f"the effect is missing: give estimate, ci_low, ci_high{' or log_estimate, se' if ratio else ''}"
+                f"{'' if ratio else ' or estimate, se'}")))
+        elif given["log_estimate"] and not given["se"]:
+            problems.append(Problem(*where, "se", "se is missing: log_estimate needs its standard error"))
+        elif not given["se"]:
+            for c in ("ci_low", "ci_high"):
+                if not given[c]:
+                    problems.append(Problem(*where, c, f"{c} is missing: give the estimate's CI (ci_low, ci_high) "
+                                                       "or its standard error in se"))
+        if len(problems) > before:
             continue
-        form = HR_FORMS[0] if given[0] else HR_FORMS[1]
-        for col in form:
-            if np.isnan(r[col]):
-                problems.append(
-                    Problem(fh, _row(i), col, f"{col} is missing: the form {', '.join(form)} is incomplete")
-                )
-        if form is HR_FORMS[0] and not any(np.isnan(r[c]) for c in form):
-            if not r["ci_low"] < r["hr"] < r["ci_high"]:
-                problems.append(Problem(fh, _row(i), "hr", f"the HR {r['hr']:g} must lie strictly inside its CI "
-                                                           f"({r['ci_low']:g} to {r['ci_high']:g})"))
-        if form is HR_FORMS[1] and not np.isnan(r["se_log_hr"]) and r["se_log_hr"] <= 0:
-            problems.append(Problem(fh, _row(i), "se_log_hr", f"{r['se_log_hr']:g} must be greater than 0"))
+        if ratio and given["estimate"]:
+            for c in ("estimate", "ci_low", "ci_high"):
+                if given[c] and r[c] <= 0:
+                    problems.append(Problem(*where, c, f"{r[c]:g} is not a {m}: a ratio is greater than 0 "
+                                                       "(a log goes in log_estimate, with se)"))
+        if len(problems) > before:
+            continue
+        if given["ci_low"] and not r["ci_low"] < r["estimate"] < r["ci_high"]:
+            problems.append(Problem(*where, "estimate", f"the {m} {r['estimate']:g} must lie strictly inside its "
+                                                        f"CI ({r['ci_low']:g} to {r['ci_high']:g})"))
+        elif not np.isnan(r["ci_level"]) and not given["ci_low"]:
+            problems.append(Problem(*where, "ci_level", "a CI level without a CI: leave ci_level empty"))
+        else:
+            usable.append(i)
+    # one effect per scale: a trial's effects on several symptom scales are rows of their own (the
+    # analyses keep one, depmeta.review.analysis.analysable_reported)
+    key = ["study_id", "pair", "outcome", "measure", "timepoint_weeks", "followup_months", "analysis_population",
+           "scale_key"]
+    keyed = contrasts.assign(pair=[" vs ".join(sorted(p)) for p in zip(contrasts.arm1_id, contrasts.arm2_id)],
+                             scale_key=_scale_key(contrasts))
+    first = _first_rows(keyed, key)
+    for i in keyed.index[keyed.duplicated(subset=key, keep="first")]:
+        r = keyed.loc[i]
+        scale = f" on {r['scale_key']}" if r["scale_key"] else ""
+        problems.append(Problem(fc, _row(i), "arm2_id", (
+            f"duplicated effect: {r['study_id']} {r['pair']}, {r['outcome']} {r['measure']}{scale} at "
+            f"{weeks_text(r['timepoint_weeks'])} already appears at row {first[i]}")))
+    ok = contrasts.loc[usable]
+    ok = ok[ok.measure != "HR"]
+    yi, sei = effect_scale(ok.measure, ok.estimate, ok.ci_low, ok.ci_high, ok.ci_level, ok.log_estimate, ok.se)
+    ok = ok.assign(yi=yi, sei=sei)
+    slice_key = ["study_id", "outcome", "measure", "timepoint_weeks", "followup_months", "analysis_population", "phase",
+                 "scale_key"]
+    ok = ok.assign(scale_key=_scale_key(ok))
+    for _, rows in ok.groupby(slice_key, dropna=False, sort=False):
+        arms_of = set(rows.arm1_id) | set(rows.arm2_id)
+        if len(arms_of) < 3 or len(rows) < len(arms_of) * (len(arms_of) - 1) // 2:
+            continue  # two arms, or not every pair: the network says so (depmeta.review.nodes)
+        try:
+            contrasts_from_pairwise(rows.study_id, rows.arm1_id, rows.arm2_id, rows.yi, sei=rows.sei)
+        except ValueError as err:
+            r = rows.iloc[0]
+            where = ", ".join(str(_row(i)) for i in rows.index)
+            problems.append(Problem(fc, _row(rows.index[0]), "estimate", (
+                f"rows {where} give every pair of {r['study_id']}'s arms {', '.join(sorted(arms_of))} "
+                f"({r['outcome']}, {r['measure']}), but they do not add up as one trial's contrasts must "
+                f"({str(err).split(': ', 1)[-1]}): correct the rows, as printed to enough digits "
+                "(differences of the pooled-scale estimates within 0.001, as netmeta's tol.multiarm)")))
     return problems
+
+
+def _scale_key(contrasts: pd.DataFrame) -> pd.Series:
+    """The scale of each reported effect, blank where the sheet has none."""
+    if "scale" not in contrasts:
+        return pd.Series("", index=contrasts.index)
+    return contrasts["scale"].fillna("").astype(str).str.strip()
+
+
+def prepare_contrasts(contrasts: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Add ``row_id``, ``sheet_row`` and the effect on the pooled scale (``yi``, ``sei``:
+    :func:`effect_scale`) to the typed contrasts sheet; a blank analysis population is
+    ``not reported``, as in :func:`prepare_arms`."""
+    from depmeta.review.vocabulary import contrast_row_id
+
+    if contrasts is None:
+        return None
+    out = contrasts.copy()
+    out["analysis_population"] = out["analysis_population"].replace("", POPULATION_NOT_REPORTED)
+    out["sheet_row"] = [_row(i) for i in out.index]
+    out["row_id"] = [contrast_row_id(r) for r in out.itertuples()]
+    out["yi"], out["sei"] = effect_scale(out.measure, out.estimate, out.ci_low, out.ci_high, out.ci_level,
+                                         out.log_estimate, out.se) if len(out) else ([], [])
+    return out
 
 
 def check_excluded_arms(excluded: pd.DataFrame, arms: pd.DataFrame, files: dict[str, str]) -> list[Problem]:

@@ -2,8 +2,8 @@
 then the sheets of a group against each other. The workflow validates in three jobs, one per
 group, so that a change to one sheet reruns only what reads it:
 
-- ``extraction``: studies, arms, contrasts, hazard ratios and excluded arms (checked against
-  each other);
+- ``extraction``: studies, arms, contrasts (reported effects, hazard ratios among them) and
+  excluded arms (checked against each other);
 - ``risk_of_bias``: the published judgements (checked against the validated studies);
 - ``evidence``: the published benchmarks and the claims to check.
 
@@ -21,7 +21,7 @@ from depmeta.review.sheets import (
     check_claims,
     check_excluded_arms,
     check_extraction,
-    check_hazard_ratios,
+    check_layout,
     check_open_lists,
     check_risk_of_bias,
     check_sheet,
@@ -32,12 +32,12 @@ __all__ = ["BOOK_SHEETS", "GROUPS", "GroupCheck", "validate_group"]
 
 #: The sheets of each validation group.
 GROUPS = {
-    "extraction": ("studies", "arms", "contrasts", "hazard_ratios", "excluded_arms"),
+    "extraction": ("studies", "arms", "contrasts", "excluded_arms"),
     "risk_of_bias": ("risk_of_bias",),
     "evidence": ("benchmarks",),
 }
 #: The sheets a workbook may hold (benchmarks and claims are always files of their own).
-BOOK_SHEETS = ("studies", "arms", "contrasts", "risk_of_bias", "hazard_ratios", "excluded_arms")
+BOOK_SHEETS = ("studies", "arms", "contrasts", "risk_of_bias", "excluded_arms")
 #: Sheets that must have data rows when present.
 REQUIRED_ROWS = ("studies", "arms")
 #: A required sheet that may be a header only when another sheet has rows: a review whose
@@ -90,8 +90,11 @@ def validate_group(group: str, raw: dict[str, pd.DataFrame], schemas: dict[str, 
         raise ValueError(f"unknown validation group {group!r}; choose one of {tuple(GROUPS)}")
     problems: list[Problem] = list(read_problems)
     for name, df in raw.items():
+        if name == "contrasts" and (old := check_layout(df, labels[name])):
+            problems += old  # a layout the sheet replaced: how to convert it, not every cell
+            continue
         problems += check_sheet(df, schemas[name], labels[name])
-        if name == "arms":
+        if name in ("arms", "contrasts"):
             problems += check_open_lists(df, vocabulary, labels[name])
         if name in REQUIRED_ROWS and len(df.columns) and not len(df):
             if name in ROWS_ELSEWHERE and len(raw.get(ROWS_ELSEWHERE[name], ())):
@@ -109,8 +112,6 @@ def validate_group(group: str, raw: dict[str, pd.DataFrame], schemas: dict[str, 
     if group == "extraction":
         labels = {"contrasts": "contrasts sheet", **labels}
         problems += check_extraction(typed["studies"], typed["arms"], typed["contrasts"], labels)
-        if "hazard_ratios" in labels:
-            problems += check_hazard_ratios(typed["hazard_ratios"], typed["studies"], typed["arms"], labels)
         if "excluded_arms" in labels:
             problems += check_excluded_arms(typed["excluded_arms"], typed["arms"], labels)
     elif group == "risk_of_bias" and "risk_of_bias" in labels:

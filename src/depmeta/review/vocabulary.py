@@ -9,8 +9,8 @@ from __future__ import annotations
 __all__ = [
     "ANALYSIS_POPULATIONS", "ARM_TYPES", "BINARY_OUTCOMES", "COMPARISONS", "CONTINUOUS_OUTCOMES", "CONTROL_TYPES",
     "DRUG_CLASSES", "OPEN_LISTS", "OUTCOMES", "OUTCOME_DIRECTION", "PHASES", "POPULATION_NOT_REPORTED",
-    "SCALE_PRIORITY", "SCORE_TYPES", "STRATEGIES", "STRATEGY", "THERAPY_TYPES", "arm_row_id", "contrast_row_id",
-    "hazard_row_id", "weeks_id", "weeks_text",
+    "SCALE_PRIORITY", "SCORE_TYPES", "STRATEGIES", "CONTRAST_MEASURES", "MEASURES_OF", "STRATEGY", "THERAPY_TYPES",
+    "arm_row_id", "contrast_row_id", "weeks_id", "weeks_text",
 ]
 
 #: Active strategies, then control, in the order tables and node lists use.
@@ -50,7 +50,13 @@ SCALE_PRIORITY = ("HRSD", "HAMD", "HAM-D", "HDRS", "MADRS", "QIDS-C", "IDS-C", "
                   "BDI", "PHQ-9", "QIDS-SR", "IDS-SR", "MADRS-S", "MADRS-SR", "CES-D", "HADS-D", "GDS", "EPDS")
 
 ANALYSIS_POPULATIONS = ("ITT", "mITT", "completers")
-#: Treatment phases of an arm row (the hazard-ratio sheet adds ``sequential``).
+
+#: Measures of the contrasts sheet: ratios (pooled as logs), then differences.
+CONTRAST_MEASURES = ("OR", "RR", "HR", "RD", "MD", "SMD")
+#: The measures a contrast of each kind of outcome may have.
+MEASURES_OF = {**{o: ("OR", "RR", "HR", "RD") for o in BINARY_OUTCOMES},
+               **{o: ("MD", "SMD") for o in CONTINUOUS_OUTCOMES}}
+#: Treatment phases of an arm row (the contrasts sheet adds ``sequential``).
 PHASES = ("acute", "continuation", "maintenance")
 
 #: Sub-types of the split network schemes, in the arm sheet's order.
@@ -81,11 +87,8 @@ def arm_row_id(r) -> str:
 
 
 def contrast_row_id(r) -> str:
-    """Id of a contrasts-sheet row (a reported effect): ``study:arm1-vs-arm2:outcome:<weeks>w:population``."""
-    return (f"{r.study_id}:{r.arm1_id}-vs-{r.arm2_id}:{r.outcome}:{weeks_id(r.timepoint_weeks)}:"
-            f"{r.analysis_population}")
-
-
-def hazard_row_id(r) -> str:
-    """Id of a hazard-ratio-sheet row: ``study:arm1-vs-arm2:relapse:HR:<months>m:population``."""
-    return f"{r.study_id}:{r.arm1_id}-vs-{r.arm2_id}:relapse:HR:{r.followup_months:g}m:{r.analysis_population}"
+    """Id of a contrasts-sheet row (a reported effect): ``study:arm1-vs-arm2:outcome:MEASURE:<weeks>w:population``,
+    a hazard ratio by its follow-up, ``study:arm1-vs-arm2:relapse:HR:<months>m:population``."""
+    when = (f"{r.followup_months:g}m" if r.measure == "HR" and r.followup_months == r.followup_months
+            else weeks_id(r.timepoint_weeks))
+    return f"{r.study_id}:{r.arm1_id}-vs-{r.arm2_id}:{r.outcome}:{r.measure}:{when}:{r.analysis_population}"
