@@ -69,12 +69,14 @@ if (nrow(rep)) rows[[length(rows) + 1]] <- data.frame(study = rep$study, study_i
                                                       scale = toupper(rep$instrument), yi = -rep$precalc_g,
                                                       vi = rep$precalc_g_se^2)
 tight <- list(tol = 1e-12, threshold = 1e-12, maxiter = 10000, stepadj = 0.5)
-fit <- function(es) {
-  m <- rma(yi, vi, data = es, method = "REML", control = tight)
+fit <- function(es, test = "z") {
+  m <- rma(yi, vi, data = es, method = "REML", test = test, control = tight)
   list(k = m$k, estimate = unname(coef(m)), se = m$se, ci_lb = m$ci.lb, ci_ub = m$ci.ub, tau2 = m$tau2,
        i2 = m$I2, q = m$QE, pi_lb = predict(m)$pi.lb, pi_ub = predict(m)$pi.ub, studies = as.list(es))
 }
 reported <- rows[-seq_along(averaged)]
+# the default z test, and the Knapp-Hartung test the review's protocol takes by default
 out <- c(list(metafor = as.character(packageVersion("metafor"))), fit(do.call(rbind, rows)),
+         list(knha = fit(do.call(rbind, rows), test = "knha")),
          list(average = fit(do.call(rbind, c(averaged, lapply(reported, function(r) cbind(r[, c("study", "study_id")], scales = 1, r[, c("yi", "vi")])))))))
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE), args[2])
