@@ -215,6 +215,9 @@ def test_workflow_reads_bom_crlf_and_refuses_semicolons_writing_nothing(tmp_path
     fresh = copy_project(tmp_path / "second")
     (fresh / "data" / "studies.csv").write_bytes(STUDIES.replace(b",", b";"))
     (fresh / "data" / "arms.csv").write_bytes(ARMS.splitlines(keepends=True)[0])  # header only
+    # and no reported effects either (arms may be a header only where the contrasts sheet has rows)
+    contrasts = fresh / "data" / "contrasts.csv"
+    contrasts.write_bytes(contrasts.read_bytes().splitlines(keepends=True)[0])
     proc = _validate_run(fresh)
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr

@@ -17,6 +17,7 @@ import pytest
 from conftest import ROOT, copy_project, snakemake
 from depmeta.report.labels import comparison_label
 from depmeta.report.tables import fmt
+from depmeta.review.vocabulary import weeks_id
 
 #: Runs Snakemake or renders the report: the full suite only (python -m pytest -m "not slow" skips it).
 pytestmark = pytest.mark.slow
@@ -113,8 +114,8 @@ def test_tables_trace_back_to_input_rows(run):
 
     results = json.loads((run / "results" / "results.json").read_text())
     arms = pd.read_csv(run / "data" / "arms.csv", dtype=str, keep_default_na=False)
-    known = {f"{r.study_id}:{r.arm_id}:{r.outcome}:{float(r.timepoint_weeks):g}w:{r.analysis_population}"
-             for r in arms.itertuples()}
+    known = {f"{r.study_id}:{r.arm_id}:{r.outcome}:{weeks_id(float(r.timepoint_weeks or 'nan'))}:"
+             f"{r.analysis_population}" for r in arms.itertuples()}
     for analysis in results["analyses"]:
         assert analysis["row_ids"] and set(analysis["row_ids"]) <= known
     assert results["options"]["method"] == "DL"
@@ -243,8 +244,8 @@ def test_network_outputs_follow_the_contract_and_reach_the_report(run):
     assert cm.comparison == "combined_vs_medication"
     assert abs(cm.estimate_display - __import__("math").exp(cm.estimate)) < 1e-12
     arms = pd.read_csv(run / "data" / "arms.csv", dtype=str, keep_default_na=False)
-    known = {f"{r.study_id}:{r.arm_id}:{r.outcome}:{float(r.timepoint_weeks):g}w:{r.analysis_population}"
-             for r in arms.itertuples()}
+    known = {f"{r.study_id}:{r.arm_id}:{r.outcome}:{weeks_id(float(r.timepoint_weeks or 'nan'))}:"
+             f"{r.analysis_population}" for r in arms.itertuples()}
     ids = {i for cell in est.row_ids.dropna() for i in cell.split(";")}
     assert ids and ids <= known
     rank = pd.read_csv(net / "network_ranking.csv")

@@ -54,6 +54,9 @@ re <- mv(tau2 = opt$maximum)
 pr <- t(combn(trts, 2))
 L <- t(apply(pr, 1, function(x) (trts == x[1]) - (trts == x[2])))[, trts != reference, drop = FALSE]
 pre <- predict(re, newmods = L)
+# the same fit with t-based intervals (test = "t", df = contrasts minus treatment effects), the
+# network's default (network.test)
+pre_t <- predict(mv(tau2 = opt$maximum, test = "t"), newmods = L)
 writeLines(toJSON(list(
   metafor_version = as.character(packageVersion("metafor")),
   model = "rma.mv(yi, V, mods = X - 1, random = ~ comp | study, rho = 1/2, method = 'REML')",
@@ -62,5 +65,6 @@ writeLines(toJSON(list(
   pairs = list(treatment1 = pr[, 1], treatment2 = pr[, 2], estimate = as.numeric(pre$pred),
                se = as.numeric(pre$se), ci_lb = as.numeric(pre$ci.lb), ci_ub = as.numeric(pre$ci.ub),
                or = exp(as.numeric(pre$pred)), or_ci_lb = exp(as.numeric(pre$ci.lb)),
-               or_ci_ub = exp(as.numeric(pre$ci.ub)))),
+               or_ci_ub = exp(as.numeric(pre$ci.ub)), ci_lb_t = as.numeric(pre_t$ci.lb),
+               ci_ub_t = as.numeric(pre_t$ci.ub))),
   auto_unbox = TRUE, digits = NA, pretty = TRUE), args[2])

@@ -150,6 +150,8 @@ def write_review(dataset: Path, root: Path, folder: str = "reviews/metapsy_subse
           outcomes: [symptoms]
           comparisons: [psychotherapy_vs_control]
           population_preference: [ITT, completers]
+          timeframes:  # every row is the post-treatment assessment, whatever the week of its trial
+            symptoms: {{phases: [acute], choose: latest}}
           scales:
             rule: priority
         network:
