@@ -17,7 +17,7 @@ import pytest
 from generate_reviews import SHAPES, Review, reviews
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
-from pipeline_stages import run_review
+from pipeline_stages import QMD, run_review
 
 from conftest import copy_project
 
@@ -40,6 +40,11 @@ def check_review(review: Review, folder: Path) -> list[str]:
     network = review.protocol["network"]["enabled"]
     assert run.jobs == [j for j in EVERY_JOB if network or j != "network"]
     assert "Report rendered by tests." in run.report  # the report's Python ran to its methods and on
+    # every cross-reference the report makes has its figure or table (the renderer stops on one without)
+    text = run.report + QMD.read_text()
+    labels = re.findall(r"\{#((?:tbl|fig)-[\w-]+)", text) + re.findall(r"#\| label: ((?:tbl|fig)-[\w-]+)", text)
+    dangling = set(re.findall(r"@((?:tbl|fig)-[\w-]+)", text)) - set(labels)
+    assert not dangling, f"references to no table or figure: {sorted(dangling)}"
     return []
 
 
@@ -142,6 +147,12 @@ def test_any_valid_review_goes_through_every_job(shape, data):
 # --- through Snakemake ---------------------------------------------------------------------
 
 
+def _job_error(stderr: str) -> str:
+    """A failed job's traceback from Snakemake's output (the list of its inputs cut), else the tail."""
+    start = stderr.find("Traceback")
+    return stderr[start:start + 3000] if start >= 0 else stderr[-3000:]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("shape, trials", [("reported_only", 3), ("optional_sheets", 4), ("disconnected", 4)])
 @FIXED
@@ -154,6 +165,6 @@ def test_a_generated_review_gets_its_report_from_snakemake(shape, trials, data):
         protocol = review.write(work / "review", relative_to=work)
         proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "--configfile",
                                str(protocol.relative_to(work))], cwd=work, capture_output=True, text=True, timeout=900)
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:] + "\n" + review.describe()
+        assert proc.returncode == 0, _job_error(proc.stderr) + "\n" + review.describe()
         html = (work / "results" / "report" / "report.html").read_text()
     assert f"A made-up review ({shape})" in html

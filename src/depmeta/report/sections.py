@@ -452,14 +452,20 @@ def results_by_outcome(summary: pd.DataFrame, summary_adults: pd.DataFrame, fore
             out(f"![{cap}]({figure_dir / entry['file']}){{#{label}}}\n")
     not_pooled = summary[summary.status != "pooled"] if len(summary) else summary
     young = studies[~studies.study_id.isin(adult_ids)]
-    if len(young):
+    adult_table = summary_table(summary_adults, level) if len(summary_adults) else pd.DataFrame()
+    if len(young) and len(adult_table):
         out("\n## Adult trials only\n")
-        out(f"The {len(young)} trials in adolescents ({md_escape(', '.join(young.label))}) are set apart here: "
+        out(f"The {studies_text_count(len(young))} in adolescents ({md_escape(', '.join(young.label))}) "
+            f"{'is' if len(young) == 1 else 'are'} set apart here: "
             f"@tbl-summary-adults repeats the analyses on the {len(adult_ids)} trials in adults and older adults. "
             "Claims about adults and the published meta-analyses (all of adults) are set against these estimates "
             "in the sections that follow.\n")
-        out(f"\n{md_table(summary_table(summary_adults, level))}\n\n"
+        out(f"\n{md_table(adult_table)}\n\n"
             ": Pooled estimates from the trials in adults and older adults only. {#tbl-summary-adults}\n")
+    elif len(young):
+        out("\n## Adult trials only\n")
+        out(f"The {studies_text_count(len(young))} in adolescents ({md_escape(', '.join(young.label))}) set apart, the "
+            f"{studies_text_count(len(adult_ids))} in adults and older adults give no pooled estimate.\n")
     if len(not_pooled):
         out("\n## Comparisons not pooled\n")
         out("These comparisons have data but fewer studies than `min_studies`; they are listed with "
@@ -600,8 +606,12 @@ def sensitivity_section(summary: pd.DataFrame, influence: pd.DataFrame, leave1ou
                         level: float) -> str:
     """The sensitivity analyses of every pooled estimate: the overview table, then per estimate
     its influence table, GOSH and cumulative plots, small-study tests and funnel plot (where
-    run), and alternative analyses (``manifest``: the sensitivity figures manifest)."""
+    run), and alternative analyses (``manifest``: the sensitivity figures manifest). Without a
+    pooled estimate, a sentence says so."""
     out = _Text()
+    overview = overview_table(summary, influence, leave1out, small_study)
+    if not len(overview):
+        return "No comparison was pooled, so there is nothing to test for sensitivity.\n"
     out("Does a pooled estimate rest on one trial, is it driven by small trials, does it change with the estimator "
         "or with the trials at high risk of bias set aside? For every pooled comparison and outcome the pipeline "
         "refits the model leaving out each trial in turn (with metafor's influence diagnostics; a trial is flagged "
@@ -613,7 +623,7 @@ def sensitivity_section(summary: pd.DataFrame, influence: pd.DataFrame, leave1ou
         "plot are shown only where at least 10 trials are pooled; with fewer they cannot tell asymmetry from "
         "chance. @tbl-sensitivity-overview sums up. What these analyses find enters the GRADE domains of the "
         "pairwise estimates (risk of bias, inconsistency, publication bias; see the pairwise GRADE table).\n")
-    out(f"\n{md_table(overview_table(summary, influence, leave1out, small_study))}\n\n"
+    out(f"\n{md_table(overview)}\n\n"
         ": Sensitivity at a glance: estimate (display scale), range of the leave-one-out estimates, trials "
         "flagged as influential, and the small-study tests. {#tbl-sensitivity-overview}\n")
     out(other_test_section(other_test_conclusions(summary, alternatives), level))
