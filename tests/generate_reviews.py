@@ -433,7 +433,8 @@ def reviews(draw, shape: str | None = None) -> Review:
             reports = {a["arm_id"]: outcomes for a in these[2:]}
             reports.update({these[0]["arm_id"]: [outcomes[0]], these[1]["arm_id"]: [other]})
         elif shape == "any" and draw(st.booleans()):
-            reports = {a["arm_id"]: draw(st.lists(st.sampled_from(outcomes), unique=True)) for a in these}
+            # each arm reports some of the trial's outcomes (one at least: a trial with no row is no trial)
+            reports = {a["arm_id"]: draw(st.lists(st.sampled_from(outcomes), min_size=1, unique=True)) for a in these}
         arms += draw(trial_rows(sid, these, outcomes, blank, reports))
     sheets["arms"] = arms
 
