@@ -367,10 +367,10 @@ def subgroup_studies(studies: pd.DataFrame, subgroup: str) -> set:
 def early_contrasts(early: pd.DataFrame, main: pd.DataFrame) -> pd.DataFrame:
     """The contrasts at each trial's earliest timepoint that can speak of speed: those whose
     timepoint lies before the timepoint of the same trial, comparison and outcome in the
-    main analysis (``main``: its contrasts, at the configured ``timepoint``, by default each
-    trial's latest, taken as its end of treatment; the arm sheet's phases are all treatment
-    phases). A trial whose earliest timepoint is its end-of-treatment timepoint gives no
-    early evidence and is left out."""
+    main analysis (``main``: its contrasts, at the week each outcome's time frame chooses,
+    ``analysis.timeframes``, taken as the end of treatment; ``early``: the same phases at any
+    week, the earliest, :meth:`~depmeta.review.analysis.AnalysisOptions.early`). A trial whose
+    earliest timepoint is its end-of-treatment timepoint gives no early evidence and is left out."""
     if not len(early) or not len(main):
         return early.iloc[:0] if len(early) else early
     arm_level = main[main.source_kind != "hazard_ratio"] if "source_kind" in main else main

@@ -13,7 +13,9 @@ Rules, in order (documented in ``config/README.md``):
    analysis population and phase. For a comparison A vs B a study contributes
    its best slice that holds both strategies: preferred analysis population
    first (``population_preference``), then the latest (or earliest,
-   ``timepoint``) timepoint.
+   ``timepoint``) timepoint. The arms reach here through the time frames
+   (:mod:`depmeta.review.timeframes`), which leave one week per trial, outcome
+   and population.
 3. Multi-arm trials: arms of the same strategy within the slice are combined
    into one (events and n summed; means and SDs by the Cochrane Handbook's
    formula, section 6.5.2.10), so a study enters each meta-analysis once and
