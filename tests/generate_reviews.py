@@ -158,7 +158,8 @@ def study(draw, sid: str, year: int) -> dict:
 def arm(draw, index: int, arm_types) -> dict:
     """An arm of a trial: id, type and, where it has one, a drug class or therapy type."""
     arm_type = draw(st.sampled_from(arm_types))
-    out = {"arm_id": f"{arm_type[:5]}{index}", "arm_type": arm_type, "treatment": f"made-up {arm_type}",
+    out = {"arm_id": f"{arm_type[:5]}{index}", "arm_type": arm_type,
+           "treatment": f"made-up {arm_type}{draw(st.sampled_from(('', ' A', ' B')))}",
            "drug_class": "", "therapy_type": ""}
     if arm_type in ("medication", "combined"):
         out["drug_class"] = draw(st.sampled_from(("", *DRUG_CLASSES)))
@@ -313,6 +314,18 @@ def claims_document(draw) -> dict:
 
 # --- the protocol ---------------------------------------------------------------------------
 
+#: Comparisons a protocol may define by their sides (config ``analysis.comparisons``).
+DEFINED_COMPARISONS = (
+    {"name": "SSRI_vs_TCA", "arm1": {"strategy": "medication", "drug_class": "SSRI"},
+     "arm2": {"strategy": "medication", "drug_class": "TCA"}},
+    {"name": "CBT_vs_waiting_list", "arm1": {"strategy": "psychotherapy", "therapy_type": ["CBT", "CT"]},
+     "arm2": {"arm_type": "waiting_list"}},
+    {"name": "medication_vs_placebo", "arm1": {"strategy": "medication"}, "arm2": {"arm_type": "placebo"}},
+    {"name": "other_active_vs_control", "arm1": {"strategy": "other_active"}, "arm2": {"strategy": "control"}},
+    {"name": "IPT_vs_CBT", "arm1": {"strategy": "psychotherapy", "therapy_type": "IPT"},
+     "arm2": {"strategy": "psychotherapy", "therapy_type": "CBT"}},
+)
+
 
 @st.composite
 def protocol(draw, outcomes_present) -> dict:
@@ -322,6 +335,9 @@ def protocol(draw, outcomes_present) -> dict:
         outcomes.append(draw(st.sampled_from(sorted(outcomes_present))))
     comparisons = draw(st.sampled_from((list(COMPARISONS), None)))
     comparisons = comparisons or draw(st.lists(st.sampled_from(sorted(COMPARISONS)), min_size=1, unique=True))
+    # comparisons defined by their sides: within a strategy, of a class, a control type, other active treatments
+    comparisons = comparisons + draw(st.lists(st.sampled_from(DEFINED_COMPARISONS), max_size=3,
+                                              unique_by=lambda c: c["name"]))
     populations = draw(st.sampled_from((["ITT", "mITT", "completers", "not reported"], ["ITT", "mITT", "completers"],
                                         None)))
     populations = populations or draw(st.lists(st.sampled_from(("ITT", "mITT", "completers", "not reported")),
@@ -355,7 +371,8 @@ def protocol(draw, outcomes_present) -> dict:
                      "comparisons": comparisons, "event_rates": draw(st.booleans())},
         "network": {"enabled": draw(st.sampled_from((True, True, False))),
                     "method": draw(st.sampled_from(("REML", "DL", "FE"))),
-                    "nodes": draw(st.sampled_from(("strategy", "strategy", "arm_type", "therapy_type", "drug_class"))),
+                    "nodes": draw(st.sampled_from(("strategy", "strategy", "arm_type", "therapy_type", "drug_class",
+                                                   "treatment"))),
                     "outcomes": draw(st.sampled_from((list(outcomes), list(OUTCOMES), []))),
                     "reference": draw(st.sampled_from(("control", "control", "placebo", "medication",
                                                        "psychotherapy:CBT"))),

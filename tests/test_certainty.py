@@ -835,7 +835,7 @@ def test_ratings_name_the_domains_not_assessed_beside_them():
     mixed = two.assign(not_assessed=["reporting bias", "within-study bias; reporting bias"])
     ((_, text),) = answer_items(mixed, ["combined_vs_medication"])
     assert "per 1000, reporting bias not assessed; remission:" in text
-    assert text.endswith("per 1000, within-study bias; reporting bias not assessed; very low certainty).")
+    assert text.endswith("per 1000, within-study bias and reporting bias not assessed; very low certainty).")
 
 
 def test_publication_bias_uses_regtest_from_ten_studies():

@@ -241,6 +241,7 @@ def test_a_trial_within_one_strategy_is_named_as_such_among_the_unused_rows():
     _, unused = form_contrasts(arms, comparisons=["medication_vs_control"])
     why = dict(zip(unused.row_ids.str[0], unused.reason))
     assert why["t1:ssri:response:12w:ITT"] == ("not used in the pairwise analyses: every arm of the trial is "
-                                              "medication (a comparison within a strategy)")
+                                              "medication (a comparison within a strategy; analysis.comparisons can "
+                                              "define one)")
     assert why["t3:ssri:response:12w:ITT"] == "not used: the trial reports response for one arm only"
     assert len(why) == 3

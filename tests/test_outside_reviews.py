@@ -45,7 +45,12 @@ def test_linde2015_drug_classes_in_primary_care(tmp_path):
     assert "Medication vs control." in text  # the opening answer speaks of what this review compared
     # the drug-class networks, and head-to-head trials listed as the network's, not as unused
     assert "Response network" in text and "Remission network" in text
-    assert "every arm of the trial is medication (a comparison within a strategy)" in text
+    # head-to-head trials enter the protocol's comparison of two classes; the classes against placebo
+    # reach the summary of findings with their network estimates (CINeMA)
+    assert "2.5 SSRI vs TCA" in text and "Compared with placebo, TCA increases response (RR 1.29" in text
+    sof = pd.read_csv(work / "results" / "certainty" / "sof.csv")
+    assert {"TCA_vs_placebo", "SSRI_vs_placebo", "hypericum_vs_placebo", "SSRI_vs_TCA"} <= set(
+        sof[sof.evidence == "network"].comparison)
     assert "Med NaSSA vs Med SARI" in text and "Med hypericum" in text  # the review's own drug classes
     studies = pd.read_csv(work / "results" / "validated" / "studies.csv")
     assert len(studies) == 66 and studies.study_id.is_unique

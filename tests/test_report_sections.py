@@ -116,7 +116,8 @@ def test_network_methods_name_the_model_the_nodes_and_what_is_left_out():
     from depmeta.report.sections import network_methods
 
     _, t = _networks()
-    options = {"method": "REML", "nodes": "therapy_type", "test": "t"}
+    options = {"method": "REML", "nodes": "therapy_type", "test": "t",
+               "comparisons": ["combined_vs_medication", "medication_vs_control", "psychotherapy_vs_control"]}
     text = network_methods(options, t["summary"], t["estimates"], t["exclusions"])
     assert "restricted maximum likelihood (REML)" in text and "split by the type of psychotherapy" in text
     # the intervals' quantile, with each analysed outcome's degrees of freedom from the summary table
@@ -130,7 +131,9 @@ def test_network_methods_name_the_model_the_nodes_and_what_is_left_out():
         network_methods({k: v for k, v in options.items() if k != "test"}, t["summary"], t["estimates"],
                         t["exclusions"])
     assert "- remission: not analysed: 0 usable studies" in text
-    assert "With the nodes split by type, only medication vs control compares two strategies left whole" in text
+    # the comparisons whose sides are nodes of the network (here medication and control) have its estimate
+    assert ("The protocol's comparison medication vs control has a network estimate; combined vs medication and "
+            "psychotherapy vs control have none, because a side of each is not one node of this network") in text
     with pytest.raises(ValueError, match="network.method = 'XX' is not one the report describes"):
         network_methods({**options, "method": "XX"}, t["summary"], t["estimates"], t["exclusions"])
     with pytest.raises(ValueError, match="network.nodes = 'class' is not one"):

@@ -13,6 +13,7 @@ import yaml
 from conftest import ROOT
 from depmeta.report.network_figure import NODE_COLOUR
 from depmeta.review import vocabulary as voc
+from depmeta.review.comparisons import DEFAULT_COMPARISONS, SIDE_KEYS
 from depmeta.review.metapsy import CONTROL_TYPES as METAPSY_CONTROLS
 from depmeta.review.nodes import NODE_ORDER
 from depmeta.review.sheets import prepare_arms
@@ -71,7 +72,13 @@ def test_config_lists_are_the_vocabulary():
     assert tuple(analysis["outcomes"]["default"]) == voc.OUTCOMES
     assert tuple(network["outcomes"]["default"]) == voc.OUTCOMES
     assert set(_enum(analysis, "outcomes")) == set(voc.OUTCOMES)
-    assert set(_enum(analysis, "comparisons")) == set(voc.COMPARISONS)
+    named, defined = analysis["comparisons"]["items"]["oneOf"]
+    assert set(named["enum"]) == set(voc.COMPARISONS) == set(analysis["comparisons"]["default"])
+    side = _schema("config")["$defs"]["side"]["properties"]
+    assert tuple(side["strategy"]["enum"]) == voc.STRATEGIES
+    assert tuple(side["arm_type"]["oneOf"][0]["enum"]) == tuple(side["arm_type"]["oneOf"][1]["items"]["enum"]) \
+        == voc.ARM_TYPES
+    assert set(side) == {"strategy", *SIDE_KEYS} and set(defined["properties"]) == {"name", "arm1", "arm2"}
     assert tuple(_enum(analysis, "population_preference")) == (*voc.ANALYSIS_POPULATIONS, voc.POPULATION_NOT_REPORTED)
     assert tuple(analysis["population_preference"]["default"]) == (*voc.ANALYSIS_POPULATIONS,
                                                                     voc.POPULATION_NOT_REPORTED)
@@ -88,6 +95,8 @@ def test_evidence_sheets_name_the_vocabulary():
 
 
 def test_code_lists_derive_from_the_vocabulary():
+    assert {n: (c.arm1.whole_strategy, c.arm2.whole_strategy) for n, c in DEFAULT_COMPARISONS.items()} \
+        == voc.COMPARISONS
     assert set(voc.STRATEGY) == set(voc.ARM_TYPES) and set(voc.STRATEGY.values()) == set(voc.STRATEGIES)
     assert {s for pair in voc.COMPARISONS.values() for s in pair} <= set(voc.STRATEGIES)
     assert set(voc.BINARY_OUTCOMES) | set(voc.CONTINUOUS_OUTCOMES) == set(voc.OUTCOMES)

@@ -92,7 +92,14 @@ def write_review(dataset: Path, root: Path, folder: str = "reviews/linde2015") -
           arms: {folder}/arms.csv
         analysis:
           outcomes: [response, remission, dropout]
-          comparisons: [medication_vs_control]
+          comparisons:
+            - medication_vs_control
+            - {{name: TCA_vs_placebo, arm1: {{strategy: medication, drug_class: TCA}}, arm2: {{strategy: control}}}}
+            - {{name: SSRI_vs_placebo, arm1: {{strategy: medication, drug_class: SSRI}}, arm2: {{strategy: control}}}}
+            - {{name: hypericum_vs_placebo, arm1: {{strategy: medication, drug_class: hypericum}},
+               arm2: {{strategy: control}}}}
+            - {{name: SSRI_vs_TCA, arm1: {{strategy: medication, drug_class: SSRI}},
+               arm2: {{strategy: medication, drug_class: TCA}}}}
         network:
           outcomes: [response, remission, dropout]
           nodes: drug_class

@@ -108,6 +108,16 @@ def write_review(dataset: Path, root: Path, folder: str = "reviews/linde2016") -
         analysis:
           outcomes: [response]
           binary_measure: OR
+          comparisons:
+            - combined_vs_medication
+            - combined_vs_psychotherapy
+            - psychotherapy_vs_medication
+            - medication_vs_control
+            - psychotherapy_vs_control
+            - combined_vs_control
+            - {{name: SSRI_vs_control, arm1: {{strategy: medication, drug_class: SSRI}}, arm2: {{strategy: control}}}}
+            - {{name: psychotherapy_vs_SSRI, arm1: {{strategy: psychotherapy}},
+               arm2: {{strategy: medication, drug_class: SSRI}}}}
         network:
           outcomes: [response]
           nodes: drug_class

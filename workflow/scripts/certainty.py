@@ -10,6 +10,7 @@ sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).pa
 import json  # noqa: E402
 
 from depmeta.review.certainty import CertaintyOptions, rate_certainty  # noqa: E402
+from depmeta.review.comparisons import comparison_set  # noqa: E402
 from depmeta.review.robustness import robustness_findings  # noqa: E402
 from depmeta.review.vocabulary import STRATEGY  # noqa: E402
 from depmeta.stats.bias import regtest  # noqa: E402
@@ -45,8 +46,8 @@ try:
     rated = rate_certainty(
         read_validated(snakemake.input, ("studies",), schema_dir)["studies"], read_sheet(snakemake.input.risk_of_bias),
         read_table(snakemake.input.summary), read_table(snakemake.input.per_study),
-        read_table(snakemake.input.event_rates_arms), opts, analysis["comparisons"], analysis["outcomes"],
-        small_study_test, robustness, network, input_rows)
+        read_table(snakemake.input.event_rates_arms), opts, comparison_set(analysis["comparisons"]),
+        analysis["outcomes"], small_study_test, robustness, network, input_rows)
 except ValueError as err:  # a study id the study sheet lacks, or a reviewer's judgement that does not fit
     raise SystemExit(f"certainty: {err}") from err
 log.info("study risk of bias: %s", rated.rob_levels.level.value_counts().to_dict())

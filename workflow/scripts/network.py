@@ -79,6 +79,7 @@ write_json(snakemake.output.json, {
                 "timeframes": snakemake.params.analysis.get("timeframes", {}),
                 "binary_measure": opts.binary_measure, "zero_cell_add": opts.add,
                 "test": opts.test, "prediction_interval": INTERVAL_NOTE[opts.test],
+                "comparisons": [c.name for c in opts.comparisons],
                 "contributions": CONTRIBUTION_NOTE[cfg["contribution"]]},
     "outcomes": {net.outcome: network_record(net) for net in networks if net.fits}, "figures": figures,
     **{k: tables[k].to_dict(orient="records") for k in ("summary", "ranking")},

@@ -15,11 +15,15 @@ from matplotlib.patches import Polygon  # noqa: E402
 
 # the text helpers live in depmeta.report.labels (no matplotlib); imported here for the plots
 from depmeta.report.labels import MEASURE_LABEL, comparison_label, fmt_p, p_text  # noqa: E402, F401
-from depmeta.review.vocabulary import COMPARISONS, OUTCOME_DIRECTION  # noqa: E402
+from depmeta.review.comparisons import side_texts  # noqa: E402
+from depmeta.review.vocabulary import OUTCOME_DIRECTION  # noqa: E402
 from depmeta.stats.effects import RATIO_MEASURES  # noqa: E402
 
 _LOG_TICKS = (0.05, 0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 10, 20)
-STRATEGY_COLOUR = {"medication": "#1b6ca8", "psychotherapy": "#d9822b", "combined": "#2e8540", "control": "#777777"}
+STRATEGY_COLOUR = {"medication": "#1b6ca8", "psychotherapy": "#d9822b", "combined": "#2e8540",
+                   "other_active": "#7b4f9d", "control": "#777777"}
+#: The colour of a comparison whose first side is not a whole strategy (SSRI, CBT, ...).
+OTHER_COLOUR = "#4477aa"
 
 
 def log_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
@@ -32,7 +36,7 @@ def log_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
 
 def _favours(comparison: str, outcome: str) -> tuple[str, str]:
     """(left label, right label) under the x axis."""
-    a, b = COMPARISONS[comparison]
+    a, b = side_texts(comparison)
     good_high = OUTCOME_DIRECTION[outcome] > 0
     return (f"favours {b}", f"favours {a}") if good_high else (f"favours {a}", f"favours {b}")
 
@@ -58,7 +62,7 @@ def forest_plot(studies: pd.DataFrame, pooled: pd.Series, level: float = 0.95) -
     """
     measure, comparison, outcome = pooled.measure, pooled.comparison, pooled.outcome
     ratio = measure in RATIO_MEASURES
-    a, b = COMPARISONS[comparison]
+    a, b = side_texts(comparison)
     k = len(studies)
     n_rows = k + 4
     derived = bool(studies.get("derived", pd.Series(dtype=bool)).any())
@@ -169,7 +173,7 @@ def summary_plot(summary: pd.DataFrame, level: float = 0.95) -> plt.Figure:
         rows = pooled[pooled.measure == measure].reset_index(drop=True)
         ys = np.arange(len(rows))[::-1]
         for y, (_, r) in zip(ys, rows.iterrows()):
-            colour = STRATEGY_COLOUR[COMPARISONS[r.comparison][0]]
+            colour = STRATEGY_COLOUR.get(side_texts(r.comparison)[0], OTHER_COLOUR)
             ax.hlines(y, r.ci_low_display, r.ci_high_display, color=colour, lw=2)
             ax.plot(r.estimate_display, y, "o", color=colour)
             if np.isfinite(r.get("pi_low_display", np.nan)):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MEASURE_LABEL", "TEST_NAME", "comparison_label", "fmt_p", "p_text"]
+__all__ = ["MEASURE_LABEL", "TEST_NAME", "and_list", "comparison_label", "fmt_p", "p_text"]
 
 MEASURE_LABEL = {"RR": "Risk ratio", "OR": "Odds ratio", "RD": "Risk difference", "SMD": "Hedges' g",
                  "HR": "Hazard ratio"}
@@ -19,6 +19,12 @@ TEST_NAME = {"z": "z", "t": "t", "knha": "Knapp-Hartung", "adhoc": "Knapp-Hartun
 def comparison_label(comparison: str) -> str:
     """'combined_vs_medication' -> 'combined vs medication'."""
     return comparison.replace("_vs_", " vs ").replace("_", " ")
+
+
+def and_list(items) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def fmt_p(p: float) -> str:

@@ -18,7 +18,8 @@ __all__ = ["network_graph", "NODE_COLOUR"]
 #: Networks with more nodes than this are drawn on the larger canvas.
 BIG_NETWORK = 7
 
-NODE_COLOUR = {"medication": "#1b6ca8", "psychotherapy": "#d9822b", "combined": "#2e8540", "control": "#777777",
+NODE_COLOUR = {"medication": "#1b6ca8", "psychotherapy": "#d9822b", "combined": "#2e8540", "other_active": "#7b4f9d",
+               "control": "#777777",
                "placebo": "#777777", "usual_care": "#999999", "waiting_list": "#aaaaaa", "other_control": "#888888"}
 
 

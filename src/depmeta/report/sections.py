@@ -12,7 +12,7 @@ from pathlib import PurePath
 
 import pandas as pd
 
-from depmeta.report.labels import TEST_NAME, comparison_label, fmt_p
+from depmeta.report.labels import TEST_NAME, and_list, comparison_label, fmt_p
 from depmeta.report.network_tables import (
     LEAGUE_MAX_NODES,
     abbreviations,
@@ -52,7 +52,6 @@ from depmeta.review.checks import CLAIM_VERDICTS
 from depmeta.review.nodes import node_order
 from depmeta.review.robustness import other_test_conclusions
 from depmeta.review.timeframes import TimeFrame, frame_text
-from depmeta.review.vocabulary import COMPARISONS
 
 __all__ = ["MAIN_COMPARISONS", "benchmarks_intro", "benchmarks_section", "benchmarks_table", "captioned",
            "claims_intro", "claims_section", "claims_table", "claims_untestable_table", "coverage_intro",
@@ -73,7 +72,9 @@ NETWORK_METHOD_TEXT = {
     "FE": "none (common-effect model, τ² = 0)",
 }
 NODE_SCHEME_TEXT = {
-    "strategy": "the four strategies (medication, psychotherapy, combined, control)",
+    "strategy": "the strategies (medication, psychotherapy, combined, control, and other active treatments as a "
+                "node of their own)",
+    "treatment": "the treatments as the trials name them (an arm without a named treatment by its arm type)",
     "arm_type": "medication, psychotherapy, combined and each type of control (placebo, usual care, "
                 "waiting list, other control) as its own node",
     "therapy_type": "medication, control, and psychotherapy and combined treatment split by the type of "
@@ -317,13 +318,20 @@ def network_methods(net_options: dict, net_sum: pd.DataFrame, net_est: pd.DataFr
         out(f"- {r.outcome}: {r.note}")
     for _, r in net_sum[net_sum.note.notna() & net_sum.tau2.notna()].iterrows():
         out(f"- {r.outcome}: {r.note}")
-    if net_options["nodes"] in ("therapy_type", "drug_class"):
-        whole = sorted(set(net_est.comparison.dropna()) & set(COMPARISONS), key=list(COMPARISONS).index)
-        whole_text = (f"only {' and '.join(comparison_label(c) for c in whole)} compares two strategies left whole "
-                      "(a network estimate); for the other comparisons" if whole
-                      else "no network estimate compares two strategies; for every comparison")
-        out(f"\nWith the nodes split by type, {whole_text} the summary of findings and the answer above rest on the "
-            "pairwise meta-analyses (certainty by GRADE).\n")
+    comparisons = list(net_options.get("comparisons") or [])
+    named = set(net_est.comparison.dropna()) if len(net_est) else set()
+    apart = [c for c in comparisons if c not in named]
+    if apart:
+        with_net = [c for c in comparisons if c in named]
+        lead = ("None of the protocol's comparisons has a network estimate" if not with_net else
+                f"The protocol's comparison {comparison_label(with_net[0])} has a network estimate"
+                if len(with_net) == 1 else
+                f"The protocol's comparisons {and_list(comparison_label(c) for c in with_net)} have network estimates")
+        out(f"\n{lead}; {and_list(comparison_label(c) for c in apart)} "
+            f"{'has' if len(apart) == 1 else 'have'} none, because a side of "
+            f"{'it' if len(apart) == 1 else 'each'} is not one node of this network (or no trial connects it), so "
+            "the summary of findings and the answer above rest on the pairwise meta-analyses there (certainty by "
+            "GRADE).\n")
     if len(net_excl):
         # a reported effect's row id names its two arms (study:arm1-vs-arm2:...)
         reported = net_excl.row_ids.astype(str).str.contains("-vs-", regex=False)

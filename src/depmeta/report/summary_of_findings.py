@@ -9,7 +9,8 @@ import math
 
 import pandas as pd
 
-from depmeta.review.vocabulary import COMPARISONS
+from depmeta.report.labels import and_list
+from depmeta.review.comparisons import side_texts
 
 __all__ = ["GRADE_NOTES", "answer_items", "nnt_table", "pairwise_table", "rules_table", "sof_table",
            "strategy_name"]
@@ -57,7 +58,7 @@ def _participants(r) -> str:
 def _not_assessed(r) -> str:
     """The domains of a rating nobody assessed, as printed beside it ("" when none)."""
     domains = getattr(r, "not_assessed", "")
-    return f"{domains} not assessed" if isinstance(domains, str) and domains else ""
+    return f"{and_list(domains.split('; '))} not assessed" if isinstance(domains, str) and domains else ""
 
 
 def _footnotes(r) -> list[dict]:
@@ -81,7 +82,7 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
     table fits an A4 page: what would be a comment is a footnote.
     """
     sub = sof[(sof.comparison == comparison) & _primary(sof)]
-    a, b = COMPARISONS[comparison]
+    a, b = side_texts(comparison)
     rows, notes, letter_of = [], [], {}
     for r in sub.itertuples():
         letters = []
@@ -133,7 +134,7 @@ def answer_items(sof: pd.DataFrame, comparisons) -> list[tuple[str, str]]:
         sub = sof[(sof.comparison == comp) & _primary(sof)]
         if not len(sub):
             continue
-        a, b = (strategy_name(s) for s in COMPARISONS[comp])
+        a, b = (strategy_name(s) for s in side_texts(comp))
         parts = []
         sure, unsure = sub[sub.certainty_score > 1], sub[sub.certainty_score <= 1]
         for r in sure.itertuples():
@@ -147,7 +148,7 @@ def answer_items(sof: pd.DataFrame, comparisons) -> list[tuple[str, str]]:
                                + (f", {_not_assessed(r)}" if _not_assessed(r) and not common else "")
                                for r in unsure.itertuples())
             parts.append(f"The evidence is very uncertain about the effect of {a} compared with {b} on "
-                         f"{_and([r.outcome for r in unsure.itertuples()])} ({listed}; very low certainty"
+                         f"{and_list([r.outcome for r in unsure.itertuples()])} ({listed}; very low certainty"
                          + (f", {common}" if common else "") + ").")
         items.append((comp, " ".join(parts)))
     return items
@@ -227,6 +228,3 @@ def _effect_text(r) -> str:
         what += ", network, one trial"  # an estimate resting on one trial says so where it is printed
     return what
 
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from depmeta.report.labels import MEASURE_LABEL, comparison_label, fmt_p, p_text
+from depmeta.review.comparisons import side_texts
 from depmeta.review.sheets import ROB_TOOLS
-from depmeta.review.vocabulary import COMPARISONS
 
 __all__ = ["NBSP", "fmt", "fmt_ci", "fmt_est_ci", "md_escape", "md_table", "summary_table",
            "heterogeneity_table", "event_rate_table", "rob_tables", "sentence"]
@@ -186,7 +186,7 @@ def rob_tables(rob: pd.DataFrame, labels: dict[str, str]) -> dict[str, tuple[pd.
 
 def sentence(r: pd.Series, level: float) -> str:
     """One sentence stating a pooled result."""
-    a, b = COMPARISONS[r.comparison]
+    a, b = side_texts(r.comparison)
     pct = f"{100 * level:g}%"
     text = (f"**{a.capitalize()} vs {b}, {r.outcome}** ({int(r.k)} studies, {int(r.n_patients)} patients): "
             f"{MEASURE_LABEL[r.measure].lower()} {fmt(r.estimate_display)} "

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from depmeta.review.comparisons import DEFAULT_COMPARISONS, comparison_set
 from depmeta.review.contrasts import exclude_arms, form_contrasts, preference_key, studies_text
 from depmeta.review.hazard import hazard_contrasts
 from depmeta.review.scales import ScaleOptions, select_scales
@@ -16,9 +17,9 @@ from depmeta.review.sheets import prepare_arms, prepare_contrasts
 from depmeta.review.timeframes import timeframes_from_config, within_timeframes
 from depmeta.review.vocabulary import (
     BINARY_OUTCOMES,
-    COMPARISONS,
     OUTCOMES,
     SCALE_PRIORITY,
+    STRATEGIES,
     STRATEGY,
 )
 from depmeta.stats.effects import RATIO_MEASURES, escalc
@@ -42,7 +43,9 @@ class AnalysisOptions:
     to: str = "only0"
     drop00: bool = True
     min_studies: int = 2
-    comparisons: tuple = tuple(COMPARISONS)
+    #: the protocol's comparisons (``analysis.comparisons``): names of the default ones, their
+    #: definitions, or :class:`~depmeta.review.comparisons.Comparison` objects; held as the latter
+    comparisons: tuple = field(default_factory=comparison_set)
     outcomes: tuple = OUTCOMES
     population_preference: tuple = ("ITT", "mITT", "completers")
     timepoint: str = "latest"
@@ -50,11 +53,18 @@ class AnalysisOptions:
     #: row of every phase and week, the ``timepoint`` week of each trial
     timeframes: dict | None = None
     event_rates: bool = True
-    strategies: tuple = field(default=("medication", "psychotherapy", "combined", "control"))
+    strategies: tuple = STRATEGIES
     scale_rule: str = "priority"
     scale_priority: tuple = SCALE_PRIORITY
     scale_rho: float = 0.5
     change_scores: str = "never"
+
+    def __post_init__(self):
+        object.__setattr__(self, "comparisons", comparison_set(self.comparisons))
+
+    @property
+    def comparison_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.comparisons)
 
     @classmethod
     def from_config(cls, section: dict) -> "AnalysisOptions":
@@ -80,9 +90,12 @@ class AnalysisOptions:
         return ScaleOptions(self.scale_rule, self.scale_priority, self.scale_rho, self.change_scores)
 
     def record(self) -> dict:
-        """The options as a JSON-able mapping (the time frames as the protocol states them)."""
+        """The options as a JSON-able mapping (the time frames as the protocol states them; the
+        comparisons by name, and those not of the strategies with their sides)."""
         frames = None if self.timeframes is None else {o: asdict(f) for o, f in self.timeframes.items()}
-        return {**self.__dict__, "timeframes": frames}
+        defined = {c.name: c.record() for c in self.comparisons if DEFAULT_COMPARISONS.get(c.name) != c}
+        return {**self.__dict__, "timeframes": frames, "comparisons": list(self.comparison_names),
+                **({"comparison_definitions": defined} if defined else {})}
 
     def early(self) -> "AnalysisOptions":
         """The options of the analysis at each trial's earliest timepoint (claims about speed): the
@@ -171,7 +184,7 @@ def _meta_analyses(contrasts: pd.DataFrame, labels: dict, opts: AnalysisOptions,
         hazards = (contrasts.source_kind == "hazard_ratio").tolist()
         for pos, key in enumerate(zip(contrasts.comparison, contrasts.outcome, hazards)):
             groups.setdefault(key, []).append(pos)
-    for comp in opts.comparisons:
+    for comp in opts.comparison_names:
         for outcome, hazard in [(o, h) for o in opts.outcomes for h in (False, True)]:
             positions = groups.get((comp, outcome, hazard))
             if not positions:
@@ -448,11 +461,11 @@ def assemble_contrasts(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions, h
     if hazards is not None:
         reported = reported[reported.measure != "HR"]
     contrasts, unused = form_contrasts(
-        arms, reported, comparisons=list(opts.comparisons), outcomes=list(opts.outcomes),
+        arms, reported, comparisons=opts.comparisons, outcomes=list(opts.outcomes),
         population_preference=opts.population_preference, timepoint=opts.timepoint,
         binary_measure=opts.binary_measure, rho=opts.scale_rho,
     )
-    hr, hr_unused = (hazard_contrasts(hazards, opts.comparisons, opts.population_preference)
+    hr, hr_unused = (hazard_contrasts(hazards, opts.comparisons, opts.population_preference, arms)
                      if hazard else (pd.DataFrame(), pd.DataFrame()))
     if len(hr):
         contrasts = pd.concat([contrasts, hr], ignore_index=True)

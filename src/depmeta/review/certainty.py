@@ -83,6 +83,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
+from depmeta.review.comparisons import comparison_set, side_texts
 from depmeta.review.judgements import (
     CINEMA_LEVELS,
     GRADE_LEVELS,
@@ -91,7 +92,7 @@ from depmeta.review.judgements import (
     overall_certainty,
 )
 from depmeta.review.robustness import robust_inconsistency, robust_publication_bias, robust_rob
-from depmeta.review.vocabulary import COMPARISONS, OUTCOME_DIRECTION
+from depmeta.review.vocabulary import OUTCOME_DIRECTION
 from depmeta.stats.absolute import absolute_effect, median_risk, nnt, optimal_information_size, smd_to_risk
 from depmeta.stats.effects import RATIO_MEASURES
 
@@ -782,11 +783,12 @@ def assumed_risks(per_study: pd.DataFrame, arm_rates: pd.DataFrame | None, opts:
                   pairs) -> dict:
     """Assumed comparator risk per (comparison, outcome, comparator strategy).
 
-    ``pairs`` lists ``(comparison, outcome, comparator)``. The config's
+    ``pairs`` lists ``(comparison, outcome, comparator)``, the comparator being the strategy of
+    the comparison's second side where that side is a whole strategy, else ''. The config's
     ``assumed_risk[outcome]`` where given; else the median risk of the
     comparator arms of the trials in that comparison (``per_study``'s
-    ``events2 / n2``); else, for a comparison with no direct trials, the median
-    risk of every arm of the comparator strategy for that outcome
+    ``events2 / n2``); else, for a comparison with no direct trials whose comparator is a whole
+    strategy, the median risk of every arm of it for that outcome
     (``arm_rates``: ``strategy, outcome, events, n``). Returns
     ``{(comparison, outcome): (risk, source text)}``; continuous outcomes are
     skipped.
@@ -800,9 +802,10 @@ def assumed_risks(per_study: pd.DataFrame, arm_rates: pd.DataFrame | None, opts:
         if len(rows) and rows.events2.notna().any():
             r = median_risk(rows.events2, rows.n2)
             k = int(rows.events2.notna().sum())
-            out[(comp, outcome)] = (r, f"median risk of the {comparator} arms of {k} trial{'s' * (k != 1)}")
+            side = comparator or side_texts(comp)[1]
+            out[(comp, outcome)] = (r, f"median risk of the {side} arms of {k} trial{'s' * (k != 1)}")
             continue
-        if arm_rates is not None and len(arm_rates):
+        if comparator and arm_rates is not None and len(arm_rates):
             a = arm_rates[(arm_rates.strategy == comparator) & (arm_rates.outcome == outcome)]
             if len(a):
                 out[(comp, outcome)] = (median_risk(a.events, a.n), f"median risk of {len(a)} {comparator} "
@@ -1139,12 +1142,15 @@ def rate_certainty(studies: pd.DataFrame, rob: pd.DataFrame | None, summary: pd.
                    robustness: dict | None = None, network: dict | None = None,
                    input_rows: dict | None = None) -> CertaintyTables:
     """Every pooled pairwise estimate rated by GRADE and every network estimate (of the
-    ``comparisons`` asked for) by CINeMA, with absolute effects and summary-of-findings rows.
+    ``comparisons`` asked for: names of the default ones, definitions or
+    :class:`~depmeta.review.comparisons.Comparison` objects) by CINeMA, with absolute effects and
+    summary-of-findings rows.
 
     ``network`` holds ``estimates``, ``summary_network`` and ``contributions`` (rule network's
     tables) where the network ran. ``small_study_test(yi, vi)`` gives Egger's p-value where the
     sensitivity findings (``robustness``) hold none. Raises ``ValueError`` for study ids the
     study sheet does not know and for a reviewer's judgement that does not fit."""
+    comparisons = comparison_set(comparisons)
     rob_levels = study_rob_levels(studies, rob)
     known = set(studies.study_id)
     unknown = sorted(set(per_study.study_id) - known) if len(per_study) else []
@@ -1155,7 +1161,7 @@ def rate_certainty(studies: pd.DataFrame, rob: pd.DataFrame | None, summary: pd.
     if unknown:
         raise ValueError(f"network contributions: study ids not in the study sheet: {unknown}")
     risks = assumed_risks(per_study, arm_rates, opts,
-                          [(comp, outcome, COMPARISONS[comp][1]) for comp in comparisons for outcome in outcomes])
+                          [(c.name, outcome, c.arm2.whole_strategy) for c in comparisons for outcome in outcomes])
     robustness = robustness or {}
     grade, results = grade_pairwise(summary, per_study, rob_levels, studies, opts, risks, OUTCOME_DIRECTION,
                                     small_study_test, robustness)
@@ -1174,12 +1180,11 @@ def rate_certainty(studies: pd.DataFrame, rob: pd.DataFrame | None, summary: pd.
     if network and len(network["estimates"]):
         # the network's strategy nodes name the comparisons; keep those the analysis asks for
         est = network["estimates"]
-        est = est[est.comparison.fillna("").isin(list(comparisons))]
+        est = est[est.comparison.fillna("").isin([c.name for c in comparisons])]
         cinema, net_results = cinema_network(est, network["summary_network"], network["contributions"], rob_levels,
                                              studies, per_study, opts, risks, OUTCOME_DIRECTION, small, input_rows)
     results_all = pd.concat([results, net_results], ignore_index=True)
-    names = {c: (a.replace("combined", "combined treatment"), b.replace("combined", "combined treatment"))
-             for c, (a, b) in COMPARISONS.items()}
+    names = {c.name: tuple("combined treatment" if s == "combined" else s for s in c.sides) for c in comparisons}
     sof = sof_rows(results_all, pd.concat([grade, cinema], ignore_index=True), opts, outcomes, names)
     absolute = (results_all[[c for c in ABSOLUTE_COLUMNS if c in results_all.columns]] if len(results_all)
                 else pd.DataFrame())

@@ -6,17 +6,18 @@ comparison and outcome. No file I/O.
 
 Rules, in order (documented in ``config/README.md``):
 
-1. Strategy of an arm: ``medication``, ``psychotherapy``, ``combined``, or
-   ``control`` for ``placebo``, ``usual_care``, ``waiting_list`` and
-   ``other_control``.
+1. The sides of a comparison are the protocol's (:mod:`depmeta.review.comparisons`): by
+   default the strategies, ``medication``, ``psychotherapy``, ``combined``, or ``control``
+   for ``placebo``, ``usual_care``, ``waiting_list`` and ``other_control``; a side may also
+   be a drug class, a therapy type, a control type or a named treatment.
 2. A "slice" is the set of arm rows of one study sharing outcome, timepoint,
    analysis population and phase. For a comparison A vs B a study contributes
-   its best slice that holds both strategies: preferred analysis population
+   its best slice that holds arms of both sides: preferred analysis population
    first (``population_preference``), then the latest (or earliest,
    ``timepoint``) timepoint. The arms reach here through the time frames
    (:mod:`depmeta.review.timeframes`), which leave one week per trial, outcome
    and population.
-3. Multi-arm trials: arms of the same strategy within the slice are combined
+3. Multi-arm trials: arms of the same side within the slice are combined
    into one (events and n summed; means and SDs by the Cochrane Handbook's
    formula, section 6.5.2.10), so a study enters each meta-analysis once and
    no arm is counted twice within an analysis (Cochrane Handbook 23.3.4).
@@ -35,8 +36,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from depmeta.review.comparisons import comparison_set, reported_arm_attributes
 from depmeta.review.scales import averaged_smd
-from depmeta.review.vocabulary import BINARY_OUTCOMES, COMPARISONS, OUTCOMES, STRATEGY, weeks_text
+from depmeta.review.vocabulary import BINARY_OUTCOMES, OUTCOMES, STRATEGY, weeks_text
 
 __all__ = ["combine_means", "exclude_arms", "form_contrasts", "preference_key", "studies_text"]
 
@@ -99,14 +101,16 @@ def _max(values) -> float:
 def form_contrasts(
     arms: pd.DataFrame,
     reported: pd.DataFrame | None = None,
-    comparisons: list[str] | None = None,
+    comparisons=None,
     outcomes: list[str] | None = None,
     population_preference: tuple[str, ...] = ("ITT", "mITT", "completers"),
     timepoint: str = "latest",
     rho: float = 0.5,
     binary_measure: str = "RR",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Form within-study contrasts (``rho``: the correlation of a trial's SMDs on several scales,
+    """Form within-study contrasts of the ``comparisons`` (names of the default ones or
+    :class:`~depmeta.review.comparisons.Comparison` objects; None: the six of the strategies;
+    ``rho``: the correlation of a trial's SMDs on several scales,
     where the arm rows hold several; ``analysis.scales.rho``).
 
     ``reported`` is the contrasts sheet as :func:`depmeta.review.sheets.prepare_contrasts`
@@ -122,13 +126,17 @@ def form_contrasts(
     unused : DataFrame
         Arm rows (and reported effect sizes) no contrast uses, with ``reason``.
     """
-    comparisons = list(comparisons or COMPARISONS)
+    comparisons = comparison_set(comparisons)
     outcomes = list(outcomes or OUTCOMES)
     preferred = preference_key(population_preference, timepoint)
 
     a = arms[arms["outcome"].isin(outcomes)].copy()
     a["strategy"] = a["arm_type"].map(STRATEGY)
     a = a[a["analysis_population"].isin(population_preference)]
+    blank = pd.Series("", index=a.index)
+    # each row's values as the sides match them (arm type, drug class, therapy type, treatment)
+    a["_attrs"] = list(zip(a.arm_type, a.get("drug_class", blank), a.get("therapy_type", blank),
+                           a.get("treatment", blank)))
     # The grouping works on the rows as records (a few hundred): pandas' per-group overhead
     # was most of the time this took. Studies x outcomes in sorted order, slices in order of
     # first appearance, rows with a missing slice key left out (pandas' groupby semantics).
@@ -146,11 +154,11 @@ def form_contrasts(
         slices = [(preferred(pop, np.nan if tp is None else tp), np.nan if tp is None else tp, pop, phase, rows)
                   for (tp, pop, phase), rows in by_study[(sid, outcome)].items()]
         slices.sort(key=lambda s: s[0])
-        for comp in comparisons:
-            s1, s2 = COMPARISONS[comp]
+        for c in comparisons:
+            comp = c.name
             for _, tp, pop, phase, rows in slices:
-                g1 = [r for r in rows if r["strategy"] == s1]
-                g2 = [r for r in rows if r["strategy"] == s2]
+                g1 = [r for r in rows if c.arm1.matches(*r["_attrs"])]
+                g2 = [r for r in rows if c.arm2.matches(*r["_attrs"])]
                 if g1 and g2:
                     break
             else:
@@ -207,9 +215,9 @@ def form_contrasts(
             reason = f"not used: the trial reports {r['outcome']} for one arm only"
         elif strategies_of[(r["study_id"], r["outcome"])] == {r["strategy"]}:
             reason = (f"not used in the pairwise analyses: every arm of the trial is {r['strategy']} (a comparison "
-                      "within a strategy)")
+                      "within a strategy; analysis.comparisons can define one)")
         else:
-            reason = "not used: no arm of another strategy at the same timepoint and population"
+            reason = "not used: no arm of the other side of a comparison at the same timepoint and population"
         unused.append({"study_id": r["study_id"], "row_ids": [r["row_id"]], "sheet": "arms",
                        "sheet_row": r["sheet_row"], "comparison": "", "outcome": r["outcome"], "reason": reason})
     skipped = arms[~arms["outcome"].isin(outcomes) | ~arms["analysis_population"].isin(population_preference)]
@@ -221,13 +229,13 @@ def form_contrasts(
 
     contrasts = pd.DataFrame.from_records(records)
     if reported is not None and len(reported):
-        contrasts, extra_unused = _add_reported(contrasts, reported, comparisons, outcomes, binary_measure)
+        contrasts, extra_unused = _add_reported(contrasts, reported, comparisons, outcomes, binary_measure, arms)
         unused.extend(extra_unused)
     return contrasts, pd.DataFrame.from_records(
         unused, columns=["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"])
 
 
-def _add_reported(contrasts, reported, comparisons, outcomes, binary_measure):
+def _add_reported(contrasts, reported, comparisons, outcomes, binary_measure, arms):
     have: dict[tuple, str] = {}  # study x comparison x outcome -> what its contrast uses
     if len(contrasts):
         have = {key: "" for key in zip(contrasts.study_id, contrasts.comparison, contrasts.outcome)}
@@ -235,20 +243,16 @@ def _add_reported(contrasts, reported, comparisons, outcomes, binary_measure):
     rep = reported.copy()
     rep["s1"] = rep["arm1_type"].map(STRATEGY)
     rep["s2"] = rep["arm2_type"].map(STRATEGY)
-    for r in rep.itertuples():
-        comp, flip = None, False
-        for name in comparisons:
-            s1, s2 = COMPARISONS[name]
-            if (r.s1, r.s2) == (s1, s2):
-                comp = name
-            elif (r.s2, r.s1) == (s1, s2):
-                comp, flip = name, True
+    attrs = reported_arm_attributes(rep, arms)
+    for i, r in enumerate(rep.itertuples()):
+        # every comparison of the protocol the row's two arms are the sides of, and which way round
+        matched = [(c.name, o == -1) for c in comparisons if (o := c.orient(attrs[1][i], attrs[2][i]))]
         base = {"study_id": r.study_id, "row_ids": [r.row_id], "sheet": "contrasts", "sheet_row": r.sheet_row,
-                "comparison": comp or "", "outcome": r.outcome}
-        if comp is None or r.outcome not in outcomes:
+                "comparison": matched[0][0] if len(matched) == 1 else "", "outcome": r.outcome}
+        if not matched or r.outcome not in outcomes:
             why = (f"outcome {r.outcome} not selected in config" if r.outcome not in outcomes
-                   else f"both arms are {r.s1} (a comparison within a strategy)" if r.s1 == r.s2
-                   else f"{r.s1} vs {r.s2} is not a comparison selected in config")
+                   else f"both arms are {r.s1} (a comparison within a strategy; analysis.comparisons can define one)"
+                   if r.s1 == r.s2 else f"{r.s1} vs {r.s2} is not a comparison selected in config")
             unused.append({**base, "reason": f"not used in the pairwise analyses: {why}"})
             continue
         pooled_as = binary_measure if r.outcome in BINARY_OUTCOMES else "SMD"
@@ -257,29 +261,39 @@ def _add_reported(contrasts, reported, comparisons, outcomes, binary_measure):
             unused.append({**base, "reason": f"not used: a {r.measure}, and {r.outcome} is pooled as {pooled_as} "
                                              f"({how})"})
             continue
-        if (r.study_id, comp, r.outcome) in have:
-            other = have[(r.study_id, comp, r.outcome)]
-            unused.append({**base, "reason": f"not used: another reported effect of the trial is used for this "
-                                             f"comparison ({other})" if other else
-                                             "not used: the study has arm-level data for this comparison"})
-            continue
-        have[(r.study_id, comp, r.outcome)] = r.row_id
-        sgn = -1.0 if flip else 1.0
-        records.append({
-            "study_id": r.study_id, "comparison": comp, "outcome": r.outcome, "source_kind": "reported",
-            "timepoint_weeks": r.timepoint_weeks, "analysis_population": r.analysis_population,
-            "phase": r.phase, "followup_months": r.followup_months, "outcome_definition": r.scale or r.notes,
-            "scale": r.scale, "score_type": "",
-            "multi_arm": False, "derived": False, "row_ids": [r.row_id], "sources": r.source,
-            "n1": float("nan") if pd.isna(r.n2 if flip else r.n1) else float(r.n2 if flip else r.n1),
-            "n2": float("nan") if pd.isna(r.n1 if flip else r.n2) else float(r.n1 if flip else r.n2),
-            "arms1": r.arm2_id if flip else r.arm1_id, "arms2": r.arm1_id if flip else r.arm2_id,
-            "arm_types1": r.arm2_type if flip else r.arm1_type, "arm_types2": r.arm1_type if flip else r.arm2_type,
-            "treatments1": "", "treatments2": "",
-            "reported_measure": r.measure, "reported_yi": sgn * r.yi, "reported_se": r.sei, "inverted": flip,
-        })
+        blocked = []
+        for comp, flip in matched:
+            if (r.study_id, comp, r.outcome) in have:
+                blocked.append((comp, have[(r.study_id, comp, r.outcome)]))
+                continue
+            have[(r.study_id, comp, r.outcome)] = r.row_id
+            records.append(_reported_record(r, comp, flip))
+        if len(blocked) == len(matched):
+            comp, other = blocked[0]
+            unused.append({**base, "comparison": comp,
+                           "reason": f"not used: another reported effect of the trial is used for this "
+                                     f"comparison ({other})" if other else
+                                     "not used: the study has arm-level data for this comparison"})
     out = pd.concat([contrasts, pd.DataFrame.from_records(records)], ignore_index=True) if records else contrasts
     return out, unused
+
+
+def _reported_record(r, comp: str, flip: bool) -> dict:
+    """A reported effect as the contrast of comparison ``comp`` (``flip``: its arm1 is the comparison's arm2)."""
+    sgn = -1.0 if flip else 1.0
+    return {
+        "study_id": r.study_id, "comparison": comp, "outcome": r.outcome, "source_kind": "reported",
+        "timepoint_weeks": r.timepoint_weeks, "analysis_population": r.analysis_population,
+        "phase": r.phase, "followup_months": r.followup_months, "outcome_definition": r.scale or r.notes,
+        "scale": r.scale, "score_type": "",
+        "multi_arm": False, "derived": False, "row_ids": [r.row_id], "sources": r.source,
+        "n1": float("nan") if pd.isna(r.n2 if flip else r.n1) else float(r.n2 if flip else r.n1),
+        "n2": float("nan") if pd.isna(r.n1 if flip else r.n2) else float(r.n1 if flip else r.n2),
+        "arms1": r.arm2_id if flip else r.arm1_id, "arms2": r.arm1_id if flip else r.arm2_id,
+        "arm_types1": r.arm2_type if flip else r.arm1_type, "arm_types2": r.arm1_type if flip else r.arm2_type,
+        "treatments1": "", "treatments2": "",
+        "reported_measure": r.measure, "reported_yi": sgn * r.yi, "reported_se": r.sei, "inverted": flip,
+    }
 
 
 def exclude_arms(arms: pd.DataFrame, excluded: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from depmeta.review.comparisons import comparison_set, reported_arm_attributes
 from depmeta.review.contrasts import preference_key
-from depmeta.review.vocabulary import COMPARISONS, STRATEGY
+from depmeta.review.vocabulary import STRATEGY
 
 __all__ = ["hazard_contrasts"]
 
@@ -28,16 +29,18 @@ def _count(n) -> float:
 
 
 def hazard_contrasts(hazard: pd.DataFrame, comparisons=None,
-                     population_preference=("ITT", "mITT", "completers")) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     population_preference=("ITT", "mITT", "completers"),
+                     arms: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One contrast per study × comparison × outcome from the contrasts sheet's hazard ratios
     (its rows of measure HR, as :func:`depmeta.review.sheets.prepare_contrasts` gives them).
 
-    Orientation: the log HR is of the comparison's first strategy relative to
-    its second; a row whose arm1 is of the comparison's second strategy is
+    Orientation: the log HR is of the comparison's first side relative to
+    its second; a row whose arm1 is on the comparison's second side is
     inverted (log HR negated, arms and n swapped; ``inverted`` is set).
     Where a study gives several rows for one comparison, the preferred analysis
     population is used, then the longest follow-up; the others are returned as
-    unused with the reason.
+    unused with the reason. ``arms`` (the arm sheet) gives a row's drug class, therapy type and
+    treatment where the row leaves them blank, for comparisons whose sides name them.
 
     Returns
     -------
@@ -49,43 +52,42 @@ def hazard_contrasts(hazard: pd.DataFrame, comparisons=None,
         Rows no contrast uses (``study_id, row_ids, sheet, sheet_row, comparison,
         outcome, reason``).
     """
-    comparisons = list(comparisons or COMPARISONS)
+    comparisons = comparison_set(comparisons)
     cols_u = ["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"]
     if hazard is None or not len(hazard):
         return pd.DataFrame(), pd.DataFrame(columns=cols_u)
     rank = {p: i for i, p in enumerate(population_preference)}
     candidates, unused = [], []
-    for r in hazard.itertuples():
+    attrs = reported_arm_attributes(hazard, arms if arms is not None else pd.DataFrame())
+    for i, r in enumerate(hazard.itertuples()):
         s1, s2 = STRATEGY[r.arm1_type], STRATEGY[r.arm2_type]
-        comp, flip = None, False
-        for name in comparisons:
-            a, b = COMPARISONS[name]
-            if (s1, s2) == (a, b):
-                comp = name
-            elif (s2, s1) == (a, b):
-                comp, flip = name, True
+        # every comparison of the protocol the row's two arms are the sides of, and which way round
+        matched = [(c.name, o == -1) for c in comparisons if (o := c.orient(attrs[1][i], attrs[2][i]))]
         base = {"study_id": r.study_id, "row_ids": [r.row_id], "sheet": "contrasts",
-                "sheet_row": r.sheet_row, "comparison": comp or "", "outcome": r.outcome}
-        if comp is None:
+                "sheet_row": r.sheet_row, "comparison": matched[0][0] if len(matched) == 1 else "",
+                "outcome": r.outcome}
+        if not matched:
             unused.append({**base, "reason": f"not used: {s1} vs {s2} is not a comparison selected in config"})
             continue
         if r.analysis_population not in rank:
             unused.append({**base, "reason": f"not used: analysis population {r.analysis_population} "
                                              "not in population_preference"})
             continue
-        sgn = -1.0 if flip else 1.0
-        candidates.append((base, {
-            "study_id": r.study_id, "comparison": comp, "outcome": r.outcome, "source_kind": "hazard_ratio",
-            "timepoint_weeks": float(r.followup_months) * 52.0 / 12.0 if pd.notna(r.followup_months)
-            else r.timepoint_weeks, "analysis_population": r.analysis_population,
-            "phase": r.phase, "followup_months": float(r.followup_months), "outcome_definition": r.notes,
-            "multi_arm": False, "derived": False, "row_ids": [r.row_id], "sources": r.source,
-            "n1": _count(r.n2 if flip else r.n1), "n2": _count(r.n1 if flip else r.n2),
-            "arms1": r.arm2_id if flip else r.arm1_id, "arms2": r.arm1_id if flip else r.arm2_id,
-            "arm_types1": r.arm2_type if flip else r.arm1_type, "arm_types2": r.arm1_type if flip else r.arm2_type,
-            "treatments1": "", "treatments2": "",
-            "reported_measure": "HR", "reported_yi": sgn * r.yi, "reported_se": r.sei, "inverted": flip,
-        }))
+        for comp, flip in matched:
+            sgn = -1.0 if flip else 1.0
+            candidates.append(({**base, "comparison": comp}, {
+                "study_id": r.study_id, "comparison": comp, "outcome": r.outcome, "source_kind": "hazard_ratio",
+                "timepoint_weeks": float(r.followup_months) * 52.0 / 12.0 if pd.notna(r.followup_months)
+                else r.timepoint_weeks, "analysis_population": r.analysis_population,
+                "phase": r.phase, "followup_months": float(r.followup_months), "outcome_definition": r.notes,
+                "multi_arm": False, "derived": False, "row_ids": [r.row_id], "sources": r.source,
+                "n1": _count(r.n2 if flip else r.n1), "n2": _count(r.n1 if flip else r.n2),
+                "arms1": r.arm2_id if flip else r.arm1_id, "arms2": r.arm1_id if flip else r.arm2_id,
+                "arm_types1": r.arm2_type if flip else r.arm1_type,
+                "arm_types2": r.arm1_type if flip else r.arm2_type,
+                "treatments1": "", "treatments2": "",
+                "reported_measure": "HR", "reported_yi": sgn * r.yi, "reported_se": r.sei, "inverted": flip,
+            }))
     chosen = {}
     preferred = preference_key(population_preference, "latest")
     for base, rec in candidates:

@@ -6,15 +6,16 @@ Frames in, frames out, no file I/O."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from depmeta.review.analysis import display_scale
-from depmeta.review.nodes import node_order, outcome_network
+from depmeta.review.comparisons import comparison_set
+from depmeta.review.nodes import node_comparisons, node_order, outcome_network
 from depmeta.review.timeframes import timeframes_from_config
-from depmeta.review.vocabulary import BINARY_OUTCOMES, COMPARISONS, OUTCOME_DIRECTION
+from depmeta.review.vocabulary import BINARY_OUTCOMES, OUTCOME_DIRECTION
 from depmeta.stats.network import NetworkResult, StudyContrasts, fit_network_parts
 
 __all__ = ["ADULT_COLUMNS", "ESTIMATE_COLUMNS", "INTERVAL_NOTE", "NetworkOptions", "OutcomeNetwork", "SUMMARY_COLUMNS",
@@ -55,7 +56,6 @@ ADULT_COLUMNS = [
 ]
 _DISPLAYED = ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "direct_estimate", "direct_ci_low",
               "direct_ci_high", "indirect_estimate", "indirect_ci_low", "indirect_ci_high")
-_COMPARISON_OF = {pair: name for name, pair in COMPARISONS.items()}
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,9 @@ class NetworkOptions:
     binary_measure: str = "RR"
     add: float = 0.5
     min_studies: int = 2
+    #: the protocol's comparisons (``analysis.comparisons``): a pair of nodes that is one of them
+    #: names its estimates' ``comparison``
+    comparisons: tuple = field(default_factory=comparison_set)
 
     @classmethod
     def from_config(cls, network: dict, analysis: dict) -> "NetworkOptions":
@@ -85,7 +88,8 @@ class NetworkOptions:
                    level=analysis.get("level", 0.95), population_preference=tuple(analysis["population_preference"]),
                    timeframes=timeframes_from_config(analysis["timeframes"]) if "timeframes" in analysis else None,
                    binary_measure=analysis.get("binary_measure", "RR"),
-                   add=analysis["zero_cell"]["add"], min_studies=analysis["min_studies"])
+                   add=analysis["zero_cell"]["add"], min_studies=analysis["min_studies"],
+                   comparisons=comparison_set(analysis.get("comparisons")))
 
     def measure(self, outcome: str) -> str:
         return self.binary_measure if outcome in BINARY_OUTCOMES else "SMD"
@@ -106,6 +110,9 @@ class OutcomeNetwork:
     fits: tuple[NetworkResult, ...] = ()
     note: str = ""
     why: str = ""
+    #: ``{(node1, node2): comparison}``: the protocol's comparisons among the nodes
+    #: (:func:`~depmeta.review.nodes.node_comparisons`)
+    named: dict = field(default_factory=dict)
 
     def patients(self, fit: NetworkResult) -> list[float]:
         """Patients randomised to each of the fit's nodes (the network graph's node sizes)."""
@@ -140,12 +147,13 @@ def outcome_networks(arms: pd.DataFrame, reported: pd.DataFrame | None, opts: Ne
                                        "row_ids": [list(c.row_ids) for c in contrasts], "reason": why}))
             out.append(OutcomeNetwork(outcome, measure, tuple(contrasts), _concat(parts), tuple(nodes), why=why))
             continue
+        named = node_comparisons(opts.comparisons, opts.nodes, nodes)
         reference = _reference(opts, nodes)
         fits, note = fit_network_parts(contrasts, method=opts.method, level=opts.level, treatments=nodes,
                                        reference=reference, larger_is_better=OUTCOME_DIRECTION[outcome] > 0,
                                        contribution=opts.contribution, test=opts.test)
         out.append(OutcomeNetwork(outcome, measure, tuple(contrasts), _concat(parts), tuple(nodes), reference,
-                                  tuple(fits), note))
+                                  tuple(fits), note, named=named))
     return out
 
 
@@ -161,7 +169,7 @@ def _pairs(net: OutcomeNetwork, fit: NetworkResult, part: int) -> pd.DataFrame:
     pf = fit.pairs_frame()
     pf.insert(0, "outcome", net.outcome)
     pf.insert(1, "measure", net.measure)
-    pf.insert(4, "comparison", [_COMPARISON_OF.get((a, b), "") for a, b in zip(pf.treatment1, pf.treatment2)])
+    pf.insert(4, "comparison", [net.named.get((a, b), "") for a, b in zip(pf.treatment1, pf.treatment2)])
     for f in _DISPLAYED:
         pf[f"{f}_display"] = display_scale(net.measure, pf[f])
     pf["n_studies"] = pf.direct_k

@@ -8,8 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from depmeta.review.comparisons import SIDE_KEYS, Side, comparison_set, reported_arm_attributes
 from depmeta.review.vocabulary import (
     ARM_TYPES,
+    CONTROL_TYPES,
     DRUG_CLASSES,
     STRATEGIES,
     STRATEGY,
@@ -18,11 +20,11 @@ from depmeta.review.vocabulary import (
 )
 from depmeta.stats.network import contrasts_from_arms, contrasts_from_pairwise
 
-__all__ = ["NODE_ORDER", "NODE_SCHEMES", "node_of", "node_order", "outcome_network"]
+__all__ = ["NODE_ORDER", "NODE_SCHEMES", "node_comparisons", "node_of", "node_order", "outcome_network", "side_node"]
 
 
 #: Node schemes (config ``network.nodes``).
-NODE_SCHEMES = ("strategy", "arm_type", "therapy_type", "drug_class")
+NODE_SCHEMES = ("strategy", "arm_type", "therapy_type", "drug_class", "treatment")
 
 
 #: Node orders of the fixed schemes; the first present is the default reference after
@@ -55,22 +57,25 @@ def _blank(x) -> bool:
     return x is None or (isinstance(x, float) and np.isnan(x)) or str(x).strip() == ""
 
 
-def node_of(arm_type: str, nodes: str = "strategy", therapy_type: str = "", drug_class: str = "") -> str:
+def node_of(arm_type: str, nodes: str = "strategy", therapy_type: str = "", drug_class: str = "",
+            treatment: str = "") -> str:
     """The network node of an arm under a node scheme.
 
     Parameters
     ----------
     arm_type : str
         The arm sheet's ``arm_type``.
-    nodes : {"strategy", "arm_type", "therapy_type", "drug_class"}
-        ``strategy``: medication, psychotherapy, combined, control (the control types
-        merged); ``arm_type``: the arm type itself; ``therapy_type``: psychotherapy and
-        combined arms split by ``therapy_type`` (``psychotherapy:CBT``, ``combined:IPT``),
+    nodes : {"strategy", "arm_type", "therapy_type", "drug_class", "treatment"}
+        ``strategy``: medication, psychotherapy, combined, other_active, control (the control
+        types merged); ``arm_type``: the arm type itself; ``treatment``: the arm's treatment as
+        the sheet writes it (netmeta's node per treatment; an arm without one: its arm type);
+        ``therapy_type``: psychotherapy and combined arms split by ``therapy_type``
+        (``psychotherapy:CBT``, ``combined:IPT``),
         the others as under ``strategy``; ``drug_class``: medication and combined arms split
         by ``drug_class`` (``medication:SSRI``, ``combined:TCA``), the others as under
         ``strategy``. A split arm with a blank sub-type goes to ``<strategy>:unspecified``.
-    therapy_type, drug_class : str
-        The arm's ``therapy_type`` and ``drug_class`` (blank or NaN: none).
+    therapy_type, drug_class, treatment : str
+        The arm's ``therapy_type``, ``drug_class`` and ``treatment`` (blank or NaN: none).
 
     Returns
     -------
@@ -83,6 +88,8 @@ def node_of(arm_type: str, nodes: str = "strategy", therapy_type: str = "", drug
         raise ValueError(f"unknown arm type {arm_type!r} (one of {tuple(STRATEGY)})")
     if nodes == "arm_type":
         return arm_type
+    if nodes == "treatment":
+        return arm_type if _blank(treatment) else str(treatment).strip()
     if nodes in SPLIT_SCHEMES and arm_type in SPLIT_SCHEMES[nodes][0]:
         sub = therapy_type if nodes == "therapy_type" else drug_class
         return f"{arm_type}{NODE_SEP}{UNSPECIFIED if _blank(sub) else str(sub).strip()}"
@@ -100,6 +107,9 @@ def node_order(nodes: str, present) -> list[str]:
     present = list(dict.fromkeys(present))
     if nodes not in NODE_SCHEMES:
         raise ValueError(f"nodes must be one of {NODE_SCHEMES}, not {nodes!r}")
+    if nodes == "treatment":
+        # treatments alphabetically, the control types after them
+        return sorted(present, key=lambda t: (t in CONTROL_TYPES, t.casefold(), t))
     base = NODE_ORDER["arm_type" if nodes == "arm_type" else "strategy"]
     subs = SPLIT_SCHEMES[nodes][2] if nodes in SPLIT_SCHEMES else ()
 
@@ -116,11 +126,49 @@ def node_order(nodes: str, present) -> list[str]:
     return sorted(present, key=key)
 
 
+def side_node(side: Side, scheme: str) -> str | None:
+    """The network node (:func:`node_of`) that is exactly this side of a comparison under node
+    scheme ``scheme``, or None where the side is part of a node or spans several."""
+    keys = {k for k in SIDE_KEYS if getattr(side, k)}
+    if scheme == "treatment":
+        if keys == {"treatment"} and len(side.treatment) == 1:
+            return side.treatment[0]
+        return side.arm_type[0] if keys == {"arm_type"} and len(side.arm_type) == 1 else None
+    if scheme == "arm_type":
+        if keys == {"arm_type"} and len(side.arm_type) == 1:
+            return side.arm_type[0]
+        # the active strategies are arm types of their own; control is split into its types
+        return side.strategy if not keys and side.strategy and side.strategy != "control" else None
+    if scheme in SPLIT_SCHEMES:
+        split, column, _ = SPLIT_SCHEMES[scheme]
+        if side.strategy in split:
+            own = getattr(side, column)
+            return f"{side.strategy}{NODE_SEP}{own[0]}" if keys == {column} and len(own) == 1 else None
+    return side.whole_strategy or None
+
+
+def node_comparisons(comparisons, scheme: str, present=()) -> dict[tuple[str, str], str]:
+    """``{(node1, node2): comparison name}`` for each comparison both of whose sides are one node
+    of the scheme (:func:`side_node`): the network estimate of that ordered pair is the
+    comparison's. Under the ``treatment`` scheme a side's treatment is matched to the nodes
+    ``present`` without regard to case."""
+    by_fold = {t.casefold(): t for t in present}
+    out = {}
+    for c in comparison_set(comparisons):
+        n1, n2 = side_node(c.arm1, scheme), side_node(c.arm2, scheme)
+        if scheme == "treatment":
+            n1, n2 = (by_fold.get(n.casefold(), n) if n else n for n in (n1, n2))
+        if n1 and n2 and n1 != n2:
+            out.setdefault((n1, n2), c.name)
+    return out
+
+
 def _nodes_of(arms: pd.DataFrame, nodes: str) -> list[str]:
     """Each arm row's node (``therapy_type`` / ``drug_class`` columns optional)."""
     blank = pd.Series("", index=arms.index)
-    return [node_of(t, nodes, tt, dc) for t, tt, dc in
-            zip(arms.arm_type, arms.get("therapy_type", blank), arms.get("drug_class", blank))]
+    return [node_of(t, nodes, tt, dc, tr) for t, tt, dc, tr in
+            zip(arms.arm_type, arms.get("therapy_type", blank), arms.get("drug_class", blank),
+                arms.get("treatment", blank))]
 
 
 def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str = "strategy",
@@ -257,20 +305,8 @@ def _reported_contrasts(rep: pd.DataFrame, arms: pd.DataFrame, outcome: str, mea
     rep = rep[rep.analysis_population.isin(population_preference)]
     if not len(rep):
         return ()
-    # a row's therapy type / drug class / treatment: its own, else its arm's in the arm sheet (any outcome)
-    sub = {}
-    for r in arms.itertuples():
-        for col in ("therapy_type", "drug_class"):
-            v = getattr(r, col, "")
-            if not _blank(v):
-                sub.setdefault((r.study_id, r.arm_id, col), v)
-
-    def own(r, k, col):
-        v = getattr(r, f"arm{k}_{col}", "")
-        return sub.get((r.study_id, getattr(r, f"arm{k}_id"), col), "") if _blank(v) else v
-
-    node = {k: [node_of(getattr(r, f"arm{k}_type"), nodes, own(r, k, "therapy_type"), own(r, k, "drug_class"))
-                for r in rep.itertuples()] for k in (1, 2)}
+    attrs = reported_arm_attributes(rep, arms)
+    node = {k: [node_of(a[0], nodes, a[2], a[1], a[3]) for a in attrs[k]] for k in (1, 2)}
     rep = rep.assign(node1=node[1], node2=node[2])
     keep = []
     for sid, srows in rep.groupby("study_id", sort=True):

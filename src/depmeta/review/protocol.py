@@ -16,7 +16,10 @@ Checks the JSON schema cannot say (each message names the key and the fix):
   reason is printed under every summary-of-findings table, and is the review's own);
 - no trial sheets: ``sheets.studies`` and ``sheets.arms``, or ``sheets.workbook``;
 - a hazard-ratio sheet (``sheets.hazard_ratios``): its rows belong in the contrasts sheet now;
-- a placeholder left in (``<...>``, as ``depmeta init`` writes them).
+- a placeholder left in (``<...>``, as ``depmeta init`` writes them);
+- comparisons whose sides can hold the same arm, name a class or type the review's
+  vocabulary does not list, or repeat a name or a pair of sides
+  (:func:`depmeta.review.comparisons.check_comparisons`).
 
 :func:`group_files` says which files each validation group reads; the workflow's validation
 jobs and ``depmeta validate`` both take their inputs from it.
@@ -24,6 +27,7 @@ jobs and ``depmeta validate`` both take their inputs from it.
 
 from __future__ import annotations
 
+from depmeta.review.comparisons import check_comparisons
 from depmeta.review.timeframes import timeframes_from_config
 from depmeta.review.validation import BOOK_SHEETS, GROUPS
 
@@ -92,6 +96,7 @@ def check_protocol(config: dict) -> list[str]:
             timeframes_from_config({outcome: frame})
         except ValueError as err:
             problems.append(f"analysis.timeframes.{outcome}: {err}")
+    problems += check_comparisons((config.get("analysis") or {}).get("comparisons"), config.get("vocabulary"))
     if sheets.get("hazard_ratios"):
         problems.append(
             f"sheets.hazard_ratios: hazard ratios are rows of the contrasts sheet (measure HR) now. Move the rows of "

@@ -13,15 +13,18 @@ __all__ = [
     "arm_row_id", "contrast_row_id", "weeks_id", "weeks_text",
 ]
 
-#: Active strategies, then control, in the order tables and node lists use.
-STRATEGIES = ("medication", "psychotherapy", "combined", "control")
+#: Active strategies, then control, in the order tables and node lists use. ``other_active`` is an
+#: active treatment that is neither medication nor psychotherapy (exercise, light therapy, ...).
+STRATEGIES = ("medication", "psychotherapy", "combined", "other_active", "control")
 #: Types of control arm: each is a node of its own in the ``arm_type`` network scheme.
 CONTROL_TYPES = ("placebo", "usual_care", "waiting_list", "other_control")
 #: The arm sheet's ``arm_type`` values.
-ARM_TYPES = ("medication", "psychotherapy", "combined", *CONTROL_TYPES)
+ARM_TYPES = ("medication", "psychotherapy", "combined", "other_active", *CONTROL_TYPES)
 #: Strategy of each arm type.
-STRATEGY = {**{t: t for t in STRATEGIES[:3]}, **{t: "control" for t in CONTROL_TYPES}}
+STRATEGY = {**{t: t for t in STRATEGIES[:4]}, **{t: "control" for t in CONTROL_TYPES}}
 
+#: The comparisons of the strategies a protocol names by name alone (config ``analysis.comparisons``;
+#: others are defined with their sides, :mod:`depmeta.review.comparisons`):
 #: comparison name -> (strategy of arm 1, strategy of arm 2)
 COMPARISONS = {
     "combined_vs_medication": ("combined", "medication"),
