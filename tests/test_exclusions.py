@@ -134,8 +134,13 @@ def test_two_reported_effects_of_one_trial_and_comparison_give_one_estimate_ever
     assert apart.sheet_row.tolist() == [2, 3]
     assert (apart.reason == "not used: another reported effect of this trial for the same arms, outcome and measure "
                             "is used (madeup2021:cbt-vs-wl:symptoms:SMD:12w:ITT, scale BDI-II)").all()
-    early, _ = analysable_reported(sheets, timepoint="earliest")
-    assert early.estimate.tolist() == [-0.6]  # the earliest, then the first in the sheet
+    early, apart = analysable_reported(sheets, timepoint="earliest")
+    # the earliest, then the first scale of analysis.scales.priority (clinician-rated HRSD before BDI-II)
+    assert early.estimate.tolist() == [-0.5] and early.scale.tolist() == ["HRSD"]
+    assert "(madeup2021:cbt-vs-wl:symptoms:SMD:8w:ITT, scale HRSD)" in apart.reason.iloc[0]
+    # a priority list without HRSD leaves the sheet order to decide; BDI listed first wins
+    early, _ = analysable_reported(sheets, timepoint="earliest", scale_priority=("BDI",))
+    assert early.estimate.tolist() == [-0.6]
     formed = assemble_contrasts(sheets, AnalysisOptions(outcomes=("symptoms",)), hazard=False)
     mine = formed.contrasts[formed.contrasts.study_id == "madeup2021"]
     assert mine.reported_yi.tolist() == [-0.4]

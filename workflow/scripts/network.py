@@ -37,7 +37,8 @@ sheets = read_validated(snakemake.input, ("arms", "contrasts", "studies", "exclu
 # standardiser per trial)
 scales = AnalysisOptions.from_config(snakemake.params.analysis).scales.one_scale()
 arms, set_apart = analysable_arms(sheets, opts.timeframes, scales)
-reported, reported_apart = analysable_reported(sheets, opts.population_preference, opts.timepoint, opts.timeframes)
+reported, reported_apart = analysable_reported(sheets, opts.population_preference, opts.timepoint, opts.timeframes,
+                                              scales.priority)
 set_apart = pd.concat([set_apart, reported_apart], ignore_index=True)
 
 networks = outcome_networks(arms, reported, opts, set_apart)

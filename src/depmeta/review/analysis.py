@@ -12,7 +12,7 @@ import pandas as pd
 from depmeta.review.comparisons import DEFAULT_COMPARISONS, comparison_set
 from depmeta.review.contrasts import exclude_arms, form_contrasts, preference_key, studies_text
 from depmeta.review.hazard import hazard_contrasts
-from depmeta.review.scales import ScaleOptions, select_scales
+from depmeta.review.scales import ScaleOptions, scale_rank, select_scales
 from depmeta.review.sheets import prepare_arms, prepare_contrasts
 from depmeta.review.timeframes import timeframes_from_config, within_timeframes
 from depmeta.review.vocabulary import (
@@ -403,15 +403,16 @@ def analysable_arms(sheets: dict[str, pd.DataFrame], timeframes: dict | None = N
 
 
 def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=("ITT", "mITT", "completers"),
-                        timepoint: str = "latest", timeframes: dict | None = None
-                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                        timepoint: str = "latest", timeframes: dict | None = None,
+                        scale_priority: tuple = SCALE_PRIORITY) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The contrasts sheet's reported effects the analyses may use (prepared:
     :func:`depmeta.review.sheets.prepare_contrasts`), and those set apart with the reason: those
     of an excluded arm (the same exclusion step as :func:`analysable_arms`), those outside their
     outcome's time frame (``timeframes``), and all but one of a trial's reported effects for the
     same two arms, outcome and measure (several scales, populations or timepoints): the preferred
     analysis population, then the latest (``timepoint="earliest"``: the earliest) timepoint, then
-    the first in the sheet. Hazard ratios are chosen among by
+    the first scale of ``scale_priority`` (``analysis.scales.priority``, as for the arm rows:
+    :func:`depmeta.review.scales.scale_rank`), then the first in the sheet. Hazard ratios are chosen among by
     :func:`depmeta.review.hazard.hazard_contrasts` (population, then the longest follow-up).
     Pairwise, network and every other analysis read what is kept here."""
     reported, excluded = prepare_contrasts(sheets["contrasts"]), sheets["excluded_arms"]
@@ -429,7 +430,7 @@ def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=(
         if i in apart or r.measure == "HR":
             continue
         keys[i] = key = (r.study_id, frozenset((r.arm1_id, r.arm2_id)), r.outcome, r.measure)
-        order = preferred(r.analysis_population, r.timepoint_weeks)
+        order = (*preferred(r.analysis_population, r.timepoint_weeks), scale_rank("" if pd.isna(r.scale) else r.scale, scale_priority))
         if key not in best or order < best[key][0]:
             best[key] = (order, i)
     for i, key in keys.items():
@@ -456,7 +457,7 @@ def assemble_contrasts(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions, h
     of their own)."""
     arms, excluded = analysable_arms(sheets, opts.timeframes, opts.scales)
     reported, excluded_reported = analysable_reported(sheets, opts.population_preference, opts.timepoint,
-                                                      opts.timeframes)
+                                                      opts.timeframes, opts.scale_priority)
     hazards = reported[reported.measure == "HR"] if reported is not None and len(reported) else None
     if hazards is not None:
         reported = reported[reported.measure != "HR"]
