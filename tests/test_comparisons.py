@@ -213,3 +213,36 @@ def test_a_drug_class_network_gives_its_estimates_to_the_protocols_comparisons()
     back = est2[(est2.treatment1 == "control") & (est2.treatment2 == "medication:SSRI")].iloc[0]
     assert row.estimate == pytest.approx(-back.estimate, abs=1e-12)
     assert pd.isna(back.comparison) or back.comparison == ""
+
+
+def test_the_protocols_own_control_types_and_formats():
+    from depmeta.review.sheets import check_open_lists
+    from depmeta.review.subgroups import contrast_moderators
+
+    raw = pd.DataFrame({"arm_type": ["psychotherapy", "no_treatment", "Waiting_List"],
+                        "format": ["group", "", "internet"]})
+    found = [str(p) for p in check_open_lists(raw, None, "arms.csv")]
+    assert found == [
+        "arms.csv, row 3, column 'arm_type': 'no_treatment' is not an arm type of this review's protocol: add it to "
+        "vocabulary.control_types in the protocol, or use one of 'medication', 'psychotherapy', 'combined', "
+        "'other_active', 'placebo', 'usual_care', 'waiting_list', 'other_control'",
+        "arms.csv, row 4, column 'arm_type': 'Waiting_List' is not an arm type of this review's protocol: write "
+        "'waiting_list'"]
+    assert [str(p) for p in check_open_lists(raw.iloc[:2], {"control_types": ["no_treatment"]}, "arms.csv")] == []
+    assert STRATEGY.get("no_treatment") is None and Side("control").matches("no_treatment")
+    # a side by format, and the format as a subgroup moderator
+    arms = sheet({**typed("t1", "cbtg", "psychotherapy", 40, 20, therapy_type="CBT"), "format": "group"},
+                 {**typed("t1", "nt", "no_treatment", 40, 8)},
+                 {**typed("t2", "cbti", "psychotherapy", 30, 14, therapy_type="CBT"), "format": "internet"},
+                 {**typed("t2", "nt", "no_treatment", 30, 5)})
+    group = {"name": "group_CBT_vs_no_treatment", "arm1": {"strategy": "psychotherapy", "format": "group"},
+             "arm2": {"arm_type": "no_treatment"}}
+    assert check_comparisons([group], {"control_types": ["no_treatment"]}) == []
+    assert check_comparisons([group])[0].startswith("analysis.comparisons.0.arm2.arm_type: 'no_treatment' is not")
+    c, _ = form_contrasts(arms, comparisons=[group, "psychotherapy_vs_control"], outcomes=["response"])
+    assert c[c.comparison == "group_CBT_vs_no_treatment"].study_id.tolist() == ["t1"]
+    assert c[c.comparison == "psychotherapy_vs_control"].study_id.tolist() == ["t1", "t2"]
+    per_study = c.assign(yi=0.1, vi=0.04, label=c.study_id)
+    studies = pd.DataFrame({"study_id": ["t1", "t2"], "year": [2001, 2002]})
+    mod = contrast_moderators(per_study[per_study.comparison == "psychotherapy_vs_control"], studies, arms)
+    assert mod.format.tolist() == ["group", "internet"]

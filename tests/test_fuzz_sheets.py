@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, copy_project, snakemake
-from depmeta.review.sheets import SheetError, check_extraction, check_sheet, coerce
+from depmeta.review.sheets import SheetError, check_extraction, check_open_lists, check_sheet, coerce
 
 sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
 from pipeline_io import read_sheet  # noqa: E402
@@ -38,7 +38,8 @@ def messages(err: SheetError) -> list[str]:
 def validate(arms: pd.DataFrame, studies: pd.DataFrame | None = None) -> list[str]:
     """The validate_sheets checks on two read sheets, as messages."""
     studies = reference("studies") if studies is None else studies
-    found = check_sheet(studies, SCHEMAS["studies"], "studies.csv") + check_sheet(arms, SCHEMAS["arms"], "arms.csv")
+    found = (check_sheet(studies, SCHEMAS["studies"], "studies.csv") + check_sheet(arms, SCHEMAS["arms"], "arms.csv")
+             + check_open_lists(arms, None, "arms.csv"))
     if not found:
         found = check_extraction(coerce(studies, SCHEMAS["studies"]), coerce(arms, SCHEMAS["arms"]), None,
                                  {"studies": "studies.csv", "arms": "arms.csv", "contrasts": "contrasts.csv"})
@@ -102,7 +103,8 @@ def test_header_only_sheet_reads_as_no_rows(tmp_path):
     ("percent", "inf", "column 'percent': 'inf' is not a finite number"),
     ("percent", "12,5", "column 'percent': '12,5' is not a number"),
     ("timepoint_weeks", "2020-01-01", "column 'timepoint_weeks': '2020-01-01' is not a number"),
-    ("arm_type", "Medication", "column 'arm_type': 'Medication' is not one of"),
+    ("arm_type", "Medication", "column 'arm_type': 'Medication' is not an arm type of this review's protocol: "
+                               "write 'medication'"),
 ])
 def test_wrong_types_are_named(column, value, expected):
     arms = reference("arms")

@@ -23,7 +23,14 @@ import yaml
 
 from depmeta.review.analysis import AnalysisOptions, run_meta_analyses
 from depmeta.review.hazard import hazard_contrasts
-from depmeta.review.sheets import check_contrasts, check_sheet, coerce, effect_scale, prepare_contrasts
+from depmeta.review.sheets import (
+    check_contrasts,
+    check_open_lists,
+    check_sheet,
+    coerce,
+    effect_scale,
+    prepare_contrasts,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = json.loads((ROOT / "tests" / "reference" / "hazard.json").read_text())
@@ -150,7 +157,7 @@ def test_embedded_hazard_ratios_are_rows_of_the_contrasts_sheet():
 
 
 def _cross(raw, known=None):
-    found = check_sheet(raw, SCHEMA, "contrasts.csv")
+    found = check_sheet(raw, SCHEMA, "contrasts.csv") + check_open_lists(raw, None, "contrasts.csv")
     if found:
         return [str(p) for p in found]
     studies = _studies(known if known is not None else raw.study_id)
@@ -170,7 +177,8 @@ def _cross(raw, known=None):
     (0, {"estimate": "-0.6"}, "row 2, column 'estimate': -0.6 is not a HR: a ratio is greater than 0"),
     (0, {"followup_months": ""}, "row 2, column 'followup_months': a relapse row needs its follow-up length"),
     (1, {"arm2_id": "combo"}, "row 3, column 'arm2_id': an arm cannot be compared with itself"),
-    (1, {"arm1_type": "pill"}, "row 3, column 'arm1_type': 'pill' is not one of"),
+    (1, {"arm1_type": "pill"}, "row 3, column 'arm1_type': 'pill' is not an arm type of this review's protocol: add "
+                               "it to vocabulary.control_types"),
 ])
 def test_bad_cell_is_named(row, edit, expected):
     raw = _fixture_sheet()

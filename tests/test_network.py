@@ -449,8 +449,10 @@ def test_node_of_rejects_unknown_scheme_and_arm_type():
 
     with pytest.raises(ValueError, match="nodes must be one of.*'therapy'"):
         node_of("medication", "therapy")
-    with pytest.raises(ValueError, match="unknown arm type 'drug'"):
-        node_of("drug", "drug_class")
+    with pytest.raises(ValueError, match="an arm without an arm type has no node"):
+        node_of("", "drug_class")
+    # a control type of the protocol's own is the control strategy, and a node of its own by arm type
+    assert (node_of("no_treatment", "strategy"), node_of("no_treatment", "arm_type")) == ("control", "no_treatment")
 
 
 def test_node_order_strategy_first_then_sheet_order_unspecified_last():

@@ -8,7 +8,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from depmeta.review.sheets import check_extraction, check_risk_of_bias, check_sheet, coerce, prepare_arms
+from depmeta.review.sheets import (
+    check_extraction,
+    check_open_lists,
+    check_risk_of_bias,
+    check_sheet,
+    coerce,
+    prepare_arms,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = {n: yaml.safe_load((ROOT / "workflow" / "schemas" / f"{n}.schema.yaml").read_text())
@@ -23,7 +30,8 @@ def _read(name):
 def _problems(arms=None, studies=None):
     studies = _read("studies") if studies is None else studies
     arms = _read("arms") if arms is None else arms
-    found = check_sheet(studies, SCHEMAS["studies"], "studies.csv") + check_sheet(arms, SCHEMAS["arms"], "arms.csv")
+    found = (check_sheet(studies, SCHEMAS["studies"], "studies.csv") + check_sheet(arms, SCHEMAS["arms"], "arms.csv")
+             + check_open_lists(arms, None, "arms.csv"))
     if found:
         return found
     return check_extraction(coerce(studies, SCHEMAS["studies"]), coerce(arms, SCHEMAS["arms"]), None, FILES)
@@ -44,7 +52,8 @@ def _first_binary_row(arms):
         ("events", "-3", "column 'events': -3 is below the minimum 0"),
         ("events", "100000", "events exceed n"),
         ("percent", "120", "column 'percent': 120.0 is above the maximum 100"),
-        ("arm_type", "pill", "column 'arm_type': 'pill' is not one of"),
+        ("arm_type", "pill", "column 'arm_type': 'pill' is not an arm type of this review's protocol: add it to "
+                             "vocabulary.control_types in the protocol, or use one of 'medication'"),
         ("outcome", "recovery", "column 'outcome': 'recovery' is not one of"),
         ("source", "", "column 'source': required value is missing"),
         ("n", "abc", "column 'n': 'abc' is not a whole number"),

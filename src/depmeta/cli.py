@@ -202,6 +202,15 @@ def _write_workbook(path: Path, sheets: dict[str, dict]) -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    from depmeta.review.vocabulary import OPEN_LISTS
+
+    # the open lists' defaults (as the new protocol has them) for the arm sheet's column and the
+    # contrasts sheet's arm1_/arm2_ columns
+    listed = {}
+    for column, default, fixed in OPEN_LISTS.values():
+        for name in (column, *(("arm1_type", "arm2_type") if column == "arm_type" else
+                               (f"arm1_{column}", f"arm2_{column}"))):
+            listed[name] = [*fixed, *default]
     book = Workbook()
     book.remove(book.active)
     for name, schema in sheets.items():
@@ -211,7 +220,7 @@ def _write_workbook(path: Path, sheets: dict[str, dict]) -> None:
             cell.comment = Comment(prop.get("description", column), "depmeta")
             ws.cell(row=2, column=j, value=EXAMPLES[name].get(column, ""))
             ws.column_dimensions[get_column_letter(j)].width = max(12, len(column) + 2)
-            values = [v for v in prop.get("enum", []) if v != ""]
+            values = [v for v in prop.get("enum", listed.get(column, [])) if v != ""]
             if values:
                 rule = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True)
                 rule.error, rule.errorTitle = f"One of: {', '.join(values)}", column

@@ -20,7 +20,7 @@ from depmeta.review.vocabulary import (
     OUTCOMES,
     SCALE_PRIORITY,
     STRATEGIES,
-    STRATEGY,
+    strategy_of,
 )
 from depmeta.stats.effects import RATIO_MEASURES, escalc
 from depmeta.stats.pooling import pool
@@ -309,7 +309,7 @@ def pool_event_rates(arms: pd.DataFrame, labels: dict, opts: AnalysisOptions):
     preferred = preference_key(opts.population_preference, opts.timepoint)
     a = arms[arms.outcome.isin([o for o in opts.outcomes if o in BINARY_OUTCOMES])
              & arms.analysis_population.isin(opts.population_preference)].copy()
-    a["strategy"] = a.arm_type.map(STRATEGY)
+    a["strategy"] = a.arm_type.map(strategy_of)
     per_arm, summary = [], []
     for (strategy, outcome), rows in a.groupby(["strategy", "outcome"], sort=True):
         if strategy not in opts.strategies:
@@ -430,7 +430,8 @@ def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=(
         if i in apart or r.measure == "HR":
             continue
         keys[i] = key = (r.study_id, frozenset((r.arm1_id, r.arm2_id)), r.outcome, r.measure)
-        order = (*preferred(r.analysis_population, r.timepoint_weeks), scale_rank("" if pd.isna(r.scale) else r.scale, scale_priority))
+        scale = "" if pd.isna(r.scale) else r.scale
+        order = (*preferred(r.analysis_population, r.timepoint_weeks), scale_rank(scale, scale_priority))
         if key not in best or order < best[key][0]:
             best[key] = (order, i)
     for i, key in keys.items():

@@ -86,7 +86,7 @@ import numpy as np
 import pandas as pd
 
 from depmeta.review.contrasts import studies_text
-from depmeta.review.vocabulary import COMPARISONS, STRATEGY
+from depmeta.review.vocabulary import COMPARISONS, strategy_of
 from depmeta.stats.effects import RATIO_MEASURES
 
 __all__ = [
@@ -252,7 +252,7 @@ def uncoded_hazard_studies(sheets: dict[str, pd.DataFrame], therapy_types=(), dr
     for r in hr.itertuples():
         sides = ((r.arm1_id, r.arm1_type), (r.arm2_id, r.arm2_type))
         if any((r.study_id, arm) not in known and arm_type in ARMS_OF[col] for col in cols for arm, arm_type in sides):
-            comparison = pair.get(frozenset(STRATEGY.get(t, t) for _, t in sides))
+            comparison = pair.get(frozenset(strategy_of(t) for _, t in sides))
             if comparison and r.study_id not in out.setdefault(comparison, []):
                 out[comparison].append(r.study_id)
     return out

@@ -28,13 +28,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from depmeta.review.vocabulary import COMPARISONS, STRATEGY
+from depmeta.review.vocabulary import COMPARISONS, STRATEGIES, strategy_of
 
 __all__ = ["Comparison", "DEFAULT_COMPARISONS", "SIDE_KEYS", "Side", "check_comparisons", "comparison_set",
            "reported_arm_attributes", "side_texts"]
 
 #: The keys a side may give beside ``strategy``: the arm sheet's columns they match.
-SIDE_KEYS = ("arm_type", "drug_class", "therapy_type", "treatment")
+SIDE_KEYS = ("arm_type", "drug_class", "therapy_type", "treatment", "format")
 
 
 def _blank(x) -> bool:
@@ -49,14 +49,15 @@ def _norm(x) -> str:
 @dataclass(frozen=True)
 class Side:
     """One side of a comparison: the arms of ``strategy`` (empty: any) whose arm type, drug class,
-    therapy type and treatment are among those given (empty: any). Treatments match without
-    regard to case."""
+    therapy type, treatment and format are among those given (empty: any). Treatments match
+    without regard to case."""
 
     strategy: str = ""
     arm_type: tuple = ()
     drug_class: tuple = ()
     therapy_type: tuple = ()
     treatment: tuple = ()
+    format: tuple = ()
 
     @classmethod
     def from_config(cls, entry: dict) -> "Side":
@@ -64,9 +65,9 @@ class Side:
             return tuple(str(x) for x in (v if isinstance(v, (list, tuple)) else [v]))
         return cls(strategy=str(entry.get("strategy", "")), **{k: many(entry[k]) for k in SIDE_KEYS if k in entry})
 
-    def matches(self, arm_type, drug_class="", therapy_type="", treatment="") -> bool:
+    def matches(self, arm_type, drug_class="", therapy_type="", treatment="", format="") -> bool:
         """Whether an arm of these values is on this side."""
-        if self.strategy and STRATEGY.get(arm_type) != self.strategy:
+        if self.strategy and strategy_of(arm_type) != self.strategy:
             return False
         if self.arm_type and arm_type not in self.arm_type:
             return False
@@ -76,6 +77,8 @@ class Side:
             return False
         if self.treatment and _norm(treatment).casefold() not in {t.casefold() for t in self.treatment}:
             return False
+        if self.format and _norm(format) not in self.format:
+            return False
         return True
 
     def strategies(self) -> set:
@@ -83,8 +86,8 @@ class Side:
         if self.strategy:
             return {self.strategy}
         if self.arm_type:
-            return {STRATEGY[t] for t in self.arm_type if t in STRATEGY}
-        return set(STRATEGY.values())
+            return {strategy_of(t) for t in self.arm_type}
+        return set(STRATEGIES)
 
     @property
     def whole_strategy(self) -> str:
@@ -121,7 +124,7 @@ class Comparison:
         return side_texts(self.name)
 
     def orient(self, attrs1: tuple, attrs2: tuple) -> int:
-        """+1 when arms of these values (``(arm_type, drug_class, therapy_type, treatment)``) are
+        """+1 when arms of these values (``(arm_type, drug_class, therapy_type, treatment, format)``) are
         arm1 and arm2 of the comparison, -1 the other way round, 0 when they are not."""
         if self.arm1.matches(*attrs1) and self.arm2.matches(*attrs2):
             return 1
@@ -183,13 +186,13 @@ def check_comparisons(entries, vocabulary: dict | None = None) -> list[str]:
             problems.append(f"{key}: the name {comp.name!r} is used twice; give each comparison its own name")
         seen.add(comp.name)
         for n, side in (("arm1", comp.arm1), ("arm2", comp.arm2)):
-            for list_name, (column, default) in OPEN_LISTS.items():
-                allowed = tuple(vocabulary.get(list_name) or default)
+            for list_name, (column, default, fixed) in OPEN_LISTS.items():
+                allowed = (*fixed, *(vocabulary.get(list_name) or default))
                 unknown = [v for v in getattr(side, column) if v not in allowed]
                 if unknown:
                     problems.append(f"{key}.{n}.{column}: {', '.join(map(repr, unknown))} is not in the review's "
                                     f"{list_name} ({', '.join(allowed)}); add it to vocabulary.{list_name}")
-            bad = [t for t in side.arm_type if side.strategy and STRATEGY.get(t) != side.strategy]
+            bad = [t for t in side.arm_type if side.strategy and strategy_of(t) != side.strategy]
             if bad:
                 problems.append(f"{key}.{n}: arm type {', '.join(bad)} is not {side.strategy}; leave out the strategy "
                                 "or name arm types of it")
@@ -205,12 +208,12 @@ def check_comparisons(entries, vocabulary: dict | None = None) -> list[str]:
 
 
 def reported_arm_attributes(rep: pd.DataFrame, arms: pd.DataFrame) -> dict[int, list[tuple]]:
-    """Each contrasts-sheet row's two arms as ``(arm_type, drug_class, therapy_type, treatment)``
+    """Each contrasts-sheet row's two arms as ``(arm_type, drug_class, therapy_type, treatment, format)``
     (the order :meth:`depmeta.review.comparisons.Side.matches` takes): the row's own
     ``arm1_drug_class``, ..., else its arm's in the arm sheet (any outcome), else blank."""
     sub = {}
     for r in arms.itertuples():
-        for col in ("therapy_type", "drug_class", "treatment"):
+        for col in ("therapy_type", "drug_class", "treatment", "format"):
             v = getattr(r, col, "")
             if not _blank(v):
                 sub.setdefault((r.study_id, r.arm_id, col), v)
@@ -220,4 +223,4 @@ def reported_arm_attributes(rep: pd.DataFrame, arms: pd.DataFrame) -> dict[int, 
         return sub.get((r.study_id, getattr(r, f"arm{k}_id"), col), "") if _blank(v) else v
 
     return {k: [(getattr(r, f"arm{k}_type"), own(r, k, "drug_class"), own(r, k, "therapy_type"),
-                 own(r, k, "treatment")) for r in rep.itertuples()] for k in (1, 2)}
+                 own(r, k, "treatment"), own(r, k, "format")) for r in rep.itertuples()] for k in (1, 2)}

@@ -38,7 +38,7 @@ import pandas as pd
 
 from depmeta.review.comparisons import comparison_set, reported_arm_attributes
 from depmeta.review.scales import averaged_smd
-from depmeta.review.vocabulary import BINARY_OUTCOMES, OUTCOMES, STRATEGY, weeks_text
+from depmeta.review.vocabulary import BINARY_OUTCOMES, OUTCOMES, strategy_of, weeks_text
 
 __all__ = ["combine_means", "exclude_arms", "form_contrasts", "preference_key", "studies_text"]
 
@@ -131,12 +131,12 @@ def form_contrasts(
     preferred = preference_key(population_preference, timepoint)
 
     a = arms[arms["outcome"].isin(outcomes)].copy()
-    a["strategy"] = a["arm_type"].map(STRATEGY)
+    a["strategy"] = a["arm_type"].map(strategy_of)
     a = a[a["analysis_population"].isin(population_preference)]
     blank = pd.Series("", index=a.index)
-    # each row's values as the sides match them (arm type, drug class, therapy type, treatment)
+    # each row's values as the sides match them (arm type, drug class, therapy type, treatment, format)
     a["_attrs"] = list(zip(a.arm_type, a.get("drug_class", blank), a.get("therapy_type", blank),
-                           a.get("treatment", blank)))
+                           a.get("treatment", blank), a.get("format", blank)))
     # The grouping works on the rows as records (a few hundred): pandas' per-group overhead
     # was most of the time this took. Studies x outcomes in sorted order, slices in order of
     # first appearance, rows with a missing slice key left out (pandas' groupby semantics).
@@ -241,8 +241,8 @@ def _add_reported(contrasts, reported, comparisons, outcomes, binary_measure, ar
         have = {key: "" for key in zip(contrasts.study_id, contrasts.comparison, contrasts.outcome)}
     records, unused = [], []
     rep = reported.copy()
-    rep["s1"] = rep["arm1_type"].map(STRATEGY)
-    rep["s2"] = rep["arm2_type"].map(STRATEGY)
+    rep["s1"] = rep["arm1_type"].map(strategy_of)
+    rep["s2"] = rep["arm2_type"].map(strategy_of)
     attrs = reported_arm_attributes(rep, arms)
     for i, r in enumerate(rep.itertuples()):
         # every comparison of the protocol the row's two arms are the sides of, and which way round

@@ -18,7 +18,7 @@ import pandas as pd
 
 from depmeta.review.comparisons import comparison_set, reported_arm_attributes
 from depmeta.review.contrasts import preference_key
-from depmeta.review.vocabulary import STRATEGY
+from depmeta.review.vocabulary import strategy_of
 
 __all__ = ["hazard_contrasts"]
 
@@ -60,7 +60,7 @@ def hazard_contrasts(hazard: pd.DataFrame, comparisons=None,
     candidates, unused = [], []
     attrs = reported_arm_attributes(hazard, arms if arms is not None else pd.DataFrame())
     for i, r in enumerate(hazard.itertuples()):
-        s1, s2 = STRATEGY[r.arm1_type], STRATEGY[r.arm2_type]
+        s1, s2 = strategy_of(r.arm1_type), strategy_of(r.arm2_type)
         # every comparison of the protocol the row's two arms are the sides of, and which way round
         matched = [(c.name, o == -1) for c in comparisons if (o := c.orient(attrs[1][i], attrs[2][i]))]
         base = {"study_id": r.study_id, "row_ids": [r.row_id], "sheet": "contrasts",

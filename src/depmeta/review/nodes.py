@@ -14,8 +14,8 @@ from depmeta.review.vocabulary import (
     CONTROL_TYPES,
     DRUG_CLASSES,
     STRATEGIES,
-    STRATEGY,
     THERAPY_TYPES,
+    strategy_of,
     weeks_text,
 )
 from depmeta.stats.network import contrasts_from_arms, contrasts_from_pairwise
@@ -84,8 +84,8 @@ def node_of(arm_type: str, nodes: str = "strategy", therapy_type: str = "", drug
 
     if nodes not in NODE_SCHEMES:
         raise ValueError(f"nodes must be one of {NODE_SCHEMES}, not {nodes!r}")
-    if arm_type not in STRATEGY:
-        raise ValueError(f"unknown arm type {arm_type!r} (one of {tuple(STRATEGY)})")
+    if _blank(arm_type):
+        raise ValueError("an arm without an arm type has no node")
     if nodes == "arm_type":
         return arm_type
     if nodes == "treatment":
@@ -93,7 +93,7 @@ def node_of(arm_type: str, nodes: str = "strategy", therapy_type: str = "", drug
     if nodes in SPLIT_SCHEMES and arm_type in SPLIT_SCHEMES[nodes][0]:
         sub = therapy_type if nodes == "therapy_type" else drug_class
         return f"{arm_type}{NODE_SEP}{UNSPECIFIED if _blank(sub) else str(sub).strip()}"
-    return STRATEGY[arm_type]
+    return strategy_of(arm_type)
 
 
 def node_order(nodes: str, present) -> list[str]:

@@ -238,25 +238,29 @@ def coerce(df: pd.DataFrame, schema: dict) -> pd.DataFrame:
 
 
 def check_open_lists(arms: pd.DataFrame, vocabulary: dict | None, file: str) -> list[Problem]:
-    """The arm sheet's drug classes and therapy types against the protocol's lists (config
-    ``vocabulary``; the defaults of :data:`~depmeta.review.vocabulary.OPEN_LISTS` where it gives
-    none): a value the protocol does not list is named, with the list and the way to extend it."""
+    """The arm sheet's (and the contrasts sheet's arms') drug classes, therapy types, formats and
+    arm types against the protocol's lists (config ``vocabulary``; the defaults of
+    :data:`~depmeta.review.vocabulary.OPEN_LISTS` where it gives none; the active arm types are
+    always allowed beside the control types): a value the protocol does not list is named, with the
+    list and the way to extend it."""
     vocabulary = vocabulary or {}
     problems = []
-    for key, (name, default) in OPEN_LISTS.items():
-        allowed = tuple(vocabulary.get(key) or default)
+    for key, (name, default, fixed) in OPEN_LISTS.items():
+        allowed = (*fixed, *(vocabulary.get(key) or default))
         by_case = {a.casefold(): a for a in allowed}
         # the arm sheet's column, and each arm's in the contrasts sheet
-        for column, text in [(c, _text(arms[c])) for c in (name, f"arm1_{name}", f"arm2_{name}")
-                             if c in arms.columns]:
+        columns = ("arm1_type", "arm2_type") if name == "arm_type" else (f"arm1_{name}", f"arm2_{name}")
+        for column, text in [(c, _text(arms[c])) for c in (name, *columns) if c in arms.columns]:
             for i, value in zip(arms.index, text):
                 if value and value not in allowed:
                     near = by_case.get(value.casefold())
                     fix = (f"write {near!r}" if near else
                            f"add it to vocabulary.{key} in the protocol, or use one of "
                            f"{', '.join(map(repr, allowed))}")
-                    problems.append(Problem(file, _row(i), column, f"{value!r} is not a {name.replace('_', ' ')} "
-                                                                   f"of this review's protocol: {fix}"))
+                    what = name.replace("_", " ")
+                    article = "an" if what[0] in "aeiou" else "a"
+                    problems.append(Problem(file, _row(i), column,
+                                            f"{value!r} is not {article} {what} of this review's protocol: {fix}"))
     return problems
 
 

@@ -33,6 +33,7 @@ CATEGORICAL = {
     "baseline_severity": "studies.baseline_severity (a category: mild, moderate, severe, ...)",
     "therapy_type": "arms.therapy_type of the arms in the contrast",
     "drug_class": "arms.drug_class of the arms in the contrast",
+    "format": "arms.format of the psychotherapy arms in the contrast",
     "risk_of_bias": "studies.risk_of_bias",
 }
 #: Numeric moderators for meta-regression.
@@ -49,6 +50,7 @@ SEVERITY_LEVELS = ("mild", "mild_to_moderate", "moderate", "moderate_to_severe",
 _APPLIES = {
     "therapy_type": ("psychotherapy", "combined"),
     "drug_class": ("medication", "combined"),
+    "format": ("psychotherapy", "combined"),
 }
 
 
@@ -130,7 +132,7 @@ def contrast_moderators(per_study: pd.DataFrame, studies: pd.DataFrame, arms: pd
     arm_info = arms.assign(arm_id=arms.arm_id.astype(str)).groupby(["study_id", "arm_id"])
     types = arm_info.arm_type.first()
     values = {col: arm_info[col].agg(lambda s: sorted({v for v in map(_coded, s) if v}))
-              for col in ("therapy_type", "drug_class")}
+              for col in _APPLIES if col in arms.columns}
     rows = []
     for _, r in per_study.iterrows():
         sid = r.study_id
@@ -154,7 +156,7 @@ def contrast_moderators(per_study: pd.DataFrame, studies: pd.DataFrame, arms: pd
             for a in arm_ids:
                 if types.get((sid, a)) in kinds:
                     applicable = True
-                    found.update(values[col].get((sid, a), []))
+                    found.update(values.get(col, {}).get((sid, a), []))
             out[col] = "+".join(sorted(found)) if found else None
             out[f"{col}_applicable"] = applicable
         rows.append(out)

@@ -7,21 +7,25 @@ same values; tests/test_vocabulary.py keeps them equal. No file I/O."""
 from __future__ import annotations
 
 __all__ = [
-    "ANALYSIS_POPULATIONS", "ARM_TYPES", "BINARY_OUTCOMES", "COMPARISONS", "CONTINUOUS_OUTCOMES", "CONTROL_TYPES",
-    "DRUG_CLASSES", "OPEN_LISTS", "OUTCOMES", "OUTCOME_DIRECTION", "PHASES", "POPULATION_NOT_REPORTED",
-    "SCALE_PRIORITY", "SCORE_TYPES", "STRATEGIES", "CONTRAST_MEASURES", "MEASURES_OF", "STRATEGY", "THERAPY_TYPES",
-    "arm_row_id", "contrast_row_id", "weeks_id", "weeks_text",
+    "ACTIVE_TYPES", "ANALYSIS_POPULATIONS", "ARM_TYPES", "BINARY_OUTCOMES", "COMPARISONS", "CONTINUOUS_OUTCOMES",
+    "CONTROL_TYPES", "DRUG_CLASSES", "FORMATS", "OPEN_LISTS", "OUTCOMES", "OUTCOME_DIRECTION", "PHASES",
+    "POPULATION_NOT_REPORTED", "SCALE_PRIORITY", "SCORE_TYPES", "STRATEGIES", "CONTRAST_MEASURES", "MEASURES_OF",
+    "STRATEGY", "THERAPY_TYPES",
+    "arm_row_id", "contrast_row_id", "strategy_of", "weeks_id", "weeks_text",
 ]
 
 #: Active strategies, then control, in the order tables and node lists use. ``other_active`` is an
 #: active treatment that is neither medication nor psychotherapy (exercise, light therapy, ...).
 STRATEGIES = ("medication", "psychotherapy", "combined", "other_active", "control")
-#: Types of control arm: each is a node of its own in the ``arm_type`` network scheme.
+#: The arm types of the active strategies (always allowed).
+ACTIVE_TYPES = STRATEGIES[:4]
+#: Types of control arm, the default of the open list ``vocabulary.control_types``: each is a node
+#: of its own in the ``arm_type`` network scheme.
 CONTROL_TYPES = ("placebo", "usual_care", "waiting_list", "other_control")
-#: The arm sheet's ``arm_type`` values.
-ARM_TYPES = ("medication", "psychotherapy", "combined", "other_active", *CONTROL_TYPES)
-#: Strategy of each arm type.
-STRATEGY = {**{t: t for t in STRATEGIES[:4]}, **{t: "control" for t in CONTROL_TYPES}}
+#: The arm sheet's default ``arm_type`` values (a protocol's own control types add to them).
+ARM_TYPES = (*ACTIVE_TYPES, *CONTROL_TYPES)
+#: Strategy of each default arm type (:func:`strategy_of` for any).
+STRATEGY = {**{t: t for t in ACTIVE_TYPES}, **{t: "control" for t in CONTROL_TYPES}}
 
 #: The comparisons of the strategies a protocol names by name alone (config ``analysis.comparisons``;
 #: others are defined with their sides, :mod:`depmeta.review.comparisons`):
@@ -65,9 +69,21 @@ PHASES = ("acute", "continuation", "maintenance")
 #: Sub-types of the split network schemes, in the arm sheet's order.
 THERAPY_TYPES = ("CBT", "CT", "IPT", "BA", "CBASP", "MBCT", "PST", "psychodynamic", "supportive", "other")
 DRUG_CLASSES = ("SSRI", "SNRI", "TCA", "MAOI", "other")
+#: Formats of delivery of a psychotherapy (the arm sheet's ``format``).
+FORMATS = ("individual", "group", "couple", "guided_self_help", "unguided_self_help", "telephone", "internet")
 #: The open lists a protocol may extend (config ``vocabulary``): the arm sheet's column each
-#: governs, and the default list.
-OPEN_LISTS = {"drug_classes": ("drug_class", DRUG_CLASSES), "therapy_types": ("therapy_type", THERAPY_TYPES)}
+#: governs, the default list, and the values always allowed beside it (the active arm types
+#: beside the control types).
+OPEN_LISTS = {"drug_classes": ("drug_class", DRUG_CLASSES, ()),
+              "therapy_types": ("therapy_type", THERAPY_TYPES, ()),
+              "formats": ("format", FORMATS, ()),
+              "control_types": ("arm_type", CONTROL_TYPES, ACTIVE_TYPES)}
+
+
+def strategy_of(arm_type: str) -> str:
+    """The strategy of an arm type: an active type is its own strategy; every other (the control
+    types, the protocol's own among them) is ``control``."""
+    return arm_type if arm_type in ACTIVE_TYPES else "control"
 
 
 #: The analysis population of a row whose sheet leaves it blank.
