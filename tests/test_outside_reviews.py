@@ -136,3 +136,9 @@ def test_linde2016_treatments_in_primary_care_from_reported_odds_ratios(tmp_path
     # the trials whose arms share a node are listed with the reason, not dropped
     excl = pd.read_csv(work / "results" / "network" / "network_exclusions.csv")
     assert excl.reason.str.contains("one network node|same network node").sum() == len(ref["studies_left_out"])
+    # the protocol's comparisons of a drug class reach the summary of findings with the network's estimate
+    sof = pd.read_csv(work / "results" / "certainty" / "sof.csv")
+    network_rows = sof[sof.evidence == "network"].set_index("comparison")
+    assert {"SSRI_vs_control", "psychotherapy_vs_SSRI"} <= set(network_rows.index)
+    ssri = est.loc[("medication:SSRI", "control")]
+    assert network_rows.loc["SSRI_vs_control", "estimate_display"] == pytest.approx(ssri.estimate_display, rel=1e-12)
