@@ -10,7 +10,6 @@ import yaml
 from conftest import ROOT
 from depmeta.review.analysis import (
     AnalysisOptions,
-    adult_analyses,
     assemble_contrasts,
     pool_event_rates,
     risk_differences,
@@ -40,9 +39,7 @@ def test_claims_and_benchmarks_of_the_embedded_review():
     labels = dict(zip(sheets["studies"].study_id, sheets["studies"].label))
     summary = run_meta_analyses(formed.contrasts, labels, opts)[0]
     rates = pool_event_rates(formed.arms, labels, opts)[0]
-    _, summary_adults, rates_adults = adult_analyses(formed.contrasts, formed.arms, sheets["studies"], labels, opts)
-    pooled = {"summary": summary, "summary_rd": risk_differences(formed.contrasts, opts),
-              "summary_adults": summary_adults, "event_rates": rates, "event_rates_adults": rates_adults}
+    pooled = {"summary": summary, "summary_rd": risk_differences(formed.contrasts, opts), "event_rates": rates}
     tables = evidence_tables(sheets, pooled, ev.claims, opts)
     assert set(tables) == {"claims", "benchmarks", "summary_early", "summary_subgroups"}
     assert len(tables["claims"]) == len(claims_doc["claims"]) and tables["claims"].verdict.notna().all()

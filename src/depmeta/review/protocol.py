@@ -16,7 +16,8 @@ Checks the JSON schema cannot say (each message names the key and the fix):
   reason is printed under every summary-of-findings table, and is the review's own);
 - no trial sheets: ``sheets.studies`` and ``sheets.arms``, or ``sheets.workbook``;
 - a hazard-ratio sheet (``sheets.hazard_ratios``): its rows belong in the contrasts sheet now;
-- a placeholder left in (``<...>``, as ``depmeta init`` writes them).
+- a placeholder left in (``<...>``, as ``depmeta init`` writes them);
+- an age group named twice in ``analysis.populations`` (primary and a stratum, or two strata).
 
 :func:`group_files` says which files each validation group reads; the workflow's validation
 jobs and ``depmeta validate`` both take their inputs from it.
@@ -24,6 +25,7 @@ jobs and ``depmeta validate`` both take their inputs from it.
 
 from __future__ import annotations
 
+from depmeta.review.populations import populations_problems
 from depmeta.review.timeframes import timeframes_from_config
 from depmeta.review.validation import BOOK_SHEETS, GROUPS
 
@@ -92,6 +94,7 @@ def check_protocol(config: dict) -> list[str]:
             timeframes_from_config({outcome: frame})
         except ValueError as err:
             problems.append(f"analysis.timeframes.{outcome}: {err}")
+    problems += populations_problems((config.get("analysis") or {}).get("populations"))
     if sheets.get("hazard_ratios"):
         problems.append(
             f"sheets.hazard_ratios: hazard ratios are rows of the contrasts sheet (measure HR) now. Move the rows of "
