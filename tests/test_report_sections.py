@@ -12,7 +12,8 @@ from depmeta.report.sections import summary_of_findings, what_the_trials_show
 from depmeta.review.certainty import CertaintyOptions, cinema_network, grade_pairwise, sof_rows, study_rob_levels
 
 PAIRS = {"combined_vs_medication": ("combined treatment", "medication")}
-OPTIONS = {"cinema_not_assessed": "moderate", "cinema_adolescent": "moderate", "not_assessed": "flag"}
+OPTIONS = {"cinema_not_assessed": "moderate", "cinema_indirect": "moderate",
+           "indirect_population": ["adult", "older_adult"], "not_assessed": "flag"}
 
 
 def _certainty(network: bool):
@@ -92,7 +93,7 @@ def test_summary_of_findings_pairwise_only_and_empty():
 
 def test_a_missing_option_is_a_clear_error():
     sof, grade, cin = _certainty(True)
-    with pytest.raises(ValueError, match="'cinema_adolescent' is missing"):
+    with pytest.raises(ValueError, match="'indirect_population' is missing"):
         summary_of_findings(sof, ["combined_vs_medication"], grade, cin, {"cinema_not_assessed": "moderate",
                                                                            "not_assessed": "flag"})
     with pytest.raises(ValueError, match="'not_assessed' is missing"):

@@ -50,6 +50,7 @@ from depmeta.report.tables import (
 )
 from depmeta.review.checks import CLAIM_VERDICTS
 from depmeta.review.nodes import node_order
+from depmeta.review.populations import groups_text
 from depmeta.review.robustness import other_test_conclusions
 from depmeta.review.timeframes import TimeFrame, frame_text
 from depmeta.review.vocabulary import COMPARISONS
@@ -246,12 +247,14 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
                                         f"{_option(certainty_options, 'cinema_not_assessed', 'certainty.json')} "
                                         "(a reporting bias nobody assessed as some concerns)"},
                       _option(certainty_options, "not_assessed", "certainty.json"), "certainty.not_assessed")
-            + "; trials in adolescents count as "
-            f"{_option(certainty_options, 'cinema_adolescent', 'certainty.json')} indirectness "
-            "for CINeMA. CINeMA's summary: one level down per domain with some concerns, two per domain with major "
-            "concerns. GRADE imprecision follows GRADE guidelines 6 (Guyatt et al. 2011): precision is adequate "
-            "when the CI excludes no effect and the optimal information size is met, and is rated down when the CI "
-            "includes no effect and appreciable benefit or harm. The CINeMA domains, the contribution matrix and "
+            + "; trials outside the question's age groups ("
+            f"{groups_text(_option(certainty_options, 'indirect_population', 'certainty.json'))}) count as "
+            f"{_option(certainty_options, 'cinema_indirect', 'certainty.json')} indirectness "
+            "for CINeMA and rate GRADE indirectness down by their share of the weight (the rule below). CINeMA's "
+            "summary: one level down per domain with some concerns, two per domain with major concerns. GRADE "
+            "imprecision follows GRADE guidelines 6 (Guyatt et al. 2011): precision is adequate when the CI "
+            "excludes no effect and the optimal information size is met, and is rated down when the CI includes no "
+            "effect and appreciable benefit or harm. The CINeMA domains, the contribution matrix and "
             "the three levels of concern are those of Nikolakopoulou et al. (2020) and Papakonstantinou et al. "
             "(2020); the imprecision, heterogeneity and incoherence rules are those the CINeMA web application's "
             "code applies (version 2.0.0; it differs from its documentation), the three contribution rules those "
@@ -1021,31 +1024,26 @@ estimator and back-transformed. The statistics were checked against R's metafor 
     return str(out)
 
 
-def _groups_text(groups) -> str:
-    names = [str(g).replace("_", " ") + "s" for g in groups]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def populations_text(options: dict, studies: pd.DataFrame) -> str:
     """The methods' paragraph on the protocol's populations (``options``: results.json's analysis
     options, ``populations``), with the number of trials in each."""
     pops = options.get("populations") or {}
     primary = pops.get("primary") or sorted(set(studies.age_group))
     n = int(studies.age_group.isin(primary).sum())
-    text = (f"\n**Populations.** The primary population is {_groups_text(primary)} (`analysis.populations`, "
+    text = (f"\n**Populations.** The primary population is {groups_text(primary)} (`analysis.populations`, "
             f"{studies_text_count(n)}): every pairwise, event-rate and network analysis above and the claims "
             "and published meta-analyses set beside them are of its trials.")
     strata = pops.get("strata") or {}
     for name, groups in strata.items():
         m = int(studies.age_group.isin(groups).sum())
-        text += (f" The {studies_text_count(m)} in {_groups_text(groups)} form{'s' if m == 1 else ''} the stratum "
+        text += (f" The {studies_text_count(m)} in {groups_text(groups)} form{'s' if m == 1 else ''} the stratum "
                  f"*{md_escape(name)}*, "
                  "pooled on its own in the same way (its own section) and listed among the unused data of the "
                  "primary analyses with that reason.")
     others = sorted(set(studies.age_group) - set(primary) - {g for gs in strata.values() for g in gs})
     if others:
         m = int(studies.age_group.isin(others).sum())
-        text += (f" The {studies_text_count(m)} in {_groups_text(others)} are in no population of the protocol and "
+        text += (f" The {studies_text_count(m)} in {groups_text(others)} are in no population of the protocol and "
                  "are listed among the unused data.")
     return text + "\n"
 
@@ -1055,18 +1053,18 @@ def strata_section(summary_strata: pd.DataFrame, studies: pd.DataFrame, options:
     its trials and their pooled estimates (rule analyse's ``summary_strata.csv``); empty without strata."""
     out = _Text()
     pops = options.get("populations") or {}
-    primary = _groups_text(pops.get("primary") or [])
+    primary = groups_text(pops.get("primary") or [])
     for name, groups in (pops.get("strata") or {}).items():
         title = name.replace("_", " ")
         mine = studies[studies.age_group.isin(groups)]
         out(f"\n# {md_escape(title[0].upper() + title[1:])}\n")
         if not len(mine):
-            out(f"The protocol analyses trials in {_groups_text(groups)} as a stratum of their own; the study sheet "
+            out(f"The protocol analyses trials in {groups_text(groups)} as a stratum of their own; the study sheet "
                 "has none.\n")
             continue
         rows = summary_strata[summary_strata.stratum == name] if len(summary_strata) else summary_strata
         pooled = rows[rows.status == "pooled"] if len(rows) else rows
-        out(f"The {studies_text_count(len(mine))} in {_groups_text(groups)} ({md_escape(', '.join(mine.label))}) "
+        out(f"The {studies_text_count(len(mine))} in {groups_text(groups)} ({md_escape(', '.join(mine.label))}) "
             f"{'is' if len(mine) == 1 else 'are'} a stratum of the protocol's own (`analysis.populations`): "
             f"{'it is' if len(mine) == 1 else 'they are'} in none of the estimates above, which are of "
             f"{primary}, and ")
@@ -1076,7 +1074,7 @@ def strata_section(summary_strata: pd.DataFrame, studies: pd.DataFrame, options:
                 "own with the same estimator, test and time frames. These estimates enter no claim, benchmark or "
                 "certainty rating.\n")
             out(f"\n{md_table(summary_table(pooled, level))}\n\n"
-                f": Pooled estimates from the trials in {_groups_text(groups)} only. {{#{label}}}\n")
+                f": Pooled estimates from the trials in {groups_text(groups)} only. {{#{label}}}\n")
         else:
             out("no comparison of them has enough trials to pool (`min_studies`).\n")
     return str(out)

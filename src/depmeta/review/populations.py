@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-__all__ = ["AGE_GROUPS", "ADULT_GROUPS", "Populations", "populations_problems"]
+__all__ = ["AGE_GROUPS", "ADULT_GROUPS", "Populations", "groups_text", "outside_population", "populations_problems"]
 
 #: The study sheet's ``age_group`` values (workflow/schemas/studies.schema.yaml).
 AGE_GROUPS = ("adult", "adolescent", "older_adult")
@@ -23,9 +23,17 @@ ADULT_GROUPS = ("adult", "older_adult")
 _UNUSED_COLUMNS = ["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"]
 
 
-def _words(groups) -> str:
+def groups_text(groups) -> str:
+    """Age groups in words: ("adult", "older_adult") -> "adults and older adults"."""
     names = [g.replace("_", " ") + "s" for g in groups]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def outside_population(studies: pd.DataFrame, groups) -> set:
+    """The trials of ``studies`` (``study_id``, ``age_group``) whose age group is not in ``groups``:
+    the one definition of indirect trials for GRADE and CINeMA indirectness
+    (``certainty.indirectness.population``)."""
+    return set(studies.study_id[~studies.age_group.isin(list(groups))])
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,7 @@ class Populations:
     @property
     def primary_text(self) -> str:
         """The primary population in words ("adults and older adults")."""
-        return _words(self.primary)
+        return groups_text(self.primary)
 
     def only(self, stratum: str) -> "Populations":
         """The populations of a stratum's own analysis: its age groups primary, nothing else."""
