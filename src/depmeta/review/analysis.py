@@ -381,44 +381,76 @@ class ContrastSet:
 def analysable_arms(sheets: dict[str, pd.DataFrame], timeframes: dict | None = None,
                     scales: ScaleOptions | None = None, populations: Populations | None = None
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The one exclusion step every analysis starts from: the arm sheet prepared, the rows of
-    the trials outside the protocol's primary population set apart (``populations``, with the
-    study sheet ``sheets["studies"]``; reason: the trial's stratum, :mod:`depmeta.review.populations`;
-    None: every trial), the rows of the excluded-arms sheet (reason "excluded: ..."), then the rows outside their
-    outcome's time frame (:func:`~depmeta.review.timeframes.within_timeframes`), then the
-    symptom rows of scales or change scores a trial's contrasts do not use
-    (:func:`depmeta.review.scales.select_scales`, with ``scales``, the defaults where None), in
-    :func:`depmeta.review.contrasts.form_contrasts`' ``unused`` form. Pairwise, network and
-    event-rate analyses all read the arms returned here (and the reported effects of
-    :func:`analysable_reported`)."""
+    """The one exclusion step every analysis starts from: the arm sheet prepared, the rows of the trials
+    outside the protocol's primary population set apart (``populations``, with the study sheet
+    ``sheets["studies"]``; reason: the trial's stratum, :mod:`depmeta.review.populations`; None: every
+    trial), the rows of the excluded-arms sheet (reason "excluded: ..."; a row of it that names an
+    outcome sets apart only the arm's rows of that outcome, whose definition falls outside the
+    outcome's), then the rows outside their outcome's time frame
+    (:func:`~depmeta.review.timeframes.within_timeframes`), then the symptom rows of scales or change
+    scores a trial's contrasts do not use (:func:`depmeta.review.scales.select_scales`, with ``scales``,
+    the defaults where None), in :func:`depmeta.review.contrasts.form_contrasts`' ``unused`` form.
+    Pairwise, network and event-rate analyses all read the arms returned here (and the reported effects
+    of :func:`analysable_reported`)."""
     arms, stratum = (populations or Populations()).split(prepare_arms(sheets["arms"]), sheets.get("studies"), "arms")
-    arms, excluded = exclude_arms(arms, sheets["excluded_arms"])
+    whole, by_outcome = _excluded_rows(sheets["excluded_arms"])
+    arms, excluded = exclude_arms(arms, whole)
+    arms, outside_definition = _exclude_outcomes(arms, by_outcome)
     arms, outside = within_timeframes(arms, timeframes, "arms", lambda r: r["row_id"])
     arms, other_scales = select_scales(arms, scales)
-    parts = [p for p in (stratum, excluded, outside, other_scales) if len(p)]
+    parts = [p for p in (stratum, excluded, outside_definition, outside, other_scales) if len(p)]
     return arms, (pd.concat(parts, ignore_index=True) if parts else excluded)
+
+
+def _excluded_rows(excluded: pd.DataFrame | None) -> tuple[pd.DataFrame | None, dict]:
+    """The excluded-arms sheet split: its rows that set apart a whole arm (``outcome`` blank), and
+    (study, arm, outcome) -> reason of those that set apart one outcome of an arm."""
+    if excluded is None or not len(excluded) or "outcome" not in excluded:
+        return excluded, {}
+    named = excluded.outcome.astype(str).str.strip() != ""
+    return excluded[~named], {(r.study_id, r.arm_id, r.outcome): r.reason for r in excluded[named].itertuples()}
+
+
+def _exclude_outcomes(rows: pd.DataFrame, why: dict, arm_columns=("arm_id",), sheet: str = "arms"
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of ``rows`` (arms, or reported effects with ``arm1_id``/``arm2_id``) of an arm and
+    outcome the excluded-arms sheet sets apart (``why``: :func:`_excluded_rows`), in
+    :func:`depmeta.review.contrasts.form_contrasts`' ``unused`` form (reason "excluded: ...")."""
+    cols = ["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"]
+    if not why or rows is None or not len(rows):
+        return rows, pd.DataFrame(columns=cols)
+    reasons = [next((why[k] for a in arm_columns if (k := (r["study_id"], r[a], r["outcome"])) in why), None)
+               for r in rows.to_dict("records")]
+    drop = np.array([w is not None for w in reasons], bool)
+    out = [{"study_id": r["study_id"], "row_ids": [r["row_id"]], "sheet": sheet, "sheet_row": int(r["sheet_row"]),
+            "comparison": "", "outcome": r["outcome"], "reason": f"excluded: {w}"}
+           for r, w in zip(rows.to_dict("records"), reasons) if w is not None]
+    return rows[~drop], pd.DataFrame.from_records(out, columns=cols)
 
 
 def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=("ITT", "mITT", "completers"),
                         timepoint: str = "latest", timeframes: dict | None = None,
                         populations: Populations | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The contrasts sheet's reported effects the analyses may use (prepared:
-    :func:`depmeta.review.sheets.prepare_contrasts`), and those set apart with the reason: those
-    of trials outside the primary population (``populations``, as :func:`analysable_arms`), those
-    of an excluded arm (the same exclusion step as :func:`analysable_arms`), those outside their
-    outcome's time frame (``timeframes``), and all but one of a trial's reported effects for the
-    same two arms, outcome and measure (several scales, populations or timepoints): the preferred
-    analysis population, then the latest (``timepoint="earliest"``: the earliest) timepoint, then
-    the first in the sheet. Hazard ratios are chosen among by
-    :func:`depmeta.review.hazard.hazard_contrasts` (population, then the longest follow-up).
-    Pairwise, network and every other analysis read what is kept here."""
+    :func:`depmeta.review.sheets.prepare_contrasts`), and those set apart with the reason: those of
+    trials outside the primary population (``populations``, as :func:`analysable_arms`), those of an
+    excluded arm or of an arm's outcome the excluded-arms sheet names (the same exclusion step as
+    :func:`analysable_arms`), those outside their outcome's time frame (``timeframes``), and all but one
+    of a trial's reported effects for the same two arms, outcome and measure (several scales,
+    populations or timepoints): the preferred analysis population, then the latest
+    (``timepoint="earliest"``: the earliest) timepoint, then the first in the sheet. Hazard ratios are
+    chosen among by :func:`depmeta.review.hazard.hazard_contrasts` (population, then the longest
+    follow-up). Pairwise, network and every other analysis read what is kept here."""
     reported, excluded = prepare_contrasts(sheets["contrasts"]), sheets["excluded_arms"]
     cols = ["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"]
     if reported is None or not len(reported):
         return reported, pd.DataFrame(columns=cols)
     reported, stratum = (populations or Populations()).split(reported, sheets.get("studies"), "contrasts")
+    excluded, by_outcome = _excluded_rows(excluded)
+    reported, definition = _exclude_outcomes(reported, by_outcome, ("arm1_id", "arm2_id"), "contrasts")
     reported, outside = within_timeframes(reported, timeframes, "contrasts", lambda r: r["row_id"])
-    outside = pd.concat([stratum, outside], ignore_index=True) if len(stratum) else outside
+    parts = [p for p in (stratum, definition, outside) if len(p)]
+    outside = pd.concat(parts, ignore_index=True) if parts else outside
     why = {} if excluded is None else {(r.study_id, r.arm_id): r.reason for r in excluded.itertuples()}
     apart = {i: f"excluded: {h}" for i, r in zip(reported.index, reported.itertuples())
              if (h := why.get((r.study_id, r.arm1_id)) or why.get((r.study_id, r.arm2_id))) is not None}
