@@ -701,7 +701,7 @@ def network_benchmarks(benchmarks: pd.DataFrame, network: pd.DataFrame) -> pd.Da
     benchmarks : DataFrame
         The benchmarks sheet (``benchmark_id, comparison, outcome, measure, ...``).
     network : DataFrame
-        Network estimates (rule network's ``network_estimates_adults.csv``:
+        Network estimates (rule network's ``network_estimates.csv``, of the primary population:
         ``outcome, measure, comparison, estimate_display, ci_low_display,
         ci_high_display`` and optionally ``n_network_studies``).
 
