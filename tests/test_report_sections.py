@@ -226,7 +226,8 @@ def test_methods_name_the_populations():
     every = populations_text({"populations": {"primary": ["adult", "adolescent", "older_adult"], "strata": {}}},
                              studies)
     assert "adults, adolescents and older adults (`analysis.populations`, 3 trials)" in every
-    assert "stratum" not in every
+    assert "it holds 1 trial outside adults and older adults, so claims about adults and the published" in every
+    assert "stratum" not in every and "outside adults" not in text
 
 
 SUB_TESTS = pd.DataFrame({

@@ -50,7 +50,7 @@ from depmeta.report.tables import (
 )
 from depmeta.review.checks import CLAIM_VERDICTS
 from depmeta.review.nodes import node_order
-from depmeta.review.populations import groups_text
+from depmeta.review.populations import ADULT_GROUPS, groups_text
 from depmeta.review.robustness import other_test_conclusions
 from depmeta.review.timeframes import TimeFrame, frame_text
 from depmeta.review.vocabulary import COMPARISONS
@@ -1032,7 +1032,10 @@ def populations_text(options: dict, studies: pd.DataFrame) -> str:
     n = int(studies.age_group.isin(primary).sum())
     text = (f"\n**Populations.** The primary population is {groups_text(primary)} (`analysis.populations`, "
             f"{studies_text_count(n)}): every pairwise, event-rate and network analysis above and the claims "
-            "and published meta-analyses set beside them are of its trials.")
+            "and published meta-analyses set beside them are of its trials")
+    young = int((studies.age_group.isin(primary) & ~studies.age_group.isin(ADULT_GROUPS)).sum())
+    text += (f"; it holds {studies_text_count(young)} outside adults and older adults, so claims about adults and "
+             "the published meta-analyses are set against its adult trials alone." if young else ".")
     strata = pops.get("strata") or {}
     for name, groups in strata.items():
         m = int(studies.age_group.isin(groups).sum())
