@@ -368,6 +368,10 @@ def protocol(draw, outcomes_present) -> dict:
                                    "drop00": draw(st.booleans())},
                      "min_studies": draw(st.sampled_from((1, 2, 2, 3))), "population_preference": populations,
                      "timeframes": draw(TIMEFRAMES), "outcomes": outcomes,
+                     "populations": draw(st.sampled_from((
+                         {}, {}, {"primary": ["adult", "older_adult"], "strata": {"adolescents": ["adolescent"]}},
+                         {"primary": ["adult"], "strata": {"adolescents": ["adolescent"]}},
+                         {"primary": ["adult", "adolescent", "older_adult"]}))),
                      "comparisons": comparisons, "event_rates": draw(st.booleans())},
         "network": {"enabled": draw(st.sampled_from((True, True, False))),
                     "method": draw(st.sampled_from(("REML", "DL", "FE"))),

@@ -30,7 +30,7 @@ SCRIPTS = ROOT / "workflow" / "scripts"
 SCHEMAS = ROOT / "workflow" / "schemas"
 QMD = ROOT / "report" / "report.qmd"
 EXTRACTION = ("studies", "arms", "contrasts", "excluded_arms")
-NETWORK = ("estimates", "estimates_adults", "summary", "ranking", "contributions", "exclusions")
+NETWORK = ("estimates", "summary", "ranking", "contributions", "exclusions")
 
 
 @dataclass
@@ -92,8 +92,8 @@ def jobs(config: dict, results: Path) -> list[Job]:
     r = results
     v = {n: str(r / "validated" / f"{n}.csv") for n in (*EXTRACTION, "risk_of_bias", "benchmarks")}
     t = {n: str(r / "tables" / f"{n}.csv") for n in (
-        "contrasts", "per_study", "summary", "summary_rd", "summary_adults", "exclusions", "event_rates",
-        "event_rates_adults", "event_rates_arms", "summary_early", "summary_subgroups", "claims", "benchmarks")}
+        "contrasts", "per_study", "summary", "summary_rd", "summary_strata", "exclusions", "event_rates",
+        "event_rates_arms", "summary_early", "summary_subgroups", "claims", "benchmarks")}
     net = {k: str(r / "network" / f"network_{k}.csv") for k in NETWORK} | {"json": str(r / "network" / "network.json")}
     sens = {k: str(r / "sensitivity" / f"{k}.csv") for k in
             ("influence", "leave1out", "cumulative", "small_study", "alternatives")}
@@ -118,8 +118,8 @@ def jobs(config: dict, results: Path) -> list[Job]:
         Job("review_protocol", "review_protocol.py", {}, {"review": str(r / "review.json")},
             {"review": config["review"]}),
         Job("analyse", "analyse.py", {n: v[n] for n in EXTRACTION},
-            {**{n: t[n] for n in ("contrasts", "per_study", "summary", "summary_rd", "summary_adults", "exclusions",
-                                  "event_rates", "event_rates_adults", "event_rates_arms")},
+            {**{n: t[n] for n in ("contrasts", "per_study", "summary", "summary_rd", "summary_strata", "exclusions",
+                                  "event_rates", "event_rates_arms")},
              "results": str(r / "results.json")}, {"analysis": analysis}),
     ]
     if network_on:
@@ -128,9 +128,9 @@ def jobs(config: dict, results: Path) -> list[Job]:
                        {"network": config["network"], "analysis": analysis}))
     out += [
         Job("evidence", "evidence.py",
-            {**({"network_estimates_adults": net["estimates_adults"]} if network_on else {}),
+            {**({"network_estimates": net["estimates"]} if network_on else {}),
              **{n: v[n] for n in (*EXTRACTION, "benchmarks")}, "claims": str(r / "validated" / "claims.json"),
-             **{n: t[n] for n in ("summary", "summary_rd", "summary_adults", "event_rates", "event_rates_adults")}},
+             **{n: t[n] for n in ("summary", "summary_rd", "event_rates")}},
             {**({"network_benchmarks": str(r / "network" / "network_benchmarks.csv")} if network_on else {}),
              **{n: t[n] for n in ("summary_early", "summary_subgroups", "claims", "benchmarks")}},
             {"analysis": analysis}),

@@ -32,6 +32,7 @@ from depmeta.review.certainty import (
     zone_crossings,
 )
 from depmeta.review.judgements import CINEMA_LEVELS, Judgement, apply_override, overall_certainty
+from depmeta.review.populations import outside_population
 from depmeta.review.robustness import robust_inconsistency, robust_publication_bias, robust_rob, robustness_findings
 from depmeta.stats.absolute import (
     absolute_effect,
@@ -200,18 +201,44 @@ def test_inconsistency_boundaries():
     assert inconsistency_domain(76, -0.3, 0.25, 4, 0.0, (-0.2, 0.2)).level == "very serious"
 
 
-def test_indirectness():
-    # adolescent-only: 100% of weight -> serious at the default threshold
-    assert indirectness_domain([1, 2], [True, True]).level == "serious"
-    # 2/3 adolescent -> no at 100%, serious at 50%
+def test_indirectness_is_proportional_to_the_weight_outside_the_question():
+    # the share of weight from trials outside the question's population, at the defaults: serious from 50%,
+    # very serious when all of it
     j = indirectness_domain([1, 2], [False, True])
-    assert j.level == "no" and "67%" in j.reason
-    assert indirectness_domain([1, 2], [False, True], adolescent_share=0.5).level == "serious"
+    assert j.level == "serious" and j.reason.startswith("trials outside adults and older adults carry 67% of")
+    assert indirectness_domain([1, 2], [True, True]).level == "very serious"
+    assert indirectness_domain([2, 1], [False, True]).level == "no"
+    assert indirectness_domain([3], [False]).level == "no"
     # exactly 50% at a 50% threshold counts
-    assert indirectness_domain([1, 1], [False, True], adolescent_share=0.5).level == "serious"
+    assert indirectness_domain([1, 1], [False, True]).level == "serious"
+    # thresholds from the protocol, and the question's population named in the reason and the rule
+    j = indirectness_domain([46, 54], [True, False], serious_share=0.25, very_serious_share=0.75,
+                            population="adults")
+    assert (j.level, j.downgrade) == ("serious", 1) and "trials outside adults carry 46% of the weight" in j.reason
+    assert "very serious if trials outside adults carry >= 75% of the weight, serious if >= 25%" in j.rule
+    assert indirectness_domain([72, 28], [True, False], 0.25, 0.75).level == "serious"
+    assert indirectness_domain([80, 20], [True, False], 0.25, 0.75).level == "very serious"
     # the configured judgement wins, with its reason
     j = indirectness_domain([1], [False], configured={"level": "very serious", "reason": "inpatients only"})
     assert (j.level, j.downgrade, j.reason) == ("very serious", 2, "inpatients only")
+
+
+def test_one_definition_of_indirect_trials_for_grade_and_cinema():
+    studies = pd.DataFrame({"study_id": ["a", "y", "o"], "age_group": ["adult", "adolescent", "older_adult"]})
+    opts = CertaintyOptions.from_config({"indirectness": {"population": ["adult", "older_adult"],
+                                                          "cinema_indirect": "high"}})
+    assert outside_population(studies, opts.indirect_population) == {"y"}
+    assert outside_population(studies, ("adult",)) == {"y", "o"}
+    assert CertaintyOptions().indirect_population == ("adult", "older_adult")
+    # GRADE: the share of the per-study weights; CINeMA: the level of those trials in the contribution rule
+    per_study = pd.DataFrame({"comparison": "c", "outcome": "response", "study_id": ["a", "y"],
+                              "weight": [30.0, 70.0]})
+    ps = per_study[per_study.weight.notna()]
+    share = indirectness_domain(ps.weight, ps.study_id.isin(outside_population(studies, opts.indirect_population)),
+                                opts.indirect_serious_share, opts.indirect_very_serious_share)
+    assert share.level == "serious" and "70%" in share.reason
+    j = contribution_domain("indirectness", [30, 70], ["low", opts.cinema_indirect], "majority")
+    assert j.level == "major concerns"
 
 
 def test_imprecision_boundaries():

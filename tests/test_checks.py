@@ -183,7 +183,7 @@ def test_claims_about_adults_are_set_against_the_adult_trials():
     on_all = evaluate_claims([claim(**kw, population="children and adolescents")], SUMMARY, RATES, adult=ADULT).iloc[0]
     on_adults = evaluate_claims([claim(**kw, population="adults with chronic depression")], SUMMARY, RATES,
                                 adult=ADULT).iloc[0]
-    assert (on_all.evidence, on_all.pooled_k, on_all.pooled_estimate) == ("all trials", 4, 1.19)
+    assert (on_all.evidence, on_all.pooled_k, on_all.pooled_estimate) == ("primary population", 4, 1.19)
     assert (on_adults.evidence, on_adults.pooled_k, on_adults.pooled_estimate) == ("adult trials", 3, 1.50)
     rate = evaluate_claims(
         [claim(comparison="medication", outcome="remission", measure="event_rate", low=0.3, high=0.32)],
@@ -194,7 +194,7 @@ def test_claims_about_adults_are_set_against_the_adult_trials():
     assert rate.evidence == "adult trials" and rate.verdict == "not shown"
     assert (
         verdict(comparison="combined_vs_medication", outcome="response", measure="RR", low=1.3, high=1.6).evidence
-        == "all trials"
+        == "primary population"
     )
 
 
@@ -249,7 +249,8 @@ def test_subgroup_claim_is_set_against_the_subgroup_estimate_never_all_trials():
     v = evaluate_claims([claim(**kw, subgroup="chronic")], SUMMARY, RATES, subgroups={"chronic": (CHRONIC, None)}).iloc[
         0
     ]
-    assert v.evidence == "all trials; chronic subgroup" and v.pooled_estimate == 0.95 and v.verdict == "not shown"
+    assert v.evidence == "primary population; chronic subgroup"
+    assert v.pooled_estimate == 0.95 and v.verdict == "not shown"
     # all trials (1.19, 1.01-1.40) would have said supported; the subgroup decides on its own numbers
     v = evaluate_claims([claim(**{**kw, "low": 1.2}, subgroup="chronic")], SUMMARY, RATES,
                         subgroups={"chronic": (CHRONIC, None)}).iloc[0]
@@ -286,7 +287,8 @@ def test_speed_claim_is_set_against_the_earliest_timepoint_or_not_testable():
               timing="early")
     v = evaluate_claims([claim(**{**kw, "low": 1.2})], SUMMARY, RATES, early=(EARLY, None)).iloc[0]
     assert (
-        v.evidence == "all trials; earliest timepoint" and v.pooled_estimate == 1.02 and v.verdict == "contradicted"
+        v.evidence == "primary population; earliest timepoint" and v.pooled_estimate == 1.02
+        and v.verdict == "contradicted"
     )
     v = evaluate_claims([claim(**kw)], SUMMARY, RATES).iloc[0]
     assert v.verdict == "not testable" and "earliest timepoint" in v.reason
@@ -453,7 +455,8 @@ def test_claim_about_a_named_therapy_is_set_against_the_arms_of_it_or_not_testab
                                               relapse_notes={("psychotherapy_vs_medication", False, None): "t9 out"})}
     v = evaluate_claims([claim(**kw)], SUMMARY, RATES, specific=specific).iloc[0]
     # all trials (-0.10 [-0.30, 0.10]) would have said not shown; the IPT arms decide
-    assert (v.evidence, v.pooled_k, v.verdict, v.therapy_type) == ("all trials; IPT arms", 2, "supported", "IPT")
+    assert (v.evidence, v.pooled_k, v.verdict, v.therapy_type) == ("primary population; IPT arms", 2, "supported",
+                                                                    "IPT")
     v = evaluate_claims([claim(**{**kw, "outcome": "relapse", "high": 1.0})], SUMMARY, RATES,
                         specific=specific).iloc[0]
     assert v.verdict == "supported" and v.reason.endswith("; t9 out")

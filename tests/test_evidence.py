@@ -5,12 +5,12 @@ benchmarks only where the network ran."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 import yaml
 
 from conftest import ROOT
 from depmeta.review.analysis import (
     AnalysisOptions,
-    adult_analyses,
     assemble_contrasts,
     pool_event_rates,
     risk_differences,
@@ -40,9 +40,7 @@ def test_claims_and_benchmarks_of_the_embedded_review():
     labels = dict(zip(sheets["studies"].study_id, sheets["studies"].label))
     summary = run_meta_analyses(formed.contrasts, labels, opts)[0]
     rates = pool_event_rates(formed.arms, labels, opts)[0]
-    _, summary_adults, rates_adults = adult_analyses(formed.contrasts, formed.arms, sheets["studies"], labels, opts)
-    pooled = {"summary": summary, "summary_rd": risk_differences(formed.contrasts, opts),
-              "summary_adults": summary_adults, "event_rates": rates, "event_rates_adults": rates_adults}
+    pooled = {"summary": summary, "summary_rd": risk_differences(formed.contrasts, opts), "event_rates": rates}
     tables = evidence_tables(sheets, pooled, ev.claims, opts)
     assert set(tables) == {"claims", "benchmarks", "summary_early", "summary_subgroups"}
     assert len(tables["claims"]) == len(claims_doc["claims"]) and tables["claims"].verdict.notna().all()
@@ -67,3 +65,38 @@ def test_claims_and_benchmarks_of_the_embedded_review():
     nb = with_net["network_benchmarks"]
     hit = nb[(nb.comparison == "combined_vs_medication") & (nb.outcome == "response")]
     assert len(hit) and (hit.ours_network_estimate == 1.2).all()
+
+
+@pytest.mark.slow  # the claims step twice on the embedded review
+def test_claims_about_adults_agree_whether_adolescents_are_a_stratum_or_pooled_apart():
+    """With the adolescent trials a stratum (the embedded protocol) every claim takes the primary
+    estimates; a protocol that pools every age sets the claims about adults against its adult
+    trials. Both are the same trials, so the estimates and verdicts agree; only the label differs."""
+    from dataclasses import replace
+
+    from depmeta.review.populations import Populations
+
+    ext = validate_group("extraction", {n: _read(n) for n in GROUPS["extraction"]}, SCHEMAS,
+                         {n: f"{n}.csv" for n in GROUPS["extraction"]})
+    claims_doc = yaml.safe_load((ROOT / "data" / "claims.yaml").read_text())
+    ev = validate_group("evidence", {"benchmarks": _read("benchmarks")}, SCHEMAS, {"benchmarks": "benchmarks.csv"},
+                        claims_doc=claims_doc)
+    sheets = {**ext.sheets, **ev.sheets}
+    out = {}
+    for name, pops in (("all ages", Populations()),
+                       ("strata", Populations(("adult", "older_adult"), {"adolescents": ("adolescent",)}))):
+        opts = replace(AnalysisOptions(), populations=pops)
+        formed = assemble_contrasts(sheets, opts)
+        pooled = {"summary": run_meta_analyses(formed.contrasts, {}, opts)[0],
+                  "summary_rd": risk_differences(formed.contrasts, opts),
+                  "event_rates": pool_event_rates(formed.arms, {}, opts)[0]}
+        out[name] = evidence_tables(sheets, pooled, ev.claims, opts)
+    every, strata = (out[k]["claims"].set_index("id") for k in ("all ages", "strata"))
+    adults = every.evidence.str.startswith("adult trials")
+    assert adults.any() and strata.evidence.str.startswith("primary population").all()
+    same = adults[adults].index
+    pd.testing.assert_series_equal(every.verdict[same], strata.verdict[same])
+    pd.testing.assert_series_equal(every.pooled_estimate[same], strata.pooled_estimate[same])
+    bench_every, bench_strata = out["all ages"]["benchmarks"], out["strata"]["benchmarks"]
+    assert set(bench_every.evidence) == {"adult trials"} and set(bench_strata.evidence) == {"primary population"}
+    pd.testing.assert_series_equal(bench_every.ours_estimate, bench_strata.ours_estimate)

@@ -39,12 +39,15 @@ def test_unknown_or_repeated_excluded_arm_is_named():
     raw.loc[1, "arm_id"] = "nosuch"
     found = [str(p) for p in check_excluded_arms(coerce(raw, SCHEMAS["excluded_arms"]), _arms(), FILES)]
     assert "excluded_arms.csv, row 3, column 'arm_id': arm lesperance2007/nosuch is not in arms.csv" in found
-    assert any(m.startswith("excluded_arms.csv, row 4, column 'arm_id'") and "already excluded" in m for m in found)
+    last = len(raw) + 1  # the repeated first row, the sheet's last
+    assert any(m.startswith(f"excluded_arms.csv, row {last}, column 'arm_id'") and "already excluded" in m
+               for m in found)
 
 
 def test_create_margins_mix_strategies_and_enter_no_contrast():
     arms = _arms()
-    kept, set_apart = exclude_arms(arms, coerce(_read("excluded_arms"), SCHEMAS["excluded_arms"]))
+    excluded = coerce(_read("excluded_arms"), SCHEMAS["excluded_arms"])
+    kept, set_apart = exclude_arms(arms, excluded[excluded.outcome == ""])
     create = arms[arms.study_id == "lesperance2007"]
     assert len(create) and set(set_apart.row_ids.sum()) == set(create.row_id)
     assert (set_apart.reason.str.startswith("excluded: CREATE is a 2 x 2 factorial trial")).all()
@@ -147,3 +150,46 @@ def test_two_reported_effects_of_one_trial_and_comparison_give_one_estimate_ever
     arms, _ = analysable_arms(sheets)
     network, _ = outcome_network(arms, "symptoms", "SMD", reported=kept)
     assert [c.study for c in network].count("madeup2021") == 1
+
+
+def test_an_outcome_outside_its_definition_is_set_apart_with_the_reason():
+    """A row of the excluded-arms sheet that names an outcome sets apart only that outcome's rows of
+    the arm: de Jonghe 2001's dropout counts refusal of the allocated treatment at week 0, not
+    discontinuation, so its dropout rows are listed with the reason and its response rows stay."""
+    from depmeta.review.analysis import AnalysisOptions, assemble_contrasts
+
+    excluded = coerce(_read("excluded_arms"), SCHEMAS["excluded_arms"])
+    sheets = {"arms": coerce(_read("arms"), SCHEMAS["arms"]), "contrasts": None, "excluded_arms": excluded}
+    mine = excluded[excluded.study_id == "dejonghe2001"]
+    assert set(mine.outcome) == {"dropout"} and mine.source.str.startswith("PMID:11313088").all()
+    arms, apart = analysable_arms(sheets)
+    dj = apart[apart.study_id == "dejonghe2001"]
+    dropout = _arms().query("study_id == 'dejonghe2001' and outcome == 'dropout'")
+    assert len(dropout) == 2 and set(dj.row_ids.sum()) == set(dropout.row_id)
+    assert dj.reason.str.startswith("excluded: dropout here is refusal of the allocated treatment at week 0").all()
+    assert set(arms[arms.study_id == "dejonghe2001"].outcome) == {"response"}
+    # the CREATE margins (outcome blank) stay set apart on every outcome
+    assert "lesperance2007" not in set(arms.study_id)
+    # under the protocol's time frames the reason is still the definition, not the week
+    formed = assemble_contrasts(sheets, AnalysisOptions.from_config(
+        yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["analysis"]), hazard=False)
+    unused = formed.unused[formed.unused.study_id == "dejonghe2001"]
+    assert unused[unused.outcome == "dropout"].reason.str.startswith("excluded: dropout here is refusal").all()
+
+
+def test_an_excluded_outcome_must_be_one_the_arm_reports():
+    raw = _read("excluded_arms")
+    extra = raw[raw.study_id == "dejonghe2001"].iloc[[0]].assign(outcome="remission")
+    twice = raw[raw.study_id == "dejonghe2001"].iloc[[0]]
+    whole = raw[raw.study_id == "dejonghe2001"].iloc[[0]].assign(outcome="")
+    raw = pd.concat([raw, extra, twice, whole], ignore_index=True)
+    n = len(raw)
+    found = [str(p) for p in check_excluded_arms(coerce(raw, SCHEMAS["excluded_arms"]), _arms(), FILES)]
+    arm = raw.arm_id.iloc[n - 3]
+    assert any(m.startswith(f"excluded_arms.csv, row {n - 1}, column 'outcome': arm dejonghe2001/{arm} has no "
+                            "remission rows in arms.csv; leave outcome blank") for m in found)
+    assert any(m.startswith(f"excluded_arms.csv, row {n}, column 'arm_id'") and "already excluded" in m
+               for m in found)
+    # a whole arm and one of its outcomes: the outcome row says nothing more
+    assert any(m.startswith(f"excluded_arms.csv, row {n + 1}, column 'arm_id'") and "already excluded" in m
+               for m in found)

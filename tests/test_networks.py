@@ -1,6 +1,6 @@
-"""The review's network loop (depmeta.review.networks): one loop for all trials and for the
-adult trials, the rows set apart listed, a network too small named with the reason, the
-reference node chosen as configured or by the fallback, and the tables' columns."""
+"""The review's network loop (depmeta.review.networks): one loop per outcome, the rows set apart
+listed, a network too small named with the reason, the reference node chosen as configured or by
+the fallback, and the tables' columns."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ import pytest
 from test_network import TYPED, _typed_arms
 
 from depmeta.review.networks import (
-    ADULT_COLUMNS,
     ESTIMATE_COLUMNS,
     SUMMARY_COLUMNS,
     NetworkOptions,
-    adult_estimates,
     network_record,
     network_tables,
     outcome_networks,
@@ -57,8 +55,7 @@ def test_too_few_studies_lists_them_with_the_reason():
     assert set(listed.study_id) == {c.study for c in net.contrasts}
 
 
-def test_adult_estimates_keep_their_columns():
+def test_estimates_name_the_trials_of_their_network():
     nets = outcome_networks(_typed_arms(TYPED), None, OPTS)
-    est = adult_estimates(nets)
-    assert list(est.columns) == ADULT_COLUMNS and (est.n_network_studies == len(nets[0].fits[0].studies)).all()
-    assert adult_estimates([n for n in nets if not n.fits]).empty
+    est = network_tables(nets, OPTS.method)["estimates"]
+    assert (est.n_network_studies == len(nets[0].fits[0].studies)).all()

@@ -12,7 +12,8 @@ from depmeta.report.sections import summary_of_findings, what_the_trials_show
 from depmeta.review.certainty import CertaintyOptions, cinema_network, grade_pairwise, sof_rows, study_rob_levels
 
 PAIRS = {"combined_vs_medication": ("combined treatment", "medication")}
-OPTIONS = {"cinema_not_assessed": "moderate", "cinema_adolescent": "moderate", "not_assessed": "flag"}
+OPTIONS = {"cinema_not_assessed": "moderate", "cinema_indirect": "moderate",
+           "indirect_population": ["adult", "older_adult"], "not_assessed": "flag"}
 
 
 def _certainty(network: bool):
@@ -92,7 +93,7 @@ def test_summary_of_findings_pairwise_only_and_empty():
 
 def test_a_missing_option_is_a_clear_error():
     sof, grade, cin = _certainty(True)
-    with pytest.raises(ValueError, match="'cinema_adolescent' is missing"):
+    with pytest.raises(ValueError, match="'indirect_population' is missing"):
         summary_of_findings(sof, ["combined_vs_medication"], grade, cin, {"cinema_not_assessed": "moderate",
                                                                            "not_assessed": "flag"})
     with pytest.raises(ValueError, match="'not_assessed' is missing"):
@@ -182,25 +183,54 @@ def test_pairwise_intro_and_event_rates_intro():
     assert event_rates_intro(pd.DataFrame({"status": ["pooled"]})).startswith("Arm-level rates were pooled")
 
 
-def test_results_by_outcome_forest_plots_adults_and_not_pooled():
+def test_results_by_outcome_forest_plots_and_not_pooled():
     from pathlib import Path
 
     from depmeta.report.sections import results_by_outcome
 
     summary, studies = _pairwise()
     forest = [{"comparison": "combined_vs_medication", "outcome": "response", "measure": "RR", "file": "f.png"}]
-    adults = summary[summary.comparison == "combined_vs_medication"]
-    text = results_by_outcome(summary, adults, forest, studies, {"a", "b"}, OPTS, "95%", 0.95, Path("figs"))
+    text = results_by_outcome(summary, forest, OPTS, "95%", 0.95, Path("figs"))
     assert "## Response" in text and "(figs/f.png){#fig-forest-combined-vs-medication-response}" in text
-    assert "The 1 trial in adolescents (Young 2003) is set apart" in text and "{#tbl-summary-adults}" in text
     assert "## Comparisons not pooled" in text and "- psychotherapy vs medication, response: 1 usable study" in text
     with pytest.raises(ValueError, match="no forest plot of combined_vs_medication"):
-        results_by_outcome(summary, adults, [], studies, {"a", "b"}, OPTS, "95%", 0.95, Path("figs"))
-    # no pooled estimate from the adult trials: said so, with no reference to a table that is not there
-    none = results_by_outcome(summary, adults.iloc[:0], forest, studies, {"a", "b"}, OPTS, "95%", 0.95, Path("figs"))
-    assert "tbl-summary-adults" not in none
-    assert "The 1 trial in adolescents (Young 2003) set apart, the 2 trials in adults and older adults give no " \
-           "pooled estimate." in none
+        results_by_outcome(summary, [], OPTS, "95%", 0.95, Path("figs"))
+
+
+POPULATIONS = {"primary": ["adult", "older_adult"], "strata": {"adolescents": ["adolescent"]}}
+
+
+def test_a_stratum_has_its_own_section_and_table():
+    from depmeta.report.sections import strata_section
+
+    summary, studies = _pairwise()
+    studies = studies.assign(age_group=["adult", "adult", "adolescent"])
+    opts = {**OPTS, "populations": POPULATIONS}
+    strata = summary[summary.comparison == "combined_vs_medication"].assign(stratum="adolescents")
+    text = strata_section(strata, studies, opts, 0.95)
+    assert text.startswith("\n# Adolescents\n") and "{#tbl-stratum-adolescents}" in text
+    assert "The 1 trial in adolescents (Young 2003) is a stratum of the protocol's own" in text
+    assert "which are of adults and older adults" in text and "@tbl-stratum-adolescents pools it" in text
+    # no pooled estimate in the stratum: said so, with no reference to a table that is not there
+    none = strata_section(strata.iloc[:0], studies, opts, 0.95)
+    assert "tbl-stratum" not in none and "no comparison of them has enough trials to pool" in none
+    # no strata (the default protocol): no section
+    assert strata_section(pd.DataFrame(), studies, {**OPTS, "populations": {"primary": ["adult"], "strata": {}}},
+                          0.95) == ""
+
+
+def test_methods_name_the_populations():
+    from depmeta.report.sections import populations_text
+
+    studies = pd.DataFrame({"study_id": list("abc"), "age_group": ["adult", "older_adult", "adolescent"]})
+    text = populations_text({"populations": POPULATIONS}, studies)
+    assert "The primary population is adults and older adults (`analysis.populations`, 2 trials)" in text
+    assert "The 1 trial in adolescents forms the stratum *adolescents*" in text
+    every = populations_text({"populations": {"primary": ["adult", "adolescent", "older_adult"], "strata": {}}},
+                             studies)
+    assert "adults, adolescents and older adults (`analysis.populations`, 3 trials)" in every
+    assert "it holds 1 trial outside adults and older adults, so claims about adults and the published" in every
+    assert "stratum" not in every and "outside adults" not in text
 
 
 SUB_TESTS = pd.DataFrame({
@@ -254,7 +284,8 @@ def test_benchmarks_and_metapsy_sections():
                           "outcome": ["response"], "subgroup": ["all"], "published_measure": ["RR"],
                           "published_estimate": [1.25], "published_ci_low": [1.1], "published_ci_high": [1.4],
                           "ours_measure": ["RR"], "ours_estimate": [1.2],
-                          "ours_ci_low": [1.0], "ours_ci_high": [1.4], "ours_k": [8.0], "evidence": ["all trials"],
+                          "ours_ci_low": [1.0], "ours_ci_high": [1.4], "ours_k": [8.0],
+                          "evidence": ["primary population"],
                           "note": [""]})
     assert benchmarks_intro(bench).startswith("@tbl-benchmarks sets 1 pooled results")
     table = benchmarks_table(bench)
@@ -299,7 +330,10 @@ def test_claims_studies_rob_exclusions_methods_and_coverage_sections():
                            "pooled_ci_high": [1.4, float("nan")], "pooled_k": [5.0, float("nan")]})
     intro = sec.claims_intro(claims, "95%")
     assert "1 are supported, 0 are not shown and 0 are contradicted" in intro and "1 cannot be tested" in intro
-    assert "Every claim concerns adults" in intro and "\nSupported: C1." in intro and "Not shown:" not in intro
+    assert "2 of the 2 claims concern adults and are set against the pooled estimates of its adult trials" in intro
+    assert "\nSupported: C1." in intro and "Not shown:" not in intro
+    primary = sec.claims_intro(claims.assign(evidence="primary population"), "95%")
+    assert "Every claim is set against the pooled estimates of the protocol's primary population." in primary
     # an event rate shows the prediction interval it was set against
     rate = claims.assign(pooled_measure=["event rate", ""], pooled_pi_low=[0.3, None], pooled_pi_high=[0.8, None])
     assert "PI\u00a0\\[0.30,\u00a00.80\\]" in sec.claims_table(rate) and "PI" not in sec.claims_table(claims)
@@ -399,7 +433,8 @@ def test_claims_and_benchmarks_sections_have_their_heading_and_numbered_tables()
                           "outcome": ["response"], "subgroup": ["all"], "published_measure": ["RR"],
                           "published_estimate": [1.25], "published_ci_low": [1.1], "published_ci_high": [1.4],
                           "ours_measure": ["RR"], "ours_estimate": [1.2], "ours_ci_low": [1.0], "ours_ci_high": [1.4],
-                          "ours_k": [8.0], "evidence": ["all trials"], "note": [""]})
+                          "ours_k": [8.0],
+                          "evidence": ["primary population"], "note": [""]})
     text = benchmarks_section(bench)
     assert text.startswith("# Published benchmarks\n\n@tbl-benchmarks sets 1") and "{#tbl-benchmarks}" in text
 

@@ -68,16 +68,34 @@ def test_report_shows_every_published_risk_of_bias_judgement(run):
         assert r.source in section
 
 
-def test_adolescent_trials_are_set_apart_for_claims_and_benchmarks(run):
+def test_adolescent_trials_are_a_stratum_of_their_own(run):
+    """The test protocol makes adults and older adults the primary population and the adolescents a
+    stratum: no primary estimate holds an adolescent row, each adolescent row is listed as unused with
+    the reason, the stratum is pooled on its own and has its section in the report."""
     studies = pd.read_csv(run / "data" / "studies.csv", dtype=str, keep_default_na=False)
     young = set(studies.study_id[studies.age_group == "adolescent"])
     assert young, "the embedded sheet has adolescent trials"
-    adults = pd.read_csv(run / "results" / "tables" / "summary_adults.csv")
-    used = {row.split(":")[0] for ids in adults.row_ids.dropna() for row in ids.split(";")}
-    assert used and not used & young
-    claims = pd.read_csv(run / "results" / "tables" / "claims.csv")
-    assert (claims.evidence == "adult trials").any()
-    assert set(pd.read_csv(run / "results" / "tables" / "benchmarks.csv").evidence) == {"adult trials"}
+    tables = run / "results" / "tables"
+    for name in ("summary", "event_rates"):
+        used = {sid for ids in pd.read_csv(tables / f"{name}.csv").studies.dropna() for sid in ids.split(";")}
+        assert used and not used & young
+    net = pd.read_csv(run / "results" / "network" / "network_estimates.csv")
+    assert not {row.split(":")[0] for ids in net.row_ids.dropna() for row in ids.split(";")} & young
+    exclusions = pd.read_csv(tables / "exclusions.csv")
+    apart = exclusions[exclusions.study_id.isin(young)]
+    assert set(apart.study_id) == young
+    assert set(apart.reason) == {"adolescents: analysed as their own stratum (analysis.populations)"}
+    strata = pd.read_csv(tables / "summary_strata.csv")
+    assert set(strata.stratum) == {"adolescents"}
+    assert {sid for ids in strata.studies.dropna() for sid in ids.split(";")} <= young
+    claims = pd.read_csv(tables / "claims.csv")
+    assert claims.evidence.str.startswith("primary population").all()
+    assert set(pd.read_csv(tables / "benchmarks.csv").evidence) == {"primary population"}
+    html = (run / "results" / "report" / "report.html").read_text()
+    assert ">Adolescents<" in html or "Adolescents</h1>" in html
+    pooled = strata[strata.status == "pooled"]
+    if len(pooled):
+        assert "tbl-stratum-adolescents" in html
 
 
 def test_sheet_strings_show_as_text_in_the_report(tmp_path):
@@ -283,7 +301,7 @@ def test_analyse_and_network_do_not_wait_for_each_other(tmp_path):
     assert not [p for p in paths["network"] if p.startswith("results/tables")]
     # the benchmarks are set beside both by rule evidence, which neither waits for
     assert "results/validated/benchmarks.csv" not in inputs["network"] + inputs["analyse"]
-    assert "results/network/network_estimates_adults.csv" in inputs["evidence"]
+    assert "results/network/network_estimates.csv" in inputs["evidence"]
     assert "results/network/network_benchmarks.csv" in inputs["report"]
 
 def test_therapy_type_nodes_run_through_network_certainty_and_report(tmp_path):

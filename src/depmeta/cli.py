@@ -155,6 +155,9 @@ analysis:
   outcomes: [response, remission, relapse, symptoms, dropout]
   comparisons: [combined_vs_medication, combined_vs_psychotherapy, psychotherapy_vs_medication,
                 medication_vs_control, psychotherapy_vs_control, combined_vs_control]
+  populations:              # age groups pooled (primary) and pooled apart (strata), e.g.
+    primary: [adult, adolescent, older_adult]   # [adult, older_adult] with strata {{adolescents: [adolescent]}}
+    strata: {{}}
   timeframes:               # per outcome: phases analysed, window of weeks from randomization, week chosen
     response: {{phases: [acute], from_weeks: 6, to_weeks: 16, choose: nearest, target_weeks: 12}}
     remission: {{phases: [acute], from_weeks: 6, to_weeks: 16, choose: nearest, target_weeks: 12}}

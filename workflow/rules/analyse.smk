@@ -20,10 +20,9 @@ rule analyse:
             category="Tables",
         ),
         summary_rd="results/tables/summary_rd.csv",
-        summary_adults="results/tables/summary_adults.csv",
+        summary_strata="results/tables/summary_strata.csv",
         exclusions="results/tables/exclusions.csv",
         event_rates="results/tables/event_rates.csv",
-        event_rates_adults="results/tables/event_rates_adults.csv",
         event_rates_arms="results/tables/event_rates_arms.csv",
         results="results/results.json",
     log:
@@ -52,9 +51,7 @@ rule evidence:
         claims="results/validated/claims.json",
         summary="results/tables/summary.csv",
         summary_rd="results/tables/summary_rd.csv",
-        summary_adults="results/tables/summary_adults.csv",
         event_rates="results/tables/event_rates.csv",
-        event_rates_adults="results/tables/event_rates_adults.csv",
         schemas=[
             "workflow/schemas/studies.schema.yaml",
             "workflow/schemas/arms.schema.yaml",

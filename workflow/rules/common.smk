@@ -19,7 +19,6 @@ NETWORK_FILES = {
     key: f"results/network/network_{key}.csv"
     for key in (
         "estimates",
-        "estimates_adults",
         "summary",
         "ranking",
         "contributions",
@@ -122,12 +121,12 @@ def network_outputs():
 
 
 def evidence_network_files():
-    """The network estimates of the adult trials and the benchmarks set beside them (when
-    ``network.enabled``)."""
+    """The network estimates (of the protocol's primary population) and the benchmarks set
+    beside them (when ``network.enabled``)."""
     if not NETWORK.get("enabled", True):
         return {}, {}
     return (
-        {"network_estimates_adults": NETWORK_FILES["estimates_adults"]},
+        {"network_estimates": NETWORK_FILES["estimates"]},
         {"network_benchmarks": "results/network/network_benchmarks.csv"},
     )
 

@@ -11,12 +11,12 @@ import pandas as pd  # noqa: E402
 
 from depmeta.review.analysis import (  # noqa: E402
     AnalysisOptions,
-    adult_analyses,
     assemble_contrasts,
     exclusions_table,
     pool_event_rates,
     risk_differences,
     run_meta_analyses,
+    stratum_analyses,
 )
 from pipeline_io import read_validated, setup_logging, write_csv, write_json  # noqa: E402
 
@@ -29,8 +29,9 @@ log.info("options: %s", opts)
 
 studies = sheets["studies"]
 labels = dict(zip(studies.study_id, studies.label))
-# Arms set apart before any analysis (e.g. factorial margins mixing strategies), listed with the reason;
-# relapse as time to event: published hazard ratios, pooled apart from the counts (measure HR).
+# The protocol's primary population only; rows set apart before any analysis (trials of a stratum,
+# factorial margins mixing strategies, ...), listed with the reason; relapse as time to event:
+# published hazard ratios, pooled apart from the counts (measure HR).
 formed = assemble_contrasts(sheets, opts)
 arms, contrasts, unused = formed.arms, formed.contrasts, formed.unused
 log.info("%d arm rows set apart (excluded-arms sheet)", formed.n_excluded_arms)
@@ -47,14 +48,14 @@ else:
 
 exclusions = exclusions_table(excluded, unused, summary, labels)
 
-# The same analyses on the adult trials only (adolescent trials analysed apart):
-# claims about adults and the published meta-analyses of adults are set against these.
-adult_ids, summary_adults, rates_adults = adult_analyses(contrasts, arms, studies, labels, opts)
-log.info("adult trials: %d of %d", len(adult_ids), len(studies))
+# Each stratum of the protocol (e.g. adolescents) pooled on its own.
+summary_strata = stratum_analyses(sheets, opts)
+primary = set(contrasts.study_id) if len(contrasts) else set()
+log.info("primary population (%s): %d trials in a contrast", opts.populations.primary_text, len(primary))
 
 for name, df in (("contrasts", contrasts), ("per_study", per_study), ("summary", summary), ("summary_rd", summary_rd),
-                 ("summary_adults", summary_adults), ("exclusions", exclusions), ("event_rates", rates),
-                 ("event_rates_adults", rates_adults), ("event_rates_arms", rate_arms)):
+                 ("summary_strata", summary_strata), ("exclusions", exclusions), ("event_rates", rates),
+                 ("event_rates_arms", rate_arms)):
     write_csv(snakemake.output[name], df)
     log.info("wrote %s (%d rows)", snakemake.output[name], len(df))
 
@@ -62,7 +63,6 @@ write_json(snakemake.output.results, {
     "options": opts.record(),
     "analyses": summary.to_dict(orient="records"),
     "event_rates": rates.to_dict(orient="records"),
-    "adult_trials": {"studies": sorted(adult_ids), "analyses": summary_adults.to_dict(orient="records"),
-                     "event_rates": rates_adults.to_dict(orient="records")},
+    "strata": summary_strata.to_dict(orient="records"),
     "studies": studies.to_dict(orient="records"),
 })

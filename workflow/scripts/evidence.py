@@ -1,6 +1,6 @@
 """The published benchmarks and the claims set against the pooled estimates (depmeta.review.evidence):
 reads the validated sheets, the pooled tables of rule ``analyse`` and, when the network is on,
-the network estimates of the adult trials; writes the claims, benchmarks and the early and
+the network estimates (of the protocol's primary population); writes the claims, benchmarks and the early and
 subgroup summaries the claims are set against."""
 
 import json
@@ -18,12 +18,11 @@ schema_dir = Path(snakemake.scriptdir).parent / "schemas"
 sheets = read_validated(snakemake.input,
                         ("studies", "arms", "contrasts", "excluded_arms", "benchmarks"), schema_dir)
 pooled = {name: read_table(snakemake.input[name])
-          for name in ("summary", "summary_rd", "summary_adults", "event_rates", "event_rates_adults")}
+          for name in ("summary", "summary_rd", "event_rates")}
 tables = evidence_tables(
     sheets, pooled, json.loads(Path(snakemake.input.claims).read_text()),
     AnalysisOptions.from_config(snakemake.params.analysis),
-    read_table(snakemake.input.network_estimates_adults) if "network_estimates_adults" in snakemake.input.keys()
-    else None)
+    read_table(snakemake.input.network_estimates) if "network_estimates" in snakemake.input.keys() else None)
 log.info("claims: %s", tables["claims"].verdict.value_counts().to_dict() if len(tables["claims"]) else {})
 for name, df in tables.items():
     write_csv(snakemake.output[name], df)

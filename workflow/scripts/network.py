@@ -1,8 +1,8 @@
 """Network meta-analysis per outcome (config ``network``; depmeta.review.networks): league
 estimates with direct and back-calculated indirect evidence, P-score ranking, design-by-treatment
-Q, study contributions, a network graph per outcome, the rows not in any network with the
-reason, and the same networks on the adult trials (the published benchmarks are set beside
-those by rule ``evidence``)."""
+Q, study contributions, a network graph per outcome and the rows not in any network with the
+reason, from the trials of the protocol's primary population (the published benchmarks are set
+beside these by rule ``evidence``)."""
 
 import sys
 from pathlib import Path
@@ -13,12 +13,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from depmeta.report.network_figure import network_graph  # noqa: E402
-from depmeta.review.analysis import AnalysisOptions, adult_study_ids, analysable_arms, analysable_reported  # noqa: E402
+from depmeta.review.analysis import AnalysisOptions, analysable_arms, analysable_reported  # noqa: E402
 from depmeta.review.networks import (  # noqa: E402
     CONTRIBUTION_NOTE,
     INTERVAL_NOTE,
     NetworkOptions,
-    adult_estimates,
     network_record,
     network_tables,
     outcome_networks,
@@ -32,13 +31,14 @@ opts = NetworkOptions.from_config(cfg, snakemake.params.analysis)
 log.info("network options: %s", cfg)
 schema_dir = Path(snakemake.scriptdir).parent / "schemas"
 sheets = read_validated(snakemake.input, ("arms", "contrasts", "studies", "excluded_arms"), schema_dir)
-# the arms set apart by the excluded-arms sheet or outside their outcome's time frame enter no
-# network (as no pairwise analysis); a trial's symptom arms enter on one scale (its SMDs take one
-# standardiser per trial)
-scales = AnalysisOptions.from_config(snakemake.params.analysis).scales.one_scale()
-arms, set_apart = analysable_arms(sheets, opts.timeframes, scales)
+# the trials outside the protocol's primary population, the arms set apart by the excluded-arms
+# sheet or outside their outcome's time frame enter no network (as no pairwise analysis); a trial's
+# symptom arms enter on one scale (its SMDs take one standardiser per trial)
+analysis = AnalysisOptions.from_config(snakemake.params.analysis)
+scales = analysis.scales.one_scale()
+arms, set_apart = analysable_arms(sheets, opts.timeframes, scales, analysis.populations)
 reported, reported_apart = analysable_reported(sheets, opts.population_preference, opts.timepoint, opts.timeframes,
-                                              scales.priority)
+                                               analysis.populations, scales.priority)
 set_apart = pd.concat([set_apart, reported_apart], ignore_index=True)
 
 networks = outcome_networks(arms, reported, opts, set_apart)
@@ -64,13 +64,6 @@ for net in networks:
         name = f"network_{net.outcome}.png" if part == 1 else f"network_{net.outcome}_part{part}.png"
         save_png(fig, figdir / name)
         figures.setdefault(net.outcome, []).append(name)
-
-# The same networks on the trials in adults and older adults only: the published network
-# meta-analyses (benchmarks) are of adults, as the pairwise benchmarks' comparison.
-adult_ids = adult_study_ids(sheets["studies"])
-tables["estimates_adults"] = adult_estimates(
-    outcome_networks(arms[arms.study_id.isin(adult_ids)], reported, opts))
-log.info("adult trials: %d of %d", len(adult_ids), len(sheets["studies"]))
 
 for key, df in tables.items():
     write_csv(snakemake.output[key], df)

@@ -50,6 +50,7 @@ from depmeta.report.tables import (
 )
 from depmeta.review.checks import CLAIM_VERDICTS
 from depmeta.review.nodes import node_order
+from depmeta.review.populations import ADULT_GROUPS, groups_text
 from depmeta.review.robustness import other_test_conclusions
 from depmeta.review.timeframes import TimeFrame, frame_text
 
@@ -58,8 +59,9 @@ __all__ = ["MAIN_COMPARISONS", "benchmarks_intro", "benchmarks_section", "benchm
            "coverage_table", "event_rates_intro", "exclusions_section", "meta_regression_table", "metapsy_section",
            "methods_section", "network_input_rows", "network_methods", "network_outcomes", "network_section",
            "network_test_text", "other_test_section",
-           "pairwise_intro", "results_by_outcome", "risk_of_bias_section", "sensitivity_section", "software_paragraph",
-           "studies_table", "subgroup_bubbles", "subgroup_groups_table", "subgroup_tests_table", "subgroups_intro",
+           "pairwise_intro", "populations_text", "results_by_outcome", "risk_of_bias_section", "sensitivity_section",
+           "software_paragraph", "strata_section", "studies_table", "subgroup_bubbles", "subgroup_groups_table",
+           "subgroup_tests_table", "subgroups_intro",
            "summary_of_findings", "what_the_trials_show"]
 
 #: The report's name of each test of a meta-regression slope.
@@ -246,12 +248,14 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
                                         f"{_option(certainty_options, 'cinema_not_assessed', 'certainty.json')} "
                                         "(a reporting bias nobody assessed as some concerns)"},
                       _option(certainty_options, "not_assessed", "certainty.json"), "certainty.not_assessed")
-            + "; trials in adolescents count as "
-            f"{_option(certainty_options, 'cinema_adolescent', 'certainty.json')} indirectness "
-            "for CINeMA. CINeMA's summary: one level down per domain with some concerns, two per domain with major "
-            "concerns. GRADE imprecision follows GRADE guidelines 6 (Guyatt et al. 2011): precision is adequate "
-            "when the CI excludes no effect and the optimal information size is met, and is rated down when the CI "
-            "includes no effect and appreciable benefit or harm. The CINeMA domains, the contribution matrix and "
+            + "; trials outside the question's age groups ("
+            f"{groups_text(_option(certainty_options, 'indirect_population', 'certainty.json'))}) count as "
+            f"{_option(certainty_options, 'cinema_indirect', 'certainty.json')} indirectness "
+            "for CINeMA and rate GRADE indirectness down by their share of the weight (the rule below). CINeMA's "
+            "summary: one level down per domain with some concerns, two per domain with major concerns. GRADE "
+            "imprecision follows GRADE guidelines 6 (Guyatt et al. 2011): precision is adequate when the CI "
+            "excludes no effect and the optimal information size is met, and is rated down when the CI includes no "
+            "effect and appreciable benefit or harm. The CINeMA domains, the contribution matrix and "
             "the three levels of concern are those of Nikolakopoulou et al. (2020) and Papakonstantinou et al. "
             "(2020); the imprecision, heterogeneity and incoherence rules are those the CINeMA web application's "
             "code applies (version 2.0.0; it differs from its documentation), the three contribution rules those "
@@ -438,11 +442,10 @@ def event_rates_intro(rates: pd.DataFrame) -> str:
     return "No strategy had enough arms reporting an outcome to pool event rates.\n"
 
 
-def results_by_outcome(summary: pd.DataFrame, summary_adults: pd.DataFrame, forest: list[dict], studies: pd.DataFrame,
-                       adult_ids: set, options: dict, pct: str, level: float, figure_dir) -> str:
+def results_by_outcome(summary: pd.DataFrame, forest: list[dict], options: dict, pct: str, level: float,
+                       figure_dir) -> str:
     """Per outcome, each pooled estimate in words with its forest plot (``forest``: the
-    figures manifest's forest entries, in ``figure_dir``); the adult trials' estimates where
-    adolescent trials were set apart; the comparisons with too few trials to pool."""
+    figures manifest's forest entries, in ``figure_dir``); the comparisons with too few trials to pool."""
     out = _Text()
     pooled = summary[summary.status == "pooled"] if len(summary) else summary
     for outcome in [o for o in options["outcomes"] if len(pooled) and o in set(pooled.outcome)]:
@@ -459,21 +462,6 @@ def results_by_outcome(summary: pd.DataFrame, summary_adults: pd.DataFrame, fore
                    f"({r.measure}, {options['method']}, {pct} CI; dashed line: prediction interval).")
             out(f"![{cap}]({figure_dir / entry['file']}){{#{label}}}\n")
     not_pooled = summary[summary.status != "pooled"] if len(summary) else summary
-    young = studies[~studies.study_id.isin(adult_ids)]
-    adult_table = summary_table(summary_adults, level) if len(summary_adults) else pd.DataFrame()
-    if len(young) and len(adult_table):
-        out("\n## Adult trials only\n")
-        out(f"The {studies_text_count(len(young))} in adolescents ({md_escape(', '.join(young.label))}) "
-            f"{'is' if len(young) == 1 else 'are'} set apart here: "
-            f"@tbl-summary-adults repeats the analyses on the {len(adult_ids)} trials in adults and older adults. "
-            "Claims about adults and the published meta-analyses (all of adults) are set against these estimates "
-            "in the sections that follow.\n")
-        out(f"\n{md_table(adult_table)}\n\n"
-            ": Pooled estimates from the trials in adults and older adults only. {#tbl-summary-adults}\n")
-    elif len(young):
-        out("\n## Adult trials only\n")
-        out(f"The {studies_text_count(len(young))} in adolescents ({md_escape(', '.join(young.label))}) set apart, the "
-            f"{studies_text_count(len(adult_ids))} in adults and older adults give no pooled estimate.\n")
     if len(not_pooled):
         out("\n## Comparisons not pooled\n")
         out("These comparisons have data but fewer studies than `min_studies`; they are listed with "
@@ -696,7 +684,7 @@ def other_test_section(conclusions: pd.DataFrame, level: float) -> str:
 
 
 BENCHMARKS_CAPTION = ("Published pooled estimates and this pipeline's estimate for the same comparison and outcome "
-                      "(Here: pairwise; Network here: the network meta-analysis of the same adult trials, in the "
+                      "(Here: pairwise; Network here: the network meta-analysis of the same trials, in the "
                       "published measure, where run).")
 
 
@@ -816,11 +804,12 @@ def claims_intro(claims: pd.DataFrame, pct: str) -> str:
         "trials report hazard ratios, a claim of an absolute difference against the risk difference; "
         "otherwise it is not testable, with the reason.")
     n_adult = int(claims.evidence.str.startswith("adult trials").sum()) if "evidence" in claims else 0
-    if n_adult == len(claims):
-        out(" Every claim concerns adults and is set against the pooled estimates of the adult trials.")
-    elif n_adult:
-        out(f" {n_adult} of the {len(claims)} claims concern adults and are set against the pooled estimates "
-            "of the adult trials; the others against all trials.")
+    if n_adult:
+        out(f" The primary population holds trials outside adults: {n_adult} of the {len(claims)} claims concern "
+            "adults and are set against the pooled estimates of its adult trials; the others against the whole "
+            "primary population.")
+    else:
+        out(" Every claim is set against the pooled estimates of the protocol's primary population.")
     for verdict in CLAIM_VERDICTS[:3]:
         ids = claims.id[claims.verdict == verdict].tolist()
         if ids:
@@ -1040,6 +1029,65 @@ counted twice in a meta-analysis; per trial the preferred analysis population
 {options['min_studies']} studies contribute. Event rates are pooled on the logit scale with the same
 estimator and back-transformed. The statistics were checked against R's metafor to six significant digits.
 """)
+    return str(out)
+
+
+def populations_text(options: dict, studies: pd.DataFrame) -> str:
+    """The methods' paragraph on the protocol's populations (``options``: results.json's analysis
+    options, ``populations``), with the number of trials in each."""
+    pops = options.get("populations") or {}
+    primary = pops.get("primary") or sorted(set(studies.age_group))
+    n = int(studies.age_group.isin(primary).sum())
+    text = (f"\n**Populations.** The primary population is {groups_text(primary)} (`analysis.populations`, "
+            f"{studies_text_count(n)}): every pairwise, event-rate and network analysis above and the claims "
+            "and published meta-analyses set beside them are of its trials")
+    young = int((studies.age_group.isin(primary) & ~studies.age_group.isin(ADULT_GROUPS)).sum())
+    text += (f"; it holds {studies_text_count(young)} outside adults and older adults, so claims about adults and "
+             "the published meta-analyses are set against its adult trials alone." if young else ".")
+    strata = pops.get("strata") or {}
+    for name, groups in strata.items():
+        m = int(studies.age_group.isin(groups).sum())
+        text += (f" The {studies_text_count(m)} in {groups_text(groups)} form{'s' if m == 1 else ''} the stratum "
+                 f"*{md_escape(name)}*, "
+                 "pooled on its own in the same way (its own section) and listed among the unused data of the "
+                 "primary analyses with that reason.")
+    others = sorted(set(studies.age_group) - set(primary) - {g for gs in strata.values() for g in gs})
+    if others:
+        m = int(studies.age_group.isin(others).sum())
+        text += (f" The {studies_text_count(m)} in {groups_text(others)} are in no population of the protocol and "
+                 "are listed among the unused data.")
+    return text + "\n"
+
+
+def strata_section(summary_strata: pd.DataFrame, studies: pd.DataFrame, options: dict, level: float) -> str:
+    """One section per stratum of the protocol (``analysis.populations.strata``, e.g. adolescents):
+    its trials and their pooled estimates (rule analyse's ``summary_strata.csv``); empty without strata."""
+    out = _Text()
+    pops = options.get("populations") or {}
+    primary = groups_text(pops.get("primary") or [])
+    for name, groups in (pops.get("strata") or {}).items():
+        title = name.replace("_", " ")
+        mine = studies[studies.age_group.isin(groups)]
+        out(f"\n# {md_escape(title[0].upper() + title[1:])}\n")
+        if not len(mine):
+            out(f"The protocol analyses trials in {groups_text(groups)} as a stratum of their own; the study sheet "
+                "has none.\n")
+            continue
+        rows = summary_strata[summary_strata.stratum == name] if len(summary_strata) else summary_strata
+        pooled = rows[rows.status == "pooled"] if len(rows) else rows
+        out(f"The {studies_text_count(len(mine))} in {groups_text(groups)} ({md_escape(', '.join(mine.label))}) "
+            f"{'is' if len(mine) == 1 else 'are'} a stratum of the protocol's own (`analysis.populations`): "
+            f"{'it is' if len(mine) == 1 else 'they are'} in none of the estimates above, which are of "
+            f"{primary}, and ")
+        label = f"tbl-stratum-{name.replace('_', '-')}"
+        if len(pooled):
+            out(f"@{label} pools {'it' if len(mine) == 1 else 'them'} on {'its' if len(mine) == 1 else 'their'} "
+                "own with the same estimator, test and time frames. These estimates enter no claim, benchmark or "
+                "certainty rating.\n")
+            out(f"\n{md_table(summary_table(pooled, level))}\n\n"
+                f": Pooled estimates from the trials in {groups_text(groups)} only. {{#{label}}}\n")
+        else:
+            out("no comparison of them has enough trials to pool (`min_studies`).\n")
     return str(out)
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from depmeta.review.comparisons import DEFAULT_COMPARISONS, comparison_set
 from depmeta.review.contrasts import exclude_arms, form_contrasts, preference_key, studies_text
 from depmeta.review.hazard import hazard_contrasts
+from depmeta.review.populations import ADULT_GROUPS, Populations
 from depmeta.review.scales import ScaleOptions, scale_rank, select_scales
 from depmeta.review.sheets import prepare_arms, prepare_contrasts
 from depmeta.review.timeframes import timeframes_from_config, within_timeframes
@@ -25,8 +26,8 @@ from depmeta.review.vocabulary import (
 from depmeta.stats.effects import RATIO_MEASURES, escalc
 from depmeta.stats.pooling import pool
 
-__all__ = ["AnalysisOptions", "run_meta_analyses", "pooled_summary", "pool_event_rates", "adult_analyses",
-           "risk_differences", "pooled_with_rd", "display_scale", "exclusions_table"]
+__all__ = ["AnalysisOptions", "run_meta_analyses", "pooled_summary", "pool_event_rates", "stratum_analyses",
+           "risk_differences", "pooled_with_rd", "display_scale", "exclusions_table", "adult_study_ids"]
 
 
 
@@ -58,6 +59,8 @@ class AnalysisOptions:
     scale_priority: tuple = SCALE_PRIORITY
     scale_rho: float = 0.5
     change_scores: str = "never"
+    #: the primary population and the strata (``analysis.populations``; default: every age group primary)
+    populations: Populations = field(default_factory=Populations)
 
     def __post_init__(self):
         object.__setattr__(self, "comparisons", comparison_set(self.comparisons))
@@ -82,6 +85,8 @@ class AnalysisOptions:
             kw["change_scores"] = section["change_scores"]["use"]
         if "timeframes" in kw:
             kw["timeframes"] = timeframes_from_config(kw["timeframes"])
+        if "populations" in kw:
+            kw["populations"] = Populations.from_config(kw["populations"])
         return cls(**kw)
 
     @property
@@ -95,7 +100,7 @@ class AnalysisOptions:
         frames = None if self.timeframes is None else {o: asdict(f) for o, f in self.timeframes.items()}
         defined = {c.name: c.record() for c in self.comparisons if DEFAULT_COMPARISONS.get(c.name) != c}
         return {**self.__dict__, "timeframes": frames, "comparisons": list(self.comparison_names),
-                **({"comparison_definitions": defined} if defined else {})}
+                **({"comparison_definitions": defined} if defined else {}), "populations": self.populations.record()}
 
     def early(self) -> "AnalysisOptions":
         """The options of the analysis at each trial's earliest timepoint (claims about speed): the
@@ -351,21 +356,22 @@ def pool_event_rates(arms: pd.DataFrame, labels: dict, opts: AnalysisOptions):
 
 
 def adult_study_ids(studies: pd.DataFrame) -> set:
-    """The trials in adults and older adults: every study whose ``age_group`` is not adolescent."""
-    return set(studies.study_id[studies.age_group != "adolescent"])
+    """The trials in adults and older adults (``age_group`` in :data:`~depmeta.review.populations.ADULT_GROUPS`)."""
+    return set(studies.study_id[studies.age_group.isin(ADULT_GROUPS)])
 
 
-def adult_analyses(contrasts: pd.DataFrame, arms: pd.DataFrame, studies: pd.DataFrame, labels: dict,
-                   opts: AnalysisOptions):
-    """The pooled analyses and event rates repeated on the trials in adults and
-    older adults only (adolescent trials set apart).
-
-    Returns ``(study_ids, summary, rates)``; ``rates`` is empty when event rates
-    are not asked for."""
-    ids = adult_study_ids(studies)
-    summary = pooled_summary(contrasts[contrasts.study_id.isin(ids)] if len(contrasts) else contrasts, opts)
-    rates = pool_event_rates(arms[arms.study_id.isin(ids)], labels, opts)[0] if opts.event_rates else pd.DataFrame()
-    return ids, summary, rates
+def stratum_analyses(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions) -> pd.DataFrame:
+    """The pooled analyses of each stratum of the protocol (``analysis.populations.strata``) on its
+    own: its trials through the same exclusion step, contrasts and pooling as the primary
+    population's (:func:`assemble_contrasts` with the stratum's age groups as the population).
+    One row per stratum × comparison × outcome × measure (``stratum`` first); empty without strata."""
+    parts = []
+    for name in opts.populations.strata:
+        formed = assemble_contrasts(sheets, replace(opts, populations=opts.populations.only(name)))
+        summary = pooled_summary(formed.contrasts, opts)
+        if len(summary):
+            parts.append(summary.assign(stratum=name)[["stratum", *summary.columns]])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 @dataclass(frozen=True)
@@ -386,40 +392,81 @@ class ContrastSet:
 
 
 def analysable_arms(sheets: dict[str, pd.DataFrame], timeframes: dict | None = None,
-                    scales: ScaleOptions | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The one exclusion step every analysis starts from: the arm sheet prepared, the rows of
-    the excluded-arms sheet set apart (reason "excluded: ..."), then the rows outside their
-    outcome's time frame (:func:`~depmeta.review.timeframes.within_timeframes`), then the
-    symptom rows of scales or change scores a trial's contrasts do not use
-    (:func:`depmeta.review.scales.select_scales`, with ``scales``, the defaults where None), in
-    :func:`depmeta.review.contrasts.form_contrasts`' ``unused`` form. Pairwise, network and
-    event-rate analyses all read the arms returned here (and the reported effects of
-    :func:`analysable_reported`)."""
-    arms, excluded = exclude_arms(prepare_arms(sheets["arms"]), sheets["excluded_arms"])
+                    scales: ScaleOptions | None = None, populations: Populations | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The one exclusion step every analysis starts from: the arm sheet prepared, the rows of the trials
+    outside the protocol's primary population set apart (``populations``, with the study sheet
+    ``sheets["studies"]``; reason: the trial's stratum, :mod:`depmeta.review.populations`; None: every
+    trial), the rows of the excluded-arms sheet (reason "excluded: ..."; a row of it that names an
+    outcome sets apart only the arm's rows of that outcome, whose definition falls outside the
+    outcome's), then the rows outside their outcome's time frame
+    (:func:`~depmeta.review.timeframes.within_timeframes`), then the symptom rows of scales or change
+    scores a trial's contrasts do not use (:func:`depmeta.review.scales.select_scales`, with ``scales``,
+    the defaults where None), in :func:`depmeta.review.contrasts.form_contrasts`' ``unused`` form.
+    Pairwise, network and event-rate analyses all read the arms returned here (and the reported effects
+    of :func:`analysable_reported`)."""
+    arms, stratum = (populations or Populations()).split(prepare_arms(sheets["arms"]), sheets.get("studies"), "arms")
+    whole, by_outcome = _excluded_rows(sheets["excluded_arms"])
+    arms, excluded = exclude_arms(arms, whole)
+    arms, outside_definition = _exclude_outcomes(arms, by_outcome)
     arms, outside = within_timeframes(arms, timeframes, "arms", lambda r: r["row_id"])
     arms, other_scales = select_scales(arms, scales)
-    parts = [p for p in (excluded, outside, other_scales) if len(p)]
+    parts = [p for p in (stratum, excluded, outside_definition, outside, other_scales) if len(p)]
     return arms, (pd.concat(parts, ignore_index=True) if parts else excluded)
+
+
+def _excluded_rows(excluded: pd.DataFrame | None) -> tuple[pd.DataFrame | None, dict]:
+    """The excluded-arms sheet split: its rows that set apart a whole arm (``outcome`` blank), and
+    (study, arm, outcome) -> reason of those that set apart one outcome of an arm."""
+    if excluded is None or not len(excluded) or "outcome" not in excluded:
+        return excluded, {}
+    named = excluded.outcome.astype(str).str.strip() != ""
+    return excluded[~named], {(r.study_id, r.arm_id, r.outcome): r.reason for r in excluded[named].itertuples()}
+
+
+def _exclude_outcomes(rows: pd.DataFrame, why: dict, arm_columns=("arm_id",), sheet: str = "arms"
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of ``rows`` (arms, or reported effects with ``arm1_id``/``arm2_id``) of an arm and
+    outcome the excluded-arms sheet sets apart (``why``: :func:`_excluded_rows`), in
+    :func:`depmeta.review.contrasts.form_contrasts`' ``unused`` form (reason "excluded: ...")."""
+    cols = ["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"]
+    if not why or rows is None or not len(rows):
+        return rows, pd.DataFrame(columns=cols)
+    reasons = [next((why[k] for a in arm_columns if (k := (r["study_id"], r[a], r["outcome"])) in why), None)
+               for r in rows.to_dict("records")]
+    drop = np.array([w is not None for w in reasons], bool)
+    out = [{"study_id": r["study_id"], "row_ids": [r["row_id"]], "sheet": sheet, "sheet_row": int(r["sheet_row"]),
+            "comparison": "", "outcome": r["outcome"], "reason": f"excluded: {w}"}
+           for r, w in zip(rows.to_dict("records"), reasons) if w is not None]
+    return rows[~drop], pd.DataFrame.from_records(out, columns=cols)
 
 
 def analysable_reported(sheets: dict[str, pd.DataFrame], population_preference=("ITT", "mITT", "completers"),
                         timepoint: str = "latest", timeframes: dict | None = None,
-                        scale_priority: tuple = SCALE_PRIORITY) -> tuple[pd.DataFrame, pd.DataFrame]:
+                        populations: Populations | None = None, scale_priority: tuple = SCALE_PRIORITY
+                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The contrasts sheet's reported effects the analyses may use (prepared:
-    :func:`depmeta.review.sheets.prepare_contrasts`), and those set apart with the reason: those
-    of an excluded arm (the same exclusion step as :func:`analysable_arms`), those outside their
-    outcome's time frame (``timeframes``), and all but one of a trial's reported effects for the
-    same two arms, outcome and measure (several scales, populations or timepoints): the preferred
-    analysis population, then the latest (``timepoint="earliest"``: the earliest) timepoint, then
-    the first scale of ``scale_priority`` (``analysis.scales.priority``, as for the arm rows:
-    :func:`depmeta.review.scales.scale_rank`), then the first in the sheet. Hazard ratios are chosen among by
-    :func:`depmeta.review.hazard.hazard_contrasts` (population, then the longest follow-up).
-    Pairwise, network and every other analysis read what is kept here."""
+    :func:`depmeta.review.sheets.prepare_contrasts`), and those set apart with the reason: those of
+    trials outside the primary population (``populations``, as :func:`analysable_arms`), those of an
+    excluded arm or of an arm's outcome the excluded-arms sheet names (the same exclusion step as
+    :func:`analysable_arms`), those outside their outcome's time frame (``timeframes``), and all but one
+    of a trial's reported effects for the same two arms, outcome and measure (several scales,
+    populations or timepoints): the preferred analysis population, then the latest
+    (``timepoint="earliest"``: the earliest) timepoint, then the first scale of ``scale_priority``
+    (``analysis.scales.priority``, as for the arm rows: :func:`depmeta.review.scales.scale_rank`), then
+    the first in the sheet. Hazard ratios are chosen among by :func:`depmeta.review.hazard.hazard_contrasts`
+    (population, then the longest follow-up). Pairwise, network and every other analysis read what is
+    kept here."""
     reported, excluded = prepare_contrasts(sheets["contrasts"]), sheets["excluded_arms"]
     cols = ["study_id", "row_ids", "sheet", "sheet_row", "comparison", "outcome", "reason"]
     if reported is None or not len(reported):
         return reported, pd.DataFrame(columns=cols)
+    reported, stratum = (populations or Populations()).split(reported, sheets.get("studies"), "contrasts")
+    excluded, by_outcome = _excluded_rows(excluded)
+    reported, definition = _exclude_outcomes(reported, by_outcome, ("arm1_id", "arm2_id"), "contrasts")
     reported, outside = within_timeframes(reported, timeframes, "contrasts", lambda r: r["row_id"])
+    parts = [p for p in (stratum, definition, outside) if len(p)]
+    outside = pd.concat(parts, ignore_index=True) if parts else outside
     why = {} if excluded is None else {(r.study_id, r.arm_id): r.reason for r in excluded.itertuples()}
     apart = {i: f"excluded: {h}" for i, r in zip(reported.index, reported.itertuples())
              if (h := why.get((r.study_id, r.arm1_id)) or why.get((r.study_id, r.arm2_id))) is not None}
@@ -453,12 +500,12 @@ def assemble_contrasts(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions, h
 
     ``sheets`` holds the typed ``arms``, ``contrasts`` and ``excluded_arms`` sheets; the
     contrasts sheet's hazard ratios (measure HR) are pooled apart (:func:`hazard_contrasts`).
-    The time frames and the timepoint rule are ``opts``' (:meth:`AnalysisOptions.early` for
+    The populations, time frames and timepoint rule are ``opts``' (:meth:`AnalysisOptions.early` for
     claims about speed); ``hazard=False`` leaves the hazard ratios out (they have no timepoint
     of their own)."""
-    arms, excluded = analysable_arms(sheets, opts.timeframes, opts.scales)
+    arms, excluded = analysable_arms(sheets, opts.timeframes, opts.scales, opts.populations)
     reported, excluded_reported = analysable_reported(sheets, opts.population_preference, opts.timepoint,
-                                                      opts.timeframes, opts.scale_priority)
+                                                      opts.timeframes, opts.populations, opts.scale_priority)
     hazards = reported[reported.measure == "HR"] if reported is not None and len(reported) else None
     if hazards is not None:
         reported = reported[reported.measure != "HR"]

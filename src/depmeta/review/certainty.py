@@ -91,6 +91,7 @@ from depmeta.review.judgements import (
     apply_override,
     overall_certainty,
 )
+from depmeta.review.populations import ADULT_GROUPS, groups_text, outside_population
 from depmeta.review.robustness import robust_inconsistency, robust_publication_bias, robust_rob
 from depmeta.review.vocabulary import OUTCOME_DIRECTION
 from depmeta.stats.absolute import absolute_effect, median_risk, nnt, optimal_information_size, smd_to_risk
@@ -134,10 +135,15 @@ class CertaintyOptions:
     ois_smd: float = 0.2
     pb_min_studies: int = 10
     pb_alpha: float = 0.10
-    adolescent_share: float = 1.0
+    #: GRADE indirectness: serious / very serious when trials outside ``indirect_population`` (the
+    #: question's age groups) carry at least these shares of the weight
+    indirect_serious_share: float = 0.5
+    indirect_very_serious_share: float = 1.0
+    indirect_population: tuple = ADULT_GROUPS
     cinema_rule: str = "average"
     cinema_not_assessed: str = "moderate"
-    cinema_adolescent: str = "moderate"
+    #: CINeMA study-level indirectness of a trial outside ``indirect_population`` (the others: low)
+    cinema_indirect: str = "moderate"
     #: a CINeMA domain nobody assessed: ``flag`` (no downgrade, shown as not assessed) or ``some concerns``
     not_assessed: str = "flag"
     reporting_bias: str = "not assessed"
@@ -173,8 +179,10 @@ class CertaintyOptions:
             ("imprecision", "alpha"): "ois_alpha", ("imprecision", "power"): "ois_power",
             ("imprecision", "rrr"): "ois_rrr", ("imprecision", "smd"): "ois_smd",
             ("publication_bias", "min_studies"): "pb_min_studies", ("publication_bias", "alpha"): "pb_alpha",
-            ("indirectness", "adolescent_share"): "adolescent_share",
-            ("indirectness", "cinema_adolescent"): "cinema_adolescent",
+            ("indirectness", "serious_share"): "indirect_serious_share",
+            ("indirectness", "very_serious_share"): "indirect_very_serious_share",
+            ("indirectness", "population"): "indirect_population",
+            ("indirectness", "cinema_indirect"): "cinema_indirect",
             ("indirectness", "judgements"): "indirectness",
             ("reporting_bias", "level"): "reporting_bias", ("reporting_bias", "reason"): "reporting_bias_reason",
             ("incoherence", "some_p"): "incoherence_some_p", ("incoherence", "major_p"): "incoherence_major_p",
@@ -189,6 +197,8 @@ class CertaintyOptions:
             if key in s:
                 kw[key] = s[key]
         kw["indirectness"] = tuple(kw.get("indirectness", ()))
+        if "indirect_population" in kw:
+            kw["indirect_population"] = tuple(kw["indirect_population"])
         kw["overrides"] = tuple(kw.get("overrides", ()))
         if kw.get("cinema_rule", "average") not in ("average", "majority", "highest"):
             raise ValueError("certainty.risk_of_bias.cinema_rule must be average, majority or highest")
@@ -317,23 +327,30 @@ def inconsistency_domain(i2: float, pi_low: float, pi_high: float, k: int, null:
     return Judgement("inconsistency", "no", 0, facts, rule)
 
 
-def indirectness_domain(weights, adolescent, adolescent_share: float = 1.0, configured: dict | None = None
-                        ) -> Judgement:
-    """GRADE indirectness: the reviewer's judgement from the config, else a flag for adolescent evidence.
+def indirectness_domain(weights, outside, serious_share: float = 0.5, very_serious_share: float = 1.0,
+                        configured: dict | None = None, population: str = "adults and older adults") -> Judgement:
+    """GRADE indirectness: the reviewer's judgement from the config, else in proportion to the weight
+    of the trials outside the question's population.
 
-    With a configured judgement (``level``, ``reason``) that is used. Otherwise
-    serious if trials in adolescents carry at least ``adolescent_share`` of the
-    weight (default 100%: adolescent-only evidence for a question about
-    depression in general), else no.
+    ``outside`` flags, per study, a trial outside the question's age groups (``population``, in words;
+    :func:`depmeta.review.populations.outside_population`, ``certainty.indirectness.population``).
+    With a configured judgement (``level``, ``reason``) that is used. Otherwise very serious when
+    those trials carry at least ``very_serious_share`` of the weight, serious at ``serious_share``,
+    else no. The shares and their defaults (50%, as the risk-of-bias rule and as CINeMA's average
+    rule with such trials at moderate; 100%: the whole estimate from another population) are this
+    project's: GRADE guidelines 8 (Guyatt et al. 2011, J Clin Epidemiol 64:1303) give no share of
+    indirect evidence at which to rate down.
     """
-    rule = (f"reviewer's judgement from the config; else serious if adolescent trials carry >= "
-            f"{_pct(adolescent_share)} of the weight")
+    rule = (f"reviewer's judgement from the config; else very serious if trials outside {population} carry >= "
+            f"{_pct(very_serious_share)} of the weight, serious if >= {_pct(serious_share)}")
     if configured:
         level = configured["level"]
         return Judgement("indirectness", level, GRADE_LEVELS[level], configured["reason"], rule)
-    share = _shares(weights, np.asarray(adolescent, bool), (True,))[True]
-    facts = f"trials in adolescents carry {_pct(share)} of the weight"
-    if share >= adolescent_share - SHARE_TOL:
+    share = _shares(weights, np.asarray(outside, bool), (True,))[True]
+    facts = f"trials outside {population} carry {_pct(share)} of the weight"
+    if share >= very_serious_share - SHARE_TOL:
+        return Judgement("indirectness", "very serious", 2, facts, rule)
+    if share >= serious_share - SHARE_TOL:
         return Judgement("indirectness", "serious", 1, facts, rule)
     return Judgement("indirectness", "no", 0, facts + "; no indirectness judged in the config", rule)
 
@@ -888,7 +905,7 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
     results : DataFrame, one row per comparison × outcome: certainty and absolute effect.
     """
     level = rob_levels.set_index("study_id").level.to_dict()
-    adolescent = dict(zip(studies.study_id, studies.age_group == "adolescent"))
+    outside = outside_population(studies, opts.indirect_population)
     grade, results = [], []
     pooled = summary[summary.status == "pooled"] if len(summary) else summary
     for r in pooled.itertuples():
@@ -916,8 +933,8 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
                        opts.rob_very_serious_share),
             inconsistency_domain(r.i2, r.pi_low_display, r.pi_high_display, int(r.k), null, zone, opts.i2_serious,
                                  opts.i2_very_serious),
-            indirectness_domain(w, [adolescent.get(s, False) for s in ps.study_id], opts.adolescent_share,
-                                configured),
+            indirectness_domain(w, ps.study_id.isin(outside).to_numpy(), opts.indirect_serious_share,
+                                opts.indirect_very_serious_share, configured, groups_text(opts.indirect_population)),
             imprecision_domain(r.ci_low_display, r.ci_high_display, null, opts.grade_thresholds(r.measure),
                                r.n_patients, ois),
             publication_bias_domain(int(r.k), pb_p, opts.pb_min_studies, opts.pb_alpha),
@@ -982,7 +999,7 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
     if not len(estimates):
         return pd.DataFrame(), pd.DataFrame()
     level = rob_levels.set_index("study_id").level.to_dict()
-    age = dict(zip(studies.study_id, studies.age_group))
+    outside = outside_population(studies, opts.indirect_population)
     sizes = study_sizes(per_study) if len(per_study) else {}
     # the random-effects design-by-treatment test, the one the CINeMA application reads (nan: no test)
     dbt_p = net_summary.set_index("outcome").q_between_random_pval.to_dict() if len(net_summary) else {}
@@ -997,7 +1014,7 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
                              f"{r.treatment1} vs {r.treatment2}")
         zone, null = tuple(opts.zone[r.measure]), opts.null(r.measure)
         study_rob = [_CINEMA_ROB.get(level.get(s, NOT_ASSESSED), NOT_ASSESSED) for s in c.study_id]
-        study_ind = [opts.cinema_adolescent if age.get(s) == "adolescent" else "low" for s in c.study_id]
+        study_ind = [opts.cinema_indirect if s in outside else "low" for s in c.study_id]
         direct = indirect = None
         if pd.notna(r.direct_estimate) and pd.notna(r.indirect_estimate):
             # the network rule's direct and indirect CIs (normal quantile at the network's level, as netsplit)

@@ -38,9 +38,13 @@ is 1 for ratio measures and 0 for RD and g):
   range, contradicted when it lies entirely outside it, not shown when it
   reaches beyond it. The reason names the interval used.
 
-Claims about adults, and published meta-analyses (all of adults), are set
-against the pooled estimates of the adult trials when those are given
-(``adult=``), so that adolescent trials do not decide them.
+Claims and published meta-analyses are set against the pooled estimates of the
+protocol's primary population (``analysis.populations``: in the embedded review adults
+and older adults, the adolescent trials a stratum of their own). Where the primary
+population also holds younger trials (a protocol that pools all ages), claims about
+adults and the published meta-analyses (all of adults) are set against the pooled
+estimates of its adult trials when those are given (``adult=``), so that adolescent
+trials do not decide them.
 
 A claim is only ever set against the estimate of the population, timepoint
 and scale it speaks of, else it is ``not testable`` with the reason:
@@ -148,7 +152,7 @@ SEPARATE_COMPARISONS = {
 }
 _NOT_SYMPTOMS = ("the claim is about {}; the evidence here is symptom scores and response, remission, relapse "
                  "and dropout counts, which do not measure it")
-ALL_TRIALS, ADULT_TRIALS = "all trials", "adult trials"
+ALL_TRIALS, ADULT_TRIALS = "primary population", "adult trials"
 #: The arm types a claim's ``therapy_type`` / ``drug_class`` applies to (the arm sheet's columns).
 ARMS_OF = {"therapy_type": ("psychotherapy", "combined"), "drug_class": ("medication", "combined")}
 _YOUNG = ("adolescen", "child", "youth", "young people")
@@ -174,7 +178,7 @@ def _overlaps(low: float, high: float, ci_low: float, ci_high: float) -> bool:
 @dataclass(frozen=True)
 class ClaimEvidence:
     """The pooled estimates one set of trials or arms offers the claims: ``summary`` and
-    ``rates`` of all trials and the optional ``adult``, ``early`` and ``subgroups`` of
+    ``rates`` of the primary population and the optional ``adult``, ``early`` and ``subgroups`` of
     :func:`evaluate_claims` (same meaning); ``relapse_notes``: (comparison, about adults,
     subgroup or None) -> what the reason of a relapse claim set against them adds (e.g. hazard ratios left out)."""
 
@@ -481,14 +485,15 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
     claims : list of dict
         The claims (``data/claims.yaml``'s items).
     summary : DataFrame
-        Pooled estimates of all trials, one row per comparison × outcome ×
+        Pooled estimates of the primary population, one row per comparison × outcome ×
         measure (the ratio measure, and RD / HR rows where pooled).
     rates : DataFrame
         Pooled event rates per strategy × outcome.
     level : float
         Confidence level, for the reasons' wording.
     adult : (summary, rates), optional
-        The same pooled from the adult trials only; claims about adults
+        The same pooled from the adult trials only, where the primary population holds
+        others (:func:`depmeta.review.evidence.claim_evidence`); claims about adults
         (:func:`about_adults`) are evaluated against it, and the ``evidence``
         column says which set was used.
     early : (summary, adult summary), optional
@@ -696,7 +701,7 @@ def network_benchmarks(benchmarks: pd.DataFrame, network: pd.DataFrame) -> pd.Da
     benchmarks : DataFrame
         The benchmarks sheet (``benchmark_id, comparison, outcome, measure, ...``).
     network : DataFrame
-        Network estimates (rule network's ``network_estimates_adults.csv``:
+        Network estimates (rule network's ``network_estimates.csv``, of the primary population:
         ``outcome, measure, comparison, estimate_display, ci_low_display,
         ci_high_display`` and optionally ``n_network_studies``).
 

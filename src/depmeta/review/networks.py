@@ -1,7 +1,7 @@
 """The network meta-analysis of each outcome, as the review runs it: the network's contrasts
 (:func:`depmeta.review.nodes.outcome_network`), whether there is enough to fit, the reference
 node, the fit of each connected part (:func:`depmeta.stats.network.fit_network_parts`), and
-the tables the workflow writes. One loop for every set of trials (all trials, adults only).
+the tables the workflow writes.
 Frames in, frames out, no file I/O."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from depmeta.review.timeframes import timeframes_from_config
 from depmeta.review.vocabulary import BINARY_OUTCOMES, OUTCOME_DIRECTION
 from depmeta.stats.network import NetworkResult, StudyContrasts, fit_network_parts
 
-__all__ = ["ADULT_COLUMNS", "ESTIMATE_COLUMNS", "INTERVAL_NOTE", "NetworkOptions", "OutcomeNetwork", "SUMMARY_COLUMNS",
-           "adult_estimates", "network_record", "network_tables", "outcome_networks"]
+__all__ = ["ESTIMATE_COLUMNS", "INTERVAL_NOTE", "NetworkOptions", "OutcomeNetwork", "SUMMARY_COLUMNS",
+           "network_record", "network_tables", "outcome_networks"]
 
 #: How the study contributions are computed, as the report and network.json say it.
 CONTRIBUTION_NOTE = {
@@ -34,7 +34,7 @@ INTERVAL_NOTE = {
          "t with contrasts minus treatment effects df (df in network_summary.csv); the normal quantile where "
          "there are no such df",
 }
-#: Columns of network_estimates.csv, network_summary.csv and network_estimates_adults.csv.
+#: Columns of network_estimates.csv and network_summary.csv.
 ESTIMATE_COLUMNS = [
     "outcome", "measure", "treatment1", "treatment2", "comparison", "estimate", "se", "ci_low", "ci_high",
     "pi_low", "pi_high", "estimate_display", "ci_low_display", "ci_high_display", "pi_low_display",
@@ -42,17 +42,13 @@ ESTIMATE_COLUMNS = [
     "split_z", "split_pval", "n_studies", "n_patients", "row_ids", "part", "direct_ci_low", "direct_ci_high",
     "indirect_ci_low", "indirect_ci_high", "direct_estimate_display", "direct_ci_low_display",
     "direct_ci_high_display", "indirect_estimate_display", "indirect_ci_low_display", "indirect_ci_high_display",
+    "n_network_studies",
 ]
 SUMMARY_COLUMNS = [
     "outcome", "measure", "method", "test", "df", "tau2", "tau", "n_studies", "n_treatments", "n_designs", "q_total",
     "q_total_df", "q_total_pval", "q_within", "q_within_df", "q_within_pval", "q_between", "q_between_df",
     "q_between_pval", "tau2_within", "q_between_random", "q_between_random_df", "q_between_random_pval",
     "components", "reference", "note",
-]
-ADULT_COLUMNS = [
-    "outcome", "measure", "treatment1", "treatment2", "comparison", "estimate", "se", "ci_low", "ci_high",
-    "estimate_display", "ci_low_display", "ci_high_display", "pi_low_display", "pi_high_display", "direct_k",
-    "n_network_studies", "row_ids", "part",
 ]
 _DISPLAYED = ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "direct_estimate", "direct_ci_low",
               "direct_ci_high", "indirect_estimate", "indirect_ci_low", "indirect_ci_high")
@@ -175,6 +171,7 @@ def _pairs(net: OutcomeNetwork, fit: NetworkResult, part: int) -> pd.DataFrame:
     pf["n_studies"] = pf.direct_k
     pf["direct_k"] = pf.direct_k.where(pf.direct_k > 0)
     pf["part"] = part
+    pf["n_network_studies"] = len(fit.studies)
     return pf
 
 
@@ -218,19 +215,6 @@ def network_tables(networks: list[OutcomeNetwork], method: str) -> dict[str, pd.
         "exclusions": (pd.concat(exclusions, ignore_index=True)[excl_cols] if exclusions
                        else pd.DataFrame(columns=excl_cols)),
     }
-
-
-def adult_estimates(networks: list[OutcomeNetwork]) -> pd.DataFrame:
-    """The network estimates of the adult trials (network_estimates_adults.csv): set beside
-    the published network meta-analyses of adults."""
-    rows = []
-    for net in networks:
-        for part, fit in enumerate(net.fits, 1):
-            pf = _pairs(net, fit, part)
-            pf["direct_k"] = pf.n_studies  # 0 where there is no direct evidence
-            pf["n_network_studies"] = len(fit.studies)
-            rows.append(pf)
-    return pd.concat(rows, ignore_index=True)[ADULT_COLUMNS] if rows else pd.DataFrame()
 
 
 def network_record(net: OutcomeNetwork) -> dict:

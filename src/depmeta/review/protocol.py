@@ -19,7 +19,8 @@ Checks the JSON schema cannot say (each message names the key and the fix):
 - a placeholder left in (``<...>``, as ``depmeta init`` writes them);
 - comparisons whose sides can hold the same arm, name a class or type the review's
   vocabulary does not list, or repeat a name or a pair of sides
-  (:func:`depmeta.review.comparisons.check_comparisons`).
+  (:func:`depmeta.review.comparisons.check_comparisons`);
+- an age group named twice in ``analysis.populations`` (primary and a stratum, or two strata).
 
 :func:`group_files` says which files each validation group reads; the workflow's validation
 jobs and ``depmeta validate`` both take their inputs from it.
@@ -28,6 +29,7 @@ jobs and ``depmeta validate`` both take their inputs from it.
 from __future__ import annotations
 
 from depmeta.review.comparisons import check_comparisons
+from depmeta.review.populations import populations_problems
 from depmeta.review.timeframes import timeframes_from_config
 from depmeta.review.validation import BOOK_SHEETS, GROUPS
 
@@ -97,6 +99,7 @@ def check_protocol(config: dict) -> list[str]:
         except ValueError as err:
             problems.append(f"analysis.timeframes.{outcome}: {err}")
     problems += check_comparisons((config.get("analysis") or {}).get("comparisons"), config.get("vocabulary"))
+    problems += populations_problems((config.get("analysis") or {}).get("populations"))
     if sheets.get("hazard_ratios"):
         problems.append(
             f"sheets.hazard_ratios: hazard ratios are rows of the contrasts sheet (measure HR) now. Move the rows of "

@@ -606,17 +606,28 @@ def prepare_contrasts(contrasts: pd.DataFrame | None) -> pd.DataFrame | None:
 
 
 def check_excluded_arms(excluded: pd.DataFrame, arms: pd.DataFrame, files: dict[str, str]) -> list[Problem]:
-    """Each excluded arm must be an arm of the arm sheet, listed once.
+    """Each excluded arm must be an arm of the arm sheet, and an excluded outcome (``outcome``,
+    blank: the whole arm) one of that arm's outcomes there; an arm or arm and outcome is set apart
+    once (a whole arm, then one of its outcomes, is set apart twice).
     ``files`` maps ``"excluded_arms"`` and ``"arms"`` to the names used in messages."""
     fe, fa = files["excluded_arms"], files["arms"]
     known = set(zip(arms.study_id, arms.arm_id))
-    problems = []
-    for i, r in excluded.iterrows():
-        if (r["study_id"], r["arm_id"]) not in known:
-            problems.append(Problem(fe, _row(i), "arm_id", f"arm {r['study_id']}/{r['arm_id']} is not in {fa}"))
-    for i in excluded.index[excluded.duplicated(subset=["study_id", "arm_id"], keep="first")]:
-        problems.append(Problem(fe, _row(i), "arm_id", f"arm {excluded.at[i, 'study_id']}/{excluded.at[i, 'arm_id']} "
-                                                      "is already excluded above"))
+    outcomes = set(zip(arms.study_id, arms.arm_id, arms.outcome))
+    outcome = excluded["outcome"] if "outcome" in excluded else pd.Series("", index=excluded.index)
+    problems, seen = [], {}
+    for (i, r), o in zip(excluded.iterrows(), outcome):
+        arm = (r["study_id"], r["arm_id"])
+        name = f"arm {r['study_id']}/{r['arm_id']}"
+        if arm not in known:
+            problems.append(Problem(fe, _row(i), "arm_id", f"{name} is not in {fa}"))
+        elif o and (*arm, o) not in outcomes:
+            problems.append(Problem(fe, _row(i), "outcome", f"{name} has no {o} rows in {fa}; leave outcome blank "
+                                                            "to set apart the whole arm, or name one of its outcomes"))
+        before = seen.setdefault(arm, set())
+        if "" in before or o in before or (not o and before):
+            problems.append(Problem(fe, _row(i), "arm_id", f"{name}{f' ({o})' if o else ''} is already excluded "
+                                                           "above"))
+        before.add(o)
     return problems
 
 
