@@ -166,18 +166,70 @@ def test_study_rob_levels():
 def test_rob_domain_boundaries():
     # weights 50/30/20: high 50% -> very serious (>= 50%)
     assert rob_domain([50, 30, 20], ["high", "low", "low"]).downgrade == 2
-    # high 49%, not assessed 1%: together 50% -> serious
-    j = rob_domain([49, 1, 50], ["high", "not assessed", "low"])
+    # high 49% + some concerns 1% = 50% -> serious
+    j = rob_domain([49, 1, 50], ["high", "some_concerns", "low"])
     assert (j.level, j.downgrade) == ("serious", 1)
-    assert "49%" in j.reason and "1%" in j.reason
-    # high 30% + not assessed 19.9% = 49.9% < 50% -> no
-    assert rob_domain([30, 19.9, 50.1], ["high", "not assessed", "low"]).level == "no"
-    # some concerns does not count against
-    assert rob_domain([60, 40], ["some_concerns", "low"]).level == "no"
-    # unnormalised weights are normalised: 1 of 2 equal weights not assessed = 50% -> serious
-    assert rob_domain([3, 3], ["not assessed", "low"]).level == "serious"
+    assert j.reason == "weight 49% high risk, 1% some concerns, 50% low risk"
+    # high 30% + some concerns 19.9% = 49.9% < 50% -> no
+    assert rob_domain([30, 19.9, 50.1], ["high", "some_concerns", "low"]).level == "no"
+    # some concerns count with high risk for serious (not for very serious)
+    assert rob_domain([60, 40], ["some_concerns", "low"]).level == "serious"
+    # unnormalised weights are normalised: 1 of 2 equal weights some concerns = 50% -> serious
+    assert rob_domain([3, 3], ["some_concerns", "low"]).level == "serious"
     with pytest.raises(ValueError, match="weights"):
         rob_domain([0, 0], ["low", "low"])
+    with pytest.raises(ValueError, match="study levels must be"):
+        rob_domain([1], ["unclear"])
+    with pytest.raises(ValueError, match="not_assessed must be flag or a study level"):
+        rob_domain([1], ["low"], not_assessed="moderate")
+
+
+ROB_NOT_ASSESSED_CASES = [
+    # (weights, levels, not_assessed, level, why)
+    ([40, 30, 30], ["low", "high", "some_concerns"], "flag", "serious",
+     "all assessed: high 30% + some concerns 30% = 60% -> serious, nothing set aside"),
+    ([40, 60], ["low", "high"], "flag", "very serious", "all assessed: high 60% -> very serious"),
+    ([50, 50], ["not assessed", "not assessed"], "flag", "not assessed", "none assessed: not assessed, no downgrade"),
+    ([1], ["not assessed"], "flag", "not assessed", "a single unassessed trial"),
+    ([50, 50], ["not assessed", "high"], "flag", "not assessed",
+     "unassessed trials carry exactly half (the serious_share): not assessed, the high half does not decide"),
+    ([49, 51], ["not assessed", "high"], "flag", "very serious",
+     "unassessed 49%: judged on the assessed 51%, all high"),
+    ([49, 51], ["not assessed", "low"], "flag", "no", "unassessed 49% set aside: the assessed trials are at low risk"),
+    ([51, 49], ["not assessed", "low"], "flag", "not assessed", "unassessed 51%: not assessed"),
+    ([50, 50], ["not assessed", "low"], "some_concerns", "serious",
+     "counted as some concerns: 50% >= serious_share -> serious (the rule before the flag)"),
+    ([49, 51], ["not assessed", "low"], "some_concerns", "no", "counted as some concerns: 49% < 50% -> no"),
+    ([50, 50], ["not assessed", "low"], "high", "very serious", "counted as high risk: 50% -> very serious"),
+    ([50, 50], ["not assessed", "low"], "low", "no", "counted as low risk"),
+]
+
+
+@pytest.mark.parametrize("w, lev, na, level, why", ROB_NOT_ASSESSED_CASES, ids=[x[-1] for x in ROB_NOT_ASSESSED_CASES])
+def test_rob_domain_not_assessed_worked_cases(w, lev, na, level, why):
+    j = rob_domain(w, lev, 0.5, 0.5, not_assessed=na)
+    assert j.level == level and j.downgrade == {"no": 0, "serious": 1, "very serious": 2, "not assessed": 0}[level]
+    # the share without an assessment is in the reason whenever there are such trials
+    assert ("from trials without an assessment" in j.reason) == ("not assessed" in lev)
+
+
+def test_rob_domain_not_assessed_reasons_follow_the_cinema_rule():
+    j = rob_domain([70, 30], ["not assessed", "high"])
+    assert j.reason == "weight 70% from trials without an assessment; 30% high risk, 0% some concerns, 0% low risk"
+    assert j.rule.endswith("; trials without an assessment set aside, the domain not assessed when they carry >= 50% "
+                           "of the weight")
+    j = rob_domain([20, 80], ["not assessed", "low"])
+    assert j.reason == ("weight 0% high risk, 0% some concerns, 100% low risk (the assessed trials; 20% from trials "
+                        "without an assessment set aside)")
+    j = rob_domain([70, 30], ["not assessed", "low"], not_assessed="some_concerns")
+    assert j.reason.endswith("(70% from trials without an assessment, counted as some concerns)")
+    assert j.rule.endswith("a trial without an assessment counts as some concerns")
+    # the same weights and states give the same verdict as CINeMA's within-study bias (one rule, one threshold)
+    for w, lev in (([50, 50], ["not assessed", "high"]), ([49, 51], ["not assessed", "high"]),
+                   ([30, 70], ["not assessed", "low"])):
+        cin = contribution_domain("within-study bias", w, ["high" if x == "high" else x for x in lev], "average",
+                                  "flag")
+        assert (rob_domain(w, lev).level == "not assessed") == (cin.level == "not assessed")
 
 
 def test_inconsistency_boundaries():
@@ -265,7 +317,8 @@ def test_publication_bias():
 
 
 def test_overall_certainty_and_override():
-    js = [rob_domain([1], ["not assessed"]), imprecision_domain(0.74, 1.26, 1.0, (0.75, 1.25), 100, 712)]
+    js = [rob_domain([1], ["high"], serious_share=0.5, very_serious_share=1.1),
+          imprecision_domain(0.74, 1.26, 1.0, (0.75, 1.25), 100, 712)]
     # 4 - (1 + 2) = 1: very low
     c = overall_certainty(js)
     assert (c.score, c.word, c.symbols, c.downgrades) == (1, "very low", "⊕◯◯◯", 3)
@@ -588,12 +641,32 @@ def test_assumed_risks_sources():
 def test_grade_pairwise_end_to_end():
     studies, per_study, summary = _pairwise_fixture()
     levels = study_rob_levels(studies, None)
-    opts = CertaintyOptions()
     risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    # RoB, rule flag (default): s3 (20%) has no assessment and is set aside; of the assessed weight s2 at high
+    # risk carries 40/80 = 50% -> very serious; nothing named not assessed beside the rating
+    grade_f, res_f = grade_pairwise(summary, per_study, levels, studies, CertaintyOptions(), risks, {"response": 1})
+    rob_f = grade_f.set_index("domain").loc["risk of bias"]
+    assert (rob_f.concern, rob_f.downgrade) == ("very serious", 2)
+    assert "20% from trials without an assessment set aside" in rob_f.reason
+    assert (res_f.iloc[0].certainty, res_f.iloc[0].not_assessed) == ("very low", "")
+    # s3 carrying 60%: risk of bias not assessed, no downgrade, named in the row
+    heavy = per_study.assign(weight=[20.0, 20.0, 60.0])
+    grade_h, res_h = grade_pairwise(summary, heavy, levels, studies, CertaintyOptions(), risks, {"response": 1})
+    rob_h = grade_h.set_index("domain").loc["risk of bias"]
+    assert (rob_h.concern, rob_h.downgrade) == ("not assessed", 0)
+    assert rob_h.reason.startswith("weight 60% from trials without an assessment")
+    assert (res_h.iloc[0].certainty, res_h.iloc[0].not_assessed) == ("moderate", "risk of bias")
+    # rule some concerns: s3 counts as some concerns (risk_of_bias.cinema_not_assessed moderate)
+    opts = CertaintyOptions(not_assessed="some concerns")
     grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
     g = grade.set_index("domain")
-    # RoB: high 40% + not assessed 20% = 60% >= 50% -> serious; high alone 40% < 50%
+    # RoB: high 40% + some concerns 20% = 60% >= 50% -> serious; high alone 40% < 50%
     assert g.loc["risk of bias", "concern"] == "serious"
+    assert "(20% from trials without an assessment, counted as some concerns)" in g.loc["risk of bias", "reason"]
+    assert res.iloc[0].not_assessed == ""
+    high = CertaintyOptions(not_assessed="some concerns", cinema_not_assessed="high")
+    g_high, _ = grade_pairwise(summary, per_study, levels, studies, high, risks, {"response": 1})
+    assert g_high.set_index("domain").loc["risk of bias", "concern"] == "very serious"   # high 60%
     # I² 30% < 50% -> no
     assert g.loc["inconsistency", "concern"] == "no"
     # adolescents 20% < 100% -> no
@@ -610,7 +683,7 @@ def test_grade_pairwise_end_to_end():
     # an override with its reason, and a small-study test used only from k >= min_studies
     o = CertaintyOptions(overrides=({"domain": "imprecision", "comparison": "combined_vs_medication",
                                      "level": "no", "reason": "OIS met when counting events"},),
-                         pb_min_studies=3)
+                         pb_min_studies=3, not_assessed="some concerns")
     grade2, res2 = grade_pairwise(summary, per_study, levels, studies, o, risks, {"response": 1},
                                   small_study_test=lambda y, v: 0.04)
     g2 = grade2.set_index("domain")
@@ -780,7 +853,7 @@ def test_sof_table_format_and_answer():
     studies, per_study, summary = _pairwise_fixture()
     est, summ, contrib = _network_fixture()
     levels = study_rob_levels(studies, None)
-    opts = CertaintyOptions()
+    opts = CertaintyOptions(not_assessed="some concerns")  # s3 counted: serious
     risks = {("combined_vs_medication", "response"): (0.4, "median")}
     grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
     sof = sof_rows(res, grade, opts, ["response"], {"combined_vs_medication": ("combined treatment", "medication")})
@@ -795,7 +868,7 @@ def test_sof_table_format_and_answer():
     assert row["Relative effect (95% CI)"] == "RR 1.20 (1.05 to 1.37)"
     assert row["Participants (trials)"] == "500 (3)"
     assert row["Certainty"] == "⊕⊕◯◯ low (a,b)"
-    assert notes[0].startswith("a. Risk of bias (GRADE: serious, down 1): trials at high risk")
+    assert notes[0].startswith("a. Risk of bias (GRADE: serious, down 1): weight 40% high risk")
     assert notes[1].startswith("b. Imprecision (GRADE: serious, down 1)")
     from depmeta.report.summary_of_findings import nnt_table
 
@@ -877,7 +950,7 @@ def test_override_is_printed_even_without_downgrade():
     # risk of bias no longer lowers the certainty (4 - 1 = moderate) but its reason is printed
     assert tab.iloc[0]["Certainty"] == "⊕⊕⊕◯ moderate (a,b)"
     assert notes[0].startswith("a. Risk of bias (GRADE: no (reviewer)): reviewer judgement: outcome assessors blinded")
-    assert "rule gave serious" in notes[0]
+    assert "rule gave very serious" in notes[0]     # s2 at high risk: 50% of the assessed weight
 
 
 def test_rules_table_lists_each_domain_once():
@@ -1051,3 +1124,23 @@ def test_no_small_study_test_is_asked_for_where_it_cannot_run():
         assert (pb.concern, pb.reason) == ("not assessable", f"{k} studies but no test result")
         assert not small_study_testable(vi)
     assert small_study_testable([0.01, 0.02, 0.02])
+
+
+def test_a_pairwise_risk_of_bias_nobody_assessed_is_named_where_grade_prints():
+    from depmeta.report.summary_of_findings import pairwise_table, sof_table
+
+    studies, per_study, summary = _pairwise_fixture()
+    heavy = per_study.assign(weight=[20.0, 20.0, 60.0])      # s3, without an assessment, carries 60%
+    opts = CertaintyOptions()
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    grade, res = grade_pairwise(summary, heavy, study_rob_levels(studies, None), studies, opts, risks,
+                                {"response": 1})
+    sof = sof_rows(res, grade, opts, ["response"], {"combined_vs_medication": ("combined treatment", "medication")})
+    assert sof.iloc[0].not_assessed == "risk of bias"
+    tab, notes = pairwise_table(sof, ["combined_vs_medication"])
+    # imprecision (500 < OIS 712) is the one downgrade; risk of bias named beside the rating, with its footnote
+    assert tab.iloc[0]["Certainty (GRADE)"] == "⊕⊕⊕◯ moderate; risk of bias not assessed (a,b)"
+    assert notes[0].startswith("a. Risk of bias (not assessed): weight 60% from trials without an assessment")
+    sof_tab, sof_notes = sof_table(sof, "combined_vs_medication")
+    assert sof_tab.iloc[0]["Certainty"].startswith("⊕⊕⊕◯ moderate; risk of bias not assessed")
+    assert sof_notes[0].startswith("a. Risk of bias (GRADE: not assessed): weight 60%")

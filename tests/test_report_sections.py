@@ -67,7 +67,7 @@ def test_summary_of_findings_tables_notes_and_rules():
     assert text.count("{#tbl-sof-") == 1 and "{#tbl-sof-combined-vs-medication}" in text
     assert "## Numbers needed to treat" in text and "{#tbl-nnt}" in text
     assert "{#tbl-grade-pairwise}" in text  # pairwise ratings beside the network ones
-    assert "{#tbl-certainty-rules}" in text and "CINeMA sets aside" in text
+    assert "{#tbl-certainty-rules}" in text and "GRADE and CINeMA set aside" in text
     assert "**a.**" in text  # the downgrades' footnotes under the table
     # the rating in the table names the domain nobody assessed, with its footnote
     assert "⊕⊕◯◯ low; reporting bias not assessed (" in text
@@ -77,7 +77,7 @@ def test_summary_of_findings_tables_notes_and_rules():
                                                             grade, cin, OPTIONS)
     counted = summary_of_findings(sof, ["combined_vs_medication"], grade, cin,
                                   {**OPTIONS, "not_assessed": "some concerns"})
-    assert "CINeMA counts as moderate" in counted
+    assert "GRADE and CINeMA count as moderate" in counted
     with pytest.raises(ValueError, match="certainty.not_assessed = 'x' is not one the report describes"):
         summary_of_findings(sof, ["combined_vs_medication"], grade, cin, {**OPTIONS, "not_assessed": "x"})
 

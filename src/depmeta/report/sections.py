@@ -201,8 +201,9 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
             "estimate count every trial contributing to it, of which *direct* compared the two treatments head to "
             "head. ‡ Pairwise estimate (no network estimate for this comparison and outcome). wk: weeks. "
             "CI: confidence interval; RR: risk ratio; SMD: standardised mean difference (Hedges' g). "
-            + ("A domain named *not assessed* beside a certainty was not judged (for within-study bias: most of "
-               "the trials behind the estimate have no published risk-of-bias assessment) and did not lower it; "
+            + ("A domain named *not assessed* beside a certainty was not judged (for risk of bias and within-study "
+               "bias: trials without a published risk-of-bias assessment carry at least half of the estimate's "
+               "weight) and did not lower it; "
                "the certainty does not rule out bias there (`certainty.not_assessed`). "
                if _any_not_assessed(sof) else "")
             + "GRADE Working Group grades of evidence: " + GRADE_NOTES + "\n")
@@ -236,14 +237,16 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
         out("Each domain's judgement follows the rule below (thresholds from the `certainty` section of the "
             "configuration; a reviewer's override replaces it, with the reason printed). Study-level inputs: the "
             "overall risk of bias published for a trial, else derived from its published domain judgements (any "
-            "high: high; all low: low; otherwise some concerns), else *not assessed*, which GRADE counts with the "
-            "trials at high risk for a serious risk of bias and "
-            + _choice({"flag": "CINeMA sets aside: within-study bias is *not assessed*, not downgraded and named "
-                               "beside the rating, where such trials carry at least half of the contributions, and "
-                               "judged on the assessed trials otherwise (a reporting bias nobody assessed likewise)",
-                       "some concerns": "CINeMA counts as "
+            "high: high; all low: low; otherwise some concerns), else *not assessed*, which GRADE and CINeMA "
+            + _choice({"flag": "set aside: risk of bias (GRADE) and within-study bias (CINeMA) are *not assessed*, "
+                               "not downgraded and named beside the rating, where such trials carry at least half "
+                               "of the weight (contributions), and are judged on the assessed trials otherwise (a "
+                               "reporting bias nobody assessed likewise)",
+                       "some concerns": "count as "
                                         f"{_option(certainty_options, 'cinema_not_assessed', 'certainty.json')} "
-                                        "(a reporting bias nobody assessed as some concerns)"},
+                                        "(CINeMA's study level; GRADE's moderate is some concerns, which counts with "
+                                        "high risk for a serious risk of bias; a reporting bias nobody assessed as "
+                                        "some concerns)"},
                       _option(certainty_options, "not_assessed", "certainty.json"), "certainty.not_assessed")
             + "; trials in adolescents count as "
             f"{_option(certainty_options, 'cinema_adolescent', 'certainty.json')} indirectness "

@@ -158,7 +158,8 @@ def _primary(sof: pd.DataFrame) -> pd.Series:
 
 
 def pairwise_table(sof: pd.DataFrame, comparisons) -> tuple[pd.DataFrame, list[str]]:
-    """The GRADE certainty of every pooled pairwise estimate (supporting detail), with footnotes."""
+    """The GRADE certainty of every pooled pairwise estimate (supporting detail), with footnotes; a
+    domain nobody assessed is named beside the rating, as in :func:`sof_table`."""
     from depmeta.report.labels import comparison_label
 
     rows, notes, letter_of = [], [], {}
@@ -179,7 +180,8 @@ def pairwise_table(sof: pd.DataFrame, comparisons) -> tuple[pd.DataFrame, list[s
             "Outcome": r.outcome,
             "Effect (95% CI)": _relative(r),
             "Patients (trials)": f"{int(r.n_patients)} ({int(r.k)})",
-            "Certainty (GRADE)": f"{r.symbols} {r.certainty}" + (f" ({','.join(letters)})" if letters else ""),
+            "Certainty (GRADE)": f"{r.symbols} {r.certainty}" + (f"; {_not_assessed(r)}" if _not_assessed(r) else "")
+                                 + (f" ({','.join(letters)})" if letters else ""),
         })
     return pd.DataFrame(rows), notes
 

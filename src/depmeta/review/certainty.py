@@ -79,6 +79,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -244,36 +245,60 @@ def _shares(weights, labels, names) -> dict:
     return {n: float(w[lab == n].sum()) for n in names}
 
 
+#: GRADE's study levels of risk of bias (:func:`study_rob_levels`) and their words in a reason.
+_GRADE_ROB = {"low": "low risk", "some_concerns": "some concerns", "high": "high risk"}
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
 # ---------------------------------------------------------------- GRADE domains
 
-def rob_domain(weights, levels, serious_share: float = 0.5, very_serious_share: float = 0.5) -> Judgement:
-    """GRADE risk of bias from the share of weight of trials at high risk or not assessed.
+def rob_domain(weights, levels, serious_share: float = 0.5, very_serious_share: float = 0.5,
+               not_assessed: str = "flag") -> Judgement:
+    """GRADE risk of bias from the shares of weight of trials at high risk and with some concerns.
 
-    very serious if trials at high risk carry at least ``very_serious_share`` of
-    the weight; serious if trials at high risk or not assessed together carry
-    at least ``serious_share``; otherwise no. The basis is the share of the
-    information, as in the Cochrane Handbook 5.1's across-studies summary
-    (Table 8.7.a): "Low risk of bias: Most information is from studies at low
-    risk of bias ... High risk of bias: The proportion of information from
-    studies at high risk of bias is sufficient to affect the interpretation of
-    results". Neither GRADE nor the Handbook gives a numeric share: the 50%
-    thresholds, and counting trials without a published assessment with those
-    at high risk for "serious", are this project's options.
+    ``levels`` per trial: ``low``, ``some_concerns``, ``high`` (:func:`study_rob_levels`) or
+    ``not assessed``. very serious if trials at high risk carry at least
+    ``very_serious_share`` of the weight; serious if trials at high risk or
+    with some concerns together carry at least ``serious_share``; otherwise
+    no. The basis is the share of the information, as in the Cochrane
+    Handbook 5.1's across-studies summary (Table 8.7.a): "Low risk of bias:
+    Most information is from studies at low risk of bias ... High risk of
+    bias: The proportion of information from studies at high risk of bias is
+    sufficient to affect the interpretation of results". Neither GRADE nor
+    the Handbook gives a numeric share: the 50% thresholds, and counting some
+    concerns with high risk for "serious", are this project's options.
+
+    Trials without an assessment follow the rule of CINeMA's within-study
+    bias, :func:`_set_aside` (config ``certainty.not_assessed``): ``flag``
+    (default) sets them aside, so that their share does not lower the
+    certainty: the domain is ``not assessed`` (no downgrade) when they carry
+    at least :data:`NOT_ASSESSED_SHARE` of the weight, and is otherwise judged
+    on the assessed trials' weight alone; a study level (``low``,
+    ``some_concerns``, ``high``; the rule ``some concerns`` with
+    ``certainty.risk_of_bias.cinema_not_assessed``) counts them at that
+    level. The reason gives the share without an assessment either way.
     """
-    s = _shares(weights, levels, ("high", "not assessed", "some_concerns", "low"))
+    lev = np.asarray(levels, object)
+    bad = sorted(set(lev) - set(_GRADE_ROB) - {NOT_ASSESSED})
+    if bad:
+        raise ValueError(f"risk of bias: study levels must be {', '.join(_GRADE_ROB)} or {NOT_ASSESSED}, got {bad}")
+    if not_assessed != "flag" and not_assessed not in _GRADE_ROB:
+        raise ValueError(f"risk of bias: not_assessed must be flag or a study level, not {not_assessed!r}")
+    aside = _set_aside(weights, lev, not_assessed, _GRADE_ROB.get(not_assessed, not_assessed), "weight")
     rule = (f"very serious if trials at high risk carry >= {_pct(very_serious_share)} of the weight; serious if "
-            f"trials at high risk or not assessed carry >= {_pct(serious_share)}")
-    facts = (
-        f"trials at high risk of bias carry {_pct(s['high'])} of the weight, trials without a published "
-        f"assessment {_pct(s['not assessed'])}, some concerns {_pct(s['some_concerns'])}, low risk {_pct(s['low'])}"
-    )
+            f"trials at high risk or with some concerns carry >= {_pct(serious_share)}{aside.rule}")
+    s = _shares(aside.weights, aside.levels, tuple(_GRADE_ROB))
+    shares = ", ".join(f"{_pct(s[k])} {_GRADE_ROB[k]}" for k in ("high", "some_concerns", "low"))
+    if aside.domain_not_assessed:
+        return Judgement("risk of bias", NOT_ASSESSED, 0,
+                         f"weight {_pct(aside.share)} from trials without an assessment; {shares}", rule)
+    facts = f"weight {shares}{aside.note}"
     if s["high"] >= very_serious_share - SHARE_TOL:
         return Judgement("risk of bias", "very serious", 2, facts, rule)
-    if s["high"] + s["not assessed"] >= serious_share - SHARE_TOL:
+    if s["high"] + s["some_concerns"] >= serious_share - SHARE_TOL:
         return Judgement("risk of bias", "serious", 1, facts, rule)
     return Judgement("risk of bias", "no", 0, facts, rule)
 
@@ -418,6 +443,44 @@ NOT_ASSESSED_RULES = ("some concerns", "flag")
 NOT_ASSESSED_SHARE = 0.5
 
 
+class _Aside(NamedTuple):
+    """What :func:`_set_aside` leaves to judge."""
+
+    weights: np.ndarray
+    levels: np.ndarray
+    share: float              # share of the weight (contributions) of the trials without an assessment
+    domain_not_assessed: bool
+    note: str                 # appended to the reason when the domain is judged
+    rule: str                 # appended to the rule
+
+
+def _set_aside(weights, levels, not_assessed: str | None, counted_as: str, of: str) -> _Aside:
+    """The one rule for trials without an assessment (level ``not assessed``), shared by GRADE's
+    risk of bias (:func:`rob_domain`) and CINeMA's within-study bias (:func:`contribution_domain`).
+
+    ``flag``: the trials are set aside; the domain is ``not assessed`` when they carry at least
+    :data:`NOT_ASSESSED_SHARE` of the ``weights`` (``of`` names them: weight, contributions),
+    else the other trials are judged on their weights alone. A study level: the trials count at
+    that level (``counted_as`` is its name in the reason). ``None``: nothing is set aside (the
+    caller has refused the level). The rule and its half are this project's.
+    """
+    w, lev = np.asarray(weights, float), np.asarray(levels, object)
+    share = _shares(w, lev, (NOT_ASSESSED,))[NOT_ASSESSED]
+    if not_assessed is None:
+        return _Aside(w, lev, share, False, "", "")
+    if not_assessed == "flag":
+        rule = (f"; trials without an assessment set aside, the domain {NOT_ASSESSED} when they carry >= "
+                f"{_pct(NOT_ASSESSED_SHARE)} of the {of}")
+        if share >= NOT_ASSESSED_SHARE - SHARE_TOL:
+            return _Aside(w, lev, share, True, "", rule)
+        keep = lev != NOT_ASSESSED
+        note = f" (the assessed trials; {_pct(share)} from trials without an assessment set aside)" if share > 0 else ""
+        return _Aside(w[keep], lev[keep], share, False, note, rule)
+    note = f" ({_pct(share)} from trials without an assessment, counted as {counted_as})" if share > 0 else ""
+    return _Aside(w, np.where(lev == NOT_ASSESSED, not_assessed, lev), share, False, note,
+                  f"; a trial without an assessment counts as {counted_as}")
+
+
 def contribution_domain(domain: str, contributions, levels, rule: str = "average", not_assessed: str | None = None
                         ) -> Judgement:
     """CINeMA within-study bias or indirectness from contributions × study-level judgements.
@@ -464,29 +527,17 @@ def contribution_domain(domain: str, contributions, levels, rule: str = "average
         raise ValueError(f"{domain}: study levels must be low, moderate or high{also}, got {bad}")
     if not_assessed is not None and not_assessed != "flag" and not_assessed not in _STUDY_SCORE:
         raise ValueError(f"{domain}: not_assessed must be flag or a study level, not {not_assessed!r}")
-    c = np.asarray(contributions, float)
     what = "risk" if domain == "within-study bias" else "indirectness"
-    share_na = _shares(c, lev, (NOT_ASSESSED,))[NOT_ASSESSED]
-    na_rule = ""
-    if not_assessed == "flag":
-        na_rule = (f"; trials without an assessment set aside, the domain {NOT_ASSESSED} when they carry >= "
-                   f"{_pct(NOT_ASSESSED_SHARE)} of the contributions")
-        if share_na >= NOT_ASSESSED_SHARE - SHARE_TOL:
-            s = _shares(c, lev, ("low", "moderate", "high"))
-            facts = (f"contributions {_pct(share_na)} from trials without an assessment; "
-                     + ", ".join(f"{_pct(s[k])} {k}" for k in _STUDY_SCORE) + f" {what}")
-            return Judgement(domain, NOT_ASSESSED, 0, facts, _contribution_rule(rule) + na_rule)
-        keep = lev != NOT_ASSESSED
-        c, lev = c[keep], lev[keep]
-    elif not_assessed is not None:
-        na_rule = f"; a trial without an assessment counts as {not_assessed}"
-        lev = np.where(lev == NOT_ASSESSED, not_assessed, lev)
+    aside = _set_aside(contributions, lev, not_assessed, str(not_assessed), "contributions")
+    if aside.domain_not_assessed:
+        s = _shares(aside.weights, aside.levels, ("low", "moderate", "high"))
+        facts = (f"contributions {_pct(aside.share)} from trials without an assessment; "
+                 + ", ".join(f"{_pct(s[k])} {k}" for k in _STUDY_SCORE) + f" {what}")
+        return Judgement(domain, NOT_ASSESSED, 0, facts, _contribution_rule(rule) + aside.rule)
+    c, lev = aside.weights, aside.levels
     s = _shares(c, lev, ("low", "moderate", "high"))
-    facts = f"contributions {', '.join(f'{_pct(s[k])} {k}' for k in _STUDY_SCORE)} {what}"
-    if share_na > 0:
-        facts += (f" (the assessed trials; {_pct(share_na)} from trials without an assessment set aside)"
-                  if not_assessed == "flag" else
-                  f" ({_pct(share_na)} from trials without an assessment, counted as {not_assessed})")
+    facts = f"contributions {', '.join(f'{_pct(s[k])} {k}' for k in _STUDY_SCORE)} {what}" + aside.note
+    na_rule = aside.rule
     text = _contribution_rule(rule) + na_rule
     if rule == "majority":
         top = max(s.values())
@@ -752,6 +803,9 @@ CINEMA_DOMAINS = ("within-study bias", "reporting bias", "indirectness", "imprec
                   "incoherence")
 #: CINeMA's study-level scale from the overall risk of bias per study.
 _CINEMA_ROB = {"low": "low", "some_concerns": "moderate", "high": "high"}
+#: The GRADE study level of a CINeMA one: where a trial without an assessment counts under
+#: ``certainty.not_assessed: some concerns`` (``certainty.risk_of_bias.cinema_not_assessed``).
+_GRADE_OF_CINEMA = {v: k for k, v in _CINEMA_ROB.items()}
 
 
 def _matches(entry: dict, comparison: str, outcome: str, evidence: str) -> bool:
@@ -909,8 +963,9 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
             elif small_study_test is not None and small_study_testable(ps.vi):
                 pb_p = small_study_test(ps.yi.to_numpy(float), ps.vi.to_numpy(float))
         js = [
-            rob_domain(w, [level.get(s, "not assessed") for s in ps.study_id], opts.rob_serious_share,
-                       opts.rob_very_serious_share),
+            rob_domain(w, [level.get(s, NOT_ASSESSED) for s in ps.study_id], opts.rob_serious_share,
+                       opts.rob_very_serious_share,
+                       "flag" if opts.not_assessed == "flag" else _GRADE_OF_CINEMA[opts.cinema_not_assessed]),
             inconsistency_domain(r.i2, r.pi_low_display, r.pi_high_display, int(r.k), null, zone, opts.i2_serious,
                                  opts.i2_very_serious),
             indirectness_domain(w, [adolescent.get(s, False) for s in ps.study_id], opts.adolescent_share,
@@ -938,7 +993,9 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
                "estimate_display": r.estimate_display, "ci_low_display": r.ci_low_display,
                "ci_high_display": r.ci_high_display, "k": int(r.k), "n_patients": int(r.n_patients), "ois": ois,
                "certainty": cert.word, "certainty_score": cert.score, "symbols": cert.symbols,
-               "downgrades": cert.downgrades, "followup_weeks": _weeks(ps.timepoint_weeks), "row_ids": r.row_ids}
+               "downgrades": cert.downgrades,
+               "not_assessed": "; ".join(j.domain for j in js if j.level == NOT_ASSESSED),
+               "followup_weeks": _weeks(ps.timepoint_weeks), "row_ids": r.row_ids}
         row.update(_absolute_row(r.measure, r.estimate_display, r.ci_low_display, r.ci_high_display, r.outcome,
                                  acr, _cer(opts, risks, r.comparison), direction.get(r.outcome, 1)))
         results.append(row)
