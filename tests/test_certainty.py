@@ -25,6 +25,7 @@ from depmeta.review.certainty import (
     imprecision_domain,
     inconsistency_domain,
     indirectness_domain,
+    outcome_ois,
     publication_bias_domain,
     reporting_bias_domain,
     rob_domain,
@@ -725,10 +726,12 @@ def _network_fixture():
 
 
 def test_cinema_network_end_to_end():
+    """The CINeMA rules without the OIS (certainty.imprecision.cinema_ois false: the application's rules);
+    the OIS in test_cinema_imprecision_reads_the_optimal_information_size."""
     studies, per_study, _ = _pairwise_fixture()
     est, summ, contrib = _network_fixture()
     levels = study_rob_levels(studies, None)
-    opts = CertaintyOptions()
+    opts = CertaintyOptions(cinema_ois=False)
     risks = {("combined_vs_medication", "response"): (0.4, "median")}
     cin, res = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1})
     assert len(res) == 1          # only the row naming a project comparison
@@ -756,7 +759,7 @@ def test_cinema_network_end_to_end():
     assert res_rows.iloc[0].row_ids == "x1;x2;x3"
     # rule some concerns (the earlier behaviour): s3 counts as moderate, 0.5 + 0.9 + 0.4 = 1.8 -> some
     # concerns; reporting bias not assessed -> some concerns: three domains down, very low, nothing flagged
-    sc = CertaintyOptions(not_assessed="some concerns")
+    sc = CertaintyOptions(cinema_ois=False, not_assessed="some concerns")
     cin_sc, res_sc = cinema_network(est, summ, contrib, levels, studies, per_study, sc, risks, {"response": 1})
     c_sc = cin_sc.set_index("domain")
     assert "counted as moderate" in c_sc.loc["within-study bias", "reason"]
@@ -770,12 +773,12 @@ def test_cinema_network_end_to_end():
     assert (res_na.iloc[0].certainty, res_na.iloc[0].not_assessed) == ("low", "within-study bias; reporting bias")
     # a reviewer's judgement of reporting bias (suspected: some concerns), lifted for network estimates by an
     # override: within-study bias and heterogeneity down, 4 - 2 = low (without the override: very low)
-    o = CertaintyOptions(reporting_bias="suspected",
+    o = CertaintyOptions(cinema_ois=False, reporting_bias="suspected",
                          overrides=({"domain": "reporting bias", "evidence": "network", "level": "no concerns",
                                      "reason": "registries searched"},))
     _, res2 = cinema_network(est, summ, contrib, levels, studies, per_study, o, risks, {"response": 1})
     assert res2.iloc[0].certainty == "low"
-    suspected = CertaintyOptions(reporting_bias="suspected")
+    suspected = CertaintyOptions(cinema_ois=False, reporting_bias="suspected")
     _, res3 = cinema_network(est, summ, contrib, levels, studies, per_study, suspected, risks, {"response": 1})
     assert res3.iloc[0].certainty == "very low"
     # a pair with no contributions is an error naming the file
@@ -795,7 +798,7 @@ def _rated():
     studies, per_study, summary = _pairwise_fixture()
     est, summ, contrib = _network_fixture()
     levels = study_rob_levels(studies, None)
-    opts = CertaintyOptions()
+    opts = CertaintyOptions(cinema_ois=False)
     risks = {("combined_vs_medication", "response"): (0.4, "median")}
     grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
     cin, net = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1})
@@ -889,9 +892,9 @@ def test_ratings_name_the_domains_not_assessed_beside_them():
     est, summ, contrib = _network_fixture()
     levels = study_rob_levels(studies, None)
     risks = {("combined_vs_medication", "response"): (0.4, "median")}
-    cin, net = cinema_network(est, summ, contrib, levels, studies, per_study, CertaintyOptions(), risks,
+    cin, net = cinema_network(est, summ, contrib, levels, studies, per_study, CertaintyOptions(cinema_ois=False), risks,
                               {"response": 1})
-    sof = sof_rows(net, cin, CertaintyOptions(), ["response"],
+    sof = sof_rows(net, cin, CertaintyOptions(cinema_ois=False), ["response"],
                    {"combined_vs_medication": ("combined treatment", "medication")})
     tab, notes = sof_table(sof, "combined_vs_medication")
     # low (within-study bias and heterogeneity down) with reporting bias not assessed and its footnote (b)
@@ -1144,3 +1147,69 @@ def test_a_pairwise_risk_of_bias_nobody_assessed_is_named_where_grade_prints():
     sof_tab, sof_notes = sof_table(sof, "combined_vs_medication")
     assert sof_tab.iloc[0]["Certainty"].startswith("⊕⊕⊕◯ moderate; risk of bias not assessed")
     assert sof_notes[0].startswith("a. Risk of bias (GRADE: not assessed): weight 60%")
+
+
+# ------------------------------------------------------------ imprecision: the optimal information size
+
+def test_grade_imprecision_downgrades_one_small_trial_whose_ci_excludes_no_effect():
+    # one trial of 60 patients, RR 1.60 (1.10 to 2.30): the CI excludes no effect and lies above the threshold
+    # of appreciable benefit, yet 60 patients < OIS 712 (ACR 0.4, RRR 0.25): serious (GRADE guidelines 6)
+    ois = outcome_ois("RR", (0.4, "median"), CertaintyOptions())
+    assert ois == optimal_information_size(0.4, 0.25) == 712
+    j = imprecision_domain(1.10, 2.30, 1.0, (0.75, 1.25), 60, ois)
+    assert (j.level, j.downgrade) == ("serious", 1)
+    assert j.reason == "CI 1.10 to 2.30, excludes no effect, reaches above 1.25; 60 patients < OIS 712"
+    # the same CI from 800 patients: precise
+    assert imprecision_domain(1.10, 2.30, 1.0, (0.75, 1.25), 800, ois).level == "no"
+    # no comparator risk: no OIS, said so, the CI alone decides
+    assert math.isnan(outcome_ois("RR", None, CertaintyOptions()))
+    j = imprecision_domain(1.10, 2.30, 1.0, (0.75, 1.25), 60, math.nan)
+    assert j.level == "no" and j.reason.endswith("60 patients, no optimal information size (no comparator risk)")
+    # SMD: powered for 0.2, 2 * ceil(2 (z_0.975 + z_0.8)^2 / 0.04) = 786
+    assert outcome_ois("SMD", None, CertaintyOptions()) == 786
+
+
+CINEMA_OIS_CASES = [
+    # (estimate, ci, n, ois, level, why)
+    (1.60, (1.10, 2.30), 60, 712, "some concerns",
+     "one trial of 60 patients, CI excluding no effect: the application says no concerns, the OIS some"),
+    (1.60, (1.10, 2.30), 2668, 712, "no concerns", "many trials: the OIS met, the application's rule unchanged"),
+    (1.60, (1.10, 2.30), 712, 712, "no concerns", "exactly the OIS: met"),
+    (1.30, (0.90, 1.90), 60, 712, "some concerns", "already some concerns (CI reaches no effect): not lowered twice"),
+    (1.30, (0.70, 2.40), 60, 712, "major concerns", "major concerns stay major"),
+    (1.10, (1.05, 1.15), 60, 712, "some concerns", "a CI inside the zone with 60 patients: some concerns"),
+    (1.60, (1.10, 2.30), 60, math.nan, "no concerns", "no OIS (no comparator risk): the application's rule"),
+]
+
+
+@pytest.mark.parametrize("est, ci, n, ois, level, why", CINEMA_OIS_CASES, ids=[x[-1] for x in CINEMA_OIS_CASES])
+def test_cinema_imprecision_with_the_optimal_information_size(est, ci, n, ois, level, why):
+    j = cinema_imprecision(est, *ci, (0.8, 1.25), 1.0, n, ois)
+    assert (j.level, j.downgrade) == (level, CINEMA_LEVELS[level])
+    if math.isfinite(ois):
+        assert f"{n} patients {'<' if n < ois else '>='} OIS {ois}" in j.reason    # both numbers, always
+    assert "optimal information size" in j.rule
+    # without the OIS the application's rule alone
+    app = cinema_imprecision(est, *ci, (0.8, 1.25), 1.0)
+    assert "OIS" not in app.reason and "optimal information size" not in app.rule
+    assert app.downgrade <= j.downgrade
+
+
+def test_cinema_imprecision_reads_the_optimal_information_size():
+    studies, per_study, _ = _pairwise_fixture()
+    est, summ, contrib = _network_fixture()
+    levels = study_rob_levels(studies, None)
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    # CI 1.1-1.5 excludes no effect (the application: no concerns) but the 3 trials hold 500 patients < OIS 712
+    cin, res = cinema_network(est, summ, contrib, levels, studies, per_study, CertaintyOptions(), risks,
+                              {"response": 1})
+    imp = cin.set_index("domain").loc["imprecision"]
+    assert (imp.concern, imp.downgrade) == ("some concerns", 1)
+    assert "500 patients < OIS 712 (some concerns for want of patients)" in imp.reason
+    assert (res.iloc[0].n_patients, res.iloc[0].ois) == (500, 712)
+    # certainty.imprecision.cinema_ois false: the application's rule alone
+    off = CertaintyOptions.from_config({"imprecision": {"cinema_ois": False}})
+    assert not off.cinema_ois and CertaintyOptions.from_config({}).cinema_ois
+    cin_off, res_off = cinema_network(est, summ, contrib, levels, studies, per_study, off, risks, {"response": 1})
+    assert cin_off.set_index("domain").loc["imprecision", "concern"] == "no concerns"
+    assert res_off.iloc[0].certainty_score == res.iloc[0].certainty_score + 1

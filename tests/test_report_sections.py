@@ -12,7 +12,8 @@ from depmeta.report.sections import summary_of_findings, what_the_trials_show
 from depmeta.review.certainty import CertaintyOptions, cinema_network, grade_pairwise, sof_rows, study_rob_levels
 
 PAIRS = {"combined_vs_medication": ("combined treatment", "medication")}
-OPTIONS = {"cinema_not_assessed": "moderate", "cinema_adolescent": "moderate", "not_assessed": "flag"}
+OPTIONS = {"cinema_not_assessed": "moderate", "cinema_adolescent": "moderate", "not_assessed": "flag",
+           "cinema_ois": True}
 
 
 def _certainty(network: bool):
@@ -70,7 +71,11 @@ def test_summary_of_findings_tables_notes_and_rules():
     assert "{#tbl-certainty-rules}" in text and "GRADE and CINeMA set aside" in text
     assert "**a.**" in text  # the downgrades' footnotes under the table
     # the rating in the table names the domain nobody assessed, with its footnote
-    assert "⊕⊕◯◯ low; reporting bias not assessed (" in text
+    # within-study bias, heterogeneity and imprecision (500 patients < OIS 712) down: very low
+    assert "⊕◯◯◯ very low; reporting bias not assessed (" in text
+    assert "fewer patients than the optimal information size" in text        # certainty.imprecision.cinema_ois
+    assert "fewer patients than the optimal information size" not in summary_of_findings(
+        sof, ["combined_vs_medication"], grade, cin, {**OPTIONS, "cinema_ois": False}).split("Rule |")[0]
     assert "Reporting bias (CINeMA: not assessed): reporting bias not assessed." in text
     assert "A domain named *not assessed* beside a certainty was not judged" in text
     assert "named *not assessed*" not in summary_of_findings(sof.assign(not_assessed=""), ["combined_vs_medication"],

@@ -256,7 +256,12 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
             "includes no effect and appreciable benefit or harm. The CINeMA domains, the contribution matrix and "
             "the three levels of concern are those of Nikolakopoulou et al. (2020) and Papakonstantinou et al. "
             "(2020); the imprecision, heterogeneity and incoherence rules are those the CINeMA web application's "
-            "code applies (version 2.0.0; it differs from its documentation), the three contribution rules those "
+            "code applies (version 2.0.0; it differs from its documentation)"
+            + (", with one addition of this project's to imprecision: an estimate whose contributing trials hold "
+               "fewer patients than the optimal information size has at least some concerns, as GRADE rates "
+               "precision adequate only when the OIS is met (`certainty.imprecision.cinema_ois`)"
+               if _option(certainty_options, "cinema_ois", "certainty.json") else "")
+            + ", the three contribution rules those "
             "of its documentation, as the papers' rule tables could not be checked; the reporting-bias default "
             "and the summary of the six domains into one rating are this project's.\n")
         out(md_table(rules))

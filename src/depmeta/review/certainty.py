@@ -99,7 +99,7 @@ from depmeta.stats.effects import RATIO_MEASURES
 __all__ = [
     "ABSOLUTE_COLUMNS", "CertaintyOptions", "CertaintyTables", "rate_certainty",
     "study_rob_levels", "rob_domain", "inconsistency_domain", "indirectness_domain",
-    "imprecision_domain", "publication_bias_domain", "contribution_domain", "reporting_bias_domain",
+    "imprecision_domain", "outcome_ois", "publication_bias_domain", "contribution_domain", "reporting_bias_domain",
     "cinema_imprecision", "cinema_heterogeneity", "cinema_incoherence", "CINEMA_APP", "CINEMA_DOC", "zone_crossings",
     "APP_DECIMALS", "NOT_ASSESSED", "NOT_ASSESSED_RULES", "NOT_ASSESSED_SHARE", "GRADE_DOMAINS",
     "CINEMA_DOMAINS", "assumed_risks", "grade_pairwise", "cinema_network", "study_sizes", "plain_statement", "sof_rows",
@@ -132,6 +132,8 @@ class CertaintyOptions:
     ois_power: float = 0.8
     ois_rrr: float = 0.25
     ois_smd: float = 0.2
+    #: CINeMA imprecision also at least some concerns when the contributing trials' patients fall short of the OIS
+    cinema_ois: bool = True
     pb_min_studies: int = 10
     pb_alpha: float = 0.10
     adolescent_share: float = 1.0
@@ -172,6 +174,7 @@ class CertaintyOptions:
             ("inconsistency", "i2_very_serious"): "i2_very_serious",
             ("imprecision", "alpha"): "ois_alpha", ("imprecision", "power"): "ois_power",
             ("imprecision", "rrr"): "ois_rrr", ("imprecision", "smd"): "ois_smd",
+            ("imprecision", "cinema_ois"): "cinema_ois",
             ("publication_bias", "min_studies"): "pb_min_studies", ("publication_bias", "alpha"): "pb_alpha",
             ("indirectness", "adolescent_share"): "adolescent_share",
             ("indirectness", "cinema_adolescent"): "cinema_adolescent",
@@ -394,13 +397,32 @@ def imprecision_domain(ci_low: float, ci_high: float, null: float, thresholds, t
     sides = [f"below {lo:g}"] * (ci_low < lo) + [f"above {hi:g}"] * (ci_high > hi)
     text = (f"CI {ci_low:.2f} to {ci_high:.2f}, {'includes' if crosses else 'excludes'} no effect"
             + (f", reaches {' and '.join(sides)}" if beyond else f", within {lo:g} to {hi:g}")
-            + f"; {total_n:.0f} patients {'<' if short else '>='} OIS {ois:.0f}")
+            + "; " + _ois_text(total_n, ois))
     if ci_low < lo and ci_high > hi:
         return Judgement("imprecision", "very serious", 2, text + "; appreciable benefit and harm both possible",
                          rule)
     if short or (crosses and beyond):
         return Judgement("imprecision", "serious", 1, text, rule)
     return Judgement("imprecision", "no", 0, text, rule)
+
+
+def _ois_text(total_n: float, ois: float) -> str:
+    """``n patients < OIS m`` (or ``>=``), or that there is no OIS (no comparator risk to power it at)."""
+    if not math.isfinite(ois):
+        return f"{total_n:.0f} patients, no optimal information size (no comparator risk)"
+    return f"{total_n:.0f} patients {'<' if total_n < ois else '>='} OIS {ois:.0f}"
+
+
+def outcome_ois(measure: str, acr, opts: CertaintyOptions) -> float:
+    """The optimal information size (total patients) of an estimate: for an SMD powered for
+    ``imprecision.smd``, for a binary outcome for a relative risk reduction ``imprecision.rrr`` at
+    the assumed comparator risk ``acr`` (``(risk, source)`` of :func:`assumed_risks`); nan
+    without a comparator risk in (0, 1)."""
+    if measure == "SMD":
+        return float(optimal_information_size(smd=opts.ois_smd, alpha=opts.ois_alpha, power=opts.ois_power))
+    if acr is not None and 0 < acr[0] < 1:
+        return float(optimal_information_size(acr[0], opts.ois_rrr, opts.ois_alpha, opts.ois_power))
+    return math.nan
 
 
 def publication_bias_domain(k: int, pval: float | None, min_studies: int = 10, alpha: float = 0.10,
@@ -671,7 +693,8 @@ def _far_zone(estimate: float, zone, null: float, at_null) -> tuple:
     return at_null
 
 
-def cinema_imprecision(estimate: float, ci_low: float, ci_high: float, zone, null: float) -> Judgement:
+def cinema_imprecision(estimate: float, ci_low: float, ci_high: float, zone, null: float,
+                       total_n: float | None = None, ois: float | None = None) -> Judgement:
     """CINeMA imprecision as the CINeMA application decides it (:data:`CINEMA_APP`:
     ``imprecision/update.js``, ``getRuleLevel``; ``purescripts/src/Imprecision/Rules.purs``,
     ``numberOfCrosses``).
@@ -690,6 +713,15 @@ def cinema_imprecision(estimate: float, ci_low: float, ci_high: float, zone, nul
     important effect below it (lower limit above ``zone[0]``), some concerns; a CI reaching
     ``zone[0]`` (at or below it), major concerns. The documentation's rule (the CI against both zone
     limits: "If only one of the two values is crossed", some concerns) is not what the application does.
+
+    With ``total_n`` (patients of the trials contributing to the estimate) and ``ois`` (the optimal
+    information size, :func:`outcome_ois`) given (config ``certainty.imprecision.cinema_ois``, default
+    true), an estimate resting on fewer patients than the OIS has at least some concerns, the reason
+    stating both numbers: GRADE guidelines 6 (Guyatt et al. 2011, J Clin Epidemiol 64:1283, Abstract):
+    "If the 95% CI excludes a relative risk (RR) of 1.0, and the total number of events or patients
+    exceeds the OIS criterion, precision is adequate", so a CI that excludes no effect is not enough
+    on its own. The application's rule is the CI against the zone alone; adding the OIS to it is this
+    project's. Without an OIS (``nan``: no comparator risk) the application's rule alone applies.
     """
     lo, hi = _as_shown(ci_low), _as_shown(ci_high)
     rule = (f"crossings of the CI with no effect ({null:g}) and the important effect on the other side of it from the "
@@ -697,12 +729,20 @@ def cinema_imprecision(estimate: float, ci_low: float, ci_high: float, zone, nul
             f"2 major concerns ({_APP_RULE})")
     text = f"estimate {estimate:.3f}, CI {lo:.3f} to {hi:.3f}"
     if zone[0] < lo and hi < zone[1]:
-        return Judgement("imprecision", _CIN[1], 0, f"{text} inside the zone {zone[0]:g} to {zone[1]:g}", rule)
-    n = zone_crossings(lo, hi, *_far_zone(estimate, zone, null, (null, null)))
-    if estimate == null:
-        return Judgement("imprecision", _CIN[n + 1], n, f"{text} around no effect: crosses it {n} times", rule)
-    far = zone[0] if estimate > null else zone[1]
-    return Judgement("imprecision", _CIN[n + 1], n, f"{text} crosses {n} of no effect ({null:g}) and {far:g}", rule)
+        n, text = 0, f"{text} inside the zone {zone[0]:g} to {zone[1]:g}"
+    else:
+        n = zone_crossings(lo, hi, *_far_zone(estimate, zone, null, (null, null)))
+        far = zone[0] if estimate > null else zone[1]
+        text += (f" around no effect: crosses it {n} times" if estimate == null
+                 else f" crosses {n} of no effect ({null:g}) and {far:g}")
+    if total_n is None or ois is None:
+        return Judgement("imprecision", _CIN[n + 1], n, text, rule)
+    rule += ("; at least some concerns when the contributing trials' patients are fewer than the optimal "
+             "information size")
+    text += "; " + _ois_text(total_n, ois)
+    if math.isfinite(ois) and total_n < ois and n == 0:
+        n, text = 1, text + " (some concerns for want of patients)"
+    return Judgement("imprecision", _CIN[n + 1], n, text, rule)
 
 
 def cinema_heterogeneity(estimate: float, ci_low: float, ci_high: float, pi_low: float, pi_high: float, zone,
@@ -948,12 +988,7 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
         w = ps.weight.to_numpy(float)
         zone, null = tuple(opts.zone[r.measure]), opts.null(r.measure)
         acr = risks.get((r.comparison, r.outcome))
-        if r.measure == "SMD":
-            ois = optimal_information_size(smd=opts.ois_smd, alpha=opts.ois_alpha, power=opts.ois_power)
-        elif acr is not None and 0 < acr[0] < 1:
-            ois = optimal_information_size(acr[0], opts.ois_rrr, opts.ois_alpha, opts.ois_power)
-        else:
-            ois = math.nan
+        ois = outcome_ois(r.measure, acr, opts)
         configured = next((e for e in opts.indirectness if _matches(e, r.comparison, r.outcome, "pairwise")), None)
         rb = (robustness or {}).get((r.comparison, r.outcome, r.measure))
         pb_p = None
@@ -1050,6 +1085,8 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
             raise ValueError(f"network_contributions.csv: no contributions for {r.outcome}, "
                              f"{r.treatment1} vs {r.treatment2}")
         zone, null = tuple(opts.zone[r.measure]), opts.null(r.measure)
+        n_patients = int(sum(sizes.get((s, r.outcome), 0) for s in c.study_id))
+        ois = outcome_ois(r.measure, risks.get((r.comparison, r.outcome)), opts)
         study_rob = [_CINEMA_ROB.get(level.get(s, NOT_ASSESSED), NOT_ASSESSED) for s in c.study_id]
         study_ind = [opts.cinema_adolescent if age.get(s) == "adolescent" else "low" for s in c.study_id]
         direct = indirect = None
@@ -1064,7 +1101,8 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
             reporting_bias_domain(opts.reporting_bias, opts.reporting_bias_reason, k_pb, p_pb, opts.pb_alpha,
                                   opts.not_assessed),
             contribution_domain("indirectness", c.contribution, study_ind, opts.cinema_rule),
-            cinema_imprecision(r.estimate_display, r.ci_low_display, r.ci_high_display, zone, null),
+            cinema_imprecision(r.estimate_display, r.ci_low_display, r.ci_high_display, zone, null,
+                               *((n_patients, ois) if opts.cinema_ois else (None, None))),
             cinema_heterogeneity(r.estimate_display, r.ci_low_display, r.ci_high_display, r.pi_low_display,
                                  r.pi_high_display, zone, null),
             cinema_incoherence(r.split_pval if pd.notna(r.split_pval) else None, dbt_p.get(r.outcome), zone,
@@ -1084,7 +1122,7 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
                "estimate_display": r.estimate_display, "ci_low_display": r.ci_low_display,
                "ci_high_display": r.ci_high_display, "pi_low_display": r.pi_low_display,
                "pi_high_display": r.pi_high_display,
-               "k": len(ids), "n_patients": int(sum(sizes.get((s, r.outcome), 0) for s in ids)),
+               "k": len(ids), "n_patients": n_patients, "ois": ois,
                "k_direct": int(r.n_studies) if pd.notna(r.n_studies) else 0,
                "certainty": cert.word, "certainty_score": cert.score, "symbols": cert.symbols,
                "downgrades": cert.downgrades,
