@@ -16,8 +16,11 @@ import pytest
 
 from depmeta.review.certainty import (
     APP_DECIMALS,
+    CINEMA_DOMAINS,
+    GRADE_DOMAINS,
     CertaintyOptions,
     _as_shown,
+    certainty_difference,
     cinema_heterogeneity,
     cinema_imprecision,
     cinema_incoherence,
@@ -1213,3 +1216,77 @@ def test_cinema_imprecision_reads_the_optimal_information_size():
     cin_off, res_off = cinema_network(est, summ, contrib, levels, studies, per_study, off, risks, {"response": 1})
     assert cin_off.set_index("domain").loc["imprecision", "concern"] == "no concerns"
     assert res_off.iloc[0].certainty_score == res.iloc[0].certainty_score + 1
+
+
+
+# ------------------------------------------------------------ one story per comparison: both ratings side by side
+
+def _judged(domains, concerns, downgrades, evidence):
+    return pd.DataFrame({"evidence": evidence, "domain": domains, "concern": concerns, "downgrade": downgrades})
+
+
+def test_certainty_difference_names_the_counterpart_domains_that_differ():
+    net = _judged(CINEMA_DOMAINS, ["not assessed", "some concerns", "no concerns", "no concerns", "no concerns",
+                                   "major concerns"], [0, 1, 0, 0, 0, 2], "network")
+    pw = _judged(GRADE_DOMAINS, ["not assessed", "no", "no", "serious", "serious"], [0, 0, 0, 1, 1], "pairwise")
+    # both risk of bias domains not assessed, reporting and publication bias both down one: the same;
+    # imprecision differs, and incoherence has no pairwise counterpart
+    assert certainty_difference(net, pw) == ("network: imprecision no concerns, incoherence major concerns; "
+                                             "pairwise: imprecision serious, no indirect evidence")
+    same = _judged(CINEMA_DOMAINS, ["no concerns"] * 6, [0] * 6, "network")
+    none = _judged(GRADE_DOMAINS, ["no", "no", "no", "no", "not assessable"], [0] * 5, "pairwise")
+    assert certainty_difference(same, none) == ""
+    # the pairwise risk of bias downgraded where the network's within-study bias is not assessed
+    rob = none.assign(concern=["serious", "no", "no", "no", "not assessable"], downgrade=[1, 0, 0, 0, 0])
+    wsb = same.assign(concern=["not assessed"] + ["no concerns"] * 5)
+    assert certainty_difference(wsb, rob) == "network: within-study bias not assessed; pairwise: risk of bias serious"
+
+
+def test_sof_rows_carry_both_ratings_and_why_they_differ():
+    from depmeta.report.summary_of_findings import sof_table
+
+    opts, grade, res, cin, net = _rated()
+    pairs = {"combined_vs_medication": ("combined treatment", "medication")}
+    sof = sof_rows(pd.concat([res, net]), pd.concat([grade, cin]), opts, ["response"], pairs)
+    # network low (within-study bias, heterogeneity); pairwise very low (risk of bias very serious, imprecision)
+    assert list(sof.network_certainty) == ["low", "low"] and list(sof.pairwise_certainty) == ["very low", "very low"]
+    why = ("network: within-study bias some concerns, imprecision no concerns, heterogeneity some concerns; "
+           "pairwise: risk of bias very serious, imprecision serious, inconsistency not serious")
+    assert list(sof.certainty_difference) == [why, why]
+    tab, notes = sof_table(sof, "combined_vs_medication")
+    # the network's rating with its footnotes (a-c; d the comparator risk), then the pairwise one with the letter
+    # of why they differ, after every other note (e)
+    assert tab.iloc[0]["Certainty"] == ("⊕⊕◯◯ low; reporting bias not assessed (a,b,c) – pairwise (GRADE): "
+                                        "very low (e)")
+    assert notes[-1] == f"e. Network (CINeMA) low and pairwise (GRADE) very low certainty differ (response): {why}."
+    # the same rating on both sides: shown, no footnote
+    same = sof.assign(pairwise_certainty="low", certainty_difference="")
+    tab, notes = sof_table(same, "combined_vs_medication")
+    assert tab.iloc[0]["Certainty"].endswith("(a,b,c) – pairwise (GRADE): low")
+    assert not any("differ" in n for n in notes)
+    # a one-trial network estimate gives way to the pairwise one, which then shows the network's rating
+    sof1 = sof_rows(pd.concat([res, net.assign(k=1)]), pd.concat([grade, cin]), opts, ["response"], pairs)
+    tab, _ = sof_table(sof1, "combined_vs_medication")
+    assert tab.iloc[0]["Outcome (measure, follow-up)"].endswith("‡")
+    assert " – network (CINeMA): low (" in tab.iloc[0]["Certainty"]
+    # no network estimate: nothing beside the rating
+    only = sof_rows(res, grade, opts, ["response"], pairs)
+    assert (only.iloc[0].network_certainty, only.iloc[0].certainty_difference) == ("", "")
+
+
+def test_two_pairwise_analyses_of_one_key_each_compare_with_their_own_judgements():
+    """Relapse pooled as RR and as HR: the network's RR row is set beside the pairwise RR."""
+    opts, grade, res, cin, net = _rated()
+    hr = res.assign(measure="HR", certainty="high", certainty_score=4)
+    g_hr = grade.assign(concern="no", downgrade=0)
+    both = pd.concat([res, hr], ignore_index=True)
+    sof = sof_rows(pd.concat([both, net]), pd.concat([grade, g_hr, cin]), opts, ["response"],
+                   {"combined_vs_medication": ("combined treatment", "medication")})
+    rows = sof.set_index(["evidence", "measure"])
+    assert rows.loc[("network", "RR"), "pairwise_certainty"] == "very low"       # the RR analysis, not the HR
+    assert "risk of bias very serious" in rows.loc[("network", "RR"), "certainty_difference"]
+    # the HR analysis's own row: its judgements (nothing downgraded) against the network's
+    assert rows.loc[("pairwise", "HR"), "pairwise_certainty"] == "high"
+    assert rows.loc[("pairwise", "HR"), "certainty_difference"] == (
+        "network: within-study bias some concerns, heterogeneity some concerns; pairwise: risk of bias not serious, "
+        "inconsistency not serious")

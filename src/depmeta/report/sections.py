@@ -180,7 +180,9 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
         out("One table per comparison, laid out as in Cochrane reviews. Each row is the network estimate where "
             "there is one (certainty by CINeMA's six domains), else the pairwise estimate (certainty by GRADE's "
             "five). Letters in the certainty column point to the reason for each downgrade (and each domain not "
-            "assessed), printed under the table.\n")
+            "assessed), printed under the table. After it comes the certainty of the other estimate of the same "
+            "comparison and outcome, *pairwise (GRADE)* after a network rating and *network (CINeMA)* after a "
+            "pairwise one; where the two differ, its letter points to the domains that differ.\n")
     for comp in [c for c in comparisons if len(sof) and c in set(sof.comparison)]:
         tab, notes = sof_table(sof, comp)
         slug = comp.replace("_", "-")

@@ -102,7 +102,8 @@ __all__ = [
     "imprecision_domain", "outcome_ois", "publication_bias_domain", "contribution_domain", "reporting_bias_domain",
     "cinema_imprecision", "cinema_heterogeneity", "cinema_incoherence", "CINEMA_APP", "CINEMA_DOC", "zone_crossings",
     "APP_DECIMALS", "NOT_ASSESSED", "NOT_ASSESSED_RULES", "NOT_ASSESSED_SHARE", "GRADE_DOMAINS",
-    "CINEMA_DOMAINS", "assumed_risks", "grade_pairwise", "cinema_network", "study_sizes", "plain_statement", "sof_rows",
+    "CINEMA_DOMAINS", "DOMAIN_COUNTERPARTS", "certainty_difference", "assumed_risks", "grade_pairwise",
+    "cinema_network", "study_sizes", "plain_statement", "sof_rows",
 ]
 
 RATIO = RATIO_MEASURES  # ratio measures: no effect at 1, risks by multiplication
@@ -1169,12 +1170,51 @@ def plain_statement(intervention: str, comparator: str, outcome: str, measure: s
     return f"Compared with {comparator}, {intervention} {verb} {what}."
 
 
+#: The GRADE domain (pairwise) that judges what each CINeMA domain (network) judges; incoherence has none, as a
+#: pairwise estimate holds no indirect evidence.
+DOMAIN_COUNTERPARTS = (("within-study bias", "risk of bias"), ("reporting bias", "publication bias"),
+                       ("indirectness", "indirectness"), ("imprecision", "imprecision"),
+                       ("heterogeneity", "inconsistency"), ("incoherence", None))
+#: GRADE's level words as GRADE's evidence profiles print them ("no" reads "not serious").
+_GRADE_WORDS = {"no": "not serious"}
+
+
+def certainty_difference(network: pd.DataFrame, pairwise: pd.DataFrame) -> str:
+    """Why a network (CINeMA) and a pairwise (GRADE) rating of one comparison and outcome differ,
+    from their judgements (rows of ``cinema`` and ``grade``: ``domain, concern, downgrade``): each
+    pair of counterpart domains (:data:`DOMAIN_COUNTERPARTS`) whose downgrades differ, named with
+    its level on either side, e.g. "network: incoherence major concerns; pairwise: no indirect
+    evidence". Empty when no pair differs."""
+    net = {d.domain: d for d in network.itertuples()}
+    pw = {d.domain: d for d in pairwise.itertuples()}
+    sides = {"network": [], "pairwise": []}
+    for n_dom, p_dom in DOMAIN_COUNTERPARTS:
+        n, p = net.get(n_dom), pw.get(p_dom) if p_dom else None
+        if n is None or (p_dom is not None and p is None):
+            continue
+        if p is None:   # incoherence: only the network has indirect evidence to disagree with
+            if n.downgrade > 0:
+                sides["network"].append(f"{n_dom} {n.concern}")
+                sides["pairwise"].append("no indirect evidence")
+            continue
+        if n.downgrade != p.downgrade:
+            sides["network"].append(f"{n_dom} {n.concern}")
+            sides["pairwise"].append(f"{p_dom} {_GRADE_WORDS.get(p.concern, p.concern)}")
+    return "; ".join(f"{k}: {', '.join(v)}" for k, v in sides.items() if v)
+
+
 def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions, outcomes, pairs: dict) -> pd.DataFrame:
     """Summary-of-findings rows: every estimate (network and pairwise) with its footnotes (every
     domain downgraded, overridden or not assessed) and a plain-language statement; ``primary`` marks the row the
     table shows per comparison × outcome: the network estimate where there is one, else the
     pairwise estimate; a network estimate that rests on one trial gives way to a pairwise estimate
     of more trials where there is one (a single small trial is never the headline).
+
+    Every row also carries both ratings of its comparison × outcome, so that the table tells one
+    story where the two disagree: ``network_certainty`` (CINeMA) and ``pairwise_certainty``
+    (GRADE; of the pairwise estimate on the row's measure where there is one, else the first
+    pooled; "" where there is no such estimate), and ``certainty_difference``, where the two
+    differ, the counterpart domains that differ (:func:`certainty_difference`).
 
     ``pairs`` maps comparison -> (intervention, comparator)."""
     if not len(results):
@@ -1189,6 +1229,7 @@ def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions,
             one_trial = (cand.evidence == "network") & (cand.k.astype(float) < 2)
             cand = cand.assign(_rank=cand.evidence.map(rank) + 2 * one_trial).sort_values("_rank", kind="stable")
             cand = cand.drop(columns="_rank")
+            judged = grade[(grade.comparison == comp) & (grade.outcome == outcome)]
             for i, (_, r) in enumerate(cand.iterrows()):
                 g = grade[(grade.evidence == r.evidence) & (grade.comparison == comp) & (grade.outcome == outcome)]
                 notes = [{"domain": d.domain, "level": d.concern, "downgrade": int(d.downgrade), "reason": d.reason,
@@ -1199,8 +1240,31 @@ def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions,
                 rec.update(primary=i == 0, footnotes=notes,
                            statement=plain_statement(a, b, outcome, r.measure, r.estimate_display,
                                                      int(r.certainty_score), opts.zone[r.measure]))
+                rec.update(_both_ratings(r, cand, judged))
                 out.append(rec)
     return pd.DataFrame(out)
+
+
+def _both_ratings(r, cand: pd.DataFrame, judged: pd.DataFrame) -> dict:
+    """The network and pairwise ratings of row ``r``'s comparison × outcome (``cand``: its rated
+    estimates; ``judged``: their domain judgements) and why they differ."""
+    def pick(evidence):
+        rows = cand[cand.evidence == evidence]
+        if evidence == r.evidence:
+            return r
+        same = rows[rows.measure == r.measure]
+        return (same if len(same) else rows).iloc[0] if len(rows) else None
+
+    net, pw = pick("network"), pick("pairwise")
+    out = {"network_certainty": net.certainty if net is not None else "",
+           "pairwise_certainty": pw.certainty if pw is not None else "", "certainty_difference": ""}
+    if net is not None and pw is not None and net.certainty != pw.certainty:
+        # the judgements carry no measure: where two pairwise analyses (relapse as RR and as HR) share the
+        # key, theirs follow one another in the order of the estimates, five domains each
+        order = list(cand[cand.evidence == "pairwise"].measure).index(pw.measure)
+        pw_j = judged[judged.evidence == "pairwise"].iloc[order * len(GRADE_DOMAINS):(order + 1) * len(GRADE_DOMAINS)]
+        out["certainty_difference"] = certainty_difference(judged[judged.evidence == "network"], pw_j)
+    return out
 
 
 #: Columns of absolute.csv: the relative effect and its absolute effect per 1000.
