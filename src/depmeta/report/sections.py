@@ -125,7 +125,8 @@ def _notes(notes: list[str]) -> str:
 
 def _any_not_assessed(sof: pd.DataFrame) -> bool:
     """Whether a summary-of-findings row names a domain nobody assessed."""
-    return "not_assessed" in sof and bool((sof.not_assessed.fillna("").astype(str) != "").any())
+    # a column left empty in every row reads back as numbers (NaN), not as text
+    return "not_assessed" in sof and bool(sof.not_assessed.map(lambda x: isinstance(x, str) and x != "").any())
 
 
 
