@@ -16,8 +16,11 @@ import pytest
 
 from depmeta.review.certainty import (
     APP_DECIMALS,
+    CINEMA_DOMAINS,
+    GRADE_DOMAINS,
     CertaintyOptions,
     _as_shown,
+    certainty_difference,
     cinema_heterogeneity,
     cinema_imprecision,
     cinema_incoherence,
@@ -25,6 +28,7 @@ from depmeta.review.certainty import (
     imprecision_domain,
     inconsistency_domain,
     indirectness_domain,
+    outcome_ois,
     publication_bias_domain,
     reporting_bias_domain,
     rob_domain,
@@ -167,18 +171,70 @@ def test_study_rob_levels():
 def test_rob_domain_boundaries():
     # weights 50/30/20: high 50% -> very serious (>= 50%)
     assert rob_domain([50, 30, 20], ["high", "low", "low"]).downgrade == 2
-    # high 49%, not assessed 1%: together 50% -> serious
-    j = rob_domain([49, 1, 50], ["high", "not assessed", "low"])
+    # high 49% + some concerns 1% = 50% -> serious
+    j = rob_domain([49, 1, 50], ["high", "some_concerns", "low"])
     assert (j.level, j.downgrade) == ("serious", 1)
-    assert "49%" in j.reason and "1%" in j.reason
-    # high 30% + not assessed 19.9% = 49.9% < 50% -> no
-    assert rob_domain([30, 19.9, 50.1], ["high", "not assessed", "low"]).level == "no"
-    # some concerns does not count against
-    assert rob_domain([60, 40], ["some_concerns", "low"]).level == "no"
-    # unnormalised weights are normalised: 1 of 2 equal weights not assessed = 50% -> serious
-    assert rob_domain([3, 3], ["not assessed", "low"]).level == "serious"
+    assert j.reason == "weight 49% high risk, 1% some concerns, 50% low risk"
+    # high 30% + some concerns 19.9% = 49.9% < 50% -> no
+    assert rob_domain([30, 19.9, 50.1], ["high", "some_concerns", "low"]).level == "no"
+    # some concerns count with high risk for serious (not for very serious)
+    assert rob_domain([60, 40], ["some_concerns", "low"]).level == "serious"
+    # unnormalised weights are normalised: 1 of 2 equal weights some concerns = 50% -> serious
+    assert rob_domain([3, 3], ["some_concerns", "low"]).level == "serious"
     with pytest.raises(ValueError, match="weights"):
         rob_domain([0, 0], ["low", "low"])
+    with pytest.raises(ValueError, match="study levels must be"):
+        rob_domain([1], ["unclear"])
+    with pytest.raises(ValueError, match="not_assessed must be flag or a study level"):
+        rob_domain([1], ["low"], not_assessed="moderate")
+
+
+ROB_NOT_ASSESSED_CASES = [
+    # (weights, levels, not_assessed, level, why)
+    ([40, 30, 30], ["low", "high", "some_concerns"], "flag", "serious",
+     "all assessed: high 30% + some concerns 30% = 60% -> serious, nothing set aside"),
+    ([40, 60], ["low", "high"], "flag", "very serious", "all assessed: high 60% -> very serious"),
+    ([50, 50], ["not assessed", "not assessed"], "flag", "not assessed", "none assessed: not assessed, no downgrade"),
+    ([1], ["not assessed"], "flag", "not assessed", "a single unassessed trial"),
+    ([50, 50], ["not assessed", "high"], "flag", "not assessed",
+     "unassessed trials carry exactly half (the serious_share): not assessed, the high half does not decide"),
+    ([49, 51], ["not assessed", "high"], "flag", "very serious",
+     "unassessed 49%: judged on the assessed 51%, all high"),
+    ([49, 51], ["not assessed", "low"], "flag", "no", "unassessed 49% set aside: the assessed trials are at low risk"),
+    ([51, 49], ["not assessed", "low"], "flag", "not assessed", "unassessed 51%: not assessed"),
+    ([50, 50], ["not assessed", "low"], "some_concerns", "serious",
+     "counted as some concerns: 50% >= serious_share -> serious (the rule before the flag)"),
+    ([49, 51], ["not assessed", "low"], "some_concerns", "no", "counted as some concerns: 49% < 50% -> no"),
+    ([50, 50], ["not assessed", "low"], "high", "very serious", "counted as high risk: 50% -> very serious"),
+    ([50, 50], ["not assessed", "low"], "low", "no", "counted as low risk"),
+]
+
+
+@pytest.mark.parametrize("w, lev, na, level, why", ROB_NOT_ASSESSED_CASES, ids=[x[-1] for x in ROB_NOT_ASSESSED_CASES])
+def test_rob_domain_not_assessed_worked_cases(w, lev, na, level, why):
+    j = rob_domain(w, lev, 0.5, 0.5, not_assessed=na)
+    assert j.level == level and j.downgrade == {"no": 0, "serious": 1, "very serious": 2, "not assessed": 0}[level]
+    # the share without an assessment is in the reason whenever there are such trials
+    assert ("from trials without an assessment" in j.reason) == ("not assessed" in lev)
+
+
+def test_rob_domain_not_assessed_reasons_follow_the_cinema_rule():
+    j = rob_domain([70, 30], ["not assessed", "high"])
+    assert j.reason == "weight 70% from trials without an assessment; 30% high risk, 0% some concerns, 0% low risk"
+    assert j.rule.endswith("; trials without an assessment set aside, the domain not assessed when they carry >= 50% "
+                           "of the weight")
+    j = rob_domain([20, 80], ["not assessed", "low"])
+    assert j.reason == ("weight 0% high risk, 0% some concerns, 100% low risk (the assessed trials; 20% from trials "
+                        "without an assessment set aside)")
+    j = rob_domain([70, 30], ["not assessed", "low"], not_assessed="some_concerns")
+    assert j.reason.endswith("(70% from trials without an assessment, counted as some concerns)")
+    assert j.rule.endswith("a trial without an assessment counts as some concerns")
+    # the same weights and states give the same verdict as CINeMA's within-study bias (one rule, one threshold)
+    for w, lev in (([50, 50], ["not assessed", "high"]), ([49, 51], ["not assessed", "high"]),
+                   ([30, 70], ["not assessed", "low"])):
+        cin = contribution_domain("within-study bias", w, ["high" if x == "high" else x for x in lev], "average",
+                                  "flag")
+        assert (rob_domain(w, lev).level == "not assessed") == (cin.level == "not assessed")
 
 
 def test_inconsistency_boundaries():
@@ -292,7 +348,8 @@ def test_publication_bias():
 
 
 def test_overall_certainty_and_override():
-    js = [rob_domain([1], ["not assessed"]), imprecision_domain(0.74, 1.26, 1.0, (0.75, 1.25), 100, 712)]
+    js = [rob_domain([1], ["high"], serious_share=0.5, very_serious_share=1.1),
+          imprecision_domain(0.74, 1.26, 1.0, (0.75, 1.25), 100, 712)]
     # 4 - (1 + 2) = 1: very low
     c = overall_certainty(js)
     assert (c.score, c.word, c.symbols, c.downgrades) == (1, "very low", "⊕◯◯◯", 3)
@@ -615,12 +672,32 @@ def test_assumed_risks_sources():
 def test_grade_pairwise_end_to_end():
     studies, per_study, summary = _pairwise_fixture()
     levels = study_rob_levels(studies, None)
-    opts = CertaintyOptions()
     risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    # RoB, rule flag (default): s3 (20%) has no assessment and is set aside; of the assessed weight s2 at high
+    # risk carries 40/80 = 50% -> very serious; nothing named not assessed beside the rating
+    grade_f, res_f = grade_pairwise(summary, per_study, levels, studies, CertaintyOptions(), risks, {"response": 1})
+    rob_f = grade_f.set_index("domain").loc["risk of bias"]
+    assert (rob_f.concern, rob_f.downgrade) == ("very serious", 2)
+    assert "20% from trials without an assessment set aside" in rob_f.reason
+    assert (res_f.iloc[0].certainty, res_f.iloc[0].not_assessed) == ("very low", "")
+    # s3 carrying 60%: risk of bias not assessed, no downgrade, named in the row
+    heavy = per_study.assign(weight=[20.0, 20.0, 60.0])
+    grade_h, res_h = grade_pairwise(summary, heavy, levels, studies, CertaintyOptions(), risks, {"response": 1})
+    rob_h = grade_h.set_index("domain").loc["risk of bias"]
+    assert (rob_h.concern, rob_h.downgrade) == ("not assessed", 0)
+    assert rob_h.reason.startswith("weight 60% from trials without an assessment")
+    assert (res_h.iloc[0].certainty, res_h.iloc[0].not_assessed) == ("moderate", "risk of bias")
+    # rule some concerns: s3 counts as some concerns (risk_of_bias.cinema_not_assessed moderate)
+    opts = CertaintyOptions(not_assessed="some concerns")
     grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
     g = grade.set_index("domain")
-    # RoB: high 40% + not assessed 20% = 60% >= 50% -> serious; high alone 40% < 50%
+    # RoB: high 40% + some concerns 20% = 60% >= 50% -> serious; high alone 40% < 50%
     assert g.loc["risk of bias", "concern"] == "serious"
+    assert "(20% from trials without an assessment, counted as some concerns)" in g.loc["risk of bias", "reason"]
+    assert res.iloc[0].not_assessed == ""
+    high = CertaintyOptions(not_assessed="some concerns", cinema_not_assessed="high")
+    g_high, _ = grade_pairwise(summary, per_study, levels, studies, high, risks, {"response": 1})
+    assert g_high.set_index("domain").loc["risk of bias", "concern"] == "very serious"   # high 60%
     # I² 30% < 50% -> no
     assert g.loc["inconsistency", "concern"] == "no"
     # adolescents 20% < 100% -> no
@@ -637,7 +714,7 @@ def test_grade_pairwise_end_to_end():
     # an override with its reason, and a small-study test used only from k >= min_studies
     o = CertaintyOptions(overrides=({"domain": "imprecision", "comparison": "combined_vs_medication",
                                      "level": "no", "reason": "OIS met when counting events"},),
-                         pb_min_studies=3)
+                         pb_min_studies=3, not_assessed="some concerns")
     grade2, res2 = grade_pairwise(summary, per_study, levels, studies, o, risks, {"response": 1},
                                   small_study_test=lambda y, v: 0.04)
     g2 = grade2.set_index("domain")
@@ -679,10 +756,12 @@ def _network_fixture():
 
 
 def test_cinema_network_end_to_end():
+    """The CINeMA rules without the OIS (certainty.imprecision.cinema_ois false: the application's rules);
+    the OIS in test_cinema_imprecision_reads_the_optimal_information_size."""
     studies, per_study, _ = _pairwise_fixture()
     est, summ, contrib = _network_fixture()
     levels = study_rob_levels(studies, None)
-    opts = CertaintyOptions()
+    opts = CertaintyOptions(cinema_ois=False)
     risks = {("combined_vs_medication", "response"): (0.4, "median")}
     cin, res = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1})
     assert len(res) == 1          # only the row naming a project comparison
@@ -710,7 +789,7 @@ def test_cinema_network_end_to_end():
     assert res_rows.iloc[0].row_ids == "x1;x2;x3"
     # rule some concerns (the earlier behaviour): s3 counts as moderate, 0.5 + 0.9 + 0.4 = 1.8 -> some
     # concerns; reporting bias not assessed -> some concerns: three domains down, very low, nothing flagged
-    sc = CertaintyOptions(not_assessed="some concerns")
+    sc = CertaintyOptions(cinema_ois=False, not_assessed="some concerns")
     cin_sc, res_sc = cinema_network(est, summ, contrib, levels, studies, per_study, sc, risks, {"response": 1})
     c_sc = cin_sc.set_index("domain")
     assert "counted as moderate" in c_sc.loc["within-study bias", "reason"]
@@ -724,12 +803,12 @@ def test_cinema_network_end_to_end():
     assert (res_na.iloc[0].certainty, res_na.iloc[0].not_assessed) == ("low", "within-study bias; reporting bias")
     # a reviewer's judgement of reporting bias (suspected: some concerns), lifted for network estimates by an
     # override: within-study bias and heterogeneity down, 4 - 2 = low (without the override: very low)
-    o = CertaintyOptions(reporting_bias="suspected",
+    o = CertaintyOptions(cinema_ois=False, reporting_bias="suspected",
                          overrides=({"domain": "reporting bias", "evidence": "network", "level": "no concerns",
                                      "reason": "registries searched"},))
     _, res2 = cinema_network(est, summ, contrib, levels, studies, per_study, o, risks, {"response": 1})
     assert res2.iloc[0].certainty == "low"
-    suspected = CertaintyOptions(reporting_bias="suspected")
+    suspected = CertaintyOptions(cinema_ois=False, reporting_bias="suspected")
     _, res3 = cinema_network(est, summ, contrib, levels, studies, per_study, suspected, risks, {"response": 1})
     assert res3.iloc[0].certainty == "very low"
     # a pair with no contributions is an error naming the file
@@ -749,7 +828,7 @@ def _rated():
     studies, per_study, summary = _pairwise_fixture()
     est, summ, contrib = _network_fixture()
     levels = study_rob_levels(studies, None)
-    opts = CertaintyOptions()
+    opts = CertaintyOptions(cinema_ois=False)
     risks = {("combined_vs_medication", "response"): (0.4, "median")}
     grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
     cin, net = cinema_network(est, summ, contrib, levels, studies, per_study, opts, risks, {"response": 1})
@@ -807,7 +886,7 @@ def test_sof_table_format_and_answer():
     studies, per_study, summary = _pairwise_fixture()
     est, summ, contrib = _network_fixture()
     levels = study_rob_levels(studies, None)
-    opts = CertaintyOptions()
+    opts = CertaintyOptions(not_assessed="some concerns")  # s3 counted: serious
     risks = {("combined_vs_medication", "response"): (0.4, "median")}
     grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
     sof = sof_rows(res, grade, opts, ["response"], {"combined_vs_medication": ("combined treatment", "medication")})
@@ -822,7 +901,7 @@ def test_sof_table_format_and_answer():
     assert row["Relative effect (95% CI)"] == "RR 1.20 (1.05 to 1.37)"
     assert row["Participants (trials)"] == "500 (3)"
     assert row["Certainty"] == "⊕⊕◯◯ low (a,b)"
-    assert notes[0].startswith("a. Risk of bias (GRADE: serious, down 1): trials at high risk")
+    assert notes[0].startswith("a. Risk of bias (GRADE: serious, down 1): weight 40% high risk")
     assert notes[1].startswith("b. Imprecision (GRADE: serious, down 1)")
     from depmeta.report.summary_of_findings import nnt_table
 
@@ -843,9 +922,9 @@ def test_ratings_name_the_domains_not_assessed_beside_them():
     est, summ, contrib = _network_fixture()
     levels = study_rob_levels(studies, None)
     risks = {("combined_vs_medication", "response"): (0.4, "median")}
-    cin, net = cinema_network(est, summ, contrib, levels, studies, per_study, CertaintyOptions(), risks,
+    cin, net = cinema_network(est, summ, contrib, levels, studies, per_study, CertaintyOptions(cinema_ois=False), risks,
                               {"response": 1})
-    sof = sof_rows(net, cin, CertaintyOptions(), ["response"],
+    sof = sof_rows(net, cin, CertaintyOptions(cinema_ois=False), ["response"],
                    {"combined_vs_medication": ("combined treatment", "medication")})
     tab, notes = sof_table(sof, "combined_vs_medication")
     # low (within-study bias and heterogeneity down) with reporting bias not assessed and its footnote (b)
@@ -904,7 +983,7 @@ def test_override_is_printed_even_without_downgrade():
     # risk of bias no longer lowers the certainty (4 - 1 = moderate) but its reason is printed
     assert tab.iloc[0]["Certainty"] == "⊕⊕⊕◯ moderate (a,b)"
     assert notes[0].startswith("a. Risk of bias (GRADE: no (reviewer)): reviewer judgement: outcome assessors blinded")
-    assert "rule gave serious" in notes[0]
+    assert "rule gave very serious" in notes[0]     # s2 at high risk: 50% of the assessed weight
 
 
 def test_rules_table_lists_each_domain_once():
@@ -1078,3 +1157,163 @@ def test_no_small_study_test_is_asked_for_where_it_cannot_run():
         assert (pb.concern, pb.reason) == ("not assessable", f"{k} studies but no test result")
         assert not small_study_testable(vi)
     assert small_study_testable([0.01, 0.02, 0.02])
+
+
+def test_a_pairwise_risk_of_bias_nobody_assessed_is_named_where_grade_prints():
+    from depmeta.report.summary_of_findings import pairwise_table, sof_table
+
+    studies, per_study, summary = _pairwise_fixture()
+    heavy = per_study.assign(weight=[20.0, 20.0, 60.0])      # s3, without an assessment, carries 60%
+    opts = CertaintyOptions()
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    grade, res = grade_pairwise(summary, heavy, study_rob_levels(studies, None), studies, opts, risks,
+                                {"response": 1})
+    sof = sof_rows(res, grade, opts, ["response"], {"combined_vs_medication": ("combined treatment", "medication")})
+    assert sof.iloc[0].not_assessed == "risk of bias"
+    tab, notes = pairwise_table(sof, ["combined_vs_medication"])
+    # imprecision (500 < OIS 712) is the one downgrade; risk of bias named beside the rating, with its footnote
+    assert tab.iloc[0]["Certainty (GRADE)"] == "⊕⊕⊕◯ moderate; risk of bias not assessed (a,b)"
+    assert notes[0].startswith("a. Risk of bias (not assessed): weight 60% from trials without an assessment")
+    sof_tab, sof_notes = sof_table(sof, "combined_vs_medication")
+    assert sof_tab.iloc[0]["Certainty"].startswith("⊕⊕⊕◯ moderate; risk of bias not assessed")
+    assert sof_notes[0].startswith("a. Risk of bias (GRADE: not assessed): weight 60%")
+
+
+# ------------------------------------------------------------ imprecision: the optimal information size
+
+def test_grade_imprecision_downgrades_one_small_trial_whose_ci_excludes_no_effect():
+    # one trial of 60 patients, RR 1.60 (1.10 to 2.30): the CI excludes no effect and lies above the threshold
+    # of appreciable benefit, yet 60 patients < OIS 712 (ACR 0.4, RRR 0.25): serious (GRADE guidelines 6)
+    ois = outcome_ois("RR", (0.4, "median"), CertaintyOptions())
+    assert ois == optimal_information_size(0.4, 0.25) == 712
+    j = imprecision_domain(1.10, 2.30, 1.0, (0.75, 1.25), 60, ois)
+    assert (j.level, j.downgrade) == ("serious", 1)
+    assert j.reason == "CI 1.10 to 2.30, excludes no effect, reaches above 1.25; 60 patients < OIS 712"
+    # the same CI from 800 patients: precise
+    assert imprecision_domain(1.10, 2.30, 1.0, (0.75, 1.25), 800, ois).level == "no"
+    # no comparator risk: no OIS, said so, the CI alone decides
+    assert math.isnan(outcome_ois("RR", None, CertaintyOptions()))
+    j = imprecision_domain(1.10, 2.30, 1.0, (0.75, 1.25), 60, math.nan)
+    assert j.level == "no" and j.reason.endswith("60 patients, no optimal information size (no comparator risk)")
+    # SMD: powered for 0.2, 2 * ceil(2 (z_0.975 + z_0.8)^2 / 0.04) = 786
+    assert outcome_ois("SMD", None, CertaintyOptions()) == 786
+
+
+CINEMA_OIS_CASES = [
+    # (estimate, ci, n, ois, level, why)
+    (1.60, (1.10, 2.30), 60, 712, "some concerns",
+     "one trial of 60 patients, CI excluding no effect: the application says no concerns, the OIS some"),
+    (1.60, (1.10, 2.30), 2668, 712, "no concerns", "many trials: the OIS met, the application's rule unchanged"),
+    (1.60, (1.10, 2.30), 712, 712, "no concerns", "exactly the OIS: met"),
+    (1.30, (0.90, 1.90), 60, 712, "some concerns", "already some concerns (CI reaches no effect): not lowered twice"),
+    (1.30, (0.70, 2.40), 60, 712, "major concerns", "major concerns stay major"),
+    (1.10, (1.05, 1.15), 60, 712, "some concerns", "a CI inside the zone with 60 patients: some concerns"),
+    (1.60, (1.10, 2.30), 60, math.nan, "no concerns", "no OIS (no comparator risk): the application's rule"),
+]
+
+
+@pytest.mark.parametrize("est, ci, n, ois, level, why", CINEMA_OIS_CASES, ids=[x[-1] for x in CINEMA_OIS_CASES])
+def test_cinema_imprecision_with_the_optimal_information_size(est, ci, n, ois, level, why):
+    j = cinema_imprecision(est, *ci, (0.8, 1.25), 1.0, n, ois)
+    assert (j.level, j.downgrade) == (level, CINEMA_LEVELS[level])
+    if math.isfinite(ois):
+        assert f"{n} patients {'<' if n < ois else '>='} OIS {ois}" in j.reason    # both numbers, always
+    assert "optimal information size" in j.rule
+    # without the OIS the application's rule alone
+    app = cinema_imprecision(est, *ci, (0.8, 1.25), 1.0)
+    assert "OIS" not in app.reason and "optimal information size" not in app.rule
+    assert app.downgrade <= j.downgrade
+
+
+def test_cinema_imprecision_reads_the_optimal_information_size():
+    studies, per_study, _ = _pairwise_fixture()
+    est, summ, contrib = _network_fixture()
+    levels = study_rob_levels(studies, None)
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    # CI 1.1-1.5 excludes no effect (the application: no concerns) but the 3 trials hold 500 patients < OIS 712
+    cin, res = cinema_network(est, summ, contrib, levels, studies, per_study, CertaintyOptions(), risks,
+                              {"response": 1})
+    imp = cin.set_index("domain").loc["imprecision"]
+    assert (imp.concern, imp.downgrade) == ("some concerns", 1)
+    assert "500 patients < OIS 712 (some concerns for want of patients)" in imp.reason
+    assert (res.iloc[0].n_patients, res.iloc[0].ois) == (500, 712)
+    # certainty.imprecision.cinema_ois false: the application's rule alone
+    off = CertaintyOptions.from_config({"imprecision": {"cinema_ois": False}})
+    assert not off.cinema_ois and CertaintyOptions.from_config({}).cinema_ois
+    cin_off, res_off = cinema_network(est, summ, contrib, levels, studies, per_study, off, risks, {"response": 1})
+    assert cin_off.set_index("domain").loc["imprecision", "concern"] == "no concerns"
+    assert res_off.iloc[0].certainty_score == res.iloc[0].certainty_score + 1
+
+
+
+# ------------------------------------------------------------ one story per comparison: both ratings side by side
+
+def _judged(domains, concerns, downgrades, evidence):
+    return pd.DataFrame({"evidence": evidence, "domain": domains, "concern": concerns, "downgrade": downgrades})
+
+
+def test_certainty_difference_names_the_counterpart_domains_that_differ():
+    net = _judged(CINEMA_DOMAINS, ["not assessed", "some concerns", "no concerns", "no concerns", "no concerns",
+                                   "major concerns"], [0, 1, 0, 0, 0, 2], "network")
+    pw = _judged(GRADE_DOMAINS, ["not assessed", "no", "no", "serious", "serious"], [0, 0, 0, 1, 1], "pairwise")
+    # both risk of bias domains not assessed, reporting and publication bias both down one: the same;
+    # imprecision differs, and incoherence has no pairwise counterpart
+    assert certainty_difference(net, pw) == ("network: imprecision no concerns, incoherence major concerns; "
+                                             "pairwise: imprecision serious, no indirect evidence")
+    same = _judged(CINEMA_DOMAINS, ["no concerns"] * 6, [0] * 6, "network")
+    none = _judged(GRADE_DOMAINS, ["no", "no", "no", "no", "not assessable"], [0] * 5, "pairwise")
+    assert certainty_difference(same, none) == ""
+    # the pairwise risk of bias downgraded where the network's within-study bias is not assessed
+    rob = none.assign(concern=["serious", "no", "no", "no", "not assessable"], downgrade=[1, 0, 0, 0, 0])
+    wsb = same.assign(concern=["not assessed"] + ["no concerns"] * 5)
+    assert certainty_difference(wsb, rob) == "network: within-study bias not assessed; pairwise: risk of bias serious"
+
+
+def test_sof_rows_carry_both_ratings_and_why_they_differ():
+    from depmeta.report.summary_of_findings import sof_table
+
+    opts, grade, res, cin, net = _rated()
+    pairs = {"combined_vs_medication": ("combined treatment", "medication")}
+    sof = sof_rows(pd.concat([res, net]), pd.concat([grade, cin]), opts, ["response"], pairs)
+    # network low (within-study bias, heterogeneity); pairwise very low (risk of bias very serious, imprecision)
+    assert list(sof.network_certainty) == ["low", "low"] and list(sof.pairwise_certainty) == ["very low", "very low"]
+    why = ("network: within-study bias some concerns, imprecision no concerns, heterogeneity some concerns; "
+           "pairwise: risk of bias very serious, imprecision serious, inconsistency not serious")
+    assert list(sof.certainty_difference) == [why, why]
+    tab, notes = sof_table(sof, "combined_vs_medication")
+    # the network's rating with its footnotes (a-c; d the comparator risk), then the pairwise one with the letter
+    # of why they differ, after every other note (e)
+    assert tab.iloc[0]["Certainty"] == ("⊕⊕◯◯ low; reporting bias not assessed (a,b,c) – pairwise (GRADE): "
+                                        "very low (e)")
+    assert notes[-1] == f"e. Network (CINeMA) low and pairwise (GRADE) very low certainty differ (response): {why}."
+    # the same rating on both sides: shown, no footnote
+    same = sof.assign(pairwise_certainty="low", certainty_difference="")
+    tab, notes = sof_table(same, "combined_vs_medication")
+    assert tab.iloc[0]["Certainty"].endswith("(a,b,c) – pairwise (GRADE): low")
+    assert not any("differ" in n for n in notes)
+    # a one-trial network estimate gives way to the pairwise one, which then shows the network's rating
+    sof1 = sof_rows(pd.concat([res, net.assign(k=1)]), pd.concat([grade, cin]), opts, ["response"], pairs)
+    tab, _ = sof_table(sof1, "combined_vs_medication")
+    assert tab.iloc[0]["Outcome (measure, follow-up)"].endswith("‡")
+    assert " – network (CINeMA): low (" in tab.iloc[0]["Certainty"]
+    # no network estimate: nothing beside the rating
+    only = sof_rows(res, grade, opts, ["response"], pairs)
+    assert (only.iloc[0].network_certainty, only.iloc[0].certainty_difference) == ("", "")
+
+
+def test_two_pairwise_analyses_of_one_key_each_compare_with_their_own_judgements():
+    """Relapse pooled as RR and as HR: the network's RR row is set beside the pairwise RR."""
+    opts, grade, res, cin, net = _rated()
+    hr = res.assign(measure="HR", certainty="high", certainty_score=4)
+    g_hr = grade.assign(concern="no", downgrade=0)
+    both = pd.concat([res, hr], ignore_index=True)
+    sof = sof_rows(pd.concat([both, net]), pd.concat([grade, g_hr, cin]), opts, ["response"],
+                   {"combined_vs_medication": ("combined treatment", "medication")})
+    rows = sof.set_index(["evidence", "measure"])
+    assert rows.loc[("network", "RR"), "pairwise_certainty"] == "very low"       # the RR analysis, not the HR
+    assert "risk of bias very serious" in rows.loc[("network", "RR"), "certainty_difference"]
+    # the HR analysis's own row: its judgements (nothing downgraded) against the network's
+    assert rows.loc[("pairwise", "HR"), "pairwise_certainty"] == "high"
+    assert rows.loc[("pairwise", "HR"), "certainty_difference"] == (
+        "network: within-study bias some concerns, heterogeneity some concerns; pairwise: risk of bias not serious, "
+        "inconsistency not serious")

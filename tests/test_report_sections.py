@@ -13,7 +13,7 @@ from depmeta.review.certainty import CertaintyOptions, cinema_network, grade_pai
 
 PAIRS = {"combined_vs_medication": ("combined treatment", "medication")}
 OPTIONS = {"cinema_not_assessed": "moderate", "cinema_indirect": "moderate",
-           "indirect_population": ["adult", "older_adult"], "not_assessed": "flag"}
+           "indirect_population": ["adult", "older_adult"], "not_assessed": "flag", "cinema_ois": True}
 
 
 def _certainty(network: bool):
@@ -68,17 +68,21 @@ def test_summary_of_findings_tables_notes_and_rules():
     assert text.count("{#tbl-sof-") == 1 and "{#tbl-sof-combined-vs-medication}" in text
     assert "## Numbers needed to treat" in text and "{#tbl-nnt}" in text
     assert "{#tbl-grade-pairwise}" in text  # pairwise ratings beside the network ones
-    assert "{#tbl-certainty-rules}" in text and "CINeMA sets aside" in text
+    assert "{#tbl-certainty-rules}" in text and "GRADE and CINeMA set aside" in text
     assert "**a.**" in text  # the downgrades' footnotes under the table
     # the rating in the table names the domain nobody assessed, with its footnote
-    assert "⊕⊕◯◯ low; reporting bias not assessed (" in text
+    # within-study bias, heterogeneity and imprecision (500 patients < OIS 712) down: very low
+    assert "⊕◯◯◯ very low; reporting bias not assessed (" in text
+    assert "fewer patients than the optimal information size" in text        # certainty.imprecision.cinema_ois
+    assert "fewer patients than the optimal information size" not in summary_of_findings(
+        sof, ["combined_vs_medication"], grade, cin, {**OPTIONS, "cinema_ois": False}).split("Rule |")[0]
     assert "Reporting bias (CINeMA: not assessed): reporting bias not assessed." in text
     assert "A domain named *not assessed* beside a certainty was not judged" in text
     assert "named *not assessed*" not in summary_of_findings(sof.assign(not_assessed=""), ["combined_vs_medication"],
                                                             grade, cin, OPTIONS)
     counted = summary_of_findings(sof, ["combined_vs_medication"], grade, cin,
                                   {**OPTIONS, "not_assessed": "some concerns"})
-    assert "CINeMA counts as moderate" in counted
+    assert "GRADE and CINeMA count as moderate" in counted
     with pytest.raises(ValueError, match="certainty.not_assessed = 'x' is not one the report describes"):
         summary_of_findings(sof, ["combined_vs_medication"], grade, cin, {**OPTIONS, "not_assessed": "x"})
 

@@ -128,7 +128,8 @@ def _notes(notes: list[str]) -> str:
 
 def _any_not_assessed(sof: pd.DataFrame) -> bool:
     """Whether a summary-of-findings row names a domain nobody assessed."""
-    return "not_assessed" in sof and bool((sof.not_assessed.fillna("").astype(str) != "").any())
+    # a column left empty in every row reads back as numbers (NaN), not as text
+    return "not_assessed" in sof and bool(sof.not_assessed.map(lambda x: isinstance(x, str) and x != "").any())
 
 
 
@@ -183,7 +184,9 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
         out("One table per comparison, laid out as in Cochrane reviews. Each row is the network estimate where "
             "there is one (certainty by CINeMA's six domains), else the pairwise estimate (certainty by GRADE's "
             "five). Letters in the certainty column point to the reason for each downgrade (and each domain not "
-            "assessed), printed under the table.\n")
+            "assessed), printed under the table. After it comes the certainty of the other estimate of the same "
+            "comparison and outcome, *pairwise (GRADE)* after a network rating and *network (CINeMA)* after a "
+            "pairwise one; where the two differ, its letter points to the domains that differ.\n")
     for comp in [c for c in comparisons if len(sof) and c in set(sof.comparison)]:
         tab, notes = sof_table(sof, comp)
         slug = comp.replace("_", "-")
@@ -204,8 +207,9 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
             "estimate count every trial contributing to it, of which *direct* compared the two treatments head to "
             "head. ‡ Pairwise estimate (no network estimate for this comparison and outcome). wk: weeks. "
             "CI: confidence interval; RR: risk ratio; SMD: standardised mean difference (Hedges' g). "
-            + ("A domain named *not assessed* beside a certainty was not judged (for within-study bias: most of "
-               "the trials behind the estimate have no published risk-of-bias assessment) and did not lower it; "
+            + ("A domain named *not assessed* beside a certainty was not judged (for risk of bias and within-study "
+               "bias: trials without a published risk-of-bias assessment carry at least half of the estimate's "
+               "weight) and did not lower it; "
                "the certainty does not rule out bias there (`certainty.not_assessed`). "
                if _any_not_assessed(sof) else "")
             + "GRADE Working Group grades of evidence: " + GRADE_NOTES + "\n")
@@ -239,14 +243,16 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
         out("Each domain's judgement follows the rule below (thresholds from the `certainty` section of the "
             "configuration; a reviewer's override replaces it, with the reason printed). Study-level inputs: the "
             "overall risk of bias published for a trial, else derived from its published domain judgements (any "
-            "high: high; all low: low; otherwise some concerns), else *not assessed*, which GRADE counts with the "
-            "trials at high risk for a serious risk of bias and "
-            + _choice({"flag": "CINeMA sets aside: within-study bias is *not assessed*, not downgraded and named "
-                               "beside the rating, where such trials carry at least half of the contributions, and "
-                               "judged on the assessed trials otherwise (a reporting bias nobody assessed likewise)",
-                       "some concerns": "CINeMA counts as "
+            "high: high; all low: low; otherwise some concerns), else *not assessed*, which GRADE and CINeMA "
+            + _choice({"flag": "set aside: risk of bias (GRADE) and within-study bias (CINeMA) are *not assessed*, "
+                               "not downgraded and named beside the rating, where such trials carry at least half "
+                               "of the weight (contributions), and are judged on the assessed trials otherwise (a "
+                               "reporting bias nobody assessed likewise)",
+                       "some concerns": "count as "
                                         f"{_option(certainty_options, 'cinema_not_assessed', 'certainty.json')} "
-                                        "(a reporting bias nobody assessed as some concerns)"},
+                                        "(CINeMA's study level; GRADE's moderate is some concerns, which counts with "
+                                        "high risk for a serious risk of bias; a reporting bias nobody assessed as "
+                                        "some concerns)"},
                       _option(certainty_options, "not_assessed", "certainty.json"), "certainty.not_assessed")
             + "; trials outside the question's age groups ("
             f"{groups_text(_option(certainty_options, 'indirect_population', 'certainty.json'))}) count as "
@@ -258,7 +264,12 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
             "effect and appreciable benefit or harm. The CINeMA domains, the contribution matrix and "
             "the three levels of concern are those of Nikolakopoulou et al. (2020) and Papakonstantinou et al. "
             "(2020); the imprecision, heterogeneity and incoherence rules are those the CINeMA web application's "
-            "code applies (version 2.0.0; it differs from its documentation), the three contribution rules those "
+            "code applies (version 2.0.0; it differs from its documentation)"
+            + (", with one addition of this project's to imprecision: an estimate whose contributing trials hold "
+               "fewer patients than the optimal information size has at least some concerns, as GRADE rates "
+               "precision adequate only when the OIS is met (`certainty.imprecision.cinema_ois`)"
+               if _option(certainty_options, "cinema_ois", "certainty.json") else "")
+            + ", the three contribution rules those "
             "of its documentation, as the papers' rule tables could not be checked; the reporting-bias default "
             "and the summary of the six domains into one rating are this project's.\n")
         out(md_table(rules))

@@ -66,6 +66,16 @@ def _footnotes(r) -> list[dict]:
     return json.loads(notes) if isinstance(notes, str) else list(notes or [])
 
 
+def _other_rating(r, letter) -> str:
+    """The certainty of the comparison × outcome's other estimate (pairwise beside a network row,
+    network beside a pairwise one), with the letter of the footnote saying why the two differ."""
+    other = "pairwise" if r.evidence == "network" else "network"
+    word = getattr(r, f"{other}_certainty", "")
+    if not isinstance(word, str) or not word:
+        return ""
+    return f"{other} ({'GRADE' if other == 'pairwise' else 'CINeMA'}): {word}" + (f" ({letter})" if letter else "")
+
+
 def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[str]]:
     """One comparison's summary-of-findings table (six columns) and its footnotes ("a. ...").
 
@@ -79,11 +89,16 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
     outcomes, "a measure of the typical burden of these outcomes", absolute and
     relative effect, "Numbers of participants and studies", the certainty per
     outcome, "Space for comments"), without the comments column so that the
-    table fits an A4 page: what would be a comment is a footnote.
+    table fits an A4 page: what would be a comment is a footnote. After the
+    certainty, in the same cell (a column of its own would widen the table), the
+    other estimate's (the pairwise GRADE rating after a network row's, the
+    network's after a pairwise row's), so that a comparison and outcome tells one
+    story: where the two differ, a footnote names the domains that do
+    (``certainty_difference`` of sof.csv).
     """
     sub = sof[(sof.comparison == comparison) & _primary(sof)]
     a, b = side_texts(comparison)
-    rows, notes, letter_of = [], [], {}
+    rows, notes, letter_of, differs = [], [], {}, []
     for r in sub.itertuples():
         letters = []
         for n in _footnotes(r):
@@ -95,6 +110,10 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
                 letter_of[text] = _label(len(letter_of))
                 notes.append(f"{letter_of[text]}. {text}")
             letters.append(letter_of[text])
+        differ = getattr(r, "certainty_difference", "")
+        if isinstance(differ, str) and differ:
+            differs.append((len(rows), f"Network (CINeMA) {r.network_certainty} and pairwise (GRADE) "
+                                       f"{r.pairwise_certainty} certainty differ ({r.outcome}): {differ}."))
         follow = f", {r.followup_weeks.replace(' weeks', ' wk')}" if isinstance(r.followup_weeks, str) \
             and r.followup_weeks else ""
         mark = "" if r.evidence == "network" else " ‡"
@@ -120,7 +139,19 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
             "Participants (trials)": _participants(r),
             "Certainty": f"{r.symbols} {r.certainty}" + (f"; {_not_assessed(r)}" if _not_assessed(r) else "")
                          + (f" ({','.join(letters)})" if letters else ""),
+            "_other": r,
         })
+    # the notes on why two ratings differ come last, so that they leave the other letters as they were
+    letter_at = {}
+    for i, text in differs:
+        if text not in letter_of:
+            letter_of[text] = _label(len(letter_of))
+            notes.append(f"{letter_of[text]}. {text}")
+        letter_at[i] = letter_of[text]
+    for i, row in enumerate(rows):
+        other = _other_rating(row.pop("_other"), letter_at.get(i, ""))
+        # after a dash, not a semicolon: the word before it (the letters) does not grow wider
+        row["Certainty"] += f" – {other}" if other else ""
     return pd.DataFrame(rows), notes
 
 
@@ -159,7 +190,8 @@ def _primary(sof: pd.DataFrame) -> pd.Series:
 
 
 def pairwise_table(sof: pd.DataFrame, comparisons) -> tuple[pd.DataFrame, list[str]]:
-    """The GRADE certainty of every pooled pairwise estimate (supporting detail), with footnotes."""
+    """The GRADE certainty of every pooled pairwise estimate (supporting detail), with footnotes; a
+    domain nobody assessed is named beside the rating, as in :func:`sof_table`."""
     from depmeta.report.labels import comparison_label
 
     rows, notes, letter_of = [], [], {}
@@ -180,7 +212,8 @@ def pairwise_table(sof: pd.DataFrame, comparisons) -> tuple[pd.DataFrame, list[s
             "Outcome": r.outcome,
             "Effect (95% CI)": _relative(r),
             "Patients (trials)": f"{int(r.n_patients)} ({int(r.k)})",
-            "Certainty (GRADE)": f"{r.symbols} {r.certainty}" + (f" ({','.join(letters)})" if letters else ""),
+            "Certainty (GRADE)": f"{r.symbols} {r.certainty}" + (f"; {_not_assessed(r)}" if _not_assessed(r) else "")
+                                 + (f" ({','.join(letters)})" if letters else ""),
         })
     return pd.DataFrame(rows), notes
 

@@ -79,6 +79,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -100,10 +101,11 @@ from depmeta.stats.effects import RATIO_MEASURES
 __all__ = [
     "ABSOLUTE_COLUMNS", "CertaintyOptions", "CertaintyTables", "rate_certainty",
     "study_rob_levels", "rob_domain", "inconsistency_domain", "indirectness_domain",
-    "imprecision_domain", "publication_bias_domain", "contribution_domain", "reporting_bias_domain",
+    "imprecision_domain", "outcome_ois", "publication_bias_domain", "contribution_domain", "reporting_bias_domain",
     "cinema_imprecision", "cinema_heterogeneity", "cinema_incoherence", "CINEMA_APP", "CINEMA_DOC", "zone_crossings",
     "APP_DECIMALS", "NOT_ASSESSED", "NOT_ASSESSED_RULES", "NOT_ASSESSED_SHARE", "GRADE_DOMAINS",
-    "CINEMA_DOMAINS", "assumed_risks", "grade_pairwise", "cinema_network", "study_sizes", "plain_statement", "sof_rows",
+    "CINEMA_DOMAINS", "DOMAIN_COUNTERPARTS", "certainty_difference", "assumed_risks", "grade_pairwise",
+    "cinema_network", "study_sizes", "plain_statement", "sof_rows",
 ]
 
 RATIO = RATIO_MEASURES  # ratio measures: no effect at 1, risks by multiplication
@@ -133,6 +135,8 @@ class CertaintyOptions:
     ois_power: float = 0.8
     ois_rrr: float = 0.25
     ois_smd: float = 0.2
+    #: CINeMA imprecision also at least some concerns when the contributing trials' patients fall short of the OIS
+    cinema_ois: bool = True
     pb_min_studies: int = 10
     pb_alpha: float = 0.10
     #: GRADE indirectness: serious / very serious when trials outside ``indirect_population`` (the
@@ -178,6 +182,7 @@ class CertaintyOptions:
             ("inconsistency", "i2_very_serious"): "i2_very_serious",
             ("imprecision", "alpha"): "ois_alpha", ("imprecision", "power"): "ois_power",
             ("imprecision", "rrr"): "ois_rrr", ("imprecision", "smd"): "ois_smd",
+            ("imprecision", "cinema_ois"): "cinema_ois",
             ("publication_bias", "min_studies"): "pb_min_studies", ("publication_bias", "alpha"): "pb_alpha",
             ("indirectness", "serious_share"): "indirect_serious_share",
             ("indirectness", "very_serious_share"): "indirect_very_serious_share",
@@ -255,36 +260,60 @@ def _shares(weights, labels, names) -> dict:
     return {n: float(w[lab == n].sum()) for n in names}
 
 
+#: GRADE's study levels of risk of bias (:func:`study_rob_levels`) and their words in a reason.
+_GRADE_ROB = {"low": "low risk", "some_concerns": "some concerns", "high": "high risk"}
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
 # ---------------------------------------------------------------- GRADE domains
 
-def rob_domain(weights, levels, serious_share: float = 0.5, very_serious_share: float = 0.5) -> Judgement:
-    """GRADE risk of bias from the share of weight of trials at high risk or not assessed.
+def rob_domain(weights, levels, serious_share: float = 0.5, very_serious_share: float = 0.5,
+               not_assessed: str = "flag") -> Judgement:
+    """GRADE risk of bias from the shares of weight of trials at high risk and with some concerns.
 
-    very serious if trials at high risk carry at least ``very_serious_share`` of
-    the weight; serious if trials at high risk or not assessed together carry
-    at least ``serious_share``; otherwise no. The basis is the share of the
-    information, as in the Cochrane Handbook 5.1's across-studies summary
-    (Table 8.7.a): "Low risk of bias: Most information is from studies at low
-    risk of bias ... High risk of bias: The proportion of information from
-    studies at high risk of bias is sufficient to affect the interpretation of
-    results". Neither GRADE nor the Handbook gives a numeric share: the 50%
-    thresholds, and counting trials without a published assessment with those
-    at high risk for "serious", are this project's options.
+    ``levels`` per trial: ``low``, ``some_concerns``, ``high`` (:func:`study_rob_levels`) or
+    ``not assessed``. very serious if trials at high risk carry at least
+    ``very_serious_share`` of the weight; serious if trials at high risk or
+    with some concerns together carry at least ``serious_share``; otherwise
+    no. The basis is the share of the information, as in the Cochrane
+    Handbook 5.1's across-studies summary (Table 8.7.a): "Low risk of bias:
+    Most information is from studies at low risk of bias ... High risk of
+    bias: The proportion of information from studies at high risk of bias is
+    sufficient to affect the interpretation of results". Neither GRADE nor
+    the Handbook gives a numeric share: the 50% thresholds, and counting some
+    concerns with high risk for "serious", are this project's options.
+
+    Trials without an assessment follow the rule of CINeMA's within-study
+    bias, :func:`_set_aside` (config ``certainty.not_assessed``): ``flag``
+    (default) sets them aside, so that their share does not lower the
+    certainty: the domain is ``not assessed`` (no downgrade) when they carry
+    at least :data:`NOT_ASSESSED_SHARE` of the weight, and is otherwise judged
+    on the assessed trials' weight alone; a study level (``low``,
+    ``some_concerns``, ``high``; the rule ``some concerns`` with
+    ``certainty.risk_of_bias.cinema_not_assessed``) counts them at that
+    level. The reason gives the share without an assessment either way.
     """
-    s = _shares(weights, levels, ("high", "not assessed", "some_concerns", "low"))
+    lev = np.asarray(levels, object)
+    bad = sorted(set(lev) - set(_GRADE_ROB) - {NOT_ASSESSED})
+    if bad:
+        raise ValueError(f"risk of bias: study levels must be {', '.join(_GRADE_ROB)} or {NOT_ASSESSED}, got {bad}")
+    if not_assessed != "flag" and not_assessed not in _GRADE_ROB:
+        raise ValueError(f"risk of bias: not_assessed must be flag or a study level, not {not_assessed!r}")
+    aside = _set_aside(weights, lev, not_assessed, _GRADE_ROB.get(not_assessed, not_assessed), "weight")
     rule = (f"very serious if trials at high risk carry >= {_pct(very_serious_share)} of the weight; serious if "
-            f"trials at high risk or not assessed carry >= {_pct(serious_share)}")
-    facts = (
-        f"trials at high risk of bias carry {_pct(s['high'])} of the weight, trials without a published "
-        f"assessment {_pct(s['not assessed'])}, some concerns {_pct(s['some_concerns'])}, low risk {_pct(s['low'])}"
-    )
+            f"trials at high risk or with some concerns carry >= {_pct(serious_share)}{aside.rule}")
+    s = _shares(aside.weights, aside.levels, tuple(_GRADE_ROB))
+    shares = ", ".join(f"{_pct(s[k])} {_GRADE_ROB[k]}" for k in ("high", "some_concerns", "low"))
+    if aside.domain_not_assessed:
+        return Judgement("risk of bias", NOT_ASSESSED, 0,
+                         f"weight {_pct(aside.share)} from trials without an assessment; {shares}", rule)
+    facts = f"weight {shares}{aside.note}"
     if s["high"] >= very_serious_share - SHARE_TOL:
         return Judgement("risk of bias", "very serious", 2, facts, rule)
-    if s["high"] + s["not assessed"] >= serious_share - SHARE_TOL:
+    if s["high"] + s["some_concerns"] >= serious_share - SHARE_TOL:
         return Judgement("risk of bias", "serious", 1, facts, rule)
     return Judgement("risk of bias", "no", 0, facts, rule)
 
@@ -387,13 +416,32 @@ def imprecision_domain(ci_low: float, ci_high: float, null: float, thresholds, t
     sides = [f"below {lo:g}"] * (ci_low < lo) + [f"above {hi:g}"] * (ci_high > hi)
     text = (f"CI {ci_low:.2f} to {ci_high:.2f}, {'includes' if crosses else 'excludes'} no effect"
             + (f", reaches {' and '.join(sides)}" if beyond else f", within {lo:g} to {hi:g}")
-            + f"; {total_n:.0f} patients {'<' if short else '>='} OIS {ois:.0f}")
+            + "; " + _ois_text(total_n, ois))
     if ci_low < lo and ci_high > hi:
         return Judgement("imprecision", "very serious", 2, text + "; appreciable benefit and harm both possible",
                          rule)
     if short or (crosses and beyond):
         return Judgement("imprecision", "serious", 1, text, rule)
     return Judgement("imprecision", "no", 0, text, rule)
+
+
+def _ois_text(total_n: float, ois: float) -> str:
+    """``n patients < OIS m`` (or ``>=``), or that there is no OIS (no comparator risk to power it at)."""
+    if not math.isfinite(ois):
+        return f"{total_n:.0f} patients, no optimal information size (no comparator risk)"
+    return f"{total_n:.0f} patients {'<' if total_n < ois else '>='} OIS {ois:.0f}"
+
+
+def outcome_ois(measure: str, acr, opts: CertaintyOptions) -> float:
+    """The optimal information size (total patients) of an estimate: for an SMD powered for
+    ``imprecision.smd``, for a binary outcome for a relative risk reduction ``imprecision.rrr`` at
+    the assumed comparator risk ``acr`` (``(risk, source)`` of :func:`assumed_risks`); nan
+    without a comparator risk in (0, 1)."""
+    if measure == "SMD":
+        return float(optimal_information_size(smd=opts.ois_smd, alpha=opts.ois_alpha, power=opts.ois_power))
+    if acr is not None and 0 < acr[0] < 1:
+        return float(optimal_information_size(acr[0], opts.ois_rrr, opts.ois_alpha, opts.ois_power))
+    return math.nan
 
 
 def publication_bias_domain(k: int, pval: float | None, min_studies: int = 10, alpha: float = 0.10,
@@ -434,6 +482,44 @@ NOT_ASSESSED_RULES = ("some concerns", "flag")
 #: With ``flag``, a contribution-based domain is not assessed when the trials without an assessment carry
 #: at least this share of the estimate's contributions; below it the assessed trials are judged.
 NOT_ASSESSED_SHARE = 0.5
+
+
+class _Aside(NamedTuple):
+    """What :func:`_set_aside` leaves to judge."""
+
+    weights: np.ndarray
+    levels: np.ndarray
+    share: float              # share of the weight (contributions) of the trials without an assessment
+    domain_not_assessed: bool
+    note: str                 # appended to the reason when the domain is judged
+    rule: str                 # appended to the rule
+
+
+def _set_aside(weights, levels, not_assessed: str | None, counted_as: str, of: str) -> _Aside:
+    """The one rule for trials without an assessment (level ``not assessed``), shared by GRADE's
+    risk of bias (:func:`rob_domain`) and CINeMA's within-study bias (:func:`contribution_domain`).
+
+    ``flag``: the trials are set aside; the domain is ``not assessed`` when they carry at least
+    :data:`NOT_ASSESSED_SHARE` of the ``weights`` (``of`` names them: weight, contributions),
+    else the other trials are judged on their weights alone. A study level: the trials count at
+    that level (``counted_as`` is its name in the reason). ``None``: nothing is set aside (the
+    caller has refused the level). The rule and its half are this project's.
+    """
+    w, lev = np.asarray(weights, float), np.asarray(levels, object)
+    share = _shares(w, lev, (NOT_ASSESSED,))[NOT_ASSESSED]
+    if not_assessed is None:
+        return _Aside(w, lev, share, False, "", "")
+    if not_assessed == "flag":
+        rule = (f"; trials without an assessment set aside, the domain {NOT_ASSESSED} when they carry >= "
+                f"{_pct(NOT_ASSESSED_SHARE)} of the {of}")
+        if share >= NOT_ASSESSED_SHARE - SHARE_TOL:
+            return _Aside(w, lev, share, True, "", rule)
+        keep = lev != NOT_ASSESSED
+        note = f" (the assessed trials; {_pct(share)} from trials without an assessment set aside)" if share > 0 else ""
+        return _Aside(w[keep], lev[keep], share, False, note, rule)
+    note = f" ({_pct(share)} from trials without an assessment, counted as {counted_as})" if share > 0 else ""
+    return _Aside(w, np.where(lev == NOT_ASSESSED, not_assessed, lev), share, False, note,
+                  f"; a trial without an assessment counts as {counted_as}")
 
 
 def contribution_domain(domain: str, contributions, levels, rule: str = "average", not_assessed: str | None = None
@@ -482,29 +568,17 @@ def contribution_domain(domain: str, contributions, levels, rule: str = "average
         raise ValueError(f"{domain}: study levels must be low, moderate or high{also}, got {bad}")
     if not_assessed is not None and not_assessed != "flag" and not_assessed not in _STUDY_SCORE:
         raise ValueError(f"{domain}: not_assessed must be flag or a study level, not {not_assessed!r}")
-    c = np.asarray(contributions, float)
     what = "risk" if domain == "within-study bias" else "indirectness"
-    share_na = _shares(c, lev, (NOT_ASSESSED,))[NOT_ASSESSED]
-    na_rule = ""
-    if not_assessed == "flag":
-        na_rule = (f"; trials without an assessment set aside, the domain {NOT_ASSESSED} when they carry >= "
-                   f"{_pct(NOT_ASSESSED_SHARE)} of the contributions")
-        if share_na >= NOT_ASSESSED_SHARE - SHARE_TOL:
-            s = _shares(c, lev, ("low", "moderate", "high"))
-            facts = (f"contributions {_pct(share_na)} from trials without an assessment; "
-                     + ", ".join(f"{_pct(s[k])} {k}" for k in _STUDY_SCORE) + f" {what}")
-            return Judgement(domain, NOT_ASSESSED, 0, facts, _contribution_rule(rule) + na_rule)
-        keep = lev != NOT_ASSESSED
-        c, lev = c[keep], lev[keep]
-    elif not_assessed is not None:
-        na_rule = f"; a trial without an assessment counts as {not_assessed}"
-        lev = np.where(lev == NOT_ASSESSED, not_assessed, lev)
+    aside = _set_aside(contributions, lev, not_assessed, str(not_assessed), "contributions")
+    if aside.domain_not_assessed:
+        s = _shares(aside.weights, aside.levels, ("low", "moderate", "high"))
+        facts = (f"contributions {_pct(aside.share)} from trials without an assessment; "
+                 + ", ".join(f"{_pct(s[k])} {k}" for k in _STUDY_SCORE) + f" {what}")
+        return Judgement(domain, NOT_ASSESSED, 0, facts, _contribution_rule(rule) + aside.rule)
+    c, lev = aside.weights, aside.levels
     s = _shares(c, lev, ("low", "moderate", "high"))
-    facts = f"contributions {', '.join(f'{_pct(s[k])} {k}' for k in _STUDY_SCORE)} {what}"
-    if share_na > 0:
-        facts += (f" (the assessed trials; {_pct(share_na)} from trials without an assessment set aside)"
-                  if not_assessed == "flag" else
-                  f" ({_pct(share_na)} from trials without an assessment, counted as {not_assessed})")
+    facts = f"contributions {', '.join(f'{_pct(s[k])} {k}' for k in _STUDY_SCORE)} {what}" + aside.note
+    na_rule = aside.rule
     text = _contribution_rule(rule) + na_rule
     if rule == "majority":
         top = max(s.values())
@@ -638,7 +712,8 @@ def _far_zone(estimate: float, zone, null: float, at_null) -> tuple:
     return at_null
 
 
-def cinema_imprecision(estimate: float, ci_low: float, ci_high: float, zone, null: float) -> Judgement:
+def cinema_imprecision(estimate: float, ci_low: float, ci_high: float, zone, null: float,
+                       total_n: float | None = None, ois: float | None = None) -> Judgement:
     """CINeMA imprecision as the CINeMA application decides it (:data:`CINEMA_APP`:
     ``imprecision/update.js``, ``getRuleLevel``; ``purescripts/src/Imprecision/Rules.purs``,
     ``numberOfCrosses``).
@@ -657,6 +732,15 @@ def cinema_imprecision(estimate: float, ci_low: float, ci_high: float, zone, nul
     important effect below it (lower limit above ``zone[0]``), some concerns; a CI reaching
     ``zone[0]`` (at or below it), major concerns. The documentation's rule (the CI against both zone
     limits: "If only one of the two values is crossed", some concerns) is not what the application does.
+
+    With ``total_n`` (patients of the trials contributing to the estimate) and ``ois`` (the optimal
+    information size, :func:`outcome_ois`) given (config ``certainty.imprecision.cinema_ois``, default
+    true), an estimate resting on fewer patients than the OIS has at least some concerns, the reason
+    stating both numbers: GRADE guidelines 6 (Guyatt et al. 2011, J Clin Epidemiol 64:1283, Abstract):
+    "If the 95% CI excludes a relative risk (RR) of 1.0, and the total number of events or patients
+    exceeds the OIS criterion, precision is adequate", so a CI that excludes no effect is not enough
+    on its own. The application's rule is the CI against the zone alone; adding the OIS to it is this
+    project's. Without an OIS (``nan``: no comparator risk) the application's rule alone applies.
     """
     lo, hi = _as_shown(ci_low), _as_shown(ci_high)
     rule = (f"crossings of the CI with no effect ({null:g}) and the important effect on the other side of it from the "
@@ -664,12 +748,20 @@ def cinema_imprecision(estimate: float, ci_low: float, ci_high: float, zone, nul
             f"2 major concerns ({_APP_RULE})")
     text = f"estimate {estimate:.3f}, CI {lo:.3f} to {hi:.3f}"
     if zone[0] < lo and hi < zone[1]:
-        return Judgement("imprecision", _CIN[1], 0, f"{text} inside the zone {zone[0]:g} to {zone[1]:g}", rule)
-    n = zone_crossings(lo, hi, *_far_zone(estimate, zone, null, (null, null)))
-    if estimate == null:
-        return Judgement("imprecision", _CIN[n + 1], n, f"{text} around no effect: crosses it {n} times", rule)
-    far = zone[0] if estimate > null else zone[1]
-    return Judgement("imprecision", _CIN[n + 1], n, f"{text} crosses {n} of no effect ({null:g}) and {far:g}", rule)
+        n, text = 0, f"{text} inside the zone {zone[0]:g} to {zone[1]:g}"
+    else:
+        n = zone_crossings(lo, hi, *_far_zone(estimate, zone, null, (null, null)))
+        far = zone[0] if estimate > null else zone[1]
+        text += (f" around no effect: crosses it {n} times" if estimate == null
+                 else f" crosses {n} of no effect ({null:g}) and {far:g}")
+    if total_n is None or ois is None:
+        return Judgement("imprecision", _CIN[n + 1], n, text, rule)
+    rule += ("; at least some concerns when the contributing trials' patients are fewer than the optimal "
+             "information size")
+    text += "; " + _ois_text(total_n, ois)
+    if math.isfinite(ois) and total_n < ois and n == 0:
+        n, text = 1, text + " (some concerns for want of patients)"
+    return Judgement("imprecision", _CIN[n + 1], n, text, rule)
 
 
 def cinema_heterogeneity(estimate: float, ci_low: float, ci_high: float, pi_low: float, pi_high: float, zone,
@@ -770,6 +862,9 @@ CINEMA_DOMAINS = ("within-study bias", "reporting bias", "indirectness", "imprec
                   "incoherence")
 #: CINeMA's study-level scale from the overall risk of bias per study.
 _CINEMA_ROB = {"low": "low", "some_concerns": "moderate", "high": "high"}
+#: The GRADE study level of a CINeMA one: where a trial without an assessment counts under
+#: ``certainty.not_assessed: some concerns`` (``certainty.risk_of_bias.cinema_not_assessed``).
+_GRADE_OF_CINEMA = {v: k for k, v in _CINEMA_ROB.items()}
 
 
 def _matches(entry: dict, comparison: str, outcome: str, evidence: str) -> bool:
@@ -914,12 +1009,7 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
         w = ps.weight.to_numpy(float)
         zone, null = tuple(opts.zone[r.measure]), opts.null(r.measure)
         acr = risks.get((r.comparison, r.outcome))
-        if r.measure == "SMD":
-            ois = optimal_information_size(smd=opts.ois_smd, alpha=opts.ois_alpha, power=opts.ois_power)
-        elif acr is not None and 0 < acr[0] < 1:
-            ois = optimal_information_size(acr[0], opts.ois_rrr, opts.ois_alpha, opts.ois_power)
-        else:
-            ois = math.nan
+        ois = outcome_ois(r.measure, acr, opts)
         configured = next((e for e in opts.indirectness if _matches(e, r.comparison, r.outcome, "pairwise")), None)
         rb = (robustness or {}).get((r.comparison, r.outcome, r.measure))
         pb_p = None
@@ -929,8 +1019,9 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
             elif small_study_test is not None and small_study_testable(ps.vi):
                 pb_p = small_study_test(ps.yi.to_numpy(float), ps.vi.to_numpy(float))
         js = [
-            rob_domain(w, [level.get(s, "not assessed") for s in ps.study_id], opts.rob_serious_share,
-                       opts.rob_very_serious_share),
+            rob_domain(w, [level.get(s, NOT_ASSESSED) for s in ps.study_id], opts.rob_serious_share,
+                       opts.rob_very_serious_share,
+                       "flag" if opts.not_assessed == "flag" else _GRADE_OF_CINEMA[opts.cinema_not_assessed]),
             inconsistency_domain(r.i2, r.pi_low_display, r.pi_high_display, int(r.k), null, zone, opts.i2_serious,
                                  opts.i2_very_serious),
             indirectness_domain(w, ps.study_id.isin(outside).to_numpy(), opts.indirect_serious_share,
@@ -958,7 +1049,9 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
                "estimate_display": r.estimate_display, "ci_low_display": r.ci_low_display,
                "ci_high_display": r.ci_high_display, "k": int(r.k), "n_patients": int(r.n_patients), "ois": ois,
                "certainty": cert.word, "certainty_score": cert.score, "symbols": cert.symbols,
-               "downgrades": cert.downgrades, "followup_weeks": _weeks(ps.timepoint_weeks), "row_ids": r.row_ids}
+               "downgrades": cert.downgrades,
+               "not_assessed": "; ".join(j.domain for j in js if j.level == NOT_ASSESSED),
+               "followup_weeks": _weeks(ps.timepoint_weeks), "row_ids": r.row_ids}
         row.update(_absolute_row(r.measure, r.estimate_display, r.ci_low_display, r.ci_high_display, r.outcome,
                                  acr, _cer(opts, risks, r.comparison), direction.get(r.outcome, 1)))
         results.append(row)
@@ -1013,6 +1106,8 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
             raise ValueError(f"network_contributions.csv: no contributions for {r.outcome}, "
                              f"{r.treatment1} vs {r.treatment2}")
         zone, null = tuple(opts.zone[r.measure]), opts.null(r.measure)
+        n_patients = int(sum(sizes.get((s, r.outcome), 0) for s in c.study_id))
+        ois = outcome_ois(r.measure, risks.get((r.comparison, r.outcome)), opts)
         study_rob = [_CINEMA_ROB.get(level.get(s, NOT_ASSESSED), NOT_ASSESSED) for s in c.study_id]
         study_ind = [opts.cinema_indirect if s in outside else "low" for s in c.study_id]
         direct = indirect = None
@@ -1027,7 +1122,8 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
             reporting_bias_domain(opts.reporting_bias, opts.reporting_bias_reason, k_pb, p_pb, opts.pb_alpha,
                                   opts.not_assessed),
             contribution_domain("indirectness", c.contribution, study_ind, opts.cinema_rule),
-            cinema_imprecision(r.estimate_display, r.ci_low_display, r.ci_high_display, zone, null),
+            cinema_imprecision(r.estimate_display, r.ci_low_display, r.ci_high_display, zone, null,
+                               *((n_patients, ois) if opts.cinema_ois else (None, None))),
             cinema_heterogeneity(r.estimate_display, r.ci_low_display, r.ci_high_display, r.pi_low_display,
                                  r.pi_high_display, zone, null),
             cinema_incoherence(r.split_pval if pd.notna(r.split_pval) else None, dbt_p.get(r.outcome), zone,
@@ -1047,7 +1143,7 @@ def cinema_network(estimates: pd.DataFrame, net_summary: pd.DataFrame, contribut
                "estimate_display": r.estimate_display, "ci_low_display": r.ci_low_display,
                "ci_high_display": r.ci_high_display, "pi_low_display": r.pi_low_display,
                "pi_high_display": r.pi_high_display,
-               "k": len(ids), "n_patients": int(sum(sizes.get((s, r.outcome), 0) for s in ids)),
+               "k": len(ids), "n_patients": n_patients, "ois": ois,
                "k_direct": int(r.n_studies) if pd.notna(r.n_studies) else 0,
                "certainty": cert.word, "certainty_score": cert.score, "symbols": cert.symbols,
                "downgrades": cert.downgrades,
@@ -1094,12 +1190,51 @@ def plain_statement(intervention: str, comparator: str, outcome: str, measure: s
     return f"Compared with {comparator}, {intervention} {verb} {what}."
 
 
+#: The GRADE domain (pairwise) that judges what each CINeMA domain (network) judges; incoherence has none, as a
+#: pairwise estimate holds no indirect evidence.
+DOMAIN_COUNTERPARTS = (("within-study bias", "risk of bias"), ("reporting bias", "publication bias"),
+                       ("indirectness", "indirectness"), ("imprecision", "imprecision"),
+                       ("heterogeneity", "inconsistency"), ("incoherence", None))
+#: GRADE's level words as GRADE's evidence profiles print them ("no" reads "not serious").
+_GRADE_WORDS = {"no": "not serious"}
+
+
+def certainty_difference(network: pd.DataFrame, pairwise: pd.DataFrame) -> str:
+    """Why a network (CINeMA) and a pairwise (GRADE) rating of one comparison and outcome differ,
+    from their judgements (rows of ``cinema`` and ``grade``: ``domain, concern, downgrade``): each
+    pair of counterpart domains (:data:`DOMAIN_COUNTERPARTS`) whose downgrades differ, named with
+    its level on either side, e.g. "network: incoherence major concerns; pairwise: no indirect
+    evidence". Empty when no pair differs."""
+    net = {d.domain: d for d in network.itertuples()}
+    pw = {d.domain: d for d in pairwise.itertuples()}
+    sides = {"network": [], "pairwise": []}
+    for n_dom, p_dom in DOMAIN_COUNTERPARTS:
+        n, p = net.get(n_dom), pw.get(p_dom) if p_dom else None
+        if n is None or (p_dom is not None and p is None):
+            continue
+        if p is None:   # incoherence: only the network has indirect evidence to disagree with
+            if n.downgrade > 0:
+                sides["network"].append(f"{n_dom} {n.concern}")
+                sides["pairwise"].append("no indirect evidence")
+            continue
+        if n.downgrade != p.downgrade:
+            sides["network"].append(f"{n_dom} {n.concern}")
+            sides["pairwise"].append(f"{p_dom} {_GRADE_WORDS.get(p.concern, p.concern)}")
+    return "; ".join(f"{k}: {', '.join(v)}" for k, v in sides.items() if v)
+
+
 def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions, outcomes, pairs: dict) -> pd.DataFrame:
     """Summary-of-findings rows: every estimate (network and pairwise) with its footnotes (every
     domain downgraded, overridden or not assessed) and a plain-language statement; ``primary`` marks the row the
     table shows per comparison × outcome: the network estimate where there is one, else the
     pairwise estimate; a network estimate that rests on one trial gives way to a pairwise estimate
     of more trials where there is one (a single small trial is never the headline).
+
+    Every row also carries both ratings of its comparison × outcome, so that the table tells one
+    story where the two disagree: ``network_certainty`` (CINeMA) and ``pairwise_certainty``
+    (GRADE; of the pairwise estimate on the row's measure where there is one, else the first
+    pooled; "" where there is no such estimate), and ``certainty_difference``, where the two
+    differ, the counterpart domains that differ (:func:`certainty_difference`).
 
     ``pairs`` maps comparison -> (intervention, comparator)."""
     if not len(results):
@@ -1114,6 +1249,7 @@ def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions,
             one_trial = (cand.evidence == "network") & (cand.k.astype(float) < 2)
             cand = cand.assign(_rank=cand.evidence.map(rank) + 2 * one_trial).sort_values("_rank", kind="stable")
             cand = cand.drop(columns="_rank")
+            judged = grade[(grade.comparison == comp) & (grade.outcome == outcome)]
             for i, (_, r) in enumerate(cand.iterrows()):
                 g = grade[(grade.evidence == r.evidence) & (grade.comparison == comp) & (grade.outcome == outcome)]
                 notes = [{"domain": d.domain, "level": d.concern, "downgrade": int(d.downgrade), "reason": d.reason,
@@ -1124,8 +1260,31 @@ def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions,
                 rec.update(primary=i == 0, footnotes=notes,
                            statement=plain_statement(a, b, outcome, r.measure, r.estimate_display,
                                                      int(r.certainty_score), opts.zone[r.measure]))
+                rec.update(_both_ratings(r, cand, judged))
                 out.append(rec)
     return pd.DataFrame(out)
+
+
+def _both_ratings(r, cand: pd.DataFrame, judged: pd.DataFrame) -> dict:
+    """The network and pairwise ratings of row ``r``'s comparison × outcome (``cand``: its rated
+    estimates; ``judged``: their domain judgements) and why they differ."""
+    def pick(evidence):
+        rows = cand[cand.evidence == evidence]
+        if evidence == r.evidence:
+            return r
+        same = rows[rows.measure == r.measure]
+        return (same if len(same) else rows).iloc[0] if len(rows) else None
+
+    net, pw = pick("network"), pick("pairwise")
+    out = {"network_certainty": net.certainty if net is not None else "",
+           "pairwise_certainty": pw.certainty if pw is not None else "", "certainty_difference": ""}
+    if net is not None and pw is not None and net.certainty != pw.certainty:
+        # the judgements carry no measure: where two pairwise analyses (relapse as RR and as HR) share the
+        # key, theirs follow one another in the order of the estimates, five domains each
+        order = list(cand[cand.evidence == "pairwise"].measure).index(pw.measure)
+        pw_j = judged[judged.evidence == "pairwise"].iloc[order * len(GRADE_DOMAINS):(order + 1) * len(GRADE_DOMAINS)]
+        out["certainty_difference"] = certainty_difference(judged[judged.evidence == "network"], pw_j)
+    return out
 
 
 #: Columns of absolute.csv: the relative effect and its absolute effect per 1000.
