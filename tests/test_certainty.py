@@ -680,13 +680,15 @@ def test_grade_pairwise_end_to_end():
     assert (rob_f.concern, rob_f.downgrade) == ("very serious", 2)
     assert "20% from trials without an assessment set aside" in rob_f.reason
     assert (res_f.iloc[0].certainty, res_f.iloc[0].not_assessed) == ("very low", "")
-    # s3 carrying 60%: risk of bias not assessed, no downgrade, named in the row
+    # s3 carrying 60%: risk of bias not assessed, no downgrade, named in the row; s3 is an adolescent
+    # trial, so its 60% of the weight is also serious indirectness (50% or more outside the population)
     heavy = per_study.assign(weight=[20.0, 20.0, 60.0])
     grade_h, res_h = grade_pairwise(summary, heavy, levels, studies, CertaintyOptions(), risks, {"response": 1})
     rob_h = grade_h.set_index("domain").loc["risk of bias"]
     assert (rob_h.concern, rob_h.downgrade) == ("not assessed", 0)
     assert rob_h.reason.startswith("weight 60% from trials without an assessment")
-    assert (res_h.iloc[0].certainty, res_h.iloc[0].not_assessed) == ("moderate", "risk of bias")
+    assert grade_h.set_index("domain").loc["indirectness", "concern"] == "serious"
+    assert (res_h.iloc[0].certainty, res_h.iloc[0].not_assessed) == ("low", "risk of bias")
     # rule some concerns: s3 counts as some concerns (risk_of_bias.cinema_not_assessed moderate)
     opts = CertaintyOptions(not_assessed="some concerns")
     grade, res = grade_pairwise(summary, per_study, levels, studies, opts, risks, {"response": 1})
@@ -700,7 +702,7 @@ def test_grade_pairwise_end_to_end():
     assert g_high.set_index("domain").loc["risk of bias", "concern"] == "very serious"   # high 60%
     # I² 30% < 50% -> no
     assert g.loc["inconsistency", "concern"] == "no"
-    # adolescents 20% < 100% -> no
+    # adolescents 20% < 50% -> no
     assert g.loc["indirectness", "concern"] == "no"
     # CI 1.05-1.37 excludes 1; OIS at ACR 0.4 is 712 > 500 patients -> serious
     assert g.loc["imprecision", "concern"] == "serious" and "500 patients < OIS 712" in g.loc["imprecision", "reason"]
@@ -1163,6 +1165,7 @@ def test_a_pairwise_risk_of_bias_nobody_assessed_is_named_where_grade_prints():
     from depmeta.report.summary_of_findings import pairwise_table, sof_table
 
     studies, per_study, summary = _pairwise_fixture()
+    studies = studies.assign(age_group="adult")              # no indirectness: risk of bias alone
     heavy = per_study.assign(weight=[20.0, 20.0, 60.0])      # s3, without an assessment, carries 60%
     opts = CertaintyOptions()
     risks = {("combined_vs_medication", "response"): (0.4, "median")}
