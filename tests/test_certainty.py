@@ -823,6 +823,10 @@ def test_study_sizes_count_each_arm_once():
                        "arms2": ["m", "p", "m"], "n1": [10, 10, 20], "n2": [30, 20, 30]})
     # three arms c 10, m 30, p 20 -> 60, not 120
     assert study_sizes(ps) == {("t", "response"): 60.0}
+    # a reported effect without arm sizes counts none, so that a network rating never stops on it
+    unknown = pd.DataFrame({"study_id": ["u"], "outcome": ["response"], "arms1": ["a"], "arms2": ["b"],
+                            "n1": [np.nan], "n2": [40.0]})
+    assert study_sizes(pd.concat([ps, unknown])) == {("t", "response"): 60.0, ("u", "response"): 40.0}
 
 
 def _rated():

@@ -1067,11 +1067,12 @@ def _weeks(weeks) -> str:
 
 
 def study_sizes(per_study: pd.DataFrame) -> dict:
-    """Patients per (study, outcome): the distinct arm groups of the study's contrasts summed once each."""
+    """Patients per (study, outcome): the distinct arm groups of the study's contrasts summed once each
+    (an arm whose size the source does not print, as a reported effect may leave it, counts none)."""
     out = {}
     for (sid, outcome), d in per_study.groupby(["study_id", "outcome"]):
         groups = dict(zip(d.arms1, d.n1)) | dict(zip(d.arms2, d.n2))
-        out[(sid, outcome)] = float(sum(groups.values()))
+        out[(sid, outcome)] = float(sum(n for n in groups.values() if pd.notna(n)))
     return out
 
 
