@@ -368,6 +368,10 @@ def protocol(draw, outcomes_present) -> dict:
                                    "drop00": draw(st.booleans())},
                      "min_studies": draw(st.sampled_from((1, 2, 2, 3))), "population_preference": populations,
                      "timeframes": draw(TIMEFRAMES), "outcomes": outcomes,
+                     "followup": draw(st.sampled_from(({}, {"response": {"phases": ["acute"], "from_weeks": 10,
+                                                                         "choose": "latest"}},
+                                                       {o: {"phases": ["acute", "maintenance"], "choose": "latest"}
+                                                        for o in ("remission", "symptoms")}))),
                      "populations": draw(st.sampled_from((
                          {}, {}, {"primary": ["adult", "older_adult"], "strata": {"adolescents": ["adolescent"]}},
                          {"primary": ["adult"], "strata": {"adolescents": ["adolescent"]}},

@@ -92,8 +92,8 @@ def jobs(config: dict, results: Path) -> list[Job]:
     r = results
     v = {n: str(r / "validated" / f"{n}.csv") for n in (*EXTRACTION, "risk_of_bias", "benchmarks")}
     t = {n: str(r / "tables" / f"{n}.csv") for n in (
-        "contrasts", "per_study", "summary", "summary_rd", "summary_strata", "exclusions", "event_rates",
-        "event_rates_arms", "summary_early", "summary_subgroups", "claims", "benchmarks")}
+        "contrasts", "per_study", "summary", "summary_rd", "summary_strata", "summary_followup", "exclusions",
+        "event_rates", "event_rates_arms", "summary_early", "summary_subgroups", "claims", "benchmarks")}
     net = {k: str(r / "network" / f"network_{k}.csv") for k in NETWORK} | {"json": str(r / "network" / "network.json")}
     sens = {k: str(r / "sensitivity" / f"{k}.csv") for k in
             ("influence", "leave1out", "cumulative", "small_study", "alternatives")}
@@ -118,8 +118,8 @@ def jobs(config: dict, results: Path) -> list[Job]:
         Job("review_protocol", "review_protocol.py", {}, {"review": str(r / "review.json")},
             {"review": config["review"]}),
         Job("analyse", "analyse.py", {n: v[n] for n in EXTRACTION},
-            {**{n: t[n] for n in ("contrasts", "per_study", "summary", "summary_rd", "summary_strata", "exclusions",
-                                  "event_rates", "event_rates_arms")},
+            {**{n: t[n] for n in ("contrasts", "per_study", "summary", "summary_rd", "summary_strata",
+                                  "summary_followup", "exclusions", "event_rates", "event_rates_arms")},
              "results": str(r / "results.json")}, {"analysis": analysis}),
     ]
     if network_on:

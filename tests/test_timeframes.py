@@ -143,3 +143,47 @@ def test_the_pairwise_and_the_network_analyses_take_the_same_week():
     # without frames the pairwise analysis takes each comparison's latest slice: week 36 for TADS
     old = assemble_contrasts(sheets, AnalysisOptions(outcomes=("response",))).contrasts
     assert old[(old.study_id == "tads") & (old.comparison == "combined_vs_psychotherapy")].timepoint_weeks.item() == 36
+
+
+def test_long_term_follow_up_is_pooled_on_its_own_rows():
+    """analysis.followup: the rows of the follow-up window pooled apart, through the same exclusion step;
+    the primary analysis keeps its own frame and lists those rows as outside it."""
+    from depmeta.review.analysis import followup_analyses, pooled_summary
+
+    rows = []
+    for sid, (e1, e2) in {"t1": (30, 20), "t2": (25, 20), "t3": (40, 30)}.items():
+        for week, scale in ((12.0, 1.0), (52.0, 0.8)):
+            rows += [{"study_id": sid, "arm_id": arm, "arm_type": kind, "phase": "acute", "timepoint_weeks": week,
+                      "outcome": "remission", "analysis_population": "ITT", "n": 60, "events": round(e * scale)}
+                     for arm, kind, e in (("psy", "psychotherapy", e1), ("med", "medication", e2))]
+    arms = pd.DataFrame(rows)
+    for col in ("treatment", "drug_class", "therapy_type", "outcome_definition", "percent", "mean", "sd", "scale",
+                "derived_note", "notes", "locator"):
+        arms[col] = np.nan if col in ("percent", "mean", "sd") else ""
+    arms["followup_months"] = np.nan
+    arms["source"] = "https://example.org/trial"
+    sheets = {"arms": arms, "contrasts": None, "excluded_arms": None,
+              "studies": pd.DataFrame({"study_id": ["t1", "t2", "t3"], "label": ["T1", "T2", "T3"],
+                                       "age_group": ["adult"] * 3})}
+    later = TimeFrame(("acute",), 39, None, "latest", None)
+    opts = AnalysisOptions(outcomes=("remission",), comparisons=("psychotherapy_vs_medication",), test="z",
+                           timeframes={"remission": ACUTE}, followup={"remission": later})
+    row = followup_analyses(sheets, opts).iloc[0]
+    assert (row.comparison, row.outcome, row.k, row.followup_weeks) == ("psychotherapy_vs_medication", "remission",
+                                                                        3, "52 weeks")
+    # the same pooling as a primary analysis whose frame is the follow-up window, on the week-52 counts
+    alone = AnalysisOptions(outcomes=("remission",), comparisons=("psychotherapy_vs_medication",), test="z",
+                            timeframes={"remission": later})
+    expected = pooled_summary(assemble_contrasts(sheets, alone).contrasts, alone).iloc[0]
+    assert row.estimate == pytest.approx(expected.estimate, rel=1e-12) and row.k == expected.k
+    primary = assemble_contrasts(sheets, opts)
+    assert set(primary.contrasts.timepoint_weeks) == {12.0}
+    assert primary.unused.reason.str.contains("week 52 is outside the remission window").sum() == 6
+    assert followup_analyses(sheets, AnalysisOptions(outcomes=("remission",))).empty
+    # a row without a week is its trial's end of treatment, never its long-term follow-up
+    blank = {**sheets, "arms": sheets["arms"].assign(timepoint_weeks=np.where(
+        (sheets["arms"].study_id == "t3") & (sheets["arms"].timepoint_weeks == 52.0), np.nan,
+        sheets["arms"].timepoint_weeks))}
+    blank["arms"] = blank["arms"][~((blank["arms"].study_id == "t3") & (blank["arms"].timepoint_weeks == 12.0))]
+    assert followup_analyses(blank, opts).iloc[0].k == 2
+    assert opts.record()["followup"]["remission"]["from_weeks"] == 39

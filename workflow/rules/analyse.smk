@@ -21,6 +21,7 @@ rule analyse:
         ),
         summary_rd="results/tables/summary_rd.csv",
         summary_strata="results/tables/summary_strata.csv",
+        summary_followup="results/tables/summary_followup.csv",
         exclusions="results/tables/exclusions.csv",
         event_rates="results/tables/event_rates.csv",
         event_rates_arms="results/tables/event_rates_arms.csv",

@@ -13,6 +13,7 @@ from depmeta.review.analysis import (  # noqa: E402
     AnalysisOptions,
     assemble_contrasts,
     exclusions_table,
+    followup_analyses,
     pool_event_rates,
     risk_differences,
     run_meta_analyses,
@@ -50,12 +51,16 @@ exclusions = exclusions_table(excluded, unused, summary, labels)
 
 # Each stratum of the protocol (e.g. adolescents) pooled on its own.
 summary_strata = stratum_analyses(sheets, opts)
+# The long-term follow-up (analysis.followup) pooled on its own.
+summary_followup = followup_analyses(sheets, opts)
+log.info("long-term follow-up: %d pooled analyses", int((summary_followup.status == "pooled").sum())
+         if len(summary_followup) else 0)
 primary = set(contrasts.study_id) if len(contrasts) else set()
 log.info("primary population (%s): %d trials in a contrast", opts.populations.primary_text, len(primary))
 
 for name, df in (("contrasts", contrasts), ("per_study", per_study), ("summary", summary), ("summary_rd", summary_rd),
-                 ("summary_strata", summary_strata), ("exclusions", exclusions), ("event_rates", rates),
-                 ("event_rates_arms", rate_arms)):
+                 ("summary_strata", summary_strata), ("summary_followup", summary_followup),
+                 ("exclusions", exclusions), ("event_rates", rates), ("event_rates_arms", rate_arms)):
     write_csv(snakemake.output[name], df)
     log.info("wrote %s (%d rows)", snakemake.output[name], len(df))
 
@@ -64,5 +69,6 @@ write_json(snakemake.output.results, {
     "analyses": summary.to_dict(orient="records"),
     "event_rates": rates.to_dict(orient="records"),
     "strata": summary_strata.to_dict(orient="records"),
+    "followup": summary_followup.to_dict(orient="records"),
     "studies": studies.to_dict(orient="records"),
 })

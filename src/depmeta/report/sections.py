@@ -58,7 +58,7 @@ __all__ = ["MAIN_COMPARISONS", "benchmarks_intro", "benchmarks_section", "benchm
            "claims_intro", "claims_section", "claims_table", "claims_untestable_table", "coverage_intro",
            "coverage_table", "event_rates_intro", "exclusions_section", "meta_regression_table", "metapsy_section",
            "methods_section", "network_input_rows", "network_methods", "network_outcomes", "network_section",
-           "network_test_text", "other_test_section",
+           "network_test_text", "other_test_section", "followup_section",
            "pairwise_intro", "populations_text", "results_by_outcome", "risk_of_bias_section", "sensitivity_section",
            "software_paragraph", "strata_section", "studies_table", "subgroup_bubbles", "subgroup_groups_table",
            "subgroup_tests_table", "subgroups_intro",
@@ -1099,6 +1099,31 @@ def strata_section(summary_strata: pd.DataFrame, studies: pd.DataFrame, options:
                 f": Pooled estimates from the trials in {groups_text(groups)} only. {{#{label}}}\n")
         else:
             out("no comparison of them has enough trials to pool (`min_studies`).\n")
+    return str(out)
+
+
+def followup_section(summary_followup: pd.DataFrame, options: dict, level: float) -> str:
+    """The long-term follow-up the protocol analyses on its own (``analysis.followup``): its frames in
+    words and its pooled estimates (rule analyse's ``summary_followup.csv``); empty without follow-up."""
+    frames = {o: f for o, f in (options.get("followup") or {}).items() if o in (options.get("outcomes") or [])}
+    if not frames:
+        return ""
+    items = "; ".join(frame_text(o, TimeFrame(**{**f, "phases": tuple(f["phases"])})) for o, f in frames.items())
+    out = _Text()
+    out("\n# Long-term follow-up\n")
+    out(f"The protocol analyses long-term follow-up on its own (`analysis.followup`: {items}), through the same "
+        "exclusion step, contrasts and pooling as the analyses above, which are of the end of acute treatment "
+        "(or of relapse prevention). These estimates enter no claim, benchmark or certainty rating.")
+    pooled = summary_followup[summary_followup.status == "pooled"] if len(summary_followup) else summary_followup
+    if not len(pooled):
+        out(" No comparison has enough trials in its follow-up window to pool (`min_studies`).\n")
+        return str(out)
+    table = summary_table(pooled, level)
+    table.insert(2, "Weeks", [r.followup_weeks if isinstance(r.followup_weeks, str) else "" for r in
+                              pooled.itertuples()])
+    out(" @tbl-followup lists them.\n")
+    out(f"\n{md_table(table)}\n\n: Pooled estimates at long-term follow-up (weeks from randomization). "
+        "{#tbl-followup}\n")
     return str(out)
 
 

@@ -26,8 +26,9 @@ from depmeta.review.vocabulary import (
 from depmeta.stats.effects import RATIO_MEASURES, escalc
 from depmeta.stats.pooling import pool
 
-__all__ = ["AnalysisOptions", "run_meta_analyses", "pooled_summary", "pool_event_rates", "stratum_analyses",
-           "risk_differences", "pooled_with_rd", "display_scale", "exclusions_table", "adult_study_ids"]
+__all__ = ["AnalysisOptions", "followup_analyses", "run_meta_analyses", "pooled_summary", "pool_event_rates",
+           "stratum_analyses", "risk_differences", "pooled_with_rd", "display_scale", "exclusions_table",
+           "adult_study_ids"]
 
 
 
@@ -53,6 +54,8 @@ class AnalysisOptions:
     #: outcome -> :class:`~depmeta.review.timeframes.TimeFrame` (``analysis.timeframes``); None: every
     #: row of every phase and week, the ``timepoint`` week of each trial
     timeframes: dict | None = None
+    #: outcome -> TimeFrame of the long-term follow-up analysed on its own (``analysis.followup``); empty: none
+    followup: dict = field(default_factory=dict)
     event_rates: bool = True
     strategies: tuple = STRATEGIES
     scale_rule: str = "priority"
@@ -85,6 +88,8 @@ class AnalysisOptions:
             kw["change_scores"] = section["change_scores"]["use"]
         if "timeframes" in kw:
             kw["timeframes"] = timeframes_from_config(kw["timeframes"])
+        if "followup" in kw:
+            kw["followup"] = timeframes_from_config(kw["followup"])
         if "populations" in kw:
             kw["populations"] = Populations.from_config(kw["populations"])
         return cls(**kw)
@@ -98,8 +103,10 @@ class AnalysisOptions:
         """The options as a JSON-able mapping (the time frames as the protocol states them; the
         comparisons by name, and those not of the strategies with their sides)."""
         frames = None if self.timeframes is None else {o: asdict(f) for o, f in self.timeframes.items()}
+        followup = {o: asdict(f) for o, f in self.followup.items()}
         defined = {c.name: c.record() for c in self.comparisons if DEFAULT_COMPARISONS.get(c.name) != c}
-        return {**self.__dict__, "timeframes": frames, "comparisons": list(self.comparison_names),
+        return {**self.__dict__, "timeframes": frames, "followup": followup,
+                "comparisons": list(self.comparison_names),
                 **({"comparison_definitions": defined} if defined else {}), "populations": self.populations.record()}
 
     def early(self) -> "AnalysisOptions":
@@ -372,6 +379,32 @@ def stratum_analyses(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions) -> 
         if len(summary):
             parts.append(summary.assign(stratum=name)[["stratum", *summary.columns]])
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def followup_analyses(sheets: dict[str, pd.DataFrame], opts: AnalysisOptions) -> pd.DataFrame:
+    """The pooled analyses of the long-term follow-up (``analysis.followup``), each outcome it names
+    on the rows of its follow-up window through the same exclusion step, contrasts and pooling as
+    the primary analyses (:func:`assemble_contrasts` with those frames); hazard ratios are not
+    among them (relapse over a follow-up is its own outcome), nor rows without a week (their
+    trial's end of treatment). One row per comparison × outcome × measure, with the weeks the trials
+    contribute (``followup_weeks``); empty without follow-up."""
+    outcomes = tuple(o for o in opts.outcomes if o in opts.followup)
+    if not outcomes:
+        return pd.DataFrame()
+    later = replace(opts, outcomes=outcomes, timeframes=dict(opts.followup))
+    sheets = {name: (df[df.timepoint_weeks.notna() | ~df.outcome.isin(outcomes)]
+                     if name in ("arms", "contrasts") and df is not None and "timepoint_weeks" in df else df)
+              for name, df in sheets.items()}
+    formed = assemble_contrasts(sheets, later, hazard=False)
+    summary = pooled_summary(formed.contrasts, later)
+    if not len(summary):
+        return summary
+    weeks = {}
+    for (comp, outcome), d in formed.contrasts.groupby(["comparison", "outcome"]):
+        w = d.timepoint_weeks.dropna()
+        weeks[(comp, outcome)] = ("" if not len(w) else f"{w.min():g} weeks" if w.min() == w.max()
+                                  else f"{w.min():g}–{w.max():g} weeks")
+    return summary.assign(followup_weeks=[weeks.get(k, "") for k in zip(summary.comparison, summary.outcome)])
 
 
 @dataclass(frozen=True)
