@@ -108,6 +108,12 @@ def _trial_sheets():
     rows += [{"study_id": "late", "arm_id": arm, "arm_type": kind, "phase": "acute", "timepoint_weeks": 30.0,
               "outcome": "response", "analysis_population": "ITT", "n": 50, "events": ev}
              for arm, kind, ev in (("cbt", "psychotherapy", 20), ("flx", "medication", 25))]
+    return _sheets(rows, {"tads": ("TADS", "adolescent"), "late": ("Late", "adult")})
+
+
+def _sheets(rows: list[dict], studies: dict) -> dict:
+    """The sheets of arm rows (study, arm, type, phase, week, outcome, population, n, events; the
+    other columns blank) and of ``studies`` (study id -> label, age group)."""
     arms = pd.DataFrame(rows)
     for col in ("treatment", "drug_class", "therapy_type", "outcome_definition", "percent", "mean", "sd", "scale",
                 "derived_note", "notes", "locator"):
@@ -115,8 +121,8 @@ def _trial_sheets():
     arms["followup_months"] = np.nan
     arms["source"] = "https://example.org/trial"
     return {"arms": arms, "contrasts": None, "hazard_ratios": None, "excluded_arms": None,
-            "studies": pd.DataFrame({"study_id": ["tads", "late"], "label": ["TADS", "Late"],
-                                     "age_group": ["adolescent", "adult"]})}
+            "studies": pd.DataFrame({"study_id": list(studies), "label": [v[0] for v in studies.values()],
+                                     "age_group": [v[1] for v in studies.values()]})}
 
 
 def test_the_pairwise_and_the_network_analyses_take_the_same_week():
@@ -156,15 +162,7 @@ def test_long_term_follow_up_is_pooled_on_its_own_rows():
             rows += [{"study_id": sid, "arm_id": arm, "arm_type": kind, "phase": "acute", "timepoint_weeks": week,
                       "outcome": "remission", "analysis_population": "ITT", "n": 60, "events": round(e * scale)}
                      for arm, kind, e in (("psy", "psychotherapy", e1), ("med", "medication", e2))]
-    arms = pd.DataFrame(rows)
-    for col in ("treatment", "drug_class", "therapy_type", "outcome_definition", "percent", "mean", "sd", "scale",
-                "derived_note", "notes", "locator"):
-        arms[col] = np.nan if col in ("percent", "mean", "sd") else ""
-    arms["followup_months"] = np.nan
-    arms["source"] = "https://example.org/trial"
-    sheets = {"arms": arms, "contrasts": None, "excluded_arms": None,
-              "studies": pd.DataFrame({"study_id": ["t1", "t2", "t3"], "label": ["T1", "T2", "T3"],
-                                       "age_group": ["adult"] * 3})}
+    sheets = _sheets(rows, {sid: (sid.upper(), "adult") for sid in ("t1", "t2", "t3")})
     later = TimeFrame(("acute",), 39, None, "latest", None)
     opts = AnalysisOptions(outcomes=("remission",), comparisons=("psychotherapy_vs_medication",), test="z",
                            timeframes={"remission": ACUTE}, followup={"remission": later})

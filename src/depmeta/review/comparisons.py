@@ -2,7 +2,7 @@
 
 A comparison names two sides, and a side says which arms it holds: a strategy (medication,
 psychotherapy, combined, other_active, control), and optionally arm types (the control
-types, for example), drug classes, therapy types or named treatments. An arm is on a side
+types, for example), drug classes, therapy types, formats or named treatments. An arm is on a side
 when it matches every key the side gives. The six comparisons of the strategies
 (:data:`~depmeta.review.vocabulary.COMPARISONS`) are named by their names alone; any other is
 written out::
@@ -31,19 +31,20 @@ import pandas as pd
 from depmeta.review.vocabulary import COMPARISONS, STRATEGIES, strategy_of
 
 __all__ = ["Comparison", "DEFAULT_COMPARISONS", "SIDE_KEYS", "Side", "check_comparisons", "comparison_set",
-           "reported_arm_attributes", "side_texts"]
+           "is_blank", "reported_arm_attributes", "side_texts"]
 
 #: The keys a side may give beside ``strategy``: the arm sheet's columns they match.
 SIDE_KEYS = ("arm_type", "drug_class", "therapy_type", "treatment", "format")
 
 
-def _blank(x) -> bool:
+def is_blank(x) -> bool:
+    """A sheet cell left empty (None, NaN or only spaces)."""
     return x is None or (isinstance(x, float) and np.isnan(x)) or str(x).strip() == ""
 
 
 def _norm(x) -> str:
     """A sheet value as sides compare it: stripped; blank as ''."""
-    return "" if _blank(x) else str(x).strip()
+    return "" if is_blank(x) else str(x).strip()
 
 
 @dataclass(frozen=True)
@@ -215,12 +216,12 @@ def reported_arm_attributes(rep: pd.DataFrame, arms: pd.DataFrame) -> dict[int, 
     for r in arms.itertuples():
         for col in ("therapy_type", "drug_class", "treatment", "format"):
             v = getattr(r, col, "")
-            if not _blank(v):
+            if not is_blank(v):
                 sub.setdefault((r.study_id, r.arm_id, col), v)
 
     def own(r, k, col):
         v = getattr(r, f"arm{k}_{col}", "")
-        return sub.get((r.study_id, getattr(r, f"arm{k}_id"), col), "") if _blank(v) else v
+        return sub.get((r.study_id, getattr(r, f"arm{k}_id"), col), "") if is_blank(v) else v
 
     return {k: [(getattr(r, f"arm{k}_type"), own(r, k, "drug_class"), own(r, k, "therapy_type"),
                  own(r, k, "treatment"), own(r, k, "format")) for r in rep.itertuples()] for k in (1, 2)}

@@ -5,10 +5,9 @@ out; the model is :mod:`depmeta.stats.network`. No file I/O."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from depmeta.review.comparisons import SIDE_KEYS, Side, comparison_set, reported_arm_attributes
+from depmeta.review.comparisons import SIDE_KEYS, Side, comparison_set, is_blank, reported_arm_attributes
 from depmeta.review.vocabulary import (
     ARM_TYPES,
     CONTROL_TYPES,
@@ -53,10 +52,6 @@ UNSPECIFIED = "unspecified"
 NODE_SEP = ":"
 
 
-def _blank(x) -> bool:
-    return x is None or (isinstance(x, float) and np.isnan(x)) or str(x).strip() == ""
-
-
 def node_of(arm_type: str, nodes: str = "strategy", therapy_type: str = "", drug_class: str = "",
             treatment: str = "") -> str:
     """The network node of an arm under a node scheme.
@@ -84,15 +79,15 @@ def node_of(arm_type: str, nodes: str = "strategy", therapy_type: str = "", drug
 
     if nodes not in NODE_SCHEMES:
         raise ValueError(f"nodes must be one of {NODE_SCHEMES}, not {nodes!r}")
-    if _blank(arm_type):
+    if is_blank(arm_type):
         raise ValueError("an arm without an arm type has no node")
     if nodes == "arm_type":
         return arm_type
     if nodes == "treatment":
-        return arm_type if _blank(treatment) else str(treatment).strip()
+        return arm_type if is_blank(treatment) else str(treatment).strip()
     if nodes in SPLIT_SCHEMES and arm_type in SPLIT_SCHEMES[nodes][0]:
         sub = therapy_type if nodes == "therapy_type" else drug_class
-        return f"{arm_type}{NODE_SEP}{UNSPECIFIED if _blank(sub) else str(sub).strip()}"
+        return f"{arm_type}{NODE_SEP}{UNSPECIFIED if is_blank(sub) else str(sub).strip()}"
     return strategy_of(arm_type)
 
 
