@@ -338,15 +338,18 @@ def network_methods(net_options: dict, net_sum: pd.DataFrame, net_est: pd.DataFr
     apart = [c for c in comparisons if c not in named]
     if apart:
         with_net = [c for c in comparisons if c in named]
-        lead = ("None of the protocol's comparisons has a network estimate" if not with_net else
-                f"The protocol's comparison {comparison_label(with_net[0])} has a network estimate"
-                if len(with_net) == 1 else
-                f"The protocol's comparisons {and_list(comparison_label(c) for c in with_net)} have network estimates")
-        out(f"\n{lead}; {and_list(comparison_label(c) for c in apart)} "
-            f"{'has' if len(apart) == 1 else 'have'} none, because a side of "
-            f"{'it' if len(apart) == 1 else 'each'} is not one node of this network (or no trial connects it), so "
-            "the summary of findings and the answer above rest on the pairwise meta-analyses there (certainty by "
-            "GRADE).\n")
+        without = and_list(comparison_label(c) for c in apart)
+        if not with_net:
+            text = f"None of the protocol's comparisons ({without}) has a network estimate"
+        else:
+            lead = (f"The protocol's comparison {comparison_label(with_net[0])} has a network estimate"
+                    if len(with_net) == 1 else
+                    f"The protocol's comparisons {and_list(comparison_label(c) for c in with_net)} have network "
+                    "estimates")
+            text = f"{lead}; {without} {'has' if len(apart) == 1 else 'have'} none"
+        out(f"\n{text}, because a side of {'it' if len(apart) == 1 else 'each'} is not one node of this network (or "
+            "no trial connects it), so the summary of findings and the answer above rest on the pairwise "
+            "meta-analyses there (certainty by GRADE).\n")
     if len(net_excl):
         # a reported effect's row id names its two arms (study:arm1-vs-arm2:...)
         reported = net_excl.row_ids.astype(str).str.contains("-vs-", regex=False)
