@@ -189,10 +189,10 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
             "pairwise one; where the two differ, its letter points to the domains that differ.\n")
     for comp in [c for c in comparisons if len(sof) and c in set(sof.comparison)]:
         tab, notes = sof_table(sof, comp)
-        slug = comp.replace("_", "-")
+        slug = comp.replace("_", "-").lower()
         out(f"\n## {_capital(comparison_label(comp))}\n")
         out(md_table(tab))
-        out(f"\n: Summary of findings: {comparison_label(comp).lower()}. {{#tbl-sof-{slug}}}\n")
+        out(f"\n: Summary of findings: {comparison_label(comp)}. {{#tbl-sof-{slug}}}\n")
         if notes:
             out(_notes(notes))
     if len(sof):
