@@ -31,10 +31,16 @@ import pandas as pd
 from depmeta.review.vocabulary import COMPARISONS, STRATEGIES, strategy_of
 
 __all__ = ["Comparison", "DEFAULT_COMPARISONS", "SIDE_KEYS", "Side", "check_comparisons", "comparison_set",
-           "is_blank", "reported_arm_attributes", "side_texts"]
+           "is_blank", "matching", "reported_arm_attributes", "side_texts"]
 
 #: The keys a side may give beside ``strategy``: the arm sheet's columns they match.
 SIDE_KEYS = ("arm_type", "drug_class", "therapy_type", "treatment", "format")
+
+
+def matching(comparisons, attrs1: tuple, attrs2: tuple) -> list[tuple[str, bool]]:
+    """``(name, flipped)`` of every comparison whose sides two arms of these values are
+    (:meth:`Comparison.orient`), ``flipped`` where the first arm is the comparison's second side."""
+    return [(c.name, o == -1) for c in comparisons if (o := c.orient(attrs1, attrs2))]
 
 
 def is_blank(x) -> bool:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from depmeta.review.comparisons import comparison_set, reported_arm_attributes
+from depmeta.review.comparisons import comparison_set, matching, reported_arm_attributes
 from depmeta.review.scales import averaged_smd
 from depmeta.review.vocabulary import BINARY_OUTCOMES, OUTCOMES, strategy_of, weeks_text
 
@@ -246,7 +246,7 @@ def _add_reported(contrasts, reported, comparisons, outcomes, binary_measure, ar
     attrs = reported_arm_attributes(rep, arms)
     for i, r in enumerate(rep.itertuples()):
         # every comparison of the protocol the row's two arms are the sides of, and which way round
-        matched = [(c.name, o == -1) for c in comparisons if (o := c.orient(attrs[1][i], attrs[2][i]))]
+        matched = matching(comparisons, attrs[1][i], attrs[2][i])
         base = {"study_id": r.study_id, "row_ids": [r.row_id], "sheet": "contrasts", "sheet_row": r.sheet_row,
                 "comparison": matched[0][0] if len(matched) == 1 else "", "outcome": r.outcome}
         if not matched or r.outcome not in outcomes:

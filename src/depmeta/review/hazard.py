@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from depmeta.review.comparisons import comparison_set, reported_arm_attributes
+from depmeta.review.comparisons import comparison_set, matching, reported_arm_attributes
 from depmeta.review.contrasts import preference_key
 from depmeta.review.vocabulary import strategy_of
 
@@ -62,7 +62,7 @@ def hazard_contrasts(hazard: pd.DataFrame, comparisons=None,
     for i, r in enumerate(hazard.itertuples()):
         s1, s2 = strategy_of(r.arm1_type), strategy_of(r.arm2_type)
         # every comparison of the protocol the row's two arms are the sides of, and which way round
-        matched = [(c.name, o == -1) for c in comparisons if (o := c.orient(attrs[1][i], attrs[2][i]))]
+        matched = matching(comparisons, attrs[1][i], attrs[2][i])
         base = {"study_id": r.study_id, "row_ids": [r.row_id], "sheet": "contrasts",
                 "sheet_row": r.sheet_row, "comparison": matched[0][0] if len(matched) == 1 else "",
                 "outcome": r.outcome}
