@@ -864,13 +864,36 @@ def test_a_network_estimate_from_one_trial_gives_way_to_a_pairwise_estimate_of_m
     one = net.assign(k=1)
     sof = sof_rows(pd.concat([res, one]), pd.concat([grade, cin]), opts, ["response"], pairs)
     assert list(sof.evidence) == ["pairwise", "network"] and list(sof.primary) == [True, False]
-    # with no pairwise estimate the single trial's network estimate is still shown, as what there is
-    sof = sof_rows(one, cin, opts, ["response"], pairs)
-    assert list(sof.evidence) == ["network"] and list(sof.primary) == [True]
-    from depmeta.report.summary_of_findings import answer_items
+    assert list(sof.headline) == [True, False] and list(sof.headline_note) == ["", ""]
+    from depmeta.report.summary_of_findings import answer_items, nnt_table, sof_table
 
+    # with no pairwise estimate the single trial's network estimate is still shown, as what there is; a trial
+    # at least as large as the optimal information size heads the summary, and says it is one trial
+    big = one.assign(n_patients=one.ois.astype(float) + 1)
+    sof = sof_rows(big, cin, opts, ["response"], pairs)
+    assert list(sof.evidence) == ["network"] and list(sof.primary) == [True] and list(sof.headline) == [True]
     (item,) = answer_items(sof, ["combined_vs_medication"])
     assert "network, one trial" in item[1]  # and it says so where it is printed
+    # a smaller one is shown, but heads nothing: no effect statement, no summary estimate, no NNT
+    small = one.assign(n_patients=60)
+    sof = sof_rows(small, cin, opts, ["response"], pairs)
+    ois = float(small.ois.iloc[0])
+    assert list(sof.primary) == [True] and list(sof.headline) == [False]
+    assert sof.headline_note.iloc[0] == (f"one trial of 60 patients, fewer than the {ois:.0f} the optimal "
+                                         "information size asks for")
+    (item,) = answer_items(sof, ["combined_vs_medication"])
+    assert item[1] == (f"On response, the evidence is one trial of 60 patients, fewer than the {ois:.0f} the optimal "
+                       "information size asks for: too little to summarise.")
+    tab, notes = sof_table(sof, "combined_vs_medication")
+    row = tab.iloc[0]
+    assert row["Relative effect (95% CI)"].startswith("not summarised: one small trial (")
+    assert row["Risk with medication, per 1000"] == "–"
+    assert any("Response rests on one trial of 60 patients" in n and "is not summarised here" in n for n in notes)
+    assert not len(nnt_table(sof, ["combined_vs_medication"]))
+    assert not len(nnt_table(sof.assign(risk_comparator=np.nan), ["combined_vs_medication"]))  # no risk at all
+    # without an optimal information size (no comparator risk) a single trial is not judged large enough
+    sof = sof_rows(small.assign(ois=np.nan), cin, opts, ["response"], pairs)
+    assert not sof.headline.iloc[0] and "no optimal information size" in sof.headline_note.iloc[0]
 
 
 def test_plain_statements():
@@ -1324,3 +1347,31 @@ def test_two_pairwise_analyses_of_one_key_each_compare_with_their_own_judgements
     assert rows.loc[("pairwise", "HR"), "certainty_difference"] == (
         "network: within-study bias some concerns, heterogeneity some concerns; pairwise: risk of bias not serious, "
         "inconsistency not serious")
+
+
+@pytest.mark.parametrize("level, downgrade", [("suspected", 1), ("strongly suspected", 1), ("undetected", 0),
+                                               ("not assessed", 0)])
+def test_grade_publication_bias_takes_the_reviewers_judgement_as_cinema_does(level, downgrade):
+    from depmeta.review.certainty import with_reviewers_judgement
+
+    # too few trials for a small-study test: the reviewer's judgement alone decides
+    few = publication_bias_domain(4, None)
+    j = with_reviewers_judgement(few, level, "the search covered no trial registry")
+    assert j.downgrade == downgrade and "reviewer's judgement of reporting bias" in j.rule
+    if downgrade:
+        assert j.level == "serious"
+        assert j.reason == (f"reporting bias {level} by the reviewers: the search covered no trial registry; "
+                            "4 studies, fewer than 10")
+    else:
+        assert (j.level, j.reason) == (few.level, few.reason)
+    # a test that already found small-study effects stays one level down, with both reasons
+    found = with_reviewers_judgement(publication_bias_domain(12, 0.01), level, "")
+    assert found.downgrade == 1 and "p = 0.010" in found.reason
+    # through the GRADE rating: the same pairwise estimate, one level apart, as CINeMA's reporting bias
+    studies, per_study, summary = _pairwise_fixture()
+    levels = study_rob_levels(studies, None)
+    risks = {("combined_vs_medication", "response"): (0.4, "median")}
+    rated = {lv: grade_pairwise(summary, per_study, levels, studies, CertaintyOptions(reporting_bias=lv), risks,
+                                {"response": 1})[0] for lv in ("not assessed", level)}
+    pb = {lv: g[g.domain == "publication bias"].iloc[0] for lv, g in rated.items()}
+    assert pb[level].downgrade == pb["not assessed"].downgrade + downgrade

@@ -161,6 +161,12 @@ def test_benchmark_notes():
     assert out.note[0] == "confidence intervals overlap; 4 trials here vs 20 published"
     assert "different measure" in out.note[1] and "subgroup (long-term)" in out.note[1]
     assert out.note[2].startswith("not estimated here")
+    # a published comparison the protocol does not define (against waiting list, say) is named as such
+    other = bench.iloc[:1].assign(comparison="psychotherapy_vs_waiting_list")
+    mine = compare_benchmarks(pd.concat([bench, other], ignore_index=True), SUMMARY,
+                              comparisons=sorted(set(bench.comparison)))
+    assert mine.note.tolist()[:3] == out.note.tolist()
+    assert mine.note.iloc[3] == "not estimated here: the protocol does not compare psychotherapy vs waiting list"
 
 
 def test_embedded_claims_file_is_valid():

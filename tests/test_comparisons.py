@@ -158,22 +158,46 @@ def test_reported_effects_and_hazard_ratios_take_their_arms_classes_from_the_arm
     assert h_unused.reason.tolist() == ["not used: medication vs medication is not a comparison selected in config"]
 
 
-@pytest.mark.parametrize("scheme, expected", [
-    ("strategy", {("medication", "control"): "medication_vs_control"}),
-    ("arm_type", {("medication", "placebo"): "medication_vs_placebo"}),
-    ("drug_class", {("medication:SSRI", "medication:TCA"): "SSRI_vs_TCA",
-                    ("medication:SSRI", "control"): "SSRI_vs_control"}),
-    ("treatment", {("Fluoxetine", "placebo"): "fluoxetine_vs_placebo"}),
+@pytest.mark.parametrize("scheme, controls, expected", [
+    ("strategy", "merged", {("medication", "control"): "medication_vs_control"}),
+    ("strategy", "separate", {("medication", "placebo"): "medication_vs_placebo"}),
+    ("arm_type", "separate", {("medication", "placebo"): "medication_vs_placebo"}),
+    ("drug_class", "merged", {("medication:SSRI", "medication:TCA"): "SSRI_vs_TCA",
+                              ("medication:SSRI", "control"): "SSRI_vs_control"}),
+    ("drug_class", "separate", {("medication:SSRI", "medication:TCA"): "SSRI_vs_TCA"}),
+    ("treatment", "separate", {("Fluoxetine", "placebo"): "fluoxetine_vs_placebo"}),
+    ("treatment", "merged", {("Fluoxetine", "control"): "fluoxetine_vs_control"}),
 ])
-def test_a_comparison_whose_sides_are_nodes_names_the_network_estimate(scheme, expected):
+def test_a_comparison_whose_sides_are_nodes_names_the_network_estimate(scheme, controls, expected):
     comps = ["medication_vs_control", SSRI_VS_TCA,
              {"name": "SSRI_vs_control", "arm1": {"strategy": "medication", "drug_class": "SSRI"},
               "arm2": {"strategy": "control"}},
              {"name": "medication_vs_placebo", "arm1": {"strategy": "medication"}, "arm2": {"arm_type": "placebo"}},
              {"name": "fluoxetine_vs_placebo", "arm1": {"treatment": "fluoxetine"}, "arm2": {"arm_type": "placebo"}},
+             {"name": "fluoxetine_vs_control", "arm1": {"treatment": "fluoxetine"}, "arm2": {"strategy": "control"}},
              CBT_VS_WL]
     present = ["Fluoxetine", "placebo"] if scheme == "treatment" else ()
-    assert node_comparisons(comps, scheme, present) == expected
+    assert node_comparisons(comps, scheme, present, controls) == expected
+
+
+def test_a_control_side_is_the_only_control_node_of_its_network():
+    comps = ["medication_vs_control", "psychotherapy_vs_control",
+             {"name": "medication_vs_placebo", "arm1": {"strategy": "medication"}, "arm2": {"arm_type": "placebo"}}]
+    # placebo the only control: psychotherapy vs control is psychotherapy vs placebo; the medication vs placebo
+    # pair keeps the name of the comparison of that very node
+    assert node_comparisons(comps, "strategy", ["medication", "psychotherapy", "placebo"]) == {
+        ("medication", "placebo"): "medication_vs_placebo", ("psychotherapy", "placebo"): "psychotherapy_vs_control"}
+    # two control types: a side of both is no node
+    assert node_comparisons(comps, "strategy", ["medication", "psychotherapy", "placebo", "waiting_list"]) == {
+        ("medication", "placebo"): "medication_vs_placebo"}
+    # a side of some control types is the one of them present
+    usual = {"name": "CBT_vs_usual_or_waiting", "arm1": {"strategy": "psychotherapy"},
+             "arm2": {"arm_type": ["usual_care", "waiting_list"]}}
+    assert node_comparisons([usual], "strategy", ["psychotherapy", "placebo", "waiting_list"]) == {
+        ("psychotherapy", "waiting_list"): "CBT_vs_usual_or_waiting"}
+    # merged controls: the side is the node control, whatever is present
+    assert node_comparisons(comps, "strategy", ["medication", "control"], "merged") == {
+        ("medication", "control"): "medication_vs_control", ("psychotherapy", "control"): "psychotherapy_vs_control"}
 
 
 def test_the_node_per_treatment_scheme():
@@ -199,12 +223,15 @@ def test_a_drug_class_network_gives_its_estimates_to_the_protocols_comparisons()
     (net,) = outcome_networks(arms, None, opts)
     est = network_tables([net], opts.method)["estimates"]
     named = est[est.comparison != ""].set_index("comparison")
-    # the comparisons whose sides are single nodes; medication_vs_control is not (medication is split)
-    assert set(named.index) == {"SSRI_vs_TCA"}
+    # the comparisons whose sides are single nodes (control types are nodes of their own); medication_vs_control
+    # is not (medication is split, and the controls are not one node)
+    assert set(named.index) == {"SSRI_vs_TCA", "SSRI_vs_placebo"}
     assert (named.loc["SSRI_vs_TCA", "treatment1"], named.loc["SSRI_vs_TCA", "treatment2"]) == (
         "medication:SSRI", "medication:TCA")
-    # with control types as their own nodes, the placebo side is a node too
+    assert named.loc["SSRI_vs_placebo", "treatment2"] == "placebo"
+    # with the controls merged into one node, a side of every control arm is that node
     (net2,) = outcome_networks(arms, None, NetworkOptions(outcomes=("response",), nodes="drug_class",
+                                                          controls="merged",
                                                           comparisons=comparison_set([SSRI_VS_TCA, {
                                                               **SSRI_VS_PLACEBO, "arm2": {"strategy": "control"},
                                                               "name": "SSRI_vs_control"}])))
@@ -219,28 +246,31 @@ def test_the_protocols_own_control_types_and_formats():
     from depmeta.review.sheets import check_open_lists
     from depmeta.review.subgroups import contrast_moderators
 
-    raw = pd.DataFrame({"arm_type": ["psychotherapy", "no_treatment", "Waiting_List"],
+    raw = pd.DataFrame({"arm_type": ["psychotherapy", "psychological_placebo", "Waiting_List"],
                         "format": ["group", "", "internet"]})
     found = [str(p) for p in check_open_lists(raw, None, "arms.csv")]
     assert found == [
-        "arms.csv, row 3, column 'arm_type': 'no_treatment' is not an arm type of this review's protocol: add it to "
-        "vocabulary.control_types in the protocol, or use one of 'medication', 'psychotherapy', 'combined', "
-        "'other_active', 'placebo', 'usual_care', 'waiting_list', 'other_control'",
+        "arms.csv, row 3, column 'arm_type': 'psychological_placebo' is not an arm type of this review's protocol: "
+        "add it to vocabulary.control_types in the protocol, or use one of 'medication', 'psychotherapy', 'combined', "
+        "'other_active', 'placebo', 'usual_care', 'waiting_list', 'no_treatment', 'clinical_management', "
+        "'other_control'",
         "arms.csv, row 4, column 'arm_type': 'Waiting_List' is not an arm type of this review's protocol: write "
         "'waiting_list'"]
-    assert [str(p) for p in check_open_lists(raw.iloc[:2], {"control_types": ["no_treatment"]}, "arms.csv")] == []
-    assert STRATEGY.get("no_treatment") is None and Side("control").matches("no_treatment")
+    own = {"control_types": ["psychological_placebo"]}
+    assert [str(p) for p in check_open_lists(raw.iloc[:2], own, "arms.csv")] == []
+    assert STRATEGY.get("psychological_placebo") is None and Side("control").matches("psychological_placebo")
     # a side by format, and the format as a subgroup moderator
     arms = sheet({**typed("t1", "cbtg", "psychotherapy", 40, 20, therapy_type="CBT"), "format": "group"},
-                 {**typed("t1", "nt", "no_treatment", 40, 8)},
+                 {**typed("t1", "nt", "psychological_placebo", 40, 8)},
                  {**typed("t2", "cbti", "psychotherapy", 30, 14, therapy_type="CBT"), "format": "internet"},
-                 {**typed("t2", "nt", "no_treatment", 30, 5)})
-    group = {"name": "group_CBT_vs_no_treatment", "arm1": {"strategy": "psychotherapy", "format": "group"},
-             "arm2": {"arm_type": "no_treatment"}}
-    assert check_comparisons([group], {"control_types": ["no_treatment"]}) == []
-    assert check_comparisons([group])[0].startswith("analysis.comparisons.0.arm2.arm_type: 'no_treatment' is not")
+                 {**typed("t2", "nt", "psychological_placebo", 30, 5)})
+    group = {"name": "group_CBT_vs_psychological_placebo", "arm1": {"strategy": "psychotherapy", "format": "group"},
+             "arm2": {"arm_type": "psychological_placebo"}}
+    assert check_comparisons([group], own) == []
+    assert check_comparisons([group])[0].startswith(
+        "analysis.comparisons.0.arm2.arm_type: 'psychological_placebo' is not")
     c, _ = form_contrasts(arms, comparisons=[group, "psychotherapy_vs_control"], outcomes=["response"])
-    assert c[c.comparison == "group_CBT_vs_no_treatment"].study_id.tolist() == ["t1"]
+    assert c[c.comparison == "group_CBT_vs_psychological_placebo"].study_id.tolist() == ["t1"]
     assert c[c.comparison == "psychotherapy_vs_control"].study_id.tolist() == ["t1", "t2"]
     per_study = c.assign(yi=0.1, vi=0.04, label=c.study_id)
     studies = pd.DataFrame({"study_id": ["t1", "t2"], "year": [2001, 2002]})

@@ -195,7 +195,8 @@ def test_linde2016_network_from_reported_odds_ratios_matches_rma_mv(tmp_path):
     sheets = {"arms": ARMS, "excluded_arms": None, "contrasts": coerce(raw, SCHEMAS["contrasts"])}
     reported, apart = analysable_reported(sheets)
     assert not len(apart)
-    opts = NetworkOptions(outcomes=("response",), nodes=config["network"]["nodes"], binary_measure="OR",
+    opts = NetworkOptions(outcomes=("response",), nodes=config["network"]["nodes"],
+                          controls=config["network"]["controls"], binary_measure="OR",
                           population_preference=("ITT", "mITT", "completers", "not reported"))
     net = outcome_networks(ARMS, reported, opts)[0]
     fit = net.fits[0]

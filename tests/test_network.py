@@ -385,7 +385,7 @@ def test_outcome_network_slices_nodes_and_exclusions():
         ("s2", "med", "medication", 12, "ITT", 35, 15), ("s2", "comb", "combined", 12, "ITT", 36, 20),
         ("s3", "cbt", "psychotherapy", 10, "ITT", 20, 8),  # one arm only
     ])
-    c, excl = outcome_network(arms, "response", "RR")
+    c, excl = outcome_network(arms, "response", "RR", controls="merged")
     by = {x.study: x for x in c}
     assert set(by) == {"s1", "s2"}
     assert by["s1"].arms == ("control", "medication", "psychotherapy")
@@ -398,6 +398,9 @@ def test_outcome_network_slices_nodes_and_exclusions():
     assert "no slice of the study" in reasons[("s3:cbt:10w:ITT",)]
     c2, _ = outcome_network(arms, "response", "RR", nodes="arm_type")
     assert {x.study: x for x in c2}["s1"].arms == ("medication", "placebo", "psychotherapy")
+    # separate controls (the default) under strategy: the same nodes as arm_type
+    c3, _ = outcome_network(arms, "response", "RR")
+    assert [x.arms for x in c3] == [x.arms for x in c2]
 
 
 def test_outcome_network_uses_reported_g_only_without_arm_data():
@@ -427,21 +430,30 @@ def test_outcome_network_uses_reported_g_only_without_arm_data():
 TOL_TREE = 1e-12
 
 
-@pytest.mark.parametrize("scheme, expected", [
-    ("strategy", ["medication", "psychotherapy", "psychotherapy", "combined", "combined", "control", "control"]),
-    ("arm_type", ["medication", "psychotherapy", "psychotherapy", "combined", "combined", "placebo",
-                  "waiting_list"]),
-    ("therapy_type", ["medication", "psychotherapy:CBT", "psychotherapy:unspecified", "combined:IPT",
-                      "combined:unspecified", "control", "control"]),
-    ("drug_class", ["medication:SSRI", "psychotherapy", "psychotherapy", "combined:unspecified", "combined:TCA",
-                    "control", "control"]),
+@pytest.mark.parametrize("scheme, controls, expected", [
+    ("strategy", "separate", ["medication", "psychotherapy", "psychotherapy", "combined", "combined", "placebo",
+                              "waiting_list"]),
+    ("strategy", "merged", ["medication", "psychotherapy", "psychotherapy", "combined", "combined", "control",
+                            "control"]),
+    ("arm_type", "separate", ["medication", "psychotherapy", "psychotherapy", "combined", "combined", "placebo",
+                              "waiting_list"]),
+    ("therapy_type", "separate", ["medication", "psychotherapy:CBT", "psychotherapy:unspecified", "combined:IPT",
+                                  "combined:unspecified", "placebo", "waiting_list"]),
+    ("therapy_type", "merged", ["medication", "psychotherapy:CBT", "psychotherapy:unspecified", "combined:IPT",
+                                "combined:unspecified", "control", "control"]),
+    ("drug_class", "merged", ["medication:SSRI", "psychotherapy", "psychotherapy", "combined:unspecified",
+                              "combined:TCA", "control", "control"]),
+    ("treatment", "separate", ["fluoxetine", "CBT", "psychotherapy", "combined", "combined", "pill placebo",
+                               "waiting_list"]),
+    ("treatment", "merged", ["fluoxetine", "CBT", "psychotherapy", "combined", "combined", "control", "control"]),
 ])
-def test_node_of_each_scheme(scheme, expected):
+def test_node_of_each_scheme(scheme, controls, expected):
     from depmeta.review.nodes import node_of
 
-    arms = [("medication", "", "SSRI"), ("psychotherapy", "CBT", ""), ("psychotherapy", "", ""),
-            ("combined", "IPT", ""), ("combined", np.nan, "TCA"), ("placebo", "", ""), ("waiting_list", "", "")]
-    assert [node_of(t, scheme, tt, dc) for t, tt, dc in arms] == expected
+    arms = [("medication", "", "SSRI", "fluoxetine"), ("psychotherapy", "CBT", "", "CBT"),
+            ("psychotherapy", "", "", ""), ("combined", "IPT", "", ""), ("combined", np.nan, "TCA", ""),
+            ("placebo", "", "", "pill placebo"), ("waiting_list", "", "", "")]
+    assert [node_of(t, scheme, tt, dc, tr, controls) for t, tt, dc, tr in arms] == expected
 
 
 def test_node_of_rejects_unknown_scheme_and_arm_type():
@@ -451,8 +463,13 @@ def test_node_of_rejects_unknown_scheme_and_arm_type():
         node_of("medication", "therapy")
     with pytest.raises(ValueError, match="an arm without an arm type has no node"):
         node_of("", "drug_class")
-    # a control type of the protocol's own is the control strategy, and a node of its own by arm type
-    assert (node_of("no_treatment", "strategy"), node_of("no_treatment", "arm_type")) == ("control", "no_treatment")
+    with pytest.raises(ValueError, match="controls must be one of"):
+        node_of("placebo", "strategy", controls="pooled")
+    with pytest.raises(ValueError, match="write nodes: strategy for merged controls"):
+        node_of("placebo", "arm_type", controls="merged")
+    # a control type of the protocol's own is the control strategy, and a node of its own unless merged
+    assert (node_of("no_treatment", "strategy"), node_of("no_treatment", "strategy", controls="merged"),
+            node_of("no_treatment", "arm_type")) == ("no_treatment", "control", "no_treatment")
 
 
 def test_node_order_strategy_first_then_sheet_order_unspecified_last():
@@ -467,6 +484,9 @@ def test_node_order_strategy_first_then_sheet_order_unspecified_last():
         "medication:SSRI", "medication:TCA", "combined:SSRI", "control"]
     assert node_order("arm_type", ["waiting_list", "placebo", "medication"]) == ["medication", "placebo",
                                                                                  "waiting_list"]
+    # separate controls after the active strategies, in the vocabulary's order; a review's own type after them
+    assert node_order("drug_class", ["no_treatment", "waiting_list", "medication:SSRI", "placebo"]) == [
+        "medication:SSRI", "placebo", "waiting_list", "no_treatment"]
 
 
 def _typed_arms(rows):
@@ -501,7 +521,7 @@ def test_outcome_network_splits_nodes_by_therapy_type():
     from depmeta.review.nodes import outcome_network
 
     arms = _typed_arms(TYPED)
-    c, excl = outcome_network(arms, "response", "RR", nodes="therapy_type")
+    c, excl = outcome_network(arms, "response", "RR", nodes="therapy_type", controls="merged")
     by = {x.study: x for x in c}
     assert set(by) == {"t1", "t2", "t3", "t4", "t5", "t6"}
     assert by["t3"].arms == ("control", "psychotherapy:IPT") and by["t3"].n == (61.0, 60.0)  # controls merged
@@ -524,7 +544,7 @@ def test_split_nodes_through_fit_network_tree_equals_pooled_direct_evidence():
     from depmeta.review.nodes import node_order, outcome_network
 
     arms = _typed_arms([r for r in TYPED if r[0] != "t5"])  # without t5 the network is a tree
-    c, _ = outcome_network(arms, "response", "RR", nodes="therapy_type")
+    c, _ = outcome_network(arms, "response", "RR", nodes="therapy_type", controls="merged")
     trts = node_order("therapy_type", {t for x in c for t in x.arms})
     assert trts == ["medication", "psychotherapy:CBT", "psychotherapy:IPT", "psychotherapy:unspecified", "control"]
     res = fit_network(c, method="FE", treatments=trts, reference="control")
@@ -567,7 +587,7 @@ def test_reported_g_rows_take_the_arm_sheet_therapy_type():
     c, excl = outcome_network(arms, "symptoms", "SMD", nodes="therapy_type", reported=rep)
     by = {x.study: x for x in c}
     assert by["r1"].arms == ("psychotherapy:CBT", "psychotherapy:IPT") and by["r1"].y[0] == -0.3
-    assert by["r2"].arms == ("control", "psychotherapy:unspecified")  # arm not in the arm sheet
+    assert by["r2"].arms == ("placebo", "psychotherapy:unspecified")  # arm not in the arm sheet
     c2, excl2 = outcome_network(arms, "symptoms", "SMD", nodes="strategy", reported=rep)
     assert {x.study for x in c2} == {"r2"} and "same network node" in excl2.reason.iloc[0]
 

@@ -17,7 +17,8 @@ from depmeta.review.networks import (
     outcome_networks,
 )
 
-OPTS = NetworkOptions(outcomes=("response", "remission"), nodes="therapy_type", method="REML", reference="control")
+OPTS = NetworkOptions(outcomes=("response", "remission"), nodes="therapy_type", controls="merged", method="REML",
+                      reference="control")
 
 
 def test_one_network_per_outcome_with_its_tables():
@@ -40,9 +41,11 @@ def test_one_network_per_outcome_with_its_tables():
     assert record["reference"] == "control" and set(record["input_rows"]) == {c.study for c in response.contrasts}
 
 
-@pytest.mark.parametrize("reference, expected", [("psychotherapy:IPT", "psychotherapy:IPT"), ("nosuch", "control")])
-def test_reference_as_configured_else_control(reference, expected):
-    opts = NetworkOptions(outcomes=("response",), nodes="therapy_type", reference=reference)
+@pytest.mark.parametrize("reference, controls, expected", [
+    ("psychotherapy:IPT", "merged", "psychotherapy:IPT"), ("nosuch", "merged", "control"),
+    ("control", "separate", "placebo")])
+def test_reference_as_configured_else_control(reference, controls, expected):
+    opts = NetworkOptions(outcomes=("response",), nodes="therapy_type", controls=controls, reference=reference)
     (net,) = outcome_networks(_typed_arms(TYPED), None, opts)
     assert net.reference == expected
 

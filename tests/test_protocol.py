@@ -189,3 +189,21 @@ def test_other_sheets_without_a_protocol_are_refused_before_any_job(tmp_path):
     assert proc.returncode != 0
     assert "sheets.workbook given without a protocol" in proc.stdout + proc.stderr
     assert not (work / "results").exists()
+
+
+def test_merged_controls_contradict_the_arm_type_nodes():
+    config = {"sheets": SHEETS, "network": {"nodes": "arm_type", "controls": "merged"}}
+    (message,) = check_protocol(config)
+    assert message.startswith("network: network.nodes arm_type makes each control type a node")
+    assert "write nodes: strategy for merged controls" in message
+    assert check_protocol({"sheets": SHEETS, "network": {"nodes": "strategy", "controls": "merged"}}) == []
+
+
+def test_a_control_node_is_known_by_its_scheme():
+    from depmeta.review.nodes import control_node
+
+    assert [control_node(n, "strategy") for n in ("placebo", "no_treatment", "control", "medication")] == [
+        True, True, True, False]
+    assert [control_node(n, "therapy_type") for n in ("psychotherapy:CBT", "waiting_list")] == [False, True]
+    # treatments are named by the trials: only the known control types and control are controls
+    assert [control_node(n, "treatment") for n in ("fluoxetine", "placebo", "control")] == [False, True, True]

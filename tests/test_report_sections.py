@@ -104,12 +104,12 @@ def test_a_missing_option_is_a_clear_error():
         summary_of_findings(sof, ["combined_vs_medication"], grade, cin, {"cinema_not_assessed": "moderate"})
 
 
-def _networks():
+def _networks(controls="merged"):
     from test_network import TYPED, _typed_arms
 
     from depmeta.review.networks import NetworkOptions, network_record, network_tables, outcome_networks
 
-    opts = NetworkOptions(outcomes=("response", "remission"), nodes="therapy_type")
+    opts = NetworkOptions(outcomes=("response", "remission"), nodes="therapy_type", controls=controls)
     nets = outcome_networks(_typed_arms(TYPED), None, opts)
     tables = network_tables(nets, opts.method)
     net = {"outcomes": {n.outcome: network_record(n) for n in nets if n.fits},
@@ -121,7 +121,7 @@ def test_network_methods_name_the_model_the_nodes_and_what_is_left_out():
     from depmeta.report.sections import network_methods
 
     _, t = _networks()
-    options = {"method": "REML", "nodes": "therapy_type", "test": "t",
+    options = {"method": "REML", "nodes": "therapy_type", "controls": "merged", "test": "t",
                "comparisons": ["combined_vs_medication", "medication_vs_control", "psychotherapy_vs_control"]}
     text = network_methods(options, t["summary"], t["estimates"], t["exclusions"])
     assert "restricted maximum likelihood (REML)" in text and "split by the type of psychotherapy" in text
@@ -143,6 +143,13 @@ def test_network_methods_name_the_model_the_nodes_and_what_is_left_out():
         network_methods({**options, "method": "XX"}, t["summary"], t["estimates"], t["exclusions"])
     with pytest.raises(ValueError, match="network.nodes = 'class' is not one"):
         network_methods({**options, "nodes": "class"}, t["summary"], t["estimates"], t["exclusions"])
+    assert "medication, control (every control arm one node, whatever its type" in text
+    # each control type its own node: the text says so, and medication vs control has no network estimate
+    _, t2 = _networks("separate")
+    sep = network_methods({**options, "controls": "separate"}, t2["summary"], t2["estimates"], t2["exclusions"])
+    assert "medication, each type of control as its own node (pill placebo, usual care" in sep
+    assert ("None of the protocol's comparisons (combined vs medication, medication vs control and psychotherapy vs "
+            "control) has a network estimate, because a side of each is not one node of this network") in sep
 
 
 def test_network_outcomes_show_each_graph_and_league_table():
@@ -414,7 +421,7 @@ def test_network_section_has_its_heading_and_its_three_numbered_tables():
     from depmeta.report.sections import network_section
 
     net, t = _networks()
-    net["options"] = {"method": "REML", "nodes": "therapy_type", "test": "t"}
+    net["options"] = {"method": "REML", "nodes": "therapy_type", "controls": "merged", "test": "t"}
     text = network_section(net, t["summary"], t["estimates"], t["ranking"], t["exclusions"], Path("figs"), "95%")
     assert text.startswith("# Network meta-analysis\n\n")
     for label in ("tbl-network-ranking", "tbl-network-inconsistency", "tbl-network-split"):

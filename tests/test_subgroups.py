@@ -131,3 +131,20 @@ def test_one_study_per_group_has_no_common_tau2_test():
                                                               f"in {groups})")
         separate = tests[tests.tau2_model == "separate"].iloc[0]
         assert separate.status == ("tested" if groups == 2 else "not tested")
+
+
+def test_the_control_type_moderator_is_the_arm_type_of_the_control_arms():
+    arms = pd.DataFrame([{"study_id": f"c{i}", "arm_id": arm, "arm_type": kind}
+                         for i, ctl in enumerate(["placebo", "waiting_list", "no_treatment"])
+                         for arm, kind in (("cbt", "psychotherapy"), ("ctl", ctl), ("ctl2", "usual_care"))])
+    studies = pd.DataFrame({"study_id": ["c0", "c1", "c2"], "year": ["2001", "2002", "2003"]})
+    per_study = pd.DataFrame({"comparison": "psychotherapy_vs_control", "outcome": "response", "measure": "RR",
+                              "study_id": ["c0", "c1", "c2"], "arms1": "cbt",
+                              "arms2": ["ctl", "ctl", "ctl;ctl2"], "yi": [0.1, 0.2, 0.3], "vi": 0.02})
+    m = contrast_moderators(per_study, studies, arms)
+    # a review's own control type (no_treatment) too; two control arms of one side joined with +
+    assert list(m.control_type) == ["placebo", "waiting_list", "no_treatment+usual_care"]
+    assert m.control_type_applicable.all()
+    # no control arm: the moderator does not apply
+    active = contrast_moderators(PER_STUDY, STUDIES, ARMS)
+    assert active.control_type.isna().all() and not active.control_type_applicable.any()

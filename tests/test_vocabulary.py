@@ -93,7 +93,7 @@ def test_evidence_sheets_name_the_vocabulary():
     for name in ("benchmarks",):
         props = _schema(name)["properties"]
         assert set(_enum(props, "outcome")) == set(voc.OUTCOMES)
-        assert set(voc.COMPARISONS) <= set(_enum(props, "comparison"))
+        assert set(voc.COMPARISONS) <= set(props["comparison"]["anyOf"][0]["enum"])
 
 
 def test_code_lists_derive_from_the_vocabulary():
@@ -103,7 +103,7 @@ def test_code_lists_derive_from_the_vocabulary():
     assert {s for pair in voc.COMPARISONS.values() for s in pair} <= set(voc.STRATEGIES)
     assert set(voc.BINARY_OUTCOMES) | set(voc.CONTINUOUS_OUTCOMES) == set(voc.OUTCOMES)
     assert set(voc.OUTCOME_DIRECTION) == set(voc.OUTCOMES)
-    assert NODE_ORDER == {"strategy": voc.STRATEGIES, "arm_type": voc.ARM_TYPES}
+    assert NODE_ORDER == (*voc.ARM_TYPES, "control") and set(NODE_ORDER) == set(voc.ARM_TYPES) | set(voc.STRATEGIES)
     assert set(NODE_COLOUR) == set(voc.ARM_TYPES) | set(voc.STRATEGIES)
     assert set(METAPSY_CONTROLS.values()) <= set(voc.CONTROL_TYPES)
 

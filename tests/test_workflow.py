@@ -311,6 +311,7 @@ def test_therapy_type_nodes_run_through_network_certainty_and_report(tmp_path):
     import json
 
     from depmeta.report.summary_of_findings import answer_items
+    from depmeta.review.nodes import control_node
 
     work = copy_project(tmp_path)
     (work / "nodes.yaml").write_text(
@@ -321,9 +322,11 @@ def test_therapy_type_nodes_run_through_network_certainty_and_report(tmp_path):
     net = work / "results" / "network"
     est = pd.read_csv(net / "network_estimates.csv", keep_default_na=False)
     nodes = set(est.treatment1)
-    assert {"medication", "control", "psychotherapy:CBT", "combined:CBT"} <= nodes
-    assert nodes <= {"medication", "control"} | {n for n in nodes if n.split(":")[0] in ("psychotherapy", "combined")
-                                                  and ":" in n}
+    # each control type its own node (network.controls: separate, the default)
+    controls = {n for n in nodes if control_node(n, "therapy_type")}
+    assert {"medication", "psychotherapy:CBT", "combined:CBT"} <= nodes and controls and "control" not in controls
+    assert nodes <= {"medication"} | controls | {n for n in nodes if n.split(":")[0] in ("psychotherapy", "combined")
+                                                 and ":" in n}
     # comparison names only for the protocol's comparisons whose sides are nodes: the test protocol compares
     # the active treatments, and psychotherapy and combined treatment are split, so none is named
     assert set(est.comparison) == {""}

@@ -155,6 +155,8 @@ analysis:
   outcomes: [response, remission, relapse, symptoms, dropout]
   comparisons: [combined_vs_medication, combined_vs_psychotherapy, psychotherapy_vs_medication,
                 medication_vs_control, psychotherapy_vs_control, combined_vs_control]
+  # against one control type, as the network keeps each apart, e.g. (as items of the list above):
+  #   {{name: medication_vs_placebo, arm1: {{strategy: medication}}, arm2: {{arm_type: placebo}}}}
   populations:              # age groups pooled (primary) and pooled apart (strata), e.g.
     primary: [adult, adolescent, older_adult]   # [adult, older_adult] with strata {{adolescents: [adolescent]}}
     strata: {{}}
@@ -164,6 +166,9 @@ analysis:
     symptoms: {{phases: [acute], from_weeks: 6, to_weeks: 16, choose: nearest, target_weeks: 12}}
     dropout: {{phases: [acute], from_weeks: 6, to_weeks: 16, choose: nearest, target_weeks: 12}}
     relapse: {{phases: [continuation, maintenance], choose: latest}}
+
+network:
+  controls: separate        # each control type (placebo, usual_care, waiting_list, ...) its own node; or merged
 
 certainty:
   reporting_bias:

@@ -94,10 +94,10 @@ def write_review(dataset: Path, root: Path, folder: str = "reviews/linde2015") -
           outcomes: [response, remission, dropout]
           comparisons:
             - medication_vs_control
-            - {{name: TCA_vs_placebo, arm1: {{strategy: medication, drug_class: TCA}}, arm2: {{strategy: control}}}}
-            - {{name: SSRI_vs_placebo, arm1: {{strategy: medication, drug_class: SSRI}}, arm2: {{strategy: control}}}}
+            - {{name: TCA_vs_placebo, arm1: {{strategy: medication, drug_class: TCA}}, arm2: {{arm_type: placebo}}}}
+            - {{name: SSRI_vs_placebo, arm1: {{strategy: medication, drug_class: SSRI}}, arm2: {{arm_type: placebo}}}}
             - {{name: hypericum_vs_placebo, arm1: {{strategy: medication, drug_class: hypericum}},
-               arm2: {{strategy: control}}}}
+               arm2: {{arm_type: placebo}}}}
             - {{name: SSRI_vs_TCA, arm1: {{strategy: medication, drug_class: SSRI}},
                arm2: {{strategy: medication, drug_class: TCA}}}}
         network:

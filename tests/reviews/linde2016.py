@@ -12,7 +12,7 @@ odds ratios are the review authors', derived from response counts. The dataset g
 week nor the analysis population (both blank: the end of treatment, not reported); risk of bias is
 not assessed here. The protocol lists the review's own drug classes and therapy types; the
 network splits medication and combined arms by drug class (``network.nodes: drug_class``), with
-every psychotherapy one node and placebo and usual care the node control."""
+every psychotherapy one node and placebo and usual care the node control (``network.controls: merged``)."""
 
 from __future__ import annotations
 
@@ -121,6 +121,7 @@ def write_review(dataset: Path, root: Path, folder: str = "reviews/linde2016") -
         network:
           outcomes: [response]
           nodes: drug_class
+          controls: merged  # placebo and usual care one node, as the reference (generate_linde2016_review.R)
         certainty:
           reporting_bias:
             level: not assessed

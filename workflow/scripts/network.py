@@ -22,6 +22,7 @@ from depmeta.review.networks import (  # noqa: E402
     network_tables,
     outcome_networks,
 )
+from depmeta.review.nodes import control_node  # noqa: E402
 from pipeline_io import figure_defaults, read_validated, save_png, setup_logging, write_csv, write_json  # noqa: E402
 
 log = setup_logging(snakemake.log[0])
@@ -60,7 +61,8 @@ for net in networks:
              len(net.nodes), main.tau2, main.q_total, main.q_total_df, f"; {net.note}" if net.note else "")
     for part, fit in enumerate(net.fits, 1):
         # network graph: node size = patients randomised to the node, edge width = trials
-        fig = network_graph(fit.treatments, net.patients(fit), np.where(fit.direct_k > 0, fit.direct_k, 0))
+        fig = network_graph(fit.treatments, net.patients(fit), np.where(fit.direct_k > 0, fit.direct_k, 0),
+                            controls=[t for t in fit.treatments if control_node(t, opts.nodes)])
         name = f"network_{net.outcome}.png" if part == 1 else f"network_{net.outcome}_part{part}.png"
         save_png(fig, figdir / name)
         figures.setdefault(net.outcome, []).append(name)

@@ -20,10 +20,11 @@ BIG_NETWORK = 7
 
 NODE_COLOUR = {"medication": "#1b6ca8", "psychotherapy": "#d9822b", "combined": "#2e8540", "other_active": "#7b4f9d",
                "control": "#777777",
-               "placebo": "#777777", "usual_care": "#999999", "waiting_list": "#aaaaaa", "other_control": "#888888"}
+               "placebo": "#777777", "usual_care": "#999999", "waiting_list": "#aaaaaa", "no_treatment": "#bbbbbb",
+               "clinical_management": "#666666", "other_control": "#888888"}
 
 
-def network_graph(treatments, patients, trials, title: str = "") -> plt.Figure:
+def network_graph(treatments, patients, trials, title: str = "", controls=()) -> plt.Figure:
     """Draw a network.
 
     Parameters
@@ -36,6 +37,8 @@ def network_graph(treatments, patients, trials, title: str = "") -> plt.Figure:
         Trials comparing node i with node j directly (sets edge width; labelled).
     title : str
         Figure title.
+    controls : collection of str
+        Nodes of control arms (a review's own control type has no colour of its own: grey).
     """
     n = len(treatments)
     angle = np.pi / 2 - 2 * np.pi * np.arange(n) / max(n, 1)
@@ -54,17 +57,22 @@ def network_graph(treatments, patients, trials, title: str = "") -> plt.Figure:
             if k:
                 ax.plot(*xy[[i, j]].T, color="#555555", lw=1.2 + 7 * k / kmax, alpha=0.55, zorder=1,
                         solid_capstyle="round")
-                # labels of neighbouring nodes' edges at the middle; of diagonals nearer one end,
-                # so that two crossing diagonals do not share a label position
-                frac = 0.5 if (j - i) in (1, n - 1) else 0.32
-                at = xy[i] + frac * (xy[j] - xy[i])
+                # labels of neighbouring nodes' edges at the middle; of diagonals nearer the end of
+                # fewer patients, so that two crossing diagonals do not share a label position and the
+                # diagonals of a hub (many edges of one large node) do not crowd round it
+                if (j - i) in (1, n - 1):
+                    at = xy[i] + 0.5 * (xy[j] - xy[i])
+                else:
+                    hub, leaf = (i, j) if patients[i] >= patients[j] else (j, i)
+                    at = xy[hub] + 0.68 * (xy[leaf] - xy[hub])
                 ax.text(*at, str(k), ha="center", va="center", fontsize=font, zorder=3,
                         bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.9})
     p = np.asarray(patients, float)
     area = (150 + 1100 * p / max(p.max(), 1)) if big else (300 + 2200 * p / max(p.max(), 1))
     for i, t in enumerate(treatments):
         # a split node ("psychotherapy:CBT") in its strategy's colour
-        colour = NODE_COLOUR.get(t, NODE_COLOUR.get(t.split(":")[0], "#4477aa"))
+        colour = NODE_COLOUR.get(t, NODE_COLOUR.get(t.split(":")[0], NODE_COLOUR["control"] if t in controls
+                                                    else "#4477aa"))
         ax.scatter(*xy[i], s=area[i], color=colour, zorder=2, edgecolor="white", lw=1.5)
         r_pts = np.sqrt(area[i]) / 2 + 6  # marker radius in points, plus a gap
         head, sep, sub = t.partition(":")

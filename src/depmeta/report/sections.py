@@ -74,16 +74,29 @@ NETWORK_METHOD_TEXT = {
     "FE": "none (common-effect model, τ² = 0)",
 }
 NODE_SCHEME_TEXT = {
-    "strategy": "the strategies (medication, psychotherapy, combined, control, and other active treatments as a "
-                "node of their own)",
-    "treatment": "the treatments as the trials name them (an arm without a named treatment by its arm type)",
-    "arm_type": "medication, psychotherapy, combined and each type of control (placebo, usual care, "
-                "waiting list, other control) as its own node",
-    "therapy_type": "medication, control, and psychotherapy and combined treatment split by the type of "
+    "strategy": "the strategies (medication, psychotherapy, combined, and other active treatments as a node of "
+                "their own) and {controls}",
+    "treatment": "the treatments as the trials name them (an arm without a named treatment by its arm type){merged}",
+    "arm_type": "medication, psychotherapy, combined and {controls}",
+    "therapy_type": "medication, {controls}, and psychotherapy and combined treatment split by the type of "
                     "psychotherapy (an arm without a recorded type in its own *unspecified* node)",
-    "drug_class": "psychotherapy, control, and medication and combined treatment split by drug class "
+    "drug_class": "psychotherapy, {controls}, and medication and combined treatment split by drug class "
                   "(an arm without a recorded class in its own *unspecified* node)",
 }
+#: How the control arms are nodes (``network.controls``), in the words of :data:`NODE_SCHEME_TEXT`.
+CONTROL_NODE_TEXT = {
+    "separate": ("each type of control as its own node (pill placebo, usual care, waiting list, no treatment and "
+                 "the like are different comparators, so they are not pooled as one)", ""),
+    "merged": ("control (every control arm one node, whatever its type: placebo, usual care, waiting list and "
+               "the like are treated as one comparator)", ", with every control arm one node, control"),
+}
+
+
+def node_scheme_text(nodes: str, controls: str) -> str:
+    """The network's nodes in words (``network.nodes`` and ``network.controls``)."""
+    control, merged = _choice(CONTROL_NODE_TEXT, controls, "network.controls")
+    return _choice(NODE_SCHEME_TEXT, nodes, "network.nodes").format(controls=control, merged=merged)
+
 
 #: The comparisons of the active treatments the opening summary answers, in its order.
 MAIN_COMPARISONS = ("combined_vs_medication", "combined_vs_psychotherapy", "psychotherapy_vs_medication")
@@ -232,7 +245,9 @@ def summary_of_findings(sof: pd.DataFrame, comparisons, grade: pd.DataFrame, cin
             "The sensitivity analyses (section *Sensitivity and small-study effects*) enter three domains: risk of "
             "bias is at least serious when the trials at low risk of bias alone reach another conclusion, "
             "inconsistency when leaving out an influential trial with an outlying result does, and publication "
-            "bias when trim-and-fill's filled estimate does; Egger's test there is the small-study test here.\n")
+            "bias when trim-and-fill's filled estimate does; Egger's test there is the small-study test here. The "
+            "reviewers' own judgement of reporting bias (`certainty.reporting_bias`), when it is suspected, makes "
+            "publication bias serious, as it gives CINeMA's reporting bias concerns.\n")
         out(md_table(tab))
         out("\n: Certainty of the pairwise estimates by GRADE. {#tbl-grade-pairwise}\n")
         if notes:
@@ -317,7 +332,7 @@ def network_methods(net_options: dict, net_sum: pd.DataFrame, net_est: pd.DataFr
     and how many arm rows and reported effects are in no network (``net_options``: network.json's options)."""
     out = _Text()
     method_text = _choice(NETWORK_METHOD_TEXT, net_options["method"], "network.method")
-    node_text = _choice(NODE_SCHEME_TEXT, net_options["nodes"], "network.nodes")
+    node_text = node_scheme_text(net_options["nodes"], _option(net_options, "controls", "network methods"))
     out(f"Every outcome's trials form one network whose nodes are {node_text}. All comparisons are estimated "
         f"together in a contrast-based random-effects network meta-analysis (one common between-study "
         f"variance τ², estimated by {method_text}; multi-arm trials enter with all their arms and the "

@@ -61,6 +61,22 @@ def _not_assessed(r) -> str:
     return f"{and_list(domains.split('; '))} not assessed" if isinstance(domains, str) and domains else ""
 
 
+def _headline(r) -> bool:
+    """Whether a row shown may head the summary (sof.csv ``headline``: never a single small trial)."""
+    h = getattr(r, "headline", True)
+    return True if h is None or (isinstance(h, float) and math.isnan(h)) else bool(h)
+
+
+def _headline_note(r) -> str:
+    note = getattr(r, "headline_note", "")
+    return note if isinstance(note, str) else ""
+
+
+def _headlines(sof: pd.DataFrame) -> pd.Series:
+    """:func:`_headline` of each row, as a boolean mask (also of an empty table)."""
+    return pd.Series([_headline(r) for r in sof.itertuples()], index=sof.index, dtype=bool)
+
+
 def _footnotes(r) -> list[dict]:
     notes = r.footnotes
     return json.loads(notes) if isinstance(notes, str) else list(notes or [])
@@ -118,7 +134,17 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
             and r.followup_weeks else ""
         mark = "" if r.evidence == "network" else " ‡"
         dagger = "†" if r.measure == "SMD" else ""
-        if pd.isna(r.risk_comparator):
+        relative = _relative(r)
+        if not _headline(r):
+            # a single small trial: shown, but not as a summary of the evidence
+            text = (f"{r.outcome.capitalize()} rests on {_headline_note(r)}: its estimate, {_relative(r)}, is not "
+                    "summarised here (the network section shows it).")
+            if text not in letter_of:
+                letter_of[text] = _label(len(letter_of))
+                notes.append(f"{letter_of[text]}. {text}")
+            comp_risk = int_risk = "–"
+            relative = f"not summarised: one small trial ({letter_of[text]})"
+        elif pd.isna(r.risk_comparator):
             comp_risk = int_risk = "–"
         else:
             comp_risk = f"{_per1000(r.risk_comparator)}{dagger}"
@@ -135,7 +161,7 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
             "Outcome (measure, follow-up)": f"{r.outcome.capitalize()} ({r.measure}{follow}){mark}",
             f"Risk with {strategy_name(b)}, per 1000": comp_risk,
             f"Risk with {strategy_name(a)}, per 1000 (95% CI)": int_risk,
-            "Relative effect (95% CI)": _relative(r),
+            "Relative effect (95% CI)": relative,
             "Participants (trials)": _participants(r),
             "Certainty": f"{r.symbols} {r.certainty}" + (f"; {_not_assessed(r)}" if _not_assessed(r) else "")
                          + (f" ({','.join(letters)})" if letters else ""),
@@ -167,6 +193,8 @@ def answer_items(sof: pd.DataFrame, comparisons) -> list[tuple[str, str]]:
             continue
         a, b = (strategy_name(s) for s in side_texts(comp))
         parts = []
+        small = sub[~_headlines(sub)]
+        sub = sub.drop(small.index)
         sure, unsure = sub[sub.certainty_score > 1], sub[sub.certainty_score <= 1]
         for r in sure.itertuples():
             na = f", {_not_assessed(r)}" if _not_assessed(r) else ""
@@ -181,6 +209,9 @@ def answer_items(sof: pd.DataFrame, comparisons) -> list[tuple[str, str]]:
             parts.append(f"The evidence is very uncertain about the effect of {a} compared with {b} on "
                          f"{and_list([r.outcome for r in unsure.itertuples()])} ({listed}; very low certainty"
                          + (f", {common}" if common else "") + ").")
+        for r in small.itertuples():
+            # a single small trial heads no statement: it is named, and left unsummarised
+            parts.append(f"On {r.outcome}, the evidence is {_headline_note(r)}: too little to summarise.")
         items.append((comp, " ".join(parts)))
     return items
 
@@ -223,6 +254,7 @@ def nnt_table(sof: pd.DataFrame, comparisons) -> pd.DataFrame:
     from depmeta.report.labels import comparison_label
 
     sub = sof[_primary(sof) & sof.risk_comparator.notna()] if "risk_comparator" in sof else sof.iloc[:0]
+    sub = sub[_headlines(sub)]  # no number needed to treat from a single small trial
     order = {c: i for i, c in enumerate(comparisons)}
     sub = sub.sort_values("comparison", key=lambda c: c.map(order), kind="stable")
     return pd.DataFrame([{

@@ -470,6 +470,27 @@ def publication_bias_domain(k: int, pval: float | None, min_studies: int = 10, a
     return Judgement("publication bias", "no", 0, f"{test} p = {pval:.3f}", rule)
 
 
+#: The reviewer's judgements of reporting bias (``certainty.reporting_bias.level``) that rate GRADE's
+#: publication bias serious, as they give CINeMA's reporting bias concerns.
+SUSPECTED = ("suspected", "strongly suspected")
+
+
+def with_reviewers_judgement(j: Judgement, level: str, reason: str = "") -> Judgement:
+    """GRADE publication bias (``j``, from the small-study test and trim-and-fill) with the
+    reviewer's own judgement of reporting bias for the whole review (``certainty.reporting_bias``):
+    ``suspected`` or ``strongly suspected`` makes it serious (one level: GRADE's evidence profiles
+    know publication bias as undetected or strongly suspected, the latter one level down), whatever
+    the test says, with
+    the reviewer's reason; ``undetected`` and ``not assessed`` leave the test's judgement. The same
+    judgement gives CINeMA's reporting bias its concerns (:func:`reporting_bias_domain`), so a
+    comparison's pairwise and network ratings weigh it alike."""
+    rule = j.rule + "; the reviewer's judgement of reporting bias, suspected or strongly suspected, makes it serious"
+    if level not in SUSPECTED:
+        return replace(j, rule=rule)
+    said = f"reporting bias {level} by the reviewers" + (f": {reason}" if reason else "")
+    return replace(j, level="serious", downgrade=1, reason=f"{said}; {j.reason}" if j.reason else said, rule=rule)
+
+
 # ---------------------------------------------------------------- CINeMA domains
 
 _CIN = {1: "no concerns", 2: "some concerns", 3: "major concerns"}
@@ -1039,6 +1060,7 @@ def grade_pairwise(summary: pd.DataFrame, per_study: pd.DataFrame, rob_levels: p
             js[1] = robust_inconsistency(js[1], rb, ci, null, opts.sens_influential)
             if r.k >= opts.pb_min_studies:
                 js[-1] = robust_publication_bias(js[-1], rb, ci, null, opts.pb_min_studies, opts.sens_trimfill)
+        js[-1] = with_reviewers_judgement(js[-1], opts.reporting_bias, opts.reporting_bias_reason)
         js = _overridden(js, r.comparison, r.outcome, "pairwise", opts)
         cert = overall_certainty(js)
         for j in js:
@@ -1224,12 +1246,30 @@ def certainty_difference(network: pd.DataFrame, pairwise: pd.DataFrame) -> str:
     return "; ".join(f"{k}: {', '.join(v)}" for k, v in sides.items() if v)
 
 
+def single_small_trial(evidence: str, k, n_patients, ois) -> str:
+    """Why an estimate rests on a single small trial, or "" when it does not: a network estimate
+    to which one trial contributes, with fewer patients than the optimal information size (or no
+    OIS to judge it by). Pairwise estimates pool two trials or more (``analysis.min_studies``)."""
+    if evidence != "network" or not float(k) < 2:
+        return ""
+    n = float(n_patients)
+    if math.isfinite(float(ois)):
+        if n >= float(ois):
+            return ""
+        return f"one trial of {n:.0f} patients, fewer than the {float(ois):.0f} the optimal information size asks for"
+    return f"one trial of {n:.0f} patients, and no optimal information size to judge it by (no comparator risk)"
+
+
 def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions, outcomes, pairs: dict) -> pd.DataFrame:
     """Summary-of-findings rows: every estimate (network and pairwise) with its footnotes (every
     domain downgraded, overridden or not assessed) and a plain-language statement; ``primary`` marks the row the
     table shows per comparison × outcome: the network estimate where there is one, else the
     pairwise estimate; a network estimate that rests on one trial gives way to a pairwise estimate
-    of more trials where there is one (a single small trial is never the headline).
+    of more trials where there is one.
+
+    A single small trial is never the headline (:func:`single_small_trial`): where the row shown
+    rests on one, ``headline`` is false and ``headline_note`` says why, and the report prints the
+    row without an effect statement; ``headline`` is true on every other row shown.
 
     Every row also carries both ratings of its comparison × outcome, so that the table tells one
     story where the two disagree: ``network_certainty`` (CINeMA) and ``pairwise_certainty``
@@ -1250,6 +1290,7 @@ def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions,
             one_trial = (cand.evidence == "network") & (cand.k.astype(float) < 2)
             cand = cand.assign(_rank=cand.evidence.map(rank) + 2 * one_trial).sort_values("_rank", kind="stable")
             cand = cand.drop(columns="_rank")
+            small = [single_small_trial(r.evidence, r.k, r.n_patients, r.ois) for r in cand.itertuples()]
             judged = grade[(grade.comparison == comp) & (grade.outcome == outcome)]
             for i, (_, r) in enumerate(cand.iterrows()):
                 g = grade[(grade.evidence == r.evidence) & (grade.comparison == comp) & (grade.outcome == outcome)]
@@ -1258,7 +1299,8 @@ def sof_rows(results: pd.DataFrame, grade: pd.DataFrame, opts: CertaintyOptions,
                          for d in g.itertuples() if d.downgrade > 0 or d.overridden or d.concern == NOT_ASSESSED]
                 a, b = pairs[comp]
                 rec = r.to_dict()
-                rec.update(primary=i == 0, footnotes=notes,
+                rec.update(primary=i == 0, headline=i == 0 and not small[i],
+                           headline_note=small[i] if i == 0 else "", footnotes=notes,
                            statement=plain_statement(a, b, outcome, r.measure, r.estimate_display,
                                                      int(r.certainty_score), opts.zone[r.measure]))
                 rec.update(_both_ratings(r, cand, judged))

@@ -631,12 +631,15 @@ def evaluate_claims(claims: list[dict], summary: pd.DataFrame, rates: pd.DataFra
 
 
 def compare_benchmarks(benchmarks: pd.DataFrame, summary: pd.DataFrame, level: float = 0.95,
-                       adult_summary: pd.DataFrame | None = None) -> pd.DataFrame:
+                       adult_summary: pd.DataFrame | None = None, comparisons=None) -> pd.DataFrame:
     """Each published estimate beside this pipeline's for the same comparison and
     outcome, with a note on where and why they may differ.
 
     The published meta-analyses are of adults: when ``adult_summary`` (pooled
     from the adult trials only) is given, it is the estimate set beside them.
+    ``comparisons`` (names of the protocol's comparisons) lets the note say when a benchmark's
+    comparison is not one the protocol analyses (for example a published estimate against
+    waiting list in a review without that comparison).
     The network estimates are set beside them by :func:`network_benchmarks`."""
     evidence = ALL_TRIALS if adult_summary is None else ADULT_TRIALS
     summary = summary if adult_summary is None else adult_summary
@@ -653,6 +656,10 @@ def compare_benchmarks(benchmarks: pd.DataFrame, summary: pd.DataFrame, level: f
         )
         if b.comparison in SEPARATE_COMPARISONS:
             out["note"] = f"not estimated here: {SEPARATE_COMPARISONS[b.comparison]}"
+            rows.append(out)
+            continue
+        if comparisons is not None and b.comparison not in set(comparisons):
+            out["note"] = f"not estimated here: the protocol does not compare {b.comparison.replace('_', ' ')}"
             rows.append(out)
             continue
         hit = (

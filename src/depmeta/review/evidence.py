@@ -128,7 +128,8 @@ def evidence_tables(sheets: dict[str, pd.DataFrame], pooled: dict[str, pd.DataFr
         "claims": evaluate_claims(claims, main.summary, main.rates, opts.level, adult=main.adult, early=main.early,
                                   subgroups=main.subgroups, specific=specific),
         "benchmarks": compare_benchmarks(sheets["benchmarks"], pooled["summary"], opts.level,
-                                         adult_summary=None if main.adult is None else main.adult[0]),
+                                         adult_summary=None if main.adult is None else main.adult[0],
+                                         comparisons=[c.name for c in opts.comparisons]),
         "summary_early": main.early[0],
         "summary_subgroups": pd.concat(subgroup_tables, ignore_index=True) if subgroup_tables else pd.DataFrame(),
     }

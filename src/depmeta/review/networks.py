@@ -60,6 +60,8 @@ class NetworkOptions:
 
     outcomes: tuple = ()
     nodes: str = "strategy"
+    #: control arms as nodes (:data:`~depmeta.review.nodes.CONTROL_NODES`): each control type its own, or one
+    controls: str = "separate"
     method: str = "REML"
     test: str = "t"
     reference: str = "control"
@@ -78,7 +80,8 @@ class NetworkOptions:
 
     @classmethod
     def from_config(cls, network: dict, analysis: dict) -> "NetworkOptions":
-        return cls(outcomes=tuple(network["outcomes"]), nodes=network["nodes"], method=network["method"],
+        return cls(outcomes=tuple(network["outcomes"]), nodes=network["nodes"],
+                   controls=network.get("controls", cls.controls), method=network["method"],
                    test=network.get("test", cls.test), reference=network["reference"],
                    contribution=network["contribution"],
                    level=analysis.get("level", 0.95), population_preference=tuple(analysis["population_preference"]),
@@ -116,7 +119,8 @@ class OutcomeNetwork:
 
 
 def _reference(opts: NetworkOptions, nodes: list[str]) -> str:
-    """The configured reference where it is a node, else control, else placebo, else the first node."""
+    """The configured reference where it is a node, else control, else placebo, else the first node
+    (:func:`~depmeta.review.nodes.node_order`: the first active strategy, or the first control type)."""
     if opts.reference in nodes:
         return opts.reference
     return next((t for t in ("control", "placebo") if t in nodes), nodes[0])
@@ -131,7 +135,7 @@ def outcome_networks(arms: pd.DataFrame, reported: pd.DataFrame | None, opts: Ne
         measure = opts.measure(outcome)
         contrasts, excl = outcome_network(
             arms, outcome, measure, nodes=opts.nodes, population_preference=opts.population_preference,
-            timepoint=opts.timepoint, reported=reported, add=opts.add)
+            timepoint=opts.timepoint, reported=reported, add=opts.add, controls=opts.controls)
         parts = [excl]
         if set_apart is not None and len(set_apart):
             parts.insert(0, set_apart.loc[set_apart.outcome == outcome, ["study_id", "row_ids", "reason"]])
@@ -143,7 +147,7 @@ def outcome_networks(arms: pd.DataFrame, reported: pd.DataFrame | None, opts: Ne
                                        "row_ids": [list(c.row_ids) for c in contrasts], "reason": why}))
             out.append(OutcomeNetwork(outcome, measure, tuple(contrasts), _concat(parts), tuple(nodes), why=why))
             continue
-        named = node_comparisons(opts.comparisons, opts.nodes, nodes)
+        named = node_comparisons(opts.comparisons, opts.nodes, nodes, opts.controls)
         reference = _reference(opts, nodes)
         fits, note = fit_network_parts(contrasts, method=opts.method, level=opts.level, treatments=nodes,
                                        reference=reference, larger_is_better=OUTCOME_DIRECTION[outcome] > 0,

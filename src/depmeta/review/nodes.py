@@ -12,28 +12,27 @@ from depmeta.review.vocabulary import (
     ARM_TYPES,
     CONTROL_TYPES,
     DRUG_CLASSES,
-    STRATEGIES,
     THERAPY_TYPES,
     strategy_of,
     weeks_text,
 )
 from depmeta.stats.network import contrasts_from_arms, contrasts_from_pairwise
 
-__all__ = ["NODE_ORDER", "NODE_SCHEMES", "node_comparisons", "node_of", "node_order", "outcome_network", "side_node"]
+__all__ = ["CONTROL_NODES", "NODE_ORDER", "NODE_SCHEMES", "check_node_options", "control_node", "node_comparisons",
+           "node_of", "node_order", "outcome_network", "side_node"]
 
 
 #: Node schemes (config ``network.nodes``).
 NODE_SCHEMES = ("strategy", "arm_type", "therapy_type", "drug_class", "treatment")
 
-
-#: Node orders of the fixed schemes; the first present is the default reference after
-#: ``control``/``placebo``.
-NODE_ORDER = {
-    "strategy": STRATEGIES,
-    "arm_type": ARM_TYPES,
-}
+#: How control arms are nodes (config ``network.controls``): ``separate``, each control type its own
+#: node (placebo, usual_care, waiting_list, ...), or ``merged``, every control arm one node ``control``.
+CONTROL_NODES = ("separate", "merged")
 
 
+#: The display order of nodes: the active strategies, each control type (separate controls),
+#: then the merged ``control``; a split strategy's sub-types follow it (:func:`node_order`).
+NODE_ORDER = (*ARM_TYPES, "control")
 
 
 #: The split schemes: the arm types whose arms are split, the arm-sheet column and its values.
@@ -52,8 +51,20 @@ UNSPECIFIED = "unspecified"
 NODE_SEP = ":"
 
 
+def check_node_options(nodes: str, controls: str) -> None:
+    """Refuse a node scheme and control choice that contradict each other: the ``arm_type``
+    scheme is the strategies with each control type a node, so its controls are never merged."""
+    if nodes not in NODE_SCHEMES:
+        raise ValueError(f"nodes must be one of {NODE_SCHEMES}, not {nodes!r}")
+    if controls not in CONTROL_NODES:
+        raise ValueError(f"controls must be one of {CONTROL_NODES}, not {controls!r}")
+    if nodes == "arm_type" and controls == "merged":
+        raise ValueError("network.nodes arm_type makes each control type a node, and network.controls merged makes "
+                         "them one: write nodes: strategy for merged controls, or controls: separate")
+
+
 def node_of(arm_type: str, nodes: str = "strategy", therapy_type: str = "", drug_class: str = "",
-            treatment: str = "") -> str:
+            treatment: str = "", controls: str = "separate") -> str:
     """The network node of an arm under a node scheme.
 
     Parameters
@@ -61,9 +72,10 @@ def node_of(arm_type: str, nodes: str = "strategy", therapy_type: str = "", drug
     arm_type : str
         The arm sheet's ``arm_type``.
     nodes : {"strategy", "arm_type", "therapy_type", "drug_class", "treatment"}
-        ``strategy``: medication, psychotherapy, combined, other_active, control (the control
-        types merged); ``arm_type``: the arm type itself; ``treatment``: the arm's treatment as
-        the sheet writes it (netmeta's node per treatment; an arm without one: its arm type);
+        ``strategy``: medication, psychotherapy, combined, other_active and the controls;
+        ``arm_type``: the arm type itself (the same as ``strategy`` with separate controls);
+        ``treatment``: the arm's treatment as the sheet writes it (netmeta's node per
+        treatment; an arm without one: its arm type);
         ``therapy_type``: psychotherapy and combined arms split by ``therapy_type``
         (``psychotherapy:CBT``, ``combined:IPT``),
         the others as under ``strategy``; ``drug_class``: medication and combined arms split
@@ -71,16 +83,24 @@ def node_of(arm_type: str, nodes: str = "strategy", therapy_type: str = "", drug
         ``strategy``. A split arm with a blank sub-type goes to ``<strategy>:unspecified``.
     therapy_type, drug_class, treatment : str
         The arm's ``therapy_type``, ``drug_class`` and ``treatment`` (blank or NaN: none).
+    controls : {"separate", "merged"}
+        A control arm's node: its control type (``placebo``, ``waiting_list``; under
+        ``treatment`` its treatment), or ``control`` for every control arm
+        (:func:`check_node_options` refuses ``merged`` with ``arm_type``).
 
     Returns
     -------
     str
     """
 
-    if nodes not in NODE_SCHEMES:
-        raise ValueError(f"nodes must be one of {NODE_SCHEMES}, not {nodes!r}")
+    check_node_options(nodes, controls)
     if is_blank(arm_type):
         raise ValueError("an arm without an arm type has no node")
+    if strategy_of(arm_type) == "control":
+        if controls == "merged":
+            return "control"
+        if nodes != "treatment" or is_blank(treatment):
+            return arm_type
     if nodes == "arm_type":
         return arm_type
     if nodes == "treatment":
@@ -89,6 +109,15 @@ def node_of(arm_type: str, nodes: str = "strategy", therapy_type: str = "", drug
         sub = therapy_type if nodes == "therapy_type" else drug_class
         return f"{arm_type}{NODE_SEP}{UNSPECIFIED if is_blank(sub) else str(sub).strip()}"
     return strategy_of(arm_type)
+
+
+def control_node(node: str, nodes: str) -> bool:
+    """Whether a node of scheme ``nodes`` holds control arms: ``control``, or a control type
+    (placebo, a review's own ``no_treatment``); under ``treatment``, where nodes are named by the
+    trials, only ``control`` and the default control types are known to be controls."""
+    if nodes == "treatment":
+        return node == "control" or node in CONTROL_TYPES
+    return NODE_SEP not in node and strategy_of(node) == "control"
 
 
 def node_order(nodes: str, present) -> list[str]:
@@ -105,7 +134,7 @@ def node_order(nodes: str, present) -> list[str]:
     if nodes == "treatment":
         # treatments alphabetically, the control types after them
         return sorted(present, key=lambda t: (t in CONTROL_TYPES, t.casefold(), t))
-    base = NODE_ORDER["arm_type" if nodes == "arm_type" else "strategy"]
+    base = NODE_ORDER
     subs = SPLIT_SCHEMES[nodes][2] if nodes in SPLIT_SCHEMES else ()
 
     def key(t):
@@ -121,10 +150,17 @@ def node_order(nodes: str, present) -> list[str]:
     return sorted(present, key=key)
 
 
-def side_node(side: Side, scheme: str) -> str | None:
+def side_node(side: Side, scheme: str, controls: str = "separate") -> str | None:
     """The network node (:func:`node_of`) that is exactly this side of a comparison under node
-    scheme ``scheme``, or None where the side is part of a node or spans several."""
+    scheme ``scheme`` and ``controls``, or None where the side is part of a node or spans several."""
     keys = {k for k in SIDE_KEYS if getattr(side, k)}
+    control = side.strategies() == {"control"}
+    if control and controls == "merged":
+        # every control arm is one node: only a side of all of them is that node
+        return "control" if side.whole_strategy == "control" else None
+    if control and scheme != "treatment":
+        # each control type is a node: a side of one control type is that node
+        return side.arm_type[0] if keys == {"arm_type"} and len(side.arm_type) == 1 else None
     if scheme == "treatment":
         if keys == {"treatment"} and len(side.treatment) == 1:
             return side.treatment[0]
@@ -132,8 +168,8 @@ def side_node(side: Side, scheme: str) -> str | None:
     if scheme == "arm_type":
         if keys == {"arm_type"} and len(side.arm_type) == 1:
             return side.arm_type[0]
-        # the active strategies are arm types of their own; control is split into its types
-        return side.strategy if not keys and side.strategy and side.strategy != "control" else None
+        # the active strategies are arm types of their own
+        return side.whole_strategy or None
     if scheme in SPLIT_SCHEMES:
         split, column, _ = SPLIT_SCHEMES[scheme]
         if side.strategy in split:
@@ -142,33 +178,53 @@ def side_node(side: Side, scheme: str) -> str | None:
     return side.whole_strategy or None
 
 
-def node_comparisons(comparisons, scheme: str, present=()) -> dict[tuple[str, str], str]:
+def node_comparisons(comparisons, scheme: str, present=(), controls: str = "separate") -> dict[tuple[str, str], str]:
     """``{(node1, node2): comparison name}`` for each comparison both of whose sides are one node
-    of the scheme (:func:`side_node`): the network estimate of that ordered pair is the
+    of the scheme and ``controls`` (:func:`side_node`): the network estimate of that ordered pair is the
     comparison's. Under the ``treatment`` scheme a side's treatment is matched to the nodes
-    ``present`` without regard to case."""
+    ``present`` without regard to case.
+
+    With separate controls, a control side of several control types (``{strategy: control}``)
+    is the one control node ``present`` it can hold where there is only one (a network whose
+    only control arms are placebo gives medication vs control its medication vs placebo
+    estimate); a pair already named by a comparison of that very node keeps its name."""
     by_fold = {t.casefold(): t for t in present}
-    out = {}
+    out, spanning = {}, []
     for c in comparison_set(comparisons):
-        n1, n2 = side_node(c.arm1, scheme), side_node(c.arm2, scheme)
+        n1, n2 = side_node(c.arm1, scheme, controls), side_node(c.arm2, scheme, controls)
         if scheme == "treatment":
             n1, n2 = (by_fold.get(n.casefold(), n) if n else n for n in (n1, n2))
+        if n1 and n2 and n1 != n2:
+            out.setdefault((n1, n2), c.name)
+        elif controls == "separate" and scheme != "treatment":
+            spanning.append((c, n1, n2))
+    for c, n1, n2 in spanning:
+        n1, n2 = (n or _only_control_node(side, scheme, present) for n, side in ((n1, c.arm1), (n2, c.arm2)))
         if n1 and n2 and n1 != n2:
             out.setdefault((n1, n2), c.name)
     return out
 
 
-def _nodes_of(arms: pd.DataFrame, nodes: str) -> list[str]:
+def _only_control_node(side: Side, scheme: str, present) -> str | None:
+    """The one control node ``present`` that a control side spanning several control types can
+    hold, or None (not a control side, or none or several such nodes present)."""
+    if side.strategies() != {"control"} or any(getattr(side, k) for k in SIDE_KEYS if k != "arm_type"):
+        return None
+    held = [n for n in present if control_node(n, scheme) and (not side.arm_type or n in side.arm_type)]
+    return held[0] if len(held) == 1 else None
+
+
+def _nodes_of(arms: pd.DataFrame, nodes: str, controls: str) -> list[str]:
     """Each arm row's node (``therapy_type`` / ``drug_class`` columns optional)."""
     blank = pd.Series("", index=arms.index)
-    return [node_of(t, nodes, tt, dc, tr) for t, tt, dc, tr in
+    return [node_of(t, nodes, tt, dc, tr, controls) for t, tt, dc, tr in
             zip(arms.arm_type, arms.get("therapy_type", blank), arms.get("drug_class", blank),
                 arms.get("treatment", blank))]
 
 
 def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str = "strategy",
                     population_preference=("ITT", "mITT", "completers"), timepoint: str = "latest",
-                    reported: pd.DataFrame | None = None, add: float = 0.5):
+                    reported: pd.DataFrame | None = None, add: float = 0.5, controls: str = "separate"):
     """The studies' contrasts for one outcome's network, from the prepared arm sheet.
 
     Per study one slice (rows sharing timepoint, analysis population and
@@ -198,6 +254,8 @@ def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str =
         ``yi``, ``sei`` on the pooled scale, ``arm1_type``, ``arm2_type``, ...).
     add : float
         Zero-cell correction (see :func:`contrasts_from_arms`).
+    controls : {"separate", "merged"}
+        Control arms as nodes (:func:`node_of`).
 
     Returns
     -------
@@ -215,7 +273,7 @@ def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str =
         excl.append((r.study_id, [r.row_id], f"analysis population {r.analysis_population} not in "
                                              "population_preference"))
     a = a[a.analysis_population.isin(population_preference)]
-    a["node"] = _nodes_of(a, nodes)
+    a["node"] = _nodes_of(a, nodes, controls)
     cont = measure in ("SMD", "MD")
     arm_rows, used_studies = [], set()
     for sid, srows in a.groupby("study_id", sort=True):
@@ -267,13 +325,15 @@ def outcome_network(arms: pd.DataFrame, outcome: str, measure: str, nodes: str =
         excl.append((sid, list(f.row_ids[f.study == sid].sum()), why))
     if reported is not None and len(reported):
         out = tuple(out) + _reported_contrasts(reported[reported.outcome == outcome], arms, outcome, measure,
-                                               nodes, used_studies, preferred, population_preference, excl)
+                                               nodes, used_studies, preferred, population_preference, excl,
+                                               controls)
     exclusions = pd.DataFrame.from_records(excl, columns=["study_id", "row_ids", "reason"])
     return tuple(out), exclusions
 
 
 def _reported_contrasts(rep: pd.DataFrame, arms: pd.DataFrame, outcome: str, measure: str, nodes: str,
-                        used_studies: set, preferred, population_preference, excl: list) -> tuple:
+                        used_studies: set, preferred, population_preference, excl: list,
+                        controls: str = "separate") -> tuple:
     """The network contrasts of one outcome's reported effects (the contrasts sheet), and the
     rows left out appended to ``excl`` with the reason.
 
@@ -301,7 +361,7 @@ def _reported_contrasts(rep: pd.DataFrame, arms: pd.DataFrame, outcome: str, mea
     if not len(rep):
         return ()
     attrs = reported_arm_attributes(rep, arms)
-    node = {k: [node_of(a[0], nodes, a[2], a[1], a[3]) for a in attrs[k]] for k in (1, 2)}
+    node = {k: [node_of(a[0], nodes, a[2], a[1], a[3], controls) for a in attrs[k]] for k in (1, 2)}
     rep = rep.assign(node1=node[1], node2=node[2])
     keep = []
     for sid, srows in rep.groupby("study_id", sort=True):

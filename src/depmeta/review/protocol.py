@@ -29,6 +29,7 @@ jobs and ``depmeta validate`` both take their inputs from it.
 from __future__ import annotations
 
 from depmeta.review.comparisons import check_comparisons
+from depmeta.review.nodes import check_node_options
 from depmeta.review.populations import populations_problems
 from depmeta.review.timeframes import timeframes_from_config
 from depmeta.review.validation import BOOK_SHEETS, GROUPS
@@ -100,6 +101,11 @@ def check_protocol(config: dict) -> list[str]:
             problems.append(f"analysis.timeframes.{outcome}: {err}")
     problems += check_comparisons((config.get("analysis") or {}).get("comparisons"), config.get("vocabulary"))
     problems += populations_problems((config.get("analysis") or {}).get("populations"))
+    net = config.get("network") or {}
+    try:
+        check_node_options(net.get("nodes", "strategy"), net.get("controls", "separate"))
+    except ValueError as err:
+        problems.append(f"network: {err}")
     if sheets.get("hazard_ratios"):
         problems.append(
             f"sheets.hazard_ratios: hazard ratios are rows of the contrasts sheet (measure HR) now. Move the rows of "

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from depmeta.review.analysis import display_scale
+from depmeta.review.vocabulary import strategy_of
 from depmeta.stats.regression import meta_regression, permutation_test, subgroup_analysis
 
 __all__ = [
@@ -34,6 +35,7 @@ CATEGORICAL = {
     "therapy_type": "arms.therapy_type of the arms in the contrast",
     "drug_class": "arms.drug_class of the arms in the contrast",
     "format": "arms.format of the psychotherapy arms in the contrast",
+    "control_type": "arms.arm_type of the control arms in the contrast (placebo, usual_care, waiting_list, ...)",
     "risk_of_bias": "studies.risk_of_bias",
 }
 #: Numeric moderators for meta-regression.
@@ -159,6 +161,10 @@ def contrast_moderators(per_study: pd.DataFrame, studies: pd.DataFrame, arms: pd
                     found.update(values.get(col, {}).get((sid, a), []))
             out[col] = "+".join(sorted(found)) if found else None
             out[f"{col}_applicable"] = applicable
+        # the control type: the arm types of the contrast's control arms (placebo, waiting_list, ...)
+        controls = sorted({t for a in arm_ids if (t := types.get((sid, a))) and strategy_of(t) == "control"})
+        out["control_type"] = "+".join(controls) if controls else None
+        out["control_type_applicable"] = bool(controls)
         rows.append(out)
     return pd.DataFrame(rows)
 

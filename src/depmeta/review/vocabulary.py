@@ -20,8 +20,10 @@ STRATEGIES = ("medication", "psychotherapy", "combined", "other_active", "contro
 #: The arm types of the active strategies (always allowed).
 ACTIVE_TYPES = STRATEGIES[:4]
 #: Types of control arm, the default of the open list ``vocabulary.control_types``: each is a node
-#: of its own in the ``arm_type`` network scheme.
-CONTROL_TYPES = ("placebo", "usual_care", "waiting_list", "other_control")
+#: of its own in the network unless ``network.controls`` is ``merged`` (pill placebo, usual care,
+#: waiting list, no treatment and clinical management, e.g. after an antidepressant is tapered, are
+#: different comparators).
+CONTROL_TYPES = ("placebo", "usual_care", "waiting_list", "no_treatment", "clinical_management", "other_control")
 #: The arm sheet's default ``arm_type`` values (a protocol's own control types add to them).
 ARM_TYPES = (*ACTIVE_TYPES, *CONTROL_TYPES)
 #: Strategy of each default arm type (:func:`strategy_of` for any).
