@@ -153,8 +153,8 @@ def jobs(config: dict, results: Path) -> list[Job]:
             {**({"estimates": net["estimates"], "summary_network": net["summary"],
                  "contributions": net["contributions"], "network_json": net["json"]} if network_on else {}),
              "summary": t["summary"], "per_study": t["per_study"], "event_rates_arms": t["event_rates_arms"],
-             "studies": v["studies"], "risk_of_bias": v["risk_of_bias"], **sens,
-             "schema": str(SCHEMAS / "studies.schema.yaml")},
+             "studies": v["studies"], "arms": v["arms"], "contrasts": v["contrasts"],
+             "risk_of_bias": v["risk_of_bias"], **sens, "schema": str(SCHEMAS / "studies.schema.yaml")},
             {k: str(r / "certainty" / f"{k}.csv") for k in ("grade", "cinema", "absolute", "sof")}
             | {"json": str(r / "certainty" / "certainty.json")},
             {"certainty": config["certainty"], "analysis": analysis}),

@@ -1375,3 +1375,43 @@ def test_grade_publication_bias_takes_the_reviewers_judgement_as_cinema_does(lev
                                 {"response": 1})[0] for lv in ("not assessed", level)}
     pb = {lv: g[g.domain == "publication bias"].iloc[0] for lv, g in rated.items()}
     assert pb[level].downgrade == pb["not assessed"].downgrade + downgrade
+
+
+def test_the_weeks_of_a_row_read_as_whole_weeks_where_months_gave_them():
+    from depmeta.review.certainty import _weeks
+
+    assert _weeks([36.0, 26 * 52 / 12]) == "36–113 weeks"  # 26 months of follow-up
+    assert _weeks([8.5, 8.5]) == "8.5 weeks" and _weeks([np.nan]) == ""
+
+
+def test_a_pairwise_pool_names_the_control_types_it_holds():
+    from depmeta.report.summary_of_findings import sof_table
+    from depmeta.review.certainty import arm_types, pooled_control_types
+
+    arms = pd.DataFrame({"study_id": ["a", "a", "b", "b", "c", "c"], "arm_id": ["m", "p", "m", "nt", "m", "p"],
+                         "arm_type": ["medication", "placebo", "medication", "no_treatment", "medication", "placebo"]})
+    contrasts = pd.DataFrame({"study_id": ["d"], "arm1_id": ["m"], "arm1_type": ["medication"], "arm2_id": ["cm"],
+                              "arm2_type": ["clinical_management"]})
+    types = arm_types(arms, contrasts)
+    assert types[("d", "cm")] == "clinical_management" and types[("b", "nt")] == "no_treatment"
+    ps = pd.DataFrame({"comparison": "medication_vs_control", "outcome": "remission", "measure": "RR",
+                       "study_id": ["a", "b", "c", "d"], "arms1": "m", "arms2": ["p", "nt", "p", "cm"],
+                       "weight": [30.0, 20.0, 25.0, np.nan]})  # d is not pooled (no weight)
+    assert pooled_control_types(ps, types) == {("medication_vs_control", "remission", "RR"):
+                                               "placebo (2); no_treatment (1)"}
+    # no control arm: nothing to name
+    active = ps.assign(comparison="combined_vs_medication", arms2="m")
+    assert pooled_control_types(active, types) == {}
+    # the summary-of-findings row of such a pool says which, in a footnote
+    opts, grade, res, cin, net = _rated()
+    row = res.assign(comparison="medication_vs_control", control_types="placebo (2); no_treatment (1)")
+    sof = sof_rows(row, grade.assign(comparison="medication_vs_control"), opts, ["response"],
+                   {"medication_vs_control": ("medication", "control")})
+    tab, notes = sof_table(sof, "medication_vs_control")
+    (note,) = [n for n in notes if "several types" in n]
+    letter = note.split(".")[0]
+    assert note == (f"{letter}. Control arms of several types pooled (response): placebo (2 trials), no treatment "
+                    "(1 trial); the network meta-analysis keeps each type a node of its own.")
+    assert tab.iloc[0, 0].endswith(f"‡ ({letter})")
+    one = sof.assign(control_types="placebo (2)")
+    assert not [n for n in sof_table(one, "medication_vs_control")[1] if "several types" in n]

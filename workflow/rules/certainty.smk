@@ -6,6 +6,8 @@ rule certainty:
         engine=ENGINE,
         event_rates_arms="results/tables/event_rates_arms.csv",
         studies="results/validated/studies.csv",
+        arms="results/validated/arms.csv",
+        contrasts="results/validated/contrasts.csv",
         risk_of_bias="results/validated/risk_of_bias.csv",
         influence="results/sensitivity/influence.csv",
         leave1out="results/sensitivity/leave1out.csv",

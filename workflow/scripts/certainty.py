@@ -9,7 +9,7 @@ sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).pa
 
 import json  # noqa: E402
 
-from depmeta.review.certainty import CertaintyOptions, rate_certainty  # noqa: E402
+from depmeta.review.certainty import CertaintyOptions, arm_types, rate_certainty  # noqa: E402
 from depmeta.review.comparisons import comparison_set  # noqa: E402
 from depmeta.review.robustness import robustness_findings  # noqa: E402
 from depmeta.review.vocabulary import STRATEGY  # noqa: E402
@@ -47,7 +47,8 @@ try:
         read_validated(snakemake.input, ("studies",), schema_dir)["studies"], read_sheet(snakemake.input.risk_of_bias),
         read_table(snakemake.input.summary), read_table(snakemake.input.per_study),
         read_table(snakemake.input.event_rates_arms), opts, comparison_set(analysis["comparisons"]),
-        analysis["outcomes"], small_study_test, robustness, network, input_rows)
+        analysis["outcomes"], small_study_test, robustness, network, input_rows,
+        arm_types(*read_validated(snakemake.input, ("arms", "contrasts"), schema_dir).values()))
 except ValueError as err:  # a study id the study sheet lacks, or a reviewer's judgement that does not fit
     raise SystemExit(f"certainty: {err}") from err
 log.info("study risk of bias: %s", rated.rob_levels.level.value_counts().to_dict())

@@ -72,6 +72,16 @@ def _headline_note(r) -> str:
     return note if isinstance(note, str) else ""
 
 
+def _types_text(types: str) -> str:
+    """``placebo (2); no_treatment (1)`` -> ``placebo (2 trials), no treatment (1 trial)``."""
+    parts = []
+    for item in types.split("; "):
+        name, _, k = item.rpartition(" (")
+        k = k.rstrip(")")
+        parts.append(f"{name.replace('_', ' ')} ({k} {'trial' if k == '1' else 'trials'})")
+    return ", ".join(parts)
+
+
 def _headlines(sof: pd.DataFrame) -> pd.Series:
     """:func:`_headline` of each row, as a boolean mask (also of an empty table)."""
     return pd.Series([_headline(r) for r in sof.itertuples()], index=sof.index, dtype=bool)
@@ -133,6 +143,15 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
         follow = f", {r.followup_weeks.replace(' weeks', ' wk')}" if isinstance(r.followup_weeks, str) \
             and r.followup_weeks else ""
         mark = "" if r.evidence == "network" else " ‡"
+        mixed = getattr(r, "control_types", "")
+        if isinstance(mixed, str) and "; " in mixed:
+            # a pairwise pool of control arms of several types: which, and that the network keeps them apart
+            text = (f"Control arms of several types pooled ({r.outcome}): {_types_text(mixed)}; the network "
+                    "meta-analysis keeps each type a node of its own.")
+            if text not in letter_of:
+                letter_of[text] = _label(len(letter_of))
+                notes.append(f"{letter_of[text]}. {text}")
+            mark += f" ({letter_of[text]})"
         dagger = "†" if r.measure == "SMD" else ""
         relative = _relative(r)
         if not _headline(r):

@@ -94,7 +94,7 @@ from depmeta.review.judgements import (
 )
 from depmeta.review.populations import ADULT_GROUPS, groups_text, outside_population
 from depmeta.review.robustness import robust_inconsistency, robust_publication_bias, robust_rob
-from depmeta.review.vocabulary import OUTCOME_DIRECTION
+from depmeta.review.vocabulary import CONTROL_TYPES, OUTCOME_DIRECTION, strategy_of
 from depmeta.stats.absolute import absolute_effect, median_risk, nnt, optimal_information_size, smd_to_risk
 from depmeta.stats.effects import RATIO_MEASURES
 
@@ -1084,7 +1084,8 @@ def _weeks(weeks) -> str:
     w = pd.Series(weeks, dtype=float).dropna()
     if not len(w):
         return ""
-    lo, hi = w.min(), w.max()
+    # three significant digits: a follow-up given in months (26 months = 112.67 weeks) reads 113
+    lo, hi = (float(f"{x:.3g}") for x in (w.min(), w.max()))
     return f"{lo:g} weeks" if lo == hi else f"{lo:g}–{hi:g} weeks"
 
 
@@ -1356,10 +1357,46 @@ class CertaintyTables:
         return pd.concat([self.grade, self.cinema], ignore_index=True)
 
 
+def arm_types(arms: pd.DataFrame | None, contrasts: pd.DataFrame | None = None) -> dict[tuple[str, str], str]:
+    """``{(study_id, arm_id): arm_type}`` from the arm sheet and the contrasts sheet's
+    ``arm1_*``/``arm2_*`` columns (an arm in both: the arm sheet's)."""
+    out = {}
+    if contrasts is not None and len(contrasts):
+        for k in (1, 2):
+            out.update(zip(zip(contrasts.study_id.astype(str), contrasts[f"arm{k}_id"].astype(str)),
+                           contrasts[f"arm{k}_type"].astype(str)))
+    if arms is not None and len(arms):
+        out.update(zip(zip(arms.study_id.astype(str), arms.arm_id.astype(str)), arms.arm_type.astype(str)))
+    return out
+
+
+def pooled_control_types(per_study: pd.DataFrame, types: dict) -> dict[tuple[str, str, str], str]:
+    """``(comparison, outcome, measure) -> text``: the control types of the pooled trials'
+    control arms (``types``: :func:`arm_types`), with the number of trials of each, in the order
+    of the vocabulary then by name, e.g. ``placebo (2); no_treatment (1)``; only for the analyses
+    whose trials have control arms. A trial whose control side holds two types counts under each."""
+    if not types or not len(per_study) or not {"arms1", "arms2"} <= set(per_study.columns):
+        return {}
+    pooled = per_study[per_study.weight.notna()] if "weight" in per_study else per_study
+    out = {}
+    for key, g in pooled.groupby(["comparison", "outcome", "measure"], sort=False):
+        trials: dict[str, set] = {}
+        for r in g.itertuples():
+            for a in f"{r.arms1};{r.arms2}".split(";"):
+                t = types.get((str(r.study_id), a))
+                if a and t and strategy_of(t) == "control":
+                    trials.setdefault(t, set()).add(r.study_id)
+        if trials:
+            order = sorted(trials, key=lambda t: (CONTROL_TYPES.index(t) if t in CONTROL_TYPES else len(CONTROL_TYPES),
+                                                  t))
+            out[key] = "; ".join(f"{t} ({len(trials[t])})" for t in order)
+    return out
+
+
 def rate_certainty(studies: pd.DataFrame, rob: pd.DataFrame | None, summary: pd.DataFrame, per_study: pd.DataFrame,
                    arm_rates: pd.DataFrame, opts: CertaintyOptions, comparisons, outcomes, small_study_test,
                    robustness: dict | None = None, network: dict | None = None,
-                   input_rows: dict | None = None) -> CertaintyTables:
+                   input_rows: dict | None = None, types: dict | None = None) -> CertaintyTables:
     """Every pooled pairwise estimate rated by GRADE and every network estimate (of the
     ``comparisons`` asked for: names of the default ones, definitions or
     :class:`~depmeta.review.comparisons.Comparison` objects) by CINeMA, with absolute effects and
@@ -1367,8 +1404,9 @@ def rate_certainty(studies: pd.DataFrame, rob: pd.DataFrame | None, summary: pd.
 
     ``network`` holds ``estimates``, ``summary_network`` and ``contributions`` (rule network's
     tables) where the network ran. ``small_study_test(yi, vi)`` gives Egger's p-value where the
-    sensitivity findings (``robustness``) hold none. Raises ``ValueError`` for study ids the
-    study sheet does not know and for a reviewer's judgement that does not fit."""
+    sensitivity findings (``robustness``) hold none. ``types`` (:func:`arm_types`) lets each
+    pairwise row name the control types it pools (``control_types``). Raises ``ValueError`` for
+    study ids the study sheet does not know and for a reviewer's judgement that does not fit."""
     comparisons = comparison_set(comparisons)
     rob_levels = study_rob_levels(studies, rob)
     known = set(studies.study_id)
@@ -1384,6 +1422,10 @@ def rate_certainty(studies: pd.DataFrame, rob: pd.DataFrame | None, summary: pd.
     robustness = robustness or {}
     grade, results = grade_pairwise(summary, per_study, rob_levels, studies, opts, risks, OUTCOME_DIRECTION,
                                     small_study_test, robustness)
+    if len(results):
+        # a pairwise pool against control may hold control arms of several types: each row says which
+        mixed = pooled_control_types(per_study, types or {})
+        results["control_types"] = [mixed.get((r.comparison, r.outcome, r.measure), "") for r in results.itertuples()]
     small = {}
     if len(summary):
         for r in summary[(summary.status == "pooled") & (summary.k >= opts.pb_min_studies)].itertuples():
