@@ -667,6 +667,14 @@ def test_assumed_risks_sources():
                                                                                 "(no direct trials)")
     assert r[("combined_vs_medication", "remission")] == (0.3, "assumed risk set in the config")
     assert ("combined_vs_control", "relapse") not in r
+    # a comparator of one control type without direct trials: the arms of that type, found by their arm ids
+    arms = pd.DataFrame({"strategy": "control", "outcome": "relapse", "study_id": ["a", "b", "c"],
+                         "arms": ["pbo", "wl", "pbo;wl"], "events": [4, 6, 5], "n": [10, 10, 10]})
+    types = {("a", "pbo"): "placebo", ("b", "wl"): "waiting_list", ("c", "pbo"): "placebo", ("c", "wl"): "waiting_list"}
+    r = assumed_risks(per_study, arms, opts, [("combined_vs_placebo", "relapse", "", ("placebo",))], types)
+    assert r[("combined_vs_placebo", "relapse")] == (pytest.approx(0.4), "median risk of 1 placebo arm "
+                                                                          "(no direct trials)")
+    assert not assumed_risks(per_study, arms, opts, [("combined_vs_placebo", "relapse", "", ("placebo",))])
 
 
 def test_grade_pairwise_end_to_end():

@@ -84,7 +84,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from depmeta.review.comparisons import comparison_set, side_texts
+from depmeta.review.comparisons import SIDE_KEYS, comparison_set, side_texts
 from depmeta.review.judgements import (
     CINEMA_LEVELS,
     GRADE_LEVELS,
@@ -913,21 +913,24 @@ def _overridden(judgements: list, comparison: str, outcome: str, evidence: str, 
 
 
 def assumed_risks(per_study: pd.DataFrame, arm_rates: pd.DataFrame | None, opts: CertaintyOptions,
-                  pairs) -> dict:
+                  pairs, types: dict | None = None) -> dict:
     """Assumed comparator risk per (comparison, outcome, comparator strategy).
 
     ``pairs`` lists ``(comparison, outcome, comparator)``, the comparator being the strategy of
-    the comparison's second side where that side is a whole strategy, else ''. The config's
+    the comparison's second side where that side is a whole strategy, else '', optionally with a
+    fourth item, the arm types of a second side given by arm types alone (``("placebo",)``). The config's
     ``assumed_risk[outcome]`` where given; else the median risk of the
     comparator arms of the trials in that comparison (``per_study``'s
     ``events2 / n2``); else, for a comparison with no direct trials whose comparator is a whole
     strategy, the median risk of every arm of it for that outcome
-    (``arm_rates``: ``strategy, outcome, events, n``). Returns
-    ``{(comparison, outcome): (risk, source text)}``; continuous outcomes are
-    skipped.
+    (``arm_rates``: ``strategy, outcome, events, n``), and for one given by arm types the
+    median risk of the arms of those types (``arms`` of ``arm_rates`` looked up in ``types``,
+    :func:`arm_types`). Returns ``{(comparison, outcome): (risk, source text)}``; continuous
+    outcomes are skipped.
     """
     out = {}
-    for comp, outcome, comparator in pairs:
+    for comp, outcome, comparator, *side_types in pairs:
+        side_types = tuple(side_types[0]) if side_types else ()
         if outcome in opts.assumed_risk:
             out[(comp, outcome)] = (float(opts.assumed_risk[outcome]), "assumed risk set in the config")
             continue
@@ -942,6 +945,14 @@ def assumed_risks(per_study: pd.DataFrame, arm_rates: pd.DataFrame | None, opts:
             a = arm_rates[(arm_rates.strategy == comparator) & (arm_rates.outcome == outcome)]
             if len(a):
                 out[(comp, outcome)] = (median_risk(a.events, a.n), f"median risk of {len(a)} {comparator} "
+                                                                    f"arm{'s' * (len(a) != 1)} (no direct trials)")
+        elif side_types and types and arm_rates is not None and len(arm_rates) and "arms" in arm_rates:
+            a = arm_rates[arm_rates.outcome == outcome]
+            a = a[[all(types.get((str(sid), i)) in side_types for i in str(ids).split(";"))
+                   for sid, ids in zip(a.study_id, a.arms)]]
+            if len(a):
+                named = " or ".join(t.replace("_", " ") for t in side_types)
+                out[(comp, outcome)] = (median_risk(a.events, a.n), f"median risk of {len(a)} {named} "
                                                                     f"arm{'s' * (len(a) != 1)} (no direct trials)")
     return out
 
@@ -1417,8 +1428,11 @@ def rate_certainty(studies: pd.DataFrame, rob: pd.DataFrame | None, summary: pd.
     unknown = sorted(set(contrib.study_id) - known) if len(contrib) else []
     if unknown:
         raise ValueError(f"network contributions: study ids not in the study sheet: {unknown}")
+    only_types = {c.name: c.arm2.arm_type if not any(getattr(c.arm2, k) for k in SIDE_KEYS if k != "arm_type")
+                  else () for c in comparisons}
     risks = assumed_risks(per_study, arm_rates, opts,
-                          [(c.name, outcome, c.arm2.whole_strategy) for c in comparisons for outcome in outcomes])
+                          [(c.name, outcome, c.arm2.whole_strategy, only_types[c.name]) for c in comparisons
+                           for outcome in outcomes], types)
     robustness = robustness or {}
     grade, results = grade_pairwise(summary, per_study, rob_levels, studies, opts, risks, OUTCOME_DIRECTION,
                                     small_study_test, robustness)
