@@ -500,6 +500,9 @@ def test_limits_and_p_values_are_compared_as_the_application_prints_them():
     # JavaScript's toFixed(3): to three decimals, an exact tie away from zero (0.0625 is exact in binary)
     assert (_as_shown(0.0625), _as_shown(-0.0625), _as_shown(0.1004), _as_shown(0.0996)) == (0.063, -0.063, 0.1, 0.1)
     assert math.isnan(_as_shown(None)) and math.isnan(_as_shown(math.nan)) and APP_DECIMALS == 3
+    # an interval bound of a sparse network can be huge: it is a whole number, shown as it is (it overflowed the
+    # decimal context of a generated review's rating)
+    assert _as_shown(3.136729250975171e+43) == 3.136729250975171e+43 and _as_shown(-2.0 ** 60) == -2.0 ** 60
 
 
 IMPRECISION = [

@@ -694,7 +694,9 @@ def _as_shown(x) -> float:
     if x is None:
         return math.nan
     x = float(x)
-    if not math.isfinite(x):
+    if not math.isfinite(x) or abs(x) >= 2.0 ** 52:
+        # from 2**52 on every double is a whole number, so the rounding leaves it as it is (and a
+        # value as large as an interval bound of 3e43 would overflow the decimal context)
         return x
     return float(Decimal(x).quantize(Decimal(1).scaleb(-APP_DECIMALS), rounding=ROUND_HALF_UP))
 
