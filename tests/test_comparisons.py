@@ -205,6 +205,7 @@ def test_the_node_per_treatment_scheme():
     assert node_of("waiting_list", "treatment") == "waiting_list"
     assert node_order("treatment", ["placebo", "sertraline", "CBT", "amitriptyline"]) == [
         "amitriptyline", "CBT", "sertraline", "placebo"]
+    assert node_order("treatment", ["control", "sertraline", "CBT"]) == ["CBT", "sertraline", "control"]
     assert STRATEGY["other_active"] == "other_active"
 
 

@@ -132,8 +132,8 @@ def node_order(nodes: str, present) -> list[str]:
     if nodes not in NODE_SCHEMES:
         raise ValueError(f"nodes must be one of {NODE_SCHEMES}, not {nodes!r}")
     if nodes == "treatment":
-        # treatments alphabetically, the control types after them
-        return sorted(present, key=lambda t: (t in CONTROL_TYPES, t.casefold(), t))
+        # treatments alphabetically, the control types (or the merged control) after them
+        return sorted(present, key=lambda t: (control_node(t, nodes), t.casefold(), t))
     base = NODE_ORDER
     subs = SPLIT_SCHEMES[nodes][2] if nodes in SPLIT_SCHEMES else ()
 
