@@ -1397,7 +1397,8 @@ def test_the_weeks_of_a_row_read_as_whole_weeks_where_months_gave_them():
 
 def test_a_pairwise_pool_names_the_control_types_it_holds():
     from depmeta.report.summary_of_findings import sof_table
-    from depmeta.review.certainty import arm_types, pooled_control_types
+    from depmeta.review.certainty import pooled_control_types
+    from depmeta.review.comparisons import arm_types
 
     arms = pd.DataFrame({"study_id": ["a", "a", "b", "b", "c", "c"], "arm_id": ["m", "p", "m", "nt", "m", "p"],
                          "arm_type": ["medication", "placebo", "medication", "no_treatment", "medication", "placebo"]})

@@ -9,8 +9,8 @@ sys.path[:0] = [str(Path(snakemake.scriptdir)), str(Path(snakemake.scriptdir).pa
 
 import json  # noqa: E402
 
-from depmeta.review.certainty import CertaintyOptions, arm_types, rate_certainty  # noqa: E402
-from depmeta.review.comparisons import comparison_set  # noqa: E402
+from depmeta.review.certainty import CertaintyOptions, rate_certainty  # noqa: E402
+from depmeta.review.comparisons import arm_types, comparison_set  # noqa: E402
 from depmeta.review.robustness import robustness_findings  # noqa: E402
 from depmeta.review.vocabulary import STRATEGY  # noqa: E402
 from depmeta.stats.bias import regtest  # noqa: E402

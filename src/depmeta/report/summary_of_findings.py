@@ -124,7 +124,7 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
     """
     sub = sof[(sof.comparison == comparison) & _primary(sof)]
     a, b = side_texts(comparison)
-    rows, notes, letter_of, differs = [], [], {}, []
+    rows, letter, differs = [], _Letters(), []
     for r in sub.itertuples():
         letters = []
         for n in _footnotes(r):
@@ -132,10 +132,7 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
             verdict = (f"{n['level']}" + (f", down {n['downgrade']}" if n["downgrade"] else "")
                        + (" (reviewer)" if n.get("overridden") else ""))
             text = f"{n['domain'].capitalize()} ({source}: {verdict}): {n['reason']}."
-            if text not in letter_of:
-                letter_of[text] = _label(len(letter_of))
-                notes.append(f"{letter_of[text]}. {text}")
-            letters.append(letter_of[text])
+            letters.append(letter(text))
         differ = getattr(r, "certainty_difference", "")
         if isinstance(differ, str) and differ:
             differs.append((len(rows), f"Network (CINeMA) {r.network_certainty} and pairwise (GRADE) "
@@ -148,21 +145,15 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
             # a pairwise pool of control arms of several types: which, and that the network keeps them apart
             text = (f"Control arms of several types pooled ({r.outcome}): {_types_text(mixed)}; the network "
                     "meta-analysis keeps each type a node of its own.")
-            if text not in letter_of:
-                letter_of[text] = _label(len(letter_of))
-                notes.append(f"{letter_of[text]}. {text}")
-            mark += f" ({letter_of[text]})"
+            mark += f" ({letter(text)})"
         dagger = "†" if r.measure == "SMD" else ""
         relative = _relative(r)
         if not _headline(r):
             # a single small trial: shown, but not as a summary of the evidence
             text = (f"{r.outcome.capitalize()} rests on {_headline_note(r)}: its estimate, {_relative(r)}, is not "
                     "summarised here (the network section shows it).")
-            if text not in letter_of:
-                letter_of[text] = _label(len(letter_of))
-                notes.append(f"{letter_of[text]}. {text}")
             comp_risk = int_risk = "–"
-            relative = f"not summarised: one small trial ({letter_of[text]})"
+            relative = f"not summarised: one small trial ({letter(text)})"
         elif pd.isna(r.risk_comparator):
             comp_risk = int_risk = "–"
         else:
@@ -170,10 +161,7 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
             source = getattr(r, "acr_source", None)
             if isinstance(source, str) and source:
                 text = f"Risk with {strategy_name(b)} ({r.outcome}): {source}."
-                if text not in letter_of:
-                    letter_of[text] = _label(len(letter_of))
-                    notes.append(f"{letter_of[text]}. {text}")
-                comp_risk += f" ({letter_of[text]})"
+                comp_risk += f" ({letter(text)})"
             int_risk = (f"{_per1000(r.risk_intervention)} ({_per1000(r.risk_intervention_low)} to "
                         f"{_per1000(r.risk_intervention_high)}){dagger}")
         rows.append({
@@ -189,15 +177,12 @@ def sof_table(sof: pd.DataFrame, comparison: str) -> tuple[pd.DataFrame, list[st
     # the notes on why two ratings differ come last, so that they leave the other letters as they were
     letter_at = {}
     for i, text in differs:
-        if text not in letter_of:
-            letter_of[text] = _label(len(letter_of))
-            notes.append(f"{letter_of[text]}. {text}")
-        letter_at[i] = letter_of[text]
+        letter_at[i] = letter(text)
     for i, row in enumerate(rows):
         other = _other_rating(row.pop("_other"), letter_at.get(i, ""))
         # after a dash, not a semicolon: the word before it (the letters) does not grow wider
         row["Certainty"] += f" – {other}" if other else ""
-    return pd.DataFrame(rows), notes
+    return pd.DataFrame(rows), letter.notes
 
 
 def answer_items(sof: pd.DataFrame, comparisons) -> list[tuple[str, str]]:
@@ -244,7 +229,7 @@ def pairwise_table(sof: pd.DataFrame, comparisons) -> tuple[pd.DataFrame, list[s
     domain nobody assessed is named beside the rating, as in :func:`sof_table`."""
     from depmeta.report.labels import comparison_label
 
-    rows, notes, letter_of = [], [], {}
+    rows, letter = [], _Letters()
     pw = sof[sof.evidence == "pairwise"]
     order = {c: i for i, c in enumerate(comparisons)}
     pw = pw.sort_values("comparison", key=lambda c: c.map(order), kind="stable")
@@ -253,10 +238,7 @@ def pairwise_table(sof: pd.DataFrame, comparisons) -> tuple[pd.DataFrame, list[s
         for n in _footnotes(r):
             who = " (reviewer)" if n.get("overridden") else ""
             text = f"{n['domain'].capitalize()} ({n['level']}{who}): {n['reason']}."
-            if text not in letter_of:
-                letter_of[text] = _label(len(letter_of))
-                notes.append(f"{letter_of[text]}. {text}")
-            letters.append(letter_of[text])
+            letters.append(letter(text))
         rows.append({
             "Comparison": comparison_label(r.comparison),
             "Outcome": r.outcome,
@@ -265,7 +247,7 @@ def pairwise_table(sof: pd.DataFrame, comparisons) -> tuple[pd.DataFrame, list[s
             "Certainty (GRADE)": f"{r.symbols} {r.certainty}" + (f"; {_not_assessed(r)}" if _not_assessed(r) else "")
                                  + (f" ({','.join(letters)})" if letters else ""),
         })
-    return pd.DataFrame(rows), notes
+    return pd.DataFrame(rows), letter.notes
 
 
 def nnt_table(sof: pd.DataFrame, comparisons) -> pd.DataFrame:
@@ -294,6 +276,20 @@ def rules_table(grade: pd.DataFrame, cinema: pd.DataFrame) -> pd.DataFrame:
         for domain, d in rules.groupby("domain", sort=False):
             rows.append({"Framework": name, "Domain": domain, "Rule": " / ".join(dict.fromkeys(d.rule))})
     return pd.DataFrame(rows)
+
+
+class _Letters:
+    """A table's footnotes: each text gets the next letter (:func:`_label`) the first time it is
+    used and keeps it; ``notes`` lists them as printed, "a. text"."""
+
+    def __init__(self):
+        self.of, self.notes = {}, []
+
+    def __call__(self, text: str) -> str:
+        if text not in self.of:
+            self.of[text] = _label(len(self.of))
+            self.notes.append(f"{self.of[text]}. {text}")
+        return self.of[text]
 
 
 def _label(i: int) -> str:

@@ -84,7 +84,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from depmeta.review.comparisons import SIDE_KEYS, comparison_set, side_texts
+from depmeta.review.comparisons import comparison_set, control_arm_types, side_texts
 from depmeta.review.judgements import (
     CINEMA_LEVELS,
     GRADE_LEVELS,
@@ -94,7 +94,7 @@ from depmeta.review.judgements import (
 )
 from depmeta.review.populations import ADULT_GROUPS, groups_text, outside_population
 from depmeta.review.robustness import robust_inconsistency, robust_publication_bias, robust_rob
-from depmeta.review.vocabulary import CONTROL_TYPES, OUTCOME_DIRECTION, strategy_of
+from depmeta.review.vocabulary import CONTROL_TYPES, OUTCOME_DIRECTION
 from depmeta.stats.absolute import absolute_effect, median_risk, nnt, optimal_information_size, smd_to_risk
 from depmeta.stats.effects import RATIO_MEASURES
 
@@ -927,7 +927,7 @@ def assumed_risks(per_study: pd.DataFrame, arm_rates: pd.DataFrame | None, opts:
     strategy, the median risk of every arm of it for that outcome
     (``arm_rates``: ``strategy, outcome, events, n``), and for one given by arm types the
     median risk of the arms of those types (``arms`` of ``arm_rates`` looked up in ``types``,
-    :func:`arm_types`). Returns ``{(comparison, outcome): (risk, source text)}``; continuous
+    :func:`~depmeta.review.comparisons.arm_types`). Returns ``{(comparison, outcome): (risk, source text)}``; continuous
     outcomes are skipped.
     """
     out = {}
@@ -1370,24 +1370,12 @@ class CertaintyTables:
         return pd.concat([self.grade, self.cinema], ignore_index=True)
 
 
-def arm_types(arms: pd.DataFrame | None, contrasts: pd.DataFrame | None = None) -> dict[tuple[str, str], str]:
-    """``{(study_id, arm_id): arm_type}`` from the arm sheet and the contrasts sheet's
-    ``arm1_*``/``arm2_*`` columns (an arm in both: the arm sheet's)."""
-    out = {}
-    if contrasts is not None and len(contrasts):
-        for k in (1, 2):
-            out.update(zip(zip(contrasts.study_id.astype(str), contrasts[f"arm{k}_id"].astype(str)),
-                           contrasts[f"arm{k}_type"].astype(str)))
-    if arms is not None and len(arms):
-        out.update(zip(zip(arms.study_id.astype(str), arms.arm_id.astype(str)), arms.arm_type.astype(str)))
-    return out
-
-
 def pooled_control_types(per_study: pd.DataFrame, types: dict) -> dict[tuple[str, str, str], str]:
     """``(comparison, outcome, measure) -> text``: the control types of the pooled trials'
-    control arms (``types``: :func:`arm_types`), with the number of trials of each, in the order
-    of the vocabulary then by name, e.g. ``placebo (2); no_treatment (1)``; only for the analyses
-    whose trials have control arms. A trial whose control side holds two types counts under each."""
+    control arms (:func:`~depmeta.review.comparisons.control_arm_types`), with the number of
+    trials of each, in the order of the vocabulary then by name, e.g. ``placebo (2);
+    no_treatment (1)``; only for the analyses whose trials have control arms. A trial whose
+    control side holds two types counts under each."""
     if not types or not len(per_study) or not {"arms1", "arms2"} <= set(per_study.columns):
         return {}
     pooled = per_study[per_study.weight.notna()] if "weight" in per_study else per_study
@@ -1395,10 +1383,8 @@ def pooled_control_types(per_study: pd.DataFrame, types: dict) -> dict[tuple[str
     for key, g in pooled.groupby(["comparison", "outcome", "measure"], sort=False):
         trials: dict[str, set] = {}
         for r in g.itertuples():
-            for a in f"{r.arms1};{r.arms2}".split(";"):
-                t = types.get((str(r.study_id), a))
-                if a and t and strategy_of(t) == "control":
-                    trials.setdefault(t, set()).add(r.study_id)
+            for t in control_arm_types(r.study_id, f"{r.arms1};{r.arms2}".split(";"), types):
+                trials.setdefault(t, set()).add(r.study_id)
         if trials:
             order = sorted(trials, key=lambda t: (CONTROL_TYPES.index(t) if t in CONTROL_TYPES else len(CONTROL_TYPES),
                                                   t))
@@ -1417,7 +1403,7 @@ def rate_certainty(studies: pd.DataFrame, rob: pd.DataFrame | None, summary: pd.
 
     ``network`` holds ``estimates``, ``summary_network`` and ``contributions`` (rule network's
     tables) where the network ran. ``small_study_test(yi, vi)`` gives Egger's p-value where the
-    sensitivity findings (``robustness``) hold none. ``types`` (:func:`arm_types`) lets each
+    sensitivity findings (``robustness``) hold none. ``types`` (:func:`~depmeta.review.comparisons.arm_types`) lets each
     pairwise row name the control types it pools (``control_types``). Raises ``ValueError`` for
     study ids the study sheet does not know and for a reviewer's judgement that does not fit."""
     comparisons = comparison_set(comparisons)
@@ -1430,10 +1416,8 @@ def rate_certainty(studies: pd.DataFrame, rob: pd.DataFrame | None, summary: pd.
     unknown = sorted(set(contrib.study_id) - known) if len(contrib) else []
     if unknown:
         raise ValueError(f"network contributions: study ids not in the study sheet: {unknown}")
-    only_types = {c.name: c.arm2.arm_type if not any(getattr(c.arm2, k) for k in SIDE_KEYS if k != "arm_type")
-                  else () for c in comparisons}
     risks = assumed_risks(per_study, arm_rates, opts,
-                          [(c.name, outcome, c.arm2.whole_strategy, only_types[c.name]) for c in comparisons
+                          [(c.name, outcome, c.arm2.whole_strategy, c.arm2.by_arm_types) for c in comparisons
                            for outcome in outcomes], types)
     robustness = robustness or {}
     grade, results = grade_pairwise(summary, per_study, rob_levels, studies, opts, risks, OUTCOME_DIRECTION,

@@ -30,8 +30,8 @@ import pandas as pd
 
 from depmeta.review.vocabulary import COMPARISONS, STRATEGIES, strategy_of
 
-__all__ = ["Comparison", "DEFAULT_COMPARISONS", "SIDE_KEYS", "Side", "check_comparisons", "comparison_set",
-           "is_blank", "matching", "reported_arm_attributes", "side_texts"]
+__all__ = ["Comparison", "DEFAULT_COMPARISONS", "SIDE_KEYS", "Side", "arm_types", "check_comparisons",
+           "comparison_set", "control_arm_types", "is_blank", "matching", "reported_arm_attributes", "side_texts"]
 
 #: The keys a side may give beside ``strategy``: the arm sheet's columns they match.
 SIDE_KEYS = ("arm_type", "drug_class", "therapy_type", "treatment", "format")
@@ -100,6 +100,11 @@ class Side:
     def whole_strategy(self) -> str:
         """The strategy when the side is every arm of it, else ''."""
         return self.strategy if self.strategy and not any(getattr(self, k) for k in SIDE_KEYS) else ""
+
+    @property
+    def by_arm_types(self) -> tuple:
+        """The arm types when the side is given by them alone (``{arm_type: placebo}``), else ()."""
+        return self.arm_type if not any(getattr(self, k) for k in SIDE_KEYS if k != "arm_type") else ()
 
     def record(self) -> dict:
         """The side as the protocol writes it (lists for the keys given)."""
@@ -212,6 +217,26 @@ def check_comparisons(entries, vocabulary: dict | None = None) -> list[str]:
             problems.append(f"{key}: {comp.name} compares the same arms as {other}")
         defs.setdefault(sig, comp.name)
     return problems
+
+
+def arm_types(arms: pd.DataFrame | None, contrasts: pd.DataFrame | None = None) -> dict[tuple[str, str], str]:
+    """``{(study_id, arm_id): arm_type}`` from the arm sheet and the contrasts sheet's
+    ``arm1_*``/``arm2_*`` columns (an arm in both: the arm sheet's)."""
+    out = {}
+    if contrasts is not None and len(contrasts):
+        for k in (1, 2):
+            out.update(zip(zip(contrasts.study_id.astype(str), contrasts[f"arm{k}_id"].astype(str)),
+                           contrasts[f"arm{k}_type"].astype(str)))
+    if arms is not None and len(arms):
+        out.update(zip(zip(arms.study_id.astype(str), arms.arm_id.astype(str)), arms.arm_type.astype(str)))
+    return out
+
+
+def control_arm_types(study_id, arm_ids, types) -> set[str]:
+    """The control types (placebo, waiting_list, a review's own) of a contrast's arms ``arm_ids``
+    of trial ``study_id``, looked up in ``types`` (``{(study_id, arm_id): arm_type}``,
+    :func:`arm_types`); an arm it does not know has none."""
+    return {t for a in arm_ids if a and (t := types.get((str(study_id), a))) and strategy_of(t) == "control"}
 
 
 def reported_arm_attributes(rep: pd.DataFrame, arms: pd.DataFrame) -> dict[int, list[tuple]]:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from depmeta.review.analysis import display_scale
-from depmeta.review.vocabulary import strategy_of
+from depmeta.review.comparisons import control_arm_types
 from depmeta.stats.regression import meta_regression, permutation_test, subgroup_analysis
 
 __all__ = [
@@ -162,7 +162,7 @@ def contrast_moderators(per_study: pd.DataFrame, studies: pd.DataFrame, arms: pd
             out[col] = "+".join(sorted(found)) if found else None
             out[f"{col}_applicable"] = applicable
         # the control type: the arm types of the contrast's control arms (placebo, waiting_list, ...)
-        controls = sorted({t for a in arm_ids if (t := types.get((sid, a))) and strategy_of(t) == "control"})
+        controls = sorted(control_arm_types(sid, arm_ids, types))
         out["control_type"] = "+".join(controls) if controls else None
         out["control_type_applicable"] = bool(controls)
         rows.append(out)
